@@ -1,0 +1,69 @@
+"""Entry point. Commands are discovered from ``motorlab/cli/cmd_*.py`` modules.
+
+Each command module defines ``register(subparsers) -> None`` which adds its
+sub-parser and sets ``func=handler`` (``handler(args) -> int``). Expected
+failures (bad file, missing port, wrong protocol, invalid ID) are printed as
+one line ``motorlab: <problem>`` with exit status 2, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import pkgutil
+import sys
+
+from .. import __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="motorlab",
+        description="Objective fine-motor measurements for occupational therapy.",
+    )
+    parser.add_argument("--version", action="version", version=f"motorlab {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    from . import __path__ as cli_path
+
+    for info in sorted(pkgutil.iter_modules(cli_path), key=lambda m: m.name):
+        if info.name.startswith("cmd_"):
+            importlib.import_module(f"{__package__}.{info.name}").register(sub)
+    return parser
+
+
+def _expected_errors() -> tuple[type[BaseException], ...]:
+    from ..devices.base import DeviceError
+    from ..errors import MotorlabError
+    from ..recording import RecordingError
+
+    return (MotorlabError, DeviceError, RecordingError, OSError, ValueError)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.WARNING - 10 * min(args.verbose, 2),
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    from ..errors import one_line
+
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("motorlab: interrupted", file=sys.stderr)
+        return 130
+    except _expected_errors() as exc:
+        if args.verbose >= 2:
+            raise
+        print(f"motorlab: {one_line(exc)}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,179 @@
+"""Types shared by every codec, transport and driver.
+
+The device layer follows the *sans-I/O* pattern (as in h11): a codec is a pure
+state machine — ``feed(bytes)`` returns decoded events, ``encode(command)``
+returns bytes — and does no I/O and keeps no clock except what it is given.
+Transports move bytes; drivers join a transport and a codec.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol, Sequence, runtime_checkable
+
+import numpy as np
+
+from ..recording import Channel
+
+
+class DeviceError(RuntimeError):
+    """A device could not be opened, answered wrongly, or went away.
+
+    The message is one line and names the port/address, suitable for the CLI.
+    """
+
+
+class ProtocolMismatch(DeviceError):
+    """The device answered, but not in the protocol that was asked for."""
+
+
+# --------------------------------------------------------------------- samples
+@dataclass(frozen=True)
+class DeviceInfo:
+    """What a device says about itself (or what its driver knows)."""
+
+    model: str
+    serial: str
+    firmware: str
+    channels: tuple[Channel, ...]
+    nominal_rate_hz: float
+    protocol: str
+    manufacturer: str = "n/a"
+    #: per-channel raw-to-unit scale reported by the device (1.0 if already scaled)
+    scales: tuple[float, ...] = ()
+
+
+@dataclass
+class SampleBlock:
+    """Samples decoded from one frame/packet.
+
+    Attributes:
+        device_time: float64 (n,) — seconds on the device clock (device
+            timestamps, or sequence number x period when the device has none).
+        values: float64 (n, n_channels) in the channel units of :class:`DeviceInfo`.
+        host_time: host clock (``time.monotonic()``, s) when the bytes arrived;
+            set by the driver, ``nan`` inside codecs (they have no clock).
+        seq: sequence number of the first sample, if the protocol has one.
+        dropped_before: samples known to be missing just before this block.
+    """
+
+    device_time: np.ndarray
+    values: np.ndarray
+    host_time: float = float("nan")
+    seq: int | None = None
+    dropped_before: int = 0
+
+    @property
+    def n(self) -> int:
+        return int(self.device_time.size)
+
+
+# ------------------------------------------------------------ codec events
+@dataclass(frozen=True)
+class InfoReply:
+    info: DeviceInfo
+
+
+@dataclass(frozen=True)
+class Ack:
+    """A device's answer to a command; ``ok`` False carries ``error``."""
+
+    command: str
+    ok: bool = True
+    error: str = ""
+    value: float | str | None = None
+
+
+@dataclass(frozen=True)
+class BatteryReply:
+    percent: float | None = None
+    volts: float | None = None
+
+
+#: What ``Codec.feed`` yields.
+CodecEvent = SampleBlock | InfoReply | Ack | BatteryReply
+
+
+# ------------------------------------------------------------ commands
+@dataclass(frozen=True)
+class Command:
+    """Base class of the abstract commands a driver can send."""
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__.lower()
+
+
+@dataclass(frozen=True)
+class GetInfo(Command):
+    pass
+
+
+@dataclass(frozen=True)
+class Start(Command):
+    pass
+
+
+@dataclass(frozen=True)
+class Stop(Command):
+    pass
+
+
+@dataclass(frozen=True)
+class SetRate(Command):
+    rate_hz: float = 80.0
+
+
+@dataclass(frozen=True)
+class Tare(Command):
+    pass
+
+
+@dataclass(frozen=True)
+class GetBattery(Command):
+    pass
+
+
+@dataclass
+class CodecStats:
+    """Integrity counters every codec keeps."""
+
+    bytes_in: int = 0
+    frames_ok: int = 0
+    crc_errors: int = 0
+    resyncs: int = 0
+    bytes_discarded: int = 0
+    dropped_samples: int = 0
+
+
+@runtime_checkable
+class Codec(Protocol):
+    """Sans-I/O protocol codec: bytes in, events out; commands in, bytes out."""
+
+    protocol: str
+    stats: CodecStats
+
+    def feed(self, data: bytes) -> list[CodecEvent]: ...
+
+    def encode(self, command: Command) -> bytes: ...
+
+
+def stack_blocks(blocks: Sequence[SampleBlock]) -> tuple[np.ndarray, np.ndarray]:
+    """Concatenate blocks into (device_time, values) arrays."""
+    if not blocks:
+        return np.zeros(0), np.zeros((0, 0))
+    return (
+        np.concatenate([b.device_time for b in blocks]),
+        np.concatenate([b.values for b in blocks], axis=0),
+    )
+
+
+@dataclass
+class LinkStatus:
+    """Live status a driver exposes for the live view and metadata."""
+
+    connected: bool = False
+    reconnects: int = 0
+    dropped_samples: int = 0
+    battery_percent: float | None = None
+    gaps: list[tuple[float, float]] = field(default_factory=list)  # (host_t_lost, host_t_back)
