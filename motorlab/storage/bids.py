@@ -1,0 +1,541 @@
+"""Recordings in the BIDS motion layout, written crash-safely while they stream.
+
+Layout (BIDS 1.10 motion; entity order sub, ses, task, tracksys, run)::
+
+    <root>/dataset_description.json
+    <root>/sub-<p>/ses-<s>/sub-<p>_ses-<s>_scans.tsv           filename, acq_time
+    <root>/sub-<p>/ses-<s>/motion/sub-…_task-…_tracksys-…[_run-<n>]_motion.tsv     no header
+                                                 …_channels.tsv  name component type tracked_point units
+                                                 …_motion.json   TaskName, SamplingFrequency, …
+                                                 …_events.tsv    onset duration trial_type …
+
+The first column of ``_motion.tsv`` is a ``LATENCY`` channel (seconds from the
+recording start), which BIDS allows for unevenly sampled data; it carries the
+recording's timestamps so that reading back is lossless (values are written
+with 17 significant digits, missing values as ``n/a``).
+
+Crash safety: :class:`RecordingWriter` writes every sidecar when the recording
+starts (status ``recording`` in ``_motion.json``), appends each block of
+samples and each event to its TSV as it arrives and flushes it to the kernel at
+once (so it survives SIGKILL of the process), and ``fsync``s at most every
+``fsync_interval_s``. :meth:`RecordingWriter.close` finalises the sidecars.
+A recording whose process died is still readable (a torn last line is ignored)
+and :func:`recover` finalises it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import time
+import warnings
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Sequence
+
+import numpy as np
+
+from ..errors import MotorlabError
+from ..recording import Channel, Event, Metadata, Recording, validate_label
+
+BIDS_VERSION = "1.10.0"
+STATUS_KEY = "MotorlabStatus"  # "recording" while streaming, "complete" / "recovered" after
+META_KEY = "MotorlabMetadata"
+_LATENCY = Channel("latency", "LATENCY", "s")
+_NUM_FMT = "%.17g"
+_EVENT_BASE = ("onset", "duration", "trial_type")
+#: fixed extra event columns; any other keys go to the JSON column ``info``
+_EVENT_EXTRA = ("trial", "hand", "status", "cue", "value")
+_TYPE_COUNT_KEYS = {
+    "ACCEL": "ACCELChannelCount",
+    "ANGACCEL": "ANGACCELChannelCount",
+    "GYRO": "GYROChannelCount",
+    "JNTANG": "JNTANGChannelCount",
+    "LATENCY": "LATENCYChannelCount",
+    "MAGN": "MAGNChannelCount",
+    "MISC": "MiscChannelCount",
+    "ORNT": "ORNTChannelCount",
+    "POS": "POSChannelCount",
+    "VEL": "VELChannelCount",
+}
+
+
+# ----------------------------------------------------------------------- naming
+def motion_stem(md: Metadata, run: int | None = None) -> str:
+    stem = f"sub-{md.participant}_ses-{md.session}_task-{md.task}_tracksys-{md.tracksys}"
+    return f"{stem}_run-{run}" if run else stem
+
+
+def motion_dir(root: Path, md: Metadata) -> Path:
+    return Path(root) / f"sub-{md.participant}" / f"ses-{md.session}" / "motion"
+
+
+def _sidecar(motion_tsv: Path, suffix: str) -> Path:
+    return motion_tsv.with_name(motion_tsv.name.replace("_motion.tsv", suffix))
+
+
+def _motion_tsv_from(path: Path) -> Path:
+    """Accept any file of a recording (``_motion.tsv``/``.json``, ``_channels.tsv``, ``_events.tsv``)."""
+    name = path.name
+    for suffix in ("_motion.json", "_channels.tsv", "_events.tsv", "_motion.tsv"):
+        if name.endswith(suffix):
+            return path.with_name(name[: -len(suffix)] + "_motion.tsv")
+    raise MotorlabError(f"{path}: not a BIDS motion file (expected …_motion.tsv)")
+
+
+def ensure_dataset(root: Path, name: str = "motorlab recordings") -> None:
+    """Create ``dataset_description.json`` (and README) if the folder has none."""
+    root = Path(root)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        desc = root / "dataset_description.json"
+        if not desc.exists():
+            from .. import __version__
+
+            _atomic_write_json(
+                desc,
+                {
+                    "Name": name,
+                    "BIDSVersion": BIDS_VERSION,
+                    "DatasetType": "raw",
+                    "GeneratedBy": [{"Name": "motorlab", "Version": __version__}],
+                },
+            )
+        readme = root / "README"
+        if not readme.exists():
+            readme.write_text(
+                "Fine-motor recordings made with motorlab (BIDS motion layout).\n"
+                "Participants are identified by pseudonyms only.\n"
+            )
+    except OSError as exc:
+        raise MotorlabError(f"{root}: cannot write the dataset folder ({exc.strerror or exc})") from None
+
+
+def _atomic_write_json(path: Path, obj: Any) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(obj, fh, indent=2, default=_json_default)
+        fh.write("\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, (np.floating, np.integer)):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def _format_rows(arr: np.ndarray) -> str:
+    buf = io.StringIO()
+    np.savetxt(buf, arr, fmt=_NUM_FMT, delimiter="\t")
+    text = buf.getvalue()
+    return text.replace("nan", "n/a") if "nan" in text else text
+
+
+def _fmt_cell(v: Any) -> str:
+    if v is None:
+        return "n/a"
+    if isinstance(v, float):
+        return "n/a" if np.isnan(v) else repr(v)
+    return str(v).replace("\t", " ").replace("\n", " ")
+
+
+# ------------------------------------------------------------------------ writer
+class RecordingWriter:
+    """Streams one recording to disk in the BIDS motion layout.
+
+    Args:
+        root: dataset root folder (created if needed).
+        metadata: participant/session/task/tracksys/device description.
+        channels: data channels (the LATENCY time column is added in front).
+        sampling_rate: nominal sampling rate, Hz.
+        extra_sidecar: additional ``_motion.json`` keys (TaskDescription, Instructions…).
+        fsync_interval_s: how often data is forced to stable storage.
+    """
+
+    def __init__(
+        self,
+        root: str | Path,
+        metadata: Metadata,
+        channels: Sequence[Channel],
+        sampling_rate: float,
+        extra_sidecar: dict[str, Any] | None = None,
+        fsync_interval_s: float = 0.2,
+    ):
+        self.root = Path(root)
+        self.metadata = metadata
+        self.channels = list(channels)
+        self.sampling_rate = float(sampling_rate)
+        self.extra_sidecar = dict(extra_sidecar or {})
+        self.fsync_interval_s = fsync_interval_s
+        self.n_samples = 0
+        self.first_t = float("nan")
+        self.last_t = float("nan")
+        self._last_fsync = 0.0
+        self._event_keys: list[str] = []
+        self._closed = False
+        ensure_dataset(self.root)
+        folder = motion_dir(self.root, metadata)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            run = None
+            while (folder / f"{motion_stem(metadata, run)}_motion.tsv").exists():
+                run = 2 if run is None else run + 1
+            self.path = folder / f"{motion_stem(metadata, run)}_motion.tsv"
+            self._write_channels()
+            self._write_sidecar(status="recording")
+            self._add_scan_row()
+            self._data = open(self.path, "a", encoding="ascii", newline="\n")
+            self._events_path = _sidecar(self.path, "_events.tsv")
+            self._events = open(self._events_path, "w", encoding="utf-8", newline="\n")
+        except OSError as exc:
+            raise MotorlabError(
+                f"{exc.filename or folder}: cannot write the recording ({exc.strerror or exc})"
+            ) from None
+        self._event_keys = list(_EVENT_EXTRA)
+        self._events.write("\t".join([*_EVENT_BASE, *self._event_keys, "info"]) + "\n")
+        self._sync(force=True)
+
+    # -- sidecars -------------------------------------------------------------------
+    def _write_channels(self) -> None:
+        rows = [_LATENCY, *self.channels]
+        with open(_sidecar(self.path, "_channels.tsv"), "w", encoding="utf-8", newline="\n") as fh:
+            fh.write("name\tcomponent\ttype\ttracked_point\tunits\n")
+            for c in rows:
+                fh.write(f"{c.name}\t{c.component}\t{c.type}\t{c.tracked_point}\t{c.units}\n")
+
+    def _sidecar_dict(self, status: str, **final: Any) -> dict[str, Any]:
+        md = self.metadata
+        counts: dict[str, int] = {}
+        for c in [_LATENCY, *self.channels]:
+            key = _TYPE_COUNT_KEYS[c.type]
+            counts[key] = counts.get(key, 0) + 1
+        tracked = {c.tracked_point for c in self.channels if c.tracked_point != "n/a"}
+        from .. import __version__
+
+        d: dict[str, Any] = {
+            "TaskName": md.task,
+            "SamplingFrequency": self.sampling_rate,
+            "SamplingFrequencyEffective": "n/a",
+            "TrackingSystemName": md.tracksys,
+            "Manufacturer": md.manufacturer,
+            "ManufacturersModelName": md.device_model,
+            "DeviceSerialNumber": md.device_serial,
+            "SoftwareVersions": f"motorlab {__version__}; firmware {md.firmware}",
+            "MotionChannelCount": len(self.channels) + 1,
+            "TrackedPointsCount": len(tracked),
+            **counts,
+            "MissingValues": "n/a",
+        }
+        d.update(self.extra_sidecar)
+        d.update(final)
+        d[STATUS_KEY] = status
+        d[META_KEY] = asdict(md)
+        return d
+
+    def _write_sidecar(self, status: str, **final: Any) -> None:
+        _atomic_write_json(_sidecar(self.path, "_motion.json"), self._sidecar_dict(status, **final))
+
+    def _add_scan_row(self) -> None:
+        md = self.metadata
+        scans = self.path.parent.parent / f"sub-{md.participant}_ses-{md.session}_scans.tsv"
+        new = not scans.exists()
+        with open(scans, "a", encoding="utf-8", newline="\n") as fh:
+            if new:
+                fh.write("filename\tacq_time\n")
+            fh.write(f"motion/{self.path.name}\t{md.acq_time}\n")
+
+    # -- streaming ------------------------------------------------------------------
+    def append(self, timestamps: np.ndarray, values: np.ndarray) -> None:
+        """Append samples (timestamps s, values (n, n_channels)) and flush them."""
+        t = np.asarray(timestamps, dtype=np.float64).reshape(-1)
+        v = np.asarray(values, dtype=np.float64).reshape(t.size, len(self.channels))
+        if t.size == 0:
+            return
+        self._data.write(_format_rows(np.column_stack([t, v])))
+        self._data.flush()
+        if self.n_samples == 0:
+            self.first_t = float(t[0])
+        self.n_samples += t.size
+        self.last_t = float(t[-1])
+        self._sync()
+
+    def add_event(self, event: Event) -> None:
+        """Append one event row and flush it."""
+        cells = [_fmt_cell(float(event.onset)), _fmt_cell(float(event.duration)), event.trial_type]
+        cells += [_fmt_cell(event.extra.get(k)) for k in self._event_keys]
+        rest = {k: v for k, v in event.extra.items() if k not in _EVENT_EXTRA}
+        cells.append(json.dumps(rest, default=_json_default) if rest else "n/a")
+        self._events.write("\t".join(cells) + "\n")
+        self._events.flush()
+        self._sync()
+
+    def _sync(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if force or now - self._last_fsync >= self.fsync_interval_s:
+            for fh in (self._data, self._events):
+                os.fsync(fh.fileno())
+            self._last_fsync = now
+
+    def update_metadata(self, **changes: Any) -> None:
+        """Change metadata during the recording (e.g. calibration id, drops)."""
+        self.metadata = self.metadata.replace(**changes)
+        self._write_sidecar(status="recording")
+
+    def close(self, **final_sidecar: Any) -> Path:
+        """Finalise: flush everything and write the complete sidecar."""
+        if self._closed:
+            return self.path
+        self._closed = True
+        self._sync(force=True)
+        self._data.close()
+        self._events.close()
+        duration = self.last_t - self.first_t if self.n_samples > 1 else 0.0
+        eff = (self.n_samples - 1) / duration if duration > 0 else "n/a"
+        self._write_sidecar(
+            "complete",
+            SamplingFrequencyEffective=eff,
+            RecordingDuration=duration,
+            **final_sidecar,
+        )
+        return self.path
+
+    def __enter__(self) -> "RecordingWriter":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+# ------------------------------------------------------------------------ reader
+def _read_table(path: Path) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh, delimiter="\t"))
+
+
+def _cell(value: str | None) -> Any:
+    if value is None or value == "n/a" or value == "":
+        return None
+    try:
+        f = float(value)
+    except ValueError:
+        return value
+    return int(f) if f.is_integer() and re.fullmatch(r"-?\d+", value) else f
+
+
+def _load_motion(path: Path, n_cols: int) -> tuple[np.ndarray, int]:
+    """Parse the headerless TSV; ignore a torn last line. Returns (array, n_torn)."""
+    with open(path, "rb") as fh:
+        raw = fh.read()
+    torn = 0
+    if raw and not raw.endswith(b"\n"):
+        cut = raw.rfind(b"\n") + 1
+        raw, torn = raw[:cut], 1
+    if not raw:
+        return np.zeros((0, n_cols)), torn
+    text = raw.decode("ascii", errors="replace")
+    if "n/a" in text:
+        text = text.replace("n/a", "nan")
+    try:
+        arr = np.loadtxt(io.StringIO(text), delimiter="\t", ndmin=2, dtype=np.float64)
+    except ValueError as exc:
+        raise MotorlabError(f"{path}: malformed motion data ({str(exc).splitlines()[0]})") from None
+    if arr.shape[1] != n_cols:
+        raise MotorlabError(
+            f"{path}: {arr.shape[1]} columns but _channels.tsv lists {n_cols} channels"
+        )
+    return arr, torn
+
+
+def read_recording(path: str | Path) -> Recording:
+    """Read a recording written by :class:`RecordingWriter` (or any BIDS motion file
+    whose first channel is LATENCY; without one, timestamps are n / SamplingFrequency)."""
+    motion = _motion_tsv_from(Path(path))
+    if not motion.exists():
+        raise MotorlabError(f"{motion}: file not found")
+    try:
+        sidecar = json.loads(_sidecar(motion, "_motion.json").read_text(encoding="utf-8"))
+        rows = _read_table(_sidecar(motion, "_channels.tsv"))
+    except FileNotFoundError as exc:
+        raise MotorlabError(f"{exc.filename}: sidecar missing") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise MotorlabError(f"{_sidecar(motion, '_motion.json')}: not valid JSON ({exc})") from None
+    try:
+        channels = [
+            Channel(r["name"], r["type"], r["units"], r.get("component", "n/a"), r.get("tracked_point", "n/a"))
+            for r in rows
+        ]
+    except (KeyError, ValueError) as exc:
+        raise MotorlabError(f"{_sidecar(motion, '_channels.tsv')}: invalid channel table ({exc})") from None
+    if not channels:
+        raise MotorlabError(f"{_sidecar(motion, '_channels.tsv')}: no channels")
+    arr, torn = _load_motion(motion, len(channels))
+    fs = float(sidecar.get("SamplingFrequency") or 0)
+    if fs <= 0:
+        raise MotorlabError(f"{_sidecar(motion, '_motion.json')}: SamplingFrequency missing or invalid")
+    if channels[0].type == "LATENCY":
+        timestamps, data, channels = arr[:, 0], arr[:, 1:], channels[1:]
+    else:
+        timestamps, data = np.arange(arr.shape[0]) / fs, arr
+    md_dict = dict(sidecar.get(META_KEY) or {})
+    if not md_dict:
+        md_dict = _metadata_from_name(motion)
+    try:
+        metadata = Metadata(**md_dict)
+    except (TypeError, ValueError) as exc:
+        raise MotorlabError(f"{motion}: invalid metadata ({exc})") from None
+    status = sidecar.get(STATUS_KEY, "complete")
+    if status == "recording":
+        warnings.warn(
+            f"{motion.name}: recording was not finalised (process stopped?); "
+            f"read {arr.shape[0]} samples{' and dropped a torn last line' if torn else ''}; "
+            "run 'motorlab recover' to finalise it",
+            stacklevel=2,
+        )
+    events = read_events(_sidecar(motion, "_events.tsv"))
+    return Recording(timestamps, data, channels, fs, metadata, events)
+
+
+def _metadata_from_name(motion: Path) -> dict[str, Any]:
+    ents = dict(part.split("-", 1) for part in motion.name.split("_")[:-1] if "-" in part)
+    return {
+        "participant": ents.get("sub", "unknown0"),
+        "session": ents.get("ses", "01"),
+        "task": ents.get("task", "unknown"),
+        "tracksys": ents.get("tracksys", "device"),
+    }
+
+
+def read_events(path: Path) -> list[Event]:
+    if not path.exists():
+        return []
+    out = []
+    for r in _read_table(path):
+        try:
+            onset, duration = float(r["onset"]), float(r["duration"] if r["duration"] != "n/a" else 0)
+        except (KeyError, TypeError, ValueError):
+            continue  # torn or foreign row
+        extra = {
+            k: _cell(v) for k, v in r.items() if k not in (*_EVENT_BASE, "info") and _cell(v) is not None
+        }
+        if r.get("info") not in (None, "", "n/a"):
+            try:
+                extra.update(json.loads(r["info"]))
+            except json.JSONDecodeError:
+                extra["info"] = r["info"]
+        out.append(Event(onset, duration, r.get("trial_type") or "n/a", extra))
+    return out
+
+
+def write_recording(rec: Recording, root: str | Path, extra_sidecar: dict[str, Any] | None = None) -> Path:
+    """Write a complete in-memory recording; returns the ``_motion.tsv`` path."""
+    w = RecordingWriter(root, rec.metadata, rec.channels, rec.sampling_rate, extra_sidecar)
+    w.append(rec.timestamps, rec.data)
+    for ev in rec.events:
+        w.add_event(ev)
+    return w.close()
+
+
+def recover(path: str | Path) -> tuple[Path, int]:
+    """Finalise a recording whose writer died. Returns (motion path, samples kept).
+
+    The torn last line (if any) is cut off, the sidecar gets its duration and
+    effective rate and the status ``recovered``.
+    """
+    motion = _motion_tsv_from(Path(path))
+    side = _sidecar(motion, "_motion.json")
+    try:
+        sidecar = json.loads(side.read_text(encoding="utf-8"))
+        raw = motion.read_bytes()
+    except FileNotFoundError as exc:
+        raise MotorlabError(f"{exc.filename}: file not found") from None
+    except json.JSONDecodeError as exc:
+        raise MotorlabError(f"{side}: not valid JSON ({exc})") from None
+    if raw and not raw.endswith(b"\n"):
+        with open(motion, "r+b") as fh:
+            fh.truncate(raw.rfind(b"\n") + 1)
+    ev_path = _sidecar(motion, "_events.tsv")
+    if ev_path.exists():
+        ev_raw = ev_path.read_bytes()
+        if ev_raw and not ev_raw.endswith(b"\n"):
+            with open(ev_path, "r+b") as fh:
+                fh.truncate(ev_raw.rfind(b"\n") + 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rec = read_recording(motion)
+    if sidecar.get(STATUS_KEY) == "recording":
+        sidecar[STATUS_KEY] = "recovered"
+        sidecar["RecordingDuration"] = rec.duration
+        eff = rec.effective_sampling_rate()
+        sidecar["SamplingFrequencyEffective"] = eff if np.isfinite(eff) else "n/a"
+        _atomic_write_json(side, sidecar)
+    return motion, rec.n_samples
+
+
+def recording_status(path: str | Path) -> str:
+    motion = _motion_tsv_from(Path(path))
+    try:
+        return json.loads(_sidecar(motion, "_motion.json").read_text()).get(STATUS_KEY, "complete")
+    except (OSError, json.JSONDecodeError):
+        return "unknown"
+
+
+def find_recordings(*paths: str | Path) -> list[Path]:
+    """All ``*_motion.tsv`` files under the given datasets/folders/files, sorted."""
+    out: set[Path] = set()
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            out.update(p.rglob("*_motion.tsv"))
+        elif p.exists():
+            out.add(_motion_tsv_from(p))
+        else:
+            raise MotorlabError(f"{p}: no such file or folder")
+    return sorted(out)
+
+
+def iter_motion_rows(path: str | Path, chunk_rows: int = 100_000) -> Iterator[np.ndarray]:
+    """Yield the motion data (LATENCY column included) in chunks of rows, for
+    analyses that must keep memory flat on hour-long recordings."""
+    motion = _motion_tsv_from(Path(path))
+    with open(motion, encoding="ascii") as fh:
+        while True:
+            lines = [ln for _, ln in zip(range(chunk_rows), fh)]
+            if not lines:
+                return
+            if not lines[-1].endswith("\n"):
+                lines.pop()
+            if lines:
+                text = "".join(lines).replace("n/a", "nan")
+                yield np.loadtxt(io.StringIO(text), delimiter="\t", ndmin=2)
+
+
+def next_session_label(root: str | Path, participant: str) -> str:
+    """The next automatic session label (``01``, ``02`` …) for a participant."""
+    validate_label(participant, "participant ID")
+    folder = Path(root) / f"sub-{participant}"
+    nums = [
+        int(m.group(1))
+        for d in (folder.iterdir() if folder.exists() else [])
+        if (m := re.fullmatch(r"ses-(\d+)", d.name))
+    ]
+    return f"{max(nums, default=0) + 1:02d}"
+
+
+def list_sessions(root: str | Path, participant: str) -> list[str]:
+    folder = Path(root) / f"sub-{participant}"
+    return sorted(d.name[4:] for d in folder.glob("ses-*") if d.is_dir()) if folder.exists() else []
+
+
+def iter_recordings(paths: Iterable[Path]) -> Iterator[Recording]:
+    for p in paths:
+        yield read_recording(p)
