@@ -1,0 +1,30 @@
+"""``motorlab recover PATH``: finalise a recording whose process stopped mid-way."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("recover", help="finalise an interrupted recording",
+                       description="Finalise recordings left unfinished by a crash or power loss: "
+                                   "cut a torn last line and complete the sidecar.")
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="_motion.tsv file(s) or dataset folder(s)")
+    p.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from ..storage.bids import find_recordings, recording_status, recover
+
+    n = 0
+    for path in find_recordings(*args.paths):
+        status = recording_status(path)
+        if status != "recording":
+            continue
+        motion, n_samples = recover(path)
+        print(f"recovered {motion} ({n_samples} samples)")
+        n += 1
+    if n == 0:
+        print("nothing to recover: every recording is complete")
+    return 0

@@ -1,0 +1,135 @@
+"""Timed task protocols as plain data: a list of steps the runner walks through.
+
+A :class:`TaskProtocol` carries its name, version and parameters; they are
+stored in the recording's metadata so a result can always be traced back to
+the exact protocol that produced it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+StepKind = Literal["instruction", "countdown", "trial", "rest"]
+
+#: ASHT-style positioning for grip dynamometry (seated, shoulder adducted,
+#: elbow at 90 degrees, forearm and wrist neutral); Fess 1992 via metrics.md §3.1.
+GRIP_POSITION_TEXT = (
+    "Sit upright, feet flat, shoulder relaxed at your side, elbow bent at 90°, "
+    "forearm and wrist straight. Hold the handle in the middle position."
+)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a task.
+
+    Attributes:
+        kind: ``instruction`` (text only), ``countdown`` (3-2-1), ``trial``
+            (the measured effort) or ``rest``.
+        duration_s: length of the step in seconds.
+        text: what the screen says (spoken-style cue text).
+        cue: cue given at the start of the step (``squeeze``, ``write``…), sent
+            to a virtual participant when the device is emulated.
+        end_cue: cue at the end of the step (``release``…).
+        trial: 1-based trial number within the hand, for ``trial`` steps.
+        hand: ``right``/``left`` for ``trial`` steps.
+    """
+
+    kind: StepKind
+    duration_s: float
+    text: str
+    cue: str | None = None
+    end_cue: str | None = None
+    trial: int | None = None
+    hand: str | None = None
+
+
+@dataclass(frozen=True)
+class TaskProtocol:
+    name: str
+    version: str
+    task: str  # BIDS task label
+    tracksys: str  # BIDS tracking-system label
+    steps: tuple[Step, ...]
+    parameters: dict[str, Any] = field(default_factory=dict)
+    instructions: str = ""
+    description: str = ""
+    rate_hz: float | None = None
+    hand: str = "n/a"
+
+    @property
+    def n_trials(self) -> int:
+        return sum(1 for s in self.steps if s.kind == "trial")
+
+    @property
+    def total_s(self) -> float:
+        return sum(s.duration_s for s in self.steps)
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "version": self.version, "parameters": dict(self.parameters)}
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _hand_sequence(hands: tuple[str, ...], trials: int, order: str) -> list[tuple[str, int]]:
+    if order == "blocked":
+        return [(h, k) for h in hands for k in range(1, trials + 1)]
+    if order == "alternating":
+        return [(h, k) for k in range(1, trials + 1) for h in hands]
+    raise ValueError(f"trial order {order!r} is not 'alternating' or 'blocked'")
+
+
+def grip_protocol(
+    trials: int = 3,
+    hands: tuple[str, ...] = ("right",),
+    order: str = "alternating",
+    countdown_s: float = 3.0,
+    squeeze_s: float = 5.0,
+    rest_s: float = 60.0,
+    rate_hz: float | None = None,
+) -> TaskProtocol:
+    """Maximal grip: ``trials`` maximal squeezes per hand with countdown and rest.
+
+    Defaults follow the ASHT recommendation (three trials per hand, about one
+    minute between trials; metrics.md §3.1); all durations are configurable.
+    """
+    if trials < 1:
+        raise ValueError("trials must be at least 1")
+    for h in hands:
+        if h not in ("right", "left"):
+            raise ValueError(f"hand {h!r} must be 'right' or 'left'")
+    seq = _hand_sequence(tuple(hands), trials, order)
+    steps: list[Step] = [Step("instruction", min(3.0, countdown_s), GRIP_POSITION_TEXT)]
+    for i, (hand, k) in enumerate(seq):
+        steps.append(Step("countdown", countdown_s, f"{hand.capitalize()} hand — get ready…", cue="ready"))
+        steps.append(
+            Step(
+                "trial",
+                squeeze_s,
+                "Squeeze as hard as you can! Keep squeezing!",
+                cue="squeeze",
+                end_cue="release",
+                trial=k,
+                hand=hand,
+            )
+        )
+        if i < len(seq) - 1:
+            steps.append(Step("rest", rest_s, "Let go and rest."))
+    params = dict(
+        trials=trials, hands=list(hands), order=order, countdown_s=countdown_s,
+        squeeze_s=squeeze_s, rest_s=rest_s, rate_hz=rate_hz,
+    )
+    return TaskProtocol(
+        name="grip-maximal",
+        version="1.0",
+        task="grip",
+        tracksys="gripdyn",
+        steps=tuple(steps),
+        parameters=params,
+        instructions=GRIP_POSITION_TEXT,
+        description="Maximal isometric grip, ASHT position, mean of trials per hand",
+        rate_hz=rate_hz,
+        hand=hands[0] if len(hands) == 1 else "both",
+    )

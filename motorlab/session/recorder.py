@@ -1,0 +1,238 @@
+"""Run a timed task on a device and store it: the session layer's entry point.
+
+``record_task`` opens the device, identifies it, picks up its calibration,
+starts a crash-safe :class:`~motorlab.storage.bids.RecordingWriter`, streams
+while the protocol walks through its steps (emitting cue and trial events and,
+for emulated devices, cueing the virtual participant), then finalises the
+recording. Whatever happens — Ctrl-C, a device error, a crash — every sample
+that arrived is already on disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as _dt
+import logging
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+from rich.console import Console
+from rich.live import Live
+
+from ..devices.base import DeviceError, DeviceInfo
+from ..devices.registry import open_device
+from ..recording import Event, Metadata, validate_pseudonym
+from ..storage.bids import RecordingWriter
+from .acquisition import Acquisition, Corrector
+from .live import ViewModel, plain_line, render
+from .protocols import Step, TaskProtocol
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RecordResult:
+    path: Path
+    n_samples: int
+    device: DeviceInfo
+    calibration_id: str
+    dropped_samples: int
+    gaps: int
+    events: list[Event] = field(default_factory=list)
+    #: emulator ground truth (sim:// devices only)
+    truth: Any = None
+
+
+def _load_calibration(info: DeviceInfo, kind: str) -> tuple[str, Corrector | None]:
+    """Latest stored calibration for this device serial, as (id, corrector)."""
+    try:
+        from ..devices.calibration import CalibrationStore, apply_calibration
+    except ImportError:
+        return "n/a", None
+    cal = CalibrationStore().latest(info.serial, kind)
+    if cal is None:
+        return "n/a", None
+    names = [c.name for c in info.channels]
+    return cal.id, lambda v: apply_calibration(v, names, cal)
+
+
+def _calibration_kind(info: DeviceInfo) -> str:
+    types = {c.type for c in info.channels}
+    return "imu" if types & {"ACCEL", "GYRO"} else "force"
+
+
+class StepRunner:
+    """Walks the protocol's steps on the host clock, writing events."""
+
+    def __init__(self, acq: Acquisition, protocol: TaskProtocol, vm: ViewModel, emulator=None):
+        self.acq, self.protocol, self.vm, self.emulator = acq, protocol, vm, emulator
+        self.trial_index = 0
+
+    def _cue(self, kind: str, step: Step) -> None:
+        extra: dict[str, Any] = {"cue": kind}
+        if step.hand:
+            extra["hand"] = step.hand
+        if step.trial:
+            extra["trial"] = step.trial
+        self.acq.add_event(Event(self.acq.now(), 0.0, "cue", extra))
+        if self.emulator is not None:
+            self.emulator.cue(kind)
+
+    async def run_step(self, step: Step) -> None:
+        self.vm.step = step
+        start = self.acq.now()
+        if step.kind == "trial":
+            self.trial_index += 1
+            self.vm.trial_index = self.trial_index
+            self.acq.state.reset_trial_peak()
+        if step.cue:
+            self._cue(step.cue, step)
+        status = "valid"
+        try:
+            while (left := step.duration_s - (self.acq.now() - start)) > 0:
+                self.vm.step_left_s = left
+                await asyncio.sleep(min(0.05, left))
+        except asyncio.CancelledError:
+            status = "incomplete"
+            raise
+        finally:
+            self.vm.step_left_s = 0.0
+            if step.end_cue:
+                self._cue(step.end_cue, step)
+            if step.kind == "trial":
+                self.acq.add_event(
+                    Event(
+                        start,
+                        self.acq.now() - start,
+                        "trial",
+                        {"trial": step.trial, "hand": step.hand, "status": status},
+                    )
+                )
+
+    async def run(self) -> None:
+        for step in self.protocol.steps:
+            await self.run_step(step)
+
+
+async def record_task(
+    url: str,
+    protocol: TaskProtocol,
+    participant: str,
+    root: str | Path,
+    session: str = "01",
+    live: bool | None = None,
+    console: Console | None = None,
+    best_previous: float | None = None,
+    on_ready: Callable[[Acquisition], None] | None = None,
+) -> RecordResult:
+    """Record one task and return where it was stored.
+
+    Args:
+        url: device URL (``serial://…``, ``ble://…``, ``sim://…``).
+        protocol: the task protocol (see :mod:`motorlab.session.protocols`).
+        participant: pseudonymous participant ID (validated).
+        root: BIDS dataset folder.
+        session: session label.
+        live: show the rich live view (default: when stdout is a terminal).
+    """
+    validate_pseudonym(participant)
+    console = console or Console(stderr=False)
+    live = sys.stdout.isatty() if live is None else live
+    driver = await open_device(url)
+    writer: RecordingWriter | None = None
+    acq: Acquisition | None = None
+    emulator = getattr(driver, "emulator", None)
+    try:
+        info = await driver.info()
+        cal_id, corrector = _load_calibration(info, _calibration_kind(info))
+        md = Metadata(
+            participant=participant,
+            session=session,
+            task=protocol.task,
+            tracksys=protocol.tracksys,
+            hand=protocol.hand,
+            device_model=info.model,
+            device_serial=info.serial,
+            firmware=info.firmware,
+            manufacturer=info.manufacturer,
+            calibration_id=cal_id,
+            acq_time=_dt.datetime.now().isoformat(timespec="milliseconds"),
+            extra={"protocol": protocol.describe(), "device_url_scheme": url.split(":", 1)[0],
+                   "device_protocol": info.protocol},
+        )
+        rate = protocol.rate_hz or info.nominal_rate_hz
+        t0 = time.monotonic()
+        writer = RecordingWriter(
+            root,
+            md,
+            info.channels,
+            rate,
+            extra_sidecar={
+                "TaskDescription": protocol.description,
+                "Instructions": protocol.instructions,
+                # host CLOCK_MONOTONIC at t = 0, to line this recording up with other streams
+                "MotorlabHostMonotonicT0": t0,
+            },
+        )
+        if protocol.rate_hz:
+            await driver.set_rate(protocol.rate_hz)
+        if _calibration_kind(info) == "force":
+            try:
+                await driver.tare()
+            except DeviceError as exc:  # devices without tare zero on the host
+                log.info("%s: no device tare (%s)", url, exc)
+        acq = Acquisition(driver, info, writer, corrector, t0=t0)
+        if on_ready is not None:
+            on_ready(acq)
+        await driver.start()
+        acq.start()
+        vm = ViewModel(protocol, unit=info.channels[0].units, device=f"{info.model} {info.serial}",
+                       best_previous=best_previous)
+        runner = StepRunner(acq, protocol, vm, emulator)
+        if live:
+            with Live(render(vm, acq.state), console=console, refresh_per_second=10, transient=False) as lv:
+                task = asyncio.ensure_future(runner.run())
+                while not task.done():
+                    vm.link_ok = driver.status.connected
+                    lv.update(render(vm, acq.state))
+                    await asyncio.wait({task}, timeout=0.1)
+                lv.update(render(vm, acq.state))
+                await task
+        else:
+            task = asyncio.ensure_future(runner.run())
+            last = 0.0
+            while not task.done():
+                await asyncio.wait({task}, timeout=0.25)
+                if time.monotonic() - last > 2.0:
+                    log.info(plain_line(vm, acq.state))
+                    last = time.monotonic()
+            await task
+        await driver.stop()
+        await acq.drain()
+    finally:
+        if acq is not None:
+            await acq.stop()
+        truth = getattr(emulator, "truth", None) if emulator is not None else None
+        await driver.close()
+        if writer is not None:
+            final = {
+                "MotorlabDroppedSamples": int(driver.status.dropped_samples),
+                "MotorlabLinkGaps": len(driver.status.gaps),
+                "MotorlabClockDriftPpm": float(np.nan_to_num(driver.clock.drift_ppm)),
+            }
+            writer.close(**final)
+    assert writer is not None and acq is not None
+    return RecordResult(
+        path=writer.path,
+        n_samples=writer.n_samples,
+        device=info,
+        calibration_id=cal_id,
+        dropped_samples=int(driver.status.dropped_samples),
+        gaps=len(driver.status.gaps),
+        events=list(acq.events),
+        truth=truth,
+    )
