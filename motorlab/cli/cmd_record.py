@@ -1,67 +1,153 @@
-"""``motorlab record TASK``: run a timed task on a device and store the recording."""
+"""``motorlab record TASK``: run a timed task on a device and store the recording.
+
+Tasks: ``grip`` (maximal, per hand), ``grip-sustained``, ``handwriting``,
+``spiral``, ``tremor`` (rest and/or postural hold). During a task: SPACE starts
+the next trial, ``r`` repeats a trial, ``x`` marks it invalid, ``q`` stops
+safely. ``--yes`` runs without waiting for keys; ``--keys`` replays a script.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import sys
 from pathlib import Path
 
 from ..recording import validate_pseudonym
-from ..session.protocols import grip_protocol
-from ..storage.bids import next_session_label
+from ..session import protocols as P
+
+_KEYS_HELP = "keys during the task: SPACE start trial, r repeat trial, x mark trial invalid, q stop safely"
+
+
+def default_data_dir() -> Path:
+    return Path(os.environ.get("MOTORLAB_DATA", "motorlab-data"))
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "record",
-        help="record a timed task (grip …) from a device",
-        description="Record a timed task from a device into a BIDS dataset, with a live view.",
+        help="record a timed task (grip, grip-sustained, handwriting, spiral, tremor)",
+        description="Record a timed task from a device into the clinic's BIDS dataset, with a live view. "
+        + _KEYS_HELP + ".",
     )
     tasks = p.add_subparsers(dest="task", metavar="TASK", required=True)
-    g = tasks.add_parser("grip", help="maximal grip: trials per hand with countdown and rest")
-    _common(g)
+
+    g = tasks.add_parser("grip", help="maximal grip: 3 trials per hand with countdown and rest",
+                         description="Maximal grip strength, seated with the elbow at 90°. " + _KEYS_HELP)
+    _common(g, default_url="sim://grip")
     g.add_argument("--hand", choices=["right", "left", "both"], default="right")
     g.add_argument("--trials", type=int, default=3, help="trials per hand (default 3)")
     g.add_argument("--order", choices=["alternating", "blocked"], default="alternating",
-                   help="with --hand both: alternate hands or do one hand first")
+                   help="with --hand both: alternate hands, or all trials of one hand first")
     g.add_argument("--countdown", type=float, default=3.0, metavar="S", help="countdown seconds (3)")
     g.add_argument("--squeeze", type=float, default=5.0, metavar="S", help="squeeze window seconds (5)")
     g.add_argument("--rest", type=float, default=60.0, metavar="S", help="rest between trials seconds (60)")
-    g.add_argument("--rate", type=float, default=None, metavar="HZ", help="sampling rate (device default)")
-    g.set_defaults(func=_run_grip)
+    g.set_defaults(func=lambda a: _record(a, [P.grip_protocol(
+        trials=a.trials, hands=("right", "left") if a.hand == "both" else (a.hand,), order=a.order,
+        countdown_s=a.countdown, squeeze_s=a.squeeze, rest_s=a.rest, rate_hz=a.rate)]))
+
+    s = tasks.add_parser("grip-sustained", help="hold maximal grip for a set time (fatigue)",
+                         description="Sustained maximal grip for fatigue index and hold CV. " + _KEYS_HELP)
+    _common(s, default_url="sim://grip")
+    s.add_argument("--hand", choices=["right", "left"], default="right")
+    s.add_argument("--hold", type=float, default=10.0, metavar="S", help="hold seconds (10)")
+    s.add_argument("--countdown", type=float, default=3.0, metavar="S")
+    s.set_defaults(func=lambda a: _record(a, [P.grip_sustained_protocol(
+        hold_s=a.hold, hand=a.hand, countdown_s=a.countdown, rate_hz=a.rate)]))
+
+    h = tasks.add_parser("handwriting", help="timed copy of a sentence with the IMU pen",
+                         description="Timed sentence copy with an IMU pen (tip force). " + _KEYS_HELP)
+    _common(h, default_url="sim://pen")
+    h.add_argument("--hand", choices=["right", "left"], default="right")
+    h.add_argument("--duration", type=float, default=60.0, metavar="S", help="writing time (60)")
+    h.add_argument("--prompt", default=None, help="sentence to copy (default: age-appropriate)")
+    h.add_argument("--age-band", choices=sorted(P.HANDWRITING_PROMPTS), default="child")
+    h.add_argument("--countdown", type=float, default=3.0, metavar="S")
+    h.set_defaults(func=lambda a: _record(a, [P.handwriting_protocol(
+        duration_s=a.duration, prompt=a.prompt, age_band=a.age_band, hand=a.hand,
+        countdown_s=a.countdown, rate_hz=a.rate)]))
+
+    sp = tasks.add_parser("spiral", help="draw an Archimedean spiral within a time limit",
+                          description="Archimedean spiral with the IMU pen. " + _KEYS_HELP)
+    _common(sp, default_url="sim://pen")
+    sp.add_argument("--hand", choices=["right", "left"], default="right")
+    sp.add_argument("--time-limit", type=float, default=30.0, metavar="S", help="time limit (30)")
+    sp.add_argument("--countdown", type=float, default=3.0, metavar="S")
+    sp.set_defaults(func=lambda a: _record(a, [P.spiral_protocol(
+        time_limit_s=a.time_limit, hand=a.hand, countdown_s=a.countdown, rate_hz=a.rate)]))
+
+    t = tasks.add_parser("tremor", help="rest and postural tremor holds",
+                         description="Rest and/or postural tremor holds with an IMU. " + _KEYS_HELP)
+    _common(t, default_url="sim://pen")
+    t.add_argument("--hand", choices=["right", "left"], default="right")
+    t.add_argument("--condition", choices=["rest", "postural", "both"], default="both")
+    t.add_argument("--hold", type=float, default=30.0, metavar="S", help="seconds per hold (30)")
+    t.add_argument("--countdown", type=float, default=3.0, metavar="S")
+    t.add_argument("--tracksys", default="imupen", help="BIDS tracking-system label (imupen, wristimu…)")
+    t.set_defaults(func=lambda a: _record(a, [
+        P.tremor_protocol(c, hold_s=a.hold, hand=a.hand, countdown_s=a.countdown,
+                          tracksys=a.tracksys, rate_hz=a.rate)
+        for c in (("rest", "postural") if a.condition == "both" else (a.condition,))]))
 
 
-def _common(p: argparse.ArgumentParser) -> None:
+def _common(p: argparse.ArgumentParser, default_url: str) -> None:
     p.add_argument("--device", required=True, metavar="URL",
-                   help="device URL: serial:///dev/ttyUSB0?protocol=motorlab, ble://NAME?protocol=tindeq, sim://grip")
-    p.add_argument("--participant", required=True, metavar="ID", help="pseudonymous ID, e.g. P001")
-    p.add_argument("--out", type=Path, default=Path("motorlab-data"), metavar="DIR",
-                   help="BIDS dataset folder (default ./motorlab-data)")
-    p.add_argument("--session", default=None, metavar="LABEL", help="session label (default: next number)")
+                   help="device URL, e.g. serial:///dev/ttyUSB0?protocol=motorlab, "
+                        f"ble://Progressor_1234?protocol=tindeq, or {default_url} (built-in emulator; "
+                        "`motorlab devices` lists what is connected)")
+    p.add_argument("--participant", "--client", dest="participant", required=True, metavar="ID",
+                   help="the client's pseudonymous ID, e.g. P001 (never a name)")
+    p.add_argument("--data", "--out", dest="out", type=Path, default=default_data_dir(), metavar="DIR",
+                   help="clinic dataset folder (default $MOTORLAB_DATA or ./motorlab-data)")
+    p.add_argument("--session", default=None, metavar="LABEL",
+                   help="session label (default: a new numbered session today, or today's if it exists)")
+    p.add_argument("--rate", type=float, default=None, metavar="HZ", help="sampling rate (device default)")
+    p.add_argument("--yes", "-y", action="store_true", help="do not wait for SPACE before each trial")
+    p.add_argument("--keys", default=None, metavar="SCRIPT",
+                   help="scripted keys for unattended runs, KEY@SECONDS items, e.g. 'x@6,r@9,q@20'")
     p.add_argument("--no-live", action="store_true", help="no live view (plain log lines)")
 
 
-def _run_grip(args: argparse.Namespace) -> int:
-    validate_pseudonym(args.participant)
-    hands = ("right", "left") if args.hand == "both" else (args.hand,)
-    proto = grip_protocol(
-        trials=args.trials, hands=hands, order=args.order, countdown_s=args.countdown,
-        squeeze_s=args.squeeze, rest_s=args.rest, rate_hz=args.rate,
-    )
-    return _record(args, proto)
+def _session_for_today(out: Path, participant: str) -> str:
+    """Today's session if one was started today, else the next number."""
+    import datetime as dt
+    import json
+
+    from ..storage.bids import list_sessions, next_session_label
+
+    today = dt.date.today().isoformat()
+    for label in reversed(list_sessions(out, participant)):
+        for side in (out / f"sub-{participant}" / f"ses-{label}" / "motion").glob("*_motion.json"):
+            try:
+                acq = json.loads(side.read_text()).get("MotorlabMetadata", {}).get("acq_time", "")
+            except (OSError, ValueError):
+                continue
+            if acq.startswith(today):
+                return label
+        break
+    return next_session_label(out, participant)
 
 
-def _record(args: argparse.Namespace, proto) -> int:
+def _record(args: argparse.Namespace, protocols: list) -> int:
     from rich.console import Console
 
+    from ..session.controls import NoKeys, ScriptedKeys, TerminalKeys
     from ..session.recorder import record_task
     from .summary import print_recording_summary
 
-    session = args.session or next_session_label(args.out, args.participant)
+    validate_pseudonym(args.participant)
+    session = args.session or _session_for_today(args.out, args.participant)
     console = Console()
-    result = asyncio.run(
-        record_task(args.device, proto, args.participant, args.out, session=session,
-                    live=False if args.no_live else None, console=console)
-    )
-    print_recording_summary(result, console)
+    interactive = sys.stdin.isatty() and not args.yes and args.keys is None
+    for proto in protocols:
+        keys = ScriptedKeys(args.keys) if args.keys else (TerminalKeys() if interactive else NoKeys())
+        result = asyncio.run(record_task(
+            args.device, proto, args.participant, args.out, session=session,
+            live=False if args.no_live else None, console=console, keys=keys, wait_for_space=interactive,
+        ))
+        print_recording_summary(result, console)
+        if result.quit:
+            console.print("[yellow]stopped early by the therapist; the recording is saved[/yellow]")
+            return 0
     return 0

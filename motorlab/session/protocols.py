@@ -133,3 +133,110 @@ def grip_protocol(
         rate_hz=rate_hz,
         hand=hands[0] if len(hands) == 1 else "both",
     )
+
+
+def grip_sustained_protocol(
+    hold_s: float = 10.0,
+    hand: str = "right",
+    countdown_s: float = 3.0,
+    rate_hz: float | None = None,
+) -> TaskProtocol:
+    """Sustained maximal grip: hold maximal effort for ``hold_s`` (default 10 s,
+    as in Grippit's 10-s protocol; Häger-Ross & Rösblad 2002) for fatigue index
+    and hold coefficient of variation."""
+    if hand not in ("right", "left"):
+        raise ValueError(f"hand {hand!r} must be 'right' or 'left'")
+    steps = (
+        Step("instruction", min(3.0, countdown_s), GRIP_POSITION_TEXT),
+        Step("countdown", countdown_s, f"{hand.capitalize()} hand — get ready…", cue="ready"),
+        Step("trial", hold_s, "Squeeze as hard as you can and KEEP squeezing until I say stop!",
+             cue="hold", end_cue="release", trial=1, hand=hand),
+    )
+    return TaskProtocol(
+        name="grip-sustained", version="1.0", task="gripsustained", tracksys="gripdyn", steps=steps,
+        parameters=dict(hold_s=hold_s, hand=hand, countdown_s=countdown_s, rate_hz=rate_hz),
+        instructions=GRIP_POSITION_TEXT, description="Sustained maximal grip; fatigue index and hold CV",
+        rate_hz=rate_hz, hand=hand,
+    )
+
+
+#: Copy sentences by age band (short pangram-like sentences that use most letters).
+HANDWRITING_PROMPTS = {
+    "child": "The quick brown fox jumps over the lazy dog.",
+    "adult": "A quick movement of the enemy will jeopardize six gunboats.",
+}
+
+
+def handwriting_protocol(
+    duration_s: float = 60.0,
+    prompt: str | None = None,
+    age_band: str = "child",
+    hand: str = "right",
+    countdown_s: float = 3.0,
+    rate_hz: float | None = None,
+) -> TaskProtocol:
+    """Timed copy of a sentence with the IMU pen (default 60 s)."""
+    text = prompt or HANDWRITING_PROMPTS.get(age_band, HANDWRITING_PROMPTS["child"])
+    steps = (
+        Step("instruction", min(3.0, countdown_s), f"Copy this sentence in your usual writing: “{text}”"),
+        Step("countdown", countdown_s, "Get ready to write…", cue="ready"),
+        Step("trial", duration_s, f"Write: “{text}”", cue="write", end_cue="stop", trial=1, hand=hand),
+    )
+    return TaskProtocol(
+        name="handwriting-copy", version="1.0", task="handwriting", tracksys="imupen", steps=steps,
+        parameters=dict(duration_s=duration_s, prompt=text, age_band=age_band, hand=hand,
+                        countdown_s=countdown_s, rate_hz=rate_hz),
+        instructions=f"Copy the sentence: {text}", description="Timed sentence copy with an IMU pen",
+        rate_hz=rate_hz, hand=hand,
+    )
+
+
+def spiral_protocol(
+    time_limit_s: float = 30.0,
+    hand: str = "right",
+    countdown_s: float = 3.0,
+    rate_hz: float | None = None,
+) -> TaskProtocol:
+    """Archimedean spiral drawn from the centre outwards within a time limit."""
+    text = "Draw a spiral from the centre outwards, about 4 turns, without lifting the pen."
+    steps = (
+        Step("instruction", min(3.0, countdown_s), text),
+        Step("countdown", countdown_s, "Get ready to draw…", cue="ready"),
+        Step("trial", time_limit_s, text, cue="draw", end_cue="stop", trial=1, hand=hand),
+    )
+    return TaskProtocol(
+        name="spiral-archimedean", version="1.0", task="spiral", tracksys="imupen", steps=steps,
+        parameters=dict(time_limit_s=time_limit_s, hand=hand, countdown_s=countdown_s, rate_hz=rate_hz),
+        instructions=text, description="Archimedean spiral drawing; spiral metrics and spiral tremor",
+        rate_hz=rate_hz, hand=hand,
+    )
+
+
+def tremor_protocol(
+    condition: str = "rest",
+    hold_s: float = 30.0,
+    hand: str = "right",
+    countdown_s: float = 3.0,
+    tracksys: str = "imupen",
+    rate_hz: float | None = None,
+) -> TaskProtocol:
+    """Rest or postural tremor hold (default 30 s each)."""
+    texts = {
+        "rest": "Rest your forearm on the table, hand relaxed and hanging over the edge. Stay still.",
+        "postural": "Hold your arm straight out in front of you, palm down. Keep it there.",
+    }
+    if condition not in texts:
+        raise ValueError(f"tremor condition {condition!r} must be 'rest' or 'postural'")
+    steps = (
+        Step("instruction", min(3.0, countdown_s), texts[condition]),
+        Step("countdown", countdown_s, "Get ready…", cue="ready"),
+        Step("trial", hold_s, texts[condition], cue=condition if condition == "rest" else "posture",
+             end_cue="stop", trial=1, hand=hand),
+    )
+    return TaskProtocol(
+        name=f"tremor-{condition}", version="1.0", task=f"tremor{condition}", tracksys=tracksys,
+        steps=steps, parameters=dict(condition=condition, hold_s=hold_s, hand=hand,
+                                     countdown_s=countdown_s, rate_hz=rate_hz),
+        instructions=texts[condition], description=f"{condition.capitalize()} tremor hold",
+        rate_hz=rate_hz, hand=hand,
+    )

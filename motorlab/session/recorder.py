@@ -29,6 +29,7 @@ from ..recording import Event, Metadata, validate_pseudonym
 from ..storage.bids import RecordingWriter
 from .acquisition import Acquisition, Corrector
 from .live import ViewModel, plain_line, render
+from .controls import KeySource, NoKeys
 from .protocols import Step, TaskProtocol
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,8 @@ class RecordResult:
     events: list[Event] = field(default_factory=list)
     #: emulator ground truth (sim:// devices only)
     truth: Any = None
+    #: the therapist stopped the task early (q)
+    quit: bool = False
 
 
 def _load_calibration(info: DeviceInfo, kind: str) -> tuple[str, Corrector | None]:
@@ -65,12 +68,24 @@ def _calibration_kind(info: DeviceInfo) -> str:
     return "imu" if types & {"ACCEL", "GYRO"} else "force"
 
 
-class StepRunner:
-    """Walks the protocol's steps on the host clock, writing events."""
+class QuitTask(Exception):
+    """The therapist pressed q: stop safely, keep everything recorded so far."""
 
-    def __init__(self, acq: Acquisition, protocol: TaskProtocol, vm: ViewModel, emulator=None):
+
+class StepRunner:
+    """Walks the protocol's steps on the host clock, writing cue and trial events
+    and obeying the therapist's keys (see :mod:`motorlab.session.controls`)."""
+
+    def __init__(self, acq: Acquisition, protocol: TaskProtocol, vm: ViewModel, emulator=None,
+                 keys: KeySource | None = None, wait_for_space: bool = False, repeat_rest_s: float | None = None):
         self.acq, self.protocol, self.vm, self.emulator = acq, protocol, vm, emulator
+        self.keys = keys or NoKeys()
+        self.wait_for_space = wait_for_space
+        self.repeat_rest_s = repeat_rest_s
         self.trial_index = 0
+        self.quit = False
+        self.last_trial: Step | None = None
+        self._repeat_last = False
 
     def _cue(self, kind: str, step: Step) -> None:
         extra: dict[str, Any] = {"cue": kind}
@@ -82,7 +97,42 @@ class StepRunner:
         if self.emulator is not None:
             self.emulator.cue(kind)
 
-    async def run_step(self, step: Step) -> None:
+    def _mark_last(self, status: str, reason: str) -> None:
+        if self.last_trial is None:
+            return
+        self.acq.add_event(Event(self.acq.now(), 0.0, "trial_status",
+                                 {"trial": self.last_trial.trial, "hand": self.last_trial.hand,
+                                  "status": status, "reason": reason}))
+        self.vm.message = f"trial {self.last_trial.trial} ({self.last_trial.hand}) marked {status}"
+
+    async def _next_key(self, timeout: float) -> str | None:
+        try:
+            return await asyncio.wait_for(self.keys.queue.get(), timeout)
+        except asyncio.TimeoutError:
+            return None
+
+    async def _wait_space(self, step: Step) -> None:
+        self.vm.step = step
+        self.vm.message = "Press SPACE when the client is ready (q to stop)"
+        while True:
+            key = await self._next_key(0.1)
+            if key == "space":
+                self.vm.message = ""
+                return
+            if key == "quit":
+                raise QuitTask
+            if key in ("invalid", "repeat"):
+                self._handle_between(key)
+
+    def _handle_between(self, key: str) -> None:
+        if key == "invalid":
+            self._mark_last("invalid", "marked by therapist")
+        elif key == "repeat" and self.last_trial is not None:
+            self._mark_last("invalid", "repeated")
+            self._repeat_last = True
+
+    async def run_step(self, step: Step) -> bool:
+        """Run one step; returns True when the trial must be repeated."""
         self.vm.step = step
         start = self.acq.now()
         if step.kind == "trial":
@@ -91,31 +141,75 @@ class StepRunner:
             self.acq.state.reset_trial_peak()
         if step.cue:
             self._cue(step.cue, step)
-        status = "valid"
+        status, reason, repeat = "valid", "", False
         try:
             while (left := step.duration_s - (self.acq.now() - start)) > 0:
                 self.vm.step_left_s = left
-                await asyncio.sleep(min(0.05, left))
-        except asyncio.CancelledError:
-            status = "incomplete"
+                key = await self._next_key(min(0.05, left))
+                if key == "quit":
+                    raise QuitTask
+                if step.kind != "trial":
+                    if key in ("invalid", "repeat"):
+                        self._handle_between(key)
+                    continue
+                if key == "invalid":
+                    status, reason = "invalid", "marked by therapist"
+                    self.vm.message = f"trial {step.trial} marked invalid"
+                elif key == "repeat":
+                    status, reason, repeat = "invalid", "repeated", True
+                    self.vm.message = f"trial {step.trial} will be repeated"
+                    break
+        except (asyncio.CancelledError, QuitTask):
+            status, reason = "incomplete", "stopped"
             raise
         finally:
             self.vm.step_left_s = 0.0
             if step.end_cue:
                 self._cue(step.end_cue, step)
             if step.kind == "trial":
-                self.acq.add_event(
-                    Event(
-                        start,
-                        self.acq.now() - start,
-                        "trial",
-                        {"trial": step.trial, "hand": step.hand, "status": status},
-                    )
-                )
+                extra = {"trial": step.trial, "hand": step.hand, "status": status}
+                if reason:
+                    extra["reason"] = reason
+                self.acq.add_event(Event(start, self.acq.now() - start, "trial", extra))
+                self.last_trial = step
+        return repeat
 
     async def run(self) -> None:
-        for step in self.protocol.steps:
-            await self.run_step(step)
+        steps = list(self.protocol.steps)
+        self.keys.start(self.acq.now)
+        try:
+            i = 0
+            while i < len(steps):
+                step = steps[i]
+                if step.kind == "countdown" and self.wait_for_space:
+                    await self._wait_space(step)
+                repeat = await self.run_step(step)
+                if step.kind == "trial" and repeat:
+                    self._repeat_last = True
+                if self._repeat_last and self.last_trial is not None and (
+                    i + 1 >= len(steps) or steps[i + 1].kind != "rest"
+                ):
+                    steps[i + 1:i + 1] = self._repeat_steps(steps)
+                    self._repeat_last = False
+                i += 1
+        except QuitTask:
+            self.quit = True
+            self.vm.message = "stopped by therapist — recording saved"
+        finally:
+            self.keys.close()
+
+    def _repeat_steps(self, steps: list[Step]) -> list[Step]:
+        trial = self.last_trial
+        assert trial is not None
+        countdown = next((s for s in steps if s.kind == "countdown"), None)
+        rest_s = self.repeat_rest_s
+        if rest_s is None:
+            rest_s = next((s.duration_s for s in steps if s.kind == "rest"), 2.0)
+        out = [Step("rest", rest_s, "Let's do that one again. Rest first.")]
+        if countdown is not None:
+            out.append(Step("countdown", countdown.duration_s, countdown.text, cue=countdown.cue))
+        out.append(trial)
+        return out
 
 
 async def record_task(
@@ -128,6 +222,8 @@ async def record_task(
     console: Console | None = None,
     best_previous: float | None = None,
     on_ready: Callable[[Acquisition], None] | None = None,
+    keys: KeySource | None = None,
+    wait_for_space: bool = False,
 ) -> RecordResult:
     """Record one task and return where it was stored.
 
@@ -192,7 +288,7 @@ async def record_task(
         acq.start()
         vm = ViewModel(protocol, unit=info.channels[0].units, device=f"{info.model} {info.serial}",
                        best_previous=best_previous)
-        runner = StepRunner(acq, protocol, vm, emulator)
+        runner = StepRunner(acq, protocol, vm, emulator, keys=keys, wait_for_space=wait_for_space)
         if live:
             with Live(render(vm, acq.state), console=console, refresh_per_second=10, transient=False) as lv:
                 task = asyncio.ensure_future(runner.run())
@@ -235,4 +331,5 @@ async def record_task(
         gaps=len(driver.status.gaps),
         events=list(acq.events),
         truth=truth,
+        quit=runner.quit,
     )

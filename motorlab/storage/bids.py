@@ -433,6 +433,24 @@ def read_events(path: Path) -> list[Event]:
             except json.JSONDecodeError:
                 extra["info"] = r["info"]
         out.append(Event(onset, duration, r.get("trial_type") or "n/a", extra))
+    return apply_trial_status(out)
+
+
+def apply_trial_status(events: list[Event]) -> list[Event]:
+    """Fold later ``trial_status`` events (a trial marked invalid after it ended)
+    into the status of the trial they refer to; the marks stay as an audit trail."""
+    out = list(events)
+    for mark in (e for e in events if e.trial_type == "trial_status"):
+        for i in range(len(out) - 1, -1, -1):
+            ev = out[i]
+            if (
+                ev.trial_type == "trial"
+                and ev.onset <= mark.onset
+                and ev.extra.get("trial") == mark.extra.get("trial")
+                and ev.extra.get("hand") == mark.extra.get("hand")
+            ):
+                out[i] = Event(ev.onset, ev.duration, "trial", {**ev.extra, "status": mark.extra.get("status")})
+                break
     return out
 
 
