@@ -64,6 +64,9 @@ class CodecDriver:
         self._streaming = False
         self._closing = False
         self._reconnect_task: asyncio.Task | None = None
+        #: blocks decoded while a reconnect is being completed; queued after on_gap
+        #: has run, so listeners see the gap before the new link's first sample
+        self._held: list[SampleBlock] | None = None
         self._info: DeviceInfo | None = None
         self._rate_hz: float | None = None
         #: called with (host_t_lost, host_t_back) after each successful reconnect
@@ -88,6 +91,7 @@ class CodecDriver:
         self._streaming = False
         await self.transport.close()
         self.status.connected = False
+        self._release_held()
         self._queue.put_nowait(None)
 
     async def __aenter__(self) -> "CodecDriver":
@@ -108,7 +112,10 @@ class CodecDriver:
             if ev.n:
                 self.clock.update(float(ev.device_time[-1]), host_t)
             self.status.dropped_samples += ev.dropped_before
-            self._queue.put_nowait(ev)
+            if self._held is not None:
+                self._held.append(ev)
+            else:
+                self._queue.put_nowait(ev)
             return
         if isinstance(ev, BatteryReply) and ev.percent is not None:
             self.status.battery_percent = ev.percent
@@ -134,11 +141,14 @@ class CodecDriver:
             await asyncio.sleep(delay)
             if self._closing:
                 return
+            self._held = []
+            self.clock.reset()
             try:
                 await self.transport.open(self._on_data, self._on_lost)
                 await self._after_reconnect()
             except (DeviceError, OSError, asyncio.TimeoutError) as exc:
                 log.info("%s: reconnect attempt %d failed: %s", self.url, attempt, exc)
+                self._release_held()
                 await self.transport.close()
                 delay = min(delay * 2, 2.0)
                 continue
@@ -146,12 +156,17 @@ class CodecDriver:
             self.status.connected = True
             self.status.reconnects += 1
             self.status.gaps.append((lost_at, back))
-            self.clock.reset()
             for cb in self.on_gap:
                 cb(lost_at, back)
+            self._release_held()
             return
         log.error("%s: could not reconnect after %d attempts", self.url, self.reconnect_attempts)
         self._queue.put_nowait(None)
+
+    def _release_held(self) -> None:
+        held, self._held = self._held or [], None
+        for blk in held:
+            self._queue.put_nowait(blk)
 
     async def _after_reconnect(self) -> None:
         """Restore the device state after a reconnect (rate, streaming)."""

@@ -1,0 +1,198 @@
+"""Tremor from accelerometer (or gyroscope) data: frequency, power, amplitude, stability.
+
+Spectral recipe (metrics.md §2.2): Welch, Hann, 4-s segments (0.25 Hz bins), 50 %
+overlap, constant detrend, density scaling; peak frequency = largest PSD bin in
+the band (3-12 Hz by default), refined between bins by log-parabolic
+interpolation; band power = sum(PSD) x df over the band.
+
+Amplitude: RMS of the zero-phase band-passed signal. By default the 4th-order
+Butterworth band-pass edges are placed at ``band[0] * 0.6`` and ``band[1] / 0.6``
+so that every frequency inside the analysis band passes with >= 99 % of its
+power (a filter with edges exactly at 3 and 12 Hz halves the power of a 3 Hz or
+12 Hz tremor after forward-backward filtering). ``rms_band=band`` reproduces the
+recipe filter exactly. Displacement RMS (cm) divides the acceleration PSD by
+(2 pi f)^4 before integrating over the band (elementary kinematics, a = -(2 pi f)^2 x).
+
+Tremor Stability Index (di Biase et al., Brain 140:1977, 2017): inter-quartile
+range of the change in instantaneous frequency between consecutive cycles; the
+paper's cut-off 1.05 Hz separates Parkinsonian (higher) from essential tremor.
+Implementation = motorlab recipe: remove mean, Welch peak in band, 2nd-order
+Butterworth band-pass peak +- 2 Hz (sosfiltfilt), upward zero crossings with
+linear interpolation, f_k = 1/period, TSI = IQR(diff f_k) (numpy linear percentiles).
+
+Classification hints use configurable frequency ranges; defaults from Luft et
+al., Sensors 19:4301 (2019): parkinsonian 3-8 Hz, essential 4-12 Hz,
+physiological 8-12 Hz. They are hints for the therapist, not a diagnosis.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..signal._checks import as_2d, finite_runs, require_rate, warn
+from ..signal.filter import signal_filter
+from ..signal.segment import signal_zero_crossings
+from ..signal.spectrum import band_power, peak_frequency, signal_psd
+
+NAN = float("nan")
+DEFAULT_BAND = (3.0, 12.0)
+DEFAULT_CLASS_BANDS: dict[str, tuple[float, float]] = {
+    "parkinsonian": (3.0, 8.0),
+    "essential": (4.0, 12.0),
+    "physiological": (8.0, 12.0),
+}
+TSI_CUTOFF_HZ = 1.05  # di Biase et al. 2017
+FLAT_BAND_FACTOR = 0.6
+
+
+@dataclass(frozen=True)
+class TremorResult:
+    """Tremor of one recording (input units ``u``: m/s^2 for an accelerometer, deg/s for a gyroscope).
+
+    Attributes:
+        peak_freq_Hz: frequency of the spectral peak inside ``band``.
+        band_power: power in ``band`` (u^2), summed over axes.
+        rms: RMS of the band-passed signal (u); vector RMS over axes.
+        displacement_rms_cm: RMS displacement (cm) in ``band`` (acceleration input only, else NaN).
+        tsi_Hz: Tremor Stability Index (Hz), NaN with fewer than 8 cycles.
+        n_cycles: tremor cycles found for the TSI.
+        duration_s: finite data analysed (s).
+        hints: labels of the configured ranges containing the peak, plus a TSI hint.
+    """
+
+    peak_freq_Hz: float
+    band_power: float
+    rms: float
+    displacement_rms_cm: float
+    tsi_Hz: float
+    n_cycles: int
+    duration_s: float
+    hints: tuple[str, ...]
+
+
+def _principal_axis(x: np.ndarray) -> np.ndarray:
+    """Project (n, k) data (NaN rows allowed) onto its first principal component."""
+    if x.shape[1] == 1:
+        return x[:, 0]
+    ok = np.all(np.isfinite(x), axis=1)
+    centred = x - np.nanmean(x[ok], axis=0) if ok.any() else x
+    _, _, vt = np.linalg.svd(centred[ok], full_matrices=False)
+    return centred @ vt[0]
+
+
+def tremor_stability_index(
+    x: np.ndarray,
+    sampling_rate: float,
+    peak_band: tuple[float, float] = (2.5, 12.0),
+    half_width_hz: float = 2.0,
+    prefilter: bool = True,
+) -> tuple[float, int]:
+    """Tremor Stability Index (Hz) and number of cycles used.
+
+    ``x`` is (n,) or (n, k); several axes are first projected on their principal
+    component. With ``prefilter=False`` the zero crossings of the raw signal are used.
+    NaN gaps split the signal; cycle-to-cycle changes never span a gap.
+    """
+    fs = require_rate(sampling_rate)
+    arr, _ = as_2d(x)
+    sig = _principal_axis(arr)
+    finite = np.isfinite(sig)
+    if np.count_nonzero(finite) < 4:
+        warn("tremor_stability_index: too few samples; result is NaN")
+        return NAN, 0
+    sig = sig - np.nanmean(sig)
+    if prefilter:
+        freqs, pxx = signal_psd(sig, fs)
+        f0 = peak_frequency(freqs, pxx, peak_band, refine=False)
+        if not np.isfinite(f0):
+            warn("tremor_stability_index: no spectral peak (flat signal); result is NaN")
+            return NAN, 0
+        lo = max(f0 - half_width_hz, 0.1)
+        hi = min(f0 + half_width_hz, 0.45 * fs)
+        sig = signal_filter(sig, fs, lowcut=lo, highcut=hi, order=2)
+    changes: list[np.ndarray] = []
+    n_cycles = 0
+    for a, b in finite_runs(np.isfinite(sig)):
+        t_up = signal_zero_crossings(sig[a:b], fs, "up")
+        if t_up.size < 3:
+            continue
+        f_k = 1.0 / np.diff(t_up)
+        n_cycles += f_k.size
+        changes.append(np.diff(f_k))
+    if n_cycles < 8:
+        warn(f"tremor_stability_index: only {n_cycles} cycles; result is NaN")
+        return NAN, n_cycles
+    d = np.concatenate(changes)
+    q75, q25 = np.percentile(d, [75, 25])
+    return float(q75 - q25), n_cycles
+
+
+def tremor_hints(
+    peak_freq_hz: float,
+    tsi_hz: float = NAN,
+    class_bands: dict[str, tuple[float, float]] | None = None,
+) -> tuple[str, ...]:
+    """Labels of the frequency ranges containing the peak, and a TSI hint (cut-off 1.05 Hz)."""
+    bands = DEFAULT_CLASS_BANDS if class_bands is None else class_bands
+    hints = [f"{name} range ({lo:g}-{hi:g} Hz)" for name, (lo, hi) in bands.items() if lo <= peak_freq_hz <= hi]
+    if np.isfinite(tsi_hz):
+        side = "above" if tsi_hz > TSI_CUTOFF_HZ else "at or below"
+        kind = "parkinsonian-like" if tsi_hz > TSI_CUTOFF_HZ else "essential-like"
+        hints.append(f"TSI {side} {TSI_CUTOFF_HZ} Hz ({kind})")
+    return tuple(hints)
+
+
+def tremor_analyze(
+    signal: np.ndarray,
+    sampling_rate: float,
+    band: tuple[float, float] = DEFAULT_BAND,
+    window_s: float = 4.0,
+    rms_band: tuple[float, float] | None = None,
+    is_acceleration: bool = True,
+    class_bands: dict[str, tuple[float, float]] | None = None,
+) -> TremorResult:
+    """Tremor metrics of an (n,) or (n, 3) signal (see the module docstring for the recipe).
+
+    Args:
+        signal: accelerometer (m/s^2, gravity may be included: the constant part is removed)
+            or gyroscope (deg/s) samples; NaN marks gaps.
+        sampling_rate: Hz.
+        band: analysis band (Hz) for the peak, band power and displacement.
+        window_s: Welch segment length (s).
+        rms_band: band-pass edges for the RMS (default: the flat-band design above).
+        is_acceleration: compute displacement RMS (cm) when True.
+        class_bands: frequency ranges for the hints (default Luft et al. 2019).
+    """
+    fs = require_rate(sampling_rate)
+    arr, _ = as_2d(signal)
+    finite = np.all(np.isfinite(arr), axis=1)
+    duration = np.count_nonzero(finite) / fs
+    freqs, pxx = signal_psd(arr, fs, window_s=window_s)
+    if freqs.size < 3 or not np.any(pxx[(freqs >= band[0]) & (freqs <= band[1])] > 0):
+        warn("tremor_analyze: signal too short or flat for a spectrum; results are NaN")
+        return TremorResult(NAN, NAN, NAN, NAN, NAN, 0, duration, ())
+    f_peak = peak_frequency(freqs, pxx, band, refine=True)
+    power = band_power(freqs, pxx, band)
+    if rms_band is None:
+        rms_band = (band[0] * FLAT_BAND_FACTOR, min(band[1] / FLAT_BAND_FACTOR, 0.45 * fs))
+    filtered = signal_filter(arr, fs, lowcut=rms_band[0], highcut=rms_band[1])
+    ok = np.all(np.isfinite(filtered), axis=1)
+    rms = float(np.sqrt(np.sum(np.mean(filtered[ok] ** 2, axis=0)))) if ok.any() else NAN
+    disp = NAN
+    if is_acceleration:
+        df = freqs[1] - freqs[0]
+        sel = (freqs >= band[0] - 2 * df) & (freqs <= band[1] + 2 * df) & (freqs > 0)
+        disp = float(np.sqrt(np.sum(pxx[sel] / (2 * np.pi * freqs[sel]) ** 4) * df) * 100.0)
+    tsi, n_cycles = tremor_stability_index(arr, fs, peak_band=band)
+    return TremorResult(
+        peak_freq_Hz=f_peak,
+        band_power=power,
+        rms=rms,
+        displacement_rms_cm=disp,
+        tsi_Hz=tsi,
+        n_cycles=n_cycles,
+        duration_s=duration,
+        hints=tremor_hints(f_peak, tsi, class_bands),
+    )

@@ -1,0 +1,340 @@
+"""Sans-I/O codec for Mark-10 Series 4/5 force gauges (and OEM Omega DFG55, Checkline).
+
+Wire format (Mark-10 Series 5 User's Guide §9.8; Series 4 §9.1.3-9.1.4):
+
+* host -> gauge: ASCII commands ending in CR (or CR LF): ``?`` displayed value,
+  ``?C`` current (real-time) value, units ``N`` ``LB`` ``KG`` ``OZ`` ``G`` ``MN``
+  ``KN``, ``Z`` zero (tare) and clear peaks, ``RM``/``RV``/``RS`` model,
+  firmware and serial, ``LIST`` settings.
+* gauge -> host: one line per query ending in CR LF: ``value[ unit]`` such as
+  ``-18.78 lbF`` or ``4.285 N`` (the unit is optional, set on the gauge); text
+  for ``RM``/``RV``/``RS``; ``*10`` illegal command, ``*11`` not applicable,
+  ``*12`` invalid specifier, ``*22`` value too large. Setting commands that
+  succeed send nothing.
+
+Replies carry no identifier, so the codec keeps the commands in flight in order
+(serial links keep order): a reading answers the oldest poll, an error answers
+the oldest command, and a setting still in flight when a later reply arrives
+has succeeded.
+
+**Sign convention.** By default the gauge reports compression as positive and
+tension as negative (``-18.78 lbF`` = 18.78 lbF of tension). motorlab keeps
+that: grip force (the hand compressing the gauge) is positive, in newtons.
+A gauge set to inverted polarity is read with ``invert=True``.
+
+**Device time.** The gauge has no clock on the link and sends nothing unless
+polled, so a reading's device time is the poll's *scheduled* time given in
+:class:`Poll` (the host's polling schedule, s from the start).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from ...recording import Channel
+from ..base import (
+    Ack,
+    CodecEvent,
+    CodecStats,
+    Command,
+    DeviceInfo,
+    GetInfo,
+    InfoReply,
+    SampleBlock,
+    Start,
+    Stop,
+    Tare,
+)
+
+#: newtons per unit (NIST SP 811: 1 lbf = 4.4482216152605 N, 1 kgf = 9.80665 N)
+UNIT_TO_N: dict[str, float] = {
+    "n": 1.0,
+    "mn": 1e-3,
+    "kn": 1e3,
+    "lbf": 4.4482216152605,
+    "lb": 4.4482216152605,
+    "ozf": 4.4482216152605 / 16.0,
+    "oz": 4.4482216152605 / 16.0,
+    "kgf": 9.80665,
+    "kg": 9.80665,
+    "gf": 9.80665e-3,
+    "g": 9.80665e-3,
+}
+#: unit command -> unit text the gauge prints after a value
+UNIT_COMMANDS: dict[str, str] = {"N": "N", "MN": "mN", "KN": "kN", "LB": "lbF", "OZ": "ozF", "KG": "kgF", "G": "gF"}
+ERRORS = {"10": "illegal command", "11": "not applicable", "12": "invalid specifier", "22": "value too large"}
+
+CHANNELS: tuple[Channel, ...] = (Channel("force", "MISC", "N", tracked_point="handle"),)
+
+#: a reading line: number, optional unit
+_READING = re.compile(rb"^\s*([+-]?(?:\d+\.?\d*|\.\d+))\s*([A-Za-z]*)\s*$")
+#: bulk form over CR-separated lines, used by the fast path
+_READINGS = re.compile(rb"\s*([+-]?(?:\d+\.?\d*|\.\d+))[ \t]*([A-Za-z]*)\s*\r")
+_MAX_LINE = 128
+
+
+# ------------------------------------------------------------------ commands
+@dataclass(frozen=True)
+class Poll(Command):
+    """Ask for a reading; ``device_time_s`` is the poll's scheduled time (s).
+
+    ``skipped`` counts polls the host skipped just before this one (reported as
+    ``dropped_before`` on the reading).
+    """
+
+    device_time_s: float = math.nan
+    skipped: int = 0
+
+
+@dataclass(frozen=True)
+class Sync(Command):
+    """A reading used as a round trip (handshake, confirmation); answered by ``Ack('sync', value=N)``."""
+
+
+@dataclass(frozen=True)
+class SetUnit(Command):
+    """Select the display/output unit: one of ``N MN KN LB OZ KG G``."""
+
+    unit: str = "N"
+
+
+@dataclass(frozen=True)
+class Raw(Command):
+    """Any other command text, e.g. ``CUR`` or ``FLTC3``; answered by ``Ack(text)`` when done."""
+
+    text: str = "CUR"
+
+
+def parse_unit(text: str) -> float | None:
+    """Newtons per unit for a unit string (case-insensitive), or None if not a force unit."""
+    return UNIT_TO_N.get(text.strip().lower())
+
+
+class Mark10Codec:
+    """Line codec for Mark-10 gauges: replies in, force in N out (one channel ``force``).
+
+    Args:
+        query: reading command, ``?C`` (current value, Series 5) or ``?`` (displayed
+            value, every series).
+        invert: the gauge is set to inverted polarity (tension positive).
+        unit: unit assumed for readings printed without one.
+    """
+
+    protocol = "mark10"
+
+    def __init__(self, query: str = "?C", invert: bool = False, unit: str = "N"):
+        self.stats = CodecStats()
+        self.query = query
+        self.sign = -1.0 if invert else 1.0
+        self.unit = unit
+        self._buf = b""
+        #: commands in flight, oldest first: (kind, payload)
+        self._pending: deque[tuple[str, object]] = deque()
+        self._info: dict[str, str] = {}
+        self._dropped = 0  # polls lost since the last reading
+        #: unit text of the last reading ("" = the gauge printed none; None = no reading yet)
+        self.last_unit: str | None = None
+
+    # -- encode -----------------------------------------------------------------
+    def encode(self, command: Command) -> bytes:
+        if isinstance(command, Poll):
+            self._pending.append(("reading", (float(command.device_time_s), int(command.skipped))))
+            return self.query.encode() + b"\r\n"
+        if isinstance(command, Sync):
+            self._pending.append(("sync", None))
+            return self.query.encode() + b"\r\n"
+        if isinstance(command, GetInfo):
+            self._info = {}
+            for field in ("RM", "RV", "RS"):
+                self._pending.append(("info", field))
+            return b"RM\r\nRV\r\nRS\r\n"
+        if isinstance(command, SetUnit):
+            cmd = command.unit.upper()
+            if cmd not in UNIT_COMMANDS:
+                raise ValueError(f"unit {command.unit!r} is not a Mark-10 force unit ({', '.join(UNIT_COMMANDS)})")
+            self._pending.append(("setting", ("setunit", UNIT_COMMANDS[cmd])))
+            return cmd.encode() + b"\r\n"
+        if isinstance(command, Tare):
+            self._pending.append(("setting", ("tare", None)))
+            return b"Z\r\n"
+        if isinstance(command, Raw):
+            self._pending.append(("setting", (command.text, None)))
+            return command.text.encode("ascii") + b"\r\n"
+        if isinstance(command, (Start, Stop)):
+            return b""  # the gauge is polled; the host's schedule starts and stops
+        raise ValueError(f"Mark-10 has no '{command.name}' command")
+
+    def clear_pending(self) -> None:
+        """Forget commands in flight (their replies were lost)."""
+        self._pending.clear()
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._pending)
+
+    def device_info(self) -> DeviceInfo:
+        return DeviceInfo(
+            model=self._info.get("RM", "n/a"),
+            serial=self._info.get("RS", "n/a"),
+            firmware=self._info.get("RV", "n/a"),
+            channels=CHANNELS,
+            nominal_rate_hz=float("nan"),  # set by the host's polling rate
+            protocol=self.protocol,
+            manufacturer="Mark-10",
+        )
+
+    # -- decode -----------------------------------------------------------------
+    def feed(self, data: bytes) -> list[CodecEvent]:
+        """Decode reply lines; never raises."""
+        try:
+            return self._feed(bytes(data))
+        except Exception:  # pragma: no cover - a codec must never raise on input
+            self.stats.bytes_discarded += len(self._buf)
+            self._buf = b""
+            return []
+
+    def _feed(self, data: bytes) -> list[CodecEvent]:
+        self.stats.bytes_in += len(data)
+        buf = (self._buf + data).replace(b"\n", b"\r")
+        end = buf.rfind(b"\r")
+        if end < 0:
+            self._buf = buf
+            if len(buf) > _MAX_LINE:  # no terminator in sight: not a Mark-10 reply
+                self.stats.bytes_discarded += len(buf)
+                self.stats.resyncs += 1
+                self._buf = b""
+            return []
+        self._buf = buf[end + 1 :]
+        text = buf[: end + 1]
+        events: list[CodecEvent] = []
+        pos = 0
+        while pos < len(text):
+            run = self._reading_run()
+            if run:
+                pos = self._bulk_readings(text, pos, run, events)
+            nxt = text.find(b"\r", pos)
+            if nxt < 0:
+                break
+            line = text[pos:nxt].strip()
+            pos = nxt + 1
+            if line:
+                self._line(line, events)
+        return events
+
+    def _reading_run(self) -> int:
+        """Number of polls at the head of the queue (candidates for the fast path)."""
+        n = 0
+        for kind, _ in self._pending:
+            if kind != "reading":
+                break
+            n += 1
+        return n
+
+    def _bulk_readings(self, text: bytes, pos: int, run: int, events: list[CodecEvent]) -> int:
+        """Fast path: parse up to ``run`` consecutive reading lines at once with one regex pass."""
+        values, units, ends = [], [], []
+        for m in _READINGS.finditer(text, pos):
+            if m.start() != (ends[-1] if ends else pos):
+                break
+            values.append(m.group(1))
+            units.append(m.group(2))
+            ends.append(m.end())
+            if len(values) == run:
+                break
+        n = len(values)
+        if n < 2:
+            return pos
+        scales = self._scales(units)
+        good = ~np.isnan(scales)
+        if not np.all(good):  # a non-force unit: let the slow path report it
+            n = int(np.argmin(good))
+            if n < 2:
+                return pos
+        v = np.array(values[:n]).astype(np.float64) * scales[:n] * self.sign
+        self.last_unit = units[n - 1].decode()
+        polls = [self._pending.popleft()[1] for _ in range(n)]
+        t = np.array([p[0] for p in polls])  # type: ignore[index]
+        skipped = [p[1] for p in polls]  # type: ignore[index]
+        self._emit(t, v, skipped, events)
+        return ends[n - 1]
+
+    def _scales(self, units: list[bytes]) -> np.ndarray:
+        table = {u: parse_unit(u.decode() if u else self.unit) for u in set(units)}
+        return np.array([np.nan if table[u] is None else table[u] for u in units], dtype=np.float64)
+
+    def _emit(self, t: np.ndarray, v: np.ndarray, skipped: list[int], events: list[CodecEvent]) -> None:
+        """Readings -> blocks, split where polls were skipped so ``dropped_before`` is exact."""
+        cuts = [i for i in range(1, len(skipped)) if skipped[i]]
+        for a, b in zip([0, *cuts], [*cuts, len(skipped)]):
+            drop = skipped[a] + (self._dropped if a == 0 else 0)
+            self.stats.dropped_samples += drop
+            self.stats.frames_ok += b - a
+            events.append(SampleBlock(t[a:b], v[a:b, None], dropped_before=drop))
+        self._dropped = 0
+
+    def _line(self, line: bytes, events: list[CodecEvent]) -> None:
+        """Slow path: one reply line against the oldest command in flight."""
+        if line.startswith(b"*"):
+            code = line[1:].decode("ascii", "replace").strip()
+            error = f"*{code} {ERRORS.get(code, 'error')}"
+            if not self._pending:
+                self.stats.bytes_discarded += len(line)
+                return
+            kind, payload = self._pending.popleft()
+            self._resolve_failed(kind, payload, error, events)
+            return
+        # settings still in flight before a reply have succeeded (they send nothing)
+        while self._pending and self._pending[0][0] == "setting":
+            _, payload = self._pending.popleft()
+            name, unit = payload  # type: ignore[misc]
+            if name == "setunit":
+                self.unit = unit
+            events.append(Ack(name, True, "", unit))
+        if not self._pending:
+            self.stats.bytes_discarded += len(line)  # unsolicited (DATA key) or a late reply
+            return
+        kind, payload = self._pending.popleft()
+        if kind == "info":
+            text = line.decode("ascii", "replace")
+            if not text.isprintable():
+                self.stats.crc_errors += 1
+                text = "n/a"
+            self._info[str(payload)] = text
+            self._maybe_info(payload, events)
+            return
+        m = _READING.match(line)
+        scale = parse_unit(m.group(2).decode() if m.group(2) else self.unit) if m else None
+        if m is None or scale is None:
+            self.stats.crc_errors += 1
+            error = f"unreadable reply {line[:40].decode('ascii', 'replace')!r}"
+            self._resolve_failed(kind, payload, error, events)
+            return
+        value_n = float(m.group(1)) * scale * self.sign
+        self.last_unit = m.group(2).decode()
+        if kind == "sync":
+            events.append(Ack("sync", True, "", value_n))
+        else:
+            t, skipped = payload  # type: ignore[misc]
+            self._emit(np.array([t]), np.array([value_n]), [skipped], events)
+
+    def _resolve_failed(self, kind: str, payload: object, error: str, events: list[CodecEvent]) -> None:
+        if kind == "reading":
+            self._dropped += 1 + payload[1]  # type: ignore[index]
+            events.append(Ack("poll", False, error))
+        elif kind == "sync":
+            events.append(Ack("sync", False, error))
+        elif kind == "info":
+            self._info[str(payload)] = "n/a"  # Series 4 knows only '?'
+            self._maybe_info(payload, events)
+        else:
+            name, _ = payload  # type: ignore[misc]
+            events.append(Ack(name, False, error))
+
+    def _maybe_info(self, field: object, events: list[CodecEvent]) -> None:
+        if field == "RS":
+            events.append(InfoReply(self.device_info()))

@@ -1,0 +1,135 @@
+"""Emulated DIY IMU pen speaking the motorlab protocol.
+
+A 6-axis IMU (e.g. LSM6DS3: +-8 g, +-1000 deg/s, int16) in the barrel and a
+force sensor under the refill: channels ``acc_x/y/z`` (m/s^2, gravity
+included), ``gyr_x/y/z`` (deg/s) and ``tip_force`` (N, tared by TARE); 200 Hz by
+default, up to 1 kHz. Signals come from a :class:`WriterParticipant` (cues
+``write``, ``draw``, ``rest``, ``posture``, ``stop``). Sensor errors for
+calibration tests: ``acc_bias`` (m/s^2), ``acc_scale`` (gain, 1 = perfect) and
+``gyro_bias`` (deg/s), each a scalar or an ``x,y,z`` triple in the URL.
+
+URL: ``sim://pen?seed=1&rate=200&tremor_hz=6&tremor_amp_cm=0.05&acc_bias=0.1,0,-0.2``
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .motorlab_device import ChannelSpec, MotorlabDeviceEmulator, open_emulated, parse_params
+from .participants import G_MS2, WriterParticipant
+
+ACC_SCALE = 8 * G_MS2 / 32768  # m/s^2 per count (+-8 g)
+GYRO_SCALE = 1000 / 32768  # deg/s per count (+-1000 deg/s)
+TIP_SCALE = 0.001  # N per count
+
+CHANNELS = [
+    ChannelSpec("acc_x", "ACCEL", "m/s^2", "pen", ACC_SCALE),
+    ChannelSpec("acc_y", "ACCEL", "m/s^2", "pen", ACC_SCALE),
+    ChannelSpec("acc_z", "ACCEL", "m/s^2", "pen", ACC_SCALE),
+    ChannelSpec("gyr_x", "GYRO", "deg/s", "pen", GYRO_SCALE),
+    ChannelSpec("gyr_y", "GYRO", "deg/s", "pen", GYRO_SCALE),
+    ChannelSpec("gyr_z", "GYRO", "deg/s", "pen", GYRO_SCALE),
+    ChannelSpec("tip_force", "MISC", "N", "pentip", TIP_SCALE, tare=True),
+]
+
+
+def _vec3(text: str) -> tuple[float, float, float]:
+    parts = [float(x) for x in text.split(",")]
+    if len(parts) == 1:
+        parts *= 3
+    if len(parts) != 3:
+        raise ValueError(text)
+    return (parts[0], parts[1], parts[2])
+
+
+_vec3.__name__ = "number or x,y,z triple"
+
+_PARTICIPANT_PARAMS = {
+    "reaction_s": float,
+    "stroke_s": float,
+    "stroke_height_cm": float,
+    "stroke_width_cm": float,
+    "strokes_per_word": int,
+    "n_words": int,
+    "lift_s": float,
+    "tip_force_n": float,
+    "spiral_turns": float,
+    "spiral_pitch_cm": float,
+    "spiral_s": float,
+    "tremor_hz": float,
+    "tremor_amp_cm": float,
+}
+_DEVICE_PARAMS = {
+    "seed": int,
+    "rate": float,
+    "drop_prob": float,
+    "battery": float,
+    "t0_us": int,
+    "clock_ppm": float,
+    "serial": str,
+    "acc_bias": _vec3,
+    "acc_scale": _vec3,
+    "gyro_bias": _vec3,
+}
+
+
+class IMUPenEmulator(MotorlabDeviceEmulator):
+    """The DIY IMU pen. ``truth`` is the participant's list of activities."""
+
+    def __init__(
+        self,
+        participant: WriterParticipant | None = None,
+        *,
+        rate_hz: float = 200.0,
+        acc_bias: Any = 0.0,
+        acc_scale: Any = 1.0,
+        gyro_bias: Any = 0.0,
+        serial: str = "P0001",
+        **options: Any,
+    ):
+        self.participant = participant or WriterParticipant()
+        self.acc_bias = np.broadcast_to(np.asarray(acc_bias, dtype=float), (3,)).copy()
+        self.acc_scale = np.broadcast_to(np.asarray(acc_scale, dtype=float), (3,)).copy()
+        self.gyro_bias = np.broadcast_to(np.asarray(gyro_bias, dtype=float), (3,)).copy()
+        super().__init__(
+            model="motorlab-imu-pen",
+            serial=serial,
+            firmware="1.0.0",
+            channels=CHANNELS,
+            sample_format=2,
+            rate_hz=rate_hz,
+            min_rate_hz=10.0,
+            max_rate_hz=1000.0,
+            read=self._read,
+            participant=self.participant,
+            link_name="ttyPEN",
+            **options,
+        )
+
+    def _read(self, t_s: np.ndarray) -> np.ndarray:
+        sig = self.participant.pen(np.asarray(t_s, dtype=np.float64))
+        acc = sig["acc_ms2"] * self.acc_scale + self.acc_bias
+        gyro = sig["gyro_dps"] + self.gyro_bias
+        return np.column_stack([acc, gyro, sig["tip_force_n"]])
+
+
+def make_emulator(params: dict[str, str], url: str = "sim://pen") -> IMUPenEmulator:
+    p = parse_params(url, params, {**_PARTICIPANT_PARAMS, **_DEVICE_PARAMS})
+    seed = p.pop("seed", 0)
+    participant = WriterParticipant(seed=seed, **{k: p.pop(k) for k in list(p) if k in _PARTICIPANT_PARAMS})
+    options: dict[str, Any] = {"seed": seed}
+    if "battery" in p:
+        options["battery_percent"] = p.pop("battery")
+    for name, key in (("rate", "rate_hz"), ("drop_prob", "drop_prob"), ("t0_us", "t0_us"), ("clock_ppm", "clock_ppm")):
+        if name in p:
+            options[key] = p.pop(name)
+    return IMUPenEmulator(participant, **p, **options)
+
+
+async def open_sim(params: dict[str, str]):
+    """Start the emulated IMU pen and return the connected motorlab driver."""
+    url = "sim://pen"
+    emulator = make_emulator(params, url)
+    return await open_emulated(emulator, f"{url} ({emulator.link.link_path})")

@@ -1,0 +1,179 @@
+"""Report figures drawn with matplotlib (object API, Agg canvas) and returned as PNG bytes.
+
+No pyplot state is touched, so figures can be made from any thread or process.
+Forces are stored in newtons and shown in kilograms-force (1 kgf = 9.80665 N),
+the unit therapists read on a Jamar dial.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import io
+from dataclasses import dataclass
+from typing import Sequence
+
+import matplotlib
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from ..recording import Recording
+
+KGF_N = 9.80665
+PEN_DOWN_N = 0.05  # tip force above which the pen counts as touching the paper, N
+HAND_COLORS = {"right": "#1f5f8b", "left": "#c0622b", "n/a": "#4a5866"}
+_STYLE = {
+    "font.size": 9, "axes.titlesize": 10, "axes.labelsize": 9, "xtick.labelsize": 8, "ytick.labelsize": 8,
+    "legend.fontsize": 8, "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True,
+    "grid.color": "#e3e8ee", "grid.linewidth": 0.6, "font.family": "DejaVu Sans",
+}
+DPI = 130
+
+
+def to_png(fig: Figure, dpi: int = DPI) -> bytes:
+    """PNG bytes of a figure (Agg)."""
+    FigureCanvasAgg(fig)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": "motorlab"})
+    return buf.getvalue()
+
+
+def _figure(w: float, h: float) -> Figure:
+    return Figure(figsize=(w, h), layout="constrained")
+
+
+def force_curves_png(rec: Recording, peaks_kgf: dict[int, float] | None = None) -> bytes:
+    """Force (kg) against time with each trial shaded and labelled (R1, L2…).
+
+    ``peaks_kgf`` maps event index order (0-based over trial events) to the
+    measured peak, which is written above the trial.
+    """
+    with matplotlib.rc_context(_STYLE):
+        fig = _figure(7.0, 2.6)
+        ax = fig.add_subplot()
+        t = rec.timestamps
+        f = rec.channel("force") / KGF_N
+        ax.plot(t, f, color="#34414f", lw=0.9)
+        top = float(np.nanmax(f)) if np.isfinite(f).any() else 1.0
+        for i, ev in enumerate(rec.events_of("trial")):
+            hand = str(ev.extra.get("hand", "n/a"))
+            invalid = ev.extra.get("status") == "invalid"
+            color = "#9aa5b1" if invalid else HAND_COLORS.get(hand, HAND_COLORS["n/a"])
+            ax.axvspan(ev.onset, ev.onset + ev.duration, color=color, alpha=0.10, lw=0)
+            label = f"{hand[:1].upper()}{ev.extra.get('trial', i + 1)}" + (" (invalid)" if invalid else "")
+            peak = (peaks_kgf or {}).get(i)
+            if peak is not None and np.isfinite(peak):
+                label += f"\n{peak:.1f} kg"
+            ax.text(ev.onset + 0.02 * max(ev.duration, 1e-9), top * 1.02, label, color=color, fontsize=7.5,
+                    va="bottom")
+        ax.set_ylim(bottom=min(0.0, float(np.nanmin(f)) if np.isfinite(f).any() else 0.0), top=top * 1.25 + 0.5)
+        ax.set_xlabel("time (s)")
+        ax.set_ylabel("force (kg)")
+        return to_png(fig)
+
+
+def pen_trace_png(pos_cm: np.ndarray, tip_force_n: np.ndarray | None, title: str = "") -> bytes:
+    """The pen-tip path (cm) while touching the paper; lifts leave gaps."""
+    pos = np.asarray(pos_cm, dtype=float)
+    xy = pos.copy()
+    if tip_force_n is not None:
+        up = ~(np.asarray(tip_force_n) > PEN_DOWN_N)
+        xy[up] = np.nan
+    with matplotlib.rc_context(_STYLE):
+        fig = _figure(4.2, 3.6)
+        ax = fig.add_subplot()
+        ax.plot(xy[:, 0], xy[:, 1], color="#1f5f8b", lw=0.9)
+        ax.set_aspect("equal", adjustable="datalim")
+        ax.set_xlabel("x (cm)")
+        ax.set_ylabel("y (cm)")
+        if title:
+            ax.set_title(title)
+        return to_png(fig)
+
+
+def tremor_trace_png(rec: Recording, seconds: float = 4.0) -> bytes:
+    """The first seconds of the first trial: acceleration minus its mean per axis (m/s²)."""
+    names = [n for n in ("acc_x", "acc_y", "acc_z") if n in rec.channel_names]
+    trials = rec.events_of("trial")
+    t0 = trials[0].onset if trials else float(rec.timestamps[0])
+    keep = (rec.timestamps >= t0) & (rec.timestamps < t0 + seconds)
+    with matplotlib.rc_context(_STYLE):
+        fig = _figure(7.0, 2.2)
+        ax = fig.add_subplot()
+        for name, color in zip(names, ("#1f5f8b", "#c0622b", "#4d8f5b")):
+            x = rec.channel(name)[keep]
+            ax.plot(rec.timestamps[keep] - t0, x - np.nanmean(x), lw=0.8, color=color, label=name)
+        ax.set_xlabel("time from trial start (s)")
+        ax.set_ylabel("acceleration (m/s²)")
+        ax.legend(loc="upper right", ncols=3, frameon=False)
+        return to_png(fig)
+
+
+@dataclass(frozen=True)
+class ProgressPoint:
+    """One session's value of a metric."""
+
+    session: str
+    date: _dt.date | None
+    value: float
+
+
+def progress_png(
+    label: str, unit: str, series: dict[str, Sequence[ProgressPoint]], mdc: float | None,
+    baseline: dict[str, float] | None = None,
+) -> bytes:
+    """A metric across sessions, one line per hand, with the ±MDC95 band around each baseline.
+
+    Points inside the band are within measurement noise of the baseline.
+    """
+    with matplotlib.rc_context(_STYLE):
+        fig = _figure(7.0, 2.6)
+        ax = fig.add_subplot()
+        use_dates = all(p.date is not None for pts in series.values() for p in pts)
+        for hand, pts in series.items():
+            if not pts:
+                continue
+            color = HAND_COLORS.get(hand, HAND_COLORS["n/a"])
+            xs = [p.date for p in pts] if use_dates else [int(p.session) for p in pts]
+            ys = [p.value for p in pts]
+            name = f"{hand} hand" if hand != "n/a" else label
+            ax.plot(xs, ys, marker="o", color=color, lw=1.4, label=name)
+            b = (baseline or {}).get(hand, ys[0])
+            if mdc is not None and np.isfinite(mdc):
+                ax.fill_between([xs[0], xs[-1]] if len(xs) > 1 else [xs[0], xs[0]], b - mdc, b + mdc,
+                                color=color, alpha=0.12, lw=0,
+                                label=f"baseline ± MDC95 ({hand})" if hand != "n/a" else "baseline ± MDC95")
+            for x, y, p in zip(xs, ys, pts):
+                ax.annotate(f"S{p.session}", (x, y), textcoords="offset points", xytext=(0, 6), ha="center",
+                            fontsize=7, color=color)
+        if use_dates:
+            fig.autofmt_xdate(rotation=0, ha="center")
+            ax.set_xlabel("session date")
+        else:
+            ax.set_xlabel("session")
+        ax.set_ylabel(f"{label} ({unit})")
+        ax.margins(x=0.08, y=0.25)
+        ax.legend(loc="best", frameon=False)
+        return to_png(fig)
+
+
+def goals_png(goals: Sequence[tuple[str, int | None, int | None]]) -> bytes:
+    """GAS levels per goal: baseline level (hollow) and level reached now (filled), −2…+2."""
+    with matplotlib.rc_context(_STYLE):
+        fig = _figure(7.0, 0.6 + 0.45 * max(1, len(goals)))
+        ax = fig.add_subplot()
+        ys = np.arange(len(goals))[::-1]
+        for y, (name, start, now) in zip(ys, goals):
+            if start is not None:
+                ax.plot([start], [y], "o", mfc="white", mec="#5b6775", ms=8)
+            if now is not None:
+                ax.plot([now], [y], "o", color="#1e7d4f" if now >= 0 else "#c0622b", ms=9)
+                if start is not None and start != now:
+                    ax.annotate("", (now, y), (start, y), arrowprops={"arrowstyle": "->", "color": "#5b6775"})
+        ax.axvline(0, color="#1e7d4f", lw=1, ls="--")
+        ax.set_yticks(ys, [g[0] for g in goals])
+        ax.set_xticks([-2, -1, 0, 1, 2], ["−2\nmuch less", "−1\nless", "0\nexpected", "+1\nmore", "+2\nmuch more"])
+        ax.set_xlim(-2.5, 2.5)
+        ax.set_ylim(-0.6, len(goals) - 0.4)
+        ax.grid(axis="y", visible=False)
+        return to_png(fig)

@@ -1,0 +1,145 @@
+"""Orientation, gravity removal and pen-tip trajectory from an IMU.
+
+Orientation comes from a complementary filter (Mahony-style tilt correction):
+the gyroscope is integrated with ``scipy.spatial.transform.Rotation`` and the
+estimate is pulled towards the tilt implied by the accelerometer whenever the
+measured magnitude is close to 1 g. Heading (yaw) is not observable without a
+magnetometer: the world frame is the device's heading at the first sample.
+
+World frame: z up; gravity in the world frame is ``(0, 0, -g)``; an
+accelerometer at rest measures ``+g`` along the axis pointing up.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.integrate import cumulative_trapezoid
+from scipy.spatial.transform import Rotation
+
+from ..errors import MotorlabError
+from ._checks import require_rate
+from .segment import segment_pen_down
+
+STANDARD_GRAVITY = 9.80665  # m/s^2 (CGPM 1901)
+
+
+def _tilt_from_acc(acc: np.ndarray) -> Rotation:
+    """Rotation device->world that maps the measured specific force onto +z (yaw 0)."""
+    up = acc / np.linalg.norm(acc)
+    rot, _ = Rotation.align_vectors([[0.0, 0.0, 1.0]], [up])
+    # Remove the yaw that align_vectors may introduce: keep heading of device x-axis.
+    x_world = rot.apply([1.0, 0.0, 0.0])
+    yaw = np.arctan2(x_world[1], x_world[0])
+    return Rotation.from_euler("z", -yaw) * rot
+
+
+def imu_orientation(
+    acc_ms2: np.ndarray,
+    gyro_dps: np.ndarray,
+    sampling_rate: float,
+    tilt_gain: float = 1.0,
+    accept_g: float = 0.1,
+) -> Rotation:
+    """Device-to-world orientation per sample (complementary filter).
+
+    Args:
+        acc_ms2: (n, 3) accelerometer, m/s^2, gravity included.
+        gyro_dps: (n, 3) gyroscope, deg/s, device frame.
+        sampling_rate: Hz.
+        tilt_gain: correction gain in rad/s per rad of tilt error (time constant 1/gain s).
+        accept_g: accelerometer samples are used for correction only when | |a| - g | < accept_g * g.
+
+    Returns:
+        A :class:`scipy.spatial.transform.Rotation` holding n rotations.
+    """
+    fs = require_rate(sampling_rate)
+    acc = np.asarray(acc_ms2, dtype=np.float64)
+    gyro = np.deg2rad(np.asarray(gyro_dps, dtype=np.float64))
+    if acc.ndim != 2 or acc.shape[1] != 3 or gyro.shape != acc.shape:
+        raise MotorlabError(f"IMU data must be (n, 3) accelerometer and gyroscope arrays, got {acc.shape} and {gyro.shape}")
+    n = acc.shape[0]
+    if n == 0:
+        return Rotation.identity(0)
+    dt = 1.0 / fs
+    quats = np.empty((n, 4))
+    q = _tilt_from_acc(acc[0])
+    quats[0] = q.as_quat()
+    for i in range(1, n):
+        omega = 0.5 * (gyro[i - 1] + gyro[i])
+        a = acc[i]
+        norm = np.linalg.norm(a)
+        if abs(norm - STANDARD_GRAVITY) < accept_g * STANDARD_GRAVITY:
+            # error between measured 'up' (device frame) and predicted 'up' rotated into device frame
+            up_pred = q.inv().apply([0.0, 0.0, 1.0])
+            omega = omega + tilt_gain * np.cross(a / norm, up_pred)
+        q = q * Rotation.from_rotvec(omega * dt)
+        quats[i] = q.as_quat()
+    return Rotation.from_quat(quats)
+
+
+def imu_linear_acceleration(
+    acc_ms2: np.ndarray,
+    gyro_dps: np.ndarray,
+    sampling_rate: float,
+    tilt_gain: float = 1.0,
+    gravity: float = STANDARD_GRAVITY,
+) -> np.ndarray:
+    """World-frame acceleration without gravity (m/s^2), (n, 3)."""
+    rot = imu_orientation(acc_ms2, gyro_dps, sampling_rate, tilt_gain)
+    world = rot.apply(np.asarray(acc_ms2, dtype=np.float64))
+    world[:, 2] -= gravity
+    return world
+
+
+def _integrate_zero_velocity(acc: np.ndarray, dt: float) -> tuple[np.ndarray, np.ndarray]:
+    """Velocity and displacement of one segment that starts and ends at rest.
+
+    Velocity is integrated with the trapezoid rule and its linear drift is removed
+    so that it is zero at both ends (zero-velocity update); displacement is the
+    integral of the corrected velocity, starting at zero.
+    """
+    vel = cumulative_trapezoid(acc, dx=dt, axis=0, initial=0.0)
+    if acc.shape[0] > 1:
+        ramp = np.linspace(0.0, 1.0, acc.shape[0])[:, None]
+        vel = vel - ramp * vel[-1]
+    pos = cumulative_trapezoid(vel, dx=dt, axis=0, initial=0.0)
+    return vel, pos
+
+
+def pen_trajectory_from_imu(
+    acc_ms2: np.ndarray,
+    gyro_dps: np.ndarray,
+    tip_force_n: np.ndarray,
+    sampling_rate: float,
+    pen_down_threshold_n: float = 0.05,
+    tilt_gain: float = 1.0,
+) -> np.ndarray:
+    """Pen-tip trajectory in the writing plane (cm), (n, 2), from IMU and tip force.
+
+    Steps: orientation by complementary filter (:func:`imu_orientation`), gravity
+    removed in the world frame, then double integration piecewise between pen
+    contacts and lifts, assuming the pen is momentarily at rest at each touch-down
+    and lift-off (zero-velocity update with linear velocity-drift removal). The
+    pieces are chained so the trajectory is continuous; the first sample is (0, 0).
+    The IMU is assumed to sit at the tip (lever-arm effects are ignored).
+    """
+    fs = require_rate(sampling_rate)
+    lin = imu_linear_acceleration(acc_ms2, gyro_dps, fs, tilt_gain)
+    n = lin.shape[0]
+    tip = np.nan_to_num(np.asarray(tip_force_n, dtype=np.float64), nan=0.0)
+    if tip.shape != (n,):
+        raise MotorlabError(f"tip force has shape {tip.shape}, expected ({n},)")
+    bounds = {0, n}
+    for a, b in segment_pen_down(tip, fs, pen_down_threshold_n):
+        bounds.update((a, b))
+    edges = sorted(bounds)
+    pos = np.zeros((n, 3))
+    dt = 1.0 / fs
+    origin = np.zeros(3)
+    for a, b in zip(edges[:-1], edges[1:]):
+        # include the boundary sample so consecutive pieces join
+        stop = min(b + 1, n)
+        _, p = _integrate_zero_velocity(lin[a:stop], dt)
+        pos[a:stop] = origin + p
+        origin = pos[stop - 1].copy()
+    return pos[:, :2] * 100.0

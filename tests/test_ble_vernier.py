@@ -1,0 +1,142 @@
+"""Vernier GDX-HD: codec vectors, and emulator -> bleak -> emulated BlueZ -> driver -> Recording."""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+
+import numpy as np
+import pytest
+
+from motorlab.devices.base import BatteryReply, SampleBlock, SetRate, Start, Stop
+from motorlab.devices.codecs import vernier as vd
+from motorlab.devices.registry import open_device
+
+from .ble_helpers import record, wait_until
+
+
+# ------------------------------------------------------------------ codec
+def test_init_frame_matches_the_documented_bytes():
+    frame = vd.VernierCodec().encode(vd.Init())
+    assert frame == bytes.fromhex("5819FE3F1AA54A06490748084709460A450B440C430D420E41")
+
+
+def test_rolling_counter_and_checksums_of_commands():
+    codec = vd.VernierCodec()
+    frames = [codec.encode(c) for c in (vd.Init(), vd.GetStatus(), SetRate(100.0), Start(), Stop())]
+    assert [f[2] for f in frames] == [0xFE, 0xFD, 0xFC, 0xFB, 0xFA]
+    for f in frames:
+        assert f[0] == 0x58 and f[1] == len(f) and f[3] == (sum(f) - f[3]) & 0xFF
+    assert struct.unpack_from("<I", frames[2], 7)[0] == 10_000  # period in µs
+    assert frames[3][4] == 0x18 and struct.unpack_from("<I", frames[3], 7)[0] == 0x02  # sensor 1 mask
+    assert codec.period_us == 10_000
+
+
+def test_measurements_split_into_20_byte_notifications_are_joined_and_timed_by_period():
+    codec = vd.VernierCodec()
+    codec.encode(SetRate(50.0))
+    codec.encode(Start())
+    values = np.array([1.5, 2.25, 100.0, -3.0, 7.75, 8.0, 9.0], dtype=np.float32)
+    frames = vd.measurement_frame(values[:5, None], 0x02) + vd.measurement_frame(values[5:, None], 0x02)
+    events = []
+    for i in range(0, len(frames), 20):
+        events += codec.feed(frames[i:i + 20])
+    assert [type(e) for e in events] == [SampleBlock, SampleBlock]
+    t = np.concatenate([e.device_time for e in events])
+    np.testing.assert_allclose(t, np.arange(7) * 0.02)
+    np.testing.assert_array_equal(np.concatenate([e.values[:, 0] for e in events]), values)
+    codec.zero = np.array([1.5])  # host zero
+    codec.encode(Start())
+    [blk] = codec.feed(vd.measurement_frame(values[:2, None], 0x02))
+    np.testing.assert_allclose(blk.values[:, 0], [0.0, 0.75])
+    assert blk.device_time[0] == 0.0
+
+
+def test_wide_and_single_channel_int_frames():
+    codec = vd.VernierCodec(sensor_mask=0x06)  # sensors 1 and 2
+    body = np.array([[1, 2], [3, 4]], dtype="<f4").tobytes()
+    wide = bytes((0x20, 11 + len(body), 0, 0, vd.WIDE_REAL32)) + struct.pack("<I", 0x06) + bytes((2, 0)) + body
+    [blk] = codec.feed(wide)
+    np.testing.assert_array_equal(blk.values, [[1, 2], [3, 4]])
+    ints = np.array([-5, 6], dtype="<i4").tobytes()
+    single = bytes((0x20, 8 + len(ints), 0, 0, vd.SINGLE_INT32, 0, 2, 2)) + ints  # sensor 2, 2 samples
+    [blk] = codec.feed(single)
+    assert np.isnan(blk.values[:, 0]).all()
+    np.testing.assert_array_equal(blk.values[:, 1], [-5, 6])
+    assert codec.feed(bytes((0x20, 9, 0, 0, vd.DROPPED, 0, 0, 0, 0))) == []
+
+
+def test_replies_carry_command_counter_and_battery():
+    codec = vd.VernierCodec()
+    status = bytes((0, 0, 1, 5)) + struct.pack("<H", 43) + bytes(4) + bytes((64, 1))
+    events = codec.feed(vd.reply_frame(vd.CMD_GET_STATUS, 0xFD, status))
+    assert events[0] == vd.GdxReply(vd.CMD_GET_STATUS, 0xFD, status)
+    assert events[1] == BatteryReply(percent=64.0)
+    assert vd.parse_status(status)["firmware"] == "1.5.43"
+    info = vd.SensorInfo(1, 5720, 0, 0, "Force", "N", -100.0, 850.0, 1000, 100_000)
+    assert vd.parse_sensor_info(vd.sensor_info_payload(info)) == info
+
+
+def test_garbage_bytes_do_not_raise_and_resync():
+    codec = vd.VernierCodec()
+    junk = b"\x20\x01\x00\x02"  # the 0x02 + next 0x20 would read as a 32-byte reply to nothing
+    events = codec.feed(junk + vd.measurement_frame(np.array([[4.0]]), 0x02))
+    assert len(events) == 1 and events[0].values[0, 0] == 4.0
+    assert codec.stats.resyncs == codec.stats.bytes_discarded == len(junk)
+
+
+# ------------------------------------------------------------------ end to end
+async def test_grip_peak_with_host_zero_through_bleak(ble_sandbox, tmp_path):
+    driver = await open_device("sim://gdxhd?seed=7&peak_n=320&hold_s=0.6&offset_n=4.5&rate_hz=100")
+    try:
+        info = await driver.info()
+        assert info.model == "Vernier GDX-HD" and info.serial == "151000C1" and info.firmware == "1.5.43"
+        assert info.channels[0].name == "force" and info.channels[0].units == "N"
+        assert info.nominal_rate_hz == pytest.approx(100.0)
+        assert await driver.battery() == 87.0
+        emu = driver.emulator
+        await driver.tare()  # host zero over 0.5 s at rest: removes the 4.5 N offset
+        assert driver.codec.zero[0] == pytest.approx(4.5, abs=0.1)
+        assert driver.pending_blocks() == []
+
+        async def squeeze(acq):
+            emu.cue("squeeze")
+            await asyncio.sleep(1.7)
+
+        rec = await record(driver, tmp_path, "grip", squeeze)
+    finally:
+        await driver.close()
+    force = rec.channel("force")
+    sent = emu.sent[emu.sent[:, 0] == emu.streams]
+    assert rec.n_samples == len(sent) > 150
+    np.testing.assert_allclose(force, sent[:, 2] - driver.codec.zero[0], rtol=0, atol=1e-9)
+    assert np.median(np.diff(rec.timestamps)) == pytest.approx(0.01, rel=1e-3)
+    [effort] = emu.truth
+    assert force.max() == pytest.approx(effort["peak_n"], rel=0.01)
+    assert abs(np.median(force[:10])) < 0.5  # zeroed at rest
+
+
+async def test_link_loss_reconnects_and_resumes(ble_sandbox, tmp_path):
+    driver = await open_device("sim://gdxhd?seed=1&rate_hz=100")
+    driver.reconnect_backoff_s = 0.05
+    emu = driver.emulator
+    lost_at = []
+
+    async def script(acq):
+        await asyncio.sleep(0.6)
+        lost_at.append(len(emu.sent))
+        emu.drop_link()
+        await wait_until(lambda: driver.status.reconnects == 1, 15, "reconnect")
+        await wait_until(lambda: (emu.sent[:, 0] == 2).sum() > 30, 10, "resumed stream")
+
+    try:
+        rec = await record(driver, tmp_path, "grip", script)
+    finally:
+        await driver.close()
+    sent = emu.sent
+    before, after = sent[sent[:, 0] == 1], sent[sent[:, 0] == 2]
+    assert len(before) == lost_at[0] > 30
+    np.testing.assert_array_equal(rec.channel("force")[: len(before)], before[:, 2])
+    np.testing.assert_array_equal(rec.channel("force")[len(before):], after[:, 2])
+    assert len(driver.status.gaps) == 1 and len(rec.events_of("gap")) == 1
+    assert np.all(np.diff(rec.timestamps) > 0)

@@ -1,0 +1,187 @@
+"""Mark-10 force gauge: codec on documented reply lines, emulator -> driver over a real pty -> Recording."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+import pytest
+
+from motorlab.analysis.grip import grip_analyze
+from motorlab.devices.base import (
+    Ack,
+    DeviceError,
+    GetInfo,
+    InfoReply,
+    ProtocolMismatch,
+    SampleBlock,
+    Tare,
+    stack_blocks,
+)
+from motorlab.devices.codecs.mark10 import CHANNELS, Mark10Codec, Poll, SetUnit
+from motorlab.devices.drivers.mark10 import Mark10Driver
+from motorlab.devices.emulators.pty_link import PtyLink
+from motorlab.devices.registry import open_device
+from motorlab.devices.transports.serial_port import SerialTransport
+from motorlab.recording import Metadata, Recording
+
+LBF_N = 0.45359237 * 9.80665  # 1 lbf = 1 lb (0.45359237 kg, exact) x standard gravity
+
+
+def polls(codec: Mark10Codec, n: int, rate: float = 10.0) -> None:
+    for k in range(n):
+        assert codec.encode(Poll(k / rate)) == b"?C\r\n"
+
+
+def samples(events) -> tuple[np.ndarray, np.ndarray]:
+    t, v = stack_blocks([e for e in events if isinstance(e, SampleBlock)])
+    return t, v.reshape(-1)
+
+
+# ------------------------------------------------------------------ codec
+def test_documented_replies_decode_to_newtons_compression_positive():
+    c = Mark10Codec()
+    polls(c, 4)
+    t, v = samples(c.feed(b"-18.78 lbF\r\n4.285 N\r\n1.50 kgF\r\n250 mN\r\n"))
+    # '-18.78 lbF' is 18.78 lbF of tension; grip (compression) is positive
+    np.testing.assert_allclose(v, [-18.78 * LBF_N, 4.285, 1.5 * 9.80665, 0.25])
+    np.testing.assert_allclose(t, [0.0, 0.1, 0.2, 0.3])  # the polls' scheduled times
+
+
+def test_inverted_gauge_and_bare_numbers():
+    c = Mark10Codec(invert=True, unit="kgF")
+    polls(c, 2)
+    _, v = samples(c.feed(b"-2.00\r\n+0.5\r"))
+    np.testing.assert_allclose(v, [2 * 9.80665, -0.5 * 9.80665])
+    assert c.last_unit == ""
+
+
+def test_any_chunking_gives_the_same_readings():
+    text = b"".join(f"{x:.1f} N\r\n".encode() for x in np.linspace(-50, 300, 37))
+    ref = Mark10Codec()
+    polls(ref, 37)
+    expected = samples(ref.feed(text))[1]
+    c = Mark10Codec()
+    polls(c, 37)
+    events = []
+    for i in range(len(text)):
+        events += c.feed(text[i : i + 1])
+    np.testing.assert_array_equal(samples(events)[1], expected)
+    np.testing.assert_allclose(expected, np.round(np.linspace(-50, 300, 37), 1))
+
+
+def test_errors_and_silent_settings_follow_the_command_order():
+    c = Mark10Codec()
+    c.encode(SetUnit("LB"))
+    c.encode(Poll(0.0))
+    c.encode(Tare())
+    c.encode(Poll(0.1))
+    c.encode(Poll(0.2))
+    events = c.feed(b"12.00 lbF\r\n*10\r\n1.00 lbF\r\n")
+    acks = [e for e in events if isinstance(e, Ack)]
+    assert acks[0] == Ack("setunit", True, "", "lbF") and c.unit == "lbF"
+    assert acks[1].command == "tare" and not acks[1].ok and "illegal command" in acks[1].error
+    blocks = [e for e in events if isinstance(e, SampleBlock)]
+    assert [b.device_time.tolist() for b in blocks] == [[0.0], [0.1]]
+    assert blocks[1].values[0, 0] == pytest.approx(LBF_N)
+
+
+def test_failed_polls_are_reported_as_dropped():
+    c = Mark10Codec()
+    c.encode(Poll(0.0))
+    c.encode(Poll(0.1))
+    c.encode(Poll(0.3, skipped=1))
+    events = c.feed(b"*11\r\n2.0 N\r\n")  # first poll refused, second answered
+    blk = [e for e in events if isinstance(e, SampleBlock)][0]
+    assert blk.dropped_before == 1 and blk.device_time.tolist() == [0.1]
+    blk = [e for e in c.feed(b"3.0 N\r\n") if isinstance(e, SampleBlock)][0]
+    assert blk.dropped_before == 1 and c.stats.dropped_samples == 2
+
+
+def test_series4_info_errors_give_na_fields():
+    c = Mark10Codec()
+    assert c.encode(GetInfo()) == b"RM\r\nRV\r\nRS\r\n"
+    events = c.feed(b"*10\r\n*10\r\n*10\r\n")
+    assert isinstance(events[-1], InfoReply)
+    assert (events[-1].info.model, events[-1].info.firmware) == ("n/a", "n/a")
+
+
+# ------------------------------------------------------------------ end to end
+def build_recording(blocks: list[SampleBlock], rate: float) -> Recording:
+    t, v = stack_blocks(blocks)
+    md = Metadata(participant="P002", task="grip", tracksys="gauge", device_model="M5-100")
+    return Recording(t, v, list(CHANNELS), rate, md)
+
+
+async def _squeeze(url: str, seconds: float = 1.4) -> tuple[Recording, dict, int]:
+    drv = await open_device(url)
+    try:
+        n_handshake = len(drv.emulator.readings)
+        await drv.start()
+        await asyncio.sleep(0.15)
+        drv.emulator.cue("squeeze")
+        await asyncio.sleep(seconds)
+        await drv.stop()
+        blocks = drv.pending_blocks()
+    finally:
+        await drv.close()
+    return build_recording(blocks, drv.poll_hz), drv.emulator.truth, n_handshake
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["rate=50&seed=3", "rate=50&seed=4&unit=LB&polarity=inverted", "rate=40&seed=5&series=4&show_unit=0"],
+)
+async def test_grip_peak_end_to_end_within_one_percent(query):
+    rec, truth, n_handshake = await _squeeze(f"sim://mark10?{query}")
+    assert rec.n_samples >= 40
+    spacing = np.diff(rec.timestamps)
+    np.testing.assert_allclose(spacing[spacing < 1.5 / rec.sampling_rate], 1 / rec.sampling_rate, atol=1e-12)
+    res = grip_analyze(rec.channel("force"), rec.sampling_rate)
+    peak_true = truth["efforts"][0]["peak_n"]
+    assert res.peak_force_N == pytest.approx(peak_true, rel=0.01)
+    assert np.nanmin(rec.channel("force")) > -5  # grip reads positive whatever the gauge polarity
+    # every reading the gauge sent reached the recording (nothing polled is lost)
+    assert rec.n_samples == len(truth["readings"]) - n_handshake
+
+
+async def test_tare_zeroes_a_static_load():
+    drv = await open_device("sim://mark10?rate=20&noise_n=0")
+    try:
+        drv.emulator.participant.set_static_load(49.0)
+        await drv.start()
+        await asyncio.sleep(0.3)
+        await drv.tare()
+        drv.pending_blocks()
+        await asyncio.sleep(0.3)
+        await drv.stop()
+        _, after = stack_blocks(drv.pending_blocks())
+    finally:
+        await drv.close()
+    assert drv.emulator.truth["tare_n"] == pytest.approx(49.0)
+    assert np.abs(after).max() < 0.15  # one display count (0.1 N)
+
+
+async def test_silent_port_is_a_one_line_protocol_mismatch():
+    link = PtyLink(lambda data: None, name="ttySILENT").start()
+    drv = Mark10Driver(SerialTransport(link.link_path, 115200), url=f"serial://{link.link_path}?protocol=mark10")
+    drv.reply_timeout_s = 0.3
+    try:
+        await drv.open()
+        with pytest.raises(ProtocolMismatch) as exc:
+            await drv.info()
+    finally:
+        await drv.close()
+        link.close()
+    assert "\n" not in str(exc.value) and link.link_path in str(exc.value) and "mark10" in str(exc.value)
+
+
+async def test_bad_rate_and_unit_are_one_line_device_errors():
+    drv = await open_device("sim://mark10")
+    try:
+        with pytest.raises(DeviceError, match="outside"):
+            await drv.set_rate(0)
+        with pytest.raises(DeviceError, match="not a Mark-10 force unit"):
+            await drv.set_unit("Nm")
+    finally:
+        await drv.close()

@@ -1,0 +1,251 @@
+"""WitMotion WT901: codec against hand-built frames, emulator -> driver over a real pty -> Recording."""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+
+import numpy as np
+import pytest
+
+from motorlab.analysis.tremor import tremor_analyze
+from motorlab.devices.base import (
+    Ack,
+    DeviceError,
+    GetInfo,
+    InfoReply,
+    ProtocolMismatch,
+    SampleBlock,
+    SetRate,
+    stack_blocks,
+)
+from motorlab.devices.codecs.witmotion import (
+    CHANNELS,
+    WitMotionCodec,
+    chip_time_words,
+    encode_frames,
+)
+from motorlab.devices.drivers.witmotion import WitMotionDriver
+from motorlab.devices.emulators.mark10 import Mark10Emulator
+from motorlab.devices.registry import open_device
+from motorlab.devices.transports.serial_port import SerialTransport
+from motorlab.recording import Metadata, Recording
+
+G = 9.80665
+
+
+def frame(ftype: int, *words: int) -> bytes:
+    """An 11-byte frame built independently of the codec (struct + sum)."""
+    body = struct.pack("<BB4h", 0x55, ftype, *words)
+    return body + bytes([sum(body) % 256])
+
+
+def sample(acc=(0, 0, 2048), gyro=(0, 0, 0), ang=(0, 0, 0), mag=(100, 0, -300)) -> bytes:
+    return frame(0x51, *acc, 2500) + frame(0x52, *gyro, 2500) + frame(0x53, *ang, 310) + frame(0x54, *mag, 0)
+
+
+def blocks_of(events) -> list[SampleBlock]:
+    return [e for e in events if isinstance(e, SampleBlock)]
+
+
+# ------------------------------------------------------------------ codec
+def test_scaling_of_each_frame_type():
+    c = WitMotionCodec(rate_hz=50)
+    data = sample(acc=(16384, -8192, 2048), gyro=(16384, -32768, 164), ang=(16384, -8192, 32767), mag=(100, -200, 300))
+    (blk,) = blocks_of(c.feed(data))
+    row = blk.values[0]
+    # raw/32768 * 16 g ; raw/32768 * 2000 deg/s ; raw/32768 * 180 deg (WitMotion SDK)
+    assert row[0:3] == pytest.approx([8 * G, -4 * G, 1 * G])
+    assert row[3:6] == pytest.approx([1000.0, -2000.0, 164 / 32768 * 2000])
+    assert row[6:9] == pytest.approx([90.0, -45.0, 32767 / 32768 * 180])
+    assert row[9:12] == pytest.approx([15.0, -30.0, 45.0])  # 0.15 uT per count
+    assert blk.device_time.tolist() == [0.0]
+    assert [ch.name for ch in CHANNELS][:3] == ["acc_x", "acc_y", "acc_z"]
+
+
+def test_any_chunking_gives_the_same_rows():
+    rng = np.random.default_rng(1)
+    data = b"".join(sample(acc=tuple(rng.integers(-3000, 3000, 3))) for _ in range(40))
+    whole = stack_blocks(blocks_of(WitMotionCodec(rate_hz=100).feed(data)))
+    c = WitMotionCodec(rate_hz=100)
+    events = []
+    cuts = np.sort(rng.choice(len(data), 60, replace=False))
+    for a, b in zip([0, *cuts], [*cuts, len(data)]):
+        events += c.feed(data[a:b])
+    pieces = stack_blocks(blocks_of(events))
+    assert pieces[0].size == whole[0].size == 40
+    np.testing.assert_array_equal(pieces[0], whole[0])
+    np.testing.assert_array_equal(pieces[1], whole[1])
+    np.testing.assert_allclose(whole[0], np.arange(40) / 100)
+
+
+def test_header_bytes_inside_data_do_not_break_sync():
+    # 0x55 0x51 inside the data words (what splitting on 'U' gets wrong)
+    data = b"".join(sample(acc=(0x5155, 0x5355, 0x0055)) for _ in range(5))
+    c = WitMotionCodec()
+    t, v = stack_blocks(blocks_of(c.feed(data)))
+    assert t.size == 5 and c.stats.bytes_discarded == 0
+    assert v[0, 0] == pytest.approx(struct.unpack("<h", b"\x55\x51")[0] / 32768 * 16 * G)
+
+
+def test_corrupted_frames_are_counted_as_dropped_and_time_keeps_its_spacing():
+    samples = [sample(acc=(k, 0, 2048)) for k in range(10)]
+    bad = bytearray(samples[4] + samples[5])
+    bad[13] ^= 0xFF  # breaks a checksum ...
+    bad[60] ^= 0x0F  # ... and another one in the next sample
+    for k in (0, 11, 22, 33, 44, 55, 66, 77):
+        bad[k] = 0x00  # and every header of the two samples
+    c = WitMotionCodec(rate_hz=10)
+    data = b"".join(samples[:4]) + bytes(bad) + b"".join(samples[6:])
+    blocks = blocks_of(c.feed(data))
+    t, v = stack_blocks(blocks)
+    kept = [0, 1, 2, 3, 6, 7, 8, 9]
+    np.testing.assert_allclose(t, np.array(kept) / 10)
+    np.testing.assert_allclose(v[:, 0], np.array(kept) * 16 * G / 32768)
+    assert sum(b.dropped_before for b in blocks) == 2 == c.stats.dropped_samples
+    assert c.stats.bytes_discarded == 88
+
+
+def test_time_frames_reveal_whole_lost_periods():
+    rate = 50
+    c = WitMotionCodec(rate_hz=rate)
+    chunks = []
+    for k in range(30):
+        if k in (7, 8, 20):
+            continue  # lost on the wire without a trace
+        tw = chip_time_words(1000.0 + k / rate)
+        chunks.append(frame(0x50, *tw) + sample(acc=(k, 0, 0)))
+    t, v = stack_blocks(blocks_of(c.feed(b"".join(chunks))))
+    expected = [k for k in range(30) if k not in (7, 8, 20)]
+    np.testing.assert_allclose(t * rate, expected)
+    np.testing.assert_allclose(v[:, 0] / (16 * G / 32768), expected)
+    assert c.stats.dropped_samples == 3
+    assert c.content & 0x01  # learned that time frames are on
+
+
+def test_commands_are_the_documented_bytes():
+    c = WitMotionCodec()
+    assert c.encode(GetInfo()) == bytes.fromhex("ffaa272e00")
+    assert c.encode(SetRate(100)) == bytes.fromhex("ffaa6988b5" "ffaa030900" "ffaa000000" "ffaa270300")
+    with pytest.raises(ValueError, match="cannot stream at 33"):
+        c.encode(SetRate(33))
+
+
+def test_register_replies_answer_reads_in_order():
+    c = WitMotionCodec(rate_hz=10)
+    c.encode(GetInfo())
+    c.encode(SetRate(50))
+    events = c.feed(frame(0x5F, 0x0136, 0, 0, 0) + frame(0x5F, 0x08, 0, 0, 0))
+    assert isinstance(events[0], InfoReply) and events[0].info.firmware == str(0x0136)
+    assert events[1] == Ack("setrate", True, "", 50.0)
+    assert c.rate_hz == 50.0
+
+
+# ------------------------------------------------------------------ end to end
+def build_recording(blocks: list[SampleBlock], rate: float, task: str) -> Recording:
+    t, v = stack_blocks(blocks)
+    md = Metadata(participant="P001", task=task, tracksys="imu", device_model="WT901")
+    return Recording(t - t[0], v, list(CHANNELS), rate, md)
+
+
+async def test_tremor_frequency_end_to_end_matches_the_participant():
+    drv = await open_device("sim://wt901?rate=100&freq_hz=5.3&amp_ms2=0.4&seed=7")
+    try:
+        info = await drv.info()
+        assert info.nominal_rate_hz == 100 and info.protocol == "witmotion"
+        await drv.start()
+        await asyncio.sleep(6.0)
+        await drv.stop()
+        blocks = drv.pending_blocks()
+    finally:
+        await drv.close()
+    rec = build_recording(blocks, 100.0, "tremorpostural")
+    assert rec.n_samples >= 500
+    np.testing.assert_allclose(np.diff(rec.timestamps), 0.01, atol=1e-9)  # device time = index / rate
+    res = tremor_analyze(rec.select(["acc_x", "acc_y", "acc_z"]), rec.sampling_rate)
+    truth = drv.emulator.truth
+    assert abs(res.peak_freq_Hz - truth["freq_hz"]) < 0.1
+    assert np.nanmean(rec.channel("acc_z")) == pytest.approx(G, abs=0.02)  # gravity, +z up
+    assert sum(b.dropped_before for b in blocks) == 0
+
+
+async def test_accelerometer_calibration_removes_the_injected_bias():
+    drv = await open_device("sim://wt901?rate=50&acc_bias=0.3,-0.2,0.5&gyro_bias=1.5,0,-2")
+    try:
+        emu = drv.emulator
+        emu.participant.still(True)  # lying level and still on the bench
+        await drv.start()
+        await asyncio.sleep(0.6)
+        _, before = stack_blocks(drv.pending_blocks())
+        await drv.calibrate_accel(duration_s=0.5)
+        drv.pending_blocks()
+        await asyncio.sleep(0.6)
+        _, after = stack_blocks(drv.pending_blocks())
+    finally:
+        await drv.close()
+    np.testing.assert_allclose(before[:, 0:3].mean(axis=0), [0.3, -0.2, G + 0.5], atol=0.02)
+    np.testing.assert_allclose(before[:, 3:6].mean(axis=0), [1.5, 0.0, -2.0], atol=0.1)
+    np.testing.assert_allclose(after[:, 0:3].mean(axis=0), [0.0, 0.0, G], atol=0.02)
+    np.testing.assert_allclose(after[:, 3:6].mean(axis=0), [0.0, 0.0, 0.0], atol=0.1)
+    assert emu.truth["calibrations"] and emu.truth["acc_offset_ms2"] == pytest.approx([0.3, -0.2, 0.5], abs=0.01)
+
+
+async def test_unplug_replug_keeps_every_sample_received_before_the_loss():
+    drv = await open_device("sim://wt901?rate=100")
+    try:
+        emu = drv.emulator
+        await drv.start()
+        await asyncio.sleep(0.8)
+        emu.link.vanish()
+        await asyncio.sleep(0.3)  # loss detected; whatever arrived is decoded and queued
+        queued_before = [b.device_time.copy() for b in list(drv._queue._queue) if b is not None]
+        assert not drv.status.connected
+        emu.link.restore()
+        for _ in range(100):
+            if drv.status.reconnects:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)
+        blocks = drv.pending_blocks()
+    finally:
+        await drv.close()
+    assert drv.status.reconnects == 1 and len(drv.status.gaps) == 1
+    n_before = len(queued_before)
+    assert n_before > 0 and sum(t.size for t in queued_before) >= 60
+    for got, kept in zip(blocks[:n_before], queued_before):  # nothing received before the loss is lost
+        np.testing.assert_array_equal(got.device_time, kept)
+    t, _ = stack_blocks(blocks)
+    after = t[t > queued_before[-1][-1]]
+    assert after.size >= 30  # samples continue after the replug
+    assert np.all(np.diff(t) > 0)
+    lost_s = drv.status.gaps[0][1] - drv.status.gaps[0][0]
+    dropped = sum(b.dropped_before for b in blocks)
+    assert dropped == drv.status.dropped_samples
+    assert 0.5 * lost_s * 100 <= dropped <= 1.5 * lost_s * 100 + 10
+
+
+async def test_wrong_protocol_is_a_one_line_protocol_mismatch():
+    emu = Mark10Emulator()  # an ASCII force gauge where a WT901 was expected
+    drv = WitMotionDriver(SerialTransport(emu.link.link_path, 115200), url=f"serial://{emu.link.link_path}")
+    drv.reply_timeout_s = 0.5
+    try:
+        await drv.open()
+        with pytest.raises(ProtocolMismatch) as exc:
+            await drv.info()
+    finally:
+        await drv.close()
+        emu.close()
+    msg = str(exc.value)
+    assert "\n" not in msg and emu.link.link_path in msg and "witmotion" in msg
+
+
+async def test_bad_requests_are_one_line_device_errors():
+    drv = await open_device("sim://wt901")
+    try:
+        with pytest.raises(DeviceError, match="cannot stream at 30 Hz") as exc:
+            await drv.set_rate(30)
+        assert "\n" not in str(exc.value)
+        with pytest.raises(DeviceError, match="no tare"):
+            await drv.tare()
+    finally:
+        await drv.close()
