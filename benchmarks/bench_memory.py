@@ -4,8 +4,8 @@ Run: ``python benchmarks/bench_memory.py [--minutes 60] [--analyzer module:funct
 
 Writes IMU tremor recordings of 6 min and ``--minutes`` min at 1 kHz (9
 channels, 30-s trials, written block by block) and analyses each in a fresh
-process with :func:`motorlab.analysis.batch.process_one`, which streams files
-above ``WINDOWED_ABOVE_BYTES`` one trial at a time. Prints each child's peak
+process with :func:`motorlab.analysis.batch.process_one` in ``by_trial`` mode,
+which streams the file once and analyses one 30-s trial window at a time. Prints each child's peak
 RSS (``VmHWM`` from ``/proc/self/status``, Linux) and, for comparison, the peak RSS of reading
 the whole recording into memory with ``read_recording``.
 """
@@ -39,7 +39,7 @@ base = hwm_kib()
 t0 = time.perf_counter()
 if mode == "analyze":
     from motorlab.analysis.batch import process_one
-    rows, err = process_one(path, analyzer=analyzer)
+    rows, err = process_one(path, analyzer=analyzer, by_trial=True)
     n = len(rows)
 elif mode == "read":
     from motorlab.storage.bids import read_recording

@@ -357,8 +357,9 @@ def test_imu_calibration_recovers_injected_sensor_errors():
     scale, bias, gyro_bias = [1.02, 0.98, 1.01], [0.2, -0.1, 0.3], [0.5, -0.8, 1.2]
     url = ("sim://wt901?seed=2&rate=50&acc_scale=" + ",".join(map(str, scale)) + "&acc_bias="
            + ",".join(map(str, bias)) + "&gyro_bias=" + ",".join(map(str, gyro_bias)))
-    code, out, err = _cli(["calibrate", "imu", "--device", url, "--yes", "--average-s", "0.5"])
+    code, out, err = _cli(["calibrate", "imu", "--device", url, "--yes", "--average-s", "0.5", "--still-s", "1"])
     assert code == 0, err
+    assert "reports no serial number" in out  # the WT901 serial protocol carries none
     (cal,) = CalibrationStore().all()
     assert cal.kind == "imu"
     # acc quantisation is 16 g / 32768 = 0.0048 m/s^2 and noise 0.02 m/s^2 (50 samples per pose)
@@ -386,3 +387,21 @@ def test_calibrate_list_shows_stored_calibrations():
     store.save(force_calibration([0, 10], [0, 1], device_serial="SN1", created="2024-01-01T00:00:00+00:00"))
     code, out, _ = _cli(["calibrate", "list", "--kind", "force"])
     assert code == 0 and "SN1-force-20240101T000000" in out
+
+
+def test_interactive_force_calibration_takes_the_masses_the_technician_types(monkeypatch):
+    # Enter at the tare prompt, then "5", a typo, "10", an empty line to finish, "y" to save
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n5\nfive\n10\n\ny\n"))
+    code, out, err = _cli(["calibrate", "force", "--device", "sim://grip?seed=8&gain_error=-0.03", "--average-s", "0.5"])
+    assert code == 0, err
+    assert "'five' is not a number" in out
+    (cal,) = CalibrationStore().all()
+    assert [p["mass_kg"] for p in cal.points] == [0, 5, 10]
+    assert cal.gain["force"] == pytest.approx(1 / 0.97, rel=0.003)
+
+
+def test_interactive_force_calibration_can_be_discarded(monkeypatch):
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n\nn\n"))  # tare, hang 2 kg (Enter), do not save
+    code, out, _ = _cli(["calibrate", "force", "--device", "sim://grip?seed=9", "--masses-kg", "2", "--average-s", "0.3"])
+    assert code == 1 and "Not saved." in out
+    assert CalibrationStore().all() == []

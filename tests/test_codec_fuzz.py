@@ -36,6 +36,10 @@ class CodecCase:
     #: set up a request/response codec for ``n`` replies (polls in flight, INFO seen...)
     prime: Callable[[object, int], None] = lambda codec, n: None
     rel_tol: float = 1e-9
+    #: codec-specific event types besides the shared ones (SampleBlock, InfoReply, Ack, BatteryReply)
+    extra_events: Callable[[], tuple[type, ...]] = tuple
+    #: a known recovery defect (the test is a strict xfail until the codec is fixed)
+    recovery_defect: str = ""
 
 
 # ------------------------------------------------------------------ witmotion (serial, 11-byte frames)
@@ -178,16 +182,40 @@ CASES = [
     CodecCase("witmotion", _witmotion, witmotion_frames()),
     CodecCase("mark10", _mark10, mark10_frames(), resync=b"\r\n", prime=_mark10_prime),
     CodecCase("motorlab", _motorlab, motorlab_frames(), prime=_motorlab_prime),
-    CodecCase("tindeq", _tindeq, tindeq_frames()),
-    CodecCase("vernier", _vernier, vernier_frames()),
+    CodecCase(
+        "tindeq",
+        _tindeq,
+        tindeq_frames(),
+        recovery_defect="TLV frames have no sync marker or checksum and the codec keeps a partial "
+        "frame across notifications: a stray b'\\x00' swallows the next frame",
+    ),
+    CodecCase(
+        "vernier",
+        _vernier,
+        vernier_frames(),
+        extra_events=lambda: (__import__("motorlab.devices.codecs.vernier", fromlist=["GdxReply"]).GdxReply,),
+        recovery_defect="device frames are accepted on type/length/byte-4 alone (checksum not verified): "
+        "garbage such as 00 13 00 00 10 passes as a reply and swallows the next frame",
+    ),
 ]
 IDS = [c.name for c in CASES]
+#: bytes that mean something to some protocol (headers, types, delimiters), mixed into the noise
+_SPECIAL = [0x00, 0x01, 0x0A, 0x0D, 0x20, 0x2A, 0x2E, 0x51, 0x52, 0x53, 0x54, 0x55, 0x58, 0x5F, 0xAA, 0xFF]
+
+
+def noise(max_size: int) -> st.SearchStrategy[bytes]:
+    """Arbitrary bytes, rich in protocol-significant values."""
+    byte = st.one_of(st.integers(0, 255), st.sampled_from(_SPECIAL))
+    return st.one_of(st.binary(max_size=max_size), st.lists(byte, max_size=max_size).map(bytes))
+
+
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-def _check_events(events) -> None:
+def _check_events(events, case: CodecCase) -> None:
+    allowed = (SampleBlock, InfoReply, Ack, BatteryReply, *case.extra_events())
     for ev in events:
-        assert isinstance(ev, (SampleBlock, InfoReply, Ack, BatteryReply))
+        assert isinstance(ev, allowed), f"{case.name}: unexpected event {type(ev).__name__}"
         if isinstance(ev, SampleBlock):
             assert ev.values.ndim == 2 and ev.values.shape[0] == ev.device_time.size
 
@@ -199,31 +227,37 @@ def _chunks(data: bytes, cuts: list[int]) -> list[bytes]:
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 @FUZZ
-@given(data=st.binary(max_size=600), cuts=st.lists(st.integers(0, 600), max_size=8), primed=st.booleans())
+@given(data=noise(600), cuts=st.lists(st.integers(0, 600), max_size=8), primed=st.booleans())
 def test_arbitrary_bytes_never_raise(case: CodecCase, data: bytes, cuts: list[int], primed: bool):
     codec = case.make()
     if primed:
         case.prime(codec, 5)
     for chunk in _chunks(data, cuts):
-        _check_events(codec.feed(chunk))
+        _check_events(codec.feed(chunk), case)
     assert codec.stats.bytes_in >= len(data)
 
 
-@pytest.mark.parametrize("case", CASES, ids=IDS)
+RECOVERY_CASES = [
+    pytest.param(c, marks=pytest.mark.xfail(strict=True, reason=c.recovery_defect)) if c.recovery_defect else c
+    for c in CASES
+]
+
+
+@pytest.mark.parametrize("case", RECOVERY_CASES, ids=IDS)
 @FUZZ
 @given(st.data())
 def test_valid_frames_after_garbage_are_recovered(case: CodecCase, data):
     codec = case.make()
-    garbage = data.draw(st.binary(max_size=300), label="garbage")
+    garbage = data.draw(noise(300), label="garbage")
     frames, expected = data.draw(case.frames, label="frames")
     cuts = data.draw(st.lists(st.integers(0, len(frames)), max_size=6), label="cuts")
-    _check_events(codec.feed(garbage))
-    _check_events(codec.feed(case.resync))
+    _check_events(codec.feed(garbage), case)
+    _check_events(codec.feed(case.resync), case)
     case.prime(codec, len(expected))
     events = []
     for chunk in _chunks(frames, cuts):
         events += codec.feed(chunk)
-    _check_events(events)
+    _check_events(events, case)
     _, values = stack_blocks([e for e in events if isinstance(e, SampleBlock)])
     assert values.shape[0] >= expected.shape[0], f"{case.name}: only {values.shape[0]} of {len(expected)} samples"
     np.testing.assert_allclose(values[-len(expected) :], expected, rtol=case.rel_tol, atol=1e-9)

@@ -134,13 +134,26 @@ def test_devices_cli_probes_a_sim_served_port_by_handshake():
     assert probe_row["url"] == f"serial://{emulator.link.link_path}?protocol=motorlab"
 
 
-def test_devices_cli_table_reports_a_failed_probe_in_one_cell():
+def test_devices_cli_reports_a_failed_probe_as_one_line_naming_the_port():
     with PtyLink(lambda data: None) as link:
         code, out = _run_cli(["devices", "--no-ble", "--port", link.link_path, "--protocol", "mark10",
-                              "--probe", "--timeout", "2"])
+                              "--probe", "--timeout", "2", "--json"])
     assert code == 0
-    assert "mark10" in out and "Devices" in out
-    assert "no" in out.lower()  # the handshake error text is shown, not a traceback
+    (row,) = [r for r in json.loads(out)["devices"] if r["address"] == link.link_path]
+    assert row["probe"]["ok"] is False and row["probe"]["protocol"] is None
+    error = row["probe"]["error"]
+    assert error.startswith(f"{link.link_path}: ") and "mark10" in error and "\n" not in error
+
+
+def test_devices_cli_table_shows_the_confirmed_device():
+    emulator = make_grip({"seed": "5"})
+    try:
+        code, out = _run_cli(["devices", "--no-ble", "--port", emulator.link.link_path, "--probe"])
+    finally:
+        emulator.close()
+    assert code == 0
+    (line,) = [ln for ln in out.splitlines() if emulator.link.link_path in ln and "motorlab-grip-hx711" in ln]
+    assert f"serial {emulator.serial}" in line and "fw 1.0.0" in line
 
 
 async def test_ble_scan_then_probe_an_emulated_progressor(fake_bluez):

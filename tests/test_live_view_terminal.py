@@ -62,7 +62,7 @@ def test_live_view_shows_countdown_and_trial_counter_and_obeys_keys(tmp_path):
         _wait_screen(sock, "Squeeze as hard as you can")
         _wait_screen(sock, "Let go and rest")
         _tmux("send-keys", "-t", "live", "q", sock=sock)
-        _wait_screen(sock, "saved")
+        _wait_screen(sock, "stopped early by the therapist")
     finally:
         subprocess.run(["tmux", "-L", sock, "kill-server"], capture_output=True)
     (motion,) = find_recordings(tmp_path)

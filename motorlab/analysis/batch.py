@@ -64,6 +64,7 @@ class BatchTask:
     params: dict[str, Any] | None = None
     analyzer: str = DEFAULT_ANALYZER
     cache_dir: str | None = None
+    by_trial: bool = False
 
 
 @dataclass
@@ -178,10 +179,11 @@ def hash_inputs(motion_tsv: str | Path, chunk: int = 1 << 20) -> dict[str, str]:
     return out
 
 
-def cache_key(inputs: dict[str, str], parameters: dict[str, Any], analyzer: str) -> str:
-    """SHA-256 over input hashes, full analysis parameters, analyzer and motorlab version."""
+def cache_key(inputs: dict[str, str], parameters: dict[str, Any], analyzer: str, by_trial: bool = False) -> str:
+    """SHA-256 over input hashes, full analysis parameters, analyzer, mode and motorlab version."""
     blob = json.dumps(
-        {"inputs": inputs, "parameters": parameters, "analyzer": analyzer, "motorlab": __version__},
+        {"inputs": inputs, "parameters": parameters, "analyzer": analyzer, "by_trial": by_trial,
+         "motorlab": __version__},
         sort_keys=True, default=str,
     )
     return hashlib.sha256(blob.encode()).hexdigest()
@@ -199,39 +201,36 @@ def _id_columns(rec: Any, name: str) -> dict[str, Any]:
 
 def process_one(
     path: str | Path, params: dict[str, Any] | None = None, analyzer: str = DEFAULT_ANALYZER,
-    name: str | None = None, windowed_above_bytes: int | None = None,
+    name: str | None = None, by_trial: bool = False,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Analyse one recording: ``(rows, None)`` or ``([], one-line error)``. Never raises on bad input.
 
-    Each row is the analyzer's per-trial dict prefixed with the identification
-    columns (:data:`ID_COLUMNS`); values are plain Python (float, int, str, None).
-    Files above ``windowed_above_bytes`` (default :data:`WINDOWED_ABOVE_BYTES`)
-    are analysed one trial window at a time with flat memory.
+    Each row is the analyzer's dict prefixed with the identification columns
+    (:data:`ID_COLUMNS`); values are plain Python (float, int, str, None).
+
+    ``by_trial=True`` streams the file once and analyses each ``trial`` event's
+    window as a recording of its own, so memory stays flat however long the
+    recording (hour-long 1-kHz files). Every row then describes one trial
+    (``trial``/``hand``/``status`` from the event); rows summarising several
+    trials (``row == "summary"``) are not produced, as they need the whole recording.
     """
-    rows, error, _ = _process(Path(path), params, analyzer, name or Path(path).name, windowed_above_bytes)
+    rows, error, _ = _process(Path(path), params, analyzer, name or Path(path).name, by_trial)
     return rows, error
 
 
-#: recordings whose ``_motion.tsv`` is larger than this are analysed trial by trial
-#: (flat memory); smaller ones are read whole
-WINDOWED_ABOVE_BYTES = 32 * 2**20
-
-
 def _process(
-    path: Path, params: dict[str, Any] | None, analyzer: str, name: str,
-    windowed_above_bytes: int | None = None,
+    path: Path, params: dict[str, Any] | None, analyzer: str, name: str, by_trial: bool = False,
 ) -> tuple[list[dict[str, Any]], str | None, list[str]]:
     from ..recording import RecordingError
     from ..storage.bids import read_recording
 
-    limit = WINDOWED_ABOVE_BYTES if windowed_above_bytes is None else windowed_above_bytes
     caught: list[str] = []
     try:
         with warnings.catch_warnings(record=True) as record:
             warnings.simplefilter("always")
             analyze = _load_callable(analyzer)
             rec = None
-            if path.stat().st_size > limit:
+            if by_trial:
                 rec, metric_rows = _analyze_by_trial(path, analyze, params)
             if rec is None:
                 rec = read_recording(path)
@@ -324,7 +323,8 @@ def _analyze_window(
     arr = np.concatenate(parts) if parts else np.zeros((0, len(layout.channels) + 1))
     events = [e for e in layout.events if e is trial or (e.trial_type != "trial" and t0 <= e.onset < t1)]
     window = dataclasses.replace(layout, timestamps=arr[:, 0], data=arr[:, 1:], events=events)
-    return list(analyze(window, params))
+    ids = {k: trial.extra[k] for k in ("trial", "hand", "status") if k in trial.extra}
+    return [{**r, **ids} for r in analyze(window, params) if r.get("row") != "summary"]
 
 
 def run_task(task: BatchTask) -> RecordingResult:
@@ -344,7 +344,7 @@ def run_task(task: BatchTask) -> RecordingResult:
         except MotorlabError as exc:
             res.error = _clean_message(one_line(exc))
             return res
-        res.cache_key = cache_key(res.inputs, parameters, task.analyzer)
+        res.cache_key = cache_key(res.inputs, parameters, task.analyzer, task.by_trial)
         cache_file = Path(task.cache_dir) / res.cache_key[:2] / f"{res.cache_key}.json"
         cached = _cache_read(cache_file)
         if cached is not None:
@@ -352,7 +352,7 @@ def run_task(task: BatchTask) -> RecordingResult:
             res.warnings, res.cached = cached.get("warnings", []), True
             res.seconds = time.perf_counter() - t0
             return res
-    res.rows, res.error, res.warnings = _process(path, task.params, task.analyzer, task.name)
+    res.rows, res.error, res.warnings = _process(path, task.params, task.analyzer, task.name, task.by_trial)
     if cache_file is not None and res.error is None:
         _cache_write(cache_file, {"rows": res.rows, "warnings": res.warnings, "inputs": res.inputs})
     res.seconds = time.perf_counter() - t0
@@ -434,10 +434,12 @@ def _run_dask(
         raise MotorlabError("dask.distributed is not installed (pip install 'motorlab[cluster]')") from None
     cluster = None
     if scheduler is None:  # a private cluster on loopback only, no dashboard
-        cluster = LocalCluster(
-            n_workers=max(1, jobs), threads_per_worker=1, processes=True,
-            host="127.0.0.1", dashboard_address=None,
-        )
+        with warnings.catch_warnings():  # its small HTTP server (loopback) may move off a busy port 8787
+            warnings.filterwarnings("ignore", message="Port .* is already in use")
+            cluster = LocalCluster(
+                n_workers=max(1, jobs), threads_per_worker=1, processes=True,
+                host="127.0.0.1", dashboard_address=None,
+            )
         address = cluster.scheduler_address
     else:
         address = scheduler
@@ -487,6 +489,7 @@ def analyze_batch(
     cache_dir: str | Path | None = None,
     progress: bool | None = False,
     analyzer: str = DEFAULT_ANALYZER,
+    by_trial: bool = False,
 ) -> BatchResult:
     """Analyse every recording under ``paths`` (BIDS datasets, folders or files).
 
@@ -500,7 +503,8 @@ def analyze_batch(
         cache_dir: folder of cached per-recording results; ``None`` disables the cache.
         progress: rich progress bar on stderr; ``None`` = only when stderr is a terminal.
         analyzer: ``"module:function"`` taking ``(recording, params)`` and returning
-            one dict per trial.
+            one dict per row.
+        by_trial: analyse each trial window alone with flat memory (see :func:`process_one`).
 
     Returns:
         :class:`BatchResult` with rows sorted by recording name then trial order.
@@ -516,7 +520,7 @@ def analyze_batch(
     if not found:
         raise MotorlabError(f"{', '.join(map(str, paths))}: no recordings (*_motion.tsv) found")
     cache = None if cache_dir is None else str(Path(cache_dir).resolve())
-    tasks = [BatchTask(str(p), name, params, analyzer, cache) for name, p in found]
+    tasks = [BatchTask(str(p), name, params, analyzer, cache, by_trial) for name, p in found]
     t0 = time.perf_counter()
     with _progress(len(tasks), progress) as bar:
         task_id = bar.add_task("analysing", total=len(tasks))
@@ -547,6 +551,7 @@ def analyze_batch(
         "created_utc": started.isoformat(timespec="seconds"),
         "command": " ".join(sys.argv) if sys.argv and sys.argv[0] else None,
         "analyzer": analyzer,
+        "by_trial": by_trial,
         "parameters": parameters,
         "executor": executor,
         "inputs": {r.name: {"files": r.inputs, "cache_key": r.cache_key or None,

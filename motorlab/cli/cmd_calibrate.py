@@ -42,6 +42,8 @@ from ..errors import MotorlabError
 
 _ACC = ("acc_x", "acc_y", "acc_z")
 _GYR = ("gyr_x", "gyr_y", "gyr_z")
+#: serials that do not identify a device (calibrations are stored per serial)
+NO_SERIAL = {"", "n/a", "na", "unknown", "none", "0"}
 
 
 # ------------------------------------------------------------------ parser
@@ -78,6 +80,8 @@ def register(subparsers) -> None:
 
     i = sub.add_parser("imu", help="gyro bias at rest, then 6-position accelerometer scale/offset")
     common(i)
+    i.add_argument("--still-s", type=float, default=3.0,
+                   help="seconds averaged for the gyro bias at rest (default 3)")
     i.add_argument("--max-gyro-std", type=float, default=1.0,
                    help="refuse the gyro bias if any axis' SD exceeds this, deg/s (device moved; default 1)")
     i.add_argument("--norm-tolerance", type=float, default=0.1,
@@ -148,14 +152,16 @@ class Session:
         except EOFError:
             raise MotorlabError("no technician input (stdin closed); use --yes with --masses-kg") from None
 
-    async def measure(self) -> np.ndarray:
-        """Wait ``settle_s``, drop what arrived meanwhile, then collect ``average_s`` s of samples."""
+    async def measure(self, seconds: float | None = None) -> np.ndarray:
+        """Wait ``settle_s``, drop what arrived meanwhile, then collect ``seconds``
+        (default ``average_s``) of samples, (n, channels) in device units."""
+        seconds = self.average_s if seconds is None else seconds
         await asyncio.sleep(self.settle_s)
         self.driver.pending_blocks()
         chunks: list[np.ndarray] = []
         t_first: float | None = None
         it = self.driver.blocks().__aiter__()
-        timeout = max(3.0, 3 * self.average_s)
+        timeout = max(3.0, 3 * seconds)
         while True:
             try:
                 blk = await asyncio.wait_for(it.__anext__(), timeout)
@@ -165,7 +171,7 @@ class Session:
                 continue
             chunks.append(np.asarray(blk.values, dtype=np.float64))
             t_first = float(blk.device_time[0]) if t_first is None else t_first
-            if float(blk.device_time[-1]) - t_first >= self.average_s and sum(len(c) for c in chunks) >= 3:
+            if float(blk.device_time[-1]) - t_first >= seconds and sum(len(c) for c in chunks) >= 3:
                 return np.concatenate(chunks, axis=0)
 
 
@@ -183,6 +189,9 @@ async def open_session(args: argparse.Namespace, console: Console) -> AsyncItera
         console.print(f"Device: {escape(info.model)} serial {escape(info.serial)} firmware "
                       f"{escape(info.firmware)} ({escape(info.protocol)})"
                       + (" — virtual technician" if s.virtual else ""))
+        if info.serial.strip().lower() in NO_SERIAL:
+            console.print(f"[yellow]warning: the device reports no serial number ({escape(info.serial)!s}); "
+                          f"this calibration will be used for every such device without one[/yellow]")
         await driver.start()
         yield s
     finally:
@@ -260,7 +269,7 @@ async def _force(args: argparse.Namespace, console: Console) -> Calibration:
                     try:
                         m = float(text.replace(",", "."))
                     except ValueError:
-                        console.print(f"[red]{escape(text)!s} is not a number[/red]")
+                        console.print(f"[red]'{escape(text)}' is not a number (kg)[/red]")
                         continue
                     if m <= 0:
                         console.print("[red]the mass must be > 0 kg[/red]")
@@ -374,7 +383,7 @@ async def _imu(args: argparse.Namespace, console: Console) -> Calibration:
             p.still(True)
             p.set_pose("+z")
         await s.ask("Step 1 (gyro bias): lay the device flat and still, press Enter and do not touch it.")
-        gyro = gyro_bias_at_rest((await s.measure())[:, gyr], max_std_dps=args.max_gyro_std)
+        gyro = gyro_bias_at_rest((await s.measure(args.still_s))[:, gyr], max_std_dps=args.max_gyro_std)
         console.print("  gyro bias " + ", ".join(f"{b:+.3f}" for b in gyro.bias_dps) + " deg/s")
         means: dict[str, np.ndarray] = {}
         for pose in POSES:

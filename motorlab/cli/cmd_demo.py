@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from pathlib import Path
 
 
@@ -33,9 +34,9 @@ def _run(args: argparse.Namespace) -> int:
     from ..session.protocols import grip_protocol
     from ..session.recorder import record_task
     from ..storage.bids import next_session_label, read_recording
-    from .summary import print_rows
+    from rich.table import Table
 
-    console = Console()
+    console = Console() if sys.stdout.isatty() else Console(width=120)
     proto = grip_protocol(trials=3, hands=("right",), countdown_s=1.0, squeeze_s=3.0, rest_s=1.5)
     url = f"sim://grip?seed={args.seed}&peak_n={args.peak}"
     session = next_session_label(args.out, args.participant)
@@ -44,17 +45,22 @@ def _run(args: argparse.Namespace) -> int:
     result = asyncio.run(record_task(url, proto, args.participant, args.out, session=session,
                                      live=False if args.no_live else None, console=console))
     rows = analyze_recording(read_recording(result.path))
-    trials = [r for r in rows if r.get("trial") is not None]
+    trials = [r for r in rows if r.get("row") == "trial"]
     truth = [t for t in (result.truth or []) if t.get("peak_n") is not None]
-    for row, tr in zip(trials, truth):
-        row["truth_peak_N"] = float(tr["peak_n"])
-        row["error_pct"] = 100.0 * (row["peak_force_N"] - tr["peak_n"]) / tr["peak_n"]
-    console.print(f"saved {result.path}")
-    cols = [c for c in ("trial", "hand", "status", "peak_force_N", "peak_force_kgf", "time_to_peak_s",
-                        "rfd_0_100ms_N_per_s", "truth_peak_N", "error_pct") if trials and c in trials[0]]
-    print_rows(trials, console, title="Grip trials (measured vs virtual participant)", columns=cols)
-    summary = [r for r in rows if r.get("trial") is None]
-    if summary:
-        print_rows(summary, console, title="Summary")
+    table = Table(title="Grip trials: measured vs the virtual participant's truth")
+    for head in ("trial", "hand", "status", "peak N", "peak kgf", "time to peak s",
+                 "RFD 0-100 ms N/s", "true peak N", "error %"):
+        table.add_column(head, justify="right")
+    for row, tr in zip(trials, truth + [None] * len(trials)):
+        true_n = float(tr["peak_n"]) if tr else float("nan")
+        err = 100.0 * (row["peak_force_N"] - true_n) / true_n
+        table.add_row(str(row["trial"]), row["hand"], row["status"], f"{row['peak_force_N']:.1f}",
+                      f"{row['peak_force_kgf']:.2f}", f"{row['time_to_peak_s']:.3f}",
+                      f"{row['rfd_0_100ms_N_per_s']:.0f}", f"{true_n:.1f}", f"{err:+.2f}")
+    console.print(table)
+    for s in (r for r in rows if r.get("row") == "summary"):
+        console.print(f"{s['hand']} hand: mean of {s['n_used']} = {s['mean_of_3_N']:.1f} N "
+                      f"({s['mean_of_3_kgf']:.2f} kgf), best {s['best_N']:.1f} N, "
+                      f"between-trial CV {s['between_trial_cv_pct']:.1f} %")
     console.print(f"dataset: {args.out.resolve()}")
     return 0

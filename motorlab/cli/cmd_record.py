@@ -138,7 +138,7 @@ def _record(args: argparse.Namespace, protocols: list) -> int:
 
     validate_pseudonym(args.participant)
     session = args.session or _session_for_today(args.out, args.participant)
-    console = Console()
+    console = Console() if sys.stdout.isatty() else Console(width=120)
     interactive = sys.stdin.isatty() and not args.yes and args.keys is None
     for proto in protocols:
         keys = ScriptedKeys(args.keys) if args.keys else (TerminalKeys() if interactive else NoKeys())

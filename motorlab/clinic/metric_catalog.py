@@ -48,8 +48,6 @@ GOAL_METRICS: dict[str, GoalMetric] = {
     for m in (
         GoalMetric("grip_strength_kgf", "grip", "peak_force_kgf", "kg", "Grip strength",
                    "how hard the hand can squeeze (mean of the trials)", summary_column="mean_of_3_kgf"),
-        GoalMetric("grip_time_to_peak_s", "grip", "time_to_peak_s", "s", "Grip time to peak",
-                   "how quickly the hand reaches its strongest squeeze", higher_is_better=False, decimals=2),
         GoalMetric("sustained_grip_fatigue_pct", "gripsustained", "fatigue_index_pct", "%",
                    "Sustained grip fatigue", "how much force fades while holding a squeeze",
                    higher_is_better=False),

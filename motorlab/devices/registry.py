@@ -39,6 +39,7 @@ PROTOCOL_MODULES: dict[str, str] = {
 SIMULATOR_MODULES: dict[str, str] = {
     "grip": "motorlab.devices.emulators.grip_hx711",
     "pen": "motorlab.devices.emulators.imu_pen",
+    "penble": "motorlab.devices.emulators.imu_pen_ble",
     "wt901": "motorlab.devices.emulators.witmotion",
     "wt901ble": "motorlab.devices.emulators.witmotion_ble",
     "mark10": "motorlab.devices.emulators.mark10",

@@ -207,7 +207,7 @@ def _overview(data: ReportData) -> Section:
     s = Section("overview", SECTION_TITLES["overview"])
     c, ses = data.client, data.session
     devices = sorted({f"{r.device_model} (serial {r.device_serial})" for r in ses.recordings})
-    cals = sorted({r.calibration_id for r in ses.recordings})
+    cals = sorted({r.calibration_id for r in ses.recordings} - {"n/a", ""})
     first = data.sessions[0]
     s.add(Facts((
         ("Client", c.participant),
@@ -219,7 +219,7 @@ def _overview(data: ReportData) -> Section:
         ("Dominant hand", c.dominant_hand),
         ("Tasks", ", ".join(TASK_TITLES.get(t, t) for t in ses.tasks) or "none"),
         ("Device", "; ".join(devices) or "unknown"),
-        ("Calibration", ", ".join(cals) if cals and cals != ["n/a"] else "none recorded"),
+        ("Calibration", ", ".join(cals) if cals else "none recorded"),
     )))
     s.add(Paragraph(
         f"Age is the session year minus the birth year ({c.birth_year}); it can be one year too high "
@@ -244,31 +244,37 @@ def _results(data: ReportData) -> Section:
         by_task.setdefault(ln.metric.task, []).append(ln)
     for task, lines in by_task.items():
         s.add(Subheading(TASK_TITLES.get(task, task)))
-        rows, plain = [], []
-        for ln in lines:
-            m = ln.metric
-            norm = ln.norm
-            if norm is not None and math.isfinite(getattr(norm, "z", float("nan"))):
-                norm_txt = f"{norm.norm_mean_kg:.1f} ± {norm.norm_sd_kg:.1f}"
-                z_txt = f"{norm.z:+.2f}".replace("-", "−")
-                pct_txt = f"{norm.percentile:.0f}"
-                ref = f"{'women' if data.client.sex == 'F' else 'men'} aged {norm.age_band}"
-                plain.append(wording.percentile_sentence(m, ln.hand, norm.percentile, ref))
-            else:
-                norm_txt, z_txt, pct_txt = "no norm", "–", "–"
-                if norm is not None and getattr(norm, "note", ""):
-                    plain.append(f"No comparison with norms: {norm.note}.")
-            rows.append((m.label, _hand_text(ln.hand), f"{wording.fmt(ln.value, m)} {m.unit}",
-                         str(ln.n_trials) if ln.n_trials else "–", norm_txt, z_txt, pct_txt))
-        s.add(Table(("Measure", "Hand", "Result", "Trials", "Norm mean ± SD", "z", "Percentile"),
-                    tuple(rows), caption=_results_caption(task)))
+        with_norms = any(ln.norm is not None for ln in lines)
+        rows, plain, notes = [], [], []
         for m in {ln.metric.key: ln.metric for ln in lines}.values():
-            plain.insert(0, f"{m.label}: {m.plain}.")
+            plain.append(f"{m.label} shows {m.plain}.")
+        for ln in lines:
+            m, norm = ln.metric, ln.norm
+            row = [m.label, _hand_text(ln.hand), f"{wording.fmt(ln.value, m)} {m.unit}",
+                   str(ln.n_trials) if ln.n_trials else "–"]
+            if with_norms:
+                if norm is not None and math.isfinite(norm.z):
+                    row += [f"{norm.norm_mean_kg:.1f} ± {norm.norm_sd_kg:.1f}", f"{norm.z:+.2f}".replace("-", "−"),
+                            f"{norm.percentile:.0f}"]
+                    ref = f"{'women' if data.client.sex == 'F' else 'men'} aged {norm.age_band.replace('-', '–')}"
+                    plain.append(wording.percentile_sentence(m, ln.hand, norm.percentile, ref))
+                else:
+                    row += ["no norm", "–", "–"]
+                    if norm is not None and norm.note:
+                        notes.append(norm.note)
+            rows.append(tuple(row))
+        cols = ("Measure", "Hand", "Result", "Trials")
+        if with_norms:
+            cols += ("Norm mean ± SD", "z", "Percentile")
+            plain.append(wording.PERCENTILE_HINT)
+        s.add(Table(cols, tuple(rows), caption=_results_caption(task)))
+        for note in sorted(set(notes)):
+            s.add(Paragraph(f"No comparison with norms: {note}."))
+        if task == "grip":
+            trials = _trial_table(data)
+            if trials is not None:
+                s.add(trials)
         s.add(Paragraph(" ".join(plain), plain=True))
-    trial_rows = _trial_table(data)
-    if trial_rows is not None:
-        s.add(Subheading("Grip trials"))
-        s.add(trial_rows)
     problems = [r.error for r in data.current.results if r.error]
     if problems:
         s.add(Paragraph("Recordings that could not be analysed: " + "; ".join(problems)))
@@ -295,7 +301,8 @@ def _trial_table(data: ReportData) -> Table | None:
     if not rows:
         return None
     return Table(("Trial", "Status", "Peak (kg)", "Peak (N)", "Time to peak", "RFD 0–100 ms"), tuple(rows),
-                 caption="Every trial; invalid trials are listed but left out of the mean.")
+                 caption="Every grip trial; invalid trials are listed but left out of the mean. RFD = rate of "
+                         "force development over the first 100 ms after onset.")
 
 
 def _num(v, decimals: int, unit: str) -> str:
@@ -352,8 +359,8 @@ def _change(data: ReportData) -> Section:
         verdicts = []
         for ch in (ln.change_previous, ln.change_baseline):
             real = ln.real(ch)
-            verdicts.append("MDC unknown" if real is None else "real change" if real else "within noise")
-        if any(v == "real change" for v in verdicts):
+            verdicts.append("–" if real is None else "real change" if real else "within noise")
+        if "real change" in verdicts:
             emph.append(len(rows))
         rows.append((
             m.label, _hand_text(ln.hand),
@@ -363,22 +370,23 @@ def _change(data: ReportData) -> Section:
             f"{wording.fmt(ln.change_previous, m, signed=True)} {m.unit}",
             f"{wording.fmt(ln.change_baseline, m, signed=True)} {m.unit}",
             f"±{wording.fmt(ln.mdc, m)} {m.unit}" if ln.mdc is not None else "not known",
-            " / ".join(verdicts),
+            " / ".join(verdicts) if ln.mdc is not None else "MDC not known",
         ))
-        plain.append(wording.change_sentence(m, ln.hand, ln.change_previous, ln.mdc,
-                                             f"the last session ({_date_text(_session_date(data, ln.previous_session))})"))
-        if ln.baseline_session != ln.previous_session:
-            plain.append(wording.change_sentence(m, ln.hand, ln.change_baseline, ln.mdc, "the first session"))
+        when = _date_text(_session_date(data, ln.previous_session))
+        plain.append(wording.change_sentence(m, ln.hand, ln.change_previous, ln.change_baseline, ln.mdc, when,
+                                             two_steps=ln.baseline_session != ln.previous_session))
     if not rows:
         s.add(Paragraph("This is the first session with these measurements, so there is nothing to compare yet."))
         return s
-    s.add(Table(("Measure", "Hand", "Baseline", "Previous", "Now", "Change since previous",
-                 "Change since baseline", "MDC95", "Verdict (previous / baseline)"), tuple(rows),
+    sources = "; ".join(sorted({ln.mdc_source for ln in data.lines if ln.mdc_source}))
+    s.add(Table(("Measure", "Hand", "Baseline", "Previous", "Now", "Since previous", "Since baseline", "MDC95",
+                 "Verdict (previous / baseline)"), tuple(rows),
                 caption="A change counts as real only when it is larger than the minimal detectable change "
-                        "(MDC95): smaller changes can come from normal day-to-day variation. "
-                        + "; ".join(sorted({ln.mdc_source for ln in data.lines if ln.mdc_source}))
-                        + ".", emphasis=tuple(emph)))
-    s.add(Paragraph(" ".join(plain), plain=True))
+                        "(MDC95); smaller changes can come from normal day-to-day variation. Highlighted rows "
+                        "show a real change." + (f" MDC95 source: {sources}." if sources else ""),
+                emphasis=tuple(emph)))
+    for text in plain:
+        s.add(Paragraph(text, plain=True))
     return s
 
 
@@ -394,40 +402,46 @@ def _progress(data: ReportData) -> Section:
 
     s = Section("progress", SECTION_TITLES["progress"])
     charts = 0
+    shown = {ln.metric.key for ln in data.lines}
     for metric in GOAL_METRICS.values():
+        if metric.key not in shown:
+            continue
         series: dict[str, list[figures.ProgressPoint]] = {}
-        base: dict[str, float] = {}
-        mdc = None
         for hand in (("right", "left", "n/a") if metric.per_hand else ("n/a",)):
             pts = [figures.ProgressPoint(m.session.label, m.session.date, v)
                    for m in data.measurements if (v := m.value(metric.key, hand)) is not None]
-            if len(pts) >= 1 and any(ln.metric.key == metric.key for ln in data.lines):
+            if pts:
                 series[hand] = pts
-                base[hand] = pts[0].value
-                mdc_h, _ = _mdc_for(metric, pts[0].value)
-                if mdc_h is not None:
-                    mdc = mdc_h if mdc is None else max(mdc, mdc_h)
         if not series or max(len(p) for p in series.values()) < 2:
             continue
-        s.add(Figure(figures.progress_png(metric.label, metric.unit, series, mdc, base),
-                     f"{metric.label} at every session. The shaded band is the baseline ± MDC95: points "
-                     "inside it are within measurement noise of the first session." if mdc is not None else
-                     f"{metric.label} at every session (no MDC95 is known for this measure).",
-                     f"{metric.label} across sessions"))
+        mdcs = {hand: _mdc_for(metric, pts[0].value)[0] for hand, pts in series.items()}
+        known = [v for v in mdcs.values() if v is not None]
+        mdc = max(known) if known else None
+        base = {hand: pts[0].value for hand, pts in series.items()}
+        caption = (f"{metric.label} at every session. Shaded bands: first session ± MDC95; points inside a band "
+                   "are within measurement noise of the first session." if mdc is not None else
+                   f"{metric.label} at every session (no MDC95 is known for this measure).")
+        s.add(Figure(figures.progress_png(metric.label, metric.unit, series, mdc, base), caption,
+                     f"{metric.label} across sessions", height_in=2.4))
+        words = []
         for hand, pts in series.items():
-            mdc_h, _ = _mdc_for(metric, pts[0].value)
-            if mdc_h is None:
+            if len(pts) < 2:
                 continue
-            prog = progress_series([p.value for p in pts], [p.session for p in pts], mdc=mdc_h,
+            prog = progress_series([p.value for p in pts], [p.session for p in pts],
+                                   mdc=mdcs[hand] if mdcs[hand] is not None else math.inf,
                                    higher_is_better=metric.higher_is_better)
-            last = prog[-1]
-            s.add(Paragraph(
-                f"{_hand_text(hand).capitalize() if hand != 'n/a' else metric.label}: "
-                f"{metric.label.lower()} over {len(prog)} sessions – {last.direction} compared with the first "
-                "session.", plain=True))
+            what = f"{_hand_text(hand)}" if hand != "n/a" else metric.label.lower()
+            first, last = prog[0], prog[-1]
+            trend = (f"from {wording.fmt(first.value, metric)} to {wording.fmt(last.value, metric)} {metric.unit} "
+                     f"over {len(prog)} sessions")
+            if mdcs[hand] is None:
+                words.append(f"{what.capitalize()}: {trend}.")
+            else:
+                words.append(f"{what.capitalize()}: {trend} – {last.direction} compared with the first session.")
+        s.add(Paragraph(f"{metric.label}. " + " ".join(words), plain=True))
         charts += 1
     if not charts:
-        s.add(Paragraph("The progress chart appears once a measure has been recorded in two or more sessions."))
+        s.add(Paragraph("The progress charts appear once a measure has been recorded in two or more sessions."))
     return s
 
 
@@ -440,13 +454,13 @@ def _goals(data: ReportData) -> Section:
     rows = []
     for gs in data.goals:
         g, m = gs.goal, goal_metric(gs.goal.metric)
-        lvl = f"{gs.level:+d}" if gs.level is not None else "–"
+        lvl = f"{gs.level:+d}".replace("-", "−") if gs.level is not None else "–"
         rows.append((g.goal_id, g.title, f"{m.label}{', ' + g.hand + ' hand' if g.hand != 'n/a' else ''}",
                      f"{wording.fmt(g.baseline, m)} {m.unit}",
                      f"{wording.fmt(g.level(0).threshold, m)} {m.unit}",
                      f"{wording.fmt(gs.value, m)} {m.unit}" if gs.value is not None else "not measured",
-                     f"{lvl} ({wording.level_sentence(gs.level)})", f"{g.weight:g}", g.target_date or "–"))
-    s.add(Table(("Goal", "Description", "Measure", "Baseline", "Expected (0)", "Now", "Level reached",
+                     lvl, wording.level_sentence(gs.level), f"{g.weight:g}", g.target_date or "–"))
+    s.add(Table(("Goal", "Description", "Measure", "Baseline", "Expected (0)", "Now", "Level", "Meaning",
                  "Weight", "Target date"), tuple(rows),
                 caption="Levels: −2 much less than expected, −1 somewhat less, 0 expected outcome, +1 somewhat "
                         "more, +2 much more. A value scores the highest level whose threshold it reaches."))

@@ -23,8 +23,8 @@ main { max-width: 880px; margin: 24px auto; background: #fff; padding: 36px 48px
 header.report { border-bottom: 3px solid var(--accent); padding-bottom: 10px; margin-bottom: 8px; }
 header.report h1 { margin: 0; font-size: 26px; color: var(--accent); letter-spacing: .2px; }
 header.report p { margin: 4px 0 0; color: var(--muted); }
-nav.toc { font-size: 13px; color: var(--muted); margin: 10px 0 4px; }
-nav.toc a { color: var(--accent); text-decoration: none; margin-right: 14px; white-space: nowrap; }
+nav.toc { font-size: 13px; color: var(--muted); margin: 10px 0 4px; display: flex; flex-wrap: wrap; gap: 2px 14px; }
+nav.toc a { color: var(--accent); text-decoration: none; white-space: nowrap; }
 section { margin-top: 26px; page-break-inside: auto; }
 section h2 { font-size: 19px; border-bottom: 1px solid var(--line); padding-bottom: 4px; margin: 0 0 10px;
              color: var(--accent); }
@@ -37,13 +37,15 @@ dl.facts { display: grid; grid-template-columns: max-content 1fr max-content 1fr
 dl.facts dt { color: var(--muted); }
 dl.facts dd { margin: 0; font-weight: 600; }
 table { border-collapse: collapse; width: 100%; margin: 8px 0 4px; font-size: 13.5px; }
-th, td { border-bottom: 1px solid var(--line); padding: 5px 8px; text-align: left; vertical-align: top; }
+th, td { border-bottom: 1px solid var(--line); padding: 5px 8px; text-align: left; vertical-align: top;
+         overflow-wrap: anywhere; }
+th.num { text-align: right; }
 th { background: #f6f8fa; font-weight: 600; color: #34414f; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; overflow-wrap: normal; }
 tr.emph td { background: #eef7f1; }
 caption { caption-side: bottom; text-align: left; color: var(--muted); font-size: 12.5px; padding-top: 4px; }
 figure { margin: 12px 0 16px; page-break-inside: avoid; }
-figure img { width: 100%; height: auto; border: 1px solid var(--line); }
+figure img { display: block; width: 100%; height: auto; border: 1px solid var(--line); }
 figcaption { color: var(--muted); font-size: 12.5px; margin-top: 4px; }
 footer { margin-top: 30px; border-top: 1px solid var(--line); padding-top: 8px; font-size: 12px; color: var(--muted); }
 @media print { body { background: #fff; } main { box-shadow: none; margin: 0; max-width: none; padding: 0; }
@@ -75,18 +77,32 @@ $sections
 """)
 
 
+_BLANK = ("", "–", "-", "n/a")
+
+
 def _num_like(cell: str) -> bool:
-    s = cell.strip().lstrip("+−-").replace(",", "").replace(".", "", 1).split(" ")[0]
+    s = cell.strip().lstrip("+−-±").replace(",", "").replace(".", "", 1).split(" ")[0]
     return bool(s) and s.isdigit()
 
 
+def _numeric_columns(t: Table) -> list[bool]:
+    """A column is right-aligned when all its filled cells start with a number."""
+    out = []
+    for c in range(len(t.columns)):
+        cells = [r[c] for r in t.rows if r[c].strip() not in _BLANK]
+        out.append(bool(cells) and all(_num_like(x) for x in cells))
+    return out
+
+
 def _table(t: Table) -> str:
-    head = "".join(f"<th>{escape(c)}</th>" for c in t.columns)
+    numeric = _numeric_columns(t)
+    head = "".join(f'<th class="num">{escape(c)}</th>' if n else f"<th>{escape(c)}</th>"
+                   for c, n in zip(t.columns, numeric))
     body = []
     for i, row in enumerate(t.rows):
         cls = ' class="emph"' if i in t.emphasis else ""
         cells = "".join(
-            f'<td class="num">{escape(c)}</td>' if _num_like(c) else f"<td>{escape(c)}</td>" for c in row
+            f'<td class="num">{escape(c)}</td>' if n else f"<td>{escape(c)}</td>" for c, n in zip(row, numeric)
         )
         body.append(f"<tr{cls}>{cells}</tr>")
     cap = f"<caption>{escape(t.caption)}</caption>" if t.caption else ""
@@ -95,8 +111,9 @@ def _table(t: Table) -> str:
 
 def _figure(f: Figure) -> str:
     data = base64.b64encode(f.png).decode("ascii")
-    return (f'<figure><img src="data:image/png;base64,{data}" alt="{escape(f.alt, quote=True)}">'
-            f"<figcaption>{escape(f.caption)}</figcaption></figure>")
+    width = int(round(f.width_in * 112))  # CSS px at the figure's intended size (max 784 px of text width)
+    return (f'<figure style="max-width: {width}px"><img src="data:image/png;base64,{data}" '
+            f'alt="{escape(f.alt, quote=True)}"><figcaption>{escape(f.caption)}</figcaption></figure>')
 
 
 def _block(b) -> str:

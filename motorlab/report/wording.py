@@ -19,35 +19,51 @@ def fmt(value: float | None, metric: GoalMetric, signed: bool = False) -> str:
     return text.replace("-", "−")
 
 
+PERCENTILE_HINT = "Around 50 in 100 is typical; fewer than 5 in 100 is unusual."
+
+
+def _what(metric: GoalMetric, hand: str) -> str:
+    return f"{hand}-hand {metric.label.lower()}" if hand in ("right", "left") else metric.label.lower()
+
+
 def percentile_sentence(metric: GoalMetric, hand: str, percentile: float, reference: str) -> str:
-    """E.g. 'Right-hand grip strength is higher than about 30 in 100 women of the same age.'"""
-    p = int(round(percentile))
-    p = min(max(p, 1), 99)
+    """E.g. 'Right-hand grip strength is higher than about 68 in 100 women aged 65-69.'"""
+    p = min(max(int(round(percentile)), 1), 99)
     comparison = "higher" if metric.higher_is_better else "lower"
-    who = f"{hand}-hand " if hand in ("right", "left") else ""
-    return (f"{who.capitalize()}{metric.label.lower() if who else metric.label} is {comparison} than "
-            f"about {p} in 100 {reference}. Around 50 is typical; below 5 is unusually "
-            f"{'low' if metric.higher_is_better else 'high'}.")
+    text = _what(metric, hand)
+    return f"{text[:1].upper()}{text[1:]} is {comparison} than about {p} in 100 {reference}."
 
 
-def change_sentence(metric: GoalMetric, hand: str, change: float | None, mdc: float | None, since: str) -> str:
-    """Whether a change is larger than the measurement's usual day-to-day variation (MDC95)."""
-    who = f"{hand}-hand " if hand in ("right", "left") else ""
-    what = f"{who}{metric.label.lower()}"
-    if change is None or not math.isfinite(change):
-        return f"There is no earlier value of {what} to compare with {since}."
-    amount = f"{fmt(abs(change), metric)} {metric.unit}"
-    direction = "went up" if change > 0 else "went down" if change < 0 else "did not change"
-    better = (change > 0) == metric.higher_is_better
-    head = f"Since {since}, {what} {direction}" + (f" by {amount}." if change != 0 else ".")
+def change_sentence(metric: GoalMetric, hand: str, change_previous: float | None, change_baseline: float | None,
+                    mdc: float | None, previous_when: str, two_steps: bool) -> str:
+    """How a measure moved since the last and the first session, and whether that is a real change (MDC95)."""
+    what = _what(metric, hand)
+
+    def moved(change: float | None) -> str:
+        if change is None or not math.isfinite(change):
+            return "cannot be compared"
+        if change == 0:
+            return "did not change"
+        return f"went {'up' if change > 0 else 'down'} by {fmt(abs(change), metric)} {metric.unit}"
+
+    def verdict(change: float | None) -> str:
+        if change is None or mdc is None or not math.isfinite(change) or not math.isfinite(mdc):
+            return ""
+        if abs(change) > mdc:
+            better = (change > 0) == metric.higher_is_better
+            return f", a real {'improvement' if better else 'decline'}"
+        return ", which is within normal day-to-day variation"
+
+    text = f"Since the last session ({previous_when}), {what} {moved(change_previous)}{verdict(change_previous)}."
+    if two_steps:
+        text += f" Since the first session it {moved(change_baseline)}{verdict(change_baseline)}."
     if mdc is None or not math.isfinite(mdc):
-        return head + " We cannot yet say whether this is more than normal day-to-day variation."
-    if abs(change) > mdc:
-        verdict = "an improvement" if better else "a decline"
-        return (head + f" This is more than the usual variation between measurements "
-                f"({fmt(mdc, metric)} {metric.unit}), so it is a real change: {verdict}.")
-    return (head + f" This is within the usual variation between measurements "
-            f"({fmt(mdc, metric)} {metric.unit}), so it may not be a real change yet.")
+        text += (" There is no published figure yet for how much this measure varies from day to day, "
+                 "so small changes should be read with care.")
+    else:
+        text += (f" Only changes larger than {fmt(mdc, metric)} {metric.unit} are more than normal "
+                 "day-to-day variation.")
+    return text
 
 
 def gas_sentence(tscore: float | None, n_goals: int) -> str:
@@ -73,8 +89,8 @@ def level_sentence(level: int | None) -> str:
     return {
         None: "not measured",
         -2: "much less than expected",
-        -1: "somewhat less than expected",
+        -1: "less than expected",
         0: "as expected",
-        1: "somewhat more than expected",
+        1: "more than expected",
         2: "much more than expected",
     }[level]

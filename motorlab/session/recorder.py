@@ -320,6 +320,10 @@ async def record_task(
                 "MotorlabLinkGaps": len(driver.status.gaps),
                 "MotorlabClockDriftPpm": float(np.nan_to_num(driver.clock.drift_ppm)),
             }
+            if emulator is not None:
+                # emulated data must never pass for a real measurement
+                final["MotorlabEmulated"] = True
+                final["MotorlabEmulatorTruth"] = truth
             writer.close(**final)
     assert writer is not None and acq is not None
     return RecordResult(

@@ -37,8 +37,8 @@ def imu_orientation(
     acc_ms2: np.ndarray,
     gyro_dps: np.ndarray,
     sampling_rate: float,
-    tilt_gain: float = 1.0,
-    accept_g: float = 0.1,
+    tilt_gain: float = 0.3,
+    accept_g: float = 0.03,
 ) -> Rotation:
     """Device-to-world orientation per sample (complementary filter).
 
@@ -81,7 +81,7 @@ def imu_linear_acceleration(
     acc_ms2: np.ndarray,
     gyro_dps: np.ndarray,
     sampling_rate: float,
-    tilt_gain: float = 1.0,
+    tilt_gain: float = 0.3,
     gravity: float = STANDARD_GRAVITY,
 ) -> np.ndarray:
     """World-frame acceleration without gravity (m/s^2), (n, 3)."""
@@ -112,7 +112,7 @@ def pen_trajectory_from_imu(
     tip_force_n: np.ndarray,
     sampling_rate: float,
     pen_down_threshold_n: float = 0.05,
-    tilt_gain: float = 1.0,
+    tilt_gain: float = 0.3,
 ) -> np.ndarray:
     """Pen-tip trajectory in the writing plane (cm), (n, 2), from IMU and tip force.
 

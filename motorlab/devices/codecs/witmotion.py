@@ -219,6 +219,28 @@ def find_frames(arr: np.ndarray) -> np.ndarray:
 def scan_frames(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(frame starts, starts of header+type candidates whose checksum failed).
 
+    Fast path: the buffer usually begins at a frame boundary and holds frames
+    back to back, so it is viewed as rows of 11 bytes and verified in bulk; the
+    search below takes over from the first row that fails.
+    """
+    n_rows = arr.size // FRAME_LEN
+    if n_rows == 0 or arr[0] != HEADER:
+        return _scan_anywhere(arr)
+    rows = arr[: n_rows * FRAME_LEN].reshape(n_rows, FRAME_LEN)
+    ok = (rows[:, 0] == HEADER) & ((rows[:, 1] & 0xF0) == 0x50)
+    ok &= rows[:, :10].sum(axis=1, dtype=np.uint8) == rows[:, 10]  # uint8 sum wraps: & 0xFF
+    good = n_rows if ok.all() else int(np.argmin(ok))
+    aligned = np.arange(good, dtype=np.int64) * FRAME_LEN
+    if good == n_rows:
+        return aligned, np.zeros(0, dtype=np.int64)
+    off = good * FRAME_LEN
+    rest, bad = _scan_anywhere(arr[off:])
+    return np.concatenate((aligned, rest + off)), bad + off
+
+
+def _scan_anywhere(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Test every offset for a frame (resync path).
+
     Valid = header 0x55, a type 0x50-0x5F and a matching checksum. All offsets
     are tested at once; only when two valid candidates overlap (a false frame in
     garbage) does a slow walk choose, preferring the candidate that begins the
@@ -238,31 +260,46 @@ def scan_frames(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return starts, bad
 
 
+#: back-to-back frames looked at when two candidates overlap
+_RUN_CAP = 16
+
+
 def _resolve_overlaps(starts: np.ndarray) -> np.ndarray:
-    """Slow path: pick non-overlapping frames, favouring longer back-to-back runs."""
-    valid = set(starts.tolist())
-    run: dict[int, int] = {}
-    for s in reversed(starts.tolist()):
-        run[s] = 1 + run.get(s + FRAME_LEN, 0)
-    chosen: list[int] = []
+    """Pick non-overlapping frames where candidates overlap, favouring longer back-to-back runs.
+
+    Only clusters of overlapping candidates are walked in Python; every other
+    candidate overlaps nothing and is kept as is.
+    """
+    close = np.diff(starts) < FRAME_LEN
+    involved = np.zeros(starts.size, dtype=bool)
+    involved[:-1] |= close
+    involved[1:] |= close
+    idx = np.flatnonzero(involved)
+    # run length (capped) of back-to-back frames from each involved candidate
+    run = np.ones(idx.size, dtype=np.int64)
+    cur, alive = starts[idx].copy(), np.ones(idx.size, dtype=bool)
+    for _ in range(_RUN_CAP):
+        cur += FRAME_LEN
+        pos = np.minimum(np.searchsorted(starts, cur), starts.size - 1)
+        alive &= starts[pos] == cur
+        run += alive
+    keep = ~involved
+    cluster_start = np.flatnonzero(np.diff(np.concatenate(([0], close.astype(np.int8)))) == 1)
+    del cluster_start  # clusters are walked below in one pass over the involved candidates
     end = -1
-    lst = starts.tolist()
-    for i, s in enumerate(lst):
+    lst, runs = starts[idx].tolist(), run.tolist()
+    for j, s in enumerate(lst):
         if s < end:
             continue
-        # a later candidate overlapping this one with a longer run wins
-        better = False
-        for t in lst[i + 1 :]:
-            if t >= s + FRAME_LEN:
-                break
-            if t in valid and run[t] > run[s]:
-                better = True
-                break
-        if better:
-            continue
-        chosen.append(s)
+        later = [runs[i] for i in range(j + 1, len(lst)) if lst[i] < s + FRAME_LEN]
+        if later and max(later) > runs[j]:
+            continue  # a later overlapping candidate starts a longer run
+        keep[idx[j]] = True
         end = s + FRAME_LEN
-    return np.asarray(chosen, dtype=np.int64)
+    chosen = starts[keep]
+    # a kept lone candidate may still overlap a chosen cluster member: drop such leftovers
+    ok = np.concatenate(([True], np.diff(chosen) >= FRAME_LEN))
+    return chosen[ok]
 
 
 # ------------------------------------------------------------------ codec
@@ -430,7 +467,10 @@ class WitMotionCodec:
         if starts.size == 0:
             self._gap_bytes += discarded
             return events
-        frames = arr[starts[:, None] + np.arange(FRAME_LEN)]
+        if int(starts[-1] - starts[0]) == FRAME_LEN * (starts.size - 1):  # back to back: a view
+            frames = arr[int(starts[0]) : int(starts[-1]) + FRAME_LEN].reshape(-1, FRAME_LEN)
+        else:
+            frames = arr[starts[:, None] + np.arange(FRAME_LEN)]
         types = frames[:, 1].astype(np.int64)
         words = np.ascontiguousarray(frames[:, 2:10]).view("<i2").astype(np.int64)
 
@@ -548,7 +588,10 @@ class WitMotionCodec:
             types, words, rows = types[~hold], words[~hold], rows[~hold]
         if rows.size == 0:
             return []
-        uniq, inv = np.unique(rows, return_inverse=True)
+        # rows never decrease: unique values and inverse from the change points
+        change = np.concatenate(([True], rows[1:] != rows[:-1]))
+        uniq = rows[change]
+        inv = np.cumsum(change) - 1
         values = np.full((uniq.size, len(CHANNELS)), np.nan)
         for ftype, col, scale in (
             (TYPE_ACC, 0, ACC_G_PER_LSB * G_MS2),

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import dataclass
 from typing import AsyncIterator, Callable
 
 from ..base import (
@@ -40,6 +41,14 @@ from ..transports.base import Transport
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class LinkGap:
+    """Marker queued between the blocks before and after a link loss (host monotonic s)."""
+
+    host_lost: float
+    host_back: float
+
+
 class CodecDriver:
     """Generic driver for request/response + streaming protocols.
 
@@ -59,7 +68,7 @@ class CodecDriver:
         self.url = url or transport.address
         self.status = LinkStatus()
         self.clock = ClockMapper()
-        self._queue: asyncio.Queue[SampleBlock | None] = asyncio.Queue()
+        self._queue: asyncio.Queue[SampleBlock | LinkGap | None] = asyncio.Queue()
         self._waiters: list[tuple[Callable[[CodecEvent], bool], asyncio.Future]] = []
         self._streaming = False
         self._closing = False
@@ -69,7 +78,8 @@ class CodecDriver:
         self._held: list[SampleBlock] | None = None
         self._info: DeviceInfo | None = None
         self._rate_hz: float | None = None
-        #: called with (host_t_lost, host_t_back) after each successful reconnect
+        #: called with (host_t_lost, host_t_back) after each successful reconnect, when
+        #: the consumer of :meth:`blocks` reaches the gap (in order with the samples)
         self.on_gap: list[Callable[[float, float], None]] = []
         #: optional emulator handle (sim:// devices) so tests can reach the truth
         self.emulator = None
@@ -156,8 +166,9 @@ class CodecDriver:
             self.status.connected = True
             self.status.reconnects += 1
             self.status.gaps.append((lost_at, back))
-            for cb in self.on_gap:
-                cb(lost_at, back)
+            # the gap travels through the queue so consumers see it in order:
+            # after every block from before the loss, before the first one after it
+            self._queue.put_nowait(LinkGap(lost_at, back))
             self._release_held()
             return
         log.error("%s: could not reconnect after %d attempts", self.url, self.reconnect_attempts)
@@ -240,21 +251,34 @@ class CodecDriver:
         assert isinstance(ev, BatteryReply)
         return ev.percent
 
+    def _gap_reached(self, gap: "LinkGap") -> None:
+        for cb in self.on_gap:
+            cb(gap.host_lost, gap.host_back)
+
     async def blocks(self) -> AsyncIterator[SampleBlock]:
-        """Decoded sample blocks until the driver is closed or gives up."""
+        """Decoded sample blocks until the driver is closed or gives up.
+
+        ``on_gap`` callbacks run when the iteration reaches a link gap, i.e.
+        after the last block received before the loss."""
         while True:
-            blk = await self._queue.get()
-            if blk is None:
+            item = await self._queue.get()
+            if item is None:
                 return
-            yield blk
+            if isinstance(item, LinkGap):
+                self._gap_reached(item)
+                continue
+            yield item
 
     def pending_blocks(self) -> list[SampleBlock]:
-        """Take every block already decoded, without waiting."""
+        """Take every block already decoded, without waiting (gaps handled as in :meth:`blocks`)."""
         out = []
         while not self._queue.empty():
-            blk = self._queue.get_nowait()
-            if blk is None:
+            item = self._queue.get_nowait()
+            if item is None:
                 self._queue.put_nowait(None)
                 break
-            out.append(blk)
+            if isinstance(item, LinkGap):
+                self._gap_reached(item)
+                continue
+            out.append(item)
         return out

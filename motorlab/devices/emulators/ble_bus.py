@@ -335,3 +335,64 @@ async def open_ble_sim(emulator: BleEmulator, make_driver: "Callable[[BleTranspo
     driver.close = close  # type: ignore[method-assign]
     return driver
 
+
+
+class BleByteLink:
+    """A byte stream out of a BLE notify characteristic, for emulators written for a pty.
+
+    Stands in for :class:`~.pty_link.PtyLink` on the device side: ``write(data)``
+    may be called from any thread (an emulator's firmware thread); bytes are cut
+    into notifications of at most ``chunk`` bytes (ATT_MTU - 3) on the event loop,
+    which flushes after each burst. ``write`` returns False (bytes lost, like an
+    unplugged cable) while no central is subscribed.
+    """
+
+    def __init__(self, emulator: BleEmulator, notify_uuid: str, chunk: int = 244):
+        self.emulator = emulator
+        self.notify_uuid = notify_uuid
+        self.chunk = chunk
+        self.link_path = f"ble://{emulator.address}"
+        self.loop = asyncio.get_running_loop()
+        self._pending: list[bytes] = []
+        self._wake = asyncio.Event()
+        self._closed = False
+        self._task = self.loop.create_task(self._pump())
+
+    @property
+    def present(self) -> bool:
+        p = self.emulator.peripheral
+        return p is not None and p.subscribed(self.notify_uuid)
+
+    def write(self, data: bytes) -> bool:
+        if self._closed or not self.present:
+            return False
+        try:
+            self.loop.call_soon_threadsafe(self._enqueue, bytes(data))
+        except RuntimeError:  # loop closed
+            return False
+        return True
+
+    def _enqueue(self, data: bytes) -> None:
+        self._pending.append(data)
+        self._wake.set()
+
+    async def _pump(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            data, self._pending = b"".join(self._pending), []
+            peripheral = self.emulator.peripheral
+            if peripheral is None:
+                continue
+            for i in range(0, len(data), self.chunk):
+                peripheral.notify(self.notify_uuid, data[i:i + self.chunk])
+            await peripheral.flush()
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self.loop.call_soon_threadsafe(self._task.cancel)
+        except RuntimeError:
+            pass
