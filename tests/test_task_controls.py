@@ -1,0 +1,94 @@
+"""Repeating/invalidating a trial, a device dropping mid-trial, and quitting
+mid-task each keep every valid trial on disk (real emulator over a pty)."""
+
+from __future__ import annotations
+
+import asyncio
+import warnings
+
+import numpy as np
+import pytest
+
+from motorlab.analysis.recording_metrics import analyze_recording
+from motorlab.session.controls import ScriptedKeys, parse_key_script
+from motorlab.session.protocols import grip_protocol
+from motorlab.session.recorder import record_task
+from motorlab.storage.bids import read_recording, recording_status
+
+# instruction 0.3 s, countdown 0.3 s, squeeze 1.0 s, rest 0.6 s:
+# trial 1 runs 0.6-1.6 s, trial 2 runs 2.5-3.5 s, trial 3 runs 4.4-5.4 s
+FAST = dict(trials=3, countdown_s=0.3, squeeze_s=1.0, rest_s=0.6)
+
+
+def _trials(rec):
+    return [(e.extra["trial"], e.extra["status"]) for e in rec.events_of("trial")]
+
+
+def _read(path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # must be finalised
+        return read_recording(path)
+
+
+def test_key_script_parsing():
+    assert parse_key_script("x@6.5, q@12,_@1") == [(1.0, "space"), (6.5, "invalid"), (12.0, "quit")]
+    with pytest.raises(ValueError):
+        parse_key_script("z@1")
+
+
+async def test_invalid_and_repeat_keep_every_trial(tmp_path):
+    res = await record_task("sim://grip?seed=21", grip_protocol(**FAST), "P020", tmp_path, live=False,
+                            keys=ScriptedKeys("x@1.0,r@3.0"))
+    rec = _read(res.path)
+    # trial 1 marked invalid, trial 2 repeated (first attempt invalid), trial 3 valid
+    assert _trials(rec) == [(1, "invalid"), (2, "invalid"), (2, "valid"), (3, "valid")]
+    rows = analyze_recording(rec)
+    summary = next(r for r in rows if r["row"] == "summary")
+    assert summary["n_trials"] == 4 and summary["n_valid"] == 2
+    # every attempt's data is on disk: four force peaks well above rest
+    peaks = [r["peak_force_N"] for r in rows if r["row"] == "trial"]
+    assert len(peaks) == 4 and min(peaks[0], peaks[2], peaks[3]) > 200
+
+
+async def test_invalid_mark_after_the_trial_applies_to_the_last_trial(tmp_path):
+    res = await record_task("sim://grip?seed=22", grip_protocol(**FAST), "P021", tmp_path, live=False,
+                            keys=ScriptedKeys("x@1.9"))  # during the rest after trial 1
+    rec = _read(res.path)
+    assert _trials(rec) == [(1, "invalid"), (2, "valid"), (3, "valid")]
+    assert len(rec.events_of("trial_status")) == 1
+
+
+async def test_quit_mid_trial_keeps_earlier_trials_and_finalises(tmp_path):
+    res = await record_task("sim://grip?seed=23", grip_protocol(**FAST), "P022", tmp_path, live=False,
+                            keys=ScriptedKeys("q@3.0"))
+    assert res.quit
+    assert recording_status(res.path) == "complete"
+    rec = _read(res.path)
+    assert _trials(rec) == [(1, "valid"), (2, "incomplete")]
+    t1 = rec.events_of("trial")[0]
+    seg = rec.crop(t1.onset, t1.onset + t1.duration)
+    assert np.nanmax(seg.channel("force")) > 200
+
+
+async def test_device_unplugged_mid_trial_keeps_valid_trials(tmp_path):
+    loop = asyncio.get_running_loop()
+
+    def unplug_during_trial_2(acq):
+        acq.driver.reconnect_backoff_s = 0.05
+        link = acq.driver.emulator.link
+        loop.call_later(2.8, link.vanish)
+        loop.call_later(3.1, link.restore)
+
+    res = await record_task("sim://grip?seed=24", grip_protocol(**FAST), "P023", tmp_path, live=False,
+                            on_ready=unplug_during_trial_2)
+    rec = _read(res.path)
+    assert res.gaps == 1
+    (gap,) = rec.events_of("gap")
+    assert 2.5 < gap.onset < 3.3 and 0.2 < gap.duration < 3.0
+    assert [s for _, s in _trials(rec)] == ["valid", "valid", "valid"]
+    rows = [r for r in analyze_recording(rec) if r["row"] == "trial"]
+    truth = [t["peak_n"] for t in res.truth]
+    # trials 1 and 3 were untouched by the unplug: peaks match the participant
+    for i in (0, 2):
+        assert rows[i]["peak_force_N"] == pytest.approx(truth[i], rel=0.01)
+    assert np.all(np.diff(rec.timestamps) > 0)
