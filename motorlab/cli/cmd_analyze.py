@@ -1,7 +1,11 @@
-"""``motorlab analyze RECORDING``: print the task metrics of one BIDS recording as a table.
+"""``motorlab analyze PATH...``: task metrics of one recording (table) or of many (tidy CSV).
 
-The per-recording logic lives in :func:`motorlab.analysis.recording_metrics.analyze_recording`;
-this command only reads the file and renders the rows.
+The per-recording logic lives in :func:`motorlab.analysis.recording_metrics.analyze_recording`.
+With one recording file and no batch option the rows are printed as a table.
+With folders/datasets, several paths or any of ``--out/--jobs/--scheduler/--dask``
+the batch runner (:mod:`motorlab.analysis.batch`) analyses every recording on all
+cores or on a Dask cluster and writes ``results.csv`` + ``results_errors.csv`` +
+``results_provenance.json``; exit status 1 when some recordings failed.
 """
 
 from __future__ import annotations
@@ -19,10 +23,28 @@ from ..errors import MotorlabError, MotorlabWarning
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "analyze",
-        help="print the metrics of a recording",
-        description="Compute the task metrics (grip, tremor, handwriting, spiral) of one recording.",
+        help="print the metrics of a recording, or tabulate a whole dataset",
+        description="Compute the task metrics (grip, tremor, handwriting, spiral) of one recording, "
+        "or of every recording under BIDS datasets/folders into one tidy CSV table (one row per "
+        "recording x trial) with an errors table and a JSON provenance file.",
     )
-    p.add_argument("recording", type=Path, help="a BIDS motion recording (_motion.tsv or _motion.json)")
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH",
+                   help="BIDS motion recordings (_motion.tsv/_motion.json), folders or dataset roots")
+    b = p.add_argument_group("batch (many recordings)")
+    b.add_argument("--out", type=Path, default=None, metavar="CSV",
+                   help="table to write (default results.csv); errors and provenance go beside it")
+    b.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
+                   help="worker processes (default: all cores); with --dask the local cluster's workers")
+    b.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                   help="run on an existing dask.distributed scheduler")
+    b.add_argument("--dask", action="store_true",
+                   help="run on Dask (a private LocalCluster on 127.0.0.1 unless --scheduler)")
+    b.add_argument("--cache-dir", type=Path, default=None, metavar="DIR",
+                   help="cache of per-recording results (default: .motorlab-cache beside --out)")
+    b.add_argument("--no-cache", action="store_true", help="recompute everything")
+    b.add_argument("--by-trial", action="store_true",
+                   help="analyse each trial window alone, streaming the file (flat memory for long recordings)")
+    b.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary")
     p.add_argument("--params", type=Path, default=None,
                    help="JSON file with analysis parameters, e.g. {\"tremor\": {\"band_hz\": [4, 8]}}")
     p.add_argument("--json", action="store_true", help="print the rows as JSON instead of a table")
@@ -37,6 +59,32 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def _batch_requested(args: argparse.Namespace) -> bool:
+    return (len(args.paths) > 1 or args.paths[0].is_dir() or args.out is not None or args.jobs is not None
+            or args.scheduler is not None or args.dask or args.by_trial)
+
+
+def _handle_batch(args: argparse.Namespace, params: dict | None) -> int:
+    import sys
+
+    from ..analysis.batch import analyze_batch
+
+    out = args.out or Path("results.csv")
+    cache = None if args.no_cache else (args.cache_dir or out.parent / ".motorlab-cache")
+    res = analyze_batch(args.paths, params, jobs=args.jobs, scheduler=args.scheduler, dask=args.dask,
+                        cache_dir=cache, progress=False if args.quiet else None, by_trial=args.by_trial)
+    table, errors_csv, prov = res.write(out)
+    errors = [e for e in res.errors if e["level"] == "error"]
+    if not args.quiet:
+        c = res.provenance["counts"]
+        print(f"motorlab: {c['recordings']} recordings ({c['cached']} from cache), {c['rows']} rows -> {table}; "
+              f"{c['errors']} errors, {c['warnings']} notes -> {errors_csv.name}; provenance -> {prov.name}",
+              file=sys.stderr)
+        for e in errors:
+            print(f"motorlab: error: {e['recording']}: {e['message']}", file=sys.stderr)
+    return 1 if errors else 0
+
+
 def handle(args: argparse.Namespace) -> int:
     from ..analysis.recording_metrics import analyze_recording
     from ..storage.bids import read_recording
@@ -47,6 +95,9 @@ def handle(args: argparse.Namespace) -> int:
             params = json.loads(Path(args.params).read_text())
         except json.JSONDecodeError as exc:
             raise MotorlabError(f"{args.params}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    if _batch_requested(args):
+        return _handle_batch(args, params)
+    args.recording = args.paths[0]
     rec = read_recording(args.recording)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", MotorlabWarning)

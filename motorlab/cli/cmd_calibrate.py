@@ -16,7 +16,7 @@ import argparse
 import asyncio
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import AsyncIterator
+from typing import TYPE_CHECKING, AsyncIterator
 
 import numpy as np
 from rich.console import Console
@@ -39,6 +39,9 @@ from ..devices.calibration import (
     imu_calibration,
 )
 from ..errors import MotorlabError
+
+if TYPE_CHECKING:
+    from ..devices.drivers.codec_driver import CodecDriver
 
 _ACC = ("acc_x", "acc_y", "acc_z")
 _GYR = ("gyr_x", "gyr_y", "gyr_z")
@@ -120,7 +123,7 @@ def _float_list(text: str) -> list[float]:
 class Session:
     """An open, streaming device plus the technician (human or virtual)."""
 
-    driver: object
+    driver: "CodecDriver"
     info: DeviceInfo
     console: Console
     interactive: bool
@@ -203,6 +206,7 @@ async def open_session(args: argparse.Namespace, console: Console) -> AsyncItera
 
 async def _device_tare(s: Session) -> bool:
     """Zero the device like a recording does; False when it has no tare command."""
+    await asyncio.sleep(s.settle_s)  # the handle may still swing after the load came off
     try:
         await s.driver.tare()
         return True

@@ -44,7 +44,7 @@ async def _collect(args: argparse.Namespace) -> tuple[list, list, list[str]]:
         try:
             candidates += await discover_ble(args.timeout, only_known=not args.all)
         except DeviceError as exc:
-            notes.append(f"BLE: {exc}")
+            notes.append(str(exc))
     results = []
     if args.probe:
         explicit = set(args.port)

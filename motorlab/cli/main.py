@@ -13,6 +13,7 @@ import importlib
 import logging
 import pkgutil
 import sys
+import warnings
 
 from .. import __version__
 
@@ -52,6 +53,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     from ..errors import one_line
+
+    def _show_warning(message, category, filename, lineno, file=None, line=None):
+        print(f"motorlab: warning: {message}", file=sys.stderr)
+
+    warnings.showwarning = _show_warning
 
     try:
         return int(args.func(args) or 0)

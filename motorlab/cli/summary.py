@@ -1,9 +1,14 @@
-"""Printing helpers shared by commands."""
+"""Printing helpers shared by commands: metric rows as readable tables."""
 
 from __future__ import annotations
 
 from rich.console import Console
 from rich.table import Table
+
+#: identity columns shown in titles rather than in every row
+_IDENTITY = ("participant", "session", "task", "tracksys", "row")
+_GRIP_TRIAL_COLUMNS = ("trial", "hand", "status", "peak_force_N", "peak_force_kgf", "time_to_peak_s",
+                       "rfd_0_100ms_N_per_s")
 
 
 def print_recording_summary(result, console: Console) -> None:
@@ -11,10 +16,35 @@ def print_recording_summary(result, console: Console) -> None:
     from ..analysis.recording_metrics import analyze_recording
     from ..storage.bids import read_recording
 
-    console.print(f"[bold]saved[/bold] {result.path}  ({result.n_samples} samples, "
-                  f"{result.dropped_samples} dropped, {result.gaps} link gaps, calibration {result.calibration_id})")
-    rows = analyze_recording(read_recording(result.path))
-    print_rows(rows, console)
+    console.print(f"[bold]saved[/bold] {result.path}")
+    console.print(f"{result.n_samples} samples, {result.dropped_samples} dropped, {result.gaps} link gaps, "
+                  f"calibration {result.calibration_id}")
+    print_metrics(analyze_recording(read_recording(result.path)), console)
+
+
+def print_metrics(rows: list[dict], console: Console) -> None:
+    """Per-trial rows as one table, single-row results as a metric/value list."""
+    if not rows:
+        console.print("no metrics")
+        return
+    first = rows[0]
+    title = " ".join(f"{k} {first[k]}" for k in ("participant", "session", "task") if k in first)
+    trials = [r for r in rows if r.get("row") == "trial"]
+    if trials:
+        cols = [c for c in _GRIP_TRIAL_COLUMNS if c in trials[0]] or [
+            c for c in trials[0] if c not in _IDENTITY]
+        print_rows(trials, console, title=f"{title}: trials", columns=cols)
+    for r in rows:
+        if r.get("row") == "trial":
+            continue
+        table = Table(title=f"{title}: {r.get('row', 'metrics')}", show_header=True)
+        table.add_column("metric")
+        table.add_column("value", justify="right")
+        for k, v in r.items():
+            if k in _IDENTITY or isinstance(v, (list, dict)):
+                continue
+            table.add_row(k, _fmt(v))
+        console.print(table)
 
 
 def print_rows(rows: list[dict], console: Console, title: str | None = None,
@@ -23,7 +53,7 @@ def print_rows(rows: list[dict], console: Console, title: str | None = None,
         console.print("no metrics")
         return
     cols = columns or [k for k in rows[0] if not isinstance(rows[0][k], (list, dict))]
-    table = Table(title=title, show_lines=False)
+    table = Table(title=title)
     for c in cols:
         table.add_column(c, justify="right" if isinstance(rows[0].get(c), (int, float)) else "left")
     for r in rows:
