@@ -92,3 +92,30 @@ async def test_device_unplugged_mid_trial_keeps_valid_trials(tmp_path):
     for i in (0, 2):
         assert rows[i]["peak_force_N"] == pytest.approx(truth[i], rel=0.01)
     assert np.all(np.diff(rec.timestamps) > 0)
+
+
+async def test_live_plot_follows_the_signal(tmp_path):
+    from motorlab.session.plot_view import LivePlot
+
+    plot = LivePlot("grip", unit="N", interactive=False)  # Agg canvas: same drawing code, no window
+    try:
+        res = await record_task("sim://grip?seed=25", grip_protocol(trials=1, countdown_s=0.2, squeeze_s=1.0),
+                                "P024", tmp_path, live=False, plot=plot)
+        x, y = plot.line.get_data()
+        assert len(x) > 10
+        # the plotted peak is the trial's measured peak
+        rows = [r for r in analyze_recording(_read(res.path)) if r["row"] == "trial"]
+        assert plot.peak_line.get_ydata()[0] == pytest.approx(rows[0]["peak_force_N"], rel=0.01)
+        assert plot.ax.get_ylabel() == "force (N)"
+    finally:
+        plot.close()
+
+
+def test_plot_without_display_is_a_clear_error(monkeypatch):
+    from motorlab.errors import MotorlabError
+    from motorlab.session.plot_view import LivePlot
+
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    with pytest.raises(MotorlabError, match="display"):
+        LivePlot("x", "N", interactive=True)

@@ -107,6 +107,7 @@ def _common(p: argparse.ArgumentParser, default_url: str) -> None:
     p.add_argument("--keys", default=None, metavar="SCRIPT",
                    help="scripted keys for unattended runs, KEY@SECONDS items, e.g. 'x@6,r@9,q@20'")
     p.add_argument("--no-live", action="store_true", help="no live view (plain log lines)")
+    p.add_argument("--plot", action="store_true", help="also show the live trace in a window (matplotlib)")
 
 
 def _session_for_today(out: Path, participant: str) -> str:
@@ -141,11 +142,19 @@ def _record(args: argparse.Namespace, protocols: list) -> int:
     console = Console() if sys.stdout.isatty() else Console(width=120)
     interactive = sys.stdin.isatty() and not args.yes and args.keys is None
     for proto in protocols:
+        plot = None
+        if args.plot:
+            from ..session.plot_view import LivePlot
+
+            plot = LivePlot(f"{proto.name} — {args.participant}", unit="")
         keys = ScriptedKeys(args.keys) if args.keys else (TerminalKeys() if interactive else NoKeys())
         result = asyncio.run(record_task(
             args.device, proto, args.participant, args.out, session=session,
             live=False if args.no_live else None, console=console, keys=keys, wait_for_space=interactive,
+            plot=plot,
         ))
+        if plot is not None:
+            plot.close()
         print_recording_summary(result, console)
         if result.quit:
             console.print("[yellow]stopped early by the therapist; the recording is saved[/yellow]")

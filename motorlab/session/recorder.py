@@ -224,6 +224,7 @@ async def record_task(
     on_ready: Callable[[Acquisition], None] | None = None,
     keys: KeySource | None = None,
     wait_for_space: bool = False,
+    plot=None,
 ) -> RecordResult:
     """Record one task and return where it was stored.
 
@@ -289,6 +290,14 @@ async def record_task(
         vm = ViewModel(protocol, unit=info.channels[0].units, device=f"{info.model} {info.serial}",
                        best_previous=best_previous)
         runner = StepRunner(acq, protocol, vm, emulator, keys=keys, wait_for_space=wait_for_space)
+        if plot is not None:
+            plot.ax.set_ylabel(f"{info.channels[0].name} ({info.channels[0].units})")
+        async def refresh_plot() -> None:
+            while plot is not None:
+                plot.update(acq.state.trace_t, acq.state.trace_v, acq.state.trial_peak)
+                await asyncio.sleep(0.2)
+
+        plot_task = asyncio.ensure_future(refresh_plot()) if plot is not None else None
         if live:
             with Live(render(vm, acq.state), console=console, refresh_per_second=10, transient=False) as lv:
                 task = asyncio.ensure_future(runner.run())
@@ -307,6 +316,8 @@ async def record_task(
                     log.info(plain_line(vm, acq.state))
                     last = time.monotonic()
             await task
+        if plot_task is not None:
+            plot_task.cancel()
         await driver.stop()
         await acq.drain()
     finally:
