@@ -187,13 +187,13 @@ def test_missing_and_foreign_paths_are_reported_not_fatal(dataset, tmp_path):
 
 def test_unreachable_scheduler_is_one_line_error(dataset):
     with pytest.raises(MotorlabError, match=r"cannot connect to Dask scheduler tcp://127\.0\.0\.1:9"):
-        analyze_batch(dataset.paths[0], scheduler="tcp://127.0.0.1:9")
+        analyze_batch(dataset.paths[0], scheduler="tcp://127.0.0.1:9", scheduler_timeout_s=1.0)
 
 
 def test_private_local_cluster_matches_serial(dataset):
     subset = dataset.paths[:6]
     serial = analyze_batch(subset, jobs=1)
-    dask_run = analyze_batch(subset, dask=True, jobs=2)
+    dask_run = analyze_batch(subset, dask=True, jobs=1)
     assert dask_run.provenance["executor"]["scheduler"] == "LocalCluster(127.0.0.1)"
     assert dask_run.rows == serial.rows and len(serial.rows) >= 6
 
@@ -246,3 +246,37 @@ def test_to_dataframe_needs_pandas_or_works(local_run):
     else:
         df = local_run.to_dataframe()
         assert len(df) == len(local_run.rows)
+
+
+def test_cli_analyze_dataset_local_then_scheduler(dataset, local_run, cluster, tmp_path, capsys):
+    from motorlab.cli.main import main
+
+    out = tmp_path / "cli" / "results.csv"
+    assert main(["analyze", str(dataset.root), "--out", str(out), "--jobs", "2"]) == 1  # some files are bad
+    err = capsys.readouterr().err
+    assert f"{N_GOOD + N_BAD} recordings (0 from cache)" in err
+    assert err.count("motorlab: error: ") == N_BAD
+    expected = tmp_path / "api" / "results.csv"
+    local_run.write(expected)
+    assert out.read_bytes() == expected.read_bytes()
+    prov = json.loads((out.parent / "results_provenance.json").read_text())
+    assert prov["counts"]["errors"] == N_BAD
+    # second run: everything unchanged comes from the cache next to the table
+    assert main(["analyze", str(dataset.root), "--out", str(out), "--quiet"]) == 1
+    assert capsys.readouterr().err == ""
+    prov = json.loads((out.parent / "results_provenance.json").read_text())
+    assert prov["counts"]["cached"] == N_GOOD
+    assert out.read_bytes() == expected.read_bytes()
+    # the same through an existing Dask scheduler
+    out2 = tmp_path / "cli2" / "results.csv"
+    assert main(["analyze", str(dataset.root), "--out", str(out2), "--scheduler", cluster.scheduler_address,
+                 "--no-cache", "--quiet"]) == 1
+    assert out2.read_bytes() == expected.read_bytes()
+
+
+def test_cli_single_file_still_prints_a_table(dataset, capsys):
+    from motorlab.cli.main import main
+
+    grip = next(s for s in dataset.recordings if s.truth["task"] == "grip")
+    assert main(["analyze", str(grip.path)]) == 0
+    assert "peak_force_N" in capsys.readouterr().out

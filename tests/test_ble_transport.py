@@ -121,3 +121,11 @@ async def test_unreachable_device_connect_fails_cleanly(fake_bluez):
     echo.handle.reachable = False  # switched off: no longer advertises
     with pytest.raises(DeviceError, match="D0:00:00:00:00:01: no BLE device"):
         await tr.open(sink.on_data, sink.on_lost)
+
+
+async def test_ble_simulator_without_dbus_daemon_is_a_one_line_error(monkeypatch, tmp_path):
+    from motorlab.devices.registry import open_device
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # no dbus-daemon on PATH
+    with pytest.raises(DeviceError, match=r"^dbus-daemon not found: BLE simulators need it \(install the 'dbus' package\)$"):
+        await open_device("sim://progressor")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
 import io
 import json
 from datetime import datetime, timedelta, timezone
@@ -30,7 +29,7 @@ from motorlab.devices.calibration import (
 )
 from motorlab.cli.main import main
 from motorlab.devices.emulators.ble_bus import PrivateBus
-from motorlab.devices.registry import SIMULATOR_MODULES, open_device
+from motorlab.devices.registry import open_device
 from motorlab.errors import MotorlabError, MotorlabWarning
 
 G = STANDARD_GRAVITY
@@ -275,16 +274,11 @@ def _cli(argv: list[str]) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-def _sim_available(name: str) -> bool:
-    return importlib.util.find_spec(SIMULATOR_MODULES[name]) is not None
-
-
 #: force simulators with a known gain error (+5 %) and zero offset (+12 N)
 FORCE_SIMS = [
     pytest.param("sim://progressor?seed=3&gain_error=0.05&offset_n=12", id="progressor",
                  marks=pytest.mark.skipif(not PrivateBus.available(), reason="dbus-daemon not installed")),
-    pytest.param("sim://grip?seed=3&gain_error=0.05&offset_n=12", id="grip",
-                 marks=pytest.mark.skipif(not _sim_available("grip"), reason="sim://grip not in this build yet")),
+    pytest.param("sim://grip?seed=3&gain_error=0.05&offset_n=12", id="grip"),
 ]
 
 
@@ -321,7 +315,7 @@ async def _squeeze_peak(url: str, corrector) -> tuple[float, float, str]:
 
 @pytest.mark.parametrize("url", FORCE_SIMS)
 def test_force_calibration_round_trip_peak_within_half_a_percent(url):
-    code, out, err = _cli(["calibrate", "force", "--device", url, "--masses-kg", "0,5,10,20", "--yes"])
+    code, out, err = _cli(["calibrate", "force", "--device", url, "--masses-kg", "0,5,10,20", "--yes", "--average-s", "0.5"])
     assert code == 0, err
     assert "Saved calibration" in out and "virtual technician" in out
     cal = CalibrationStore().all()[-1]

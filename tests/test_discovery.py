@@ -178,3 +178,11 @@ def _run_cli(argv):
         with contextlib.redirect_stdout(buf):
             code = main(argv)
     return code, buf.getvalue()
+
+
+async def test_ble_scan_without_bluez_is_a_one_line_device_error(monkeypatch, tmp_path):
+    from motorlab.devices.base import DeviceError
+
+    monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", f"unix:path={tmp_path}/no-such-bus")
+    with pytest.raises(DeviceError, match=r"^BLE scan failed: cannot reach BlueZ on the D-Bus system bus"):
+        await discover_ble(timeout=0.5)

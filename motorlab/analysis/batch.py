@@ -156,7 +156,8 @@ def _plain(value: Any) -> Any:
 
 def _clean_message(text: str) -> str:
     """One printable line, at most ``_MAX_MESSAGE`` characters."""
-    line = "".join(ch if ch.isprintable() else "?" for ch in text.replace("\n", " ").replace("\t", " "))
+    text = text.replace("\n", " ").replace("\t", " ").replace("\ufffd", "?")
+    line = "".join(ch if ch.isprintable() else "?" for ch in text)
     return line if len(line) <= _MAX_MESSAGE else line[: _MAX_MESSAGE - 1] + "…"
 
 
@@ -426,7 +427,8 @@ def _run_local(tasks: list[BatchTask], jobs: int, on_done: Callable[[RecordingRe
 
 
 def _run_dask(
-    tasks: list[BatchTask], scheduler: str | None, jobs: int, on_done: Callable[[RecordingResult], None]
+    tasks: list[BatchTask], scheduler: str | None, jobs: int, on_done: Callable[[RecordingResult], None],
+    timeout_s: float = 10.0,
 ) -> tuple[list[RecordingResult], dict[str, Any]]:
     try:
         from dask.distributed import Client, LocalCluster, as_completed
@@ -445,7 +447,7 @@ def _run_dask(
         address = scheduler
     try:
         try:
-            client = Client(address, timeout="10s")
+            client = Client(address, timeout=f"{timeout_s}s")
         except (OSError, TimeoutError) as exc:
             raise MotorlabError(f"cannot connect to Dask scheduler {address}: {one_line(exc)}") from None
         with client:
@@ -490,6 +492,7 @@ def analyze_batch(
     progress: bool | None = False,
     analyzer: str = DEFAULT_ANALYZER,
     by_trial: bool = False,
+    scheduler_timeout_s: float = 10.0,
 ) -> BatchResult:
     """Analyse every recording under ``paths`` (BIDS datasets, folders or files).
 
@@ -505,6 +508,7 @@ def analyze_batch(
         analyzer: ``"module:function"`` taking ``(recording, params)`` and returning
             one dict per row.
         by_trial: analyse each trial window alone with flat memory (see :func:`process_one`).
+        scheduler_timeout_s: how long to try to reach the Dask scheduler.
 
     Returns:
         :class:`BatchResult` with rows sorted by recording name then trial order.
@@ -529,7 +533,7 @@ def analyze_batch(
             bar.advance(task_id)
 
         if dask or scheduler is not None:
-            results, executor = _run_dask(tasks, scheduler, jobs, on_done)
+            results, executor = _run_dask(tasks, scheduler, jobs, on_done, scheduler_timeout_s)
         else:
             results = _run_local(tasks, jobs, on_done)
             executor = {"kind": "processes" if jobs > 1 and len(tasks) > 1 else "serial", "jobs": jobs}

@@ -90,7 +90,8 @@ def grip_analyze(
         lowpass_hz: optional zero-phase low-pass before analysis (e.g. 5-20 Hz for noisy
             sensors; RFD over the first 100 ms with a 5 Hz low-pass was most reliable in one study).
 
-    RFD uses the sample nearest to ``onset + w``: ``(F[i + round(w*fs)] - F[i]) / w``;
+    RFD uses the sample nearest to ``onset + w``: ``(F[i + k] - F[i]) / (k / fs)`` with
+    ``k = round(w*fs)`` (equal to the recipe ``/ w`` whenever ``w*fs`` is whole, e.g. at 1 kHz);
     a window that runs past the data is NaN.
     """
     fs = require_rate(sampling_rate)
@@ -117,8 +118,9 @@ def grip_analyze(
     peak = float(f[peak_idx])
     rfd = []
     for w_ms in RFD_WINDOWS_MS:
-        j = onset + int(round(w_ms / 1000.0 * fs))
-        rfd.append((f[j] - f[onset]) / (w_ms / 1000.0) if j < f.size else NAN)
+        k = max(int(round(w_ms / 1000.0 * fs)), 1)
+        j = onset + k
+        rfd.append((f[j] - f[onset]) / (k / fs) if j < f.size else NAN)
     rise = f[onset : peak_idx + 1]
     peak_rfd = float(np.nanmax(np.diff(rise)) * fs) if rise.size > 1 else NAN
     return GripResult(

@@ -80,8 +80,9 @@ def _handle_batch(args: argparse.Namespace, params: dict | None) -> int:
         print(f"motorlab: {c['recordings']} recordings ({c['cached']} from cache), {c['rows']} rows -> {table}; "
               f"{c['errors']} errors, {c['warnings']} notes -> {errors_csv.name}; provenance -> {prov.name}",
               file=sys.stderr)
-        for e in errors:
-            print(f"motorlab: error: {e['recording']}: {e['message']}", file=sys.stderr)
+        for e in errors:  # messages usually name the file already
+            where = "" if Path(e["recording"]).name.split("_motion")[0] in e["message"] else f"{e['recording']}: "
+            print(f"motorlab: error: {where}{e['message']}", file=sys.stderr)
     return 1 if errors else 0
 
 

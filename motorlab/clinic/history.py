@@ -31,6 +31,7 @@ class RecordingInfo:
     calibration_id: str
     acq_time: str
     status: str
+    error: str | None = None  # why the sidecar could not be read (facts then come from the file name)
 
 
 @dataclass
@@ -99,6 +100,13 @@ def read_recording_info(motion_tsv: Path) -> RecordingInfo:
     )
 
 
+def _info_from_name(motion_tsv: Path, error: str) -> RecordingInfo:
+    """What the BIDS file name tells when the sidecar is unreadable."""
+    ents = dict(p.split("-", 1) for p in motion_tsv.name.split("_")[:-1] if "-" in p)
+    return RecordingInfo(motion_tsv, ents.get("task", "n/a"), "n/a", ents.get("tracksys", "n/a"), "n/a", "n/a",
+                         "n/a", "n/a", "unreadable", error)
+
+
 def client_sessions(root: str | Path, participant: str) -> list[SessionInfo]:
     """All sessions of a client in numeric order, each with its recordings' sidecar facts."""
     folder = Path(root) / f"sub-{participant}"
@@ -110,7 +118,10 @@ def client_sessions(root: str | Path, participant: str) -> list[SessionInfo]:
             continue
         info = SessionInfo(ses_dir.name[4:])
         for path in find_recordings(ses_dir):
-            info.recordings.append(read_recording_info(path))
+            try:
+                info.recordings.append(read_recording_info(path))
+            except MotorlabError as exc:
+                info.recordings.append(_info_from_name(path, str(exc)))
         info.recordings.sort(key=lambda r: (parse_acq_time(r.acq_time) or _dt.datetime.min, r.path.name))
         sessions.append(info)
     sessions.sort(key=lambda s: (s.number, s.label))

@@ -186,6 +186,9 @@ async def discover_ble(timeout: float = 5.0, *, only_known: bool = False) -> lis
         raise DeviceError(f"BLE scan needs the '{exc.name}' package") from None
     try:
         found = await BleakScanner.discover(timeout=timeout, return_adv=True)
+    except (FileNotFoundError, ConnectionRefusedError):
+        raise DeviceError("BLE scan failed: cannot reach BlueZ on the D-Bus system bus "
+                          "(no Bluetooth service running?)") from None
     except (BleakError, OSError, EOFError) as exc:
         raise DeviceError(f"BLE scan failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
     except Exception as exc:  # dbus errors (no BlueZ, no adapter) surface as various types

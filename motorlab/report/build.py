@@ -213,7 +213,7 @@ def _overview(data: ReportData) -> Section:
         ("Client", c.participant),
         ("Session", f"{ses.label} of {len(data.sessions)}"),
         ("Date", _date_text(ses.date)),
-        ("First session", f"{first.label}, {_date_text(first.date)}"),
+        ("First session", f"{first.label} · {_date_text(first.date)}"),
         ("Age at session", f"{data.age} years" if data.age is not None else "unknown"),
         ("Sex", {"F": "female", "M": "male"}[c.sex]),
         ("Dominant hand", c.dominant_hand),
@@ -226,7 +226,7 @@ def _overview(data: ReportData) -> Section:
         "before the birthday. Only a pseudonymous code identifies the client."
     ))
     rows = tuple(
-        (TASK_TITLES.get(r.task, r.task), _hand_text(r.hand) if r.hand != "n/a" else "both/–",
+        (TASK_TITLES.get(r.task, r.task), _hand_text(r.hand) if r.hand != "n/a" else ("both" if "grip" in r.task else "–"),
          f"{r.device_model} {r.device_serial}", r.calibration_id, r.status, r.path.name)
         for r in ses.recordings
     )

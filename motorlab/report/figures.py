@@ -127,9 +127,10 @@ def progress_png(
     Points inside the band are within measurement noise of the baseline.
     """
     with matplotlib.rc_context(_STYLE):
-        fig = _figure(7.0, 2.6)
+        fig = _figure(7.0, 2.4)
         ax = fig.add_subplot()
         use_dates = all(p.date is not None for pts in series.values() for p in pts)
+        ticks: dict = {}
         for hand, pts in series.items():
             if not pts:
                 continue
@@ -140,20 +141,18 @@ def progress_png(
             ax.plot(xs, ys, marker="o", color=color, lw=1.4, label=name)
             b = (baseline or {}).get(hand, ys[0])
             if mdc is not None and np.isfinite(mdc):
-                ax.fill_between([xs[0], xs[-1]] if len(xs) > 1 else [xs[0], xs[0]], b - mdc, b + mdc,
-                                color=color, alpha=0.12, lw=0,
-                                label=f"baseline ± MDC95 ({hand})" if hand != "n/a" else "baseline ± MDC95")
-            for x, y, p in zip(xs, ys, pts):
-                ax.annotate(f"S{p.session}", (x, y), textcoords="offset points", xytext=(0, 6), ha="center",
-                            fontsize=7, color=color)
-        if use_dates:
-            fig.autofmt_xdate(rotation=0, ha="center")
-            ax.set_xlabel("session date")
-        else:
-            ax.set_xlabel("session")
+                span = [xs[0], xs[-1]]
+                ax.fill_between(span, b - mdc, b + mdc, color=color, alpha=0.10, lw=0)
+                for edge in (b - mdc, b + mdc):
+                    ax.plot(span, [edge, edge], color=color, lw=0.7, ls=":")
+            for x, p in zip(xs, pts):
+                ticks[x] = f"S{p.session}\n{p.date.strftime('%d %b')}" if use_dates else f"S{p.session}"
+        order = sorted(ticks)
+        ax.set_xticks(order, [ticks[x] for x in order])
+        ax.set_xlabel("session")
         ax.set_ylabel(f"{label} ({unit})")
-        ax.margins(x=0.08, y=0.25)
-        ax.legend(loc="best", frameon=False)
+        ax.margins(x=0.06, y=0.2)
+        ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), frameon=False, ncols=3)
         return to_png(fig)
 
 

@@ -38,7 +38,7 @@ dl.facts dt { color: var(--muted); }
 dl.facts dd { margin: 0; font-weight: 600; }
 table { border-collapse: collapse; width: 100%; margin: 8px 0 4px; font-size: 13.5px; }
 th, td { border-bottom: 1px solid var(--line); padding: 5px 8px; text-align: left; vertical-align: top;
-         overflow-wrap: anywhere; }
+         overflow-wrap: break-word; hyphens: manual; }
 th.num { text-align: right; }
 th { background: #f6f8fa; font-weight: 600; color: #34414f; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; overflow-wrap: normal; }
@@ -94,6 +94,11 @@ def _numeric_columns(t: Table) -> list[bool]:
     return out
 
 
+def _cell(text: str) -> str:
+    """Escaped cell text; long file names may break after underscores."""
+    return escape(text).replace("_", "_<wbr>") if len(text) > 24 else escape(text)
+
+
 def _table(t: Table) -> str:
     numeric = _numeric_columns(t)
     head = "".join(f'<th class="num">{escape(c)}</th>' if n else f"<th>{escape(c)}</th>"
@@ -102,7 +107,7 @@ def _table(t: Table) -> str:
     for i, row in enumerate(t.rows):
         cls = ' class="emph"' if i in t.emphasis else ""
         cells = "".join(
-            f'<td class="num">{escape(c)}</td>' if n else f"<td>{escape(c)}</td>" for c, n in zip(row, numeric)
+            f'<td class="num">{_cell(c)}</td>' if n else f"<td>{_cell(c)}</td>" for c, n in zip(row, numeric)
         )
         body.append(f"<tr{cls}>{cells}</tr>")
     cap = f"<caption>{escape(t.caption)}</caption>" if t.caption else ""

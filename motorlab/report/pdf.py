@@ -40,6 +40,11 @@ def _chars_per_line(width_in: float, size: float) -> int:
     return max(8, int(width_in * 72.0 / (0.55 * size)))
 
 
+def _table_chars(width_in: float, size: float) -> int:
+    """Characters that surely fit a table cell (a wider 0.62 em per character, digits and capitals)."""
+    return max(3, int(width_in * 72.0 / (0.62 * size)))
+
+
 class _Flow:
     """Places blocks top-down on A4 pages and starts new pages as needed."""
 
@@ -130,25 +135,25 @@ class _Flow:
     def facts(self, f: Facts) -> None:
         size = 9.5
         col_w = self.width / 2
+        label_w = 1.35
         for i in range(0, len(f.items), 2):
-            self.ensure(_line_h(size))
-            for j, (k, v) in enumerate(f.items[i:i + 2]):
+            pair = f.items[i:i + 2]
+            wrapped = [textwrap.wrap(v, _table_chars(col_w - label_w - 0.15, size)) or [""] for _, v in pair]
+            h = max(len(w) for w in wrapped) * _line_h(size)
+            self.ensure(h)
+            for j, ((k, _), lines) in enumerate(zip(pair, wrapped)):
                 x = MARGIN_X + j * col_w
                 self.text_at(x, self.y, k, size, color=MUTED)
-                self.text_at(x + 1.35, self.y, textwrap.shorten(v, _chars_per_line(col_w - 1.4, size)), size,
-                             weight="bold")
-            self.y += _line_h(size)
-        self.y += 0.1
+                for n, line in enumerate(lines):
+                    self.text_at(x + label_w, self.y + n * _line_h(size), line, size, weight="bold")
+            self.y += h + 0.03
+        self.y += 0.08
 
     def table(self, t: Table) -> None:
         size = 8.0
-        n = len(t.columns)
-        lengths = [max([len(t.columns[c])] + [len(r[c]) for r in t.rows]) for c in range(n)]
-        weights = [min(max(L, 4), 40) for L in lengths]
-        widths = [self.width * w / sum(weights) for w in weights]
-
+        widths = self._column_widths(t, size)
         def wrapped(row: tuple[str, ...]) -> list[list[str]]:
-            return [textwrap.wrap(cell, _chars_per_line(w - 0.08, size)) or [""] for cell, w in zip(row, widths)]
+            return [textwrap.wrap(cell, _table_chars(w - 0.1, size)) or [""] for cell, w in zip(row, widths)]
 
         def draw_row(cells: list[list[str]], bold: bool, fill: str | None) -> None:
             h = max(len(c) for c in cells) * _line_h(size) + 0.06
@@ -174,6 +179,24 @@ class _Flow:
                 self.text_at(MARGIN_X, self.y + 0.03, line, 7.5, color=MUTED)
                 self.y += _line_h(7.5)
         self.y += 0.14
+
+    def _column_widths(self, t: Table, size: float) -> list[float]:
+        """Column widths (in) that fit every word when possible and share the rest by content length."""
+        cells = [t.columns, *t.rows]
+        natural = [max(len(r[c]) for r in cells) + 1 for c in range(len(t.columns))]
+        word = [min(max(len(w) for r in cells for w in (r[c].split() or [""])), 22) + 1
+                for c in range(len(t.columns))]  # longer tokens (file names) are broken anyway
+        avail = _table_chars(self.width - 0.1 * len(natural), size)
+        if sum(natural) <= avail:
+            chars = [n * avail / sum(natural) for n in natural]
+        elif sum(word) <= avail:
+            spare = avail - sum(word)
+            extra = [n - w for n, w in zip(natural, word)]
+            chars = [w + spare * e / max(sum(extra), 1) for w, e in zip(word, extra)]
+        else:
+            chars = [w * avail / sum(word) for w in word]
+        total = sum(chars)
+        return [self.width * c / total for c in chars]
 
     def figure(self, f: Figure) -> None:
         img = mpimg.imread(io.BytesIO(f.png), format="png")

@@ -23,7 +23,8 @@ PERCENTILE_HINT = "Around 50 in 100 is typical; fewer than 5 in 100 is unusual."
 
 
 def _what(metric: GoalMetric, hand: str) -> str:
-    return f"{hand}-hand {metric.label.lower()}" if hand in ("right", "left") else metric.label.lower()
+    label = metric.label[:1].lower() + metric.label[1:]
+    return f"{hand}-hand {label}" if hand in ("right", "left") else label
 
 
 def percentile_sentence(metric: GoalMetric, hand: str, percentile: float, reference: str) -> str:

@@ -73,8 +73,10 @@ CHANNELS: tuple[Channel, ...] = (Channel("force", "MISC", "N", tracked_point="ha
 
 #: a reading line: number, optional unit
 _READING = re.compile(rb"^\s*([+-]?(?:\d+\.?\d*|\.\d+))\s*([A-Za-z]*)\s*$")
-#: bulk form over CR-separated lines, used by the fast path
-_READINGS = re.compile(rb"\s*([+-]?(?:\d+\.?\d*|\.\d+))[ \t]*([A-Za-z]*)\s*\r")
+#: bulk form over CR-terminated lines (LF and blanks around are whitespace), used by the fast path
+_READINGS = re.compile(rb"[ \t\n]*([+-]?(?:\d+\.?\d*|\.\d+))[ \t]*([A-Za-z]*)[ \t]*\r")
+#: a span made only of reading lines (checked before the bulk parse)
+_READING_SPAN = re.compile(rb"(?:[ \t\n]*[+-]?(?:\d+\.?\d*|\.\d+)[ \t]*[A-Za-z]*[ \t]*\r)+")
 _MAX_LINE = 128
 
 
@@ -200,8 +202,8 @@ class Mark10Codec:
 
     def _feed(self, data: bytes) -> list[CodecEvent]:
         self.stats.bytes_in += len(data)
-        buf = (self._buf + data).replace(b"\n", b"\r")
-        end = buf.rfind(b"\r")
+        buf = self._buf + data if self._buf else data
+        end = buf.rfind(b"\r")  # replies end in CR LF: CR ends a line, LF is whitespace
         if end < 0:
             self._buf = buf
             if len(buf) > _MAX_LINE:  # no terminator in sight: not a Mark-10 reply
@@ -215,11 +217,11 @@ class Mark10Codec:
         pos = 0
         while pos < len(text):
             run = self._reading_run()
-            if run:
+            if run > 1:
                 pos = self._bulk_readings(text, pos, run, events)
+                if pos >= len(text):
+                    break
             nxt = text.find(b"\r", pos)
-            if nxt < 0:
-                break
             line = text[pos:nxt].strip()
             pos = nxt + 1
             if line:
@@ -228,6 +230,10 @@ class Mark10Codec:
 
     def _reading_run(self) -> int:
         """Number of polls at the head of the queue (candidates for the fast path)."""
+        if not self._pending or self._pending[0][0] != "reading":
+            return 0
+        if self._pending[-1][0] == "reading" and all(k == "reading" for k, _ in self._pending):
+            return len(self._pending)
         n = 0
         for kind, _ in self._pending:
             if kind != "reading":
@@ -236,32 +242,35 @@ class Mark10Codec:
         return n
 
     def _bulk_readings(self, text: bytes, pos: int, run: int, events: list[CodecEvent]) -> int:
-        """Fast path: parse up to ``run`` consecutive reading lines at once with one regex pass."""
-        values, units, ends = [], [], []
-        for m in _READINGS.finditer(text, pos):
-            if m.start() != (ends[-1] if ends else pos):
-                break
-            values.append(m.group(1))
-            units.append(m.group(2))
-            ends.append(m.end())
-            if len(values) == run:
-                break
-        n = len(values)
-        if n < 2:
+        """Fast path: up to ``run`` reading lines parsed by one regex pass and one array conversion.
+
+        Used only when every line of the rest of ``text`` is a well-formed reading;
+        otherwise the caller's line-by-line path takes over. Returns the new position.
+        """
+        n_lines = text.count(b"\r", pos)
+        if n_lines > run or n_lines < 2:
             return pos
-        scales = self._scales(units)
-        good = ~np.isnan(scales)
-        if not np.all(good):  # a non-force unit: let the slow path report it
-            n = int(np.argmin(good))
-            if n < 2:
+        if _READING_SPAN.fullmatch(text, pos) is None:
+            return pos  # a blank, an error or text among them
+        found = _READINGS.findall(text, pos)
+        if len(found) != n_lines:
+            return pos
+        values, units = zip(*found)
+        if units.count(units[0]) == len(units):
+            scale = parse_unit(units[0].decode() if units[0] else self.unit)
+            if scale is None:
                 return pos
-        v = np.array(values[:n]).astype(np.float64) * scales[:n] * self.sign
-        self.last_unit = units[n - 1].decode()
-        polls = [self._pending.popleft()[1] for _ in range(n)]
-        t = np.array([p[0] for p in polls])  # type: ignore[index]
-        skipped = [p[1] for p in polls]  # type: ignore[index]
-        self._emit(t, v, skipped, events)
-        return ends[n - 1]
+            scales: float | np.ndarray = scale
+        else:
+            scales = self._scales(list(units))
+            if np.isnan(scales).any():
+                return pos
+        v = np.array(values).astype(np.float64) * scales * self.sign
+        self.last_unit = units[-1].decode()
+        polls = [self._pending.popleft()[1] for _ in range(n_lines)]
+        t, skipped = zip(*polls)  # type: ignore[misc]
+        self._emit(np.array(t, dtype=np.float64), v, list(skipped), events)
+        return len(text)
 
     def _scales(self, units: list[bytes]) -> np.ndarray:
         table = {u: parse_unit(u.decode() if u else self.unit) for u in set(units)}
@@ -269,7 +278,7 @@ class Mark10Codec:
 
     def _emit(self, t: np.ndarray, v: np.ndarray, skipped: list[int], events: list[CodecEvent]) -> None:
         """Readings -> blocks, split where polls were skipped so ``dropped_before`` is exact."""
-        cuts = [i for i in range(1, len(skipped)) if skipped[i]]
+        cuts = [i + 1 for i in np.flatnonzero(skipped[1:]).tolist()] if any(skipped) else []
         for a, b in zip([0, *cuts], [*cuts, len(skipped)]):
             drop = skipped[a] + (self._dropped if a == 0 else 0)
             self.stats.dropped_samples += drop
