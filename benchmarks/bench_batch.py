@@ -26,7 +26,9 @@ from motorlab.storage.bids import read_recording, write_recording
 
 
 def machine() -> str:
-    return f"{platform.node()} | {platform.processor() or platform.machine()} | {os.cpu_count()} cores | Python {platform.python_version()}"
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (f"{platform.node()} | {platform.processor() or platform.machine()} | {os.cpu_count()} cores | "
+            f"Python {platform.python_version()} | load average {load:.1f} at start")
 
 
 def _best_of(fn, repeats: int) -> float:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import binascii
-import re
 import struct
 import time
 from typing import Callable

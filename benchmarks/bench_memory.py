@@ -53,7 +53,9 @@ print(json.dumps({"peak_kib": hwm_kib(), "base_kib": base,
 
 
 def machine() -> str:
-    return f"{platform.node()} | {platform.processor() or platform.machine()} | {os.cpu_count()} cores | Python {platform.python_version()}"
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (f"{platform.node()} | {platform.processor() or platform.machine()} | {os.cpu_count()} cores | "
+            f"Python {platform.python_version()} | load average {load:.1f} at start")
 
 
 def measure(mode: str, path: Path, analyzer: str) -> dict:

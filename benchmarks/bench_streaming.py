@@ -29,7 +29,9 @@ import numpy as np
 
 
 def machine() -> str:
-    return f"{platform.node()} | {platform.processor() or platform.machine()} | {os.cpu_count()} cores | Python {platform.python_version()}"
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (f"{platform.node()} | {platform.processor() or platform.machine()} | {os.cpu_count()} cores | "
+            f"Python {platform.python_version()} | load average {load:.1f} at start")
 
 
 async def _run(url: str, rate_hz: float, seconds: float, lsl: bool, cues: list[tuple[float, str]]) -> dict:

@@ -142,23 +142,44 @@ def test_samples_before_info_are_held_then_scaled():
     np.testing.assert_allclose(events[1].values[:, 0], [0.0, 153_210 * np.float32(0.001)])
 
 
-def test_unwrap_across_blocks_and_gap_counts():
-    codec = MotorlabCodec()
-    codec.feed(bytes.fromhex(BY_NAME["info_grip"]["hex"]))
+def _clock_wrap_stream():
     t0 = 2**32 - 25_000
-    frames = b""
-    times = []
-    seq = 0
+    frames, times, seq = [], [], 0
     for k in range(6):  # 2 samples per block, 12.5 ms apart; block 3 is "lost"
         rows = [((t0 + (seq + i) * 12_500) % 2**32, [seq + i]) for i in range(2)]
         if k != 3:
-            frames += ref.frame(0x82, 0, ref.samples_payload(seq, 4, rows))
+            frames.append(ref.frame(0x82, 0, ref.samples_payload(seq, 4, rows)))
             times += [(t0 + (seq + i) * 12_500) / 1e6 for i in range(2)]
         seq += 2
-    blocks = codec.feed(frames)
+    return frames, times
+
+
+def test_unwrap_across_blocks_and_gap_counts_frame_by_frame():
+    frames, times = _clock_wrap_stream()
+    codec = MotorlabCodec()
+    codec.feed(bytes.fromhex(BY_NAME["info_grip"]["hex"]))
+    blocks = [blk for f in frames for blk in codec.feed(f)]
     np.testing.assert_allclose(np.concatenate([b.device_time for b in blocks]), times, atol=1e-9)
     assert [b.dropped_before for b in blocks] == [0, 0, 0, 2, 0]
+    assert [b.seq for b in blocks] == [0, 2, 4, 8, 10]
     assert codec.stats.dropped_samples == 2
+
+
+def test_one_feed_merges_contiguous_frames_and_splits_at_gaps():
+    frames, times = _clock_wrap_stream()
+    codec = MotorlabCodec()
+    codec.feed(bytes.fromhex(BY_NAME["info_grip"]["hex"]))
+    blocks = codec.feed(b"".join(frames))
+    assert [(b.seq, b.n, b.dropped_before) for b in blocks] == [(0, 6, 0), (8, 4, 2)]
+    np.testing.assert_allclose(np.concatenate([b.device_time for b in blocks]), times, atol=1e-9)
+    counts = np.array([0, 1, 2, 3, 4, 5, 8, 9, 10, 11])
+    np.testing.assert_allclose(np.concatenate([b.values for b in blocks])[:, 0], counts * float(np.float32(0.001)))
+    assert codec.stats.frames_ok == 1 + 5  # INFO + five sample frames
+    # a reply between sample frames keeps its place in the event order
+    codec = MotorlabCodec()
+    codec.feed(bytes.fromhex(BY_NAME["info_grip"]["hex"]))
+    events = codec.feed(frames[0] + _ack_frames[0] + frames[1])
+    assert [type(e).__name__ for e in events] == ["SampleBlock", "Ack", "SampleBlock"]
 
 
 def test_stream_restart_is_not_a_gap():

@@ -177,3 +177,37 @@ def test_report_command(clinic, capsys, tmp_path):
     assert "Grip strength (right)" in out and "GAS T-score" in out
     assert main(["report", "P007", "--data", str(clinic.root), "--session", "9"]) == 2
     assert "no session 9; recorded sessions: 01, 02, 03" in capsys.readouterr().err
+
+
+def test_report_from_emulated_dynamometer_recordings(tmp_path):
+    """Real chain: grip emulator on a pseudo-terminal -> recorder -> BIDS -> report, against emulator truth."""
+    import asyncio
+    import io
+    import json
+
+    from rich.console import Console
+
+    from motorlab.clinic import ClientRegistry, make_client
+    from motorlab.session.protocols import grip_protocol
+    from motorlab.session.recorder import record_task
+
+    root = tmp_path / "clinic"
+    ClientRegistry(root).add(make_client("P100", 1970, "M", "right"))
+    proto = grip_protocol(trials=2, hands=("right",), countdown_s=0.3, squeeze_s=1.5, rest_s=0.3)
+    truth_kgf = []
+    for label, peak in (("01", 380.0), ("02", 450.0)):
+        res = asyncio.run(record_task(f"sim://grip?seed=5&peak_n={peak}", proto, "P100", root, session=label,
+                                      live=False, console=Console(file=io.StringIO())))
+        side = json.loads(res.path.with_name(res.path.name.replace("_motion.tsv", "_motion.json")).read_text())
+        peaks = [t["peak_n"] / 9.80665 for t in side["MotorlabEmulatorTruth"] if t.get("peak_n")]
+        assert len(peaks) == 2
+        truth_kgf.append(sum(peaks) / len(peaks))
+    files = build_report(root, "P100")
+    ln = files.data.line("grip_strength_kgf", "right")
+    assert ln.value == pytest.approx(truth_kgf[1], rel=0.01)
+    assert ln.baseline == pytest.approx(truth_kgf[0], rel=0.01)
+    assert ln.real(ln.change_baseline) is (abs(truth_kgf[1] - truth_kgf[0]) > ln.mdc)
+    assert files.data.age == files.data.session.date.year - 1970
+    device = files.data.session.recordings[0].device_model
+    assert device != "n/a" and device in _html_text(files.html.read_text(encoding="utf-8"))
+    assert "Change since last session and since baseline" in _pdf_text(files.pdf)

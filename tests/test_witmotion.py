@@ -23,7 +23,6 @@ from motorlab.devices.codecs.witmotion import (
     CHANNELS,
     WitMotionCodec,
     chip_time_words,
-    encode_frames,
 )
 from motorlab.devices.drivers.witmotion import WitMotionDriver
 from motorlab.devices.emulators.mark10 import Mark10Emulator

@@ -116,7 +116,7 @@ def _show(args: argparse.Namespace) -> int:
         for s in sessions:
             age = str(client.age_in(s.date.year)) if s.date else "?"
             devices = sorted({f"{r.device_model} {r.device_serial}".strip() for r in s.recordings})
-            cals = sorted({r.calibration_id for r in s.recordings})
+            cals = sorted({r.calibration_id for r in s.recordings} - {"n/a", ""}) or ["none"]
             table.add_row(s.label, s.date.isoformat() if s.date else "unknown", age, ", ".join(s.tasks),
                           "; ".join(devices), ", ".join(cals))
         console.print(table)

@@ -297,7 +297,8 @@ def _list(args: argparse.Namespace) -> int:
     _, client, store = _context(args)
     goals = store.load()
     if not goals:
-        console.print(f"no goals for {client.participant} yet; write one with 'motorlab goals set {client.participant}'")
+        console.print(f"no goals for {client.participant} yet; "
+                      f"write one with 'motorlab goals set {client.participant}'")
         return 0
     _print_goals(console, goals)
     return 0

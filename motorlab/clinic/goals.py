@@ -124,7 +124,9 @@ def make_goal(
     for k, item in zip(LEVELS, levels):
         if isinstance(item, dict):
             if int(item.get("level", k)) != k:
-                raise MotorlabError(f"levels must be listed in order −2, −1, 0, +1, +2 (found {item.get('level')} at {k:+d})")
+                raise MotorlabError(
+                    f"levels must be listed in order −2, −1, 0, +1, +2 (found {item.get('level')} at {k:+d})"
+                )
             desc, thr = item.get("description", ""), item.get("threshold")
         else:
             desc, thr = item

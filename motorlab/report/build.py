@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -226,7 +227,8 @@ def _overview(data: ReportData) -> Section:
         "before the birthday. Only a pseudonymous code identifies the client."
     ))
     rows = tuple(
-        (TASK_TITLES.get(r.task, r.task), _hand_text(r.hand) if r.hand != "n/a" else ("both" if "grip" in r.task else "–"),
+        (TASK_TITLES.get(r.task, r.task),
+         _hand_text(r.hand) if r.hand != "n/a" else ("both" if "grip" in r.task else "–"),
          f"{r.device_model} {r.device_serial}", r.calibration_id, r.status, r.path.name)
         for r in ses.recordings
     )
@@ -332,11 +334,10 @@ def _traces(data: ReportData) -> Section:
                          "the trials (R = right hand, L = left hand) with each trial's peak.",
                          f"{title} force curve"))
             shown += 1
-        elif "pos_x" in rec.channel_names and "pos_y" in rec.channel_names:
-            pos = rec.select(["pos_x", "pos_y"])
-            tip = rec.channel("tip_force") if "tip_force" in rec.channel_names else None
+        elif task in ("handwriting", "spiral") and (pen := _pen_path(rec)) is not None:
+            pos, tip, source = pen
             s.add(Figure(figures.pen_trace_png(pos, tip, title), f"{title}: the pen-tip path on the paper "
-                         "(cm); gaps are pen lifts.", f"{title} pen trace", width_in=4.2, height_in=3.6))
+                         f"(cm, {source}); gaps are pen lifts.", f"{title} pen trace", width_in=4.2, height_in=3.6))
             shown += 1
         elif task.startswith("tremor") and "acc_x" in rec.channel_names:
             s.add(Figure(figures.tremor_trace_png(rec), f"{title}: the first seconds of hand acceleration "
@@ -347,6 +348,30 @@ def _traces(data: ReportData) -> Section:
     else:
         s.add(Paragraph("The pictures show the raw measurements the numbers were taken from.", plain=True))
     return s
+
+
+def _pen_path(rec) -> tuple | None:
+    """(positions cm, tip force N or None, where the positions come from) for a pen recording."""
+    names = rec.channel_names
+    tip = rec.channel("tip_force") if "tip_force" in names else None
+    if "pos_x" in names and "pos_y" in names:
+        return rec.select(["pos_x", "pos_y"]), tip, "measured position"
+    imu = [f"acc_{a}" for a in "xyz"] + [f"gyr_{a}" for a in "xyz"]
+    if tip is not None and set(imu) <= set(names):
+        import warnings
+
+        import numpy as np
+
+        from ..signal.imu import pen_trajectory_from_imu
+
+        x = rec.select(imu)
+        if not np.isfinite(x).all() or not np.isfinite(tip).all():
+            return None  # integration needs gap-free samples
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pos = pen_trajectory_from_imu(x[:, :3], x[:, 3:], tip, rec.sampling_rate)
+        return pos, tip, "reconstructed from the pen's motion sensor"
+    return None
 
 
 def _change(data: ReportData) -> Section:
@@ -454,7 +479,7 @@ def _goals(data: ReportData) -> Section:
     rows = []
     for gs in data.goals:
         g, m = gs.goal, goal_metric(gs.goal.metric)
-        lvl = f"{gs.level:+d}".replace("-", "−") if gs.level is not None else "–"
+        lvl = ("0" if gs.level == 0 else f"{gs.level:+d}".replace("-", "−")) if gs.level is not None else "–"
         rows.append((g.goal_id, g.title, f"{m.label}{', ' + g.hand + ' hand' if g.hand != 'n/a' else ''}",
                      f"{wording.fmt(g.baseline, m)} {m.unit}",
                      f"{wording.fmt(g.level(0).threshold, m)} {m.unit}",
@@ -466,8 +491,8 @@ def _goals(data: ReportData) -> Section:
                         "more, +2 much more. A value scores the highest level whose threshold it reaches."))
     scored = [gs for gs in data.goals if gs.level is not None]
     if scored:
-        s.add(Figure(figures.goals_png([(f"{gs.goal.goal_id}: {gs.goal.title}"[:40], gs.baseline_level, gs.level)
-                                        for gs in data.goals]),
+        labels = [textwrap.fill(f"{gs.goal.goal_id}: {gs.goal.title}", 34) for gs in data.goals]
+        s.add(Figure(figures.goals_png([(label, gs.baseline_level, gs.level) for label, gs in zip(labels, data.goals)]),
                      "Goal levels: hollow circle = level at baseline, filled circle = level now.",
                      "Goal attainment levels", height_in=0.6 + 0.45 * len(data.goals)))
     t = data.gas_tscore

@@ -159,7 +159,7 @@ def progress_png(
 def goals_png(goals: Sequence[tuple[str, int | None, int | None]]) -> bytes:
     """GAS levels per goal: baseline level (hollow) and level reached now (filled), −2…+2."""
     with matplotlib.rc_context(_STYLE):
-        fig = _figure(7.0, 0.6 + 0.45 * max(1, len(goals)))
+        fig = _figure(7.0, 0.7 + 0.55 * max(1, len(goals)))
         ax = fig.add_subplot()
         ys = np.arange(len(goals))[::-1]
         for y, (name, start, now) in zip(ys, goals):

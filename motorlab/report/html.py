@@ -41,7 +41,7 @@ th, td { border-bottom: 1px solid var(--line); padding: 5px 8px; text-align: lef
          overflow-wrap: break-word; hyphens: manual; }
 th.num { text-align: right; }
 th { background: #f6f8fa; font-weight: 600; color: #34414f; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; overflow-wrap: normal; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; overflow-wrap: normal; white-space: nowrap; }
 tr.emph td { background: #eef7f1; }
 caption { caption-side: bottom; text-align: left; color: var(--muted); font-size: 12.5px; padding-top: 4px; }
 figure { margin: 12px 0 16px; page-break-inside: avoid; }

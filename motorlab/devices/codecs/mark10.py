@@ -73,10 +73,6 @@ CHANNELS: tuple[Channel, ...] = (Channel("force", "MISC", "N", tracked_point="ha
 
 #: a reading line: number, optional unit
 _READING = re.compile(rb"^\s*([+-]?(?:\d+\.?\d*|\.\d+))\s*([A-Za-z]*)\s*$")
-#: bulk form over CR-terminated lines (LF and blanks around are whitespace), used by the fast path
-_READINGS = re.compile(rb"[ \t\n]*([+-]?(?:\d+\.?\d*|\.\d+))[ \t]*([A-Za-z]*)[ \t]*\r")
-#: a span made only of reading lines (checked before the bulk parse)
-_READING_SPAN = re.compile(rb"(?:[ \t\n]*[+-]?(?:\d+\.?\d*|\.\d+)[ \t]*[A-Za-z]*[ \t]*\r)+")
 _MAX_LINE = 128
 
 
@@ -242,38 +238,54 @@ class Mark10Codec:
         return n
 
     def _bulk_readings(self, text: bytes, pos: int, run: int, events: list[CodecEvent]) -> int:
-        """Fast path: up to ``run`` reading lines parsed by one regex pass and one array conversion.
+        """Fast path: the rest of ``text`` as reading lines, parsed with a few C-level passes.
 
-        Used only when every line of the rest of ``text`` is a well-formed reading;
-        otherwise the caller's line-by-line path takes over. Returns the new position.
+        Taken only when every remaining line is ``value unit`` (one space) or a bare
+        ``value`` and there is a poll for each; otherwise the caller's
+        line-by-line path takes over. Returns the new position.
         """
-        n_lines = text.count(b"\r", pos)
+        span = text[pos:]
+        n_lines = span.count(b"\r")
         if n_lines > run or n_lines < 2:
             return pos
-        if _READING_SPAN.fullmatch(text, pos) is None:
-            return pos  # a blank, an error or text among them
-        found = _READINGS.findall(text, pos)
-        if len(found) != n_lines:
+        tokens = span.split()
+        arr = np.frombuffer(span, dtype=np.uint8)
+        line_of = np.cumsum(arr == 13) - (arr == 13)  # CR belongs to its own line
+        spaces = np.bincount(line_of[arr == 32], minlength=n_lines)
+        if len(tokens) == 2 * n_lines and np.all(spaces == 1):
+            values, units = tokens[0::2], tokens[1::2]
+        elif len(tokens) == n_lines and not spaces.any():
+            values, units = tokens, [b""] * n_lines
+        else:
             return pos
-        values, units = zip(*found)
-        if units.count(units[0]) == len(units):
-            scale = parse_unit(units[0].decode() if units[0] else self.unit)
+        try:
+            v = np.array(list(map(float, values)))
+        except ValueError:
+            return pos  # an error reply or text among them
+        if not np.isfinite(v).all():
+            return pos  # 'nan'/'inf' are not gauge output: let the strict path judge
+        if units.count(units[0]) == n_lines:
+            scale = parse_unit(units[0].decode("ascii", "replace") if units[0] else self.unit)
             if scale is None:
                 return pos
             scales: float | np.ndarray = scale
         else:
-            scales = self._scales(list(units))
+            scales = self._scales(units)
             if np.isnan(scales).any():
                 return pos
-        v = np.array(values).astype(np.float64) * scales * self.sign
-        self.last_unit = units[-1].decode()
-        polls = [self._pending.popleft()[1] for _ in range(n_lines)]
-        t, skipped = zip(*polls)  # type: ignore[misc]
-        self._emit(np.array(t, dtype=np.float64), v, list(skipped), events)
+        v = v * scales * self.sign
+        self.last_unit = units[-1].decode("ascii", "replace")
+        if n_lines == len(self._pending):
+            polls = [p for _, p in self._pending]
+            self._pending.clear()
+        else:
+            polls = [self._pending.popleft()[1] for _ in range(n_lines)]
+        t = np.array(polls, dtype=np.float64).reshape(-1, 2)
+        self._emit(t[:, 0], v, t[:, 1].astype(np.int64).tolist(), events)
         return len(text)
 
     def _scales(self, units: list[bytes]) -> np.ndarray:
-        table = {u: parse_unit(u.decode() if u else self.unit) for u in set(units)}
+        table = {u: parse_unit(u.decode("ascii", "replace") if u else self.unit) for u in set(units)}
         return np.array([np.nan if table[u] is None else table[u] for u in units], dtype=np.float64)
 
     def _emit(self, t: np.ndarray, v: np.ndarray, skipped: list[int], events: list[CodecEvent]) -> None:

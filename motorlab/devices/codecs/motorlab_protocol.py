@@ -197,6 +197,10 @@ class MotorlabCodec:
         self._skipping = False  # an overlong frame: discard until the next 0x00
         self._stream = _StreamState()
         self._pending: list[SampleBlock] = []
+        # contiguous SAMPLES frames of one feed() call, decoded together: (seq, n, m, fmt), record bytes
+        self._run_head: tuple[int, int, int, int] | None = None
+        self._run_parts: list[bytes] = []
+        self._dtypes: dict[tuple[int, int], np.dtype] = {}
         self._text_in = 0  # printable ASCII bytes seen (to say "looks like text" on a mismatch)
         self.last_token = 0  # token of the last encoded command (1..255, never 0)
 
@@ -235,6 +239,7 @@ class MotorlabCodec:
             self._buf.clear()
             if frame:
                 self._frame(frame, events)
+        self._flush_run(events)
         if self._skipping:
             self.stats.bytes_discarded += len(tail)
         else:
@@ -261,6 +266,14 @@ class MotorlabCodec:
             self._reject(frame, crc_error=True)
             return
         msg_type, token, payload = body[0], body[1], body[2:-2]
+        if msg_type == SAMPLES:
+            if self._add_to_run(payload, events):
+                self.stats.frames_ok += 1
+            else:
+                self.malformed += 1
+                self.stats.bytes_discarded += len(frame)
+            return
+        self._flush_run(events)  # keep events in wire order
         try:
             ev = self._message(msg_type, token, payload)
         except (_Malformed, struct.error, ValueError, RecordingError):
@@ -276,8 +289,6 @@ class MotorlabCodec:
             events.append(ev)
 
     def _message(self, msg_type: int, token: int, payload: bytes) -> Any:
-        if msg_type == SAMPLES:
-            return self._samples(payload)
         if msg_type == ACK:
             r = _Reader(payload)
             cmd, status, value = r.take("<B"), r.take("<B"), r.take("<i")
@@ -331,19 +342,36 @@ class MotorlabCodec:
                 self.stats.dropped_samples += blk.n
         return out
 
-    def _samples(self, payload: bytes) -> SampleBlock | list[CodecEvent]:
+    # -- sample blocks ------------------------------------------------------------
+    def _add_to_run(self, payload: bytes, events: list[CodecEvent]) -> bool:
+        """Validate a SAMPLES payload and queue its records; False if it is malformed."""
         if len(payload) < SAMPLE_HEADER:
-            raise _Malformed("short sample header")
+            return False
         seq, n, m, fmt = struct.unpack_from("<IBBB", payload, 0)
-        if fmt not in (2, 4) or m == 0 or n == 0:
-            raise _Malformed("bad sample block header")
-        if len(payload) != SAMPLE_HEADER + n * (4 + m * fmt):
-            raise _Malformed("sample block length does not match its header")
-        rec = np.dtype([("t", "<u4"), ("v", "<i2" if fmt == 2 else "<i4", (m,))])
-        arr = np.frombuffer(payload, dtype=rec, count=n, offset=SAMPLE_HEADER)
+        if fmt not in (2, 4) or m == 0 or n == 0 or len(payload) != SAMPLE_HEADER + n * (4 + m * fmt):
+            return False
         if self._scales is not None and self._scales.size != m:
-            raise _Malformed("sample block channel count differs from INFO")
+            return False  # disagrees with INFO
+        head = self._run_head
+        if head is not None and (head[2], head[3]) == (m, fmt) and (head[0] + head[1]) % _U32 == seq:
+            self._run_head = (head[0], head[1] + n, m, fmt)
+        else:
+            self._flush_run(events)
+            self._run_head = (seq, n, m, fmt)
+        self._run_parts.append(payload[SAMPLE_HEADER:])
+        return True
 
+    def _flush_run(self, events: list[CodecEvent]) -> None:
+        """Decode the queued records with one ``np.frombuffer`` into one :class:`SampleBlock`."""
+        if self._run_head is None:
+            return
+        seq, n, m, fmt = self._run_head
+        parts, self._run_parts, self._run_head = self._run_parts, [], None
+        dtype = self._dtypes.get((m, fmt))
+        if dtype is None:
+            dtype = np.dtype([("t", "<u4"), ("v", "<i2" if fmt == 2 else "<i4", (m,))])
+            self._dtypes[(m, fmt)] = dtype
+        arr = np.frombuffer(parts[0] if len(parts) == 1 else b"".join(parts), dtype=dtype)
         device_time = self._unwrap(arr["t"])
         dropped = self._gap(seq, n)
         raw = arr["v"].astype(np.float64)
@@ -353,19 +381,26 @@ class MotorlabCodec:
                 lost = self._pending.pop(0)
                 self.stats.dropped_samples += lost.n
             self._pending.append(blk)
-            return []
+            return
         blk.values = raw * self._scales
-        return blk
+        events.append(blk)
 
     def _unwrap(self, t_raw: np.ndarray) -> np.ndarray:
-        """u32 µs timestamps -> continuous device seconds (steps taken mod 2^32, signed)."""
+        """u32 µs timestamps -> continuous device seconds (each step taken mod 2^32, signed)."""
         raw = t_raw.astype(np.int64)
         st = self._stream
-        prev = raw[0] if st.last_t_raw is None else st.last_t_raw
-        base = raw[0] if st.last_t_raw is None else st.last_t_ext
-        steps = np.diff(raw, prepend=prev) % _U32
-        steps = np.where(steps >= _U32 // 2, steps - _U32, steps)
-        ext = base + np.cumsum(steps)
+        first = int(raw[0])
+        if st.last_t_raw is None:
+            ext0 = first
+        else:
+            step = (first - st.last_t_raw) % _U32
+            ext0 = st.last_t_ext + (step - _U32 if step >= _U32 // 2 else step)
+        if int(raw.max()) - int(raw.min()) < _U32 // 2:  # no wrap inside the block
+            ext = raw + (ext0 - first)
+        else:
+            steps = np.diff(raw) % _U32
+            steps = np.where(steps >= _U32 // 2, steps - _U32, steps)
+            ext = np.concatenate(([ext0], ext0 + np.cumsum(steps)))
         st.last_t_raw, st.last_t_ext = int(raw[-1]), int(ext[-1])
         return ext.astype(np.float64) * 1e-6
 

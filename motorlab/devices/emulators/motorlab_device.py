@@ -120,6 +120,7 @@ class MotorlabDeviceEmulator:
         self._dtype = np.dtype([("t", "<u4"), ("v", "<i2" if sample_format == 2 else "<i4", (len(self.channels),))])
 
         self._lock = threading.RLock()
+        self._participant_lock = threading.Lock()  # cue() (host thread) vs read() (firmware thread)
         self._mono0 = time.monotonic()
         self._streaming = False
         self._seq = 0  # sequence number of the next sample
@@ -164,9 +165,10 @@ class MotorlabDeviceEmulator:
     # -- participant ------------------------------------------------------------------
     def cue(self, kind: str) -> float:
         """The participant hears a cue now; returns the device time (s) it was given."""
-        t = self.device_time_s()
-        if self.participant is not None:
-            self.participant.on_cue(kind, t)
+        with self._participant_lock:
+            t = self.device_time_s()
+            if self.participant is not None:
+                self.participant.on_cue(kind, t)
         return t
 
     @property
@@ -227,7 +229,8 @@ class MotorlabDeviceEmulator:
         """Average ``tare_samples`` readings (at the sampling period) and zero the tared channels."""
         period = 1000.0 / self.rate_mhz
         t = self.device_time_s() + period * np.arange(self.tare_samples)
-        counts = self._counts(self.read(t))
+        with self._participant_lock:
+            counts = self._counts(self.read(t))
         with self._lock:
             self._tare_raw = np.where(self._tare_mask, np.round(counts.mean(axis=0)).astype(np.int64), 0)
             return self._tare_raw.copy()
@@ -292,7 +295,9 @@ class MotorlabDeviceEmulator:
             seq0 = self._seq
             self._seq += n
             tare = self._tare_raw.copy()
-        counts = self._counts(self.read(t_us * 1e-6)) - tare
+        with self._participant_lock:
+            values = self.read(t_us * 1e-6)
+        counts = self._counts(values) - tare
         rec = np.empty(n, dtype=self._dtype)
         rec["t"] = (t_us % (1 << 32)).astype(np.uint32)
         rec["v"] = np.clip(counts, *self._raw_limits)
