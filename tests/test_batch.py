@@ -280,3 +280,17 @@ def test_cli_single_file_still_prints_a_table(dataset, capsys):
     grip = next(s for s in dataset.recordings if s.truth["task"] == "grip")
     assert main(["analyze", str(grip.path)]) == 0
     assert "peak_force_N" in capsys.readouterr().out
+
+
+def test_by_trial_without_durations_uses_next_onset(tmp_path):
+    import dataclasses
+
+    from motorlab.recording import Event
+
+    sim = simulate_grip("S0902", peak_n=(120.0, 240.0), seed=4)
+    rec = sim.recording
+    events = [Event(e.onset, 0.0, e.trial_type, e.extra) if e.trial_type == "trial" else e for e in rec.events]
+    p = write_recording(dataclasses.replace(rec, events=events), tmp_path)
+    rows, err = process_one(p, by_trial=True)
+    assert err is None
+    assert [r["peak_force_N"] for r in rows] == pytest.approx([120.0, 240.0], abs=2.0)

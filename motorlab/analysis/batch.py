@@ -291,7 +291,14 @@ def _analyze_by_trial(
     layout = read_layout(path)
     trials = sorted(layout.events_of("trial"), key=lambda e: e.onset)
     if not trials:
+        warnings.warn(f"{path.name}: no trial events; analysed as a whole", stacklevel=2)
         return None, []
+    # window of each trial: its duration, or up to the next trial when it has none
+    ends = [
+        t.onset + t.duration if np.isfinite(t.duration) and t.duration > 0
+        else (trials[i + 1].onset if i + 1 < len(trials) else np.inf)
+        for i, t in enumerate(trials)
+    ]
     n_cols = len(layout.channels) + 1
     rows: list[dict[str, Any]] = []
     k = 0  # index of the next trial to finish
@@ -301,25 +308,22 @@ def _analyze_by_trial(
             raise MotorlabError(f"{path}: {chunk.shape[1]} columns but _channels.tsv lists {n_cols - 1} channels")
         pending.append(chunk)
         last_t = chunk[-1, 0]
-        while k < len(trials) and trials[k].onset + trials[k].duration <= last_t:
-            rows += _analyze_window(layout, trials[k], pending, analyze, params)
+        while k < len(trials) and ends[k] <= last_t:
+            rows += _analyze_window(layout, trials[k], ends[k], pending, analyze, params)
             k += 1
         # keep only what later trials can still need
-        if k < len(trials):
-            start = trials[k].onset
-            pending = [c for c in pending if c[-1, 0] >= start]
-        else:
-            pending = []
-    for trial in trials[k:]:  # trials running past the last sample
-        rows += _analyze_window(layout, trial, pending, analyze, params)
+        start = min((t.onset for t in trials[k:]), default=np.inf)
+        pending = [c for c in pending if c[-1, 0] >= start]
+    for trial, end in zip(trials[k:], ends[k:]):  # trials running past the last sample
+        rows += _analyze_window(layout, trial, end, pending, analyze, params)
     return layout, rows
 
 
 def _analyze_window(
-    layout: "Recording", trial: Any, chunks: list[np.ndarray], analyze: Callable[..., Any],
+    layout: "Recording", trial: Any, end: float, chunks: list[np.ndarray], analyze: Callable[..., Any],
     params: dict[str, Any] | None,
 ) -> list[dict[str, Any]]:
-    t0, t1 = trial.onset, trial.onset + trial.duration
+    t0, t1 = trial.onset, end
     parts = [c[(c[:, 0] >= t0) & (c[:, 0] < t1)] for c in chunks]
     arr = np.concatenate(parts) if parts else np.zeros((0, len(layout.channels) + 1))
     events = [e for e in layout.events if e is trial or (e.trial_type != "trial" and t0 <= e.onset < t1)]

@@ -107,17 +107,19 @@ def _common(p: argparse.ArgumentParser, default_url: str) -> None:
     p.add_argument("--keys", default=None, metavar="SCRIPT",
                    help="scripted keys for unattended runs, KEY@SECONDS items, e.g. 'x@6,r@9,q@20'")
     p.add_argument("--no-live", action="store_true", help="no live view (plain log lines)")
+    p.add_argument("--acq-time", default=None, metavar="ISO",
+                   help="date/time to store as the acquisition time (default: now), e.g. 2026-11-15T10:30")
     p.add_argument("--plot", action="store_true", help="also show the live trace in a window (matplotlib)")
 
 
-def _session_for_today(out: Path, participant: str) -> str:
-    """Today's session if one was started today, else the next number."""
+def _session_for_today(out: Path, participant: str, when=None) -> str:
+    """The session of that day (default today) if one exists as the latest session, else the next number."""
     import datetime as dt
     import json
 
     from ..storage.bids import list_sessions, next_session_label
 
-    today = dt.date.today().isoformat()
+    today = (when.date() if when else dt.date.today()).isoformat()
     for label in reversed(list_sessions(out, participant)):
         for side in (out / f"sub-{participant}" / f"ses-{label}" / "motion").glob("*_motion.json"):
             try:
@@ -137,8 +139,16 @@ def _record(args: argparse.Namespace, protocols: list) -> int:
     from ..session.recorder import record_task
     from .summary import print_recording_summary
 
+    import datetime as dt
+
     validate_pseudonym(args.participant)
-    session = args.session or _session_for_today(args.out, args.participant)
+    acq_time = None
+    if args.acq_time:
+        try:
+            acq_time = dt.datetime.fromisoformat(args.acq_time)
+        except ValueError:
+            raise ValueError(f"--acq-time {args.acq_time!r} is not an ISO date/time such as 2026-11-15T10:30") from None
+    session = args.session or _session_for_today(args.out, args.participant, acq_time)
     console = Console() if sys.stdout.isatty() else Console(width=120)
     interactive = sys.stdin.isatty() and not args.yes and args.keys is None
     for proto in protocols:
@@ -151,7 +161,7 @@ def _record(args: argparse.Namespace, protocols: list) -> int:
         result = asyncio.run(record_task(
             args.device, proto, args.participant, args.out, session=session,
             live=False if args.no_live else None, console=console, keys=keys, wait_for_space=interactive,
-            plot=plot,
+            plot=plot, acq_time=acq_time,
         ))
         if plot is not None:
             plot.close()

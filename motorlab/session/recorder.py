@@ -50,17 +50,23 @@ class RecordResult:
     quit: bool = False
 
 
-def _load_calibration(info: DeviceInfo, kind: str) -> tuple[str, Corrector | None]:
-    """Latest stored calibration for this device serial, as (id, corrector)."""
-    try:
-        from ..devices.calibration import CalibrationStore, apply_calibration
-    except ImportError:
-        return "n/a", None
+#: a calibration older than this is still applied, but the therapist is warned
+CALIBRATION_MAX_AGE_DAYS = 365.0
+
+
+def _load_calibration(info: DeviceInfo, kind: str) -> tuple[str, Corrector | None, str]:
+    """Latest stored calibration for this device serial, as (id, corrector, warning)."""
+    from ..devices.calibration import CalibrationStore, apply_calibration
+
     cal = CalibrationStore().latest(info.serial, kind)
     if cal is None:
-        return "n/a", None
+        return "n/a", None, f"device {info.serial} has no stored {kind} calibration (motorlab calibrate {kind})"
     names = [c.name for c in info.channels]
-    return cal.id, lambda v: apply_calibration(v, names, cal)
+    age = cal.age_days()
+    warning = ""
+    if age > CALIBRATION_MAX_AGE_DAYS:
+        warning = f"calibration {cal.id} is {age:.0f} days old: check it (motorlab calibrate check)"
+    return cal.id, (lambda v: apply_calibration(v, names, cal)), warning
 
 
 def _calibration_kind(info: DeviceInfo) -> str:
@@ -225,6 +231,7 @@ async def record_task(
     keys: KeySource | None = None,
     wait_for_space: bool = False,
     plot=None,
+    acq_time: _dt.datetime | None = None,
 ) -> RecordResult:
     """Record one task and return where it was stored.
 
@@ -235,6 +242,7 @@ async def record_task(
         root: BIDS dataset folder.
         session: session label.
         live: show the rich live view (default: when stdout is a terminal).
+        acq_time: acquisition date/time to store (default: now), for back-dated entry.
     """
     validate_pseudonym(participant)
     console = console or Console(stderr=False)
@@ -245,7 +253,9 @@ async def record_task(
     emulator = getattr(driver, "emulator", None)
     try:
         info = await driver.info()
-        cal_id, corrector = _load_calibration(info, _calibration_kind(info))
+        cal_id, corrector, cal_warning = _load_calibration(info, _calibration_kind(info))
+        if cal_warning and emulator is None:
+            log.warning("%s", cal_warning)
         md = Metadata(
             participant=participant,
             session=session,
@@ -257,7 +267,7 @@ async def record_task(
             firmware=info.firmware,
             manufacturer=info.manufacturer,
             calibration_id=cal_id,
-            acq_time=_dt.datetime.now().isoformat(timespec="milliseconds"),
+            acq_time=(acq_time or _dt.datetime.now()).isoformat(timespec="milliseconds"),
             extra={"protocol": protocol.describe(), "device_url_scheme": url.split(":", 1)[0],
                    "device_protocol": info.protocol},
         )
@@ -288,7 +298,7 @@ async def record_task(
         await driver.start()
         acq.start()
         vm = ViewModel(protocol, unit=info.channels[0].units, device=f"{info.model} {info.serial}",
-                       best_previous=best_previous)
+                       best_previous=best_previous, message=cal_warning if emulator is None else "")
         runner = StepRunner(acq, protocol, vm, emulator, keys=keys, wait_for_space=wait_for_space)
         if plot is not None:
             plot.ax.set_ylabel(f"{info.channels[0].name} ({info.channels[0].units})")

@@ -178,7 +178,10 @@ class _StreamState:
 class MotorlabCodec:
     """Bytes <-> events for the motorlab protocol. ``feed`` never raises.
 
-    Sample values are scaled with the channel scales of the most recent INFO;
+    Contiguous SAMPLES frames that arrive in one ``feed`` call are decoded
+    together into one :class:`SampleBlock` (``seq`` of its first sample); a
+    sequence gap starts a new block whose ``dropped_before`` counts the missing
+    samples. Sample values are scaled with the channel scales of the most recent INFO;
     sample blocks that arrive before any INFO are held (up to
     ``max_pending_blocks``) and released, scaled, right after it.
     """
