@@ -160,6 +160,17 @@ def _sustained_rows(rec: Recording, params: dict) -> list[dict]:
     return rows
 
 
+def _hold_window(rec: Recording) -> Recording:
+    """The part of a recording inside its valid ``trial`` events (the hold itself,
+    without instructions and countdown); the whole recording when it has none."""
+    holds = [e for e in rec.events_of("trial") if e.extra.get("status", "valid") == "valid"]
+    if not holds:
+        return rec
+    start = min(e.onset for e in holds)
+    end = max(e.onset + e.duration for e in holds)
+    return rec.crop(start, end)
+
+
 def _tremor_row(rec: Recording, params: dict) -> list[dict]:
     p = params["tremor"]
     acc = [c.name for c in rec.channels_of_type("ACCEL")]
@@ -167,9 +178,10 @@ def _tremor_row(rec: Recording, params: dict) -> list[dict]:
     if not acc and not gyr:
         raise MotorlabError(f"{_where(rec)}: no ACCEL or GYRO channels for tremor analysis")
     row: dict[str, Any] = {"row": "recording"}
+    rec = _hold_window(rec)
     kw = dict(band=tuple(p["band_hz"]), window_s=p["window_s"],
               rms_band=None if p["rms_band_hz"] is None else tuple(p["rms_band_hz"]),
-              class_bands=p["class_bands_hz"])
+              class_bands=p["class_bands_hz"], detection_ratio=p["detection_ratio"])
     if acc:
         _, x, fs = _uniform(rec, acc)
         r = tremor_analyze(x, fs, is_acceleration=True, **kw)
@@ -181,6 +193,8 @@ def _tremor_row(rec: Recording, params: dict) -> list[dict]:
             "tremor_tsi_Hz": r.tsi_Hz,
             "tremor_n_cycles": r.n_cycles,
             "tremor_duration_s": r.duration_s,
+            "tremor_peak_to_background": r.peak_to_background,
+            "tremor_detected": r.tremor_detected,
             "tremor_hints": "; ".join(r.hints),
         })
     if gyr:
@@ -191,6 +205,8 @@ def _tremor_row(rec: Recording, params: dict) -> list[dict]:
             "gyro_tremor_band_power_deg2_per_s2": r.band_power,
             "gyro_tremor_rms_deg_per_s": r.rms,
             "gyro_tremor_tsi_Hz": r.tsi_Hz,
+            "gyro_tremor_peak_to_background": r.peak_to_background,
+            "gyro_tremor_detected": r.tremor_detected,
         })
         if not acc:
             row["tremor_hints"] = "; ".join(r.hints)

@@ -59,7 +59,12 @@ class TremorResult:
         tsi_Hz: Tremor Stability Index (Hz), NaN with fewer than 8 cycles.
         n_cycles: tremor cycles found for the TSI.
         duration_s: finite data analysed (s).
-        hints: labels of the configured ranges containing the peak, plus a TSI hint.
+        hints: labels of the configured ranges containing the peak, plus a TSI hint;
+            empty ranges when no tremor peak stands above the noise floor.
+        peak_to_background: mean PSD within ±0.5 Hz of the peak divided by the median
+            PSD in ``band`` (dimensionless). A rhythmic tremor gives a narrow peak far
+            above the broadband floor; sensor noise or irregular movement gives ~1–3.
+        tremor_detected: ``peak_to_background >= detection_ratio``.
     """
 
     peak_freq_Hz: float
@@ -70,6 +75,8 @@ class TremorResult:
     n_cycles: int
     duration_s: float
     hints: tuple[str, ...]
+    peak_to_background: float = NAN
+    tremor_detected: bool = False
 
 
 def _principal_axis(x: np.ndarray) -> np.ndarray:
@@ -152,6 +159,7 @@ def tremor_analyze(
     rms_band: tuple[float, float] | None = None,
     is_acceleration: bool = True,
     class_bands: dict[str, tuple[float, float]] | None = None,
+    detection_ratio: float = 10.0,
 ) -> TremorResult:
     """Tremor metrics of an (n,) or (n, 3) signal (see the module docstring for the recipe).
 
@@ -164,6 +172,9 @@ def tremor_analyze(
         rms_band: band-pass edges for the RMS (default: the flat-band design above).
         is_acceleration: compute displacement RMS (cm) when True.
         class_bands: frequency ranges for the hints (default Luft et al. 2019).
+        detection_ratio: peak-to-background PSD ratio (default 10, i.e. 10 dB) above which
+            a tremor is reported as present and classification hints are given; the
+            idea follows Luft et al. 2019 (power around the peak vs power in the band).
     """
     fs = require_rate(sampling_rate)
     arr, _ = as_2d(signal)
@@ -186,6 +197,14 @@ def tremor_analyze(
         sel = (freqs >= band[0] - 2 * df) & (freqs <= band[1] + 2 * df) & (freqs > 0)
         disp = float(np.sqrt(np.sum(pxx[sel] / (2 * np.pi * freqs[sel]) ** 4) * df) * 100.0)
     tsi, n_cycles = tremor_stability_index(arr, fs, peak_band=band)
+    in_band = (freqs >= band[0]) & (freqs <= band[1])
+    psd_sum = pxx.sum(axis=1) if pxx.ndim == 2 else pxx
+    near = in_band & (np.abs(freqs - f_peak) <= 0.5)
+    floor = float(np.median(psd_sum[in_band])) if in_band.any() else NAN
+    ratio = float(np.mean(psd_sum[near]) / floor) if near.any() and floor > 0 else NAN
+    detected = bool(np.isfinite(ratio) and ratio >= detection_ratio)
+    hints = tremor_hints(f_peak, tsi, class_bands) if detected else (
+        "no tremor peak above the noise floor",)
     return TremorResult(
         peak_freq_Hz=f_peak,
         band_power=power,
@@ -194,5 +213,7 @@ def tremor_analyze(
         tsi_Hz=tsi,
         n_cycles=n_cycles,
         duration_s=duration,
-        hints=tremor_hints(f_peak, tsi, class_bands),
+        hints=hints,
+        peak_to_background=ratio,
+        tremor_detected=detected,
     )

@@ -45,7 +45,8 @@ class DeviceInfo:
 
 @dataclass
 class SampleBlock:
-    """Samples decoded from one frame/packet.
+    """Consecutive samples decoded from the bytes of one ``feed`` call (one frame,
+    or several contiguous frames merged; a sequence gap always starts a new block).
 
     Attributes:
         device_time: float64 (n,) — seconds on the device clock (device

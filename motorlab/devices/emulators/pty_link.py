@@ -17,6 +17,7 @@ import os
 import select
 import tempfile
 import threading
+import time
 import tty
 from pathlib import Path
 from typing import Callable
@@ -102,18 +103,24 @@ class PtyLink:
             except (OSError, ValueError):  # closed by vanish() or no reader yet
                 self._stop.wait(0.005)
 
-    def write(self, data: bytes) -> bool:
-        """Send device output; returns False when unplugged (bytes are lost, as on a real cable)."""
+    def write(self, data: bytes, timeout_s: float = 0.5) -> bool:
+        """Send device output; returns False when unplugged or when nobody reads the
+        port for ``timeout_s`` (the rest is lost, like a UART overrun on a real cable)."""
         with self._lock:
             master = self._master
             if master is None:
                 return False
             view = memoryview(data)
+            deadline = None
             while view:
                 try:
                     n = os.write(master, view)
                     view = view[n:]
                 except BlockingIOError:
+                    if deadline is None:
+                        deadline = time.monotonic() + timeout_s
+                    elif time.monotonic() > deadline:
+                        return False
                     select.select([], [master], [], 0.05)
                 except OSError:
                     return False
