@@ -252,31 +252,13 @@ def _process(
 
 def read_layout(path: str | Path) -> "Recording":
     """A recording's channels, rate, metadata and events with no samples (sidecars only)."""
-    from ..recording import Channel, Metadata, Recording
+    from ..recording import Recording
     from ..storage import bids
 
-    motion = bids._motion_tsv_from(Path(path))
-    side, chans = bids._sidecar(motion, "_motion.json"), bids._sidecar(motion, "_channels.tsv")
-    try:
-        sidecar = json.loads(side.read_text(encoding="utf-8"))
-        rows = bids._read_table(chans)
-    except FileNotFoundError as exc:
-        raise MotorlabError(f"{exc.filename}: sidecar missing") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise MotorlabError(f"{side}: not valid JSON ({exc})") from None
-    try:
-        channels = [Channel(r["name"], r["type"], r["units"], r.get("component", "n/a"),
-                            r.get("tracked_point", "n/a")) for r in rows]
-        metadata = Metadata(**(sidecar.get(bids.META_KEY) or bids._metadata_from_name(motion)))
-    except (KeyError, TypeError, ValueError) as exc:
-        raise MotorlabError(f"{motion}: invalid sidecars ({exc})") from None
-    if not channels or channels[0].type != "LATENCY":
-        raise MotorlabError(f"{chans}: first channel must be LATENCY for trial-by-trial reading")
-    fs = float(sidecar.get("SamplingFrequency") or 0)
-    if fs <= 0:
-        raise MotorlabError(f"{side}: SamplingFrequency missing or invalid")
-    channels = channels[1:]
-    events = bids.read_events(bids._sidecar(motion, "_events.tsv"))
+    head = bids.read_header(path)
+    if not head.has_latency:
+        raise MotorlabError(f"{head.motion_path}: first channel must be LATENCY for trial-by-trial reading")
+    channels, fs, metadata, events = head.data_channels, head.sampling_rate, head.metadata, head.events
     return Recording(np.zeros(0), np.zeros((0, len(channels))), channels, fs, metadata, events)
 
 

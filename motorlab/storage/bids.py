@@ -32,7 +32,7 @@ import os
 import re
 import time
 import warnings
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
@@ -356,53 +356,87 @@ def _load_motion(path: Path, n_cols: int) -> tuple[np.ndarray, int]:
     return arr, torn
 
 
-def read_recording(path: str | Path) -> Recording:
-    """Read a recording written by :class:`RecordingWriter` (or any BIDS motion file
-    whose first channel is LATENCY; without one, timestamps are n / SamplingFrequency)."""
+@dataclass(frozen=True)
+class RecordingHeader:
+    """Everything about a stored recording except its samples (sidecars only)."""
+
+    motion_path: Path
+    sidecar: dict[str, Any]
+    channels: list[Channel]  # as in _channels.tsv, LATENCY included
+    sampling_rate: float
+    metadata: Metadata
+    events: list[Event]
+
+    @property
+    def status(self) -> str:
+        return self.sidecar.get(STATUS_KEY, "complete")
+
+    @property
+    def has_latency(self) -> bool:
+        return bool(self.channels) and self.channels[0].type == "LATENCY"
+
+    @property
+    def data_channels(self) -> list[Channel]:
+        return self.channels[1:] if self.has_latency else list(self.channels)
+
+
+def read_header(path: str | Path) -> RecordingHeader:
+    """Read the sidecars of a recording (any of its files) without its samples."""
     motion = _motion_tsv_from(Path(path))
+    side_path, chan_path = _sidecar(motion, "_motion.json"), _sidecar(motion, "_channels.tsv")
     if not motion.exists():
         raise MotorlabError(f"{motion}: file not found")
     try:
-        sidecar = json.loads(_sidecar(motion, "_motion.json").read_text(encoding="utf-8"))
-        rows = _read_table(_sidecar(motion, "_channels.tsv"))
+        sidecar = json.loads(side_path.read_text(encoding="utf-8"))
+        rows = _read_table(chan_path)
     except FileNotFoundError as exc:
         raise MotorlabError(f"{exc.filename}: sidecar missing") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise MotorlabError(f"{_sidecar(motion, '_motion.json')}: not valid JSON ({exc})") from None
+        raise MotorlabError(f"{side_path}: not valid JSON ({exc})") from None
+    if not isinstance(sidecar, dict):
+        raise MotorlabError(f"{side_path}: not a JSON object")
     try:
         channels = [
             Channel(r["name"], r["type"], r["units"], r.get("component", "n/a"), r.get("tracked_point", "n/a"))
             for r in rows
         ]
     except (KeyError, ValueError) as exc:
-        raise MotorlabError(f"{_sidecar(motion, '_channels.tsv')}: invalid channel table ({exc})") from None
+        raise MotorlabError(f"{chan_path}: invalid channel table ({exc})") from None
     if not channels:
-        raise MotorlabError(f"{_sidecar(motion, '_channels.tsv')}: no channels")
-    arr, torn = _load_motion(motion, len(channels))
-    fs = float(sidecar.get("SamplingFrequency") or 0)
+        raise MotorlabError(f"{chan_path}: no channels")
+    try:
+        fs = float(sidecar.get("SamplingFrequency") or 0)
+    except (TypeError, ValueError):
+        fs = 0.0
     if fs <= 0:
-        raise MotorlabError(f"{_sidecar(motion, '_motion.json')}: SamplingFrequency missing or invalid")
-    if channels[0].type == "LATENCY":
-        timestamps, data, channels = arr[:, 0], arr[:, 1:], channels[1:]
-    else:
-        timestamps, data = np.arange(arr.shape[0]) / fs, arr
-    md_dict = dict(sidecar.get(META_KEY) or {})
-    if not md_dict:
-        md_dict = _metadata_from_name(motion)
+        raise MotorlabError(f"{side_path}: SamplingFrequency missing or invalid")
+    md_dict = dict(sidecar.get(META_KEY) or {}) or _metadata_from_name(motion)
     try:
         metadata = Metadata(**md_dict)
     except (TypeError, ValueError) as exc:
         raise MotorlabError(f"{motion}: invalid metadata ({exc})") from None
-    status = sidecar.get(STATUS_KEY, "complete")
-    if status == "recording":
+    events = read_events(_sidecar(motion, "_events.tsv"))
+    return RecordingHeader(motion, sidecar, channels, fs, metadata, events)
+
+
+def read_recording(path: str | Path) -> Recording:
+    """Read a recording written by :class:`RecordingWriter` (or any BIDS motion file
+    whose first channel is LATENCY; without one, timestamps are n / SamplingFrequency)."""
+    head = read_header(path)
+    motion = head.motion_path
+    arr, torn = _load_motion(motion, len(head.channels))
+    if head.has_latency:
+        timestamps, data = arr[:, 0], arr[:, 1:]
+    else:
+        timestamps, data = np.arange(arr.shape[0]) / head.sampling_rate, arr
+    if head.status == "recording":
         warnings.warn(
             f"{motion.name}: recording was not finalised (process stopped?); "
             f"read {arr.shape[0]} samples{' and dropped a torn last line' if torn else ''}; "
             "run 'motorlab recover' to finalise it",
             stacklevel=2,
         )
-    events = read_events(_sidecar(motion, "_events.tsv"))
-    return Recording(timestamps, data, channels, fs, metadata, events)
+    return Recording(timestamps, data, head.data_channels, head.sampling_rate, head.metadata, head.events)
 
 
 def _metadata_from_name(motion: Path) -> dict[str, Any]:
