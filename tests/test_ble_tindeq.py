@@ -26,19 +26,29 @@ def test_documented_weight_frame_decodes_to_newtons_and_seconds():
     assert blk.device_time[0] == pytest.approx(0.0125)
 
 
-def test_multi_sample_frames_split_anywhere_give_the_same_samples():
+def test_multi_sample_frames_one_or_several_per_notification_give_the_same_samples():
     kg = np.array([0.5, 1.25, -0.125, 30.0], dtype=np.float32)
     us = np.array([0, 12_500, 25_000, 37_500])
-    stream = tq.weight_frame(kg[:3], us[:3]) + tq.weight_frame(kg[3:], us[3:])
-    whole = tq.TindeqCodec().feed(stream)
+    frames = [tq.weight_frame(kg[:3], us[:3]), tq.weight_frame(kg[3:], us[3:])]
+    whole = tq.TindeqCodec().feed(b"".join(frames))  # both frames in one notification
     codec = tq.TindeqCodec()
-    pieces = [ev for i in range(len(stream)) for ev in codec.feed(stream[i:i + 1])]
+    pieces = [ev for frame in frames for ev in codec.feed(frame)]  # one frame per notification
     for events in (whole, pieces):
         t = np.concatenate([b.device_time for b in events])
         f = np.concatenate([b.values[:, 0] for b in events])
         np.testing.assert_allclose(t, us * 1e-6)
         np.testing.assert_allclose(f, kg.astype(np.float64) * G)
     assert codec.stats.frames_ok == 2 and codec.stats.resyncs == 0
+
+
+def test_a_frame_is_never_joined_across_notifications():
+    # a notification carries whole frames (devices.md §1): a cut frame is dropped, the next one decodes
+    codec = tq.TindeqCodec()
+    frame = tq.weight_frame(np.array([1.0, 2.0], np.float32), [0, 12_500])
+    assert codec.feed(frame[:7]) == [] and codec.stats.bytes_discarded == 7
+    assert codec.feed(frame[7:]) == []  # its tail starts no weight frame (00 00 reads as an empty reply)
+    [blk] = codec.feed(tq.weight_frame(np.array([3.0], np.float32), [25_000]))
+    assert blk.values[0, 0] == pytest.approx(3 * G) and blk.device_time[0] == pytest.approx(0.025)
 
 
 def test_microsecond_counter_wrap_is_unwrapped_and_gaps_counted_as_dropped():

@@ -132,6 +132,18 @@ def _session_for_today(out: Path, participant: str, when=None) -> str:
     return next_session_label(out, participant)
 
 
+def _client_facts(root: Path, participant: str, year: int) -> dict:
+    """Age (session year minus birth year), sex and dominant hand of a registered client,
+    stored with the recording so that analyses can apply norms; empty if not registered."""
+    from ..clinic.clients import ClientRegistry
+
+    registry = ClientRegistry(root)
+    if not registry.exists(participant):
+        return {}
+    c = registry.get(participant)
+    return {"age": c.age_in(year), "sex": c.sex, "dominant_hand": c.dominant_hand}
+
+
 def _record(args: argparse.Namespace, protocols: list) -> int:
     from rich.console import Console
 
@@ -149,6 +161,7 @@ def _record(args: argparse.Namespace, protocols: list) -> int:
         except ValueError:
             raise ValueError(f"--acq-time {args.acq_time!r} is not an ISO date/time such as 2026-11-15T10:30") from None
     session = args.session or _session_for_today(args.out, args.participant, acq_time)
+    participant_info = _client_facts(args.out, args.participant, (acq_time or dt.datetime.now()).year)
     console = Console() if sys.stdout.isatty() else Console(width=120)
     interactive = sys.stdin.isatty() and not args.yes and args.keys is None
     for proto in protocols:
@@ -161,7 +174,7 @@ def _record(args: argparse.Namespace, protocols: list) -> int:
         result = asyncio.run(record_task(
             args.device, proto, args.participant, args.out, session=session,
             live=False if args.no_live else None, console=console, keys=keys, wait_for_space=interactive,
-            plot=plot, acq_time=acq_time,
+            plot=plot, acq_time=acq_time, participant_info=participant_info,
         ))
         if plot is not None:
             plot.close()

@@ -9,13 +9,12 @@ numerically.
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import MotorlabError
-from ..storage.bids import META_KEY, STATUS_KEY, find_recordings
+from ..storage.bids import find_recordings, read_header
 
 
 @dataclass(frozen=True)
@@ -32,6 +31,7 @@ class RecordingInfo:
     acq_time: str
     status: str
     error: str | None = None  # why the sidecar could not be read (facts then come from the file name)
+    emulated: bool = False  # recorded from a built-in emulator (virtual client), not a real person
 
 
 @dataclass
@@ -77,26 +77,21 @@ def parse_acq_time(value: str | None) -> _dt.datetime | None:
 
 
 def read_recording_info(motion_tsv: Path) -> RecordingInfo:
-    """The sidecar facts of one recording; MotorlabError naming the file if unreadable."""
-    side = motion_tsv.with_name(motion_tsv.name.replace("_motion.tsv", "_motion.json"))
-    try:
-        sidecar = json.loads(side.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise MotorlabError(f"{side}: sidecar missing") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise MotorlabError(f"{side}: not valid JSON ({exc})") from None
-    md = sidecar.get(META_KEY) or {}
-    ents = dict(p.split("-", 1) for p in motion_tsv.name.split("_")[:-1] if "-" in p)
+    """The sidecar facts of one recording (:func:`motorlab.storage.bids.read_header`, no samples);
+    MotorlabError naming the file if unreadable."""
+    head = read_header(motion_tsv)
+    md, side = head.metadata, head.sidecar
     return RecordingInfo(
-        path=motion_tsv,
-        task=str(md.get("task") or ents.get("task", "n/a")),
-        hand=str(md.get("hand", "n/a")),
-        tracksys=str(md.get("tracksys") or ents.get("tracksys", "n/a")),
-        device_model=str(md.get("device_model") or sidecar.get("ManufacturersModelName") or "n/a"),
-        device_serial=str(md.get("device_serial") or sidecar.get("DeviceSerialNumber") or "n/a"),
-        calibration_id=str(md.get("calibration_id", "n/a")),
-        acq_time=str(md.get("acq_time", "n/a")),
-        status=str(sidecar.get(STATUS_KEY, "complete")),
+        path=head.motion_path,
+        task=md.task,
+        hand=md.hand,
+        tracksys=md.tracksys,
+        device_model=md.device_model if md.device_model != "n/a" else str(side.get("ManufacturersModelName", "n/a")),
+        device_serial=md.device_serial if md.device_serial != "n/a" else str(side.get("DeviceSerialNumber", "n/a")),
+        calibration_id=md.calibration_id,
+        acq_time=md.acq_time,
+        status=head.status,
+        emulated=bool(side.get("MotorlabEmulated", False)),
     )
 
 

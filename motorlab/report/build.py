@@ -221,7 +221,15 @@ def _overview(data: ReportData) -> Section:
         ("Tasks", ", ".join(TASK_TITLES.get(t, t) for t in ses.tasks) or "none"),
         ("Device", "; ".join(devices) or "unknown"),
         ("Calibration", ", ".join(cals) if cals else "none recorded"),
+        ("Data source", "EMULATED — built-in device emulator (virtual client)"
+         if any(r.emulated for r in ses.recordings) else "device measurements"),
     )))
+    if any(r.emulated for r in ses.recordings):
+        s.add(Paragraph(
+            "Warning: this session contains emulated data. It was recorded from motorlab's built-in "
+            "device emulators driven by a virtual client, not from a real person, and must not be used "
+            "for clinical decisions."
+        ))
     s.add(Paragraph(
         f"Age is the session year minus the birth year ({c.birth_year}); it can be one year too high "
         "before the birthday. Only a pseudonymous code identifies the client."

@@ -232,6 +232,7 @@ async def record_task(
     wait_for_space: bool = False,
     plot=None,
     acq_time: _dt.datetime | None = None,
+    participant_info: dict[str, Any] | None = None,
 ) -> RecordResult:
     """Record one task and return where it was stored.
 
@@ -243,6 +244,8 @@ async def record_task(
         session: session label.
         live: show the rich live view (default: when stdout is a terminal).
         acq_time: acquisition date/time to store (default: now), for back-dated entry.
+        participant_info: facts stored with the recording for norms (``age``, ``sex``,
+            ``dominant_hand``); never names.
     """
     validate_pseudonym(participant)
     console = console or Console(stderr=False)
@@ -269,7 +272,7 @@ async def record_task(
             calibration_id=cal_id,
             acq_time=(acq_time or _dt.datetime.now()).isoformat(timespec="milliseconds"),
             extra={"protocol": protocol.describe(), "device_url_scheme": url.split(":", 1)[0],
-                   "device_protocol": info.protocol},
+                   "device_protocol": info.protocol, **(participant_info or {})},
         )
         rate = protocol.rate_hz or info.nominal_rate_hz
         t0 = time.monotonic()

@@ -14,8 +14,25 @@ firmware Crimpdeq and Hangman):
   a uint32 timestamp in µs since the stream started (wraps after 2^32 µs, about
   71.6 min; unwrapped here). Weight is converted to newtons: N = kg x 9.80665.
 
-The codec is a byte-stream parser (frames may be split or joined arbitrarily);
-a byte that cannot start a valid frame is discarded and counted as a resync.
+**Datagram semantics.** One :meth:`TindeqCodec.feed` call is one BLE
+notification (one ATT packet), and a Progressor notification always carries
+whole TLV frames (one or several). So each notification is parsed on its own:
+nothing is carried over to the next one, and a frame whose length runs past
+the end of its notification is dropped (``bytes_discarded``), never joined
+with the next notification. Inside a notification, a byte that cannot start a
+frame is skipped (``resyncs``) and parsing goes on from the next byte.
+
+**What can and cannot be detected.** TLV frames have no sync marker and no
+checksum. Detected: unknown codes, weight lengths that are not a positive
+multiple of 8, frames running past their notification, non-finite weights,
+and timestamps that do not strictly increase (by at most
+:data:`MAX_STEP_US`) inside one notification; such frames are dropped and
+counted in ``crc_errors``. Not detectable: a corrupted weight or timestamp
+that stays plausible, or a garbage notification that happens to be a
+well-formed frame (it decodes as data, and its timestamp shows up as a gap or
+a step back in device time). Because no state crosses notifications except
+the µs-counter unwrap and the last command awaiting a reply, a garbage
+notification never costs the valid notifications after it.
 """
 
 from __future__ import annotations
@@ -54,9 +71,10 @@ RES_CMD, RES_WEIGHT, RES_RFD_PEAK, RES_RFD_SERIES, RES_LOW_POWER = 0, 1, 2, 3, 4
 
 RATE_HZ = 80.0
 PERIOD_US = 12_500
-#: notifications never exceed the 247-byte ATT MTU, so neither does a frame
-MAX_VALUE_LEN = 244
+#: largest plausible step between consecutive samples of one notification, µs
+MAX_STEP_US = 60_000_000
 _WRAP = 1 << 32
+_HALF = 1 << 31
 _SAMPLE = np.dtype([("kg", "<f4"), ("us", "<u4")])
 
 CHANNELS: tuple[Channel, ...] = (Channel("force", "MISC", "N", tracked_point="handle"),)
@@ -105,17 +123,23 @@ def reply_frame(value: bytes) -> bytes:
     return bytes((RES_CMD, len(value))) + value
 
 
+def _frames_dtype(n_samples: int) -> np.dtype:
+    """A whole weight frame (code, length, ``n_samples`` samples) as one record."""
+    return np.dtype([("code", "u1"), ("length", "u1"), ("s", _SAMPLE, (n_samples,))])
+
+
 class TindeqCodec:
-    """Progressor TLV stream -> force sample blocks (N) and command replies."""
+    """Progressor notifications -> force sample blocks (N) and command replies.
+
+    Feed one BLE notification per call (see the module docstring).
+    """
 
     protocol = "tindeq"
 
     def __init__(self) -> None:
         self.stats = CodecStats()
-        self._buf = bytearray()
         self._pending: int | None = None  # opcode whose code-0 reply is awaited
-        self._wrap_us = 0
-        self._last_us: int | None = None
+        self._last_us: int | None = None  # unwrapped µs of the last accepted sample
 
     # -- commands ---------------------------------------------------------------
     def encode(self, command: Command) -> bytes:
@@ -125,44 +149,95 @@ class TindeqCodec:
         if op in (OP_FIRMWARE, OP_BATTERY, OP_DEVICE_ID):
             self._pending = op
         if op == OP_START:  # the device restarts its µs clock with each stream
-            self._wrap_us, self._last_us = 0, None
+            self._last_us = None
         return bytes((op,))
 
     # -- bytes in ---------------------------------------------------------------
     def feed(self, data: bytes) -> list[CodecEvent]:
-        self.stats.bytes_in += len(data)
-        self._buf += data
+        """Decode one notification (whole TLV frames); never raises."""
+        n = len(data)
+        self.stats.bytes_in += n
+        if n < 2:
+            self._discard(n)
+            return []
+        data = bytes(data)
+        length = data[1]
+        if data[0] == RES_WEIGHT and length and length % 8 == 0 and n % (length + 2) == 0:
+            blk = self._uniform_weights(data, length)  # the common case: weight frames only
+            if blk is not None:
+                return [blk]
+        return self._walk(data)
+
+    def _uniform_weights(self, data: bytes, length: int) -> SampleBlock | None:
+        """Fast path: the notification is ``k`` weight frames of the same length.
+
+        Decoded with one structured-dtype view; ``None`` sends the caller to the
+        frame-by-frame path (a header differs or a check fails).
+        """
+        frames = np.frombuffer(data, dtype=_frames_dtype(length // 8))
+        if len(frames) > 1 and not ((frames["code"] == RES_WEIGHT).all() and (frames["length"] == length).all()):
+            return None
+        samples = frames["s"].reshape(-1)
+        blk = self._weights(samples)
+        if blk is not None:
+            self.stats.frames_ok += len(frames)
+        return blk
+
+    def _walk(self, data: bytes) -> list[CodecEvent]:
+        """Frame-by-frame path: any mix of codes, skipping bytes that start no frame."""
         events: list[CodecEvent] = []
-        buf = self._buf
-        pos = 0
-        while len(buf) - pos >= 2:
-            code, length = buf[pos], buf[pos + 1]
-            if not self._plausible(code, length):
+        run: list[bytes] = []  # values of consecutive weight frames, decoded together
+        pos, n = 0, len(data)
+        while n - pos >= 2:
+            code, length = data[pos], data[pos + 1]
+            if not (length % 8 == 0 and length > 0 if code == RES_WEIGHT else code <= RES_LOW_POWER):
                 pos += 1
                 self.stats.resyncs += 1
                 self.stats.bytes_discarded += 1
                 continue
             end = pos + 2 + length
-            if end > len(buf):
-                break
-            value = bytes(buf[pos + 2:end])
+            if end > n:
+                break  # runs past the notification: a frame is never continued in the next one
+            value = data[pos + 2:end]
             pos = end
+            if code == RES_WEIGHT:
+                run.append(value)
+                continue
+            if run:
+                events.extend(self._weight_run(run))
+                run = []
             self.stats.frames_ok += 1
             ev = self._decode(code, value)
             if ev is not None:
                 events.append(ev)
-        del buf[:pos]
+        if run:
+            events.extend(self._weight_run(run))
+        self._discard(n - pos)
         return events
 
-    @staticmethod
-    def _plausible(code: int, length: int) -> bool:
-        if code == RES_WEIGHT:
-            return 0 < length <= MAX_VALUE_LEN and length % 8 == 0
-        return code <= RES_LOW_POWER and length <= MAX_VALUE_LEN
+    def _discard(self, n_bytes: int) -> None:
+        if n_bytes:
+            self.stats.bytes_discarded += n_bytes
+            self.stats.resyncs += 1
+
+    def _weight_run(self, values: list[bytes]) -> list[SampleBlock]:
+        """Consecutive weight frames of one notification: one block, or one per valid frame."""
+        blk = self._weights(np.frombuffer(b"".join(values), dtype=_SAMPLE)) if len(values) > 1 else None
+        if blk is not None:
+            self.stats.frames_ok += len(values)
+            return [blk]
+        out = []
+        for value in values:  # a check failed somewhere: judge each frame on its own
+            one = self._weights(np.frombuffer(value, dtype=_SAMPLE))
+            if one is None:
+                self.stats.crc_errors += 1
+                self.stats.bytes_discarded += 2 + len(value)
+            else:
+                self.stats.frames_ok += 1
+                out.append(one)
+        return out
 
     def _decode(self, code: int, value: bytes) -> CodecEvent | None:
-        if code == RES_WEIGHT:
-            return self._weights(value)
         if code == RES_LOW_POWER:
             return Ack("lowpower", ok=False, error="battery low: the device is switching off")
         if code != RES_CMD:
@@ -177,23 +252,30 @@ class TindeqCodec:
             return Ack("deviceid", value=value[::-1].hex().upper())
         return None  # reply to nothing we asked (or a malformed one)
 
-    def _weights(self, value: bytes) -> SampleBlock:
-        samples = np.frombuffer(value, dtype=_SAMPLE)
+    def _weights(self, samples: np.ndarray) -> SampleBlock | None:
+        """Samples (kg, µs) of one notification -> a block; ``None`` if implausible.
+
+        Timestamps must rise by 1..MAX_STEP_US µs (modulo 2^32) from sample to
+        sample. The step from the previous notification is taken modulo 2^32
+        as a signed value (|step| < 2^31 µs, about 35.8 min), which unwraps the
+        counter; a step back is kept as it is (a device restart or a bad frame).
+        """
+        kg = samples["kg"].astype(np.float64)
         raw = samples["us"].astype(np.int64)
-        # unwrap the 32-bit µs counter: a step back by more than half the range is a wrap
-        steps = np.diff(raw, prepend=raw[0] if self._last_us is None else self._last_us)
-        wraps = np.cumsum(steps < -(_WRAP // 2)) * _WRAP
-        us = raw + self._wrap_us + wraps
+        steps = np.diff(raw) % _WRAP
+        if not np.isfinite(kg).all() or (steps.size and not ((steps > 0).all() and (steps <= MAX_STEP_US).all())):
+            return None
+        first = int(raw[0])
         dropped = 0
         if self._last_us is not None:
-            gap = int(us[0]) - (self._last_us + self._wrap_us)
-            dropped = max(0, int(round(gap / PERIOD_US)) - 1)
-        self._wrap_us += int(wraps[-1])
-        self._last_us = int(raw[-1])
+            step = (first - self._last_us) % _WRAP
+            step = step - _WRAP if step >= _HALF else step
+            first = self._last_us + step
+            dropped = max(0, int(round(step / PERIOD_US)) - 1)
+        us = np.empty(raw.size, dtype=np.int64)
+        us[0] = first
+        np.cumsum(steps, out=us[1:])
+        us[1:] += first
+        self._last_us = int(us[-1])
         self.stats.dropped_samples += dropped
-        force = samples["kg"].astype(np.float64) * G_MS2
-        return SampleBlock(
-            device_time=us.astype(np.float64) * 1e-6,
-            values=force[:, None],
-            dropped_before=dropped,
-        )
+        return SampleBlock(device_time=us * 1e-6, values=(kg * G_MS2)[:, None], dropped_before=dropped)
