@@ -37,10 +37,11 @@ def test_measurements_split_into_20_byte_notifications_are_joined_and_timed_by_p
     codec.encode(SetRate(50.0))
     codec.encode(Start())
     values = np.array([1.5, 2.25, 100.0, -3.0, 7.75, 8.0, 9.0], dtype=np.float32)
-    frames = vd.measurement_frame(values[:5, None], 0x02) + vd.measurement_frame(values[5:, None], 0x02)
+    frames = [vd.measurement_frame(values[:5, None], 0x02), vd.measurement_frame(values[5:, None], 0x02)]
     events = []
-    for i in range(0, len(frames), 20):
-        events += codec.feed(frames[i:i + 20])
+    for frame in frames:  # each frame starts a notification (as godirect-js reads them)
+        for i in range(0, len(frame), 20):
+            events += codec.feed(frame[i:i + 20])
     assert [type(e) for e in events] == [SampleBlock, SampleBlock]
     t = np.concatenate([e.device_time for e in events])
     np.testing.assert_allclose(t, np.arange(7) * 0.02)
@@ -56,14 +57,20 @@ def test_wide_and_single_channel_int_frames():
     codec = vd.VernierCodec(sensor_mask=0x06)  # sensors 1 and 2
     body = np.array([[1, 2], [3, 4]], dtype="<f4").tobytes()
     wide = bytes((0x20, 11 + len(body), 0, 0, vd.WIDE_REAL32)) + struct.pack("<I", 0x06) + bytes((2, 0)) + body
-    [blk] = codec.feed(wide)
+    [blk] = codec.feed(_with_checksum(wide))
     np.testing.assert_array_equal(blk.values, [[1, 2], [3, 4]])
     ints = np.array([-5, 6], dtype="<i4").tobytes()
     single = bytes((0x20, 8 + len(ints), 0, 0, vd.SINGLE_INT32, 0, 2, 2)) + ints  # sensor 2, 2 samples
-    [blk] = codec.feed(single)
+    [blk] = codec.feed(_with_checksum(single))
     assert np.isnan(blk.values[:, 0]).all()
     np.testing.assert_array_equal(blk.values[:, 1], [-5, 6])
-    assert codec.feed(bytes((0x20, 9, 0, 0, vd.DROPPED, 0, 0, 0, 0))) == []
+    assert codec.feed(_with_checksum(bytes((0x20, 9, 0, 0, vd.DROPPED, 0, 0, 0, 0)))) == []
+    assert codec.stats.crc_errors == 0 and codec.stats.frames_ok == 3
+
+
+def _with_checksum(frame: bytes) -> bytes:
+    """Byte 3 = sum of the other bytes & 0xFF, as in command frames (devices.md §2)."""
+    return frame[:3] + bytes(((sum(frame) - frame[3]) & 0xFF,)) + frame[4:]
 
 
 def test_replies_carry_command_counter_and_battery():

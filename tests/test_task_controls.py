@@ -119,3 +119,13 @@ def test_plot_without_display_is_a_clear_error(monkeypatch):
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     with pytest.raises(MotorlabError, match="display"):
         LivePlot("x", "N", interactive=True)
+
+
+async def test_previous_best_feeds_the_live_bar(tmp_path):
+    from motorlab.cli.cmd_record import _previous_best
+
+    res = await record_task("sim://grip?seed=26", grip_protocol(**FAST), "P025", tmp_path, session="01",
+                            live=False)
+    best = _previous_best(tmp_path, "P025", "grip", "02")
+    assert best == pytest.approx(max(t["peak_n"] for t in res.truth), rel=0.01)
+    assert _previous_best(tmp_path, "P025", "grip", "01") is None  # the current session does not count

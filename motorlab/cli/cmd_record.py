@@ -132,6 +132,29 @@ def _session_for_today(out: Path, participant: str, when=None) -> str:
     return next_session_label(out, participant)
 
 
+def _previous_best(root: Path, participant: str, task: str, session: str) -> float | None:
+    """The client's best valid peak (N) for a grip task in earlier sessions, for the live bar."""
+    from ..analysis.recording_metrics import analyze_recording
+    from ..errors import MotorlabError
+    from ..storage.bids import find_recordings, read_recording
+
+    folder = root / f"sub-{participant}"
+    if not folder.exists():
+        return None
+    best = None
+    for path in find_recordings(folder):
+        if f"_task-{task}_" not in path.name or f"_ses-{session}_" in path.name:
+            continue
+        try:
+            rows = analyze_recording(read_recording(path))
+        except (MotorlabError, OSError, ValueError):
+            continue
+        peaks = [r["peak_force_N"] for r in rows if r.get("row") == "trial" and r.get("status") == "valid"]
+        if peaks:
+            best = max(best or 0.0, max(peaks))
+    return best
+
+
 def _client_facts(root: Path, participant: str, year: int) -> dict:
     """Age (session year minus birth year), sex and dominant hand of a registered client,
     stored with the recording so that analyses can apply norms; empty if not registered."""
@@ -171,10 +194,11 @@ def _record(args: argparse.Namespace, protocols: list) -> int:
 
             plot = LivePlot(f"{proto.name} — {args.participant}", unit="")
         keys = ScriptedKeys(args.keys) if args.keys else (TerminalKeys() if interactive else NoKeys())
+        best = _previous_best(args.out, args.participant, proto.task, session) if "grip" in proto.task else None
         result = asyncio.run(record_task(
             args.device, proto, args.participant, args.out, session=session,
             live=False if args.no_live else None, console=console, keys=keys, wait_for_space=interactive,
-            plot=plot, acq_time=acq_time, participant_info=participant_info,
+            plot=plot, acq_time=acq_time, participant_info=participant_info, best_previous=best,
         ))
         if plot is not None:
             plot.close()

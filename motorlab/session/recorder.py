@@ -74,6 +74,15 @@ def _calibration_kind(info: DeviceInfo) -> str:
     return "imu" if types & {"ACCEL", "GYRO"} else "force"
 
 
+async def _battery_or_none(driver) -> float | None:
+    """Battery level for the live view, if the device reports one (never fails the task)."""
+    try:
+        return await asyncio.wait_for(driver.battery(), 1.0)
+    except Exception as exc:  # informational only: any failure just means "unknown"
+        log.info("battery level unavailable: %s", exc)
+        return None
+
+
 class QuitTask(Exception):
     """The therapist pressed q: stop safely, keep everything recorded so far."""
 
@@ -295,13 +304,15 @@ async def record_task(
                 await driver.tare()
             except DeviceError as exc:  # devices without tare zero on the host
                 log.info("%s: no device tare (%s)", url, exc)
+        battery = await _battery_or_none(driver)
         acq = Acquisition(driver, info, writer, corrector, t0=t0)
         if on_ready is not None:
             on_ready(acq)
         await driver.start()
         acq.start()
         vm = ViewModel(protocol, unit=info.channels[0].units, device=f"{info.model} {info.serial}",
-                       best_previous=best_previous, message=cal_warning if emulator is None else "")
+                       best_previous=best_previous, message=cal_warning if emulator is None else "",
+                       battery=battery)
         runner = StepRunner(acq, protocol, vm, emulator, keys=keys, wait_for_space=wait_for_space)
         if plot is not None:
             plot.ax.set_ylabel(f"{info.channels[0].name} ({info.channels[0].units})")
@@ -316,6 +327,7 @@ async def record_task(
                 task = asyncio.ensure_future(runner.run())
                 while not task.done():
                     vm.link_ok = driver.status.connected
+                    vm.battery = driver.status.battery_percent or vm.battery
                     lv.update(render(vm, acq.state))
                     await asyncio.wait({task}, timeout=0.1)
                 lv.update(render(vm, acq.state))

@@ -7,18 +7,40 @@ godirect-py; re-implemented here):
   total length, CC a rolling counter (0xFF at INIT, decremented *before* each
   command, so INIT itself carries 0xFE) and SS the checksum = (sum of every
   byte except SS) & 0xFF. Sent in writes of at most 20 bytes.
-* device -> host: frames ``TT LL ...`` split over notifications of at most 20
-  bytes and joined until LL bytes have arrived. TT = 0x20 is a measurement
-  frame; any other type is a command reply whose byte 4 echoes the command,
-  byte 5 the rolling counter, and whose payload starts at byte 6. A frame is
-  accepted only if byte 4 is a known command ID / measurement subtype; otherwise
-  one byte is dropped and the parser resynchronises.
+* device -> host: frames ``TT LL CC SS ...`` sent in notifications of at most
+  20 bytes; a frame longer than its first notification continues in the next
+  ones until LL bytes have arrived (godirect-js joins them the same way).
+  TT = 0x20 is a measurement frame; any other type is a command reply whose
+  byte 4 echoes the command, byte 5 the rolling counter, and whose payload
+  starts at byte 6.
 * Measurement frames: subtype at byte 4. 0x06 NORMAL_REAL32 (sensor mask u16
   at 5-6, sample count at 7, float32 values from 9, sample by sample, sensors
   in mask-bit order); 0x07 WIDE_REAL32 (mask u32 at 5-8, count at 9, values
   from 11); 0x08/0x0A one real32 channel and 0x09/0x0B one int32 channel
   (sensor at 6, count at 7, values from 8). 0x0C-0x0E (start time, dropped,
   period) carry no samples and are skipped, as the official libraries do.
+
+**Notifications.** One :meth:`VernierCodec.feed` call is one BLE notification.
+A notification either starts frames (one or several whole frames, or the first
+piece of a longer one) or continues the frame begun before it. Reassembly is
+bounded: a frame is at most 255 bytes, a notification that is longer than the
+bytes still missing cannot be a continuation (the piece is dropped), and at
+most :data:`MAX_CANDIDATES` unfinished frames are kept. When a notification
+could either continue a frame or start a new one, both readings are kept and
+the checksum of the completed frame decides; a complete valid frame clears
+every other candidate.
+
+**What can and cannot be detected.** A device frame is accepted only if its
+type, byte 4 (known command ID / measurement subtype), length (a measurement
+frame's length must equal what its count and sensor mask imply) and checksum
+(byte 3, computed as for commands) all agree, so garbage passes as a frame with
+a chance well below 1/256 per candidate position; failures are counted in
+``crc_errors`` and the parser resynchronises one byte later. Not detectable:
+a lost notification in the middle of a long frame is only seen as a checksum
+failure (the frame is lost); a wrong but self-consistent frame decodes as data.
+Neither official library checks the checksum of device frames, so a device
+that left byte 3 unset would be rejected: ``VernierCodec(check_checksum=False)``
+turns the check off (structure checks remain).
 
 There are no per-sample timestamps: sample k of a stream is at
 ``k x period`` (the period the host set; Vernier's advice, godirect-examples#55).
@@ -74,6 +96,8 @@ START_TIME, DROPPED, PERIOD = 0x0C, 0x0D, 0x0E
 DEFAULT_SENSOR_MASK = 0x02
 #: godirect-js never goes below 10 ms; neither do we by default
 MIN_PERIOD_US = 10_000
+#: unfinished multi-notification frames kept at once
+MAX_CANDIDATES = 4
 
 
 # ------------------------------------------------------------------ commands
@@ -213,24 +237,67 @@ def mask_bits(mask: int) -> list[int]:
     return [b for b in range(32) if mask >> b & 1]
 
 
-# ------------------------------------------------------------------ codec
+def _popcount(mask: int) -> int:
+    return bin(mask).count("1")
+
+
+def expected_length(head: bytes | bytearray) -> int | None:
+    """Frame length a measurement header implies (from count and mask), ``None`` if not yet known.
+
+    ``-1`` for subtypes without samples (any length >= 5 is accepted).
+    """
+    sub = head[4]
+    if sub == NORMAL_REAL32:
+        return 9 + 4 * head[7] * _popcount(head[5] | head[6] << 8) if len(head) >= 8 else None
+    if sub == WIDE_REAL32:
+        return 11 + 4 * head[9] * _popcount(int.from_bytes(head[5:9], "little")) if len(head) >= 10 else None
+    if sub in (SINGLE_REAL32, SINGLE_INT32, APERIODIC_REAL32, APERIODIC_INT32):
+        return 8 + 4 * head[7] if len(head) >= 8 else None
+    return -1
+
+
+def plausible_header(data: bytes | bytearray, pos: int = 0) -> bool:
+    """Can a device frame start at ``data[pos]`` (type, length, byte 4, measurement size)?"""
+    if len(data) - pos < 5:
+        return False
+    kind, length, what = data[pos], data[pos + 1], data[pos + 4]
+    if kind != MEASUREMENT:
+        return length >= 6 and what in _COMMAND_IDS
+    if what not in _MEASUREMENT_TYPES or length < 5:
+        return False
+    want = expected_length(data[pos:pos + 11])
+    return want is None or want < 0 or want == length
+
+
+class _Candidate:
+    """An unfinished frame: the bytes so far and how many are still missing."""
+
+    __slots__ = ("data", "need")
+
+    def __init__(self, data: bytes, need: int):
+        self.data = bytearray(data)
+        self.need = need
+
+
 class VernierCodec:
-    """Go Direct frames -> sample blocks (sensor units, host-zeroed) and replies."""
+    """Go Direct notifications -> sample blocks (sensor units, host-zeroed) and replies."""
 
     protocol = "vernier"
 
-    def __init__(self, sensor_mask: int = DEFAULT_SENSOR_MASK, period_us: int = 100_000):
+    def __init__(self, sensor_mask: int = DEFAULT_SENSOR_MASK, period_us: int = 100_000,
+                 check_checksum: bool = True):
         self.stats = CodecStats()
         self.counter = 0xFF
         self.last_counter: int | None = None
         self.last_command: int | None = None
         self.sensor_mask = sensor_mask
         self.period_us = period_us
+        self.check_checksum = check_checksum
         self._sensors = mask_bits(sensor_mask)
         #: host-side zero per channel (sensor units), subtracted from every sample
         self.zero = np.zeros(len(self._sensors))
         self._index = 0  # samples so far in the current stream
-        self._buf = bytearray()
+        self._candidates: list[_Candidate] = []
 
     def configure(self, sensor_mask: int) -> None:
         self.sensor_mask = sensor_mask
@@ -273,33 +340,96 @@ class VernierCodec:
 
     # -- bytes in ---------------------------------------------------------------
     def feed(self, data: bytes) -> list[CodecEvent]:
+        """Decode one notification; never raises."""
         self.stats.bytes_in += len(data)
-        self._buf += data
-        buf = self._buf
-        events: list[CodecEvent] = []
-        pos = 0
-        while len(buf) - pos >= 5:
-            kind, length, what = buf[pos], buf[pos + 1], buf[pos + 4]
-            if length < (8 if kind == MEASUREMENT else 6) or what not in (
-                _MEASUREMENT_TYPES if kind == MEASUREMENT else _COMMAND_IDS
-            ):
-                pos += 1
-                self.stats.resyncs += 1
-                self.stats.bytes_discarded += 1
+        data = bytes(data)
+        if self._candidates:
+            done = self._continue(data)
+            if done is not None:
+                return self._events(done)
+        n = len(data)
+        if n > 17 and data[0] == MEASUREMENT and data[1] and n % data[1] == 0:
+            blk = self._uniform_measurements(data, data[1])
+            if blk is not None:
+                return [blk]
+        return self._parse(data)
+
+    def _continue(self, data: bytes) -> bytes | None:
+        """Offer ``data`` to every unfinished frame; return the first one it completes validly."""
+        keep: list[_Candidate] = []
+        for cand in self._candidates:
+            if len(data) > cand.need:  # longer than what is missing: not a continuation
+                self._drop(len(cand.data))
                 continue
-            if len(buf) - pos < length:
-                break
-            frame = bytes(buf[pos:pos + length])
-            pos += length
-            self.stats.frames_ok += 1
-            if kind == MEASUREMENT:
-                blk = self._measurement(frame)
-                if blk is not None:
-                    events.append(blk)
+            cand.data += data
+            cand.need -= len(data)
+            if cand.need:
+                keep.append(cand)
+            elif self._valid(cand.data):
+                self._candidates = []  # the stream is explained; other readings were wrong
+                return bytes(cand.data)
             else:
-                events.extend(self._reply(frame))
-        del buf[:pos]
+                self.stats.crc_errors += 1
+                self._drop(len(cand.data))
+        self._candidates = keep
+        return None
+
+    def _drop(self, n_bytes: int) -> None:
+        self.stats.bytes_discarded += n_bytes
+        self.stats.resyncs += 1
+
+    def _valid(self, frame: bytes | bytearray) -> bool:
+        """Whole frame: header plausible, length as declared, checksum right."""
+        return (
+            len(frame) == frame[1]
+            and plausible_header(frame)
+            and (not self.check_checksum or checksum(frame) == frame[3])
+        )
+
+    def _parse(self, data: bytes) -> list[CodecEvent]:
+        """A notification read as the start of frames: whole frames, maybe the first piece of a long one."""
+        events: list[CodecEvent] = []
+        pos, n = 0, len(data)
+        while n - pos >= 5:
+            length = data[pos + 1]
+            if not plausible_header(data, pos):
+                pos += 1
+                self._drop(1)
+                continue
+            if pos + length > n:
+                # only a notification's first frame may continue in the next notification
+                if pos == 0 and not self._has_frame(data, 1):
+                    self._candidates = [*self._candidates, _Candidate(data, length - n)][-MAX_CANDIDATES:]
+                    return events
+                pos += 1
+                self._drop(1)
+                continue
+            frame = data[pos:pos + length]
+            if not self._valid(frame):
+                self.stats.crc_errors += 1
+                pos += 1
+                self._drop(1)
+                continue
+            pos += length
+            events.extend(self._events(frame))
+        if n - pos:
+            self._drop(n - pos)
         return events
+
+    def _has_frame(self, data: bytes, start: int) -> bool:
+        """Is there a whole valid frame in ``data[start:]``?"""
+        for pos in range(start, len(data) - 5):
+            length = data[pos + 1]
+            if pos + length <= len(data) and plausible_header(data, pos) and self._valid(data[pos:pos + length]):
+                return True
+        return False
+
+    def _events(self, frame: bytes) -> list[CodecEvent]:
+        self.stats.frames_ok += 1
+        if frame[0] != MEASUREMENT:
+            return self._reply(frame)
+        blk = self._measurement(frame)
+        return [] if blk is None else [blk]
 
     def _reply(self, frame: bytes) -> list[CodecEvent]:
         reply = GdxReply(frame[4], frame[5], frame[6:])
@@ -310,12 +440,25 @@ class VernierCodec:
                 out.append(BatteryReply(percent=float(status["battery_percent"])))  # type: ignore[arg-type]
         return out
 
+    def _uniform_measurements(self, data: bytes, length: int) -> SampleBlock | None:
+        """Fast path: a notification of identical-layout NORMAL_REAL32 frames, checked and decoded at once."""
+        if length < 9 or data[4] != NORMAL_REAL32 or expected_length(data[:9]) != length:
+            return None
+        rows = np.frombuffer(data, dtype=np.uint8).reshape(-1, length)
+        head = rows[:, :9]
+        if not (head[:, [0, 1, 4, 5, 6, 7]] == head[0, [0, 1, 4, 5, 6, 7]]).all():
+            return None
+        if self.check_checksum and ((rows.sum(axis=1, dtype=np.uint32) - 2 * rows[:, 3].astype(np.uint32)) & 0xFF).any():
+            return None  # some checksum is wrong: the frame-by-frame path sorts it out
+        sensors = mask_bits(data[5] | data[6] << 8)
+        raw = np.ascontiguousarray(rows[:, 9:]).view("<f4").reshape(-1, len(sensors))
+        self.stats.frames_ok += len(rows)
+        return self._block(raw, sensors)
+
     def _measurement(self, frame: bytes) -> SampleBlock | None:
         sub = frame[4]
         if sub in (NORMAL_REAL32, WIDE_REAL32):
             wide = sub == WIDE_REAL32
-            if len(frame) < (11 if wide else 9):
-                return self._bad()
             mask = int.from_bytes(frame[5:9] if wide else frame[5:7], "little")
             count = frame[9 if wide else 7]
             start, dtype, sensors = (11 if wide else 9), "<f4", mask_bits(mask)
@@ -324,20 +467,23 @@ class VernierCodec:
             dtype = "<i4" if sub in (SINGLE_INT32, APERIODIC_INT32) else "<f4"
         else:
             return None  # start time / dropped / period: no samples
-        n_values = count * len(sensors)
-        if not sensors or start + 4 * n_values > len(frame):
-            return self._bad()
-        raw = np.frombuffer(frame, dtype=dtype, count=n_values, offset=start).astype(np.float64)
-        raw = raw.reshape(count, len(sensors))
-        values = np.full((count, len(self._sensors)), np.nan)
-        for col, sensor in enumerate(self._sensors):
-            if sensor in sensors:
-                values[:, col] = raw[:, sensors.index(sensor)]
-        values -= self.zero
-        idx = self._index + np.arange(count)
-        self._index += count
-        return SampleBlock(device_time=idx * (self.period_us * 1e-6), values=values, seq=int(idx[0]) if count else None)
+        if not sensors or not count:
+            return None
+        raw = np.frombuffer(frame, dtype=dtype, count=count * len(sensors), offset=start)
+        return self._block(raw.reshape(count, len(sensors)), sensors)
 
-    def _bad(self) -> None:
-        self.stats.crc_errors += 1
-        return None
+    def _block(self, raw: np.ndarray, sensors: list[int]) -> SampleBlock:
+        """Raw (n, len(sensors)) values -> a block in the configured channel order, zeroed and timed."""
+        count = len(raw)
+        if sensors == self._sensors:
+            values = raw.astype(np.float64)
+        else:
+            values = np.full((count, len(self._sensors)), np.nan)
+            for col, sensor in enumerate(self._sensors):
+                if sensor in sensors:
+                    values[:, col] = raw[:, sensors.index(sensor)]
+        values -= self.zero
+        first = self._index
+        self._index += count
+        device_time = np.arange(first, first + count) * (self.period_us * 1e-6)
+        return SampleBlock(device_time=device_time, values=values, seq=first)
