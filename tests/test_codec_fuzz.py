@@ -4,12 +4,22 @@ One table row per codec: how to make it, how to build valid device frames
 (with the values they must decode to, computed here from the protocol's
 documented scaling), what a line protocol needs to resynchronise, and how to
 prime a request/response codec. Adding a codec = adding one ``CodecCase``.
+
+Serial codecs get a byte stream cut anywhere. BLE codecs get notifications, as
+the real transport delivers them (one ``feed`` per ATT packet): Tindeq
+notifications hold whole TLV frames, Vernier frames start a notification and
+continue in 20-byte pieces, WT901BLE notifications hold whole 20-byte frames.
+For them, garbage notifications are interleaved *between* valid ones, and
+every valid notification must decode to exactly its own samples and replies,
+whatever came before it. (Garbage notifications may themselves decode to
+something: Tindeq and WT901BLE frames have no checksum, so a well-formed
+garbage frame is indistinguishable from data; only the valid ones are checked.)
 """
 
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
@@ -17,7 +27,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from motorlab.devices.base import Ack, BatteryReply, InfoReply, SampleBlock, stack_blocks
+from motorlab.devices.base import Ack, BatteryReply, InfoReply, SampleBlock, Start, stack_blocks
 
 G = 9.80665
 LBF_N = 0.45359237 * G
@@ -40,6 +50,18 @@ class CodecCase:
     extra_events: Callable[[], tuple[type, ...]] = tuple
     #: a known recovery defect (the test is a strict xfail until the codec is fixed)
     recovery_defect: str = ""
+    #: BLE: ``frames`` draws notification groups (see ``Group``) instead of one byte stream
+    notifications: bool = False
+
+
+@dataclass
+class Group:
+    """Valid notifications that carry whole frames, and what they must decode to."""
+
+    notifications: list[bytes]
+    values: list[list[float]]  # samples, one row per sample
+    replies: list[object]  # codec-specific reply events, in order
+    raw_us: list[int] = field(default_factory=list)  # Tindeq: the device's µs counter per sample
 
 
 # ------------------------------------------------------------------ witmotion (serial, 11-byte frames)
@@ -138,18 +160,23 @@ def _motorlab_prime(codec, n: int) -> None:
 
 # ------------------------------------------------------------------ tindeq (BLE TLV)
 @st.composite
-def tindeq_frames(draw) -> tuple[bytes, np.ndarray]:
+def tindeq_groups(draw) -> list[Group]:
+    """Notifications of 1-3 weight frames; the µs counter may start just before its 2^32 wrap."""
     from motorlab.devices.codecs.tindeq import weight_frame
 
-    n_frames = draw(st.integers(1, 4))
-    data, expected, t = b"", [], draw(st.integers(0, 10**6))
-    for _ in range(n_frames):
-        kg = np.array(draw(st.lists(st.integers(-2000, 20000), min_size=1, max_size=30)), dtype=np.float32) / 100
-        us = t + np.arange(kg.size) * 12_500
-        data += weight_frame(kg, us)
-        expected.extend((kg.astype(np.float64) * G).tolist())
-        t = int(us[-1]) + 12_500
-    return data, np.array(expected)[:, None]
+    t = draw(st.one_of(st.integers(0, 10**6), st.integers(2**32 - 10**6, 2**32 - 1)))
+    groups = []
+    for _ in range(draw(st.integers(1, 5))):
+        frames, values, raw_us = [], [], []
+        for _ in range(draw(st.integers(1, 3))):
+            kg = np.array(draw(st.lists(st.integers(-2000, 20000), min_size=1, max_size=8)), dtype=np.float32) / 100
+            us = (t + np.arange(kg.size) * 12_500) % 2**32
+            frames.append(weight_frame(kg, us))
+            values += [[v * G] for v in kg.astype(np.float64)]
+            raw_us += us.tolist()
+            t += kg.size * 12_500 * draw(st.integers(1, 3))  # sometimes samples go missing
+        groups.append(Group([b"".join(frames)], values, [], raw_us))
+    return groups
 
 
 def _tindeq():
@@ -159,17 +186,34 @@ def _tindeq():
 
 
 # ------------------------------------------------------------------ vernier (BLE, Go Direct frames)
-@st.composite
-def vernier_frames(draw) -> tuple[bytes, np.ndarray]:
-    from motorlab.devices.codecs.vernier import measurement_frame
+def _split20(frame: bytes) -> list[bytes]:
+    return [frame[i:i + 20] for i in range(0, len(frame), 20)]
 
-    n_frames = draw(st.integers(1, 4))
-    data, expected = b"", []
-    for k in range(n_frames):
-        vals = np.array(draw(st.lists(st.integers(-50000, 50000), min_size=1, max_size=2)), dtype=np.float32) / 100
-        data += measurement_frame(vals[:, None], 0x02, k)
-        expected.extend(vals.astype(np.float64).tolist())
-    return data, np.array(expected)[:, None]
+
+@st.composite
+def vernier_groups(draw) -> list[Group]:
+    """Measurement frames of 1-12 samples (up to 3 notifications), status replies, and long
+    sensor-info replies (8 notifications) to the command in flight (GET_SENSOR_INFO, counter 0xFE)."""
+    from motorlab.devices.codecs import vernier as vd
+
+    groups = []
+    for k in range(draw(st.integers(1, 4))):
+        kind = draw(st.sampled_from(["samples", "samples", "status", "sensor_info"]))
+        if kind == "samples":
+            vals = np.array(draw(st.lists(st.integers(-50000, 50000), min_size=1, max_size=12)), dtype=np.float32) / 100
+            frame = vd.measurement_frame(vals[:, None], vd.DEFAULT_SENSOR_MASK, k)
+            groups.append(Group(_split20(frame), [[v] for v in vals.astype(np.float64)], []))
+        elif kind == "status":
+            payload = bytes((0, 0, 1, 5, 43, 0, 0, 0, 0, 0, draw(st.integers(0, 100)), 1))
+            frame = vd.reply_frame(vd.CMD_GET_STATUS, 0xFD, payload)
+            groups.append(Group([frame], [], [vd.GdxReply(vd.CMD_GET_STATUS, 0xFD, payload)]))
+        else:
+            info = vd.SensorInfo(1, 5720, 0, 0, draw(st.sampled_from(["Force", "Grip force"])), "N",
+                                 -100.0, 850.0, 1000, draw(st.integers(1000, 10**6)))
+            payload = vd.sensor_info_payload(info)
+            frame = vd.reply_frame(vd.CMD_GET_SENSOR_INFO, 0xFE, payload)
+            groups.append(Group(_split20(frame), [], [vd.GdxReply(vd.CMD_GET_SENSOR_INFO, 0xFE, payload)]))
+    return groups
 
 
 def _vernier():
@@ -178,25 +222,62 @@ def _vernier():
     return VernierCodec()
 
 
+def _vernier_prime(codec, n: int) -> None:
+    from motorlab.devices.codecs.vernier import GetSensorInfo
+
+    codec.encode(GetSensorInfo(1))  # INIT not sent: the first command carries counter 0xFE
+
+
+def _vernier_events():
+    from motorlab.devices.codecs.vernier import GdxReply
+
+    return (GdxReply,)
+
+
+# ------------------------------------------------------------------ witmotion_ble (20-byte 55 61 frames, no checksum)
+@st.composite
+def witmotion_ble_groups(draw) -> list[Group]:
+    """Notifications of 1-3 whole frames: ``55 61`` samples and, now and then, a ``55 71`` register reply."""
+    from motorlab.devices.codecs import witmotion_ble as wb
+
+    i16 = st.integers(-32768, 32767)
+    groups = []
+    for _ in range(draw(st.integers(1, 5))):
+        frames, values, replies = [], [], []
+        for _ in range(draw(st.integers(1, 3))):
+            if draw(st.integers(0, 5)) == 0:
+                reg, regs = draw(st.sampled_from([0x2E, 0x03, 0x3A])), tuple(draw(st.lists(i16, min_size=8, max_size=8)))
+                frames.append(wb.register_frame(reg, regs))
+                replies.append(wb.RegisterReply(reg, regs))
+            else:
+                raw = np.array(draw(st.lists(i16, min_size=9, max_size=9)))
+                frames.append(wb.data_frame(raw))
+                values.append((raw * wb.SCALE).tolist())
+        groups.append(Group([b"".join(frames)], values, replies))
+    return groups
+
+
+def _witmotion_ble():
+    from motorlab.devices.codecs.witmotion_ble import WitMotionBleCodec
+
+    return WitMotionBleCodec(rate_hz=50)
+
+
+def _witmotion_ble_events():
+    from motorlab.devices.codecs.witmotion_ble import RegisterReply
+
+    return (RegisterReply,)
+
+
 CASES = [
     CodecCase("witmotion", _witmotion, witmotion_frames()),
     CodecCase("mark10", _mark10, mark10_frames(), resync=b"\r\n", prime=_mark10_prime),
     CodecCase("motorlab", _motorlab, motorlab_frames(), prime=_motorlab_prime),
-    CodecCase(
-        "tindeq",
-        _tindeq,
-        tindeq_frames(),
-        recovery_defect="TLV frames have no sync marker or checksum and the codec keeps a partial "
-        "frame across notifications: a stray b'\\x00' swallows the next frame",
-    ),
-    CodecCase(
-        "vernier",
-        _vernier,
-        vernier_frames(),
-        extra_events=lambda: (__import__("motorlab.devices.codecs.vernier", fromlist=["GdxReply"]).GdxReply,),
-        recovery_defect="device frames are accepted on type/length/byte-4 alone (checksum not verified): "
-        "garbage such as 00 13 00 00 10 passes as a reply and swallows the next frame",
-    ),
+    CodecCase("tindeq", _tindeq, tindeq_groups(), notifications=True),
+    CodecCase("vernier", _vernier, vernier_groups(), prime=_vernier_prime, extra_events=_vernier_events,
+              notifications=True),
+    CodecCase("witmotion_ble", _witmotion_ble, witmotion_ble_groups(), prime=lambda c, n: c.encode(Start()),
+              extra_events=_witmotion_ble_events, notifications=True),
 ]
 IDS = [c.name for c in CASES]
 #: bytes that mean something to some protocol (headers, types, delimiters), mixed into the noise
@@ -237,13 +318,15 @@ def test_arbitrary_bytes_never_raise(case: CodecCase, data: bytes, cuts: list[in
     assert codec.stats.bytes_in >= len(data)
 
 
+STREAM_CASES = [c for c in CASES if not c.notifications]
+BLE_CASES = [c for c in CASES if c.notifications]
 RECOVERY_CASES = [
     pytest.param(c, marks=pytest.mark.xfail(strict=True, reason=c.recovery_defect)) if c.recovery_defect else c
-    for c in CASES
+    for c in STREAM_CASES
 ]
 
 
-@pytest.mark.parametrize("case", RECOVERY_CASES, ids=IDS)
+@pytest.mark.parametrize("case", RECOVERY_CASES, ids=[c.name for c in STREAM_CASES])
 @FUZZ
 @given(st.data())
 def test_valid_frames_after_garbage_are_recovered(case: CodecCase, data):
@@ -261,3 +344,69 @@ def test_valid_frames_after_garbage_are_recovered(case: CodecCase, data):
     _, values = stack_blocks([e for e in events if isinstance(e, SampleBlock)])
     assert values.shape[0] >= expected.shape[0], f"{case.name}: only {values.shape[0]} of {len(expected)} samples"
     np.testing.assert_allclose(values[-len(expected) :], expected, rtol=case.rel_tol, atol=1e-9)
+
+
+@pytest.mark.parametrize("case", BLE_CASES, ids=[c.name for c in BLE_CASES])
+@FUZZ
+@given(st.data())
+def test_valid_notifications_between_garbage_notifications_are_recovered(case: CodecCase, data):
+    codec = case.make()
+    case.prime(codec, 0)
+    groups = data.draw(case.frames, label="groups")
+    garbage = st.lists(noise(60), max_size=2)
+    valid_events = []
+    for group in groups:
+        for junk in data.draw(garbage, label="garbage before"):
+            _check_events(codec.feed(junk), case)
+        for note in group.notifications:
+            valid_events += codec.feed(note)
+    for junk in data.draw(garbage, label="garbage after"):
+        _check_events(codec.feed(junk), case)
+    _check_events(valid_events, case)
+
+    blocks = [e for e in valid_events if isinstance(e, SampleBlock)]
+    expected = np.array([row for g in groups for row in g.values]).reshape(-1, 9 if case.name == "witmotion_ble" else 1)
+    _, values = stack_blocks(blocks)
+    assert values.shape[0] == expected.shape[0], f"{case.name}: {values.shape[0]} samples, {len(expected)} sent"
+    if len(expected):
+        np.testing.assert_allclose(values, expected, rtol=case.rel_tol, atol=1e-9)
+    replies = [e for e in valid_events if isinstance(e, case.extra_events())]
+    assert replies == [r for g in groups for r in g.replies]
+    raw_us = [u for g in groups for u in g.raw_us]
+    if raw_us:  # device time is the µs counter, unwrapped (the wrap count itself is not checkable)
+        t_us = np.round(np.concatenate([b.device_time for b in blocks]) * 1e6).astype(np.int64)
+        np.testing.assert_array_equal(t_us % 2**32, raw_us)
+
+
+# ------------------------------------------------------------------ the former recovery defects, as examples
+def test_tindeq_stray_zero_notification_does_not_swallow_the_next_frame():
+    from motorlab.devices.codecs.tindeq import TindeqCodec, weight_frame
+
+    codec = TindeqCodec()
+    assert codec.feed(b"\x00") == []
+    [blk] = codec.feed(weight_frame(np.array([1.5], np.float32), [12_500]))
+    assert blk.values[0, 0] == pytest.approx(1.5 * G) and blk.device_time[0] == pytest.approx(0.0125)
+
+
+def test_vernier_garbage_with_a_reply_header_does_not_swallow_the_next_frame():
+    from motorlab.devices.codecs.vernier import VernierCodec, measurement_frame
+
+    codec = VernierCodec()
+    assert codec.feed(bytes.fromhex("0013000010")) == []  # type 00, length 19, byte 4 = GET_STATUS
+    [blk] = codec.feed(measurement_frame(np.array([[2.5], [3.0]]), 0x02))
+    np.testing.assert_array_equal(blk.values[:, 0], [2.5, 3.0])
+    bad = bytearray(measurement_frame(np.array([[7.0]]), 0x02))
+    bad[-1] ^= 0x01  # one bit flipped in the value: the checksum catches it
+    assert codec.feed(bytes(bad)) == [] and codec.stats.crc_errors >= 1
+
+
+def test_witmotion_ble_cut_frame_left_by_garbage_is_not_joined_to_a_whole_frame():
+    from motorlab.devices.codecs import witmotion_ble as wb
+
+    codec = wb.WitMotionBleCodec(rate_hz=50)
+    codec.encode(Start())
+    raw = np.arange(9)
+    assert codec.feed(b"\x01\x55\x61\x02") == []  # leaves '55 61 02' as a cut frame
+    [blk] = codec.feed(wb.data_frame(raw))
+    np.testing.assert_allclose(blk.values[0], raw * wb.SCALE)
+    assert codec.stats.bytes_discarded == 4

@@ -74,6 +74,8 @@ CHANNELS: tuple[Channel, ...] = (Channel("force", "MISC", "N", tracked_point="ha
 #: a reading line: number, optional unit
 _READING = re.compile(rb"^\s*([+-]?(?:\d+\.?\d*|\.\d+))\s*([A-Za-z]*)\s*$")
 _MAX_LINE = 128
+#: bytes a run of reading values may consist of (what ``_READING`` allows, plus separators)
+_NUMBER_BYTES = b"0123456789.+- \t\n"
 
 
 # ------------------------------------------------------------------ commands
@@ -113,6 +115,74 @@ def parse_unit(text: str) -> float | None:
     return UNIT_TO_N.get(text.strip().lower())
 
 
+class _InFlight:
+    """Commands in flight, oldest first, with runs of polls stored compactly.
+
+    A poll's payload is (scheduled time s, polls skipped before it); consecutive
+    polls form one run so that a burst of readings is matched with list slices
+    instead of one queue operation per reading.
+    """
+
+    def __init__(self) -> None:
+        self._queue: deque[list] = deque()  # [kind, payload] or ["reading", run length]
+        self._times: list[float] = []
+        self._skipped: list[int] = []
+        self._head = 0  # polls of _times/_skipped already answered
+        self._n = 0
+
+    def __len__(self) -> int:
+        return self._n
+
+    def append(self, item: tuple[str, object]) -> None:
+        kind, payload = item
+        self._n += 1
+        if kind == "reading":
+            t, skipped = payload  # type: ignore[misc]
+            self._times.append(t)
+            self._skipped.append(skipped)
+            if self._queue and self._queue[-1][0] == "reading":
+                self._queue[-1][1] += 1
+                return
+            payload = 1
+        self._queue.append([kind, payload])
+
+    def head_kind(self) -> str | None:
+        return self._queue[0][0] if self._queue else None
+
+    def reading_run(self) -> int:
+        """Polls at the head of the queue."""
+        return self._queue[0][1] if self._queue and self._queue[0][0] == "reading" else 0
+
+    def popleft(self) -> tuple[str, object]:
+        head = self._queue[0]
+        if head[0] != "reading":
+            self._queue.popleft()
+            self._n -= 1
+            return head[0], head[1]
+        t, skipped = self.pop_readings(1)
+        return "reading", (float(t[0]), skipped[0])
+
+    def pop_readings(self, n: int) -> tuple[np.ndarray, list[int]]:
+        """The ``n`` oldest polls (they must head the queue): times (s) and skipped counts."""
+        head = self._queue[0]
+        head[1] -= n
+        if head[1] == 0:
+            self._queue.popleft()
+        a, b = self._head, self._head + n
+        t, skipped = np.array(self._times[a:b], dtype=np.float64), self._skipped[a:b]
+        self._head, self._n = b, self._n - n
+        if b > 4096 and 2 * b > len(self._times):  # drop answered polls now and then
+            del self._times[:b], self._skipped[:b]
+            self._head = 0
+        return t, skipped
+
+    def clear(self) -> None:
+        self._queue.clear()
+        self._times.clear()
+        self._skipped.clear()
+        self._head = self._n = 0
+
+
 class Mark10Codec:
     """Line codec for Mark-10 gauges: replies in, force in N out (one channel ``force``).
 
@@ -132,7 +202,7 @@ class Mark10Codec:
         self.unit = unit
         self._buf = b""
         #: commands in flight, oldest first: (kind, payload)
-        self._pending: deque[tuple[str, object]] = deque()
+        self._pending = _InFlight()
         self._info: dict[str, str] = {}
         self._dropped = 0  # polls lost since the last reading
         #: unit text of the last reading ("" = the gauge printed none; None = no reading yet)
@@ -212,7 +282,7 @@ class Mark10Codec:
         events: list[CodecEvent] = []
         pos = 0
         while pos < len(text):
-            run = self._reading_run()
+            run = self._pending.reading_run()
             if run > 1:
                 pos = self._bulk_readings(text, pos, run, events)
                 if pos >= len(text):
@@ -223,19 +293,6 @@ class Mark10Codec:
             if line:
                 self._line(line, events)
         return events
-
-    def _reading_run(self) -> int:
-        """Number of polls at the head of the queue (candidates for the fast path)."""
-        if not self._pending or self._pending[0][0] != "reading":
-            return 0
-        if self._pending[-1][0] == "reading" and all(k == "reading" for k, _ in self._pending):
-            return len(self._pending)
-        n = 0
-        for kind, _ in self._pending:
-            if kind != "reading":
-                break
-            n += 1
-        return n
 
     def _bulk_readings(self, text: bytes, pos: int, run: int, events: list[CodecEvent]) -> int:
         """Fast path: the rest of ``text`` as reading lines, parsed with a few C-level passes.
@@ -248,6 +305,39 @@ class Mark10Codec:
         n_lines = span.count(b"\r")
         if n_lines > run or n_lines < 2:
             return pos
+        parsed = self._same_unit_values(span, n_lines) or self._mixed_unit_values(span, n_lines)
+        if parsed is None:
+            return pos
+        v, last_unit = parsed
+        self.last_unit = last_unit.decode("ascii", "replace")
+        t, skipped = self._pending.pop_readings(n_lines)
+        self._emit(t, v * self.sign, skipped, events)
+        return len(text)
+
+    def _same_unit_values(self, span: bytes, n_lines: int) -> tuple[np.ndarray, bytes] | None:
+        """Lines that all end in the first line's unit: whole-buffer replace, check, one float pass."""
+        first = _READING.match(span[: span.find(b"\r")])
+        if first is None:
+            return None
+        unit = first.group(2)
+        scale = parse_unit(unit.decode("ascii") if unit else self.unit)
+        suffix = b" " + unit + b"\r" if unit else b"\r"
+        if scale is None or span.count(suffix) != n_lines:
+            return None
+        numbers = span.replace(suffix, b" ")
+        if numbers.translate(None, _NUMBER_BYTES):  # anything but digits, signs, dots, blanks
+            return None
+        tokens = numbers.split()
+        if len(tokens) != n_lines:
+            return None
+        try:
+            v = np.array(list(map(float, tokens)))
+        except ValueError:  # e.g. '1.2.3' or a lone '-'
+            return None
+        return v * scale, unit
+
+    def _mixed_unit_values(self, span: bytes, n_lines: int) -> tuple[np.ndarray, bytes] | None:
+        """Lines with units that differ (the gauge's unit was changed mid-burst), checked line by line."""
         tokens = span.split()
         arr = np.frombuffer(span, dtype=np.uint8)
         line_of = np.cumsum(arr == 13) - (arr == 13)  # CR belongs to its own line
@@ -257,32 +347,17 @@ class Mark10Codec:
         elif len(tokens) == n_lines and not spaces.any():
             values, units = tokens, [b""] * n_lines
         else:
-            return pos
+            return None
+        if b"".join(values).translate(None, _NUMBER_BYTES):
+            return None
         try:
             v = np.array(list(map(float, values)))
-        except ValueError:
-            return pos  # an error reply or text among them
-        if not np.isfinite(v).all():
-            return pos  # 'nan'/'inf' are not gauge output: let the strict path judge
-        if units.count(units[0]) == n_lines:
-            scale = parse_unit(units[0].decode("ascii", "replace") if units[0] else self.unit)
-            if scale is None:
-                return pos
-            scales: float | np.ndarray = scale
-        else:
-            scales = self._scales(units)
-            if np.isnan(scales).any():
-                return pos
-        v = v * scales * self.sign
-        self.last_unit = units[-1].decode("ascii", "replace")
-        if n_lines == len(self._pending):
-            polls = [p for _, p in self._pending]
-            self._pending.clear()
-        else:
-            polls = [self._pending.popleft()[1] for _ in range(n_lines)]
-        t = np.array(polls, dtype=np.float64).reshape(-1, 2)
-        self._emit(t[:, 0], v, t[:, 1].astype(np.int64).tolist(), events)
-        return len(text)
+        except ValueError:  # an error reply or text among them
+            return None
+        scales = self._scales(units)
+        if np.isnan(scales).any():
+            return None
+        return v * scales, units[-1]
 
     def _scales(self, units: list[bytes]) -> np.ndarray:
         table = {u: parse_unit(u.decode("ascii", "replace") if u else self.unit) for u in set(units)}
@@ -310,7 +385,7 @@ class Mark10Codec:
             self._resolve_failed(kind, payload, error, events)
             return
         # settings still in flight before a reply have succeeded (they send nothing)
-        while self._pending and self._pending[0][0] == "setting":
+        while self._pending.head_kind() == "setting":
             _, payload = self._pending.popleft()
             name, unit = payload  # type: ignore[misc]
             if name == "setunit":

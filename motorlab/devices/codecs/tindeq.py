@@ -29,10 +29,13 @@ and timestamps that do not strictly increase (by at most
 :data:`MAX_STEP_US`) inside one notification; such frames are dropped and
 counted in ``crc_errors``. Not detectable: a corrupted weight or timestamp
 that stays plausible, or a garbage notification that happens to be a
-well-formed frame (it decodes as data, and its timestamp shows up as a gap or
-a step back in device time). Because no state crosses notifications except
-the µs-counter unwrap and the last command awaiting a reply, a garbage
-notification never costs the valid notifications after it.
+well-formed frame: it decodes as data, its timestamp shows up as a jump in
+device time (and a bogus ``dropped_before``), and if it lands in the last
+minute before the counter wraps it can pass for a wrap (later device times
+then read 2^32 µs late). A garbage code-0 frame can also take the place of
+the reply a command is waiting for. Apart from that (the wrap count and the
+command awaiting a reply), no state crosses notifications, so a garbage
+notification never costs the samples of the valid notifications after it.
 """
 
 from __future__ import annotations
@@ -139,7 +142,8 @@ class TindeqCodec:
     def __init__(self) -> None:
         self.stats = CodecStats()
         self._pending: int | None = None  # opcode whose code-0 reply is awaited
-        self._last_us: int | None = None  # unwrapped µs of the last accepted sample
+        self._last_raw: int | None = None  # µs counter of the last accepted sample
+        self._wraps = 0  # counter wraps seen in this stream
 
     # -- commands ---------------------------------------------------------------
     def encode(self, command: Command) -> bytes:
@@ -149,7 +153,7 @@ class TindeqCodec:
         if op in (OP_FIRMWARE, OP_BATTERY, OP_DEVICE_ID):
             self._pending = op
         if op == OP_START:  # the device restarts its µs clock with each stream
-            self._last_us = None
+            self._last_raw, self._wraps = None, 0
         return bytes((op,))
 
     # -- bytes in ---------------------------------------------------------------
@@ -256,26 +260,29 @@ class TindeqCodec:
         """Samples (kg, µs) of one notification -> a block; ``None`` if implausible.
 
         Timestamps must rise by 1..MAX_STEP_US µs (modulo 2^32) from sample to
-        sample. The step from the previous notification is taken modulo 2^32
-        as a signed value (|step| < 2^31 µs, about 35.8 min), which unwraps the
-        counter; a step back is kept as it is (a device restart or a bad frame).
+        sample. Across notifications the 32-bit counter is unwrapped by counting
+        wraps: a wrap is accepted only when the counter passes from the last
+        MAX_STEP_US before 2^32 to a value at most MAX_STEP_US later, so that a
+        stray frame with a random timestamp is unlikely to pass for one. Other
+        steps back (a device restart, a bad frame) are kept as they are.
         """
         kg = samples["kg"].astype(np.float64)
         raw = samples["us"].astype(np.int64)
         steps = np.diff(raw) % _WRAP
         if not np.isfinite(kg).all() or (steps.size and not ((steps > 0).all() and (steps <= MAX_STEP_US).all())):
             return None
-        first = int(raw[0])
+        raw0 = int(raw[0])
         dropped = 0
-        if self._last_us is not None:
-            step = (first - self._last_us) % _WRAP
-            step = step - _WRAP if step >= _HALF else step
-            first = self._last_us + step
-            dropped = max(0, int(round(step / PERIOD_US)) - 1)
+        if self._last_raw is not None:
+            last = self._last_raw + self._wraps * _WRAP
+            if self._last_raw >= _WRAP - MAX_STEP_US and raw0 + _WRAP - self._last_raw <= MAX_STEP_US:
+                self._wraps += 1
+            step = raw0 + self._wraps * _WRAP - last
+            dropped = max(0, int(round(step / PERIOD_US)) - 1) if step > 0 else 0
         us = np.empty(raw.size, dtype=np.int64)
-        us[0] = first
+        us[0] = raw0 + self._wraps * _WRAP
         np.cumsum(steps, out=us[1:])
-        us[1:] += first
-        self._last_us = int(us[-1])
+        us[1:] += us[0]
+        self._wraps, self._last_raw = divmod(int(us[-1]), _WRAP)
         self.stats.dropped_samples += dropped
         return SampleBlock(device_time=us * 1e-6, values=(kg * G_MS2)[:, None], dropped_before=dropped)

@@ -23,12 +23,13 @@ godirect-py; re-implemented here):
 **Notifications.** One :meth:`VernierCodec.feed` call is one BLE notification.
 A notification either starts frames (one or several whole frames, or the first
 piece of a longer one) or continues the frame begun before it. Reassembly is
-bounded: a frame is at most 255 bytes, a notification that is longer than the
-bytes still missing cannot be a continuation (the piece is dropped), and at
-most :data:`MAX_CANDIDATES` unfinished frames are kept. When a notification
-could either continue a frame or start a new one, both readings are kept and
-the checksum of the completed frame decides; a complete valid frame clears
-every other candidate.
+bounded: a frame is at most 255 bytes, only a notification's first frame may
+continue, a reply may span notifications only if it echoes the command and
+counter in flight, a notification longer than the bytes still missing cannot
+be a continuation (the piece is dropped), and at most :data:`MAX_CANDIDATES`
+unfinished frames are kept. When a notification could either continue a frame
+or start a new one, both readings are kept and the checksum of the completed
+frame decides; a complete valid frame clears every other candidate.
 
 **What can and cannot be detected.** A device frame is accepted only if its
 type, byte 4 (known command ID / measurement subtype), length (a measurement
@@ -398,7 +399,7 @@ class VernierCodec:
                 continue
             if pos + length > n:
                 # only a notification's first frame may continue in the next notification
-                if pos == 0 and not self._has_frame(data, 1):
+                if pos == 0 and self._may_continue(data) and not self._has_frame(data, 1):
                     self._candidates = [*self._candidates, _Candidate(data, length - n)][-MAX_CANDIDATES:]
                     return events
                 pos += 1
@@ -411,10 +412,23 @@ class VernierCodec:
                 self._drop(1)
                 continue
             pos += length
+            if self._candidates:  # a notification of whole frames continues nothing
+                self._drop(sum(len(c.data) for c in self._candidates))
+                self._candidates = []
             events.extend(self._events(frame))
         if n - pos:
             self._drop(n - pos)
         return events
+
+    def _may_continue(self, head: bytes) -> bool:
+        """May a frame starting with ``head`` span notifications? Measurements, and replies to the command in flight.
+
+        Long replies (device and sensor info) only ever answer the last command,
+        so a stray reply header cannot hold back the notifications after it.
+        """
+        if head[0] == MEASUREMENT:
+            return True
+        return len(head) > 5 and head[4] == self.last_command and head[5] == self.last_counter
 
     def _has_frame(self, data: bytes, start: int) -> bool:
         """Is there a whole valid frame in ``data[start:]``?"""

@@ -19,6 +19,25 @@ Wire format (WitMotion ``WitBluetooth_BWT901BLE5_0`` SDKs):
 There is no sample timestamp or counter: sample k of a stream gets device time
 ``k / rate`` with the output rate the host configured. Start/stop are done on
 the host (the sensor streams whenever notifications are on).
+
+**Notifications.** One :meth:`WitMotionBleCodec.feed` call is one BLE
+notification. The sensor normally sends one 20-byte frame per notification,
+but the official SDK parses the notify data as a byte stream (its module
+bridges a UART), so a frame cut across two notifications is joined. The carry
+is bounded to one partial frame (at most 19 bytes), and a notification that is
+whole frames on its own (starts with a header, a multiple of 20 bytes long,
+a header every 20 bytes) always starts afresh: the pending partial frame is
+dropped rather than joined to it.
+
+**What can and cannot be detected.** The frames have no checksum, so the only
+checks are the two-byte header and the length. Recovery means: after any
+garbage, every notification that holds whole frames decodes exactly (garbage
+can cost at most the partial frame it leaves behind, never a whole-frame
+notification); inside a notification, bytes before a ``55 61``/``55 71``
+header are skipped. Not detectable: corrupted values inside a frame, a
+garbage run that contains ``55 61`` followed by 18 bytes (it decodes as a
+sample), and a lost notification (the sample count, hence device time, just
+carries on without it).
 """
 
 from __future__ import annotations
@@ -132,6 +151,17 @@ def to_raw(acc_ms2: np.ndarray, gyro_dps: np.ndarray, euler_deg: np.ndarray) -> 
     return np.clip(np.round(phys / SCALE), -32768, 32767).astype(np.int16)
 
 
+def _whole_frames(data: bytes) -> bool:
+    """Is ``data`` a run of whole frames (a header at every 20th byte)?"""
+    n = len(data)
+    if n < FRAME_LEN or n % FRAME_LEN or data[0] != HEAD or data[1] not in (KIND_DATA, KIND_REGISTER):
+        return False
+    if n == FRAME_LEN:
+        return True
+    heads = np.frombuffer(data, dtype=np.uint8).reshape(-1, FRAME_LEN)[:, :2]
+    return bool(((heads[:, 0] == HEAD) & ((heads[:, 1] == KIND_DATA) | (heads[:, 1] == KIND_REGISTER))).all())
+
+
 class WitMotionBleCodec:
     """WT901BLE notifications -> 9-channel sample blocks and register replies."""
 
@@ -142,7 +172,7 @@ class WitMotionBleCodec:
         self.rate_hz = rate_hz
         self.active = False  # host-side start/stop: samples before Start are dropped
         self._index = 0
-        self._buf = bytearray()
+        self._partial = b""  # the start of a frame cut at the end of the last notification
 
     # -- commands ---------------------------------------------------------------
     def encode(self, command: Command) -> bytes:
@@ -175,48 +205,70 @@ class WitMotionBleCodec:
     def restart(self) -> None:
         """A new link: the stream (and its sample count) starts again; partial frames are stale."""
         self._index = 0
-        self._buf.clear()
+        self._partial = b""
 
     # -- bytes in ---------------------------------------------------------------
     def feed(self, data: bytes) -> list[CodecEvent]:
+        """Decode one notification; never raises."""
         self.stats.bytes_in += len(data)
-        self._buf += data
-        buf = self._buf
+        data = bytes(data)
+        if self._partial:
+            if _whole_frames(data):  # a fresh start: the cut frame is not continued
+                self.stats.bytes_discarded += len(self._partial)
+                self.stats.resyncs += 1
+            else:
+                data = self._partial + data
+            self._partial = b""
+        if _whole_frames(data):
+            frames = np.frombuffer(data, dtype=np.uint8).reshape(-1, FRAME_LEN)
+            if (frames[:, 1] == KIND_DATA).all():  # the common case: samples only, decoded at once
+                self.stats.frames_ok += len(frames)
+                blk = self._block(np.ascontiguousarray(frames[:, 2:]).view("<i2"))
+                return [] if blk is None else [blk]
+        return self._walk(data)
+
+    def _walk(self, buf: bytes) -> list[CodecEvent]:
+        """Frame by frame, skipping to the next header; a cut frame at the end is kept for the next notification."""
         events: list[CodecEvent] = []
         samples: list[bytes] = []
-        pos = 0
-        while len(buf) - pos >= 2:
-            if buf[pos] != HEAD or buf[pos + 1] not in (KIND_DATA, KIND_REGISTER):
+        pos, n = 0, len(buf)
+        while pos < n:
+            if n - pos >= 2 and (buf[pos] != HEAD or buf[pos + 1] not in (KIND_DATA, KIND_REGISTER)):
                 nxt = buf.find(HEAD, pos + 1)
-                skip = (len(buf) - 1 if nxt < 0 else nxt) - pos
+                skip = (n if nxt < 0 else nxt) - pos
                 self.stats.resyncs += 1
                 self.stats.bytes_discarded += skip
                 pos += skip
                 continue
-            if len(buf) - pos < FRAME_LEN:
+            if n - pos < FRAME_LEN:
+                if buf[pos] == HEAD:
+                    self._partial = buf[pos:]
+                else:
+                    self.stats.bytes_discarded += n - pos
                 break
-            frame = bytes(buf[pos:pos + FRAME_LEN])
+            frame = buf[pos:pos + FRAME_LEN]
             pos += FRAME_LEN
             self.stats.frames_ok += 1
             if frame[1] == KIND_DATA:
                 samples.append(frame[2:])
             else:
                 if samples:  # keep the order of samples and replies
-                    events.append(self._block(samples))
+                    events.append(self._block(np.frombuffer(b"".join(samples), dtype="<i2")))
                     samples = []
                 events.extend(self._register(frame))
-        del buf[:pos]
         if samples:
-            events.append(self._block(samples))
+            events.append(self._block(np.frombuffer(b"".join(samples), dtype="<i2")))
         return [e for e in events if e is not None]
 
-    def _block(self, payloads: list[bytes]) -> SampleBlock | None:
+    def _block(self, words: np.ndarray) -> SampleBlock | None:
+        """int16 words of whole data frames -> a block of (n, 9) physical values (None before Start)."""
         if not self.active:
             return None
-        raw = np.frombuffer(b"".join(payloads), dtype="<i2").reshape(len(payloads), 9)
-        idx = self._index + np.arange(len(payloads))
-        self._index += len(payloads)
-        return SampleBlock(device_time=idx / self.rate_hz, values=raw * SCALE, seq=int(idx[0]))
+        raw = words.reshape(-1, 9)
+        first = self._index
+        self._index += len(raw)
+        idx = np.arange(first, self._index)
+        return SampleBlock(device_time=idx / self.rate_hz, values=raw * SCALE, seq=first)
 
     def _register(self, frame: bytes) -> list[CodecEvent]:
         reg = int.from_bytes(frame[2:4], "little")

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .motorlab_device import ChannelSpec, MotorlabDeviceEmulator, open_emulated, parse_params
+from .motorlab_device import ChannelSpec, MotorlabDeviceEmulator, build_emulator, open_emulated
 from .participants import GripParticipant
 
 #: N per count: 100 kgf load cell, 2 mV/V at 5 V excitation, HX711 gain 128 gives ~4300 counts/N;
@@ -34,14 +34,8 @@ _PARTICIPANT_PARAMS = {
     "peak_jitter": float,
 }
 _DEVICE_PARAMS = {
-    "seed": int,
-    "rate": float,
     "gain_error": float,
     "offset_n": float,
-    "drop_prob": float,
-    "battery": float,
-    "t0_us": int,
-    "clock_ppm": float,
     "serial": str,
 }
 
@@ -84,16 +78,7 @@ class GripHX711Emulator(MotorlabDeviceEmulator):
 
 
 def make_emulator(params: dict[str, str], url: str = "sim://grip") -> GripHX711Emulator:
-    p = parse_params(url, params, {**_PARTICIPANT_PARAMS, **_DEVICE_PARAMS})
-    seed = p.pop("seed", 0)
-    participant = GripParticipant(seed=seed, **{k: p.pop(k) for k in list(p) if k in _PARTICIPANT_PARAMS})
-    options: dict[str, Any] = {"seed": seed}
-    if "battery" in p:
-        options["battery_percent"] = p.pop("battery")
-    for name, key in (("rate", "rate_hz"), ("drop_prob", "drop_prob"), ("t0_us", "t0_us"), ("clock_ppm", "clock_ppm")):
-        if name in p:
-            options[key] = p.pop(name)
-    return GripHX711Emulator(participant, **p, **options)
+    return build_emulator(GripHX711Emulator, GripParticipant, params, url, _PARTICIPANT_PARAMS, _DEVICE_PARAMS)
 
 
 async def open_sim(params: dict[str, str]):

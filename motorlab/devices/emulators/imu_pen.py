@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .motorlab_device import ChannelSpec, MotorlabDeviceEmulator, open_emulated, parse_params
+from .motorlab_device import ChannelSpec, MotorlabDeviceEmulator, build_emulator, open_emulated
 from .participants import G_MS2, WriterParticipant
 
 ACC_SCALE = 8 * G_MS2 / 32768  # m/s^2 per count (+-8 g)
@@ -65,12 +65,6 @@ _PARTICIPANT_PARAMS = {
     "tremor_amp_cm": float,
 }
 _DEVICE_PARAMS = {
-    "seed": int,
-    "rate": float,
-    "drop_prob": float,
-    "battery": float,
-    "t0_us": int,
-    "clock_ppm": float,
     "serial": str,
     "acc_bias": _vec3,
     "acc_scale": _vec3,
@@ -119,16 +113,7 @@ class IMUPenEmulator(MotorlabDeviceEmulator):
 
 
 def make_emulator(params: dict[str, str], url: str = "sim://pen") -> IMUPenEmulator:
-    p = parse_params(url, params, {**_PARTICIPANT_PARAMS, **_DEVICE_PARAMS})
-    seed = p.pop("seed", 0)
-    participant = WriterParticipant(seed=seed, **{k: p.pop(k) for k in list(p) if k in _PARTICIPANT_PARAMS})
-    options: dict[str, Any] = {"seed": seed}
-    if "battery" in p:
-        options["battery_percent"] = p.pop("battery")
-    for name, key in (("rate", "rate_hz"), ("drop_prob", "drop_prob"), ("t0_us", "t0_us"), ("clock_ppm", "clock_ppm")):
-        if name in p:
-            options[key] = p.pop(name)
-    return IMUPenEmulator(participant, **p, **options)
+    return build_emulator(IMUPenEmulator, WriterParticipant, params, url, _PARTICIPANT_PARAMS, _DEVICE_PARAMS)
 
 
 async def open_sim(params: dict[str, str]):

@@ -373,6 +373,41 @@ def parse_params(url: str, params: dict[str, str], known: dict[str, type]) -> di
     return out
 
 
+#: sim:// parameters every open-protocol emulator understands, and the constructor keyword each maps to
+COMMON_DEVICE_PARAMS: dict[str, tuple[type, str]] = {
+    "seed": (int, "seed"),
+    "rate": (float, "rate_hz"),
+    "drop_prob": (float, "drop_prob"),
+    "battery": (float, "battery_percent"),
+    "t0_us": (int, "t0_us"),
+    "clock_ppm": (float, "clock_ppm"),
+}
+
+
+def build_emulator(
+    emulator_cls: type,
+    participant_cls: type,
+    params: dict[str, str],
+    url: str,
+    participant_params: dict[str, type],
+    device_params: dict[str, type],
+):
+    """Make an open-protocol emulator and its seeded participant from ``sim://`` parameters.
+
+    ``participant_params`` go to the participant, ``device_params`` (sensor errors such as
+    ``gain_error``) and :data:`COMMON_DEVICE_PARAMS` to the emulator; the seed goes to both.
+    """
+    known = {**participant_params, **device_params, **{k: t for k, (t, _) in COMMON_DEVICE_PARAMS.items()}}
+    p = parse_params(url, params, known)
+    seed = p.pop("seed", 0)
+    participant = participant_cls(seed=seed, **{k: p.pop(k) for k in list(p) if k in participant_params})
+    options: dict[str, Any] = {"seed": seed}
+    for name, (_, key) in COMMON_DEVICE_PARAMS.items():
+        if name in p:
+            options[key] = p.pop(name)
+    return emulator_cls(participant, **p, **options)
+
+
 async def open_emulated(emulator: MotorlabDeviceEmulator, url: str):
     """Open the real motorlab driver over pyserial on the emulator's pty and do the handshake."""
     from ..drivers.motorlab_driver import make_driver
