@@ -18,6 +18,7 @@ garbage frame is indistinguishable from data; only the valid ones are checked.)
 
 from __future__ import annotations
 
+import os
 import struct
 from dataclasses import dataclass, field
 from typing import Callable
@@ -290,7 +291,10 @@ def noise(max_size: int) -> st.SearchStrategy[bytes]:
     return st.one_of(st.binary(max_size=max_size), st.lists(byte, max_size=max_size).map(bytes))
 
 
-FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+#: FUZZ_EXAMPLES=3000 for a longer hunt (the default keeps this file to seconds)
+FUZZ = settings(
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "150")), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 def _check_events(events, case: CodecCase) -> None:
@@ -316,6 +320,26 @@ def test_arbitrary_bytes_never_raise(case: CodecCase, data: bytes, cuts: list[in
     for chunk in _chunks(data, cuts):
         _check_events(codec.feed(chunk), case)
     assert codec.stats.bytes_in >= len(data)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.notifications], ids=lambda c: c.name)
+@FUZZ
+@given(st.data())
+def test_arbitrary_notifications_never_raise(case: CodecCase, data):
+    """Many short notifications: pieces of valid ones with bytes flipped, cut or dropped, and noise."""
+    codec = case.make()
+    if data.draw(st.booleans(), label="primed"):
+        case.prime(codec, 5)
+    valid = [n for g in data.draw(case.frames, label="groups") for n in g.notifications]
+    for _ in range(data.draw(st.integers(1, 30), label="count")):
+        if data.draw(st.booleans()):
+            note = bytearray(data.draw(st.sampled_from(valid)))
+            for _ in range(data.draw(st.integers(0, 3))):
+                note[data.draw(st.integers(0, len(note) - 1))] = data.draw(st.sampled_from(_SPECIAL))
+            note = note[: data.draw(st.integers(0, len(note)))]
+        else:
+            note = data.draw(noise(25))
+        _check_events(codec.feed(bytes(note)), case)
 
 
 STREAM_CASES = [c for c in CASES if not c.notifications]

@@ -77,7 +77,6 @@ PERIOD_US = 12_500
 #: largest plausible step between consecutive samples of one notification, µs
 MAX_STEP_US = 60_000_000
 _WRAP = 1 << 32
-_HALF = 1 << 31
 _SAMPLE = np.dtype([("kg", "<f4"), ("us", "<u4")])
 
 CHANNELS: tuple[Channel, ...] = (Channel("force", "MISC", "N", tracked_point="handle"),)
@@ -175,14 +174,15 @@ class TindeqCodec:
     def _uniform_weights(self, data: bytes, length: int) -> SampleBlock | None:
         """Fast path: the notification is ``k`` weight frames of the same length.
 
-        Decoded with one structured-dtype view; ``None`` sends the caller to the
-        frame-by-frame path (a header differs or a check fails).
+        Decoded through one structured-dtype view of all frames (no per-frame
+        Python); ``None`` sends the caller to the frame-by-frame path (a header
+        differs or a check fails).
         """
         frames = np.frombuffer(data, dtype=_frames_dtype(length // 8))
         if len(frames) > 1 and not ((frames["code"] == RES_WEIGHT).all() and (frames["length"] == length).all()):
             return None
-        samples = frames["s"].reshape(-1)
-        blk = self._weights(samples)
+        samples = frames["s"]
+        blk = self._weights(samples["kg"], samples["us"].reshape(-1))
         if blk is not None:
             self.stats.frames_ok += len(frames)
         return blk
@@ -226,13 +226,13 @@ class TindeqCodec:
 
     def _weight_run(self, values: list[bytes]) -> list[SampleBlock]:
         """Consecutive weight frames of one notification: one block, or one per valid frame."""
-        blk = self._weights(np.frombuffer(b"".join(values), dtype=_SAMPLE)) if len(values) > 1 else None
+        blk = self._weights(*_columns(b"".join(values))) if len(values) > 1 else None
         if blk is not None:
             self.stats.frames_ok += len(values)
             return [blk]
         out = []
         for value in values:  # a check failed somewhere: judge each frame on its own
-            one = self._weights(np.frombuffer(value, dtype=_SAMPLE))
+            one = self._weights(*_columns(value))
             if one is None:
                 self.stats.crc_errors += 1
                 self.stats.bytes_discarded += 2 + len(value)
@@ -256,8 +256,8 @@ class TindeqCodec:
             return Ack("deviceid", value=value[::-1].hex().upper())
         return None  # reply to nothing we asked (or a malformed one)
 
-    def _weights(self, samples: np.ndarray) -> SampleBlock | None:
-        """Samples (kg, µs) of one notification -> a block; ``None`` if implausible.
+    def _weights(self, kg: np.ndarray, raw: np.ndarray) -> SampleBlock | None:
+        """Samples of one notification (kg float32, any shape; µs uint32, flat) -> a block; ``None`` if implausible.
 
         Timestamps must rise by 1..MAX_STEP_US µs (modulo 2^32) from sample to
         sample. Across notifications the 32-bit counter is unwrapped by counting
@@ -266,11 +266,13 @@ class TindeqCodec:
         stray frame with a random timestamp is unlikely to pass for one. Other
         steps back (a device restart, a bad frame) are kept as they are.
         """
-        kg = samples["kg"].astype(np.float64)
-        raw = samples["us"].astype(np.int64)
-        steps = np.diff(raw) % _WRAP
-        if not np.isfinite(kg).all() or (steps.size and not ((steps > 0).all() and (steps <= MAX_STEP_US).all())):
+        if not np.isfinite(kg).all():
             return None
+        steps = np.diff(raw)  # uint32: modulo 2^32, so a wrap inside the notification is a small step
+        if steps.size:
+            steps -= np.uint32(1)  # in place: a zero step becomes 2^32 - 1
+            if (steps >= MAX_STEP_US).any():
+                return None
         raw0 = int(raw[0])
         dropped = 0
         if self._last_raw is not None:
@@ -279,10 +281,18 @@ class TindeqCodec:
                 self._wraps += 1
             step = raw0 + self._wraps * _WRAP - last
             dropped = max(0, int(round(step / PERIOD_US)) - 1) if step > 0 else 0
-        us = np.empty(raw.size, dtype=np.int64)
-        us[0] = raw0 + self._wraps * _WRAP
-        np.cumsum(steps, out=us[1:])
-        us[1:] += us[0]
-        self._wraps, self._last_raw = divmod(int(us[-1]), _WRAP)
+        device_time = np.add(raw, self._wraps * _WRAP, dtype=np.float64)  # integers < 2^53: exact
+        for k in np.flatnonzero(raw[1:] < raw[:-1]).tolist():  # the counter wrapped inside the notification
+            device_time[k + 1:] += _WRAP
+            self._wraps += 1
+        self._last_raw = int(raw[-1])
+        device_time *= 1e-6
         self.stats.dropped_samples += dropped
-        return SampleBlock(device_time=us * 1e-6, values=(kg * G_MS2)[:, None], dropped_before=dropped)
+        force = np.multiply(kg, G_MS2, dtype=np.float64).reshape(-1, 1)  # float32 kg -> float64 N
+        return SampleBlock(device_time=device_time, values=force, dropped_before=dropped)
+
+
+def _columns(values: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """Weight-frame values -> (kg float32, µs uint32) arrays."""
+    samples = np.frombuffer(values, dtype=_SAMPLE)
+    return samples["kg"], samples["us"]
