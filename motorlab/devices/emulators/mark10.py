@@ -24,7 +24,7 @@ import numpy as np
 from ..codecs.mark10 import UNIT_COMMANDS, UNIT_TO_N, Mark10Codec
 from ..drivers.mark10 import Mark10Driver
 from ..transports.serial_port import SerialTransport
-from .participants import GripParticipant
+from .participants import GripParticipant, grip_participant_from_params
 from .pty_link import PtyLink
 
 #: display resolution of an M5-100 (500 N capacity) per unit (Mark-10 capacity table)
@@ -178,16 +178,7 @@ async def open_sim(params: dict[str, str]) -> Mark10Driver:
     from ..base import DeviceError
 
     try:
-        participant = GripParticipant(
-            peak_n=float(params.get("peak_n", 300.0)),
-            rise_s=float(params.get("rise_s", 0.3)),
-            hold_s=float(params.get("hold_s", 2.0)),
-            fatigue_per_s=float(params.get("fatigue_per_s", 0.02)),
-            noise_n=float(params.get("noise_n", 0.3)),
-            reaction_s=float(params.get("reaction_s", 0.2)),
-            seed=int(params.get("seed", 0)),
-            peak_jitter=float(params.get("peak_jitter", 0.05)),
-        )
+        participant = grip_participant_from_params(params, "sim://mark10")
         inverted = params.get("polarity", "normal") == "inverted"
         emulator = Mark10Emulator(
             participant,

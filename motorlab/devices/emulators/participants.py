@@ -609,3 +609,26 @@ class WriterParticipant:
             acc[:, k] += self.acc_noise_ms2 * hashed_normal(t, self.seed, 40 + k)
             gyro[:, k] += self.gyro_noise_dps * hashed_normal(t, self.seed, 50 + k)
         return {"pos_cm": p0, "tip_force_n": force, "acc_ms2": acc, "gyro_dps": gyro}
+
+
+#: ``sim://`` URL parameters that shape a :class:`GripParticipant` (all floats) besides ``seed``
+GRIP_PARTICIPANT_PARAMS = ("peak_n", "rise_s", "hold_s", "fatigue_per_s", "noise_n", "reaction_s", "peak_jitter")
+
+
+def grip_participant_from_params(params: dict[str, str], url: str = "sim://") -> GripParticipant:
+    """A :class:`GripParticipant` from ``sim://`` query parameters (unset ones keep their
+    defaults); a non-numeric value is a one-line DeviceError naming the URL."""
+    from ..base import DeviceError
+
+    def number(name: str, text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise DeviceError(f"{url}: parameter {name}={text!r} is not a number") from None
+        if not math.isfinite(value):
+            raise DeviceError(f"{url}: parameter {name}={text!r} must be finite")
+        return value
+
+    kw = {name: number(name, params[name]) for name in GRIP_PARTICIPANT_PARAMS if name in params}
+    seed = int(number("seed", params.get("seed", "0")))
+    return GripParticipant(seed=seed, **kw)

@@ -24,7 +24,7 @@ from ..drivers.codec_driver import CodecDriver
 from ..drivers.tindeq import BLE_PROFILE, TindeqDriver
 from .ble_bus import BleEmulator, open_ble_sim, sim_param
 from .fakebluez import GattCharacteristic, GattService, PeripheralSpec
-from .participants import GripParticipant
+from .participants import GripParticipant, grip_participant_from_params
 
 
 class ProgressorEmulator(BleEmulator):
@@ -141,11 +141,7 @@ async def open_sim(params: dict[str, str]) -> CodecDriver:
     def p(name: str, default: float) -> float:
         return sim_param(params, name, default, url)
 
-    participant = GripParticipant(
-        peak_n=p("peak_n", 300.0), rise_s=p("rise_s", 0.3), hold_s=p("hold_s", 2.0),
-        fatigue_per_s=p("fatigue_per_s", 0.02), noise_n=p("noise_n", 0.3),
-        reaction_s=p("reaction_s", 0.2), seed=int(p("seed", 0)), peak_jitter=p("peak_jitter", 0.05),
-    )
+    participant = grip_participant_from_params(params, url)
     emulator = ProgressorEmulator(
         participant,
         address=params.get("address", "F4:12:FA:00:00:01"),
