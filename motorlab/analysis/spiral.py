@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from scipy.optimize import least_squares
@@ -26,6 +27,7 @@ from ..signal.imu import pen_trajectory_from_imu
 from .tremor import DEFAULT_BAND, tremor_analyze
 
 NAN = float("nan")
+TWO_PI = 2 * np.pi
 
 
 @dataclass(frozen=True)
@@ -77,20 +79,111 @@ def _fit_line(theta: np.ndarray, r: np.ndarray) -> tuple[float, float, np.ndarra
     return float(a), float(b), r - (a + b * theta)
 
 
+class _RadialFit(NamedTuple):
+    """Line fit r = a + b*theta about one trial centre (see :func:`_radial_fit`)."""
+
+    cost: float  # 0.5 * sum(e^2), cm^2
+    e: np.ndarray  # residual r - (a + b*theta), cm
+    tc: np.ndarray  # theta - mean(theta), rad
+    s_tt: float  # sum(tc^2)
+    b: float  # slope, cm/rad
+    sign: float  # -1 for a clockwise trace (angle negated to increase)
+    dx: np.ndarray  # p - c, cm
+    dy: np.ndarray
+    r: np.ndarray  # |p - c|, cm
+
+
+def _radial_fit(x: np.ndarray, y: np.ndarray, cx: float, cy: float) -> _RadialFit:
+    """Residual of the spiral line fit about centre (cx, cy), i.e. :func:`_fit_line` as a function of c.
+
+    The angle is unwrapped as ``np.unwrap`` does (multiples of 2 pi removed from each
+    step, numpy's tie rule included) and negated for a clockwise trace, as in :func:`_polar`.
+    """
+    dx, dy = x - cx, y - cy
+    r = np.sqrt(dx * dx + dy * dy)
+    theta = np.arctan2(dy, dx)
+    turns = np.rint(np.diff(theta) * (1 / TWO_PI))  # rint: round half to even, like np.unwrap's tie rule
+    if turns.any():
+        theta[1:] -= np.cumsum(turns) * TWO_PI
+    sign = -1.0 if theta[-1] < theta[0] else 1.0
+    n = theta.size
+    tc = theta - theta.sum() / n
+    if sign < 0:
+        tc = -tc
+    s_tt = float(np.dot(tc, tc))
+    b = float(np.dot(tc, r)) / s_tt if s_tt > 0 else 0.0  # every point on one ray: no slope
+    e = r - (r.sum() / n)
+    e -= b * tc
+    return _RadialFit(0.5 * float(np.dot(e, e)), e, tc, s_tt, b, sign, dx, dy, r)
+
+
+def _radial_jacobian(f: _RadialFit) -> tuple[np.ndarray, np.ndarray]:
+    """Exact Jacobian de/dc of the variable-projection residual (Golub & Pereyra, SIAM J Numer Anal 10:413, 1973).
+
+    de/dc = P (dr/dc - b dtheta/dc) - A (A'A)^-1 [0, e . dtheta/dc], with A = [1, theta],
+    P the projector off span(A), dr/dc = -u (u the unit radius vector) and
+    dtheta/dc = sign * (u_y, -u_x) / r. A sample exactly on the centre gets no gradient.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inv_r = 1.0 / f.r
+    if not f.r.all():
+        inv_r[f.r == 0] = 0.0
+    n = f.r.size
+    ux, uy = f.dx * inv_r, f.dy * inv_r
+    s_tt = f.s_tt if f.s_tt > 0 else np.inf
+    jac = []
+    for dr, dth in ((ux, (f.sign * uy) * inv_r), (uy, (-f.sign * ux) * inv_r)):
+        g = -dr
+        g -= f.b * dth
+        g -= g.sum() / n
+        g -= f.tc * ((np.dot(f.tc, g) + np.dot(dth, f.e)) / s_tt)
+        jac.append(g)
+    return jac[0], jac[1]
+
+
+class _CentreProblem:
+    """Residual and Jacobian of the centre fit for :func:`scipy.optimize.least_squares`.
+
+    Both come from one :func:`_radial_fit` per centre (MINPACK asks for the residual
+    and then the Jacobian at the same point, so the last fit is kept).
+    """
+
+    def __init__(self, x: np.ndarray, y: np.ndarray) -> None:
+        self.x, self.y = x, y
+        self._key: tuple[float, float] | None = None
+        self._fit: _RadialFit | None = None
+
+    def fit(self, c: np.ndarray) -> _RadialFit:
+        key = (float(c[0]), float(c[1]))
+        if key != self._key:
+            self._key, self._fit = key, _radial_fit(self.x, self.y, *key)
+        return self._fit
+
+    def residual(self, c: np.ndarray) -> np.ndarray:
+        return self.fit(c).e
+
+    def jacobian(self, c: np.ndarray) -> np.ndarray:
+        return np.column_stack(_radial_jacobian(self.fit(c)))
+
+
 def _fit_center(pos: np.ndarray, guesses: list[np.ndarray]) -> np.ndarray:
-    """Centre minimising the radial residual, best of several starting points."""
+    """Centre minimising the radial residual: best of MINPACK Levenberg-Marquardt runs from ``guesses``.
 
-    def residual(c: np.ndarray) -> np.ndarray:
-        r, theta, _ = _polar(pos, c, drop_center=False)
-        return _fit_line(theta, r)[2]
-
+    :func:`scipy.optimize.least_squares` (``method="lm"``) with the exact Jacobian of
+    :func:`_radial_jacobian`, which halves the residual evaluations of finite differences.
+    """
     span = float(np.ptp(pos, axis=0).max()) or 1.0
+    problem = _CentreProblem(np.ascontiguousarray(pos[:, 0]), np.ascontiguousarray(pos[:, 1]))
     best = None
-    for g in guesses:
-        sol = least_squares(residual, g, x_scale=span, method="lm")
-        if best is None or sol.cost < best.cost:
-            best = sol
-    return best.x
+    with np.errstate(all="ignore"):
+        for g in guesses:
+            start = np.asarray(g, dtype=np.float64)
+            if not np.isfinite(problem.fit(start).cost):
+                continue
+            sol = least_squares(problem.residual, start, jac=problem.jacobian, x_scale=span, method="lm")
+            if np.isfinite(sol.cost) and (best is None or sol.cost < best.cost):
+                best = sol
+    return best.x if best is not None else np.asarray(guesses[0], dtype=np.float64)
 
 
 def spiral_analyze(

@@ -45,6 +45,8 @@ DEFAULT_CLASS_BANDS: dict[str, tuple[float, float]] = {
 }
 TSI_CUTOFF_HZ = 1.05  # di Biase et al. 2017
 FLAT_BAND_FACTOR = 0.6
+TSI_WINDOW_S = 4.0  # Welch window of the TSI's peak search (s)
+TSI_HALF_WIDTH_HZ = 2.0  # TSI band-pass: peak +- this (Hz)
 
 
 @dataclass(frozen=True)
@@ -84,35 +86,34 @@ def _principal_axis(x: np.ndarray) -> np.ndarray:
     if x.shape[1] == 1:
         return x[:, 0]
     ok = np.all(np.isfinite(x), axis=1)
-    centred = x - np.nanmean(x[ok], axis=0) if ok.any() else x
-    _, _, vt = np.linalg.svd(centred[ok], full_matrices=False)
+    if not ok.any():
+        return np.full(x.shape[0], np.nan)
+    all_ok = bool(ok.all())
+    centred = x - (x if all_ok else x[ok]).mean(axis=0)
+    _, _, vt = np.linalg.svd(centred if all_ok else centred[ok], full_matrices=False)
     return centred @ vt[0]
 
 
-def tremor_stability_index(
-    x: np.ndarray,
-    sampling_rate: float,
-    peak_band: tuple[float, float] = (2.5, 12.0),
-    half_width_hz: float = 2.0,
-    prefilter: bool = True,
-) -> tuple[float, int]:
-    """Tremor Stability Index (Hz) and number of cycles used.
-
-    ``x`` is (n,) or (n, k); several axes are first projected on their principal
-    component. With ``prefilter=False`` the zero crossings of the raw signal are used.
-    NaN gaps split the signal; cycle-to-cycle changes never span a gap.
-    """
-    fs = require_rate(sampling_rate)
-    arr, _ = as_2d(x)
+def _tsi_signal(arr: np.ndarray) -> np.ndarray | None:
+    """Zero-mean principal-axis signal for the TSI, or None (with a warning) if too few samples."""
     sig = _principal_axis(arr)
     finite = np.isfinite(sig)
     if np.count_nonzero(finite) < 4:
         warn("tremor_stability_index: too few samples; result is NaN")
-        return NAN, 0
-    sig = sig - np.nanmean(sig)
-    if prefilter:
-        freqs, pxx = signal_psd(sig, fs)
-        f0 = peak_frequency(freqs, pxx, peak_band, refine=False)
+        return None
+    return sig - sig[finite].mean()
+
+
+def _tsi_from_signal(
+    sig: np.ndarray,
+    fs: float,
+    peak_band: tuple[float, float],
+    half_width_hz: float,
+    psd: tuple[np.ndarray, np.ndarray] | None,
+) -> tuple[float, int]:
+    """TSI of a zero-mean signal; ``psd`` = its Welch spectrum (band-pass around the peak), or None (raw)."""
+    if psd is not None:
+        f0 = peak_frequency(*psd, peak_band, refine=False)
         if not np.isfinite(f0):
             warn("tremor_stability_index: no spectral peak (flat signal); result is NaN")
             return NAN, 0
@@ -134,6 +135,27 @@ def tremor_stability_index(
     d = np.concatenate(changes)
     q75, q25 = np.percentile(d, [75, 25])
     return float(q75 - q25), n_cycles
+
+
+def tremor_stability_index(
+    x: np.ndarray,
+    sampling_rate: float,
+    peak_band: tuple[float, float] = (2.5, 12.0),
+    half_width_hz: float = TSI_HALF_WIDTH_HZ,
+    prefilter: bool = True,
+) -> tuple[float, int]:
+    """Tremor Stability Index (Hz) and number of cycles used.
+
+    ``x`` is (n,) or (n, k); several axes are first projected on their principal
+    component. With ``prefilter=False`` the zero crossings of the raw signal are used.
+    NaN gaps split the signal; cycle-to-cycle changes never span a gap.
+    """
+    fs = require_rate(sampling_rate)
+    arr, _ = as_2d(x)
+    sig = _tsi_signal(arr)
+    if sig is None:
+        return NAN, 0
+    return _tsi_from_signal(sig, fs, peak_band, half_width_hz, signal_psd(sig, fs) if prefilter else None)
 
 
 def tremor_hints(
@@ -180,7 +202,15 @@ def tremor_analyze(
     arr, _ = as_2d(signal)
     finite = np.all(np.isfinite(arr), axis=1)
     duration = np.count_nonzero(finite) / fs
-    freqs, pxx = signal_psd(arr, fs, window_s=window_s)
+    # One Welch pass for the axes and the TSI's principal-axis signal (same gaps,
+    # same segments) when the TSI uses the same window as the analysis.
+    tsi_sig = _tsi_signal(arr) if np.count_nonzero(finite) >= 4 else None
+    shared = tsi_sig is not None and window_s == TSI_WINDOW_S
+    freqs, pxx = signal_psd(np.column_stack([arr, tsi_sig]) if shared else arr, fs, window_s=window_s,
+                            sum_columns=False)
+    tsi_psd = (freqs, pxx[:, -1]) if shared else None
+    if pxx.ndim == 2:
+        pxx = pxx[:, : arr.shape[1]].sum(axis=1)
     if freqs.size < 3 or not np.any(pxx[(freqs >= band[0]) & (freqs <= band[1])] > 0):
         warn("tremor_analyze: signal too short or flat for a spectrum; results are NaN")
         return TremorResult(NAN, NAN, NAN, NAN, NAN, 0, duration, ())
@@ -196,7 +226,12 @@ def tremor_analyze(
         df = freqs[1] - freqs[0]
         sel = (freqs >= band[0] - 2 * df) & (freqs <= band[1] + 2 * df) & (freqs > 0)
         disp = float(np.sqrt(np.sum(pxx[sel] / (2 * np.pi * freqs[sel]) ** 4) * df) * 100.0)
-    tsi, n_cycles = tremor_stability_index(arr, fs, peak_band=band)
+    if tsi_sig is None:
+        tsi, n_cycles = tremor_stability_index(arr, fs, peak_band=band)  # warns: too few samples
+    else:
+        if tsi_psd is None:
+            tsi_psd = signal_psd(tsi_sig, fs)
+        tsi, n_cycles = _tsi_from_signal(tsi_sig, fs, band, TSI_HALF_WIDTH_HZ, tsi_psd)
     in_band = (freqs >= band[0]) & (freqs <= band[1])
     psd_sum = pxx.sum(axis=1) if pxx.ndim == 2 else pxx
     near = in_band & (np.abs(freqs - f_peak) <= 0.5)

@@ -12,12 +12,14 @@ accelerometer at rest measures ``+g`` along the axis pointing up.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy.integrate import cumulative_trapezoid
 from scipy.spatial.transform import Rotation
 
 from ..errors import MotorlabError
-from ._checks import require_rate
+from ._checks import require_rate, warn
 from .segment import segment_pen_down
 
 STANDARD_GRAVITY = 9.80665  # m/s^2 (CGPM 1901)
@@ -60,21 +62,67 @@ def imu_orientation(
     n = acc.shape[0]
     if n == 0:
         return Rotation.identity(0)
+    if not (np.isfinite(gyro).all() and np.isfinite(acc).all()):
+        raise MotorlabError("IMU orientation needs finite accelerometer and gyroscope samples (fill gaps first)")
     dt = 1.0 / fs
+    omega = 0.5 * (gyro[:-1] + gyro[1:])  # rad/s, mean rate over each sample interval
+    norm = np.linalg.norm(acc[1:], axis=1)
+    use_acc = np.abs(norm - STANDARD_GRAVITY) < accept_g * STANDARD_GRAVITY
+    with np.errstate(divide="ignore", invalid="ignore"):
+        unit_acc = acc[1:] / norm[:, None]
     quats = np.empty((n, 4))
-    q = _tilt_from_acc(acc[0])
-    quats[0] = q.as_quat()
-    for i in range(1, n):
-        omega = 0.5 * (gyro[i - 1] + gyro[i])
-        a = acc[i]
-        norm = np.linalg.norm(a)
-        if abs(norm - STANDARD_GRAVITY) < accept_g * STANDARD_GRAVITY:
-            # error between measured 'up' (device frame) and predicted 'up' rotated into device frame
-            up_pred = q.inv().apply([0.0, 0.0, 1.0])
-            omega = omega + tilt_gain * np.cross(a / norm, up_pred)
-        q = q * Rotation.from_rotvec(omega * dt)
-        quats[i] = q.as_quat()
+    quats[0] = _tilt_from_acc(acc[0]).as_quat()
+    quats[1:] = _integrate_orientation(
+        tuple(quats[0]), omega.tolist(), unit_acc.tolist(), use_acc.tolist(), dt, tilt_gain
+    )
     return Rotation.from_quat(quats)
+
+
+def _integrate_orientation(
+    q0: tuple[float, float, float, float],
+    omega: list[list[float]],
+    unit_acc: list[list[float]],
+    use_acc: list[bool],
+    dt: float,
+    tilt_gain: float,
+) -> list[tuple[float, float, float, float]]:
+    """The complementary-filter recursion of :func:`imu_orientation` on plain floats.
+
+    Quaternions are scalar-last (x, y, z, w) like scipy's. Each step: the predicted
+    'up' in the device frame is the third row of the rotation matrix of q; when the
+    accelerometer is trusted, ``tilt_gain * cross(a/|a|, up)`` is added to the rate;
+    then q <- q * exp(omega * dt / 2) (Hamilton product, the same composition as
+    ``q * Rotation.from_rotvec(omega * dt)``; scipy's small-angle series below 1e-3 rad).
+    Written out on floats because the recursion cannot be vectorised and scipy's
+    per-sample Rotation objects cost ~50 us each.
+    """
+    x, y, z, w = q0
+    out = []
+    append = out.append
+    for (ox, oy, oz), (ax, ay, az), trusted in zip(omega, unit_acc, use_acc):
+        if trusted:
+            ux = 2.0 * (x * z - w * y)
+            uy = 2.0 * (y * z + w * x)
+            uz = 1.0 - 2.0 * (x * x + y * y)
+            ox += tilt_gain * (ay * uz - az * uy)
+            oy += tilt_gain * (az * ux - ax * uz)
+            oz += tilt_gain * (ax * uy - ay * ux)
+        vx, vy, vz = ox * dt, oy * dt, oz * dt
+        angle = math.sqrt(vx * vx + vy * vy + vz * vz)
+        if angle <= 1e-3:
+            a2 = angle * angle
+            scale = 0.5 - a2 / 48.0 + a2 * a2 / 3840.0
+        else:
+            scale = math.sin(0.5 * angle) / angle
+        bx, by, bz, bw = vx * scale, vy * scale, vz * scale, math.cos(0.5 * angle)
+        x, y, z, w = (
+            w * bx + x * bw + y * bz - z * by,
+            w * by - x * bz + y * bw + z * bx,
+            w * bz + x * by - y * bx + z * bw,
+            w * bw - x * bx - y * by - z * bz,
+        )
+        append((x, y, z, w))
+    return out
 
 
 def imu_linear_acceleration(
@@ -106,6 +154,24 @@ def _integrate_zero_velocity(acc: np.ndarray, dt: float) -> tuple[np.ndarray, np
     return vel, pos
 
 
+def _bridge_gaps(x: np.ndarray, what: str) -> np.ndarray:
+    """Linear interpolation over non-finite samples (a link gap), with a warning; the
+    orientation recursion cannot run through them. Raises if nothing is finite."""
+    bad = ~np.isfinite(x)
+    if not bad.any():
+        return x
+    rows_ok = ~bad.any(axis=1) if x.ndim == 2 else ~bad
+    if not rows_ok.any():
+        raise MotorlabError(f"{what} has no finite sample")
+    warn(f"pen trajectory: {int(np.count_nonzero(~rows_ok))} {what} samples missing; bridged linearly")
+    idx = np.arange(x.shape[0])
+    out = x.copy()
+    for j in range(x.shape[1] if x.ndim == 2 else 1):
+        col = out[:, j] if x.ndim == 2 else out
+        col[~rows_ok] = np.interp(idx[~rows_ok], idx[rows_ok], col[rows_ok])
+    return out
+
+
 def pen_trajectory_from_imu(
     acc_ms2: np.ndarray,
     gyro_dps: np.ndarray,
@@ -124,7 +190,9 @@ def pen_trajectory_from_imu(
     The IMU is assumed to sit at the tip (lever-arm effects are ignored).
     """
     fs = require_rate(sampling_rate)
-    lin = imu_linear_acceleration(acc_ms2, gyro_dps, fs, tilt_gain)
+    acc = _bridge_gaps(np.asarray(acc_ms2, dtype=np.float64), "accelerometer")
+    gyro = _bridge_gaps(np.asarray(gyro_dps, dtype=np.float64), "gyroscope")
+    lin = imu_linear_acceleration(acc, gyro, fs, tilt_gain)
     n = lin.shape[0]
     tip = np.nan_to_num(np.asarray(tip_force_n, dtype=np.float64), nan=0.0)
     if tip.shape != (n,):
