@@ -12,8 +12,8 @@ from __future__ import annotations
 import argparse
 import cProfile
 import pstats
+import sys
 import tempfile
-import time
 import warnings
 from pathlib import Path
 
@@ -24,14 +24,8 @@ from motorlab.analysis import analyze_recording
 from motorlab.analysis.dataset_sim import simulate_recording
 from motorlab.storage.bids import read_recording, write_recording
 
-
-def _best_of(fn, repeats: int = 5) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_batch import _best_of  # noqa: E402  (same folder; benchmarks are scripts, not a package)
 
 
 def handwriting_recordings() -> dict[str, Recording]:
@@ -64,9 +58,9 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="motorlab-profile-") as tmp:
         for name, rec in recs.items():
             path = write_recording(rec, Path(tmp) / name.split()[0])
-            t_read = _best_of(lambda: read_recording(path))
+            t_read = _best_of(lambda: read_recording(path), 5)
             loaded = read_recording(path)
-            t_an = _best_of(lambda: analyze_recording(loaded))
+            t_an = _best_of(lambda: analyze_recording(loaded), 5)
             print(f"\n== {name}: {loaded.n_samples} samples; read {t_read * 1e3:.2f} ms, analysis {t_an * 1e3:.2f} ms, "
                   f"(read + analysis) / read = {(t_read + t_an) / t_read:.1f}x")
             prof = cProfile.Profile()
