@@ -5,6 +5,12 @@ CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF; ``binascii.crc_hqx``). The decoder
 splits the byte stream at 0x00, so after garbage or a cut it resynchronises at
 the next delimiter; sample payloads are decoded with one ``np.frombuffer`` per
 frame (structured dtype), never per sample.
+
+A ``feed`` holding many complete frames (a replayed log, a large serial read)
+takes a vectorised bulk path for its SAMPLES frames: all delimiters, COBS
+code chains, CRCs and sample headers are handled with NumPy across frames
+(:mod:`.bulk_framing`); every other frame goes through
+the frame-by-frame path in wire order, so events and statistics are the same.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from ..base import (
     Stop,
     Tare,
 )
+from .bulk_framing import SAMPLE_HEADER, cobs_code_chains, crc16_rows, row_views, sample_headers
 
 PROTOCOL = "motorlab"
 PROTOCOL_VERSION = 1
@@ -57,7 +64,6 @@ STATUS_NAMES = {
 MAX_BODY = 1023  # type + token + payload + crc
 MAX_PAYLOAD = MAX_BODY - 4
 MAX_ENCODED = MAX_BODY + (MAX_BODY + 253) // 254  # COBS worst case
-SAMPLE_HEADER = 7  # seq u32, n u8, m u8, fmt u8
 
 #: command type <-> abstract command (``Command.name``)
 COMMAND_TYPES: dict[type[Command], int] = {
@@ -188,6 +194,11 @@ class MotorlabCodec:
 
     protocol = PROTOCOL
     max_pending_blocks = 1000
+    #: complete frames one ``feed`` needs before the vectorised bulk path is used (None: never)
+    bulk_min_frames: int | None = 16
+    #: frames of one body length needed before their CRCs are computed column-wise
+    #: (below that ``binascii.crc_hqx`` per frame is faster)
+    bulk_crc_min_frames = 256
 
     def __init__(self) -> None:
         self.stats = CodecStats()
@@ -229,19 +240,19 @@ class MotorlabCodec:
         """Decode every complete frame in ``data`` (plus what was buffered)."""
         data = bytes(data)
         self.stats.bytes_in += len(data)
-        self._text_in += len(data) - len(data.translate(None, _TEXT_BYTES))
+        if self.stats.frames_ok == 0:  # only needed for looked_like_text
+            self._text_in += len(data) - len(data.translate(None, _TEXT_BYTES))
         events: list[CodecEvent] = []
-        pieces = data.split(b"\x00")
-        tail = pieces.pop()  # bytes after the last delimiter (maybe empty)
-        for piece in pieces:
-            if self._skipping:  # the rest of an overlong frame
-                self.stats.bytes_discarded += len(piece)
-                self._skipping = False
-                continue
-            frame = bytes(self._buf) + piece if self._buf else piece
-            self._buf.clear()
-            if frame:
-                self._frame(frame, events)
+        delims = self._bulk_delimiters(data)
+        if delims is not None:
+            self._piece(data[: delims[0]], events)
+            self._bulk(data, delims, events)
+            tail = data[int(delims[-1]) + 1 :]
+        else:
+            pieces = data.split(b"\x00")
+            tail = pieces.pop()  # bytes after the last delimiter (maybe empty)
+            for piece in pieces:
+                self._piece(piece, events)
         self._flush_run(events)
         if self._skipping:
             self.stats.bytes_discarded += len(tail)
@@ -253,6 +264,17 @@ class MotorlabCodec:
                 self._buf.clear()
                 self._skipping = True
         return events
+
+    def _piece(self, piece: bytes, events: list[CodecEvent]) -> None:
+        """One run of bytes that ended at a delimiter (joined to what was buffered)."""
+        if self._skipping:  # the rest of an overlong frame
+            self.stats.bytes_discarded += len(piece)
+            self._skipping = False
+            return
+        frame = bytes(self._buf) + piece if self._buf else piece
+        self._buf.clear()
+        if frame:
+            self._frame(frame, events)
 
     def _reject(self, frame: bytes, crc_error: bool = False) -> None:
         self.stats.resyncs += 1
@@ -313,8 +335,9 @@ class MotorlabCodec:
 
     def _info(self, payload: bytes) -> list[CodecEvent]:
         r = _Reader(payload)
-        _version, fmt, m = r.take("<B"), r.take("<B"), r.take("<B")
-        rate_mhz, _min_mhz, _max_mhz = r.take("<I"), r.take("<I"), r.take("<I")
+        fmt, m = r.take("<xB"), r.take("<B")  # after the protocol version byte
+        rate_mhz = r.take("<I")
+        r.take("<I"), r.take("<I")  # min and max rate (mHz): not used
         if fmt not in (2, 4) or not 1 <= m <= 32:
             raise _Malformed("bad sample format or channel count")
         model, serial, firmware, manufacturer = r.string(), r.string(), r.string(), r.string()
@@ -365,45 +388,63 @@ class MotorlabCodec:
         return True
 
     def _flush_run(self, events: list[CodecEvent]) -> None:
-        """Decode the queued records with one ``np.frombuffer`` into one :class:`SampleBlock`."""
+        """Decode the queued records with one ``np.frombuffer`` into one :class:`SampleBlock`.
+
+        A part is the records' bytes: ``bytes``, or from the bulk path a (frames, bytes) uint8
+        array whose rows are contiguous.
+        """
         if self._run_head is None:
             return
         seq, n, m, fmt = self._run_head
         parts, self._run_parts, self._run_head = self._run_parts, [], None
-        dtype = self._dtypes.get((m, fmt))
-        if dtype is None:
-            dtype = np.dtype([("t", "<u4"), ("v", "<i2" if fmt == 2 else "<i4", (m,))])
-            self._dtypes[(m, fmt)] = dtype
-        arr = np.frombuffer(parts[0] if len(parts) == 1 else b"".join(parts), dtype=dtype)
-        device_time = self._unwrap(arr["t"])
+        dtype = self._dtype(m, fmt)
+        if len(parts) == 1 and isinstance(parts[0], np.ndarray):  # one bulk run: a view, no copy
+            arr = parts[0].view(dtype)
+        elif all(isinstance(p, bytes) for p in parts):
+            arr = np.frombuffer(parts[0] if len(parts) == 1 else b"".join(parts), dtype=dtype)
+        else:
+            arr = np.frombuffer(b"".join(p if isinstance(p, bytes) else p.tobytes() for p in parts), dtype=dtype)
+        device_time = self._unwrap(arr["t"]).reshape(-1)
         dropped = self._gap(seq, n)
-        raw = arr["v"].astype(np.float64)
-        blk = SampleBlock(device_time=device_time, values=raw, seq=seq, dropped_before=dropped)
         if self._scales is None:
+            blk = SampleBlock(device_time, _as_float(arr["v"], None), seq=seq, dropped_before=dropped)
             if len(self._pending) >= self.max_pending_blocks:
                 lost = self._pending.pop(0)
                 self.stats.dropped_samples += lost.n
             self._pending.append(blk)
             return
-        blk.values = raw * self._scales
-        events.append(blk)
+        events.append(SampleBlock(device_time, _as_float(arr["v"], self._scales), seq=seq, dropped_before=dropped))
+
+    def _dtype(self, m: int, fmt: int) -> np.dtype:
+        """Structured dtype of one sample record: ``t_us`` u32, then ``m`` int16/int32 values."""
+        dtype = self._dtypes.get((m, fmt))
+        if dtype is None:
+            dtype = np.dtype([("t", "<u4"), ("v", "<i2" if fmt == 2 else "<i4", (m,))])
+            self._dtypes[(m, fmt)] = dtype
+        return dtype
 
     def _unwrap(self, t_raw: np.ndarray) -> np.ndarray:
-        """u32 µs timestamps -> continuous device seconds (each step taken mod 2^32, signed)."""
-        raw = t_raw.astype(np.int64)
+        """u32 µs timestamps (any shape, in order) -> continuous device seconds (each step taken
+        mod 2^32, signed)."""
         st = self._stream
-        first = int(raw[0])
+        # float64 holds every u32 exactly; one contiguous copy serves the checks and the result
+        seconds = t_raw.astype(np.float64).reshape(-1)
+        first, last = int(seconds[0]), int(seconds[-1])
         if st.last_t_raw is None:
             ext0 = first
         else:
             step = (first - st.last_t_raw) % _U32
             ext0 = st.last_t_ext + (step - _U32 if step >= _U32 // 2 else step)
-        if int(raw.max()) - int(raw.min()) < _U32 // 2:  # no wrap inside the block
-            ext = raw + (ext0 - first)
-        else:
-            steps = np.diff(raw) % _U32
-            steps = np.where(steps >= _U32 // 2, steps - _U32, steps)
-            ext = np.concatenate(([ext0], ext0 + np.cumsum(steps)))
+        if seconds.max() - seconds.min() < _U32 // 2:  # no wrap inside the block
+            # in place (exact: integers far below 2**53 µs): one array, not four
+            seconds += ext0 - first
+            seconds *= 1e-6
+            st.last_t_raw, st.last_t_ext = last, last + ext0 - first
+            return seconds
+        raw = seconds.astype(np.int64)
+        steps = np.diff(raw) % _U32
+        steps = np.where(steps >= _U32 // 2, steps - _U32, steps)
+        ext = np.concatenate(([ext0], ext0 + np.cumsum(steps)))
         st.last_t_raw, st.last_t_ext = int(raw[-1]), int(ext[-1])
         return ext.astype(np.float64) * 1e-6
 
@@ -418,6 +459,164 @@ class MotorlabCodec:
         st.next_seq = (seq + n) % _U32
         self.stats.dropped_samples += dropped
         return dropped
+
+    # -- bulk path: many complete frames in one feed ---------------------------------
+    def _bulk_delimiters(self, data: bytes) -> np.ndarray | None:
+        """Positions of the 0x00 delimiters if ``data`` holds enough frames for the bulk path."""
+        least = self.bulk_min_frames
+        if least is None or len(data) < 4 * least:
+            return None
+        delims = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 0)
+        if delims.size <= least or np.count_nonzero(np.diff(delims) > 1) < least:
+            return None
+        return delims
+
+    def _bulk(self, data: bytes, delims: np.ndarray, events: list[CodecEvent]) -> None:
+        """Decode the frames between the first and last delimiter of ``data``.
+
+        Same outcome as :meth:`_frame` on each frame in order: frames that are
+        dropped (bad COBS, bad length, bad CRC, malformed SAMPLES) only change
+        counters, so they are counted in bulk; well-formed SAMPLES frames are
+        decoded together; everything else goes through :meth:`_frame` in place.
+        """
+        buf = np.frombuffer(data, dtype=np.uint8)
+        gaps = np.diff(delims)
+        between = np.flatnonzero(gaps > 1)  # 0x00 0x00 (two delimiters in a row) is no frame
+        starts, ends, size = delims[between] + 1, delims[between + 1], gaps[between] - 1  # size: encoded bytes
+        stats = self.stats
+
+        # COBS: one walk over all code chains; a frame whose body is not frame[1:] goes the exact way
+        short = size <= MAX_ENCODED
+        if short.all():
+            code_pos, valid, has_drop = cobs_code_chains(buf, starts, ends)
+        else:
+            code_pos, cobs_ok, drops = cobs_code_chains(buf, starts[short], ends[short])
+            valid, has_drop = np.zeros(starts.size, dtype=bool), np.zeros(starts.size, dtype=bool)
+            valid[short], has_drop[short] = cobs_ok, drops
+        exact = valid & has_drop
+        body_len = size - 1  # when no code is dropped
+        reject = ~valid | (~exact & ((body_len < 4) | (body_len > MAX_BODY)))
+        stats.resyncs += int(np.count_nonzero(reject))
+        stats.bytes_discarded += int(size[reject].sum())
+        simple = np.flatnonzero(~reject & ~exact)
+
+        work = buf.copy()
+        work[code_pos] = 0  # decoded bodies of the simple frames are now work[start + 1 : end]
+        crc_ok = self._bulk_crc_ok(work, starts[simple], body_len[simple])
+        bad_crc = simple[~crc_ok]
+        stats.resyncs += bad_crc.size
+        stats.crc_errors += bad_crc.size
+        stats.bytes_discarded += int(size[bad_crc].sum())
+        simple = simple[crc_ok]
+
+        # SAMPLES headers (body offsets: type 0, token 1, seq 2..5, n 6, m 7, fmt 8)
+        is_samples = work[starts[simple] + 1] == SAMPLES
+        exact[simple[~is_samples]] = True
+        cand = simple[is_samples]
+        seq, n, m, fmt = sample_headers(work, starts[cand] + 3)
+        length_ok = body_len[cand] - 4 == SAMPLE_HEADER + n * (4 + m * fmt)
+        well_formed = (body_len[cand] >= 4 + SAMPLE_HEADER) & ((fmt == 2) | (fmt == 4)) & (m > 0) & (n > 0) & length_ok
+        self.malformed += int(np.count_nonzero(~well_formed))
+        stats.bytes_discarded += int(size[cand[~well_formed]].sum())
+        keep = well_formed
+        cand, seq, n, m, fmt = cand[keep], seq[keep], n[keep], m[keep], fmt[keep]
+
+        # wire order: sample runs in bulk, every other frame one by one through _frame
+        others = np.flatnonzero(exact)
+        cuts = np.searchsorted(cand, others)
+        first = 0
+        for frame_index, cut in zip(others.tolist(), cuts.tolist()):
+            self._bulk_samples(work, starts, size, cand, seq, n, m, fmt, first, cut, events)
+            self._frame(data[starts[frame_index] : ends[frame_index]], events)
+            first = cut
+        self._bulk_samples(work, starts, size, cand, seq, n, m, fmt, first, cand.size, events)
+
+    def _bulk_crc_ok(self, work: np.ndarray, starts: np.ndarray, body_len: np.ndarray) -> np.ndarray:
+        """Whether each body ``work[start + 1 : start + 1 + len]`` ends with the CRC of the rest."""
+        body_end = starts + 1 + body_len
+        stored = work[body_end - 2].astype(np.uint16) | work[body_end - 1].astype(np.uint16) << 8
+        # the usual case: one body length for all frames, no grouping needed
+        if starts.size and starts.size >= self.bulk_crc_min_frames and body_len.min() == body_len.max():
+            return crc16_rows(row_views(work, starts + 1, int(body_len[0]) - 2)) == stored
+        crc = np.empty(starts.size, dtype=np.uint16)
+        lengths, inverse, counts = np.unique(body_len, return_inverse=True, return_counts=True)
+        by_row = counts[inverse] >= self.bulk_crc_min_frames
+        for k in np.flatnonzero(counts >= self.bulk_crc_min_frames):
+            group = np.flatnonzero(inverse == k)
+            crc[group] = crc16_rows(row_views(work, starts[group] + 1, int(lengths[k]) - 2))
+        one_by_one = np.flatnonzero(~by_row)
+        if one_by_one.size:
+            view = memoryview(work)
+            crc_hqx = binascii.crc_hqx
+            first, last = starts[one_by_one] + 1, body_end[one_by_one] - 2
+            crc[one_by_one] = [crc_hqx(view[a:b], 0xFFFF) for a, b in zip(first.tolist(), last.tolist())]
+        return crc == stored
+
+    def _bulk_samples(
+        self,
+        work: np.ndarray,
+        starts: np.ndarray,
+        size: np.ndarray,
+        cand: np.ndarray,
+        seq: np.ndarray,
+        n: np.ndarray,
+        m: np.ndarray,
+        fmt: np.ndarray,
+        first: int,
+        last: int,
+        events: list[CodecEvent],
+    ) -> None:
+        """Queue the well-formed SAMPLES frames ``cand[first:last]`` as :meth:`_add_to_run` would."""
+        if last <= first:
+            return
+        idx, seq, n, m, fmt = cand[first:last], seq[first:last], n[first:last], m[first:last], fmt[first:last]
+        if self._scales is not None:  # must agree with the latest INFO
+            fits = m == self._scales.size
+            if not fits.all():
+                self.malformed += int(np.count_nonzero(~fits))
+                self.stats.bytes_discarded += int(size[idx[~fits]].sum())
+                idx, seq, n, m, fmt = idx[fits], seq[fits], n[fits], m[fits], fmt[fits]
+                if not idx.size:
+                    return
+        self.stats.frames_ok += idx.size
+        follows = (m[1:] == m[:-1]) & (fmt[1:] == fmt[:-1]) & (seq[1:] == (seq[:-1] + n[:-1]) % _U32)
+        bounds = [0, *(np.flatnonzero(~follows) + 1).tolist(), idx.size]
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            run = (int(seq[a]), int(n[a:b].sum()), int(m[a]), int(fmt[a]))
+            head = self._run_head
+            if head is not None and (head[2], head[3]) == run[2:] and (head[0] + head[1]) % _U32 == run[0]:
+                self._run_head = (head[0], head[1] + run[1], run[2], run[3])
+            else:
+                self._flush_run(events)
+                self._run_head = run
+            self._run_parts.append(self._bulk_records(work, starts[idx[a:b]], size[idx[a:b]]))
+
+    @staticmethod
+    def _bulk_records(work: np.ndarray, starts: np.ndarray, size: np.ndarray) -> np.ndarray:
+        """The sample record bytes of SAMPLES frames as (frames, bytes) uint8 rows (one row if
+        the frames differ in length)."""
+        first = starts + 1 + 2 + SAMPLE_HEADER  # records start after type, token and the sample header
+        nbytes = size - 1 - 2 - SAMPLE_HEADER - 2
+        if bool(np.all(nbytes == nbytes[0])):
+            return row_views(work, first, int(nbytes[0]))
+        offsets = np.cumsum(nbytes) - nbytes
+        return work[np.repeat(first - offsets, nbytes) + np.arange(int(nbytes.sum()))][None, :]
+
+
+def _as_float(raw: np.ndarray, scales: np.ndarray | None) -> np.ndarray:
+    """Integer sample values (..., channels) -> float64 (samples, channels), times ``scales``.
+
+    One channel at a time: the inner loop then runs over samples rather than over
+    the few channels of a record, which is several times faster for strided records.
+    """
+    channels = raw.shape[-1]
+    out = np.empty(raw.shape, dtype=np.float64)
+    for c in range(channels):
+        if scales is None:
+            out[..., c] = raw[..., c]
+        else:
+            np.multiply(raw[..., c], scales[c], out=out[..., c])  # == float64(raw) * scale
+    return out.reshape(-1, channels)
 
 
 def _status_name(code: int) -> str:

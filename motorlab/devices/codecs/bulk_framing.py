@@ -1,0 +1,211 @@
+"""COBS + CRC-16 framing of many frames at once, with NumPy (the open protocol's bulk decode path).
+
+Used by :class:`motorlab.devices.codecs.motorlab_protocol.MotorlabCodec` when one
+``feed`` holds many complete frames: the COBS code chains of all frames are
+walked together (:func:`cobs_code_chains`), CRC-16/CCITT-FALSE is computed
+column-wise over rows of equal length (:func:`crc16_rows`, table-driven, two
+bytes per lookup, rows cut into chunks joined by the CRC's linearity), and the
+7-byte sample headers are read through one structured view
+(:func:`sample_headers`). Pure functions on arrays; no codec state.
+"""
+
+from __future__ import annotations
+
+import binascii
+from functools import cache, lru_cache
+
+import numpy as np
+
+SAMPLE_HEADER = 7  # seq u32, n u8, m u8, fmt u8 (firmware_notes/protocol.md)
+
+
+def _bswap16(a: np.ndarray) -> np.ndarray:
+    return (a >> 8) | (a << 8)
+
+
+@cache
+def _crc_tables() -> tuple[np.ndarray, np.ndarray]:
+    """CRC-16/CCITT-FALSE tables for :func:`crc16_rows`, on *byte-swapped* registers.
+
+    Two bytes ``b0 b1`` processed from register ``R`` give ``T16[R ^ (b0 << 8 | b1)]``
+    (``T16``: the register after two bytes from 0): the 16-bit register is shifted
+    out entirely, so only the XOR of the two matters. Keeping registers byte-swapped
+    (``s = bswap(R)``) lets the byte pairs be read as native little-endian ``<u2``
+    words ``w = b1 << 8 | b0``: ``s ^ w == bswap(R ^ (b0 << 8 | b1))``, so the swapped
+    table is ``bswap(T16[bswap(x)])``. ``T16`` is linear (``T16[a ^ b] == T16[a] ^
+    T16[b]``). Returns ``(pair_table, first_byte)``: the swapped two-byte table, and
+    the swapped register after one byte ``v`` from the initial value 0xFFFF.
+    """
+    t8 = np.array([binascii.crc_hqx(bytes([v]), 0) for v in range(256)], dtype=np.uint16)
+    w = np.arange(65536)
+    after_b0 = t8[w >> 8]
+    t16 = (((after_b0 << 8) & 0xFFFF) ^ t8[(after_b0 >> 8) ^ (w & 0xFF)]).astype(np.uint16)
+    first = np.array([binascii.crc_hqx(bytes([v]), 0xFFFF) for v in range(256)], dtype=np.uint16)
+    return _bswap16(t16[_bswap16(np.arange(65536, dtype=np.uint16))]), _bswap16(first)
+
+
+@lru_cache(maxsize=64)  # 128 KiB each
+def _crc_shift_table(nbytes: int) -> np.ndarray:
+    """Swapped register -> swapped register after ``nbytes`` (even, > 0) zero bytes (linear).
+
+    Built by composition: shifting by ``a`` then ``b`` zero bytes is shifting by ``a + b``.
+    """
+    if nbytes == 2:
+        return _crc_tables()[0]
+    if nbytes % 4 == 0:
+        half = _crc_shift_table(nbytes // 2)
+        return half[half]
+    return _crc_shift_table(2)[_crc_shift_table(nbytes - 2)]
+
+
+@lru_cache(maxsize=256)
+def _crc_chunking(length: int, max_chunks: int) -> tuple[int, int, int]:
+    """``(chunks, width, head)`` for :func:`crc16_rows`: ``length == head + chunks * width``,
+    ``width`` even, chosen for the fewest NumPy steps (head steps + chunk steps + joins)."""
+    best = (length // 2 + length % 2, 1, 0, length)
+    for chunks in range(2, min(length // 8, max_chunks) + 1):
+        width = 2 * (length // (2 * chunks))
+        head = length - chunks * width
+        steps = head // 2 + head % 2 + width // 2 + (chunks - 1).bit_length()
+        if steps < best[0]:
+            best = (steps, chunks, width, head)
+    return best[1:]
+
+
+#: :func:`crc16_rows` uses at most about this many registers (rows x chunks) per step:
+#: larger temporaries fall out of the CPU cache and are slower (measured)
+CRC_REGISTERS = 1 << 15
+
+
+def _crc16_pairs(reg: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+    """Advance the swapped registers ``reg`` (in place) over the ``<u2`` words ``pairs[..., j]``.
+
+    One table gather per word column, across all rows (and chunks) at once.
+    """
+    pair_table = _crc_tables()[0]
+    index = np.empty(reg.shape, dtype=np.uint16)
+    for j in range(pairs.shape[-1]):
+        np.bitwise_xor(reg, pairs[..., j], out=index)
+        pair_table.take(index, out=reg, mode="clip")  # uint16 indices are always in range
+    return reg
+
+
+def crc16_rows(rows: np.ndarray) -> np.ndarray:
+    """CRC-16/CCITT-FALSE of every row of a (frames, length) uint8 array, as uint16 (frames,).
+
+    Table-driven, two bytes per step, one NumPy gather per byte pair across all
+    rows (the loops run over byte columns, never over frames). Same result as
+    :func:`crc16` per row. The last axis must be contiguous.
+
+    After a short head, rows are cut into ``chunks`` equal pieces whose CRCs are
+    computed side by side (the first continuing from the head, the others from
+    register 0), so each step works on ``frames * chunks`` registers and there
+    are ``chunks`` times fewer steps. The pieces are then joined pairwise in a
+    tree with the CRC's linearity, ``crc(A + B) == shift(crc(A), len(B)) ^
+    crc0(B)``, ``shift`` being one 65536-entry table lookup.
+    """
+    n_rows, length = rows.shape
+    chunks, width, head = _crc_chunking(length, max(2, min(length // 8, CRC_REGISTERS // max(n_rows, 1))))
+    pair_table, first_byte = _crc_tables()
+    odd = head % 2
+    if odd:  # one single byte first, then whole byte pairs
+        reg = first_byte.take(rows[:, 0].astype(np.intp))
+    else:
+        reg = np.full(n_rows, 0xFFFF, dtype=np.uint16)
+    if head > odd:
+        reg = _crc16_pairs(reg, rows[:, odd:head].view("<u2"))
+    if chunks == 1:
+        return _bswap16(reg)
+    part = np.zeros((n_rows, chunks), dtype=np.uint16)
+    part[:, 0] = reg
+    _crc16_pairs(part, rows[:, head:].reshape(n_rows, chunks, width).view("<u2"))
+    while part.shape[1] > 1:  # join neighbours: left shifted over the right's length, xor right
+        if part.shape[1] % 2:  # a zero register in front (a piece of zeros from 0) changes nothing
+            part = np.concatenate((np.zeros((n_rows, 1), dtype=np.uint16), part), axis=1)
+        part = _crc_shift_table(width).take(part[:, 0::2].astype(np.intp)) ^ part[:, 1::2]
+        width *= 2
+    return _bswap16(part[:, 0])
+
+
+#: below this many frames still walking, :func:`cobs_code_chains` finishes them in plain Python
+#: (cheaper than a handful of NumPy calls on tiny arrays per step; measured)
+COBS_TAIL_FRAMES = 24
+
+
+def cobs_code_chains(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Walk the COBS code-byte chains of many frames at once.
+
+    ``buf`` is the uint8 stream, frame ``i`` is ``buf[starts[i]:ends[i]]`` (no
+    0x00 inside; ``ends`` distinct and increasing). Each step is one vectorised
+    gather ``position += code`` over the frames still running, so the number of
+    steps is the longest chain; the last few long chains are finished in Python.
+    Returns ``(code_positions, valid, has_drop)``: the positions of every code
+    byte after the first (each decodes to 0x00, or to nothing after a 0xFF code),
+    per frame whether the chain ends exactly at the frame end (valid COBS), and
+    whether a 0xFF code is followed by another code (then the decoded body is
+    not ``frame[1:]`` with the codes zeroed). Frames are told apart by their end.
+    """
+    valid = np.ones(starts.size, dtype=bool)
+    has_drop = np.zeros(starts.size, dtype=bool)
+    # a 0xFF code followed by another code needs a frame of more than 255 bytes
+    may_drop = starts.size > 0 and int((ends - starts).max()) > 255
+    positions, overshot, dropping = [], [], []
+    pos, end = starts, ends
+    while pos.size > COBS_TAIL_FRAMES:
+        code = buf[pos]
+        if may_drop:
+            ff = code == 0xFF
+            if ff.any():
+                dropping.append(end[ff][pos[ff] + 0xFF < end[ff]])
+        pos = pos + code
+        more = pos < end
+        if not more.all():  # some chains reached (or jumped past) their frame end
+            overshot.append(end[pos > end])
+            pos, end = pos[more], end[more]
+        positions.append(pos)
+    tail_pos, tail_over, tail_drop = [], [], []
+    data = memoryview(buf)
+    for p, e in zip(pos.tolist(), end.tolist()):
+        while p < e:
+            code = data[p]
+            if code == 0xFF and p + 0xFF < e:
+                tail_drop.append(e)
+            p += code
+            if p < e:
+                tail_pos.append(p)
+        if p > e:
+            tail_over.append(e)
+    if tail_over or overshot:
+        valid[np.searchsorted(ends, np.concatenate([*overshot, tail_over]))] = False
+    if tail_drop or dropping:
+        has_drop[np.searchsorted(ends, np.concatenate([*dropping, tail_drop]))] = True
+    return np.concatenate([*positions, np.array(tail_pos, dtype=np.intp)]), valid, has_drop
+
+
+def row_views(buf: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
+    """(len(starts), width) view (or copy if not evenly spaced) of ``buf[s : s + width]`` per start."""
+    if starts.size == 1 or bool(np.all(np.diff(starts) == starts[1] - starts[0])):
+        step = int(starts[1] - starts[0]) if starts.size > 1 else width
+        # a strided view straight on ``buf``'s memory (np.ndarray checks it stays inside ``buf``)
+        rows = np.ndarray((starts.size, width), np.uint8, buf, int(starts[0]), (step, 1))
+        rows.flags.writeable = False
+        return rows
+    return buf[starts[:, None] + np.arange(width)]
+
+
+_SAMPLE_HEADER_DTYPE = np.dtype([("seq", "<u4"), ("n", "u1"), ("m", "u1"), ("fmt", "u1")])
+
+
+def sample_headers(buf: np.ndarray, at: np.ndarray) -> tuple[np.ndarray, ...]:
+    """``(seq, n, m, fmt)`` as int64 arrays from the 7-byte sample headers at ``buf[at]``.
+
+    Bytes past the end of ``buf`` read as 0 (a too-short frame, rejected by its length).
+    """
+    if at.size and int(at[-1]) + SAMPLE_HEADER <= buf.size:
+        raw = row_views(buf, at, SAMPLE_HEADER)
+    else:
+        raw = np.zeros((at.size, SAMPLE_HEADER), dtype=np.uint8)
+        inside = at[:, None] + np.arange(SAMPLE_HEADER) < buf.size
+        raw[inside] = buf[(at[:, None] + np.arange(SAMPLE_HEADER))[inside]]
+    head = raw.view(_SAMPLE_HEADER_DTYPE)[:, 0]
+    return tuple(head[name].astype(np.int64) for name in ("seq", "n", "m", "fmt"))
