@@ -144,20 +144,25 @@ def _radial_jacobian(f: _RadialFit) -> tuple[np.ndarray, np.ndarray]:
 class _CentreProblem:
     """Residual and Jacobian of the centre fit for :func:`scipy.optimize.least_squares`.
 
-    Both come from one :func:`_radial_fit` per centre (MINPACK asks for the residual
-    and then the Jacobian at the same point, so the last fit is kept).
+    Both come from one :func:`_radial_fit` per centre. MINPACK asks for the Jacobian at
+    the last accepted point, which is not always the last point tried, so the fits of the
+    last few centres are kept.
     """
+
+    KEEP = 4
 
     def __init__(self, x: np.ndarray, y: np.ndarray) -> None:
         self.x, self.y = x, y
-        self._key: tuple[float, float] | None = None
-        self._fit: _RadialFit | None = None
+        self._fits: dict[tuple[float, float], _RadialFit] = {}
 
     def fit(self, c: np.ndarray) -> _RadialFit:
         key = (float(c[0]), float(c[1]))
-        if key != self._key:
-            self._key, self._fit = key, _radial_fit(self.x, self.y, *key)
-        return self._fit
+        found = self._fits.get(key)
+        if found is None:
+            if len(self._fits) >= self.KEEP:
+                del self._fits[next(iter(self._fits))]  # oldest first (dicts keep insertion order)
+            found = self._fits[key] = _radial_fit(self.x, self.y, *key)
+        return found
 
     def residual(self, c: np.ndarray) -> np.ndarray:
         return self.fit(c).e
