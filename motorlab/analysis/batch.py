@@ -510,7 +510,7 @@ def analyze_batch(
     if not found:
         raise MotorlabError(f"{', '.join(map(str, paths))}: no recordings (*_motion.tsv) found")
     cache = None if cache_dir is None else str(Path(cache_dir).resolve())
-    tasks = [BatchTask(str(p), name, params, analyzer, cache, by_trial) for name, p in found]
+    tasks = [BatchTask(str(p), name, parameters, analyzer, cache, by_trial) for name, p in found]
     t0 = time.perf_counter()
     with _progress(len(tasks), progress) as bar:
         task_id = bar.add_task("analysing", total=len(tasks))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 from ..errors import MotorlabError
@@ -17,6 +18,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "dominant_hand": None,  # "right"/"left"; None = metadata.extra["dominant_hand"] or "right"
         "age": None,  # years, for norms; None = metadata.extra["age"]
         "sex": None,  # "M"/"F", for norms; None = metadata.extra["sex"]
+        "norms_table": None,  # CSV path of a clinic-supplied norms table (read into the parameters)
     },
     "gripsustained": {
         "cv_window_s": (2.0, 8.0),  # s after hold start, inclusive
@@ -67,4 +69,11 @@ def analysis_parameters(params: dict[str, Any] | None = None) -> dict[str, dict[
                     f"unknown analysis parameter {section}.{name}; known: {sorted(merged[section])}"
                 )
             merged[section][name] = value
+    table = merged["grip"]["norms_table"]
+    if isinstance(table, (str, Path)):
+        # the table's content (with its sha256) goes into the parameters: it is then part of
+        # the provenance and of the batch cache key, and workers need no access to the file
+        from .norms import read_grip_norm_table
+
+        merged["grip"]["norms_table"] = read_grip_norm_table(table).as_param()
     return merged

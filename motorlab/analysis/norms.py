@@ -10,14 +10,20 @@ Children: no pediatric table is shipped. The candidate sources (Mathiowetz,
 Wiemer & Federman, AJOT 40:705, 1986, 6-19 y; Bohannon et al., Pediatr Phys Ther
 29:118, 2017, 3-17 y; Ploegmakers et al., J Physiother 59:255, 2013, 4-15 y)
 could not be transcribed from an accessible copy, so ages under 20 return NaN
-with a message instead of invented numbers.
+with a message instead of invented numbers. A clinic can supply the table it
+uses (:func:`read_grip_norm_table`: a CSV with its citation); such a table is
+looked up first and the adult table covers the ages it leaves out.
 
 The percentile assumes a normal distribution within the age band (Phi(z) x 100).
 """
 
 from __future__ import annotations
 
+import csv
+import hashlib
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy.stats import norm as _normal
@@ -96,35 +102,149 @@ def _hand_key(hand: str) -> str:
     raise MotorlabError(f"hand must be 'right' or 'left' for grip norms, got {hand!r}")
 
 
-def grip_norms(value_kg: float, age: float, sex: str, hand: str) -> NormResult:
+def _result(value: float, mean: float, sd: float, band: str, source: str) -> NormResult:
+    z = (value - mean) / sd
+    return NormResult(value, mean, sd, z, float(_normal.cdf(z) * 100.0), 100.0 * value / mean, band, source, "")
+
+
+def grip_norms(value_kg: float, age: float, sex: str, hand: str, table: GripNormTable | None = None) -> NormResult:
     """Compare a grip score (kg, mean of 3 trials, Jamar-type) with age/sex/hand norms.
 
-    Adults 20+ use Mathiowetz 1985; younger ages return NaN and say so (see module docstring).
+    ``table`` (a clinic-supplied :class:`GripNormTable`) is looked up first. Otherwise
+    adults 20+ use Mathiowetz 1985, and younger ages return NaN and say so (see module docstring).
     Use :func:`motorlab.analysis.grip.newton_to_kgf` to convert a force in N to kg(f).
     """
     sex_k, hand_k = _sex_key(sex), _hand_key(hand)
     value = float(value_kg)
     if not np.isfinite(age) or age < 0:
         raise MotorlabError(f"age must be a non-negative number of years, got {age!r}")
+    band = table.lookup(age, sex_k, hand_k) if table is not None else None
+    if band is not None:
+        return _result(value, band.mean_kg, band.sd_kg, band.label, table.source)
     if age < 20:
         return NormResult(
             value, NAN, NAN, NAN, NAN, NAN, "", PEDIATRIC_SOURCES,
             f"no normative table for age {age:g}: motorlab ships adult norms (20+ y, "
-            f"{MATHIOWETZ_1985_SOURCE}); pediatric tables ({PEDIATRIC_SOURCES}) are not included",
+            f"{MATHIOWETZ_1985_SOURCE}); pediatric tables ({PEDIATRIC_SOURCES}) are not included"
+            + ("" if table is None else f"; the supplied table ({table.source}) has no band for this age, sex and hand"),
         )
-    for (lo, hi), table in MATHIOWETZ_1985_LB.items():
+    for (lo, hi), adult in MATHIOWETZ_1985_LB.items():
         if lo <= int(np.floor(age)) <= hi:
-            mean_lb, sd_lb = table[(sex_k, hand_k)]
-            mean, sd = mean_lb * LB_KG, sd_lb * LB_KG
-            z = (value - mean) / sd
-            band = f"{lo}+" if hi >= 200 else f"{lo}-{hi}"
-            return NormResult(
-                value, mean, sd, z, float(_normal.cdf(z) * 100.0), 100.0 * value / mean,
-                band, MATHIOWETZ_1985_SOURCE, "",
-            )
+            mean_lb, sd_lb = adult[(sex_k, hand_k)]
+            label = f"{lo}+" if hi >= 200 else f"{lo}-{hi}"
+            return _result(value, mean_lb * LB_KG, sd_lb * LB_KG, label, MATHIOWETZ_1985_SOURCE)
     raise AssertionError("unreachable: table covers 20+")  # pragma: no cover
 
 
-def grip_norms_newton(force_n: float, age: float, sex: str, hand: str) -> NormResult:
+def grip_norms_newton(force_n: float, age: float, sex: str, hand: str,
+                      table: GripNormTable | None = None) -> NormResult:
     """:func:`grip_norms` for a force in newtons (kg-force = N / 9.80665)."""
-    return grip_norms(force_n / KGF_N, age, sex, hand)
+    return grip_norms(force_n / KGF_N, age, sex, hand, table)
+
+
+# ------------------------------------------------------------------ clinic-supplied tables
+NORM_TABLE_COLUMNS = ("age_lo", "age_hi", "sex", "hand", "mean_kg", "sd_kg")
+
+
+@dataclass(frozen=True)
+class GripNormBand:
+    """One row of a norms table: ages ``age_lo``..``age_hi`` (whole years, inclusive), kg."""
+
+    age_lo: int
+    age_hi: int
+    sex: str  # "M" or "F"
+    hand: str  # "R" or "L"
+    mean_kg: float
+    sd_kg: float
+
+    @property
+    def label(self) -> str:
+        return f"{self.age_lo}" if self.age_lo == self.age_hi else f"{self.age_lo}-{self.age_hi}"
+
+
+@dataclass(frozen=True)
+class GripNormTable:
+    """A grip norms table supplied by the user, with its citation (see :func:`read_grip_norm_table`)."""
+
+    source: str
+    bands: tuple[GripNormBand, ...]
+    sha256: str = ""  # of the file it was read from
+
+    def lookup(self, age: float, sex_key: str, hand_key: str) -> GripNormBand | None:
+        years = int(np.floor(age))
+        for band in self.bands:
+            if band.sex == sex_key and band.hand == hand_key and band.age_lo <= years <= band.age_hi:
+                return band
+        return None
+
+    def as_param(self) -> dict[str, Any]:
+        """Plain JSON form, as stored in analysis parameters and provenance."""
+        return {"source": self.source, "sha256": self.sha256,
+                "bands": [[b.age_lo, b.age_hi, b.sex, b.hand, b.mean_kg, b.sd_kg] for b in self.bands]}
+
+    @classmethod
+    def from_param(cls, value: dict[str, Any]) -> "GripNormTable":
+        try:
+            bands = tuple(GripNormBand(int(a), int(b), str(s), str(h), float(m), float(sd))
+                          for a, b, s, h, m, sd in value["bands"])
+            return cls(str(value["source"]), bands, str(value.get("sha256", "")))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise MotorlabError(f"grip.norms_table: not a norms table ({exc})") from None
+
+
+def read_grip_norm_table(path: str | Path) -> GripNormTable:
+    """Read a grip norms table from CSV (kg, whole-year age bands, inclusive).
+
+    Format: comment lines start with ``#``; one of them must be ``# source: <citation>``
+    (a table without its source is refused). Then a header ``age_lo,age_hi,sex,hand,mean_kg,sd_kg``
+    and one row per band, sex ``M``/``F``, hand ``R``/``L`` (or right/left). Bands of the
+    same sex and hand must not overlap. Errors name the file and line.
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise MotorlabError(f"{path}: cannot read norms table ({exc.strerror or exc})") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise MotorlabError(f"{path}: norms table is not UTF-8 text") from None
+    source, rows = "", []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if stripped.startswith("#"):
+            key, _, value = stripped.lstrip("#").partition(":")
+            if key.strip().lower() == "source" and value.strip():
+                source = value.strip()
+        elif stripped:
+            rows.append((lineno, line))
+    if not source:
+        raise MotorlabError(f"{path}: norms table has no '# source: <citation>' line")
+    if not rows:
+        raise MotorlabError(f"{path}: norms table has no header and rows")
+    header_line, header = rows[0][0], [c.strip().lower() for c in next(csv.reader([rows[0][1]]))]
+    if tuple(header) != NORM_TABLE_COLUMNS:
+        raise MotorlabError(f"{path}:{header_line}: header must be {','.join(NORM_TABLE_COLUMNS)}, got {','.join(header)}")
+    bands: list[GripNormBand] = []
+    for lineno, line in rows[1:]:
+        cells = [c.strip() for c in next(csv.reader([line]))]
+        if len(cells) != len(NORM_TABLE_COLUMNS):
+            raise MotorlabError(f"{path}:{lineno}: {len(cells)} values, expected {len(NORM_TABLE_COLUMNS)}")
+        try:
+            age_lo, age_hi = int(cells[0]), int(cells[1])
+            mean_kg, sd_kg = float(cells[4]), float(cells[5])
+            sex_k, hand_k = _sex_key(cells[2]), _hand_key(cells[3])
+        except ValueError:
+            raise MotorlabError(f"{path}:{lineno}: ages must be whole years and mean/SD numbers in kg") from None
+        except MotorlabError as exc:
+            raise MotorlabError(f"{path}:{lineno}: {exc}") from None
+        if not (0 <= age_lo <= age_hi):
+            raise MotorlabError(f"{path}:{lineno}: age band {age_lo}-{age_hi} is empty or negative")
+        if not (np.isfinite(mean_kg) and mean_kg > 0 and np.isfinite(sd_kg) and sd_kg > 0):
+            raise MotorlabError(f"{path}:{lineno}: mean and SD must be positive (kg)")
+        band = GripNormBand(age_lo, age_hi, sex_k, hand_k, mean_kg, sd_kg)
+        for other in bands:
+            if (other.sex, other.hand) == (sex_k, hand_k) and other.age_lo <= age_hi and age_lo <= other.age_hi:
+                raise MotorlabError(f"{path}:{lineno}: ages {band.label} overlap ages {other.label} ({sex_k}, {hand_k})")
+        bands.append(band)
+    return GripNormTable(source, tuple(bands), hashlib.sha256(raw).hexdigest())

@@ -28,7 +28,7 @@ from ..signal.segment import segment_force_trials
 from .defaults import analysis_parameters
 from .grip import GripResult, grip_analyze, grip_bilateral_ratio, grip_sustained_analyze, grip_trials_summary
 from .handwriting import handwriting_analyze
-from .norms import grip_norms
+from .norms import GripNormTable, grip_norms
 from .smoothness import stroke_smoothness
 from .spiral import spiral_analyze
 from .tremor import tremor_analyze
@@ -118,6 +118,7 @@ def _grip_summaries(rec: Recording, trial_rows: list[dict], p: dict) -> list[dic
     age = p["age"] if p["age"] is not None else extra.get("age")
     sex = p["sex"] if p["sex"] is not None else extra.get("sex")
     dominant = p["dominant_hand"] or extra.get("dominant_hand") or "right"
+    table = GripNormTable.from_param(p["norms_table"]) if p["norms_table"] else None
     summaries: dict[str, dict] = {}
     for hand in sorted({r["hand"] for r in trial_rows}):
         mine = [r for r in trial_rows if r["hand"] == hand]
@@ -128,7 +129,7 @@ def _grip_summaries(rec: Recording, trial_rows: list[dict], p: dict) -> list[dic
                "best_N": s.best_N, "best_kgf": s.best_kgf,
                "between_trial_cv_pct": s.cv_pct, "fatigue_index_pct": s.fatigue_index_pct}
         if age is not None and sex is not None and hand in ("right", "left") and np.isfinite(s.mean_of_3_kgf):
-            n = grip_norms(s.mean_of_3_kgf, float(age), str(sex), hand)
+            n = grip_norms(s.mean_of_3_kgf, float(age), str(sex), hand, table)
             row.update({"norm_mean_kg": n.norm_mean_kg, "norm_z": n.z, "norm_percentile": n.percentile,
                         "norm_pct_of_mean": n.pct_of_norm, "norm_age_band": n.age_band,
                         "norm_source": n.source, "norm_note": n.note})

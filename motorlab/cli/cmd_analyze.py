@@ -47,6 +47,9 @@ def register(subparsers: Any) -> None:
     b.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary")
     p.add_argument("--params", type=Path, default=None,
                    help="JSON file with analysis parameters, e.g. {\"tremor\": {\"band_hz\": [4, 8]}}")
+    p.add_argument("--norms", type=Path, default=None, metavar="CSV",
+                   help="grip norms table to use before the built-in adult table (e.g. a pediatric table; "
+                        "CSV age_lo,age_hi,sex,hand,mean_kg,sd_kg with a '# source:' line)")
     p.add_argument("--json", action="store_true", help="print the rows as JSON instead of a table")
     p.set_defaults(func=handle)
 
@@ -96,6 +99,11 @@ def handle(args: argparse.Namespace) -> int:
             params = json.loads(Path(args.params).read_text())
         except json.JSONDecodeError as exc:
             raise MotorlabError(f"{args.params}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    if args.norms is not None:
+        params = {} if params is None else params
+        if not isinstance(params, dict) or not isinstance(params.get("grip", {}), dict):
+            raise MotorlabError(f"{args.params}: analysis parameters must be a JSON object of sections")
+        params.setdefault("grip", {})["norms_table"] = str(args.norms)
     if _batch_requested(args):
         return _handle_batch(args, params)
     args.recording = args.paths[0]

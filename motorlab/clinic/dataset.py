@@ -3,7 +3,9 @@
 The folder is chosen by ``--data DIR``, else the environment variable
 ``MOTORLAB_DATA``, else ``./motorlab-data``. Raw recordings sit in the BIDS
 layout (``sub-<ID>/ses-<N>/motion/``); goals and reports are derived data under
-``derivatives/motorlab/sub-<ID>/``.
+``derivatives/motorlab/sub-<ID>/``. A clinic that uses its own grip norms
+table (e.g. a pediatric one) puts it at ``code/motorlab/grip_norms.csv``
+(format: :func:`motorlab.analysis.norms.read_grip_norm_table`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from pathlib import Path
 
 DEFAULT_DATA_DIR = "motorlab-data"
 DATA_ENV = "MOTORLAB_DATA"
+#: the clinic's own grip norms table, if it has one (BIDS keeps custom material under code/)
+GRIP_NORMS_FILE = Path("code") / "motorlab" / "grip_norms.csv"
 
 
 def resolve_data_root(value: str | Path | None = None) -> Path:
@@ -26,3 +30,8 @@ def resolve_data_root(value: str | Path | None = None) -> Path:
 def derivatives_dir(root: str | Path, participant: str) -> Path:
     """``<root>/derivatives/motorlab/sub-<ID>`` (not created)."""
     return Path(root) / "derivatives" / "motorlab" / f"sub-{participant}"
+
+
+def clinic_grip_norms_path(root: str | Path) -> Path:
+    """``<root>/code/motorlab/grip_norms.csv`` (may not exist)."""
+    return Path(root) / GRIP_NORMS_FILE

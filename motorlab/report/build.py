@@ -101,6 +101,7 @@ class ReportData:
     goals: list[GoalScore] = field(default_factory=list)
     gas_tscore: float | None = None
     age: int | None = None
+    norms_table: object | None = None  # motorlab.analysis.norms.GripNormTable of the clinic, if any
 
     @property
     def current(self) -> SessionMeasurements:
@@ -136,12 +137,21 @@ def _mdc_for(metric: GoalMetric, baseline: float | None) -> tuple[float | None, 
     return None, ""
 
 
-def _norm_for(metric: GoalMetric, hand: str, value: float | None, client: Client, age: int | None):
+def _norm_for(metric: GoalMetric, hand: str, value: float | None, client: Client, age: int | None, table=None):
     from ..analysis.norms import grip_norms
 
     if metric.key != "grip_strength_kgf" or value is None or age is None:
         return None
-    return grip_norms(value, age, client.sex, hand)
+    return grip_norms(value, age, client.sex, hand, table)
+
+
+def _clinic_norms(root: Path):
+    """The clinic's own grip norms table (``code/motorlab/grip_norms.csv``), or None."""
+    from ..analysis.norms import read_grip_norm_table
+    from ..clinic.dataset import clinic_grip_norms_path
+
+    path = clinic_grip_norms_path(root)
+    return read_grip_norm_table(path) if path.exists() else None
 
 
 def collect(root: str | Path, participant: str, session: str | int | None = None) -> ReportData:
@@ -158,6 +168,7 @@ def collect(root: str | Path, participant: str, session: str | int | None = None
     measurements = [measure_session(s) for s in sessions]
     data = ReportData(client, chosen, sessions, measurements)
     data.age = client.age_in(chosen.date.year) if chosen.date else None
+    data.norms_table = _clinic_norms(root)
     current = measurements[-1]
     for metric in GOAL_METRICS.values():
         for hand in (("right", "left", "n/a") if metric.per_hand else ("n/a",)):
@@ -171,7 +182,7 @@ def collect(root: str | Path, participant: str, session: str | int | None = None
                 ln.baseline_session, ln.baseline = earlier[0]
                 ln.previous_session, ln.previous = earlier[-1]
             ln.mdc, ln.mdc_source = _mdc_for(metric, ln.baseline if ln.baseline is not None else value)
-            ln.norm = _norm_for(metric, hand, value, client, data.age)
+            ln.norm = _norm_for(metric, hand, value, client, data.age, data.norms_table)
             data.lines.append(ln)
     data.goals = score_goals(GoalStore(root, client.participant).load(), measurements)
     scored = [g for g in data.goals if g.level is not None]
@@ -512,14 +523,22 @@ def _goals(data: ReportData) -> Section:
     return s
 
 
+def _norms_method(data: ReportData) -> str:
+    adult = ("Mathiowetz et al. 1985 adult table by age band, sex and hand; z = (value − mean) / SD, "
+             "percentile = 100·Φ(z).")
+    if data.norms_table is None:
+        return "Norms: " + adult + " No pediatric table is included; children's results are shown without norms."
+    return (f"Norms: the clinic's table ({data.norms_table.source}) where it has a band for the client's age, "
+            "sex and hand; otherwise the " + adult)
+
+
 def _methods(data: ReportData) -> Section:
     s = Section("methods", SECTION_TITLES["methods"])
     for text in (
         "Grip: seated, shoulder at the side, elbow bent at 90°, forearm and wrist neutral (ASHT position); "
         "the score is the mean of the valid trials (Mathiowetz et al., Arch Phys Med Rehabil 66:69–74, 1985). "
         "Forces are measured in newtons and shown in kilograms-force (÷ 9.80665).",
-        "Norms: Mathiowetz et al. 1985 adult table by age band, sex and hand; z = (value − mean) / SD, "
-        "percentile = 100·Φ(z). No pediatric table is included; children's results are shown without norms.",
+        _norms_method(data),
         "Real change: MDC95 = 1.96·√2·SEM; for grip the published MDC95 of Bai et al. (BMC Musculoskelet "
         "Disord, 2019) is used: 4.9 kg for grip ≤ 20 kg and 5.1 kg above.",
         "Goals: Goal Attainment Scaling, T = 50 + 10·Σwᵢxᵢ / √(0.7·Σwᵢ² + 0.3·(Σwᵢ)²) (Kiresuk & Sherman 1968, "
