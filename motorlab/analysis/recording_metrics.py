@@ -26,7 +26,7 @@ from ..recording import Recording
 from ..signal.resample import signal_resample
 from ..signal.segment import segment_force_trials
 from .defaults import analysis_parameters
-from .grip import GripResult, grip_analyze, grip_bilateral_ratio, grip_sustained_analyze, grip_trials_summary
+from .grip import grip_analyze, grip_bilateral_ratio, grip_sustained_analyze, grip_trials_summary
 from .handwriting import handwriting_analyze
 from .norms import GripNormTable, grip_norms
 from .smoothness import stroke_smoothness
