@@ -24,7 +24,7 @@ def effort(t: np.ndarray, onset: float, peak: float, rise: float = 0.3, hold: fl
 
 
 def grip_recording(peaks_right, peaks_left, fs=100.0, statuses=None, extra=None) -> Recording:
-    trials, force_parts, events = [], [], []
+    force_parts, events = [], []
     t0 = 0.0
     all_trials = [("right", p) for p in peaks_right] + [("left", p) for p in peaks_left]
     statuses = statuses or ["valid"] * len(all_trials)

@@ -237,7 +237,6 @@ async def test_serial_url_opens_the_emulated_device():
 
 async def test_clock_wrap_on_the_wire_is_invisible():
     drv = await open_device(f"sim://grip?seed=1&rate=500&t0_us={2**32 - 300_000}")
-    emu = drv.emulator
     try:
         await drv.start()
         blocks = await collect(drv, 2**32 / 1e6 + 0.3)
