@@ -226,12 +226,8 @@ def tremor_analyze(
         df = freqs[1] - freqs[0]
         sel = (freqs >= band[0] - 2 * df) & (freqs <= band[1] + 2 * df) & (freqs > 0)
         disp = float(np.sqrt(np.sum(pxx[sel] / (2 * np.pi * freqs[sel]) ** 4) * df) * 100.0)
-    if tsi_sig is None:
-        tsi, n_cycles = tremor_stability_index(arr, fs, peak_band=band)  # warns: too few samples
-    else:
-        if tsi_psd is None:
-            tsi_psd = signal_psd(tsi_sig, fs)
-        tsi, n_cycles = _tsi_from_signal(tsi_sig, fs, band, TSI_HALF_WIDTH_HZ, tsi_psd)
+    # tsi_sig is set here: fewer than 4 finite rows give no spectrum and returned above
+    tsi, n_cycles = _tsi_from_signal(tsi_sig, fs, band, TSI_HALF_WIDTH_HZ, tsi_psd or signal_psd(tsi_sig, fs))
     in_band = (freqs >= band[0]) & (freqs <= band[1])
     psd_sum = pxx.sum(axis=1) if pxx.ndim == 2 else pxx
     near = in_band & (np.abs(freqs - f_peak) <= 0.5)

@@ -15,10 +15,11 @@ import math
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import __version__
 from ..clinic.clients import Client, ClientRegistry
-from ..clinic.dataset import derivatives_dir
+from ..clinic.dataset import clinic_grip_norms_path, derivatives_dir
 from ..clinic.goals import Goal, GoalStore, attained_level
 from ..clinic.history import SessionInfo, client_sessions, find_session
 from ..clinic.measurements import SessionMeasurements, is_trial_row, measure_session
@@ -26,6 +27,9 @@ from ..clinic.metric_catalog import GOAL_METRICS, GoalMetric, goal_metric
 from ..errors import MotorlabError
 from . import figures, wording
 from .document import Document, Facts, Figure, Paragraph, Section, Subheading, Table
+
+if TYPE_CHECKING:
+    from ..analysis.norms import GripNormTable
 
 TASK_TITLES = {
     "grip": "Grip strength",
@@ -101,7 +105,7 @@ class ReportData:
     goals: list[GoalScore] = field(default_factory=list)
     gas_tscore: float | None = None
     age: int | None = None
-    norms_table: object | None = None  # motorlab.analysis.norms.GripNormTable of the clinic, if any
+    norms_table: GripNormTable | None = None  # the clinic's own grip norms table, if any
 
     @property
     def current(self) -> SessionMeasurements:
@@ -137,7 +141,8 @@ def _mdc_for(metric: GoalMetric, baseline: float | None) -> tuple[float | None, 
     return None, ""
 
 
-def _norm_for(metric: GoalMetric, hand: str, value: float | None, client: Client, age: int | None, table=None):
+def _norm_for(metric: GoalMetric, hand: str, value: float | None, client: Client, age: int | None,
+              table: GripNormTable | None = None):
     from ..analysis.norms import grip_norms
 
     if metric.key != "grip_strength_kgf" or value is None or age is None:
@@ -145,10 +150,9 @@ def _norm_for(metric: GoalMetric, hand: str, value: float | None, client: Client
     return grip_norms(value, age, client.sex, hand, table)
 
 
-def _clinic_norms(root: Path):
+def _clinic_norms(root: Path) -> GripNormTable | None:
     """The clinic's own grip norms table (``code/motorlab/grip_norms.csv``), or None."""
     from ..analysis.norms import read_grip_norm_table
-    from ..clinic.dataset import clinic_grip_norms_path
 
     path = clinic_grip_norms_path(root)
     return read_grip_norm_table(path) if path.exists() else None

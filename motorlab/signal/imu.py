@@ -155,20 +155,18 @@ def _integrate_zero_velocity(acc: np.ndarray, dt: float) -> tuple[np.ndarray, np
 
 
 def _bridge_gaps(x: np.ndarray, what: str) -> np.ndarray:
-    """Linear interpolation over non-finite samples (a link gap), with a warning; the
-    orientation recursion cannot run through them. Raises if nothing is finite."""
-    bad = ~np.isfinite(x)
-    if not bad.any():
+    """Linear interpolation over rows with a non-finite value (a link gap) of (n, 3) ``x``,
+    with a warning: the orientation recursion cannot run through them. Raises if no row is finite."""
+    ok = np.all(np.isfinite(x), axis=1)
+    if ok.all():
         return x
-    rows_ok = ~bad.any(axis=1) if x.ndim == 2 else ~bad
-    if not rows_ok.any():
+    if not ok.any():
         raise MotorlabError(f"{what} has no finite sample")
-    warn(f"pen trajectory: {int(np.count_nonzero(~rows_ok))} {what} samples missing; bridged linearly")
+    warn(f"pen trajectory: {int(np.count_nonzero(~ok))} {what} samples missing; bridged linearly")
     idx = np.arange(x.shape[0])
     out = x.copy()
-    for j in range(x.shape[1] if x.ndim == 2 else 1):
-        col = out[:, j] if x.ndim == 2 else out
-        col[~rows_ok] = np.interp(idx[~rows_ok], idx[rows_ok], col[rows_ok])
+    for col in out.T:
+        col[~ok] = np.interp(idx[~ok], idx[ok], col[ok])
     return out
 
 

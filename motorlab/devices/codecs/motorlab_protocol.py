@@ -400,9 +400,7 @@ class MotorlabCodec:
         dtype = self._dtype(m, fmt)
         if len(parts) == 1 and isinstance(parts[0], np.ndarray):  # one bulk run: a view, no copy
             arr = parts[0].view(dtype)
-        elif all(isinstance(p, bytes) for p in parts):
-            arr = np.frombuffer(parts[0] if len(parts) == 1 else b"".join(parts), dtype=dtype)
-        else:
+        else:  # (a join of one bytes object returns it as it is)
             arr = np.frombuffer(b"".join(p if isinstance(p, bytes) else p.tobytes() for p in parts), dtype=dtype)
         device_time = self._unwrap(arr["t"]).reshape(-1)
         dropped = self._gap(seq, n)
