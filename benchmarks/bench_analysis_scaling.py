@@ -35,14 +35,18 @@ def grip_recording(minutes: float) -> Recording:
     phase = np.mod(t, period)
     s = np.clip((phase - 2.0) / 0.3, 0, 1)
     force = np.where(phase < 5.0, 300 * (10 * s**3 - 15 * s**4 + 6 * s**5), 0.0)
-    events = [Event(k * period, period, "trial", {"trial": k + 1, "hand": "right", "status": "valid"})
-              for k in range(int(t[-1] // period))]
+    events = [
+        Event(k * period, period, "trial", {"trial": k + 1, "hand": "right", "status": "valid"})
+        for k in range(int(t[-1] // period))
+    ]
     ch = [Channel("force", "MISC", "N", tracked_point="handle")]
     return Recording(t, force[:, None], ch, FS, Metadata("P001", task="grip"), events)
 
 
 def main() -> None:
-    print(f"{'task':>10} {'minutes':>8} {'samples':>9} {'seconds':>9} {'us/sample':>10} {'ratio vs 1 min':>15}")
+    print(
+        f"{'task':>10} {'minutes':>8} {'samples':>9} {'seconds':>9} {'us/sample':>10} {'ratio vs 1 min':>15}"
+    )
     for make in (tremor_recording, grip_recording):
         base = None
         for minutes in (1, 5, 15, 30, 60):
@@ -54,7 +58,9 @@ def main() -> None:
                 dt = time.perf_counter() - t0
             per = dt / rec.n_samples
             base = base or per
-            print(f"{rec.metadata.task:>10} {minutes:8d} {rec.n_samples:9d} {dt:9.3f} {per * 1e6:10.3f} {per / base:15.2f}")
+            print(
+                f"{rec.metadata.task:>10} {minutes:8d} {rec.n_samples:9d} {dt:9.3f} {per * 1e6:10.3f} {per / base:15.2f}"
+            )
 
 
 if __name__ == "__main__":

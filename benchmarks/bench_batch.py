@@ -27,8 +27,10 @@ from motorlab.storage.bids import read_recording, write_recording
 
 def machine() -> str:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return (f"{platform.node()} | {platform.processor() or platform.machine()} | {os.cpu_count()} cores | "
-            f"Python {platform.python_version()} | load average {load:.1f} at start")
+    return (
+        f"{platform.node()} | {platform.processor() or platform.machine()} | {os.cpu_count()} cores | "
+        f"Python {platform.python_version()} | load average {load:.1f} at start"
+    )
 
 
 def _best_of(fn, repeats: int) -> float:
@@ -69,8 +71,10 @@ def bench_read_vs_analyze(sims: list, analyzer: str) -> dict[str, float]:
     for task, vals in sorted(by_task.items()):
         r, a, t = (statistics.median(v[i] for v in vals) for i in range(3))
         ratios[task] = t / r
-        print(f"    {task:15s} read {r * 1e3:6.1f} ms  analysis {a * 1e3:6.1f} ms  process_one {t * 1e3:6.1f} ms"
-              f"  = {t / r:5.1f}x read; batch overhead {max(0.0, t - r - a) * 1e3:4.1f} ms")
+        print(
+            f"    {task:15s} read {r * 1e3:6.1f} ms  analysis {a * 1e3:6.1f} ms  process_one {t * 1e3:6.1f} ms"
+            f"  = {t / r:5.1f}x read; batch overhead {max(0.0, t - r - a) * 1e3:4.1f} ms"
+        )
     return ratios
 
 
@@ -82,8 +86,10 @@ def bench_length(root: Path, analyzer: str, lengths_s=(10, 60, 300)) -> list[tup
         t_read = _best_of(lambda: read_recording(p), 2)
         t_all = _best_of(lambda: process_one(p, analyzer=analyzer), 2)
         rows.append((length, t_read, t_all))
-        print(f"  {length:5.0f} s at 1 kHz: read {t_read * 1e3:8.1f} ms, read+analyse {t_all * 1e3:8.1f} ms, "
-              f"{t_all / length * 1e3:6.2f} ms per recorded second, ratio {t_all / t_read:.2f}x")
+        print(
+            f"  {length:5.0f} s at 1 kHz: read {t_read * 1e3:8.1f} ms, read+analyse {t_all * 1e3:8.1f} ms, "
+            f"{t_all / length * 1e3:6.2f} ms per recorded second, ratio {t_all / t_read:.2f}x"
+        )
     return rows
 
 

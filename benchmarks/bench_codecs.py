@@ -47,8 +47,8 @@ import argparse
 import binascii
 import struct
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 from rich.console import Console
@@ -135,7 +135,8 @@ def paired_times(case: Case, repeat: int) -> tuple[np.ndarray, np.ndarray, tuple
 
 def same(got: tuple[np.ndarray, np.ndarray], ref: tuple[np.ndarray, np.ndarray]) -> bool:
     return all(
-        g.shape == r.shape and np.allclose(g, r, rtol=1e-9, atol=1e-9, equal_nan=True) for g, r in zip(got, ref)
+        g.shape == r.shape and np.allclose(g, r, rtol=1e-9, atol=1e-9, equal_nan=True)
+        for g, r in zip(got, ref)
     )
 
 
@@ -154,7 +155,9 @@ def tindeq_case(n: int, per: int = 8) -> Case:
         while i + 2 <= len(data):
             code, length = data[i], data[i + 1]
             if code == 1 and length and length % 8 == 0:
-                fmt = formats.get(length) or formats.setdefault(length, struct.Struct("<" + "fI" * (length // 8)))
+                fmt = formats.get(length) or formats.setdefault(
+                    length, struct.Struct("<" + "fI" * (length // 8))
+                )
                 vals = fmt.unpack_from(data, i + 2)
                 for k in range(0, len(vals), 2):
                     raw = vals[k + 1]
@@ -266,8 +269,16 @@ def witmotion_case(n: int) -> Case:
         return np.array(t), np.array(rows)
 
     pieces = [data[i : i + CHUNK] for i in range(0, len(data), CHUNK)]
-    return Case("witmotion (WT901 serial)", n, data, pieces, "64 KiB serial reads",
-                lambda: WitMotionCodec(rate_hz=100), None, baseline)
+    return Case(
+        "witmotion (WT901 serial)",
+        n,
+        data,
+        pieces,
+        "64 KiB serial reads",
+        lambda: WitMotionCodec(rate_hz=100),
+        None,
+        baseline,
+    )
 
 
 # ------------------------------------------------------------------ Mark-10 (ASCII, polled)
@@ -292,8 +303,17 @@ def mark10_case(n: int) -> Case:
         return np.array(t), np.array(f)[:, None]
 
     note = "ASCII float parsing is the floor (loop is C-level split+float)"
-    return Case("mark10 (ASCII lines)", n, data, lines, "1 reply line per feed (polled)",
-                Mark10Codec, prime, baseline, note)
+    return Case(
+        "mark10 (ASCII lines)",
+        n,
+        data,
+        lines,
+        "1 reply line per feed (polled)",
+        Mark10Codec,
+        prime,
+        baseline,
+        note,
+    )
 
 
 # ------------------------------------------------------------------ motorlab open protocol (COBS + CRC16)
@@ -342,12 +362,28 @@ def motorlab_case(n: int) -> Case:
         return np.array(t), np.array(out)
 
     pieces = [data[i : i + CHUNK] for i in range(0, len(data), CHUNK)]
-    return Case("motorlab (COBS+CRC16)", n, data, pieces, "64 KiB serial reads",
-                mp.MotorlabCodec, lambda c: c.feed(info_frame), baseline,
-                "own open protocol; COBS+CRC per frame, vectorised across frames")
+    return Case(
+        "motorlab (COBS+CRC16)",
+        n,
+        data,
+        pieces,
+        "64 KiB serial reads",
+        mp.MotorlabCodec,
+        lambda c: c.feed(info_frame),
+        baseline,
+        "own open protocol; COBS+CRC per frame, vectorised across frames",
+    )
 
 
-CASES = [tindeq_case, tindeq_clone_case, vernier_case, witmotion_ble_case, mark10_case, witmotion_case, motorlab_case]
+CASES = [
+    tindeq_case,
+    tindeq_clone_case,
+    vernier_case,
+    witmotion_ble_case,
+    mark10_case,
+    witmotion_case,
+    motorlab_case,
+]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -356,9 +392,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=9, help="runs per timing; the median is shown (default 9)")
     args = ap.parse_args(argv)
 
-    table = Table(title=f"codec decode throughput, {args.repeat} runs; bulk x = median of per-run ratios to the "
-                        f"loop timed right after it, range = lowest-highest ratio (Ms/s = million samples/s)")
-    for col in ("codec", "bulk Ms/s", "loop Ms/s", "bulk x", "range", "as sent", "as sent Ms/s", "as sent x", "note"):
+    table = Table(
+        title=f"codec decode throughput, {args.repeat} runs; bulk x = median of per-run ratios to the "
+        f"loop timed right after it, range = lowest-highest ratio (Ms/s = million samples/s)"
+    )
+    for col in (
+        "codec",
+        "bulk Ms/s",
+        "loop Ms/s",
+        "bulk x",
+        "range",
+        "as sent",
+        "as sent Ms/s",
+        "as sent x",
+        "note",
+    ):
         table.add_column(col, justify="right" if col.endswith(("Ms/s", " x", "range")) else "left")
     for make_case in CASES:
         try:

@@ -54,13 +54,16 @@ print(json.dumps({"peak_kib": hwm_kib(), "base_kib": base,
 
 def machine() -> str:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return (f"{platform.node()} | {platform.processor() or platform.machine()} | {os.cpu_count()} cores | "
-            f"Python {platform.python_version()} | load average {load:.1f} at start")
+    return (
+        f"{platform.node()} | {platform.processor() or platform.machine()} | {os.cpu_count()} cores | "
+        f"Python {platform.python_version()} | load average {load:.1f} at start"
+    )
 
 
 def measure(mode: str, path: Path, analyzer: str) -> dict:
-    out = subprocess.run([sys.executable, "-c", _CHILD, mode, str(path), analyzer],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", _CHILD, mode, str(path), analyzer], capture_output=True, text=True, check=True
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -75,24 +78,31 @@ def main(argv: list[str] | None = None) -> dict:
     with tempfile.TemporaryDirectory(prefix="motorlab-mem-") as tmp:
         for minutes in sorted({6.0, args.minutes}):
             t0 = time.perf_counter()
-            path = write_long_tremor(Path(tmp) / f"m{minutes:g}", minutes * 60, fs=1000.0,
-                                     participant=f"L{int(minutes):03d}")
+            path = write_long_tremor(
+                Path(tmp) / f"m{minutes:g}", minutes * 60, fs=1000.0, participant=f"L{int(minutes):03d}"
+            )
             size_mb = path.stat().st_size / 2**20
             print(f"  {minutes:g} min at 1 kHz: {size_mb:.0f} MB written in {time.perf_counter() - t0:.1f} s")
             r = measure("analyze", path, args.analyzer)
             if r["error"]:
                 print(f"    analysis failed: {r['error']}")
-            print(f"    analyse: peak RSS {r['peak_kib'] / 1024:7.1f} MiB (interpreter+numpy+scipy "
-                  f"{r['base_kib'] / 1024:.1f} MiB), {r['seconds']:.1f} s, {r['n']} trial rows")
+            print(
+                f"    analyse: peak RSS {r['peak_kib'] / 1024:7.1f} MiB (interpreter+numpy+scipy "
+                f"{r['base_kib'] / 1024:.1f} MiB), {r['seconds']:.1f} s, {r['n']} trial rows"
+            )
             results[minutes] = {"analyze": r, "size_mb": size_mb}
             if not args.skip_read:
                 rr = measure("read", path, args.analyzer)
-                print(f"    whole-file read_recording for comparison: peak RSS {rr['peak_kib'] / 1024:7.1f} MiB")
+                print(
+                    f"    whole-file read_recording for comparison: peak RSS {rr['peak_kib'] / 1024:7.1f} MiB"
+                )
                 results[minutes]["read"] = rr
     lo, hi = min(results), max(results)
     if lo != hi:
         growth = results[hi]["analyze"]["peak_kib"] / results[lo]["analyze"]["peak_kib"]
-        print(f"  peak RSS ratio {hi:g} min / {lo:g} min: {growth:.2f}x for {hi / lo:.0f}x the data (flat = 1.0)")
+        print(
+            f"  peak RSS ratio {hi:g} min / {lo:g} min: {growth:.2f}x for {hi / lo:.0f}x the data (flat = 1.0)"
+        )
     return results
 
 

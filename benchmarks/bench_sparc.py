@@ -15,7 +15,9 @@ import numpy as np
 from motorlab.analysis import sparc
 
 
-def sparc_published(speed: np.ndarray, fs: float, padlevel: int = 4, fc: float = 10.0, amp_th: float = 0.05) -> float:
+def sparc_published(
+    speed: np.ndarray, fs: float, padlevel: int = 4, fc: float = 10.0, amp_th: float = 0.05
+) -> float:
     """Spectral arc length exactly as the published algorithm describes it (no shortcuts)."""
     nfft = int(2 ** (np.ceil(np.log2(len(speed))) + padlevel))
     freqs = np.arange(0, fs, fs / nfft)
@@ -40,7 +42,9 @@ def main() -> None:
         reps = max(3, int(2000 / n))
         t_pub = min(timeit.repeat(lambda: sparc_published(v, fs), number=reps, repeat=5)) / reps
         t_ml = min(timeit.repeat(lambda: sparc(v, fs), number=reps, repeat=5)) / reps
-        print(f"{n:8d} {fs:6.0f} {t_pub * 1e3:13.3f} {t_ml * 1e3:12.3f} {t_pub / t_ml:8.2f}x  {same} ({a:.10f})")
+        print(
+            f"{n:8d} {fs:6.0f} {t_pub * 1e3:13.3f} {t_ml * 1e3:12.3f} {t_pub / t_ml:8.2f}x  {same} ({a:.10f})"
+        )
 
 
 if __name__ == "__main__":

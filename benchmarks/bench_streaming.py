@@ -30,8 +30,10 @@ import numpy as np
 
 def machine() -> str:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return (f"{platform.node()} | {platform.processor() or platform.machine()} | {os.cpu_count()} cores | "
-            f"Python {platform.python_version()} | load average {load:.1f} at start")
+    return (
+        f"{platform.node()} | {platform.processor() or platform.machine()} | {os.cpu_count()} cores | "
+        f"Python {platform.python_version()} | load average {load:.1f} at start"
+    )
 
 
 async def _run(url: str, rate_hz: float, seconds: float, lsl: bool, cues: list[tuple[float, str]]) -> dict:
@@ -61,9 +63,13 @@ async def _run(url: str, rate_hz: float, seconds: float, lsl: bool, cues: list[t
         t = np.concatenate(times) if times else np.zeros(0)
         expected = int(round((t[-1] - t[0]) * rate_hz)) + 1 if t.size else 0
         return {
-            "url": url, "rate_hz": rate_hz, "samples": received, "expected": expected,
+            "url": url,
+            "rate_hz": rate_hz,
+            "samples": received,
+            "expected": expected,
             "sent": getattr(driver.emulator, "samples_sent", None),
-            "lost": max(0, expected - received), "codec_dropped": stats.dropped,
+            "lost": max(0, expected - received),
+            "codec_dropped": stats.dropped,
             "link_dropped": driver.status.dropped_samples,
             "lat_ms": np.asarray(stats.latencies_s) * 1e3,
         }
@@ -76,16 +82,20 @@ async def _run(url: str, rate_hz: float, seconds: float, lsl: bool, cues: list[t
 async def _both(seconds: float, lsl: bool) -> list[dict]:
     grip_cues = [(1.0 + 6 * k, "squeeze") for k in range(int(seconds // 6))]
     grip_cues += [(4.0 + 6 * k, "release") for k in range(int(seconds // 6))]
-    return list(await asyncio.gather(
-        _run("sim://pen?seed=1", 1000.0, seconds, lsl, [(0.5, "write")]),
-        _run("sim://grip?seed=2", 80.0, seconds, lsl, sorted(grip_cues)),
-    ))
+    return list(
+        await asyncio.gather(
+            _run("sim://pen?seed=1", 1000.0, seconds, lsl, [(0.5, "write")]),
+            _run("sim://grip?seed=2", 80.0, seconds, lsl, sorted(grip_cues)),
+        )
+    )
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=60.0)
-    ap.add_argument("--lsl", action="store_true", help="also publish both devices as LSL outlets (machine scope)")
+    ap.add_argument(
+        "--lsl", action="store_true", help="also publish both devices as LSL outlets (machine scope)"
+    )
     args = ap.parse_args(argv)
     if args.lsl and "LSLAPICFG" not in os.environ:
         from motorlab.streaming.lsl import write_local_config
@@ -101,13 +111,17 @@ def main(argv: list[str] | None = None) -> list[dict]:
     cpu = (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)
     for r in results:
         p50, p99, pmax = np.percentile(r["lat_ms"], [50, 99, 100]) if r["lat_ms"].size else (np.nan,) * 3
-        print(f"  {r['url']:<18} {r['rate_hz']:6.0f} Hz: {r['samples']} samples received of {r['sent']} sent, "
-              f"lost {r['lost']} "
-              f"(codec-counted drops {r['codec_dropped']}); latency p50 {p50:.2f} ms, p99 {p99:.2f} ms, "
-              f"max {pmax:.2f} ms (goal p99 < 20 ms)")
+        print(
+            f"  {r['url']:<18} {r['rate_hz']:6.0f} Hz: {r['samples']} samples received of {r['sent']} sent, "
+            f"lost {r['lost']} "
+            f"(codec-counted drops {r['codec_dropped']}); latency p50 {p50:.2f} ms, p99 {p99:.2f} ms, "
+            f"max {pmax:.2f} ms (goal p99 < 20 ms)"
+        )
         r.update(p50_ms=float(p50), p99_ms=float(p99))
-    print(f"  process CPU: {cpu:.1f} s over {wall:.1f} s wall = {100 * cpu / wall:.0f}% of one core "
-          f"(drivers + emulator threads{' + LSL outlets' if args.lsl else ''})")
+    print(
+        f"  process CPU: {cpu:.1f} s over {wall:.1f} s wall = {100 * cpu / wall:.0f}% of one core "
+        f"(drivers + emulator threads{' + LSL outlets' if args.lsl else ''})"
+    )
     return results
 
 

@@ -28,7 +28,7 @@ QUICK_ARGS = {
 
 
 def _names() -> list[str]:
-    found = sorted(p.stem[len("bench_"):] for p in HERE.glob("bench_*.py"))
+    found = sorted(p.stem[len("bench_") :] for p in HERE.glob("bench_*.py"))
     return [n for n in QUICK_ARGS if n in found] + [n for n in found if n not in QUICK_ARGS]
 
 

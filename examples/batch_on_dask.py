@@ -12,7 +12,6 @@ from motorlab.analysis.batch import analyze_batch
 from motorlab.analysis.dataset_sim import generate_dataset
 
 
-
 def main() -> None:
     root = tempfile.mkdtemp(prefix="motorlab-batch-")
     generate_dataset(root, n_recordings=40, n_corrupt=2, seed=1)

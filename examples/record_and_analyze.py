@@ -24,10 +24,14 @@ async def main(out: str) -> None:
     print(rec)
     for row in analyze_recording(rec):
         if row["row"] == "trial":
-            print(f"trial {row['trial']}: peak {row['peak_force_N']:.1f} N "
-                  f"({row['peak_force_kgf']:.2f} kgf), time to peak {row['time_to_peak_s']:.3f} s")
+            print(
+                f"trial {row['trial']}: peak {row['peak_force_N']:.1f} N "
+                f"({row['peak_force_kgf']:.2f} kgf), time to peak {row['time_to_peak_s']:.3f} s"
+            )
         else:
-            print(f"{row['hand']} hand: mean {row['mean_of_3_N']:.1f} N, CV {row['between_trial_cv_pct']:.1f} %")
+            print(
+                f"{row['hand']} hand: mean {row['mean_of_3_N']:.1f} N, CV {row['between_trial_cv_pct']:.1f} %"
+            )
 
 
 if __name__ == "__main__":

@@ -108,7 +108,8 @@ def info_event(model, serial, fw, manu, rate_mhz, channels) -> dict:
         "manufacturer": manu,
         "rate_hz": rate_mhz / 1000,
         "channels": [
-            {"name": n, "type": t, "unit": u, "tracked_point": p, "scale": f32(sc)} for n, t, u, p, sc in channels
+            {"name": n, "type": t, "unit": u, "tracked_point": p, "scale": f32(sc)}
+            for n, t, u, p, sc in channels
         ],
     }
 
@@ -163,7 +164,9 @@ def build() -> dict:
         )
 
     # ---- replies (device -> host)
-    grip_info = info_payload(4, 80000, 10000, 1000000, "motorlab-grip-hx711", "G0001", "1.0.0", "DIY", GRIP_CHANNELS)
+    grip_info = info_payload(
+        4, 80000, 10000, 1000000, "motorlab-grip-hx711", "G0001", "1.0.0", "DIY", GRIP_CHANNELS
+    )
     add(
         "info_grip",
         "INFO of a DIY HX711 grip dynamometer: int32, 1 channel",
@@ -172,7 +175,9 @@ def build() -> dict:
         events=[info_event("motorlab-grip-hx711", "G0001", "1.0.0", "DIY", 80000, GRIP_CHANNELS)],
         stats={"frames_ok": 1, "crc_errors": 0, "resyncs": 0, "bytes_discarded": 0},
     )
-    pen_info = info_payload(2, 200000, 10000, 1000000, "motorlab-imu-pen", "P0042", "0.9.3", "DIY", PEN_CHANNELS)
+    pen_info = info_payload(
+        2, 200000, 10000, 1000000, "motorlab-imu-pen", "P0042", "0.9.3", "DIY", PEN_CHANNELS
+    )
     add(
         "info_pen",
         "INFO of a DIY IMU pen: int16, 7 channels (frame longer than 254 bytes)",
@@ -261,7 +266,11 @@ def build() -> dict:
         "device->host",
         frame(0x82, 0, samples_payload(0, 4, wrap_rows)),
         after="info_grip",
-        events=[samples_event(0, wrap_rows, GRIP_CHANNELS, [4_294_960_000, 4_294_967_295, 2**32 + 5_209, 2**32 + 17_709])],
+        events=[
+            samples_event(
+                0, wrap_rows, GRIP_CHANNELS, [4_294_960_000, 4_294_967_295, 2**32 + 5_209, 2**32 + 17_709]
+            )
+        ],
     )
     a = [(0, [10]), (12_500, [11])]
     b = [(87_500, [17]), (100_000, [18])]
@@ -317,7 +326,12 @@ def build() -> dict:
     return {
         "protocol": "motorlab",
         "version": 1,
-        "crc": {"name": "CRC-16/CCITT-FALSE", "poly": "0x1021", "init": "0xFFFF", "check_123456789": "0x29B1"},
+        "crc": {
+            "name": "CRC-16/CCITT-FALSE",
+            "poly": "0x1021",
+            "init": "0xFFFF",
+            "check_123456789": "0x29B1",
+        },
         "crc_check_computed": f"0x{crc16_ccitt_false(b'123456789'):04X}",
         "notes": "Feed 'after' first (if given) into a fresh decoder, then 'hex'; compare the events of 'hex'.",
         "vectors": vectors,

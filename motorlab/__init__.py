@@ -5,13 +5,14 @@ Data flows one way: device bytes -> codec (``motorlab.devices``) -> session
 -> ``motorlab.signal`` -> ``motorlab.analysis`` -> report/table.
 """
 
-from importlib.metadata import PackageNotFoundError, version as _version
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _version
 
 try:
     __version__ = _version("motorlab")
 except PackageNotFoundError:  # running from a source tree without install
     __version__ = "0.0.0+unknown"
 
-from .recording import Channel, Event, Metadata, Recording, RecordingError  # noqa: E402
+from .recording import Channel, Event, Metadata, Recording, RecordingError
 
 __all__ = ["Channel", "Event", "Metadata", "Recording", "RecordingError", "__version__"]

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -118,7 +119,7 @@ class Metadata:
         validate_label(self.task, "task")
         validate_label(self.tracksys, "tracking system")
 
-    def replace(self, **changes: Any) -> "Metadata":
+    def replace(self, **changes: Any) -> Metadata:
         return dataclasses.replace(self, **changes)
 
 
@@ -195,7 +196,7 @@ class Recording:
     def events_of(self, trial_type: str) -> list[Event]:
         return [e for e in self.events if e.trial_type == trial_type]
 
-    def crop(self, tmin: float, tmax: float) -> "Recording":
+    def crop(self, tmin: float, tmax: float) -> Recording:
         """Samples with ``tmin <= t < tmax`` (events kept if they start inside)."""
         keep = (self.timestamps >= tmin) & (self.timestamps < tmax)
         return dataclasses.replace(
@@ -205,7 +206,7 @@ class Recording:
             events=[e for e in self.events if tmin <= e.onset < tmax],
         )
 
-    def with_events(self, events: Iterable[Event]) -> "Recording":
+    def with_events(self, events: Iterable[Event]) -> Recording:
         return dataclasses.replace(self, events=[*self.events, *events])
 
     def effective_sampling_rate(self) -> float:

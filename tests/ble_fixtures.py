@@ -8,7 +8,7 @@ talk to the same emulated daemon; ``fake_bluez`` is its :class:`FakeBlueZ`.
 
 from __future__ import annotations
 
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Awaitable, Callable
 
 from motorlab.recording import Metadata, Recording
 from motorlab.session.acquisition import Acquisition
@@ -29,8 +29,14 @@ async def record(
 ) -> Recording:
     """Start ``driver``, run ``script`` while an Acquisition writes BIDS files, read them back."""
     info = await driver.info()
-    md = Metadata(participant=participant, task=task, tracksys="".join(c for c in info.model.split()[-1] if c.isalnum()),
-                  device_model=info.model, device_serial=info.serial, firmware=info.firmware)
+    md = Metadata(
+        participant=participant,
+        task=task,
+        tracksys="".join(c for c in info.model.split()[-1] if c.isalnum()),
+        device_model=info.model,
+        device_serial=info.serial,
+        firmware=info.firmware,
+    )
     writer = RecordingWriter(root, md, info.channels, info.nominal_rate_hz)
     acq = Acquisition(driver, info, writer)
     acq.start()

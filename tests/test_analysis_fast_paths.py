@@ -44,16 +44,28 @@ def test_signal_filter_equals_sosfiltfilt_run_by_run(seed):
 def test_signal_filter_short_run_uses_shorter_pad_like_before():
     x = np.sin(np.arange(12) / 3.0)  # shorter than scipy's default pad (3 x 5 taps)
     sos = sps.butter(4, 10.0, fs=100.0, output="sos")
-    np.testing.assert_allclose(signal_filter(x, 100.0, highcut=10.0), sps.sosfiltfilt(sos, x, padlen=11), atol=1e-12)
+    np.testing.assert_allclose(
+        signal_filter(x, 100.0, highcut=10.0), sps.sosfiltfilt(sos, x, padlen=11), atol=1e-12
+    )
 
 
-@pytest.mark.parametrize("n, window_s, overlap", [(1051, 4.0, 0.5), (5000, 2.0, 0.25), (333, 4.0, 0.5), (60000, 10.0, 0.75)])
+@pytest.mark.parametrize(
+    "n, window_s, overlap", [(1051, 4.0, 0.5), (5000, 2.0, 0.25), (333, 4.0, 0.5), (60000, 10.0, 0.75)]
+)
 def test_signal_psd_equals_scipy_welch(n, window_s, overlap):
     fs = 100.0
     x = np.random.default_rng(n).standard_normal((n, 3)) + [0.0, 1.0, 9.8]
     nperseg = min(int(round(window_s * fs)), n)
-    f_ref, p_ref = sps.welch(x, fs=fs, window="hann", nperseg=nperseg, noverlap=int(round(nperseg * overlap)),
-                             detrend="constant", scaling="density", axis=0)
+    f_ref, p_ref = sps.welch(
+        x,
+        fs=fs,
+        window="hann",
+        nperseg=nperseg,
+        noverlap=int(round(nperseg * overlap)),
+        detrend="constant",
+        scaling="density",
+        axis=0,
+    )
     freqs, psd = signal_psd(x, fs, window_s, overlap)
     _, per_column = signal_psd(x, fs, window_s, overlap, sum_columns=False)
     np.testing.assert_array_equal(freqs, f_ref)
@@ -66,7 +78,9 @@ def test_tremor_analyze_shared_spectrum_gives_the_standalone_tsi():
     t = np.arange(int(30 * fs)) / fs
     rng = np.random.default_rng(3)
     phase = 2 * np.pi * np.cumsum(5.5 + 0.4 * rng.standard_normal(t.size).cumsum() / 200) / fs
-    x = np.column_stack([0.4 * np.sin(phase), 0.2 * np.sin(phase + 0.3), 9.8 + 0 * t]) + 0.02 * rng.standard_normal((t.size, 3))
+    x = np.column_stack(
+        [0.4 * np.sin(phase), 0.2 * np.sin(phase + 0.3), 9.8 + 0 * t]
+    ) + 0.02 * rng.standard_normal((t.size, 3))
     x[900:950] = np.nan
     res = tremor_analyze(x, fs)
     tsi, n_cycles = tremor_stability_index(x, fs, peak_band=(3.0, 12.0))
@@ -115,7 +129,9 @@ def _noisy_spiral(seed):
     theta = t / t[-1] * 2 * np.pi * 4.5
     r = 0.4 + 0.3 * theta + 0.05 * np.sin(2 * np.pi * 6.0 * t)
     centre = rng.uniform(-3, 3, 2)
-    return np.column_stack([r * np.cos(theta), r * np.sin(theta)]) + centre + 0.01 * rng.standard_normal((t.size, 2)), centre
+    return np.column_stack([r * np.cos(theta), r * np.sin(theta)]) + centre + 0.01 * rng.standard_normal(
+        (t.size, 2)
+    ), centre
 
 
 def test_spiral_residual_jacobian_matches_central_differences():

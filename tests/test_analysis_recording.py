@@ -51,7 +51,9 @@ def test_grip_rows_per_trial_and_summaries():
     assert summary["both"]["bilateral_ratio"] == pytest.approx(1.2)
     # norms: Mathiowetz 1985 men 30-34 right 121.8 lb
     assert summary["right"]["norm_mean_kg"] == pytest.approx(121.8 * 0.45359237)
-    assert summary["right"]["norm_z"] == pytest.approx((300 / 9.80665 - 121.8 * 0.45359237) / (22.4 * 0.45359237))
+    assert summary["right"]["norm_z"] == pytest.approx(
+        (300 / 9.80665 - 121.8 * 0.45359237) / (22.4 * 0.45359237)
+    )
     assert all(r["participant"] == "P001" and r["task"] == "grip" for r in rows)
 
 
@@ -61,7 +63,7 @@ def test_grip_invalid_trials_are_reported_but_not_summarised():
     trials = [r for r in rows if r["row"] == "trial"]
     assert [r["status"] for r in trials] == ["valid", "invalid", "valid"]
     assert trials[1]["peak_force_N"] == pytest.approx(100.0)
-    summary = [r for r in rows if r["row"] == "summary"][0]
+    summary = next(r for r in rows if r["row"] == "summary")
     assert summary["n_valid"] == 2 and summary["mean_of_3_N"] == pytest.approx(295.0)
 
 
@@ -85,11 +87,13 @@ def test_grip_irregular_timestamps_are_resampled():
 def tremor_recording(freq=6.0, amp=0.4, fs=100.0, seconds=60.0, task="tremorpostural") -> Recording:
     t = np.arange(int(seconds * fs)) / fs
     rng = np.random.default_rng(0)
-    acc = np.column_stack([
-        amp * np.sin(2 * np.pi * freq * t),
-        0.5 * amp * np.sin(2 * np.pi * freq * t + 1.0),
-        9.80665 + 0.0 * t,
-    ]) + 0.01 * rng.standard_normal((t.size, 3))
+    acc = np.column_stack(
+        [
+            amp * np.sin(2 * np.pi * freq * t),
+            0.5 * amp * np.sin(2 * np.pi * freq * t + 1.0),
+            9.80665 + 0.0 * t,
+        ]
+    ) + 0.01 * rng.standard_normal((t.size, 3))
     gyr = 20 * np.column_stack([np.cos(2 * np.pi * freq * t), 0 * t, 0 * t])
     chans = [Channel(f"acc_{a}", "ACCEL", "m/s^2", a) for a in "xyz"] + [
         Channel(f"gyr_{a}", "GYRO", "deg/s", a) for a in "xyz"
@@ -124,7 +128,11 @@ def test_spiral_and_handwriting_rows_from_positions():
     theta = t / 20 * 6 * np.pi
     r = 0.4 * theta
     pos = np.column_stack([r * np.cos(theta), r * np.sin(theta)])
-    chans = [Channel("pos_x", "POS", "cm", "x"), Channel("pos_y", "POS", "cm", "y"), Channel("tip_force", "MISC", "N")]
+    chans = [
+        Channel("pos_x", "POS", "cm", "x"),
+        Channel("pos_y", "POS", "cm", "y"),
+        Channel("tip_force", "MISC", "N"),
+    ]
     tip = np.full(t.size, 1.0)
     rec = Recording(t, np.column_stack([pos, tip]), chans, fs, Metadata("P003", task="spiral"))
     row = analyze_recording(rec)[0]
@@ -153,10 +161,14 @@ def test_parameters_provenance_and_unknown_names():
 
 def test_unknown_task_and_missing_channel_are_one_line_errors():
     rec = tremor_recording()
-    bad = Recording(rec.timestamps, rec.data[:, :1], [Channel("x", "MISC", "V")], 100.0, Metadata("P004", task="grip"))
+    bad = Recording(
+        rec.timestamps, rec.data[:, :1], [Channel("x", "MISC", "V")], 100.0, Metadata("P004", task="grip")
+    )
     with pytest.raises(MotorlabError, match="no force channel"):
         analyze_recording(bad)
-    other = Recording(rec.timestamps, rec.data[:, :1], [Channel("x", "MISC", "V")], 100.0, Metadata("P004", task="reach"))
+    other = Recording(
+        rec.timestamps, rec.data[:, :1], [Channel("x", "MISC", "V")], 100.0, Metadata("P004", task="reach")
+    )
     with pytest.raises(MotorlabError, match="no analysis for task 'reach'"):
         analyze_recording(other)
 

@@ -83,7 +83,11 @@ def test_force_ramp_rfd_exact(slope, fs):
     f = np.clip((t - onset) * slope, 0, 300.0)
     r = grip_analyze(f, fs, onset_s=onset)
     ramp_end = onset + 300.0 / slope
-    for w, value in ((0.05, r.rfd_0_50ms_N_per_s), (0.1, r.rfd_0_100ms_N_per_s), (0.2, r.rfd_0_200ms_N_per_s)):
+    for w, value in (
+        (0.05, r.rfd_0_50ms_N_per_s),
+        (0.1, r.rfd_0_100ms_N_per_s),
+        (0.2, r.rfd_0_200ms_N_per_s),
+    ):
         w_eff = round(w * fs) / fs
         expected = min(slope * w_eff, 300.0) / w_eff
         assert value == pytest.approx(expected, rel=1e-9)

@@ -48,8 +48,9 @@ def cluster():
 
     with warnings.catch_warnings():  # its loopback HTTP server may move off a busy port 8787
         warnings.filterwarnings("ignore", message="Port .* is already in use")
-        c = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                     host="127.0.0.1", dashboard_address=None)
+        c = distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+        )
     with c:
         yield c
 
@@ -269,8 +270,21 @@ def test_cli_analyze_dataset_local_then_scheduler(dataset, local_run, cluster, t
     assert out.read_bytes() == expected.read_bytes()
     # the same through an existing Dask scheduler
     out2 = tmp_path / "cli2" / "results.csv"
-    assert main(["analyze", str(dataset.root), "--out", str(out2), "--scheduler", cluster.scheduler_address,
-                 "--no-cache", "--quiet"]) == 1
+    assert (
+        main(
+            [
+                "analyze",
+                str(dataset.root),
+                "--out",
+                str(out2),
+                "--scheduler",
+                cluster.scheduler_address,
+                "--no-cache",
+                "--quiet",
+            ]
+        )
+        == 1
+    )
     assert out2.read_bytes() == expected.read_bytes()
 
 
@@ -289,7 +303,9 @@ def test_by_trial_without_durations_uses_next_onset(tmp_path):
 
     sim = simulate_grip("S0902", peak_n=(120.0, 240.0), seed=4)
     rec = sim.recording
-    events = [Event(e.onset, 0.0, e.trial_type, e.extra) if e.trial_type == "trial" else e for e in rec.events]
+    events = [
+        Event(e.onset, 0.0, e.trial_type, e.extra) if e.trial_type == "trial" else e for e in rec.events
+    ]
     p = write_recording(dataclasses.replace(rec, events=events), tmp_path)
     rows, err = process_one(p, by_trial=True)
     assert err is None

@@ -92,7 +92,11 @@ async def test_grip_peak_matches_participant_through_bleak(ble_sandbox, tmp_path
     try:
         info = await driver.info()
         assert (info.model, info.firmware, info.serial, info.nominal_rate_hz) == (
-            "Tindeq Progressor", "1.2.4", "5F4E3D2C1B0A", 80.0)
+            "Tindeq Progressor",
+            "1.2.4",
+            "5F4E3D2C1B0A",
+            80.0,
+        )
         assert await driver.battery() == pytest.approx(tq.battery_percent(3.95))
         emu = driver.emulator
 
@@ -112,7 +116,7 @@ async def test_grip_peak_matches_participant_through_bleak(ble_sandbox, tmp_path
     # every sample the device delivered is in the recording, bit for bit (float32 kg -> N)
     np.testing.assert_allclose(force, emu.sent[:, 2].astype(np.float64) * G, rtol=1e-12)
     for effort in truth:
-        seg = (rec.timestamps >= rec.timestamps[0] + effort["onset_s"] - 0.5)
+        seg = rec.timestamps >= rec.timestamps[0] + effort["onset_s"] - 0.5
         peak = force[seg & (rec.timestamps < rec.timestamps[0] + effort["end_s"])].max()
         assert peak == pytest.approx(effort["peak_n"], rel=0.01)
     assert driver.status.dropped_samples == 0
@@ -163,7 +167,7 @@ async def test_link_loss_reconnects_without_losing_samples(ble_sandbox, tmp_path
     force = rec.channel("force")
     # 0 samples lost before the loss: the first len(before) recorded samples are exactly them
     np.testing.assert_array_equal(force[: len(before)], before[:, 2].astype(np.float64) * G)
-    np.testing.assert_array_equal(force[len(before):], after[:, 2].astype(np.float64) * G)
+    np.testing.assert_array_equal(force[len(before) :], after[:, 2].astype(np.float64) * G)
     assert len(driver.status.gaps) == 1
     [gap] = rec.events_of("gap")
     assert gap.duration > 0

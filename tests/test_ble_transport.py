@@ -22,13 +22,24 @@ class EchoPeripheral:
 
     def __init__(self, fake_bluez, address="D0:00:00:00:00:01", name="EchoBox 7"):
         self.writes: list[tuple[bytes, bool]] = []
-        self.handle = fake_bluez.add_peripheral(PeripheralSpec(
-            address=address, name=name, advertised_uuids=[SVC],
-            services=[GattService(SVC, [
-                GattCharacteristic(NOTIFY, ("notify",)),
-                GattCharacteristic(WRITE, ("write", "write-without-response"), on_write=self.on_write),
-            ])],
-        ))
+        self.handle = fake_bluez.add_peripheral(
+            PeripheralSpec(
+                address=address,
+                name=name,
+                advertised_uuids=[SVC],
+                services=[
+                    GattService(
+                        SVC,
+                        [
+                            GattCharacteristic(NOTIFY, ("notify",)),
+                            GattCharacteristic(
+                                WRITE, ("write", "write-without-response"), on_write=self.on_write
+                            ),
+                        ],
+                    )
+                ],
+            )
+        )
 
     def on_write(self, data: bytes, with_response: bool) -> None:
         self.writes.append((data, with_response))
@@ -127,5 +138,7 @@ async def test_ble_simulator_without_dbus_daemon_is_a_one_line_error(monkeypatch
     from motorlab.devices.registry import open_device
 
     monkeypatch.setenv("PATH", str(tmp_path))  # no dbus-daemon on PATH
-    with pytest.raises(DeviceError, match=r"^dbus-daemon not found: BLE simulators need it \(install the 'dbus' package\)$"):
+    with pytest.raises(
+        DeviceError, match=r"^dbus-daemon not found: BLE simulators need it \(install the 'dbus' package\)$"
+    ):
         await open_device("sim://progressor")

@@ -41,7 +41,7 @@ def test_measurements_split_into_20_byte_notifications_are_joined_and_timed_by_p
     events = []
     for frame in frames:  # each frame starts a notification (as godirect-js reads them)
         for i in range(0, len(frame), 20):
-            events += codec.feed(frame[i:i + 20])
+            events += codec.feed(frame[i : i + 20])
     assert [type(e) for e in events] == [SampleBlock, SampleBlock]
     t = np.concatenate([e.device_time for e in events])
     np.testing.assert_allclose(t, np.arange(7) * 0.02)
@@ -56,7 +56,9 @@ def test_measurements_split_into_20_byte_notifications_are_joined_and_timed_by_p
 def test_wide_and_single_channel_int_frames():
     codec = vd.VernierCodec(sensor_mask=0x06)  # sensors 1 and 2
     body = np.array([[1, 2], [3, 4]], dtype="<f4").tobytes()
-    wide = bytes((0x20, 11 + len(body), 0, 0, vd.WIDE_REAL32)) + struct.pack("<I", 0x06) + bytes((2, 0)) + body
+    wide = (
+        bytes((0x20, 11 + len(body), 0, 0, vd.WIDE_REAL32)) + struct.pack("<I", 0x06) + bytes((2, 0)) + body
+    )
     [blk] = codec.feed(_with_checksum(wide))
     np.testing.assert_array_equal(blk.values, [[1, 2], [3, 4]])
     ints = np.array([-5, 6], dtype="<i4").tobytes()
@@ -144,6 +146,6 @@ async def test_link_loss_reconnects_and_resumes(ble_sandbox, tmp_path):
     before, after = sent[sent[:, 0] == 1], sent[sent[:, 0] == 2]
     assert len(before) == lost_at[0] > 30
     np.testing.assert_array_equal(rec.channel("force")[: len(before)], before[:, 2])
-    np.testing.assert_array_equal(rec.channel("force")[len(before):], after[:, 2])
+    np.testing.assert_array_equal(rec.channel("force")[len(before) :], after[:, 2])
     assert len(driver.status.gaps) == 1 and len(rec.events_of("gap")) == 1
     assert np.all(np.diff(rec.timestamps) > 0)

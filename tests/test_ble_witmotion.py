@@ -33,8 +33,17 @@ def test_published_frame_decodes_to_physical_units():
     np.testing.assert_allclose(acc_g, [0.005, 0.018, 1.011], atol=6e-4)
     np.testing.assert_allclose(blk.values[0, 3:6], [-2.07, 0.43, 0.0], atol=6e-3)
     np.testing.assert_allclose(blk.values[0, 6:9], [-178.8, -1.2, -53.7], atol=0.06)
-    assert [c.name for c in wb.CHANNELS] == ["acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z",
-                                             "roll", "pitch", "yaw"]
+    assert [c.name for c in wb.CHANNELS] == [
+        "acc_x",
+        "acc_y",
+        "acc_z",
+        "gyr_x",
+        "gyr_y",
+        "gyr_z",
+        "roll",
+        "pitch",
+        "yaw",
+    ]
 
 
 def test_samples_are_timed_by_the_configured_rate_and_gated_by_start_stop():
@@ -89,7 +98,7 @@ async def test_tremor_frequency_matches_participant_through_bleak(ble_sandbox, t
     # the sensor streams all the time; the recording is the contiguous run between start and stop
     k = _first_match(sent, rec.data[0])
     assert rec.n_samples > 400
-    np.testing.assert_allclose(rec.data, sent[k:k + rec.n_samples], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(rec.data, sent[k : k + rec.n_samples], rtol=0, atol=1e-12)
     acc = rec.select(["acc_x", "acc_y", "acc_z"])
     freqs, psd = signal_psd(acc - acc.mean(axis=0), rec.sampling_rate)
     f_peak = peak_frequency(freqs, psd, (3.0, 12.0))
@@ -115,7 +124,11 @@ async def test_accelerometer_calibration_removes_bias(ble_sandbox):
         await driver.stop()
     finally:
         await driver.close()
-    assert emu.commands[-3:] == [bytes.fromhex("FFAA6988B5"), bytes.fromhex("FFAA010000"), bytes.fromhex("FFAA000000")]
+    assert emu.commands[-3:] == [
+        bytes.fromhex("FFAA6988B5"),
+        bytes.fromhex("FFAA010000"),
+        bytes.fromhex("FFAA000000"),
+    ]
     np.testing.assert_allclose(before[:3], [0.35, -0.25, G + 0.4], atol=0.02)
     np.testing.assert_allclose(before[3:6], [3, -2, 1.5], atol=0.1)
     np.testing.assert_allclose(after[:3], [0.0, 0.0, G], atol=0.02)
@@ -139,7 +152,7 @@ async def test_link_loss_reconnects_without_losing_frames(ble_sandbox, tmp_path)
         rec = await record(driver, tmp_path, "tremorrest", script)
     finally:
         await driver.close()
-    stream_before, n_before = marks[0]
+    stream_before, _n_before = marks[0]
     sent = emu.sent
     before = sent[sent[:, 0] == stream_before]
     after = sent[sent[:, 0] > stream_before]
@@ -148,7 +161,7 @@ async def test_link_loss_reconnects_without_losing_frames(ble_sandbox, tmp_path)
     got = rec.data
     k = _first_match(before[:, 2:] * wb.SCALE, got[0])
     np.testing.assert_allclose(got[: len(before) - k], before[k:, 2:] * wb.SCALE, atol=1e-12)
-    resumed = got[len(before) - k:]
+    resumed = got[len(before) - k :]
     assert len(resumed) > 20  # the sensor keeps streaming after stop(): compare what was recorded
     np.testing.assert_allclose(resumed, after[: len(resumed), 2:] * wb.SCALE, atol=1e-12)
     assert len(driver.status.gaps) == 1 and len(rec.events_of("gap")) == 1

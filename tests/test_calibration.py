@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 import pytest
 
+from motorlab.cli.main import main
 from motorlab.devices.calibration import (
     POSES,
     STANDARD_GRAVITY,
@@ -27,7 +28,6 @@ from motorlab.devices.calibration import (
     imu_calibration,
     sanitise_serial,
 )
-from motorlab.cli.main import main
 from motorlab.devices.emulators.ble_bus import PrivateBus
 from motorlab.devices.registry import open_device
 from motorlab.errors import MotorlabError, MotorlabWarning
@@ -54,7 +54,9 @@ def test_fit_linear_residuals_and_nonlinearity_match_the_analytic_line():
     assert fit.offset == pytest.approx(-1 / 3)
     np.testing.assert_allclose(fit.residuals, [-1 / 3, 2 / 3, -1 / 3], atol=1e-12)
     assert fit.linearity_pct_fs == pytest.approx(100 * (2 / 3) / 4)
-    assert fit_linear([0, 1, 2], [0, 1, 4], full_scale=8.0).linearity_pct_fs == pytest.approx(100 * (2 / 3) / 8)
+    assert fit_linear([0, 1, 2], [0, 1, 4], full_scale=8.0).linearity_pct_fs == pytest.approx(
+        100 * (2 / 3) / 8
+    )
 
 
 @pytest.mark.parametrize(
@@ -75,7 +77,9 @@ def test_fit_linear_refuses_unusable_points(raw, ref, needle):
 def test_force_calibration_record_uses_standard_gravity_and_names_the_device():
     masses = [0.0, 1.0, 2.0, 5.0]
     raw = [0.95 * m * G - 3.0 for m in masses]
-    cal = force_calibration(raw, masses, device_serial="GRIP/0042 A", device_model="DIY", created="2024-05-01T10:20:30+02:00")
+    cal = force_calibration(
+        raw, masses, device_serial="GRIP/0042 A", device_model="DIY", created="2024-05-01T10:20:30+02:00"
+    )
     assert cal.id == "GRIP_0042_A-force-20240501T102030"
     assert cal.kind == "force" and cal.device_serial == "GRIP/0042 A"
     assert cal.gain["force"] == pytest.approx(1 / 0.95)
@@ -93,8 +97,13 @@ def test_negative_mass_is_refused():
 # ------------------------------------------------------------------- apply
 def _cal(gain, offset, kind="force"):
     return Calibration(
-        id="dev-force-20240101T000000", device_serial="dev", device_model="m", kind=kind,
-        created="2024-01-01T00:00:00+00:00", gain=gain, offset=offset,
+        id="dev-force-20240101T000000",
+        device_serial="dev",
+        device_model="m",
+        kind=kind,
+        created="2024-01-01T00:00:00+00:00",
+        gain=gain,
+        offset=offset,
     )
 
 
@@ -105,7 +114,9 @@ def test_apply_calibration_touches_only_named_channels_and_copies():
     np.testing.assert_array_equal(out, [[1.0, 3.0, 3.0], [4.0, 9.0, 6.0]])
     np.testing.assert_array_equal(values, before)
     np.testing.assert_array_equal(apply_calibration(values, ["a", "b", "c"], None), values)
-    np.testing.assert_array_equal(apply_calibration(np.array([1.0, 2.0]), ["force"], _cal({"force": 3.0}, {"force": 1.0})), [4.0, 7.0])
+    np.testing.assert_array_equal(
+        apply_calibration(np.array([1.0, 2.0]), ["force"], _cal({"force": 3.0}, {"force": 1.0})), [4.0, 7.0]
+    )
     with pytest.raises(CalibrationError, match="columns"):
         apply_calibration(values, ["force"], _cal({"force": 1.0}, {"force": 0.0}))
 
@@ -173,14 +184,18 @@ def test_imu_calibration_applies_to_acc_and_gyro_channels():
     scale, offset = np.array([1.03, 0.98, 1.0]), np.array([0.3, 0.0, -0.1])
     bias = np.array([0.5, -0.5, 2.0])
     cal = imu_calibration(
-        gyro_bias_at_rest(bias + np.zeros((50, 3))), accel_six_position(_pose_means(scale, offset)),
-        device_serial="WT1", created="2024-01-02T03:04:05+00:00",
+        gyro_bias_at_rest(bias + np.zeros((50, 3))),
+        accel_six_position(_pose_means(scale, offset)),
+        device_serial="WT1",
+        created="2024-01-02T03:04:05+00:00",
     )
     assert cal.id == "WT1-imu-20240102T030405"
     names = ["acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z", "roll"]
     true_acc, true_gyr = np.array([1.0, 2.0, 9.0]), np.array([10.0, -20.0, 0.0])
     raw = np.concatenate([scale * true_acc + offset, true_gyr + bias, [45.0]])[None, :]
-    np.testing.assert_allclose(apply_calibration(raw, names, cal)[0], [*true_acc, *true_gyr, 45.0], atol=1e-12)
+    np.testing.assert_allclose(
+        apply_calibration(raw, names, cal)[0], [*true_acc, *true_gyr, 45.0], atol=1e-12
+    )
 
 
 # ------------------------------------------------------------------- check
@@ -240,7 +255,9 @@ def test_store_file_is_strict_json_and_nan_survives(tmp_path):
 
 def test_corrupt_store_file_is_named_and_skipped(tmp_path):
     store = CalibrationStore(tmp_path)
-    good = store.save(force_calibration([0, 10], [0, 1], device_serial="d", created="2024-01-01T00:00:00+00:00"))
+    good = store.save(
+        force_calibration([0, 10], [0, 1], device_serial="d", created="2024-01-01T00:00:00+00:00")
+    )
     bad = tmp_path / "d" / "d-force-20250101T000000.json"
     bad.write_text("{not json")
     with pytest.warns(MotorlabWarning, match="d-force-20250101T000000.json: not a valid calibration file"):
@@ -276,8 +293,11 @@ def _cli(argv: list[str]) -> tuple[int, str, str]:
 
 #: force simulators with a known gain error (+5 %) and zero offset (+12 N)
 FORCE_SIMS = [
-    pytest.param("sim://progressor?seed=3&gain_error=0.05&offset_n=12", id="progressor",
-                 marks=pytest.mark.skipif(not PrivateBus.available(), reason="dbus-daemon not installed")),
+    pytest.param(
+        "sim://progressor?seed=3&gain_error=0.05&offset_n=12",
+        id="progressor",
+        marks=pytest.mark.skipif(not PrivateBus.available(), reason="dbus-daemon not installed"),
+    ),
     pytest.param("sim://grip?seed=3&gain_error=0.05&offset_n=12", id="grip"),
 ]
 
@@ -315,7 +335,9 @@ async def _squeeze_peak(url: str, corrector) -> tuple[float, float, str]:
 
 @pytest.mark.parametrize("url", FORCE_SIMS)
 def test_force_calibration_round_trip_peak_within_half_a_percent(url):
-    code, out, err = _cli(["calibrate", "force", "--device", url, "--masses-kg", "0,5,10,20", "--yes", "--average-s", "0.5"])
+    code, out, err = _cli(
+        ["calibrate", "force", "--device", url, "--masses-kg", "0,5,10,20", "--yes", "--average-s", "0.5"]
+    )
     assert code == 0, err
     assert "Saved calibration" in out and "virtual technician" in out
     cal = CalibrationStore().all()[-1]
@@ -338,20 +360,35 @@ def test_calibrate_check_passes_then_warns_on_age_and_error():
     code, _, err = _cli(["calibrate", "check", "--device", url, "--mass-kg", "10", "--yes"])
     assert code == 2 and "no force calibration stored for serial" in err and url in err
     assert err.count("\n") == 1
-    assert _cli(["calibrate", "force", "--device", url, "--masses-kg", "0,20", "--yes", "--average-s", "0.5"])[0] == 0
+    assert (
+        _cli(["calibrate", "force", "--device", url, "--masses-kg", "0,20", "--yes", "--average-s", "0.5"])[0]
+        == 0
+    )
     code, out, _ = _cli(["calibrate", "check", "--device", url, "--mass-kg", "15", "--yes"])
     assert code == 0 and "calibration OK" in out
-    code, out, _ = _cli(["calibrate", "check", "--device", url, "--mass-kg", "15", "--yes", "--max-age-days", "0"])
+    code, out, _ = _cli(
+        ["calibrate", "check", "--device", url, "--mass-kg", "15", "--yes", "--max-age-days", "0"]
+    )
     assert code == 1 and "days old (max 0)" in out
-    code, out, _ = _cli(["calibrate", "check", "--device", url, "--mass-kg", "15", "--yes", "--tolerance-pct", "0.0001"])
+    code, out, _ = _cli(
+        ["calibrate", "check", "--device", url, "--mass-kg", "15", "--yes", "--tolerance-pct", "0.0001"]
+    )
     assert code == 1 and "exceeds ±0.0001 %" in out
 
 
 def test_imu_calibration_recovers_injected_sensor_errors():
     scale, bias, gyro_bias = [1.02, 0.98, 1.01], [0.2, -0.1, 0.3], [0.5, -0.8, 1.2]
-    url = ("sim://wt901?seed=2&rate=50&acc_scale=" + ",".join(map(str, scale)) + "&acc_bias="
-           + ",".join(map(str, bias)) + "&gyro_bias=" + ",".join(map(str, gyro_bias)))
-    code, out, err = _cli(["calibrate", "imu", "--device", url, "--yes", "--average-s", "0.5", "--still-s", "1"])
+    url = (
+        "sim://wt901?seed=2&rate=50&acc_scale="
+        + ",".join(map(str, scale))
+        + "&acc_bias="
+        + ",".join(map(str, bias))
+        + "&gyro_bias="
+        + ",".join(map(str, gyro_bias))
+    )
+    code, out, err = _cli(
+        ["calibrate", "imu", "--device", url, "--yes", "--average-s", "0.5", "--still-s", "1"]
+    )
     assert code == 0, err
     assert "reports no serial number" in out  # the WT901 serial protocol carries none
     (cal,) = CalibrationStore().all()
@@ -369,7 +406,9 @@ def test_imu_calibration_recovers_injected_sensor_errors():
 
 def test_cli_refuses_unusable_requests_in_one_line():
     code, _, err = _cli(["calibrate", "force", "--device", "sim://progressor", "--yes"])
-    assert code == 2 and err.strip() == "motorlab: --yes needs --masses-kg (nobody is there to type the masses)"
+    assert (
+        code == 2 and err.strip() == "motorlab: --yes needs --masses-kg (nobody is there to type the masses)"
+    )
     code, _, err = _cli(["calibrate", "force", "--device", "sim://nosuchsim", "--masses-kg", "0,1", "--yes"])
     assert code == 2 and "sim://nosuchsim: unknown simulator" in err and err.count("\n") == 1
 
@@ -386,7 +425,9 @@ def test_calibrate_list_shows_stored_calibrations():
 def test_interactive_force_calibration_takes_the_masses_the_technician_types(monkeypatch):
     # Enter at the tare prompt, then "5", a typo, "10", an empty line to finish, "y" to save
     monkeypatch.setattr("sys.stdin", io.StringIO("\n5\nfive\n10\n\ny\n"))
-    code, out, err = _cli(["calibrate", "force", "--device", "sim://grip?seed=8&gain_error=-0.03", "--average-s", "0.5"])
+    code, out, err = _cli(
+        ["calibrate", "force", "--device", "sim://grip?seed=8&gain_error=-0.03", "--average-s", "0.5"]
+    )
     assert code == 0, err
     assert "'five' is not a number" in out
     (cal,) = CalibrationStore().all()
@@ -396,6 +437,8 @@ def test_interactive_force_calibration_takes_the_masses_the_technician_types(mon
 
 def test_interactive_force_calibration_can_be_discarded(monkeypatch):
     monkeypatch.setattr("sys.stdin", io.StringIO("\n\nn\n"))  # tare, hang 2 kg (Enter), do not save
-    code, out, _ = _cli(["calibrate", "force", "--device", "sim://grip?seed=9", "--masses-kg", "2", "--average-s", "0.3"])
+    code, out, _ = _cli(
+        ["calibrate", "force", "--device", "sim://grip?seed=9", "--masses-kg", "2", "--average-s", "0.3"]
+    )
     assert code == 1 and "Not saved." in out
     assert CalibrationStore().all() == []

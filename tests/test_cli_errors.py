@@ -13,8 +13,13 @@ import pytest
 
 
 def _motorlab(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "motorlab", *args], capture_output=True, text=True,
-                          timeout=timeout, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, "-m", "motorlab", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def _one_line_error(proc: subprocess.CompletedProcess, *needles: str) -> str:
@@ -28,8 +33,17 @@ def _one_line_error(proc: subprocess.CompletedProcess, *needles: str) -> str:
 
 
 def test_missing_port(tmp_path):
-    proc = _motorlab("record", "grip", "--device", "serial:///dev/ttyMOTORLAB9?protocol=motorlab",
-                     "--participant", "P001", "--out", str(tmp_path), "--yes")
+    proc = _motorlab(
+        "record",
+        "grip",
+        "--device",
+        "serial:///dev/ttyMOTORLAB9?protocol=motorlab",
+        "--participant",
+        "P001",
+        "--out",
+        str(tmp_path),
+        "--yes",
+    )
     _one_line_error(proc, "/dev/ttyMOTORLAB9", "cannot open")
     assert not any(tmp_path.rglob("*_motion.tsv"))
 
@@ -60,22 +74,53 @@ def ascii_scale_port():
 
 
 def test_device_speaking_another_protocol(tmp_path, ascii_scale_port):
-    proc = _motorlab("record", "grip", "--device", f"serial://{ascii_scale_port}?protocol=motorlab",
-                     "--participant", "P001", "--out", str(tmp_path), "--yes")
+    proc = _motorlab(
+        "record",
+        "grip",
+        "--device",
+        f"serial://{ascii_scale_port}?protocol=motorlab",
+        "--participant",
+        "P001",
+        "--out",
+        str(tmp_path),
+        "--yes",
+    )
     _one_line_error(proc, ascii_scale_port, "motorlab")
 
 
 def test_unwritable_output_folder(tmp_path):
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("")
-    proc = _motorlab("record", "grip", "--device", "sim://grip", "--participant", "P001",
-                     "--out", str(blocker / "data"), "--yes", "--countdown", "0.1", "--squeeze", "0.2")
+    proc = _motorlab(
+        "record",
+        "grip",
+        "--device",
+        "sim://grip",
+        "--participant",
+        "P001",
+        "--out",
+        str(blocker / "data"),
+        "--yes",
+        "--countdown",
+        "0.1",
+        "--squeeze",
+        "0.2",
+    )
     _one_line_error(proc, str(blocker))
 
 
 def test_name_like_participant_is_refused(tmp_path):
-    proc = _motorlab("record", "grip", "--device", "sim://grip", "--participant", "MariaLopez",
-                     "--out", str(tmp_path), "--yes")
+    proc = _motorlab(
+        "record",
+        "grip",
+        "--device",
+        "sim://grip",
+        "--participant",
+        "MariaLopez",
+        "--out",
+        str(tmp_path),
+        "--yes",
+    )
     _one_line_error(proc, "MariaLopez", "pseudonym")
 
 
@@ -89,4 +134,7 @@ def test_analyze_unreadable_file(tmp_path):
     bad.write_text("1\t2\n")
     proc = _motorlab("analyze", str(bad))
     assert proc.returncode != 0
-    assert "Traceback" not in proc.stderr and "sub-P001_ses-01_task-grip_tracksys-x_motion" in proc.stderr + proc.stdout
+    assert (
+        "Traceback" not in proc.stderr
+        and "sub-P001_ses-01_task-grip_tracksys-x_motion" in proc.stderr + proc.stdout
+    )

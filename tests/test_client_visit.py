@@ -21,18 +21,41 @@ FAST = ["--yes", "--no-live", "--countdown", "0.5"]
 
 
 def _run(env, *args, timeout=180):
-    proc = subprocess.run([sys.executable, "-m", "motorlab", *args], capture_output=True, text=True,
-                          env=env, timeout=timeout, stdin=subprocess.DEVNULL)
+    proc = subprocess.run(
+        [sys.executable, "-m", "motorlab", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
     assert proc.returncode == 0, f"motorlab {' '.join(args)}\n{proc.stdout}\n{proc.stderr}"
     return proc.stdout
 
 
 def _visit(env, when: str, peak_n: float, seed: int) -> None:
     common = ["--participant", "C101", "--acq-time", when]
-    _run(env, "record", "grip", "--device", f"sim://grip?seed={seed}&peak_n={peak_n}", "--hand", "both",
-         "--trials", "3", "--squeeze", "1.5", "--rest", "0.5", *common, *FAST)
+    _run(
+        env,
+        "record",
+        "grip",
+        "--device",
+        f"sim://grip?seed={seed}&peak_n={peak_n}",
+        "--hand",
+        "both",
+        "--trials",
+        "3",
+        "--squeeze",
+        "1.5",
+        "--rest",
+        "0.5",
+        *common,
+        *FAST,
+    )
     _run(env, "record", "spiral", "--device", f"sim://pen?seed={seed}", "--time-limit", "12", *common, *FAST)
-    _run(env, "record", "handwriting", "--device", f"sim://pen?seed={seed}", "--duration", "8", *common, *FAST)
+    _run(
+        env, "record", "handwriting", "--device", f"sim://pen?seed={seed}", "--duration", "8", *common, *FAST
+    )
     _run(env, "record", "tremor", "--device", f"sim://pen?seed={seed}", "--hold", "5", *common, *FAST)
 
 
@@ -42,16 +65,36 @@ def test_two_sessions_a_week_apart_then_report(tmp_path):
     env = {**os.environ, "MOTORLAB_DATA": str(data)}
     _run(env, "client", "add", "C101", "--birth-year", "1971", "--sex", "F", "--dominant", "right")
     _visit(env, "2026-11-09T10:00", peak_n=240.0, seed=1)
-    _run(env, "goals", "set", "C101", "--metric", "grip_strength_kgf", "--hand", "right",
-         "--title", "Open a jar with the right hand", "--baseline", "24.5",
-         "--thresholds", "22,24,26,28,30", "--weight", "1", "--target-date", "2027-02-01")
+    _run(
+        env,
+        "goals",
+        "set",
+        "C101",
+        "--metric",
+        "grip_strength_kgf",
+        "--hand",
+        "right",
+        "--title",
+        "Open a jar with the right hand",
+        "--baseline",
+        "24.5",
+        "--thresholds",
+        "22,24,26,28,30",
+        "--weight",
+        "1",
+        "--target-date",
+        "2027-02-01",
+    )
     _visit(env, "2026-11-16T10:00", peak_n=300.0, seed=2)
 
     # every task of both sessions is on disk and analysable
     recs = [read_recording(p) for p in find_recordings(data)]
     tasks = sorted((r.metadata.session, r.metadata.task) for r in recs)
-    assert tasks == sorted((s, t) for s in ("01", "02")
-                           for t in ("grip", "spiral", "handwriting", "tremorrest", "tremorpostural"))
+    assert tasks == sorted(
+        (s, t)
+        for s in ("01", "02")
+        for t in ("grip", "spiral", "handwriting", "tremorrest", "tremorpostural")
+    )
     grip2 = next(r for r in recs if r.metadata.session == "02" and r.metadata.task == "grip")
     rows = analyze_recording(grip2)
     right = next(r for r in rows if r["row"] == "summary" and r["hand"] == "right")

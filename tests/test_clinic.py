@@ -38,7 +38,9 @@ def clinic(tmp_path_factory):
 def test_client_fields_are_validated():
     c = make_client("P012", "1960", "f", "L", today=dt.date(2026, 1, 1))
     assert (c.participant, c.birth_year, c.sex, c.dominant_hand) == ("P012", 1960, "F", "left")
-    assert c.age_in(2026) == 66 and c.hand_role("left") == "dominant" and c.hand_role("right") == "non-dominant"
+    assert (
+        c.age_in(2026) == 66 and c.hand_role("left") == "dominant" and c.hand_role("right") == "non-dominant"
+    )
     with pytest.raises(MotorlabError, match="looks like a name"):
         make_client("JaneDoe", 1960, "F", "right")
     with pytest.raises(MotorlabError, match="sex"):
@@ -57,7 +59,8 @@ def test_registry_round_trip_keeps_foreign_columns(tmp_path):
     with pytest.raises(MotorlabError, match="sub-S01"):  # existing row lacks our columns -> clear error
         reg.list()
     (tmp_path / "participants.tsv").write_text(
-        "participant_id\tgroup\tbirth_year\tsex\tdominant_hand\nsub-S01\tcontrol\t1990\tM\tright\n")
+        "participant_id\tgroup\tbirth_year\tsex\tdominant_hand\nsub-S01\tcontrol\t1990\tM\tright\n"
+    )
     reg.add(make_client("P002", 1951, "F", "left"))
     assert [c.participant for c in reg.list()] == ["S01", "P002"]
     text = (tmp_path / "participants.tsv").read_text().splitlines()
@@ -112,9 +115,13 @@ def test_goal_validation_messages():
     with pytest.raises(MotorlabError, match="exactly 5 levels"):
         make_goal("G1", "t", "grip_strength_kgf", "right", 1, GRIP_LEVELS[:4])
     with pytest.raises(MotorlabError, match="all rise .* or all fall"):
-        make_goal("G1", "t", "grip_strength_kgf", "right", 1, [("a", 1), ("b", 3), ("c", 2), ("d", 4), ("e", 5)])
+        make_goal(
+            "G1", "t", "grip_strength_kgf", "right", 1, [("a", 1), ("b", 3), ("c", 2), ("d", 4), ("e", 5)]
+        )
     with pytest.raises(MotorlabError, match="higher is better, so thresholds should rise"):
-        make_goal("G1", "t", "grip_strength_kgf", "right", 1, [("a", 5), ("b", 4), ("c", 3), ("d", 2), ("e", 1)])
+        make_goal(
+            "G1", "t", "grip_strength_kgf", "right", 1, [("a", 5), ("b", 4), ("c", 3), ("d", 2), ("e", 1)]
+        )
     with pytest.raises(MotorlabError, match="per hand"):
         make_goal("G1", "t", "grip_strength_kgf", "n/a", 1, GRIP_LEVELS)
     with pytest.raises(MotorlabError, match="weight must be positive"):
@@ -122,7 +129,9 @@ def test_goal_validation_messages():
     with pytest.raises(MotorlabError, match="target date '31/12/2026'"):
         make_goal("G1", "t", "grip_strength_kgf", "right", 1, GRIP_LEVELS, target_date="31/12/2026")
     with pytest.raises(MotorlabError, match="threshold of level -1 'x' is not a number"):
-        make_goal("G1", "t", "grip_strength_kgf", "right", 1, [("a", 1), ("b", "x"), ("c", 3), ("d", 4), ("e", 5)])
+        make_goal(
+            "G1", "t", "grip_strength_kgf", "right", 1, [("a", 1), ("b", "x"), ("c", 3), ("d", 4), ("e", 5)]
+        )
 
 
 def test_goal_store_round_trip(tmp_path):
@@ -130,8 +139,14 @@ def test_goal_store_round_trip(tmp_path):
     assert store.load() == [] and store.next_id() == "G1"
     g1 = make_goal("G1", "Open a jar", "grip_strength_kgf", "right", 18, GRIP_LEVELS, 2, "2026-06-30")
     store.put(g1)
-    g2 = make_goal(store.next_id(), "Steady", "rest_tremor_rms_ms2", "left", 0.5,
-                   list(zip("abcde", [0.6, 0.5, 0.4, 0.3, 0.2])))
+    g2 = make_goal(
+        store.next_id(),
+        "Steady",
+        "rest_tremor_rms_ms2",
+        "left",
+        0.5,
+        list(zip("abcde", [0.6, 0.5, 0.4, 0.3, 0.2])),
+    )
     store.put(g2)
     assert store.path == tmp_path / "derivatives/motorlab/sub-P001/sub-P001_goals.json"
     assert store.load() == [g1, g2]
@@ -153,7 +168,11 @@ def test_sessions_are_listed_with_dates_tasks_and_devices(clinic):
     assert [s.date for s in sessions] == [t.date for t in clinic.sessions]
     assert all(s.tasks == ["grip", "spiral", "tremorrest"] for s in sessions)
     grip = sessions[0].recordings_of("grip")[0]
-    assert (grip.device_serial, grip.calibration_id, grip.status) == ("DYN-0042", "cal-2026-02-20-a", "complete")
+    assert (grip.device_serial, grip.calibration_id, grip.status) == (
+        "DYN-0042",
+        "cal-2026-02-20-a",
+        "complete",
+    )
     assert find_session(sessions, None).label == "03" and find_session(sessions, 2).label == "02"
     with pytest.raises(MotorlabError, match="no session 7; recorded sessions: 01, 02, 03"):
         find_session(sessions, "7")
@@ -167,16 +186,21 @@ def test_session_measurements_match_the_generating_values(clinic):
             assert m.value("grip_strength_kgf", hand) == pytest.approx(truth.grip_mean_kgf(hand), abs=0.15)
             assert m.n_trials[("grip_strength_kgf", hand)] == 3
         # radial tremor a*sin -> RMS a/sqrt(2); IMU tremor: x amplitude a, y a/2 -> vector RMS a*sqrt(5/8)
-        assert m.value("spiral_tremor_rms_cm", "right") == pytest.approx(truth.spiral_tremor_amp_cm / math.sqrt(2),
-                                                                         rel=0.1)
-        assert m.value("rest_tremor_rms_ms2", "right") == pytest.approx(truth.rest_tremor_amp_ms2 * math.sqrt(5 / 8),
-                                                                        rel=0.05)
+        assert m.value("spiral_tremor_rms_cm", "right") == pytest.approx(
+            truth.spiral_tremor_amp_cm / math.sqrt(2), rel=0.1
+        )
+        assert m.value("rest_tremor_rms_ms2", "right") == pytest.approx(
+            truth.rest_tremor_amp_ms2 * math.sqrt(5 / 8), rel=0.05
+        )
         assert m.value("grip_strength_kgf", "n/a") is None
 
 
 def test_unreadable_recording_becomes_an_error_line(tmp_path):
-    truth = write_sample_clinic(tmp_path, sessions=[({"right": (20.0, 20.0, 20.0), "left": (15.0, 15.0, 15.0)},
-                                                     0.05, 0.3)], goals=False)
+    truth = write_sample_clinic(
+        tmp_path,
+        sessions=[({"right": (20.0, 20.0, 20.0), "left": (15.0, 15.0, 15.0)}, 0.05, 0.3)],
+        goals=False,
+    )
     ses = client_sessions(truth.root, "P007")[0]
     corrupt_recording(ses.recordings_of("grip")[0].path, "wrong_columns")
     m = measure_session(ses)
@@ -189,14 +213,62 @@ def test_unreadable_recording_becomes_an_error_line(tmp_path):
 # ------------------------------------------------------------------------------ CLI
 def test_client_commands(tmp_path, capsys):
     data = str(tmp_path / "clinic")
-    assert main(["client", "add", "P031", "--birth-year", "1949", "--sex", "m", "--dominant", "left",
-                 "--data", data]) == 0
-    assert main(["client", "add", "P031", "--birth-year", "1949", "--sex", "M", "--dominant", "left",
-                 "--data", data]) == 2
+    assert (
+        main(
+            [
+                "client",
+                "add",
+                "P031",
+                "--birth-year",
+                "1949",
+                "--sex",
+                "m",
+                "--dominant",
+                "left",
+                "--data",
+                data,
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "client",
+                "add",
+                "P031",
+                "--birth-year",
+                "1949",
+                "--sex",
+                "M",
+                "--dominant",
+                "left",
+                "--data",
+                data,
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "already exists" in err and "Traceback" not in err
-    assert main(["client", "add", "Smith", "--birth-year", "1949", "--sex", "M", "--dominant", "left",
-                 "--data", data]) == 2
+    assert (
+        main(
+            [
+                "client",
+                "add",
+                "Smith",
+                "--birth-year",
+                "1949",
+                "--sex",
+                "M",
+                "--dominant",
+                "left",
+                "--data",
+                data,
+            ]
+        )
+        == 2
+    )
     assert "looks like a name" in capsys.readouterr().err
     assert main(["client", "list", "--data", data]) == 0
     out = capsys.readouterr().out
@@ -214,26 +286,76 @@ def test_client_show_lists_sessions(clinic, capsys):
 
 
 def test_goals_set_with_flags_json_and_questions(tmp_path, capsys, monkeypatch):
-    truth = write_sample_clinic(tmp_path, sessions=[({"right": (20.0, 20.4, 19.6), "left": (15.0, 15.0, 15.0)},
-                                                     0.05, 0.3)], goals=False)
+    truth = write_sample_clinic(
+        tmp_path,
+        sessions=[({"right": (20.0, 20.4, 19.6), "left": (15.0, 15.0, 15.0)}, 0.05, 0.3)],
+        goals=False,
+    )
     data = str(truth.root)
     store = GoalStore(truth.root, "P007")
     # flags, baseline taken from the latest measurement (mean of the three right-hand trials)
-    assert main(["goals", "set", "P007", "--metric", "grip_strength_kgf", "--hand", "right", "--title", "Jar",
-                 "--thresholds", "20,22,24,26,28", "--target-date", "2026-09-30", "--data", data]) == 0
+    assert (
+        main(
+            [
+                "goals",
+                "set",
+                "P007",
+                "--metric",
+                "grip_strength_kgf",
+                "--hand",
+                "right",
+                "--title",
+                "Jar",
+                "--thresholds",
+                "20,22,24,26,28",
+                "--target-date",
+                "2026-09-30",
+                "--data",
+                data,
+            ]
+        )
+        == 0
+    )
     g = store.load()[0]
     assert g.goal_id == "G1" and g.baseline == pytest.approx(20.0, abs=0.15) and g.target_date == "2026-09-30"
     assert [lv.threshold for lv in g.levels] == [20, 22, 24, 26, 28]
     # missing pieces are named
     assert main(["goals", "set", "P007", "--metric", "grip_strength_kgf", "--data", data]) == 2
     assert "--title and --thresholds" in capsys.readouterr().err
-    assert main(["goals", "set", "P007", "--metric", "writing_speed_cm_s", "--hand", "right", "--title", "x",
-                 "--thresholds", "1,2,3,4,5", "--data", data]) == 2
+    assert (
+        main(
+            [
+                "goals",
+                "set",
+                "P007",
+                "--metric",
+                "writing_speed_cm_s",
+                "--hand",
+                "right",
+                "--title",
+                "x",
+                "--thresholds",
+                "1,2,3,4,5",
+                "--data",
+                data,
+            ]
+        )
+        == 2
+    )
     assert "no measured writing_speed_cm_s yet" in capsys.readouterr().err
     # JSON file (a list), IDs continue
-    spec = [{"title": "Steady spiral", "metric": "spiral_tremor_rms_cm", "hand": "right", "baseline": 0.035,
-             "levels": [{"description": d, "threshold": t} for d, t in zip("abcde", [0.05, 0.04, 0.03, 0.02, 0.01])],
-             "weight": 2}]
+    spec = [
+        {
+            "title": "Steady spiral",
+            "metric": "spiral_tremor_rms_cm",
+            "hand": "right",
+            "baseline": 0.035,
+            "levels": [
+                {"description": d, "threshold": t} for d, t in zip("abcde", [0.05, 0.04, 0.03, 0.02, 0.01])
+            ],
+            "weight": 2,
+        }
+    ]
     f = tmp_path / "goals.json"
     f.write_text(json.dumps(spec))
     assert main(["goals", "set", "P007", "--from-json", str(f), "--data", data]) == 0
@@ -242,8 +364,12 @@ def test_goals_set_with_flags_json_and_questions(tmp_path, capsys, monkeypatch):
     assert main(["goals", "set", "P007", "--from-json", str(f), "--data", data]) == 2
     assert "goal 1: goal is missing the field 'baseline'" in capsys.readouterr().err
     # interactive: metric by number, default hand, a wrong number is asked again, defaults accepted
-    answers = "\n".join(["1", "", "Lift a kettle", "", "", "", "", "x", "21", "", "23", "", "25", "", "27", "",
-                         "", "y"]) + "\n"
+    answers = (
+        "\n".join(
+            ["1", "", "Lift a kettle", "", "", "", "", "x", "21", "", "23", "", "25", "", "27", "", "", "y"]
+        )
+        + "\n"
+    )
     monkeypatch.setattr("sys.stdin", io.StringIO(answers))
     assert main(["goals", "set", "P007", "--data", data]) == 0
     out = capsys.readouterr().out

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import os
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 import pytest
@@ -170,7 +170,10 @@ def tindeq_groups(draw) -> list[Group]:
     for _ in range(draw(st.integers(1, 5))):
         frames, values, raw_us = [], [], []
         for _ in range(draw(st.integers(1, 3))):
-            kg = np.array(draw(st.lists(st.integers(-2000, 20000), min_size=1, max_size=8)), dtype=np.float32) / 100
+            kg = (
+                np.array(draw(st.lists(st.integers(-2000, 20000), min_size=1, max_size=8)), dtype=np.float32)
+                / 100
+            )
             us = (t + np.arange(kg.size) * 12_500) % 2**32
             frames.append(weight_frame(kg, us))
             values += [[v * G] for v in kg.astype(np.float64)]
@@ -188,7 +191,7 @@ def _tindeq():
 
 # ------------------------------------------------------------------ vernier (BLE, Go Direct frames)
 def _split20(frame: bytes) -> list[bytes]:
-    return [frame[i:i + 20] for i in range(0, len(frame), 20)]
+    return [frame[i : i + 20] for i in range(0, len(frame), 20)]
 
 
 @st.composite
@@ -201,7 +204,12 @@ def vernier_groups(draw) -> list[Group]:
     for k in range(draw(st.integers(1, 4))):
         kind = draw(st.sampled_from(["samples", "samples", "status", "sensor_info"]))
         if kind == "samples":
-            vals = np.array(draw(st.lists(st.integers(-50000, 50000), min_size=1, max_size=12)), dtype=np.float32) / 100
+            vals = (
+                np.array(
+                    draw(st.lists(st.integers(-50000, 50000), min_size=1, max_size=12)), dtype=np.float32
+                )
+                / 100
+            )
             frame = vd.measurement_frame(vals[:, None], vd.DEFAULT_SENSOR_MASK, k)
             groups.append(Group(_split20(frame), [[v] for v in vals.astype(np.float64)], []))
         elif kind == "status":
@@ -209,8 +217,18 @@ def vernier_groups(draw) -> list[Group]:
             frame = vd.reply_frame(vd.CMD_GET_STATUS, 0xFD, payload)
             groups.append(Group([frame], [], [vd.GdxReply(vd.CMD_GET_STATUS, 0xFD, payload)]))
         else:
-            info = vd.SensorInfo(1, 5720, 0, 0, draw(st.sampled_from(["Force", "Grip force"])), "N",
-                                 -100.0, 850.0, 1000, draw(st.integers(1000, 10**6)))
+            info = vd.SensorInfo(
+                1,
+                5720,
+                0,
+                0,
+                draw(st.sampled_from(["Force", "Grip force"])),
+                "N",
+                -100.0,
+                850.0,
+                1000,
+                draw(st.integers(1000, 10**6)),
+            )
             payload = vd.sensor_info_payload(info)
             frame = vd.reply_frame(vd.CMD_GET_SENSOR_INFO, 0xFE, payload)
             groups.append(Group(_split20(frame), [], [vd.GdxReply(vd.CMD_GET_SENSOR_INFO, 0xFE, payload)]))
@@ -247,7 +265,10 @@ def witmotion_ble_groups(draw) -> list[Group]:
         frames, values, replies = [], [], []
         for _ in range(draw(st.integers(1, 3))):
             if draw(st.integers(0, 5)) == 0:
-                reg, regs = draw(st.sampled_from([0x2E, 0x03, 0x3A])), tuple(draw(st.lists(i16, min_size=8, max_size=8)))
+                reg, regs = (
+                    draw(st.sampled_from([0x2E, 0x03, 0x3A])),
+                    tuple(draw(st.lists(i16, min_size=8, max_size=8))),
+                )
                 frames.append(wb.register_frame(reg, regs))
                 replies.append(wb.RegisterReply(reg, regs))
             else:
@@ -275,10 +296,22 @@ CASES = [
     CodecCase("mark10", _mark10, mark10_frames(), resync=b"\r\n", prime=_mark10_prime),
     CodecCase("motorlab", _motorlab, motorlab_frames(), prime=_motorlab_prime),
     CodecCase("tindeq", _tindeq, tindeq_groups(), notifications=True),
-    CodecCase("vernier", _vernier, vernier_groups(), prime=_vernier_prime, extra_events=_vernier_events,
-              notifications=True),
-    CodecCase("witmotion_ble", _witmotion_ble, witmotion_ble_groups(), prime=lambda c, n: c.encode(Start()),
-              extra_events=_witmotion_ble_events, notifications=True),
+    CodecCase(
+        "vernier",
+        _vernier,
+        vernier_groups(),
+        prime=_vernier_prime,
+        extra_events=_vernier_events,
+        notifications=True,
+    ),
+    CodecCase(
+        "witmotion_ble",
+        _witmotion_ble,
+        witmotion_ble_groups(),
+        prime=lambda c, n: c.encode(Start()),
+        extra_events=_witmotion_ble_events,
+        notifications=True,
+    ),
 ]
 IDS = [c.name for c in CASES]
 #: bytes that mean something to some protocol (headers, types, delimiters), mixed into the noise
@@ -293,7 +326,9 @@ def noise(max_size: int) -> st.SearchStrategy[bytes]:
 
 #: FUZZ_EXAMPLES=3000 for a longer hunt (the default keeps this file to seconds)
 FUZZ = settings(
-    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "150")), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "150")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
 )
 
 
@@ -345,7 +380,9 @@ def test_arbitrary_notifications_never_raise(case: CodecCase, data):
 STREAM_CASES = [c for c in CASES if not c.notifications]
 BLE_CASES = [c for c in CASES if c.notifications]
 RECOVERY_CASES = [
-    pytest.param(c, marks=pytest.mark.xfail(strict=True, reason=c.recovery_defect)) if c.recovery_defect else c
+    pytest.param(c, marks=pytest.mark.xfail(strict=True, reason=c.recovery_defect))
+    if c.recovery_defect
+    else c
     for c in STREAM_CASES
 ]
 
@@ -366,7 +403,9 @@ def test_valid_frames_after_garbage_are_recovered(case: CodecCase, data):
         events += codec.feed(chunk)
     _check_events(events, case)
     _, values = stack_blocks([e for e in events if isinstance(e, SampleBlock)])
-    assert values.shape[0] >= expected.shape[0], f"{case.name}: only {values.shape[0]} of {len(expected)} samples"
+    assert values.shape[0] >= expected.shape[0], (
+        f"{case.name}: only {values.shape[0]} of {len(expected)} samples"
+    )
     np.testing.assert_allclose(values[-len(expected) :], expected, rtol=case.rel_tol, atol=1e-9)
 
 
@@ -389,9 +428,13 @@ def test_valid_notifications_between_garbage_notifications_are_recovered(case: C
     _check_events(valid_events, case)
 
     blocks = [e for e in valid_events if isinstance(e, SampleBlock)]
-    expected = np.array([row for g in groups for row in g.values]).reshape(-1, 9 if case.name == "witmotion_ble" else 1)
+    expected = np.array([row for g in groups for row in g.values]).reshape(
+        -1, 9 if case.name == "witmotion_ble" else 1
+    )
     _, values = stack_blocks(blocks)
-    assert values.shape[0] == expected.shape[0], f"{case.name}: {values.shape[0]} samples, {len(expected)} sent"
+    assert values.shape[0] == expected.shape[0], (
+        f"{case.name}: {values.shape[0]} samples, {len(expected)} sent"
+    )
     if len(expected):
         np.testing.assert_allclose(values, expected, rtol=case.rel_tol, atol=1e-9)
     replies = [e for e in valid_events if isinstance(e, case.extra_events())]

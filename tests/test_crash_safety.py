@@ -36,9 +36,29 @@ def _wait_for(pred, timeout=30.0, what="condition"):
 def test_sigkill_mid_trial_keeps_all_but_the_last_200ms(tmp_path):
     rate = 100.0
     cmd = [
-        sys.executable, "-m", "motorlab", "record", "grip", "--device", f"sim://grip?seed=5&rate={rate:g}",
-        "--participant", "P007", "--out", str(tmp_path), "--yes", "--no-live",
-        "--trials", "2", "--countdown", "0.5", "--squeeze", "5", "--rest", "1", "--rate", f"{rate:g}",
+        sys.executable,
+        "-m",
+        "motorlab",
+        "record",
+        "grip",
+        "--device",
+        f"sim://grip?seed=5&rate={rate:g}",
+        "--participant",
+        "P007",
+        "--out",
+        str(tmp_path),
+        "--yes",
+        "--no-live",
+        "--trials",
+        "2",
+        "--countdown",
+        "0.5",
+        "--squeeze",
+        "5",
+        "--rest",
+        "1",
+        "--rate",
+        f"{rate:g}",
     ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:

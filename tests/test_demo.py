@@ -15,8 +15,12 @@ from motorlab.storage.bids import find_recordings, read_recording
 
 def test_demo_runs_end_to_end_and_matches_truth(tmp_path):
     out = tmp_path / "demo"
-    proc = subprocess.run([sys.executable, "-m", "motorlab", "demo", "--out", str(out), "--no-live"],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "motorlab", "demo", "--out", str(out), "--no-live"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "true peak N" in proc.stdout and "mean of 3" in proc.stdout
     (motion,) = find_recordings(out)

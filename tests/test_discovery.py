@@ -67,14 +67,26 @@ def test_ble_guess_prefers_service_uuid_then_name():
     assert guess_ble_protocol("Progressor_1234", [], rules)[0] == "tindeq"
     assert guess_ble_protocol("GDX-HD 151000C1", [], rules)[0] == "vernier"
     assert guess_ble_protocol("WT901BLE68", [], rules)[0] == "witmotion-ble"
-    assert guess_ble_protocol("Kettle", ["0000180f-0000-1000-8000-00805f9b34fb"], rules) == (None, "no known name or service")
+    assert guess_ble_protocol("Kettle", ["0000180f-0000-1000-8000-00805f9b34fb"], rules) == (
+        None,
+        "no known name or service",
+    )
 
 
 def _peripheral(fake_bluez, address, name, service="0000180f-0000-1000-8000-00805f9b34fb", rssi=-60):
-    return fake_bluez.add_peripheral(PeripheralSpec(
-        address=address, name=name, advertised_uuids=[service], rssi=rssi,
-        services=[GattService(service, [GattCharacteristic(service[:4] + "2a19" + service[8:], ("read",), b"\x64")])],
-    ))
+    return fake_bluez.add_peripheral(
+        PeripheralSpec(
+            address=address,
+            name=name,
+            advertised_uuids=[service],
+            rssi=rssi,
+            services=[
+                GattService(
+                    service, [GattCharacteristic(service[:4] + "2a19" + service[8:], ("read",), b"\x64")]
+                )
+            ],
+        )
+    )
 
 
 async def test_ble_scan_on_emulated_bluez_maps_names_to_protocols(fake_bluez):
@@ -136,8 +148,20 @@ def test_devices_cli_probes_a_sim_served_port_by_handshake():
 
 def test_devices_cli_reports_a_failed_probe_as_one_line_naming_the_port():
     with PtyLink(lambda data: None) as link:
-        code, out = _run_cli(["devices", "--no-ble", "--port", link.link_path, "--protocol", "mark10",
-                              "--probe", "--timeout", "2", "--json"])
+        code, out = _run_cli(
+            [
+                "devices",
+                "--no-ble",
+                "--port",
+                link.link_path,
+                "--protocol",
+                "mark10",
+                "--probe",
+                "--timeout",
+                "2",
+                "--json",
+            ]
+        )
     assert code == 0
     (row,) = [r for r in json.loads(out)["devices"] if r["address"] == link.link_path]
     assert row["probe"]["ok"] is False and row["probe"]["protocol"] is None

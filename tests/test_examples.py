@@ -13,8 +13,9 @@ EXAMPLES = Path(__file__).parent.parent / "examples"
 
 
 def _run(name: str, *args: str) -> str:
-    proc = subprocess.run([sys.executable, str(EXAMPLES / name), *args], capture_output=True, text=True,
-                          timeout=300)
+    proc = subprocess.run(
+        [sys.executable, str(EXAMPLES / name), *args], capture_output=True, text=True, timeout=300
+    )
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
 

@@ -46,11 +46,30 @@ def _wait_screen(sock: str, text: str, timeout: float = 40.0) -> str:
 
 def test_live_view_shows_countdown_and_trial_counter_and_obeys_keys(tmp_path):
     sock = f"motorlab-{uuid.uuid4().hex[:8]}"
-    cmd = " ".join(shlex.quote(c) for c in [
-        sys.executable, "-m", "motorlab", "record", "grip", "--device", "sim://grip?seed=11",
-        "--participant", "P010", "--out", str(tmp_path), "--trials", "3",
-        "--countdown", "3", "--squeeze", "3", "--rest", "30",
-    ])
+    cmd = " ".join(
+        shlex.quote(c)
+        for c in [
+            sys.executable,
+            "-m",
+            "motorlab",
+            "record",
+            "grip",
+            "--device",
+            "sim://grip?seed=11",
+            "--participant",
+            "P010",
+            "--out",
+            str(tmp_path),
+            "--trials",
+            "3",
+            "--countdown",
+            "3",
+            "--squeeze",
+            "3",
+            "--rest",
+            "30",
+        ]
+    )
     _tmux("new-session", "-d", "-s", "live", "-x", "110", "-y", "40", f"{cmd}; sleep 30", sock=sock)
     try:
         _wait_screen(sock, "Press SPACE")

@@ -65,10 +65,17 @@ def _channels_of(inlet) -> list[dict[str, str]]:
 
 
 IMU_INFO = DeviceInfo(
-    model="TESTIMU", serial="0042", firmware="1.0", protocol="test", manufacturer="motorlab-tests",
+    model="TESTIMU",
+    serial="0042",
+    firmware="1.0",
+    protocol="test",
+    manufacturer="motorlab-tests",
     nominal_rate_hz=100.0,
-    channels=(Channel("acc_x", "ACCEL", "m/s^2", "x"), Channel("gyr_x", "GYRO", "deg/s", "x"),
-              Channel("tip_force", "MISC", "N")),
+    channels=(
+        Channel("acc_x", "ACCEL", "m/s^2", "x"),
+        Channel("gyr_x", "GYRO", "deg/s", "x"),
+        Channel("tip_force", "MISC", "N"),
+    ),
 )
 
 
@@ -142,8 +149,9 @@ def test_outlet_stays_ipv4_and_discovery_on_loopback(lsl):
 
 
 def _sim_available(name: str) -> bool:
-    from motorlab.devices.registry import SIMULATOR_MODULES
     import importlib.util
+
+    from motorlab.devices.registry import SIMULATOR_MODULES
 
     try:
         return importlib.util.find_spec(SIMULATOR_MODULES[name]) is not None
@@ -202,9 +210,27 @@ def test_cli_stream_lsl_publishes_named_stream(lsl):
     sid = f"motorlab-cli-{uuid.uuid4().hex}"
     env = dict(os.environ)  # carries LSLAPICFG (machine scope) to the child
     proc = subprocess.Popen(
-        [sys.executable, "-m", "motorlab", "stream", "--device", "sim://grip?seed=1", "--lsl",
-         "--source-id", sid, "--name", "cli grip", "--duration", "4", "--rate", "80"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "motorlab",
+            "stream",
+            "--device",
+            "sim://grip?seed=1",
+            "--lsl",
+            "--source-id",
+            sid,
+            "--name",
+            "cli grip",
+            "--duration",
+            "4",
+            "--rate",
+            "80",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         inlet = _inlet(lsl, sid)
@@ -215,7 +241,7 @@ def test_cli_stream_lsl_publishes_named_stream(lsl):
         assert _channels_of(inlet)[0]["unit"] == "N"
         inlet.close_stream()
     finally:
-        out, err = proc.communicate(timeout=30)
+        _out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     assert "streamed" in err and "0 dropped" in err
 

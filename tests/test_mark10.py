@@ -92,9 +92,9 @@ def test_failed_polls_are_reported_as_dropped():
     c.encode(Poll(0.1))
     c.encode(Poll(0.3, skipped=1))
     events = c.feed(b"*11\r\n2.0 N\r\n")  # first poll refused, second answered
-    blk = [e for e in events if isinstance(e, SampleBlock)][0]
+    blk = next(e for e in events if isinstance(e, SampleBlock))
     assert blk.dropped_before == 1 and blk.device_time.tolist() == [0.1]
-    blk = [e for e in c.feed(b"3.0 N\r\n") if isinstance(e, SampleBlock)][0]
+    blk = next(e for e in c.feed(b"3.0 N\r\n") if isinstance(e, SampleBlock))
     assert blk.dropped_before == 1 and c.stats.dropped_samples == 2
 
 
@@ -164,7 +164,9 @@ async def test_tare_zeroes_a_static_load():
 
 async def test_silent_port_is_a_one_line_protocol_mismatch():
     link = PtyLink(lambda data: None, name="ttySILENT").start()
-    drv = Mark10Driver(SerialTransport(link.link_path, 115200), url=f"serial://{link.link_path}?protocol=mark10")
+    drv = Mark10Driver(
+        SerialTransport(link.link_path, 115200), url=f"serial://{link.link_path}?protocol=mark10"
+    )
     drv.reply_timeout_s = 0.3
     try:
         await drv.open()

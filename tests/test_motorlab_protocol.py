@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 VECTORS = json.loads((ROOT / "firmware_notes" / "test_vectors.json").read_text())
 BY_NAME = {v["name"]: v for v in VECTORS["vectors"]}
 sys.path.insert(0, str(ROOT / "firmware_notes"))
-import make_test_vectors as ref  # noqa: E402  (the independent struct-based encoder)
+import make_test_vectors as ref
 
 COMMANDS = {
     "getinfo": lambda c: GetInfo(),
@@ -57,7 +57,9 @@ def test_crc_check_value():
     assert crc16(b"123456789") == 0x29B1 == ref.crc16_ccitt_false(b"123456789")
 
 
-@pytest.mark.parametrize("vec", [v for v in VECTORS["vectors"] if v["direction"] == "host->device"], ids=lambda v: v["name"])
+@pytest.mark.parametrize(
+    "vec", [v for v in VECTORS["vectors"] if v["direction"] == "host->device"], ids=lambda v: v["name"]
+)
 def test_command_vectors_encode_exactly(vec):
     codec = MotorlabCodec()
     codec.last_token = vec["token"] - 1
@@ -82,14 +84,22 @@ def _as_dict(ev) -> dict:
             "manufacturer": i.manufacturer,
             "rate_hz": i.nominal_rate_hz,
             "channels": [
-                {"name": c.name, "type": c.type, "unit": c.units, "tracked_point": c.tracked_point, "scale": s}
+                {
+                    "name": c.name,
+                    "type": c.type,
+                    "unit": c.units,
+                    "tracked_point": c.tracked_point,
+                    "scale": s,
+                }
                 for c, s in zip(i.channels, i.scales)
             ],
         }
     raise AssertionError(f"unexpected event {ev!r}")
 
 
-@pytest.mark.parametrize("vec", [v for v in VECTORS["vectors"] if v["direction"] == "device->host"], ids=lambda v: v["name"])
+@pytest.mark.parametrize(
+    "vec", [v for v in VECTORS["vectors"] if v["direction"] == "device->host"], ids=lambda v: v["name"]
+)
 @pytest.mark.parametrize("chunk", [None, 1, 7])
 def test_device_vectors_decode_exactly(vec, chunk):
     codec = MotorlabCodec()
@@ -127,8 +137,12 @@ def test_info_channels_follow_the_contract():
     codec = MotorlabCodec()
     (ev,) = codec.feed(bytes.fromhex(BY_NAME["info_pen"]["hex"]))
     chans = {c.name: c for c in ev.info.channels}
-    assert chans["acc_x"].type == "ACCEL" and chans["acc_x"].units == "m/s^2" and chans["acc_x"].component == "x"
-    assert chans["gyr_z"].type == "GYRO" and chans["gyr_z"].units == "deg/s" and chans["gyr_z"].component == "z"
+    assert (
+        chans["acc_x"].type == "ACCEL" and chans["acc_x"].units == "m/s^2" and chans["acc_x"].component == "x"
+    )
+    assert (
+        chans["gyr_z"].type == "GYRO" and chans["gyr_z"].units == "deg/s" and chans["gyr_z"].component == "z"
+    )
     assert chans["tip_force"].type == "MISC" and chans["tip_force"].units == "N"
     (ev,) = MotorlabCodec().feed(bytes.fromhex(BY_NAME["info_grip"]["hex"]))
     assert ev.info.channels[0].tracked_point == "handle"
@@ -173,7 +187,9 @@ def test_one_feed_merges_contiguous_frames_and_splits_at_gaps():
     assert [(b.seq, b.n, b.dropped_before) for b in blocks] == [(0, 6, 0), (8, 4, 2)]
     np.testing.assert_allclose(np.concatenate([b.device_time for b in blocks]), times, atol=1e-9)
     counts = np.array([0, 1, 2, 3, 4, 5, 8, 9, 10, 11])
-    np.testing.assert_allclose(np.concatenate([b.values for b in blocks])[:, 0], counts * float(np.float32(0.001)))
+    np.testing.assert_allclose(
+        np.concatenate([b.values for b in blocks])[:, 0], counts * float(np.float32(0.001))
+    )
     assert codec.stats.frames_ok == 1 + 5  # INFO + five sample frames
     # a reply between sample frames keeps its place in the event order
     codec = MotorlabCodec()
@@ -203,7 +219,9 @@ def test_command_round_trip(command):
     body = cobs_decode(wire[1:-1])
     assert ref.crc16_ccitt_false(body[:-2]) == struct.unpack("<H", body[-2:])[0]
     assert body[1] == codec.last_token
-    expected_type = {"getinfo": 1, "start": 2, "stop": 3, "setrate": 4, "tare": 5, "getbattery": 6}[command.name]
+    expected_type = {"getinfo": 1, "start": 2, "stop": 3, "setrate": 4, "tare": 5, "getbattery": 6}[
+        command.name
+    ]
     assert body[0] == expected_type
     if isinstance(command, SetRate):
         assert struct.unpack("<I", body[2:-2])[0] == round(command.rate_hz * 1000)
@@ -242,8 +260,11 @@ _ack_frames = [ref.frame(0x80, k, struct.pack("<BBi", 0x02, 0, k)) for k in rang
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.tuples(st.binary(max_size=120), st.integers(0, len(_ack_frames) - 1)), max_size=12),
-       st.binary(max_size=50), st.integers(1, 64))
+@given(
+    st.lists(st.tuples(st.binary(max_size=120), st.integers(0, len(_ack_frames) - 1)), max_size=12),
+    st.binary(max_size=50),
+    st.integers(1, 64),
+)
 def test_garbage_between_frames_never_hides_a_frame(parts, trailing, chunk):
     """Random garbage between valid frames: every frame comes out, in order, with exact counters."""
     codec = MotorlabCodec()
@@ -296,7 +317,9 @@ def test_overlong_frame_is_skipped_and_the_next_one_recovered():
 @given(st.integers(0, 2**32 - 1), st.integers(1, 25), st.sampled_from([2, 4]), st.integers(1, 7), st.data())
 def test_random_sample_blocks_decode_exactly(seq, n, fmt, m, data):
     lim = 2 ** (8 * fmt - 1)
-    raw = data.draw(st.lists(st.lists(st.integers(-lim, lim - 1), min_size=m, max_size=m), min_size=n, max_size=n))
+    raw = data.draw(
+        st.lists(st.lists(st.integers(-lim, lim - 1), min_size=m, max_size=m), min_size=n, max_size=n)
+    )
     t = data.draw(st.lists(st.integers(0, 1000), min_size=n, max_size=n))
     t_us = np.cumsum(t) + 123
     chans = [(f"c{i}", "MISC", "N", "n/a", 0.5 ** (i + 1)) for i in range(m)]

@@ -23,7 +23,9 @@ from motorlab.devices.codecs.motorlab_protocol import MAX_ENCODED, MotorlabCodec
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "firmware_notes"))
-import make_test_vectors as ref  # noqa: E402  (the independent struct-based encoder)
+import itertools
+
+import make_test_vectors as ref
 
 
 # ---------------------------------------------------------------- building blocks
@@ -91,18 +93,38 @@ def test_sample_headers_past_the_end_of_the_buffer_read_as_zero():
 # ---------------------------------------------------------------- random streams
 def _info(fmt: int, m: int, rng: np.random.Generator) -> bytes:
     chans = [(f"c{i}_x", "MISC", "N", "tip", float(rng.uniform(1e-4, 2.0))) for i in range(m)]
-    return ref.frame(0x81, 1, ref.info_payload(fmt, 100_000, 1000, 1_000_000, "bench", "s1", "fw", "x", chans))
+    return ref.frame(
+        0x81, 1, ref.info_payload(fmt, 100_000, 1000, 1_000_000, "bench", "s1", "fw", "x", chans)
+    )
 
 
 def _samples(seq: int, n: int, m: int, fmt: int, t0: int, rng: np.random.Generator, zeros: bool) -> bytes:
     lim = 2 ** (8 * fmt - 1)
     raw = rng.integers(-lim, lim, (n, m)) if not zeros else rng.integers(-2, 3, (n, m))
     t_us = (t0 + np.arange(n) * int(rng.integers(0, 40_000))) % 2**32
-    return ref.frame(0x82, 0, ref.samples_payload(seq % 2**32, fmt, [(int(t), r.tolist()) for t, r in zip(t_us, raw)]))
+    return ref.frame(
+        0x82, 0, ref.samples_payload(seq % 2**32, fmt, [(int(t), r.tolist()) for t, r in zip(t_us, raw)])
+    )
 
 
-KINDS = ["samples"] * 8 + ["gap", "restart", "info", "info_other", "ack", "battery", "error", "garbage",
-                           "bad_crc", "bad_cobs", "malformed", "wrong_m", "big", "overlong", "empty", "unknown"]
+KINDS = ["samples"] * 8 + [
+    "gap",
+    "restart",
+    "info",
+    "info_other",
+    "ack",
+    "battery",
+    "error",
+    "garbage",
+    "bad_crc",
+    "bad_cobs",
+    "malformed",
+    "wrong_m",
+    "big",
+    "overlong",
+    "empty",
+    "unknown",
+]
 
 
 def _stream(kinds: list[str], seed: int) -> bytes:
@@ -141,9 +163,13 @@ def _stream(kinds: list[str], seed: int) -> bytes:
         elif kind == "garbage":
             out.append(rng.integers(0, 256, int(rng.integers(1, 60)), dtype=np.uint8).tobytes())
         elif kind == "overlong":
-            out.append(rng.integers(1, 256, MAX_ENCODED + int(rng.integers(1, 300)), dtype=np.uint8).tobytes())
+            out.append(
+                rng.integers(1, 256, MAX_ENCODED + int(rng.integers(1, 300)), dtype=np.uint8).tobytes()
+            )
         elif kind == "malformed":  # valid CRC, sample header promises more samples than there are
-            out.append(ref.frame(0x82, 0, struct.pack("<IBBB", seq, n + 1, m, fmt) + bytes(n * (4 + m * fmt))))
+            out.append(
+                ref.frame(0x82, 0, struct.pack("<IBBB", seq, n + 1, m, fmt) + bytes(n * (4 + m * fmt)))
+            )
         else:  # bad_crc / bad_cobs: damage a valid sample frame
             frame = bytearray(_samples(seq, n, m, fmt, t_us, rng, zeros=False))
             k = int(rng.integers(2, len(frame) - 1)) if kind == "bad_crc" else 1
@@ -159,7 +185,7 @@ def _run(stream: bytes, cuts: list[int], bulk: bool, crc_min: int) -> tuple[list
     codec.bulk_crc_min_frames = crc_min
     bounds = [0, *sorted(c % (len(stream) + 1) for c in cuts), len(stream)]
     events = []
-    for a, b in zip(bounds[:-1], bounds[1:]):
+    for a, b in itertools.pairwise(bounds):
         events += codec.feed(stream[a:b])
     return events, codec
 
@@ -199,8 +225,18 @@ def _capture(n_frames: int, per: int, m: int, seed: int):
     raw = rng.integers(-32768, 32768, (n_frames * per, m))
     t_us = (2**32 - 5_000_000 + np.arange(n_frames * per) * 10_000) % 2**32  # wraps part-way
     frames = [
-        ref.frame(0x82, 0, ref.samples_payload(k * per, 2, [(int(t), r.tolist()) for t, r in
-                                                            zip(t_us[k * per : (k + 1) * per], raw[k * per : (k + 1) * per])]))
+        ref.frame(
+            0x82,
+            0,
+            ref.samples_payload(
+                k * per,
+                2,
+                [
+                    (int(t), r.tolist())
+                    for t, r in zip(t_us[k * per : (k + 1) * per], raw[k * per : (k + 1) * per])
+                ],
+            ),
+        )
         for k in range(n_frames)
     ]
     scales = [0.001, 0.5, 2.0][:m]
@@ -215,7 +251,7 @@ def _info_with(m: int, scales: list[float]) -> bytes:
 
 @pytest.mark.parametrize("crc_min", [1, 10**9])
 def test_long_capture_decodes_to_ground_truth_in_one_bulk_pass(crc_min):
-    info, frames, raw, t_us, scales = _capture(600, 20, 3, seed=7)
+    info, frames, raw, _t_us, scales = _capture(600, 20, 3, seed=7)
     codec = MotorlabCodec()
     codec.bulk_crc_min_frames = crc_min
     codec.feed(info)

@@ -43,20 +43,35 @@ def test_table_is_read_with_its_source_and_hash(table_path):
     assert table.source == SOURCE
     assert table.sha256 == hashlib.sha256(TABLE.encode()).hexdigest()
     assert [(b.label, b.sex, b.hand, b.mean_kg, b.sd_kg) for b in table.bands] == [
-        ("6-7", "F", "R", 9.0, 2.0), ("8-9", "F", "R", 12.0, 2.5), ("8-9", "F", "L", 11.0, 2.4),
-        ("8-9", "M", "R", 13.0, 2.8)]
+        ("6-7", "F", "R", 9.0, 2.0),
+        ("8-9", "F", "R", 12.0, 2.5),
+        ("8-9", "F", "L", 11.0, 2.4),
+        ("8-9", "M", "R", 13.0, 2.8),
+    ]
     assert GripNormTable.from_param(json.loads(json.dumps(table.as_param()))) == table
 
 
-@pytest.mark.parametrize("text, message", [
-    ("age_lo,age_hi,sex,hand,mean_kg,sd_kg\n6,7,F,R,9,2\n", "no '# source: <citation>' line"),
-    ("# source: x\nage,sex,hand,mean\n", ":2: header must be"),
-    ("# source: x\nage_lo,age_hi,sex,hand,mean_kg,sd_kg\n6,7,X,R,9,2\n", ":3: sex must be"),
-    ("# source: x\nage_lo,age_hi,sex,hand,mean_kg,sd_kg\n6,7,F,R,nine,2\n", ":3: ages must be whole years"),
-    ("# source: x\nage_lo,age_hi,sex,hand,mean_kg,sd_kg\n6,7,F,R,9,0\n", ":3: mean and SD must be positive"),
-    ("# source: x\nage_lo,age_hi,sex,hand,mean_kg,sd_kg\n6,8,F,R,9,2\n8,9,F,R,12,2\n", ":4: ages 8-9 overlap ages 6-8"),
-    ("# source: x\nage_lo,age_hi,sex,hand,mean_kg,sd_kg\n9,7,F,R,9,2\n", ":3: age band 9-7 is empty"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("age_lo,age_hi,sex,hand,mean_kg,sd_kg\n6,7,F,R,9,2\n", "no '# source: <citation>' line"),
+        ("# source: x\nage,sex,hand,mean\n", ":2: header must be"),
+        ("# source: x\nage_lo,age_hi,sex,hand,mean_kg,sd_kg\n6,7,X,R,9,2\n", ":3: sex must be"),
+        (
+            "# source: x\nage_lo,age_hi,sex,hand,mean_kg,sd_kg\n6,7,F,R,nine,2\n",
+            ":3: ages must be whole years",
+        ),
+        (
+            "# source: x\nage_lo,age_hi,sex,hand,mean_kg,sd_kg\n6,7,F,R,9,0\n",
+            ":3: mean and SD must be positive",
+        ),
+        (
+            "# source: x\nage_lo,age_hi,sex,hand,mean_kg,sd_kg\n6,8,F,R,9,2\n8,9,F,R,12,2\n",
+            ":4: ages 8-9 overlap ages 6-8",
+        ),
+        ("# source: x\nage_lo,age_hi,sex,hand,mean_kg,sd_kg\n9,7,F,R,9,2\n", ":3: age band 9-7 is empty"),
+    ],
+)
 def test_bad_tables_are_refused_naming_file_and_line(tmp_path, text, message):
     path = tmp_path / "norms.csv"
     path.write_text(text)
@@ -116,7 +131,10 @@ def test_batch_provenance_holds_the_table(table_path, tmp_path):
 
     path = _child_recording(tmp_path)
     res = analyze_batch([path.parent], {"grip": {"norms_table": str(table_path)}}, jobs=1, progress=False)
-    assert res.provenance["parameters"]["grip"]["norms_table"]["sha256"] == read_grip_norm_table(table_path).sha256
+    assert (
+        res.provenance["parameters"]["grip"]["norms_table"]["sha256"]
+        == read_grip_norm_table(table_path).sha256
+    )
     summary = next(r for r in res.rows if r["row"] == "summary")
     assert summary["norm_age_band"] == "8-9"
 

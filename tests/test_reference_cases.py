@@ -158,7 +158,13 @@ def check_input(case: dict, arr: np.ndarray) -> None:
         a = np.hypot(a[:, 0], a[:, 1])  # 2-D velocity cases check the speed
     a = a.ravel()
     assert a.size == chk["n"], "input generator drifted (n)"
-    for key, value in (("sum", a.sum()), ("first", a[0]), ("last", a[-1]), ("max", a.max()), ("min", a.min())):
+    for key, value in (
+        ("sum", a.sum()),
+        ("first", a[0]),
+        ("last", a[-1]),
+        ("max", a.max()),
+        ("min", a.min()),
+    ):
         assert math.isclose(value, chk[key], rel_tol=1e-9, abs_tol=1e-9), f"input generator drifted ({key})"
 
 
@@ -168,7 +174,9 @@ def assert_within(value, case: dict) -> None:
         assert list(value) == ref
         return
     rel, abs_ = tol.get("rel", 0.0), tol.get("abs", 0.0)
-    assert math.isclose(value, ref, rel_tol=rel, abs_tol=abs_), f"{case['name']}: {value!r} vs {ref!r} (tol {tol})"
+    assert math.isclose(value, ref, rel_tol=rel, abs_tol=abs_), (
+        f"{case['name']}: {value!r} vs {ref!r} (tol {tol})"
+    )
 
 
 def sparc_params(case: dict) -> dict:
@@ -343,6 +351,9 @@ def test_spiral_default_inner_turn_rule_keeps_reference_values():
 
 
 def test_tremor_default_peak_refinement_stays_close_to_recipe_bin():
-    for case in (BY_NAME["tremor_5Hz_A0.5__peak_freq_3_12"], BY_NAME["tremor_4.5Hz_A0.3_plus_9Hz_A0.1__peak_freq_3_12"]):
+    for case in (
+        BY_NAME["tremor_5Hz_A0.5__peak_freq_3_12"],
+        BY_NAME["tremor_4.5Hz_A0.3_plus_9Hz_A0.1__peak_freq_3_12"],
+    ):
         x, fs = tremor_input(case)
         assert abs(tremor_analyze(x, fs).peak_freq_Hz - case["reference_value"]) < 0.02

@@ -35,8 +35,9 @@ def report(clinic):
 def _pdf_text(path) -> str:
     if shutil.which("pdftotext") is None:
         pytest.skip("pdftotext (poppler-utils) is not installed; CI installs it via .ci/run")
-    return subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True,
-                          text=True).stdout
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True
+    ).stdout
 
 
 def _html_text(html: str) -> str:
@@ -76,8 +77,11 @@ def test_numbers_match_the_generating_values(clinic, report):
 def test_goals_are_scored_from_the_measurements(clinic, report):
     goals = {g.goal_id: g for g in GoalStore(clinic.root, clinic.participant).load()}
     last = clinic.sessions[-1]
-    truth_values = {"G1": last.grip_mean_kgf("right"), "G2": last.grip_mean_kgf("left"),
-                    "G3": last.spiral_tremor_amp_cm / math.sqrt(2)}
+    truth_values = {
+        "G1": last.grip_mean_kgf("right"),
+        "G2": last.grip_mean_kgf("left"),
+        "G3": last.spiral_tremor_amp_cm / math.sqrt(2),
+    }
     expected = {}
     for gid, value in truth_values.items():
         thr = [lv.threshold for lv in goals[gid].levels]
@@ -120,8 +124,13 @@ def test_pdf_has_the_same_sections_in_the_same_order(report):
     assert pos == sorted(pos)
     html_text = _html_text(report.html.read_text(encoding="utf-8"))
     flat = re.sub(r"\s+", " ", text)
-    for needle in ("P007", f"GAS T-score: {report.data.gas_tscore:.1f}", "In plain words:",
-                   f"{report.data.line('grip_strength_kgf', 'left').value:.1f} kg", "Mathiowetz"):
+    for needle in (
+        "P007",
+        f"GAS T-score: {report.data.gas_tscore:.1f}",
+        "In plain words:",
+        f"{report.data.line('grip_strength_kgf', 'left').value:.1f} kg",
+        "Mathiowetz",
+    ):
         assert needle in flat and needle in html_text
 
 
@@ -143,27 +152,57 @@ def test_first_session_report_has_nothing_to_compare(clinic, tmp_path):
 
 
 def test_hostile_text_is_escaped_and_bad_files_are_reported(tmp_path):
-    truth = write_sample_clinic(tmp_path, sessions=[
-        ({"right": (20.0, 20.0, 20.0), "left": (15.0, 15.0, 15.0)}, 0.05, 0.3),
-        ({"right": (21.0, 21.0, 21.0), "left": (15.0, 15.0, 15.0)}, 0.05, 0.3)], goals=False)
-    GoalStore(truth.root, "P007").put(make_goal(
-        "G1", "<script>alert(1)</script> & more", "grip_strength_kgf", "right", 20,
-        [("<b>x</b>", 20), ("b", 21), ("c", 22), ("d", 23), ("e", 24)]))
+    truth = write_sample_clinic(
+        tmp_path,
+        sessions=[
+            ({"right": (20.0, 20.0, 20.0), "left": (15.0, 15.0, 15.0)}, 0.05, 0.3),
+            ({"right": (21.0, 21.0, 21.0), "left": (15.0, 15.0, 15.0)}, 0.05, 0.3),
+        ],
+        goals=False,
+    )
+    GoalStore(truth.root, "P007").put(
+        make_goal(
+            "G1",
+            "<script>alert(1)</script> & more",
+            "grip_strength_kgf",
+            "right",
+            20,
+            [("<b>x</b>", 20), ("b", 21), ("c", 22), ("d", 23), ("e", 24)],
+        )
+    )
     ses = client_sessions(truth.root, "P007")[-1]
     corrupt_recording(ses.recordings_of("spiral")[0].path, "bad_json")
     files = build_report(truth.root, "P007")
     html = files.html.read_text(encoding="utf-8")
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in html
     text = _html_text(html)
-    assert "Recordings that could not be analysed" in text and "task-spiral" in text and "not valid JSON" in text
+    assert (
+        "Recordings that could not be analysed" in text and "task-spiral" in text and "not valid JSON" in text
+    )
 
 
 def test_errors_are_one_line(tmp_path, capsys):
     with pytest.raises(MotorlabError, match="no client 'P001'"):
         collect(tmp_path, "P001")
     data = str(tmp_path / "clinic")
-    assert main(["client", "add", "P001", "--birth-year", "1970", "--sex", "F", "--dominant", "right",
-                 "--data", data]) == 0
+    assert (
+        main(
+            [
+                "client",
+                "add",
+                "P001",
+                "--birth-year",
+                "1970",
+                "--sex",
+                "F",
+                "--dominant",
+                "right",
+                "--data",
+                data,
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     assert main(["report", "P001", "--data", data]) == 2
     err = capsys.readouterr().err
@@ -196,9 +235,20 @@ def test_report_from_emulated_dynamometer_recordings(tmp_path):
     proto = grip_protocol(trials=2, hands=("right",), countdown_s=0.3, squeeze_s=1.5, rest_s=0.3)
     truth_kgf = []
     for label, peak in (("01", 380.0), ("02", 450.0)):
-        res = asyncio.run(record_task(f"sim://grip?seed=5&peak_n={peak}", proto, "P100", root, session=label,
-                                      live=False, console=Console(file=io.StringIO())))
-        side = json.loads(res.path.with_name(res.path.name.replace("_motion.tsv", "_motion.json")).read_text())
+        res = asyncio.run(
+            record_task(
+                f"sim://grip?seed=5&peak_n={peak}",
+                proto,
+                "P100",
+                root,
+                session=label,
+                live=False,
+                console=Console(file=io.StringIO()),
+            )
+        )
+        side = json.loads(
+            res.path.with_name(res.path.name.replace("_motion.tsv", "_motion.json")).read_text()
+        )
         peaks = [t["peak_n"] / 9.80665 for t in side["MotorlabEmulatorTruth"] if t.get("peak_n")]
         assert len(peaks) == 2
         truth_kgf.append(sum(peaks) / len(peaks))

@@ -26,11 +26,22 @@ from motorlab.report.build import SECTION_TITLES
 from motorlab.report.sample import write_sample_clinic
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (CI installs it via .ci/run)")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="chromium is not installed (CI installs it via .ci/run)"
+)
 
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-extensions",
-         "--disable-dev-shm-usage", "--remote-debugging-pipe"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-extensions",
+    "--disable-dev-shm-usage",
+    "--remote-debugging-pipe",
+]
 
 
 class CdpPipe:
@@ -48,8 +59,11 @@ class CdpPipe:
 
         self.proc = subprocess.Popen(
             [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            preexec_fn=wire_fds, close_fds=False,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            preexec_fn=wire_fds,
+            close_fds=False,
         )
         os.close(to_chrome_r)
         os.close(from_chrome_w)
@@ -66,7 +80,9 @@ class CdpPipe:
             if ready:
                 chunk = os.read(self._from_chrome, 1 << 20)
                 if not chunk:
-                    raise RuntimeError(f"chromium closed the pipe: {self.proc.stderr.read().decode()[-2000:]}")
+                    raise RuntimeError(
+                        f"chromium closed the pipe: {self.proc.stderr.read().decode()[-2000:]}"
+                    )
                 self._buf += chunk
         raw, self._buf = self._buf.split(b"\0", 1)
         return json.loads(raw)
@@ -119,7 +135,9 @@ def _errors(events: list[dict[str, Any]]) -> list[str]:
     for ev in events:
         m, p = ev.get("method"), ev.get("params", {})
         if m == "Runtime.consoleAPICalled" and p.get("type") in ("error", "assert"):
-            out.append("console: " + " ".join(str(a.get("value", a.get("description"))) for a in p.get("args", [])))
+            out.append(
+                "console: " + " ".join(str(a.get("value", a.get("description"))) for a in p.get("args", []))
+            )
         elif m == "Runtime.exceptionThrown":
             out.append("exception: " + p.get("exceptionDetails", {}).get("text", ""))
         elif m == "Log.entryAdded" and p.get("entry", {}).get("level") == "error":
@@ -141,8 +159,11 @@ def test_report_renders_in_chromium_without_errors(report, tmp_path, artifacts_d
         ses = cdp.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
         for domain in ("Page", "Runtime", "Log"):
             cdp.send(f"{domain}.enable", session=ses)
-        cdp.send("Emulation.setDeviceMetricsOverride",
-                 {"width": 1000, "height": 1200, "deviceScaleFactor": 1, "mobile": False}, session=ses)
+        cdp.send(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": 1000, "height": 1200, "deviceScaleFactor": 1, "mobile": False},
+            session=ses,
+        )
         cdp.send("Page.navigate", {"url": report.html.resolve().as_uri()}, session=ses)
         cdp.wait_event("Page.loadEventFired")
 
@@ -155,9 +176,14 @@ def test_report_renders_in_chromium_without_errors(report, tmp_path, artifacts_d
         plain = js("document.querySelectorAll('p.plain').length")
         text = js("document.body.innerText")
         height = js("Math.ceil(document.documentElement.scrollHeight)")
-        cdp.send("Emulation.setDeviceMetricsOverride",
-                 {"width": 1000, "height": int(height), "deviceScaleFactor": 1, "mobile": False}, session=ses)
-        shot = cdp.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True}, session=ses)
+        cdp.send(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": 1000, "height": int(height), "deviceScaleFactor": 1, "mobile": False},
+            session=ses,
+        )
+        shot = cdp.send(
+            "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True}, session=ses
+        )
         errors = _errors(cdp.events)
     finally:
         cdp.close()
@@ -171,8 +197,10 @@ def test_report_renders_in_chromium_without_errors(report, tmp_path, artifacts_d
     assert titles == list(SECTION_TITLES.values())
     # every embedded figure decoded by the browser: force curves (1), pen trace (1), tremor (1),
     # progress charts (grip, time to peak, spiral, rest tremor), goal chart
-    assert len(images) == len(report.document and [b for s in report.document.sections for b in s.blocks
-                                                  if type(b).__name__ == "Figure"])
+    assert len(images) == len(
+        report.document
+        and [b for s in report.document.sections for b in s.blocks if type(b).__name__ == "Figure"]
+    )
     assert images and all(ok and w > 100 and h > 50 for ok, w, h in images)
     assert plain >= 5
     assert "P007" in text and "GAS T-score" in text

@@ -8,13 +8,16 @@ from scipy.spatial.transform import Rotation as R
 
 G = 9.80665
 
+
 def mj(s):
     s = np.clip(s, 0, 1)
-    return 10*s**3 - 15*s**4 + 6*s**5
+    return 10 * s**3 - 15 * s**4 + 6 * s**5
+
 
 def mj_acc(s, T):
     s = np.clip(s, 0, 1)
-    return (60*s - 180*s**2 + 120*s**3) / T**2
+    return (60 * s - 180 * s**2 + 120 * s**3) / T**2
+
 
 def synthetic_pen(fs=200.0, seed=0, acc_noise=0.0, gyro_noise=0.0, gyro_bias=(0, 0, 0)):
     """Handwriting-like trajectory: strokes (pen down) and in-air moves, each a minimum-jerk
@@ -24,14 +27,19 @@ def synthetic_pen(fs=200.0, seed=0, acc_noise=0.0, gyro_noise=0.0, gyro_bias=(0,
     p = np.zeros(2)
     t_rest = 0.3
     for k in range(8):
-        d = rng.uniform(-0.02, 0.02, 2); d[1] = rng.choice([-1, 1]) * rng.uniform(0.008, 0.02)
-        segs.append((p.copy(), p + d, rng.uniform(0.25, 0.45), True)); p = p + d
+        d = rng.uniform(-0.02, 0.02, 2)
+        d[1] = rng.choice([-1, 1]) * rng.uniform(0.008, 0.02)
+        segs.append((p.copy(), p + d, rng.uniform(0.25, 0.45), True))
+        p = p + d
         d = rng.uniform(-0.01, 0.01, 2) + np.array([0.012, 0])
-        segs.append((p.copy(), p + d, rng.uniform(0.2, 0.35), False)); p = p + d
+        segs.append((p.copy(), p + d, rng.uniform(0.2, 0.35), False))
+        p = p + d
     total = t_rest + sum(s[2] for s in segs) + t_rest
     n = int(round(total * fs)) + 1
     t = np.arange(n) / fs
-    pos = np.zeros((n, 2)); acc_w = np.zeros((n, 3)); tip = np.zeros(n)
+    pos = np.zeros((n, 2))
+    acc_w = np.zeros((n, 3))
+    tip = np.zeros(n)
     t0 = t_rest
     pos[:] = 0
     for a, b, T, down in segs:
@@ -44,20 +52,39 @@ def synthetic_pen(fs=200.0, seed=0, acc_noise=0.0, gyro_noise=0.0, gyro_bias=(0,
         if down:
             tip[inside] = 1.5
         t0 += T
+
     # orientation: pen tilted ~35 deg, slowly varying tilt and yaw; yaw(0) = 0
     def rot(tt):
-        return R.from_euler("ZYX", np.column_stack([0.3*np.sin(0.7*tt), np.deg2rad(35) + 0.15*np.sin(1.1*tt), 0.1*np.sin(0.9*tt+0.5)]))
+        return R.from_euler(
+            "ZYX",
+            np.column_stack(
+                [
+                    0.3 * np.sin(0.7 * tt),
+                    np.deg2rad(35) + 0.15 * np.sin(1.1 * tt),
+                    0.1 * np.sin(0.9 * tt + 0.5),
+                ]
+            ),
+        )
+
     Rt = rot(t)
     h = 1e-4
-    gyro = (rot(t - h).inv() * rot(t + h)).as_rotvec() / (2*h)
+    gyro = (rot(t - h).inv() * rot(t + h)).as_rotvec() / (2 * h)
     acc_b = Rt.inv().apply(acc_w + np.array([0, 0, G]))
     acc_b += acc_noise * rng.standard_normal(acc_b.shape)
     gyro_dps = np.rad2deg(gyro) + np.asarray(gyro_bias) + gyro_noise * rng.standard_normal(gyro.shape)
-    return {"t": t, "pos_m": pos, "acc": acc_b, "gyro_dps": gyro_dps, "tip": tip, "fs": fs, "n_strokes_down": 8}
+    return {
+        "t": t,
+        "pos_m": pos,
+        "acc": acc_b,
+        "gyro_dps": gyro_dps,
+        "tip": tip,
+        "fs": fs,
+        "n_strokes_down": 8,
+    }
 
 
-from motorlab.analysis import handwriting_analyze  # noqa: E402
-from motorlab.signal import (  # noqa: E402
+from motorlab.analysis import handwriting_analyze
+from motorlab.signal import (
     STANDARD_GRAVITY,
     imu_linear_acceleration,
     imu_orientation,
@@ -65,7 +92,7 @@ from motorlab.signal import (  # noqa: E402
     segment_pen_down,
 )
 
-NOISY = dict(acc_noise=0.02, gyro_noise=0.1, gyro_bias=(0.2, -0.1, 0.1))
+NOISY = {"acc_noise": 0.02, "gyro_noise": 0.1, "gyro_bias": (0.2, -0.1, 0.1)}
 
 
 def test_static_tilt_is_recovered_and_gravity_removed():

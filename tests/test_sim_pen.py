@@ -51,7 +51,9 @@ def test_spiral_is_archimedean_with_the_stated_pitch():
 
 
 def test_pen_acceleration_is_the_second_derivative_of_position_plus_gravity():
-    w = WriterParticipant(acc_noise_ms2=0.0, gyro_noise_dps=0.0, force_noise_n=0.0, tremor_hz=5.0, tremor_amp_cm=0.1)
+    w = WriterParticipant(
+        acc_noise_ms2=0.0, gyro_noise_dps=0.0, force_noise_n=0.0, tremor_hz=5.0, tremor_amp_cm=0.1
+    )
     w.on_cue("write", 0.0)
     t = np.arange(0, 3, 1e-4)
     sig = w.pen(t)
@@ -61,7 +63,9 @@ def test_pen_acceleration_is_the_second_derivative_of_position_plus_gravity():
     np.testing.assert_allclose(sig["acc_ms2"][inner, :2], acc_num[inner], atol=0.02)
     np.testing.assert_allclose(sig["acc_ms2"][:, 2], G_MS2)
     # gyro: tip tremor d(t) seen from the grip lever_cm above: tilt rate = d'(t) / lever
-    assert np.max(sig["gyro_dps"][:, 1]) == pytest.approx(math.degrees(0.1 * 2 * math.pi * 5.0 / 10.0), rel=1e-3)
+    assert np.max(sig["gyro_dps"][:, 1]) == pytest.approx(
+        math.degrees(0.1 * 2 * math.pi * 5.0 / 10.0), rel=1e-3
+    )
 
 
 def test_interrupting_cue_cuts_the_activity():
@@ -89,7 +93,7 @@ def test_tremor_participant_pose_gravity_and_tremor_amplitude():
     p.set_pose("+z")
     p.still(False)
     t = np.arange(0, 10, 0.002)
-    acc, gyro, euler = p.motion(t)
+    acc, gyro, _euler = p.motion(t)
     spec = np.abs(np.fft.rfft(acc[:, 0])) * 2 / t.size
     f = np.fft.rfftfreq(t.size, 0.002)
     assert f[np.argmax(spec)] == pytest.approx(5.0) and spec.max() == pytest.approx(0.8, rel=1e-3)
@@ -130,12 +134,16 @@ async def test_pen_handshake_and_pen_down_periods_match_truth():
         names = [c.name for c in info.channels]
         assert names == ["acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z", "tip_force"]
         assert [c.type for c in info.channels] == ["ACCEL"] * 3 + ["GYRO"] * 3 + ["MISC"]
-        assert info.channels[0].units == "m/s^2" and info.channels[3].units == "deg/s" and info.channels[6].units == "N"
+        assert (
+            info.channels[0].units == "m/s^2"
+            and info.channels[3].units == "deg/s"
+            and info.channels[6].units == "N"
+        )
         assert info.nominal_rate_hz == 200.0
         await drv.start()
         emu.cue("write")
         (act,) = emu.truth
-        blocks, t, v = await collect(drv, act["end_s"] + 0.3)
+        _blocks, t, v = await collect(drv, act["end_s"] + 0.3)
     finally:
         await drv.close()
     assert np.allclose(np.diff(t), 0.005, atol=1.5e-6)

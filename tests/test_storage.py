@@ -17,8 +17,8 @@ from motorlab.storage.bids import (
     find_recordings,
     next_session_label,
     read_recording,
-    recover,
     recording_status,
+    recover,
     write_recording,
 )
 
@@ -35,8 +35,18 @@ def _rec(n=500, seed=3) -> Recording:
     t = np.cumsum(rng.uniform(0.004, 0.006, n))  # irregular sampling
     data = rng.normal(size=(n, len(IMU))) * [1e-3, 1e3, 1e-12, 7.5]
     data[min(10, n - 1), 2] = np.nan
-    md = Metadata("C042", "03", "handwriting", "imupen", hand="left", device_model="DIY pen",
-                  device_serial="SN123", firmware="1.2.0", calibration_id="SN123-imu-1", extra={"k": [1, 2]})
+    md = Metadata(
+        "C042",
+        "03",
+        "handwriting",
+        "imupen",
+        hand="left",
+        device_model="DIY pen",
+        device_serial="SN123",
+        firmware="1.2.0",
+        calibration_id="SN123-imu-1",
+        extra={"k": [1, 2]},
+    )
     events = [
         Event(0.25, 0.0, "cue", {"cue": "write"}),
         Event(0.3, 1.5, "trial", {"trial": 1, "hand": "left", "status": "invalid", "note": "let go"}),

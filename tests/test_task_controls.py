@@ -17,7 +17,7 @@ from motorlab.storage.bids import read_recording, recording_status
 
 # instruction 0.3 s, countdown 0.3 s, squeeze 1.0 s, rest 0.6 s:
 # trial 1 runs 0.6-1.6 s, trial 2 runs 2.5-3.5 s, trial 3 runs 4.4-5.4 s
-FAST = dict(trials=3, countdown_s=0.3, squeeze_s=1.0, rest_s=0.6)
+FAST = {"trials": 3, "countdown_s": 0.3, "squeeze_s": 1.0, "rest_s": 0.6}
 
 
 def _trials(rec):
@@ -37,8 +37,14 @@ def test_key_script_parsing():
 
 
 async def test_invalid_and_repeat_keep_every_trial(tmp_path):
-    res = await record_task("sim://grip?seed=21", grip_protocol(**FAST), "P020", tmp_path, live=False,
-                            keys=ScriptedKeys("x@1.0,r@3.0"))
+    res = await record_task(
+        "sim://grip?seed=21",
+        grip_protocol(**FAST),
+        "P020",
+        tmp_path,
+        live=False,
+        keys=ScriptedKeys("x@1.0,r@3.0"),
+    )
     rec = _read(res.path)
     # trial 1 marked invalid, trial 2 repeated (first attempt invalid), trial 3 valid
     assert _trials(rec) == [(1, "invalid"), (2, "invalid"), (2, "valid"), (3, "valid")]
@@ -51,16 +57,18 @@ async def test_invalid_and_repeat_keep_every_trial(tmp_path):
 
 
 async def test_invalid_mark_after_the_trial_applies_to_the_last_trial(tmp_path):
-    res = await record_task("sim://grip?seed=22", grip_protocol(**FAST), "P021", tmp_path, live=False,
-                            keys=ScriptedKeys("x@1.9"))  # during the rest after trial 1
+    res = await record_task(
+        "sim://grip?seed=22", grip_protocol(**FAST), "P021", tmp_path, live=False, keys=ScriptedKeys("x@1.9")
+    )  # during the rest after trial 1
     rec = _read(res.path)
     assert _trials(rec) == [(1, "invalid"), (2, "valid"), (3, "valid")]
     assert len(rec.events_of("trial_status")) == 1
 
 
 async def test_quit_mid_trial_keeps_earlier_trials_and_finalises(tmp_path):
-    res = await record_task("sim://grip?seed=23", grip_protocol(**FAST), "P022", tmp_path, live=False,
-                            keys=ScriptedKeys("q@3.0"))
+    res = await record_task(
+        "sim://grip?seed=23", grip_protocol(**FAST), "P022", tmp_path, live=False, keys=ScriptedKeys("q@3.0")
+    )
     assert res.quit
     assert recording_status(res.path) == "complete"
     rec = _read(res.path)
@@ -79,8 +87,14 @@ async def test_device_unplugged_mid_trial_keeps_valid_trials(tmp_path):
         loop.call_later(2.8, link.vanish)
         loop.call_later(3.1, link.restore)
 
-    res = await record_task("sim://grip?seed=24", grip_protocol(**FAST), "P023", tmp_path, live=False,
-                            on_ready=unplug_during_trial_2)
+    res = await record_task(
+        "sim://grip?seed=24",
+        grip_protocol(**FAST),
+        "P023",
+        tmp_path,
+        live=False,
+        on_ready=unplug_during_trial_2,
+    )
     rec = _read(res.path)
     assert res.gaps == 1
     (gap,) = rec.events_of("gap")
@@ -99,9 +113,15 @@ async def test_live_plot_follows_the_signal(tmp_path):
 
     plot = LivePlot("grip", unit="N", interactive=False)  # Agg canvas: same drawing code, no window
     try:
-        res = await record_task("sim://grip?seed=25", grip_protocol(trials=1, countdown_s=0.2, squeeze_s=1.0),
-                                "P024", tmp_path, live=False, plot=plot)
-        x, y = plot.line.get_data()
+        res = await record_task(
+            "sim://grip?seed=25",
+            grip_protocol(trials=1, countdown_s=0.2, squeeze_s=1.0),
+            "P024",
+            tmp_path,
+            live=False,
+            plot=plot,
+        )
+        x, _y = plot.line.get_data()
         assert len(x) > 10
         # the plotted peak is the trial's measured peak
         rows = [r for r in analyze_recording(_read(res.path)) if r["row"] == "trial"]
@@ -124,8 +144,9 @@ def test_plot_without_display_is_a_clear_error(monkeypatch):
 async def test_previous_best_feeds_the_live_bar(tmp_path):
     from motorlab.cli.cmd_record import _previous_best
 
-    res = await record_task("sim://grip?seed=26", grip_protocol(**FAST), "P025", tmp_path, session="01",
-                            live=False)
+    res = await record_task(
+        "sim://grip?seed=26", grip_protocol(**FAST), "P025", tmp_path, session="01", live=False
+    )
     best = _previous_best(tmp_path, "P025", "grip", "02")
     assert best == pytest.approx(max(t["peak_n"] for t in res.truth), rel=0.01)
     assert _previous_best(tmp_path, "P025", "grip", "01") is None  # the current session does not count

@@ -50,7 +50,9 @@ def blocks_of(events) -> list[SampleBlock]:
 # ------------------------------------------------------------------ codec
 def test_scaling_of_each_frame_type():
     c = WitMotionCodec(rate_hz=50)
-    data = sample(acc=(16384, -8192, 2048), gyro=(16384, -32768, 164), ang=(16384, -8192, 32767), mag=(100, -200, 300))
+    data = sample(
+        acc=(16384, -8192, 2048), gyro=(16384, -32768, 164), ang=(16384, -8192, 32767), mag=(100, -200, 300)
+    )
     (blk,) = blocks_of(c.feed(data))
     row = blk.values[0]
     # raw/32768 * 16 g ; raw/32768 * 2000 deg/s ; raw/32768 * 180 deg (WitMotion SDK)
@@ -125,7 +127,7 @@ def test_time_frames_reveal_whole_lost_periods():
 def test_commands_are_the_documented_bytes():
     c = WitMotionCodec()
     assert c.encode(GetInfo()) == bytes.fromhex("ffaa272e00")
-    assert c.encode(SetRate(100)) == bytes.fromhex("ffaa6988b5" "ffaa030900" "ffaa000000" "ffaa270300")
+    assert c.encode(SetRate(100)) == bytes.fromhex("ffaa6988b5ffaa030900ffaa000000ffaa270300")
     with pytest.raises(ValueError, match="cannot stream at 33"):
         c.encode(SetRate(33))
 
@@ -186,7 +188,9 @@ async def test_accelerometer_calibration_removes_the_injected_bias():
     np.testing.assert_allclose(before[:, 3:6].mean(axis=0), [1.5, 0.0, -2.0], atol=0.1)
     np.testing.assert_allclose(after[:, 0:3].mean(axis=0), [0.0, 0.0, G], atol=0.02)
     np.testing.assert_allclose(after[:, 3:6].mean(axis=0), [0.0, 0.0, 0.0], atol=0.1)
-    assert emu.truth["calibrations"] and emu.truth["acc_offset_ms2"] == pytest.approx([0.3, -0.2, 0.5], abs=0.01)
+    assert emu.truth["calibrations"] and emu.truth["acc_offset_ms2"] == pytest.approx(
+        [0.3, -0.2, 0.5], abs=0.01
+    )
 
 
 async def test_unplug_replug_keeps_every_sample_received_before_the_loss():

@@ -33,9 +33,10 @@ import platform
 import sys
 import time
 import warnings
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -115,7 +116,9 @@ class BatchResult:
             prov = dict(self.provenance, table=out_csv.name, errors_table=errors_csv.name)
             _atomic_write(prov_json, json.dumps(prov, indent=1, allow_nan=False, default=str) + "\n")
         except OSError as exc:
-            raise MotorlabError(f"{exc.filename or out_csv}: cannot write results ({exc.strerror or exc})") from None
+            raise MotorlabError(
+                f"{exc.filename or out_csv}: cannot write results ({exc.strerror or exc})"
+            ) from None
         return out_csv, errors_csv, prov_json
 
 
@@ -180,12 +183,20 @@ def hash_inputs(motion_tsv: str | Path, chunk: int = 1 << 20) -> dict[str, str]:
     return out
 
 
-def cache_key(inputs: dict[str, str], parameters: dict[str, Any], analyzer: str, by_trial: bool = False) -> str:
+def cache_key(
+    inputs: dict[str, str], parameters: dict[str, Any], analyzer: str, by_trial: bool = False
+) -> str:
     """SHA-256 over input hashes, full analysis parameters, analyzer, mode and motorlab version."""
     blob = json.dumps(
-        {"inputs": inputs, "parameters": parameters, "analyzer": analyzer, "by_trial": by_trial,
-         "motorlab": __version__},
-        sort_keys=True, default=str,
+        {
+            "inputs": inputs,
+            "parameters": parameters,
+            "analyzer": analyzer,
+            "by_trial": by_trial,
+            "motorlab": __version__,
+        },
+        sort_keys=True,
+        default=str,
     )
     return hashlib.sha256(blob.encode()).hexdigest()
 
@@ -196,13 +207,22 @@ def _id_columns(rec: Any, name: str) -> dict[str, Any]:
     for part in Path(name).name.split("_"):
         if part.startswith("run-"):
             run = int(part[4:]) if part[4:].isdigit() else part[4:]
-    return {"recording": name, "participant": md.participant, "session": md.session,
-            "task": md.task, "tracksys": md.tracksys, "run": run}
+    return {
+        "recording": name,
+        "participant": md.participant,
+        "session": md.session,
+        "task": md.task,
+        "tracksys": md.tracksys,
+        "run": run,
+    }
 
 
 def process_one(
-    path: str | Path, params: dict[str, Any] | None = None, analyzer: str = DEFAULT_ANALYZER,
-    name: str | None = None, by_trial: bool = False,
+    path: str | Path,
+    params: dict[str, Any] | None = None,
+    analyzer: str = DEFAULT_ANALYZER,
+    name: str | None = None,
+    by_trial: bool = False,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Analyse one recording: ``(rows, None)`` or ``([], one-line error)``. Never raises on bad input.
 
@@ -220,7 +240,11 @@ def process_one(
 
 
 def _process(
-    path: Path, params: dict[str, Any] | None, analyzer: str, name: str, by_trial: bool = False,
+    path: Path,
+    params: dict[str, Any] | None,
+    analyzer: str,
+    name: str,
+    by_trial: bool = False,
 ) -> tuple[list[dict[str, Any]], str | None, list[str]]:
     from ..recording import RecordingError
     from ..storage.bids import read_recording
@@ -250,7 +274,7 @@ def _process(
     return rows, None, caught
 
 
-def read_layout(path: str | Path) -> "Recording":
+def read_layout(path: str | Path) -> Recording:
     """A recording's channels, rate, metadata and events with no samples (sidecars only)."""
     from ..recording import Recording
     from ..storage import bids
@@ -277,7 +301,8 @@ def _analyze_by_trial(
         return None, []
     # window of each trial: its duration, or up to the next trial when it has none
     ends = [
-        t.onset + t.duration if np.isfinite(t.duration) and t.duration > 0
+        t.onset + t.duration
+        if np.isfinite(t.duration) and t.duration > 0
         else (trials[i + 1].onset if i + 1 < len(trials) else np.inf)
         for i, t in enumerate(trials)
     ]
@@ -287,7 +312,9 @@ def _analyze_by_trial(
     pending: list[np.ndarray] = []  # chunks overlapping trials not yet finished
     for chunk in iter_motion_rows(path):
         if chunk.shape[1] != n_cols:
-            raise MotorlabError(f"{path}: {chunk.shape[1]} columns but _channels.tsv lists {n_cols - 1} channels")
+            raise MotorlabError(
+                f"{path}: {chunk.shape[1]} columns but _channels.tsv lists {n_cols - 1} channels"
+            )
         pending.append(chunk)
         last_t = chunk[-1, 0]
         while k < len(trials) and ends[k] <= last_t:
@@ -302,7 +329,11 @@ def _analyze_by_trial(
 
 
 def _analyze_window(
-    layout: "Recording", trial: Any, end: float, chunks: list[np.ndarray], analyze: Callable[..., Any],
+    layout: Recording,
+    trial: Any,
+    end: float,
+    chunks: list[np.ndarray],
+    analyze: Callable[..., Any],
     params: dict[str, Any] | None,
 ) -> list[dict[str, Any]]:
     t0, t1 = trial.onset, end
@@ -396,7 +427,9 @@ def collect_recordings(paths: Iterable[str | Path]) -> tuple[list[tuple[str, Pat
 
 
 # ----------------------------------------------------------------- executors
-def _run_local(tasks: list[BatchTask], jobs: int, on_done: Callable[[RecordingResult], None]) -> list[RecordingResult]:
+def _run_local(
+    tasks: list[BatchTask], jobs: int, on_done: Callable[[RecordingResult], None]
+) -> list[RecordingResult]:
     if jobs <= 1 or len(tasks) <= 1:
         out = []
         for t in tasks:
@@ -413,7 +446,10 @@ def _run_local(tasks: list[BatchTask], jobs: int, on_done: Callable[[RecordingRe
 
 
 def _run_dask(
-    tasks: list[BatchTask], scheduler: str | None, jobs: int, on_done: Callable[[RecordingResult], None],
+    tasks: list[BatchTask],
+    scheduler: str | None,
+    jobs: int,
+    on_done: Callable[[RecordingResult], None],
     timeout_s: float = 10.0,
 ) -> tuple[list[RecordingResult], dict[str, Any]]:
     try:
@@ -425,8 +461,11 @@ def _run_dask(
         with warnings.catch_warnings():  # its small HTTP server (loopback) may move off a busy port 8787
             warnings.filterwarnings("ignore", message="Port .* is already in use")
             cluster = LocalCluster(
-                n_workers=max(1, jobs), threads_per_worker=1, processes=True,
-                host="127.0.0.1", dashboard_address=None,
+                n_workers=max(1, jobs),
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
             )
         address = cluster.scheduler_address
     else:
@@ -437,8 +476,11 @@ def _run_dask(
         except (OSError, TimeoutError) as exc:
             raise MotorlabError(f"cannot connect to Dask scheduler {address}: {one_line(exc)}") from None
         with client:
-            info = {"kind": "dask", "scheduler": address if scheduler else "LocalCluster(127.0.0.1)",
-                    "workers": len(client.scheduler_info().get("workers", {}))}
+            info = {
+                "kind": "dask",
+                "scheduler": address if scheduler else "LocalCluster(127.0.0.1)",
+                "workers": len(client.scheduler_info().get("workers", {})),
+            }
             futures = client.map(run_task, tasks, pure=False)
             results = []
             for fut in as_completed(futures):
@@ -454,15 +496,28 @@ def _run_dask(
 def _progress(total: int, enabled: bool | None):
     """A rich progress bar with ETA on stderr (only when stderr is a terminal, unless forced)."""
     from rich.console import Console
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                               TimeElapsedColumn, TimeRemainingColumn)
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     console = Console(stderr=True)
     show = console.is_terminal if enabled is None else enabled
     return Progress(
-        TextColumn("analysing"), BarColumn(), MofNCompleteColumn(), TextColumn("elapsed"),
-        TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-        console=console, disable=not show, transient=False,
+        TextColumn("analysing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("elapsed"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=console,
+        disable=not show,
+        transient=False,
     )
 
 
@@ -535,22 +590,34 @@ def analyze_batch(
                 errors.append({"recording": r.name, "level": "warning", "message": "no trials found"})
             errors.extend({"recording": r.name, "level": "warning", "message": w} for w in r.warnings)
     provenance = {
-        "software": {"motorlab": __version__, "python": platform.python_version(),
-                     "platform": platform.platform(), "numpy": _version_of("numpy"),
-                     "scipy": _version_of("scipy")},
+        "software": {
+            "motorlab": __version__,
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "numpy": _version_of("numpy"),
+            "scipy": _version_of("scipy"),
+        },
         "created_utc": started.isoformat(timespec="seconds"),
         "command": " ".join(sys.argv) if sys.argv and sys.argv[0] else None,
         "analyzer": analyzer,
         "by_trial": by_trial,
         "parameters": parameters,
         "executor": executor,
-        "inputs": {r.name: {"files": r.inputs, "cache_key": r.cache_key or None,
-                            "status": "error" if r.error else ("cached" if r.cached else "analysed")}
-                   for r in results},
-        "counts": {"recordings": len(results), "rows": len(rows),
-                   "errors": sum(e["level"] == "error" for e in errors),
-                   "warnings": sum(e["level"] == "warning" for e in errors),
-                   "cached": sum(r.cached for r in results)},
+        "inputs": {
+            r.name: {
+                "files": r.inputs,
+                "cache_key": r.cache_key or None,
+                "status": "error" if r.error else ("cached" if r.cached else "analysed"),
+            }
+            for r in results
+        },
+        "counts": {
+            "recordings": len(results),
+            "rows": len(rows),
+            "errors": sum(e["level"] == "error" for e in errors),
+            "warnings": sum(e["level"] == "warning" for e in errors),
+            "cached": sum(r.cached for r in results),
+        },
         "wall_seconds": round(wall, 3),
     }
     return BatchResult(rows, errors, results, provenance)
@@ -586,7 +653,9 @@ def _cell(v: Any) -> str:
     return str(v)
 
 
-def write_table(rows: Sequence[dict[str, Any]], path: str | Path, columns: Sequence[str] | None = None) -> Path:
+def write_table(
+    rows: Sequence[dict[str, Any]], path: str | Path, columns: Sequence[str] | None = None
+) -> Path:
     """Write rows as CSV (missing values ``n/a``, floats at full precision)."""
     cols = list(columns) if columns is not None else table_columns(rows)
     path = Path(path)

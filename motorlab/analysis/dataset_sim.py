@@ -84,8 +84,13 @@ def _raised_cosine(x: np.ndarray) -> np.ndarray:
 
 
 def grip_force_curve(
-    t: np.ndarray, onset_s: float, peak_n: float, rise_s: float, hold_s: float,
-    release_s: float = 0.3, fatigue_per_s: float = 0.02,
+    t: np.ndarray,
+    onset_s: float,
+    peak_n: float,
+    rise_s: float,
+    hold_s: float,
+    release_s: float = 0.3,
+    fatigue_per_s: float = 0.02,
 ) -> np.ndarray:
     """Noise-free force (N) of one effort; its maximum is ``peak_n`` at ``onset_s + rise_s``."""
     t_peak = onset_s + rise_s
@@ -97,9 +102,18 @@ def grip_force_curve(
 
 
 def simulate_grip(
-    participant: str, session: str = "01", *, task: str = "grip", hand: str = "right",
-    peak_n: tuple[float, ...] = (300.0, 290.0, 280.0), rise_s: float = 0.3, hold_s: float = 2.0,
-    rest_s: float = 3.0, fatigue_per_s: float = 0.02, noise_n: float = 0.3, fs: float = 80.0,
+    participant: str,
+    session: str = "01",
+    *,
+    task: str = "grip",
+    hand: str = "right",
+    peak_n: tuple[float, ...] = (300.0, 290.0, 280.0),
+    rise_s: float = 0.3,
+    hold_s: float = 2.0,
+    rest_s: float = 3.0,
+    fatigue_per_s: float = 0.02,
+    noise_n: float = 0.3,
+    fs: float = 80.0,
     seed: int = 0,
 ) -> SimulatedRecording:
     """A grip recording: one trial per entry of ``peak_n`` (N), with cues and trial events."""
@@ -124,8 +138,15 @@ def simulate_grip(
     force += noise_n * rng.standard_normal(t.size)
     md = Metadata(participant, session, task, "dynamometer", hand=hand, device_model="synthetic")
     rec = Recording(t, force[:, None], [FORCE_CHANNEL], fs, md, events)
-    truth = {"task": task, "hand": hand, "fs": fs, "seed": seed, "noise_n": noise_n,
-             "fatigue_per_s": fatigue_per_s, "trials": truth_trials}
+    truth = {
+        "task": task,
+        "hand": hand,
+        "fs": fs,
+        "seed": seed,
+        "noise_n": noise_n,
+        "fatigue_per_s": fatigue_per_s,
+        "trials": truth_trials,
+    }
     return SimulatedRecording(rec, truth)
 
 
@@ -134,11 +155,13 @@ def tremor_imu_samples(
 ) -> np.ndarray:
     """IMU samples (n, 9): acc xyz m/s^2 (gravity on +z), gyro xyz deg/s, roll/pitch/yaw deg."""
     phase = 2 * np.pi * freq_hz * t
-    acc = np.column_stack([
-        amp_ms2 * np.sin(phase),
-        0.5 * amp_ms2 * np.sin(phase),
-        np.full_like(t, STANDARD_GRAVITY),
-    ])
+    acc = np.column_stack(
+        [
+            amp_ms2 * np.sin(phase),
+            0.5 * amp_ms2 * np.sin(phase),
+            np.full_like(t, STANDARD_GRAVITY),
+        ]
+    )
     acc += noise_ms2 * rng.standard_normal(acc.shape)
     gyr_amp = 10.0 * amp_ms2  # deg/s of a small rotation that accompanies the tremor
     gyr = np.column_stack([gyr_amp * np.cos(phase), 0.5 * gyr_amp * np.cos(phase), np.zeros_like(t)])
@@ -148,9 +171,18 @@ def tremor_imu_samples(
 
 
 def simulate_tremor(
-    participant: str, session: str = "01", *, task: str = "tremorrest", hand: str = "right",
-    freq_hz: float = 6.0, amp_ms2: float = 0.5, duration_s: float = 10.0, n_trials: int = 1,
-    noise_ms2: float = 0.02, fs: float = 100.0, seed: int = 0,
+    participant: str,
+    session: str = "01",
+    *,
+    task: str = "tremorrest",
+    hand: str = "right",
+    freq_hz: float = 6.0,
+    amp_ms2: float = 0.5,
+    duration_s: float = 10.0,
+    n_trials: int = 1,
+    noise_ms2: float = 0.02,
+    fs: float = 100.0,
+    seed: int = 0,
 ) -> SimulatedRecording:
     """An IMU tremor recording of ``n_trials`` equal trials (known frequency Hz, peak amplitude m/s^2)."""
     rng = np.random.default_rng(seed)
@@ -158,20 +190,38 @@ def simulate_tremor(
     t = _time(lead_s + n_trials * duration_s, fs)
     data = tremor_imu_samples(t, freq_hz, amp_ms2, noise_ms2, rng)
     events = [
-        Event(lead_s + (k - 1) * duration_s, duration_s, "trial", {"trial": k, "hand": hand, "status": "valid"})
+        Event(
+            lead_s + (k - 1) * duration_s, duration_s, "trial", {"trial": k, "hand": hand, "status": "valid"}
+        )
         for k in range(1, n_trials + 1)
     ]
-    events += [Event(e.onset, 0.0, "cue", {"cue": "rest" if task == "tremorrest" else "posture"}) for e in events]
+    events += [
+        Event(e.onset, 0.0, "cue", {"cue": "rest" if task == "tremorrest" else "posture"}) for e in events
+    ]
     md = Metadata(participant, session, task, "imupen", hand=hand, device_model="synthetic")
     rec = Recording(t, data, list(IMU_CHANNELS), fs, md, events)
-    truth = {"task": task, "hand": hand, "fs": fs, "seed": seed, "freq_hz": freq_hz, "amp_ms2": amp_ms2,
-             "trials": [{"trial": k, "freq_hz": freq_hz, "amp_ms2": amp_ms2} for k in range(1, n_trials + 1)]}
+    truth = {
+        "task": task,
+        "hand": hand,
+        "fs": fs,
+        "seed": seed,
+        "freq_hz": freq_hz,
+        "amp_ms2": amp_ms2,
+        "trials": [{"trial": k, "freq_hz": freq_hz, "amp_ms2": amp_ms2} for k in range(1, n_trials + 1)],
+    }
     return SimulatedRecording(rec, truth)
 
 
 def simulate_spiral(
-    participant: str, session: str = "01", *, hand: str = "right", turns: float = 4.0,
-    spacing_cm: float = 0.5, duration_s: float = 8.0, tip_force_n: float = 1.5, fs: float = 100.0,
+    participant: str,
+    session: str = "01",
+    *,
+    hand: str = "right",
+    turns: float = 4.0,
+    spacing_cm: float = 0.5,
+    duration_s: float = 8.0,
+    tip_force_n: float = 1.5,
+    fs: float = 100.0,
     seed: int = 0,
 ) -> SimulatedRecording:
     """An Archimedean spiral ``r = spacing_cm * theta / (2 pi)`` drawn at constant angular speed."""
@@ -190,8 +240,15 @@ def simulate_spiral(
     ]
     md = Metadata(participant, session, "spiral", "imupen", hand=hand, device_model="synthetic")
     rec = Recording(t, np.column_stack([pos, tip]), list(PEN_CHANNELS), fs, md, events)
-    truth = {"task": "spiral", "hand": hand, "fs": fs, "seed": seed, "turns": turns, "spacing_cm": spacing_cm,
-             "trials": [{"trial": 1, "turns": turns}]}
+    truth = {
+        "task": "spiral",
+        "hand": hand,
+        "fs": fs,
+        "seed": seed,
+        "turns": turns,
+        "spacing_cm": spacing_cm,
+        "trials": [{"trial": 1, "turns": turns}],
+    }
     return SimulatedRecording(rec, truth)
 
 
@@ -202,13 +259,18 @@ def simulate_recording(task: str, participant: str, session: str, seed: int, **k
     if task in ("grip", "gripsustained"):
         n = 3 if task == "grip" else 1
         peaks = tuple(float(round(rng.uniform(80.0, 450.0), 1)) for _ in range(n))
-        args: dict[str, Any] = {"peak_n": peaks, "hold_s": 2.0 if task == "grip" else 10.0,
-                                "fatigue_per_s": float(round(rng.uniform(0.0, 0.04), 4))}
+        args: dict[str, Any] = {
+            "peak_n": peaks,
+            "hold_s": 2.0 if task == "grip" else 10.0,
+            "fatigue_per_s": float(round(rng.uniform(0.0, 0.04), 4)),
+        }
         args.update(kw)
         return simulate_grip(participant, session, task=task, hand=hand, seed=seed, **args)
     if task in ("tremorrest", "tremorpostural"):
-        args = {"freq_hz": float(round(rng.uniform(4.0, 9.0), 2)),
-                "amp_ms2": float(round(rng.uniform(0.1, 1.5), 3))}
+        args = {
+            "freq_hz": float(round(rng.uniform(4.0, 9.0), 2)),
+            "amp_ms2": float(round(rng.uniform(0.1, 1.5), 3)),
+        }
         args.update(kw)
         return simulate_tremor(participant, session, task=task, hand=hand, seed=seed, **args)
     if task == "spiral":
@@ -246,8 +308,12 @@ def corrupt_recording(motion_tsv: Path, kind: str) -> None:
 
 
 def generate_dataset(
-    root: str | Path, n_recordings: int = 200, n_corrupt: int = 5, seed: int = 0,
-    tasks: tuple[str, ...] = TASKS, recordings_per_participant: int = 5,
+    root: str | Path,
+    n_recordings: int = 200,
+    n_corrupt: int = 5,
+    seed: int = 0,
+    tasks: tuple[str, ...] = TASKS,
+    recordings_per_participant: int = 5,
 ) -> SimulatedDataset:
     """Write ``n_recordings`` good recordings plus ``n_corrupt`` damaged ones under ``root``.
 
@@ -277,18 +343,28 @@ def generate_dataset(
             out.corrupted[sim.path] = kind
     truth_file = root / "derivatives" / "synthetic_truth.json"
     truth_file.parent.mkdir(parents=True, exist_ok=True)
-    truth_file.write_text(json.dumps(
-        {"seed": seed,
-         "recordings": {str(r.path.relative_to(root)): r.truth for r in out.recordings},
-         "corrupted": {str(p.relative_to(root)): kind for p, kind in out.corrupted.items()}},
-        indent=1,
-    ))
+    truth_file.write_text(
+        json.dumps(
+            {
+                "seed": seed,
+                "recordings": {str(r.path.relative_to(root)): r.truth for r in out.recordings},
+                "corrupted": {str(p.relative_to(root)): kind for p, kind in out.corrupted.items()},
+            },
+            indent=1,
+        )
+    )
     return out
 
 
 def write_long_tremor(
-    root: str | Path, duration_s: float, fs: float = 1000.0, trial_s: float = 30.0,
-    freq_hz: float = 6.0, amp_ms2: float = 0.5, seed: int = 0, participant: str = "L001",
+    root: str | Path,
+    duration_s: float,
+    fs: float = 1000.0,
+    trial_s: float = 30.0,
+    freq_hz: float = 6.0,
+    amp_ms2: float = 0.5,
+    seed: int = 0,
+    participant: str = "L001",
 ) -> Path:
     """Stream a long IMU tremor recording (e.g. one hour at 1 kHz) to disk one trial at a time.
 

@@ -29,7 +29,11 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "band_hz": (3.0, 12.0),
         "window_s": 4.0,  # Welch segment (0.25 Hz bins)
         "rms_band_hz": None,  # None = flat-band design (band edges x0.6 and /0.6)
-        "class_bands_hz": {"parkinsonian": (3.0, 8.0), "essential": (4.0, 12.0), "physiological": (8.0, 12.0)},
+        "class_bands_hz": {
+            "parkinsonian": (3.0, 8.0),
+            "essential": (4.0, 12.0),
+            "physiological": (8.0, 12.0),
+        },
         "detection_ratio": 10.0,  # peak-to-background PSD ratio for "tremor present"
     },
     "handwriting": {

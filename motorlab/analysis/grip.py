@@ -9,8 +9,8 @@ Forces are in newtons; 1 kgf = 9.80665 N exactly; 1 lb = 0.45359237 kg exactly.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 

@@ -13,6 +13,7 @@ In-air time is the time the tip force is at or below the pen-down threshold
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -85,7 +86,9 @@ def _niv(speed: np.ndarray) -> int:
     return int(np.count_nonzero(d[1:] != d[:-1])) if d.size > 1 else 0
 
 
-def segment_strokes(pos_cm: np.ndarray, sampling_rate: float, start_index: int = 0) -> tuple[list[Stroke], int]:
+def segment_strokes(
+    pos_cm: np.ndarray, sampling_rate: float, start_index: int = 0
+) -> tuple[list[Stroke], int]:
     """Complete strokes of one continuous pen-down piece of (n, 2) positions (cm).
 
     Returns the strokes (times relative to sample 0 of the whole recording, i.e.
@@ -98,7 +101,7 @@ def segment_strokes(pos_cm: np.ndarray, sampling_rate: float, start_index: int =
     crossings = vertical_velocity_crossings(pos[:, 1], fs)
     speed = np.hypot(np.gradient(pos[:, 0]), np.gradient(pos[:, 1]))
     strokes = []
-    for t0, t1 in zip(crossings[:-1], crossings[1:]):
+    for t0, t1 in itertools.pairwise(crossings):
         i0, i1 = int(np.ceil(t0 * fs - 1e-9)), int(np.floor(t1 * fs + 1e-9))
         p0, p1 = _interp_pos(pos, fs, t0), _interp_pos(pos, fs, t1)
         path = np.vstack([p0, pos[i0 : i1 + 1], p1])
@@ -138,7 +141,9 @@ def handwriting_analyze(
     fs = require_rate(sampling_rate)
     if pos_cm is None:
         if acc_ms2 is None or gyro_dps is None or tip_force_n is None:
-            raise MotorlabError("handwriting_analyze needs pen positions, or accelerometer + gyroscope + tip force")
+            raise MotorlabError(
+                "handwriting_analyze needs pen positions, or accelerometer + gyroscope + tip force"
+            )
         pos_cm = pen_trajectory_from_imu(acc_ms2, gyro_dps, tip_force_n, fs, max(pen_down_threshold_n, 0.0))
     pos = np.asarray(pos_cm, dtype=np.float64)
     if pos.ndim != 2 or pos.shape[1] < 2:

@@ -33,9 +33,7 @@ from .grip import KGF_N, LB_KG
 
 NAN = float("nan")
 
-MATHIOWETZ_1985_SOURCE = (
-    "Mathiowetz et al., Arch Phys Med Rehabil 66:69-74 (1985), Jamar, mean of 3 trials"
-)
+MATHIOWETZ_1985_SOURCE = "Mathiowetz et al., Arch Phys Med Rehabil 66:69-74 (1985), Jamar, mean of 3 trials"
 PEDIATRIC_SOURCES = (
     "Mathiowetz, Wiemer & Federman, AJOT 40:705-711 (1986); Bohannon et al., "
     "Pediatr Phys Ther 29:118-123 (2017); Ploegmakers et al., J Physiother 59:255-261 (2013)"
@@ -43,18 +41,78 @@ PEDIATRIC_SOURCES = (
 
 #: (age_lo, age_hi) -> {("M"|"F", "R"|"L"): (mean_lb, sd_lb)}; 75+ is open-ended.
 MATHIOWETZ_1985_LB: dict[tuple[int, int], dict[tuple[str, str], tuple[float, float]]] = {
-    (20, 24): {("M", "R"): (121.0, 20.6), ("M", "L"): (104.5, 21.8), ("F", "R"): (70.4, 14.5), ("F", "L"): (61.0, 13.1)},
-    (25, 29): {("M", "R"): (120.8, 23.0), ("M", "L"): (110.5, 16.2), ("F", "R"): (74.5, 13.9), ("F", "L"): (63.5, 12.2)},
-    (30, 34): {("M", "R"): (121.8, 22.4), ("M", "L"): (110.4, 21.7), ("F", "R"): (78.7, 19.2), ("F", "L"): (68.0, 17.7)},
-    (35, 39): {("M", "R"): (119.7, 24.0), ("M", "L"): (112.9, 21.7), ("F", "R"): (74.1, 10.8), ("F", "L"): (66.3, 11.7)},
-    (40, 44): {("M", "R"): (116.8, 20.7), ("M", "L"): (112.8, 18.7), ("F", "R"): (70.4, 13.5), ("F", "L"): (62.3, 13.8)},
-    (45, 49): {("M", "R"): (109.9, 23.0), ("M", "L"): (100.8, 22.8), ("F", "R"): (62.2, 15.1), ("F", "L"): (56.0, 12.7)},
-    (50, 54): {("M", "R"): (113.6, 18.1), ("M", "L"): (101.9, 17.0), ("F", "R"): (65.8, 11.6), ("F", "L"): (57.3, 10.7)},
-    (55, 59): {("M", "R"): (101.1, 26.7), ("M", "L"): (83.2, 23.4), ("F", "R"): (57.3, 12.5), ("F", "L"): (47.3, 11.9)},
-    (60, 64): {("M", "R"): (89.7, 20.4), ("M", "L"): (76.8, 20.3), ("F", "R"): (55.1, 10.1), ("F", "L"): (45.7, 10.1)},
-    (65, 69): {("M", "R"): (91.1, 20.6), ("M", "L"): (76.8, 19.8), ("F", "R"): (49.6, 9.7), ("F", "L"): (41.0, 8.2)},
-    (70, 74): {("M", "R"): (75.3, 21.5), ("M", "L"): (64.8, 18.1), ("F", "R"): (49.6, 11.7), ("F", "L"): (41.5, 10.2)},
-    (75, 200): {("M", "R"): (65.7, 21.0), ("M", "L"): (55.0, 17.0), ("F", "R"): (42.6, 11.0), ("F", "L"): (37.6, 8.9)},
+    (20, 24): {
+        ("M", "R"): (121.0, 20.6),
+        ("M", "L"): (104.5, 21.8),
+        ("F", "R"): (70.4, 14.5),
+        ("F", "L"): (61.0, 13.1),
+    },
+    (25, 29): {
+        ("M", "R"): (120.8, 23.0),
+        ("M", "L"): (110.5, 16.2),
+        ("F", "R"): (74.5, 13.9),
+        ("F", "L"): (63.5, 12.2),
+    },
+    (30, 34): {
+        ("M", "R"): (121.8, 22.4),
+        ("M", "L"): (110.4, 21.7),
+        ("F", "R"): (78.7, 19.2),
+        ("F", "L"): (68.0, 17.7),
+    },
+    (35, 39): {
+        ("M", "R"): (119.7, 24.0),
+        ("M", "L"): (112.9, 21.7),
+        ("F", "R"): (74.1, 10.8),
+        ("F", "L"): (66.3, 11.7),
+    },
+    (40, 44): {
+        ("M", "R"): (116.8, 20.7),
+        ("M", "L"): (112.8, 18.7),
+        ("F", "R"): (70.4, 13.5),
+        ("F", "L"): (62.3, 13.8),
+    },
+    (45, 49): {
+        ("M", "R"): (109.9, 23.0),
+        ("M", "L"): (100.8, 22.8),
+        ("F", "R"): (62.2, 15.1),
+        ("F", "L"): (56.0, 12.7),
+    },
+    (50, 54): {
+        ("M", "R"): (113.6, 18.1),
+        ("M", "L"): (101.9, 17.0),
+        ("F", "R"): (65.8, 11.6),
+        ("F", "L"): (57.3, 10.7),
+    },
+    (55, 59): {
+        ("M", "R"): (101.1, 26.7),
+        ("M", "L"): (83.2, 23.4),
+        ("F", "R"): (57.3, 12.5),
+        ("F", "L"): (47.3, 11.9),
+    },
+    (60, 64): {
+        ("M", "R"): (89.7, 20.4),
+        ("M", "L"): (76.8, 20.3),
+        ("F", "R"): (55.1, 10.1),
+        ("F", "L"): (45.7, 10.1),
+    },
+    (65, 69): {
+        ("M", "R"): (91.1, 20.6),
+        ("M", "L"): (76.8, 19.8),
+        ("F", "R"): (49.6, 9.7),
+        ("F", "L"): (41.0, 8.2),
+    },
+    (70, 74): {
+        ("M", "R"): (75.3, 21.5),
+        ("M", "L"): (64.8, 18.1),
+        ("F", "R"): (49.6, 11.7),
+        ("F", "L"): (41.5, 10.2),
+    },
+    (75, 200): {
+        ("M", "R"): (65.7, 21.0),
+        ("M", "L"): (55.0, 17.0),
+        ("F", "R"): (42.6, 11.0),
+        ("F", "L"): (37.6, 8.9),
+    },
 }
 
 
@@ -104,10 +162,14 @@ def _hand_key(hand: str) -> str:
 
 def _result(value: float, mean: float, sd: float, band: str, source: str) -> NormResult:
     z = (value - mean) / sd
-    return NormResult(value, mean, sd, z, float(_normal.cdf(z) * 100.0), 100.0 * value / mean, band, source, "")
+    return NormResult(
+        value, mean, sd, z, float(_normal.cdf(z) * 100.0), 100.0 * value / mean, band, source, ""
+    )
 
 
-def grip_norms(value_kg: float, age: float, sex: str, hand: str, table: GripNormTable | None = None) -> NormResult:
+def grip_norms(
+    value_kg: float, age: float, sex: str, hand: str, table: GripNormTable | None = None
+) -> NormResult:
     """Compare a grip score (kg, mean of 3 trials, Jamar-type) with age/sex/hand norms.
 
     ``table`` (a clinic-supplied :class:`GripNormTable`) is looked up first. Otherwise
@@ -123,10 +185,21 @@ def grip_norms(value_kg: float, age: float, sex: str, hand: str, table: GripNorm
         return _result(value, band.mean_kg, band.sd_kg, band.label, table.source)
     if age < 20:
         return NormResult(
-            value, NAN, NAN, NAN, NAN, NAN, "", PEDIATRIC_SOURCES,
+            value,
+            NAN,
+            NAN,
+            NAN,
+            NAN,
+            NAN,
+            "",
+            PEDIATRIC_SOURCES,
             f"no normative table for age {age:g}: motorlab ships adult norms (20+ y, "
             f"{MATHIOWETZ_1985_SOURCE}); pediatric tables ({PEDIATRIC_SOURCES}) are not included"
-            + ("" if table is None else f"; the supplied table ({table.source}) has no band for this age, sex and hand"),
+            + (
+                ""
+                if table is None
+                else f"; the supplied table ({table.source}) has no band for this age, sex and hand"
+            ),
         )
     for (lo, hi), adult in MATHIOWETZ_1985_LB.items():
         if lo <= int(np.floor(age)) <= hi:
@@ -136,8 +209,9 @@ def grip_norms(value_kg: float, age: float, sex: str, hand: str, table: GripNorm
     raise AssertionError("unreachable: table covers 20+")  # pragma: no cover
 
 
-def grip_norms_newton(force_n: float, age: float, sex: str, hand: str,
-                      table: GripNormTable | None = None) -> NormResult:
+def grip_norms_newton(
+    force_n: float, age: float, sex: str, hand: str, table: GripNormTable | None = None
+) -> NormResult:
     """:func:`grip_norms` for a force in newtons (kg-force = N / 9.80665)."""
     return grip_norms(force_n / KGF_N, age, sex, hand, table)
 
@@ -179,14 +253,19 @@ class GripNormTable:
 
     def as_param(self) -> dict[str, Any]:
         """Plain JSON form, as stored in analysis parameters and provenance."""
-        return {"source": self.source, "sha256": self.sha256,
-                "bands": [[b.age_lo, b.age_hi, b.sex, b.hand, b.mean_kg, b.sd_kg] for b in self.bands]}
+        return {
+            "source": self.source,
+            "sha256": self.sha256,
+            "bands": [[b.age_lo, b.age_hi, b.sex, b.hand, b.mean_kg, b.sd_kg] for b in self.bands],
+        }
 
     @classmethod
-    def from_param(cls, value: dict[str, Any]) -> "GripNormTable":
+    def from_param(cls, value: dict[str, Any]) -> GripNormTable:
         try:
-            bands = tuple(GripNormBand(int(a), int(b), str(s), str(h), float(m), float(sd))
-                          for a, b, s, h, m, sd in value["bands"])
+            bands = tuple(
+                GripNormBand(int(a), int(b), str(s), str(h), float(m), float(sd))
+                for a, b, s, h, m, sd in value["bands"]
+            )
             return cls(str(value["source"]), bands, str(value.get("sha256", "")))
         except (KeyError, TypeError, ValueError) as exc:
             raise MotorlabError(f"grip.norms_table: not a norms table ({exc})") from None
@@ -224,7 +303,9 @@ def read_grip_norm_table(path: str | Path) -> GripNormTable:
         raise MotorlabError(f"{path}: norms table has no header and rows")
     header_line, header = rows[0][0], [c.strip().lower() for c in next(csv.reader([rows[0][1]]))]
     if tuple(header) != NORM_TABLE_COLUMNS:
-        raise MotorlabError(f"{path}:{header_line}: header must be {','.join(NORM_TABLE_COLUMNS)}, got {','.join(header)}")
+        raise MotorlabError(
+            f"{path}:{header_line}: header must be {','.join(NORM_TABLE_COLUMNS)}, got {','.join(header)}"
+        )
     bands: list[GripNormBand] = []
     for lineno, line in rows[1:]:
         cells = [c.strip() for c in next(csv.reader([line]))]
@@ -235,7 +316,9 @@ def read_grip_norm_table(path: str | Path) -> GripNormTable:
             mean_kg, sd_kg = float(cells[4]), float(cells[5])
             sex_k, hand_k = _sex_key(cells[2]), _hand_key(cells[3])
         except ValueError:
-            raise MotorlabError(f"{path}:{lineno}: ages must be whole years and mean/SD numbers in kg") from None
+            raise MotorlabError(
+                f"{path}:{lineno}: ages must be whole years and mean/SD numbers in kg"
+            ) from None
         except MotorlabError as exc:
             raise MotorlabError(f"{path}:{lineno}: {exc}") from None
         if not (0 <= age_lo <= age_hi):
@@ -244,7 +327,13 @@ def read_grip_norm_table(path: str | Path) -> GripNormTable:
             raise MotorlabError(f"{path}:{lineno}: mean and SD must be positive (kg)")
         band = GripNormBand(age_lo, age_hi, sex_k, hand_k, mean_kg, sd_kg)
         for other in bands:
-            if (other.sex, other.hand) == (sex_k, hand_k) and other.age_lo <= age_hi and age_lo <= other.age_hi:
-                raise MotorlabError(f"{path}:{lineno}: ages {band.label} overlap ages {other.label} ({sex_k}, {hand_k})")
+            if (
+                (other.sex, other.hand) == (sex_k, hand_k)
+                and other.age_lo <= age_hi
+                and age_lo <= other.age_hi
+            ):
+                raise MotorlabError(
+                    f"{path}:{lineno}: ages {band.label} overlap ages {other.label} ({sex_k}, {hand_k})"
+                )
         bands.append(band)
     return GripNormTable(source, tuple(bands), hashlib.sha256(raw).hexdigest())

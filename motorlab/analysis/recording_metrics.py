@@ -74,22 +74,26 @@ def _trial_windows(rec: Recording, t: np.ndarray, force: np.ndarray, fs: float, 
             dur = ev.duration if ev.duration and np.isfinite(ev.duration) and ev.duration > 0 else None
             end = ev.onset + dur if dur else (onsets[i + 1] if i + 1 < len(onsets) else t[-1] + 1 / fs)
             a, b = np.searchsorted(t, [ev.onset, end], side="left")
-            out.append({
-                "trial": ev.extra.get("trial", i + 1),
-                "hand": ev.extra.get("hand", rec.metadata.hand),
-                "status": ev.extra.get("status", "valid"),
-                "slice": slice(int(a), int(b)),
-            })
+            out.append(
+                {
+                    "trial": ev.extra.get("trial", i + 1),
+                    "hand": ev.extra.get("hand", rec.metadata.hand),
+                    "status": ev.extra.get("status", "valid"),
+                    "slice": slice(int(a), int(b)),
+                }
+            )
         return out
     pad = int(round(p["pad_s"] * fs))
     runs = segment_force_trials(force, fs, p["onset_threshold_n"], p["min_trial_s"])
     for i, (a, b) in enumerate(runs):
-        out.append({
-            "trial": i + 1,
-            "hand": rec.metadata.hand,
-            "status": "valid",
-            "slice": slice(max(a - pad, 0), min(b + pad, force.size)),
-        })
+        out.append(
+            {
+                "trial": i + 1,
+                "hand": rec.metadata.hand,
+                "status": "valid",
+                "slice": slice(max(a - pad, 0), min(b + pad, force.size)),
+            }
+        )
     return out
 
 
@@ -105,8 +109,13 @@ def _grip_rows(rec: Recording, params: dict) -> list[dict]:
     for w in windows:
         seg = force[w["slice"]]
         res = grip_analyze(seg, fs, p["onset_threshold_n"], None, p["baseline_s"], p["lowpass_hz"])
-        row = {"row": "trial", "trial": w["trial"], "hand": w["hand"], "status": w["status"],
-               "trial_start_s": float(t[w["slice"]][0]) if seg.size else NAN}
+        row = {
+            "row": "trial",
+            "trial": w["trial"],
+            "hand": w["hand"],
+            "status": w["status"],
+            "trial_start_s": float(t[w["slice"]][0]) if seg.size else NAN,
+        }
         row.update(asdict(res))
         rows.append(row)
     rows.extend(_grip_summaries(rec, rows, p))
@@ -123,16 +132,34 @@ def _grip_summaries(rec: Recording, trial_rows: list[dict], p: dict) -> list[dic
     for hand in sorted({r["hand"] for r in trial_rows}):
         mine = [r for r in trial_rows if r["hand"] == hand]
         s = grip_trials_summary([r["peak_force_N"] for r in mine], [r["status"] for r in mine])
-        row = {"row": "summary", "trial": "all", "hand": hand, "status": "summary",
-               "n_trials": s.n_trials, "n_valid": s.n_valid, "n_used": s.n_used,
-               "mean_of_3_N": s.mean_of_3_N, "mean_of_3_kgf": s.mean_of_3_kgf,
-               "best_N": s.best_N, "best_kgf": s.best_kgf,
-               "between_trial_cv_pct": s.cv_pct, "fatigue_index_pct": s.fatigue_index_pct}
+        row = {
+            "row": "summary",
+            "trial": "all",
+            "hand": hand,
+            "status": "summary",
+            "n_trials": s.n_trials,
+            "n_valid": s.n_valid,
+            "n_used": s.n_used,
+            "mean_of_3_N": s.mean_of_3_N,
+            "mean_of_3_kgf": s.mean_of_3_kgf,
+            "best_N": s.best_N,
+            "best_kgf": s.best_kgf,
+            "between_trial_cv_pct": s.cv_pct,
+            "fatigue_index_pct": s.fatigue_index_pct,
+        }
         if age is not None and sex is not None and hand in ("right", "left") and np.isfinite(s.mean_of_3_kgf):
             n = grip_norms(s.mean_of_3_kgf, float(age), str(sex), hand, table)
-            row.update({"norm_mean_kg": n.norm_mean_kg, "norm_z": n.z, "norm_percentile": n.percentile,
-                        "norm_pct_of_mean": n.pct_of_norm, "norm_age_band": n.age_band,
-                        "norm_source": n.source, "norm_note": n.note})
+            row.update(
+                {
+                    "norm_mean_kg": n.norm_mean_kg,
+                    "norm_z": n.z,
+                    "norm_percentile": n.percentile,
+                    "norm_pct_of_mean": n.pct_of_norm,
+                    "norm_age_band": n.age_band,
+                    "norm_source": n.source,
+                    "norm_note": n.note,
+                }
+            )
         summaries[hand] = row
     rows = list(summaries.values())
     if "right" in summaries and "left" in summaries:
@@ -140,8 +167,16 @@ def _grip_summaries(rec: Recording, trial_rows: list[dict], p: dict) -> list[dic
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             ratio = grip_bilateral_ratio(summaries[dominant]["mean_of_3_N"], summaries[other]["mean_of_3_N"])
-        rows.append({"row": "summary", "trial": "all", "hand": "both", "status": "summary",
-                     "dominant_hand": dominant, "bilateral_ratio": ratio})
+        rows.append(
+            {
+                "row": "summary",
+                "trial": "all",
+                "hand": "both",
+                "status": "summary",
+                "dominant_hand": dominant,
+                "bilateral_ratio": ratio,
+            }
+        )
     return rows
 
 
@@ -180,35 +215,43 @@ def _tremor_row(rec: Recording, params: dict) -> list[dict]:
         raise MotorlabError(f"{_where(rec)}: no ACCEL or GYRO channels for tremor analysis")
     row: dict[str, Any] = {"row": "recording"}
     rec = _hold_window(rec)
-    kw = dict(band=tuple(p["band_hz"]), window_s=p["window_s"],
-              rms_band=None if p["rms_band_hz"] is None else tuple(p["rms_band_hz"]),
-              class_bands=p["class_bands_hz"], detection_ratio=p["detection_ratio"])
+    kw = {
+        "band": tuple(p["band_hz"]),
+        "window_s": p["window_s"],
+        "rms_band": None if p["rms_band_hz"] is None else tuple(p["rms_band_hz"]),
+        "class_bands": p["class_bands_hz"],
+        "detection_ratio": p["detection_ratio"],
+    }
     if acc:
         _, x, fs = _uniform(rec, acc)
         r = tremor_analyze(x, fs, is_acceleration=True, **kw)
-        row.update({
-            "tremor_peak_freq_Hz": r.peak_freq_Hz,
-            "tremor_band_power_m2_per_s4": r.band_power,
-            "tremor_rms_m_per_s2": r.rms,
-            "tremor_displacement_rms_cm": r.displacement_rms_cm,
-            "tremor_tsi_Hz": r.tsi_Hz,
-            "tremor_n_cycles": r.n_cycles,
-            "tremor_duration_s": r.duration_s,
-            "tremor_peak_to_background": r.peak_to_background,
-            "tremor_detected": r.tremor_detected,
-            "tremor_hints": "; ".join(r.hints),
-        })
+        row.update(
+            {
+                "tremor_peak_freq_Hz": r.peak_freq_Hz,
+                "tremor_band_power_m2_per_s4": r.band_power,
+                "tremor_rms_m_per_s2": r.rms,
+                "tremor_displacement_rms_cm": r.displacement_rms_cm,
+                "tremor_tsi_Hz": r.tsi_Hz,
+                "tremor_n_cycles": r.n_cycles,
+                "tremor_duration_s": r.duration_s,
+                "tremor_peak_to_background": r.peak_to_background,
+                "tremor_detected": r.tremor_detected,
+                "tremor_hints": "; ".join(r.hints),
+            }
+        )
     if gyr:
         _, x, fs = _uniform(rec, gyr)
         r = tremor_analyze(x, fs, is_acceleration=False, **kw)
-        row.update({
-            "gyro_tremor_peak_freq_Hz": r.peak_freq_Hz,
-            "gyro_tremor_band_power_deg2_per_s2": r.band_power,
-            "gyro_tremor_rms_deg_per_s": r.rms,
-            "gyro_tremor_tsi_Hz": r.tsi_Hz,
-            "gyro_tremor_peak_to_background": r.peak_to_background,
-            "gyro_tremor_detected": r.tremor_detected,
-        })
+        row.update(
+            {
+                "gyro_tremor_peak_freq_Hz": r.peak_freq_Hz,
+                "gyro_tremor_band_power_deg2_per_s2": r.band_power,
+                "gyro_tremor_rms_deg_per_s": r.rms,
+                "gyro_tremor_tsi_Hz": r.tsi_Hz,
+                "gyro_tremor_peak_to_background": r.peak_to_background,
+                "gyro_tremor_detected": r.tremor_detected,
+            }
+        )
         if not acc:
             row["tremor_hints"] = "; ".join(r.hints)
     return [row]
@@ -220,7 +263,12 @@ def _pen_inputs(rec: Recording) -> dict[str, Any]:
     if {"pos_x", "pos_y"} <= set(names):
         cols = ["pos_x", "pos_y"] + ([tip_name] if tip_name else [])
         _, x, fs = _uniform(rec, cols)
-        return {"pos_cm": x[:, :2], "tip_force_n": x[:, 2] if tip_name else None, "fs": fs, "source": "position"}
+        return {
+            "pos_cm": x[:, :2],
+            "tip_force_n": x[:, 2] if tip_name else None,
+            "fs": fs,
+            "source": "position",
+        }
     acc = [f"acc_{a}" for a in "xyz"]
     gyr = [f"gyr_{a}" for a in "xyz"]
     if set(acc + gyr) <= set(names) and tip_name:
@@ -233,11 +281,15 @@ def _pen_inputs(rec: Recording) -> dict[str, Any]:
                 idx = np.where(np.isfinite(col), np.arange(col.size), 0)
                 np.maximum.accumulate(idx, out=idx)
                 x[:, j] = col[idx]
-        return {"pos_cm": None, "acc_ms2": x[:, :3], "gyro_dps": x[:, 3:6], "tip_force_n": x[:, 6],
-                "fs": fs, "source": "imu"}
-    raise MotorlabError(
-        f"{_where(rec)}: needs pos_x/pos_y (cm) or acc_x..z, gyr_x..z and tip_force channels"
-    )
+        return {
+            "pos_cm": None,
+            "acc_ms2": x[:, :3],
+            "gyro_dps": x[:, 3:6],
+            "tip_force_n": x[:, 6],
+            "fs": fs,
+            "source": "imu",
+        }
+    raise MotorlabError(f"{_where(rec)}: needs pos_x/pos_y (cm) or acc_x..z, gyr_x..z and tip_force channels")
 
 
 def _handwriting_row(rec: Recording, params: dict) -> list[dict]:
@@ -248,9 +300,16 @@ def _handwriting_row(rec: Recording, params: dict) -> list[dict]:
     if pos is None:
         from ..signal.imu import pen_trajectory_from_imu
 
-        pos = pen_trajectory_from_imu(inp["acc_ms2"], inp["gyro_dps"], inp["tip_force_n"], fs, p["pen_down_threshold_n"])
-    r = handwriting_analyze(pos, inp["tip_force_n"], fs, pen_down_threshold_n=p["pen_down_threshold_n"],
-                            lowpass_hz=p["lowpass_hz"])
+        pos = pen_trajectory_from_imu(
+            inp["acc_ms2"], inp["gyro_dps"], inp["tip_force_n"], fs, p["pen_down_threshold_n"]
+        )
+    r = handwriting_analyze(
+        pos,
+        inp["tip_force_n"],
+        fs,
+        pen_down_threshold_n=p["pen_down_threshold_n"],
+        lowpass_hz=p["lowpass_hz"],
+    )
     row = {"row": "recording", "position_source": inp["source"]}
     row.update({k: v for k, v in asdict(r).items() if k != "strokes"})
     sparcs, ldljs = [], []
@@ -259,9 +318,14 @@ def _handwriting_row(rec: Recording, params: dict) -> list[dict]:
         for s in r.strokes:
             a, b = int(np.ceil(s.start_s * fs)), int(np.floor(s.end_s * fs)) + 1
             if b - a >= 4:
-                sm = stroke_smoothness(pos[a:b], fs, sparc_fc=ps["sparc_fc_hz"], sparc_amp_th=ps["sparc_amp_th"],
-                                       sparc_padlevel=ps["sparc_padlevel"],
-                                       peak_prominence_frac=ps["peak_prominence_frac"])
+                sm = stroke_smoothness(
+                    pos[a:b],
+                    fs,
+                    sparc_fc=ps["sparc_fc_hz"],
+                    sparc_amp_th=ps["sparc_amp_th"],
+                    sparc_padlevel=ps["sparc_padlevel"],
+                    peak_prominence_frac=ps["peak_prominence_frac"],
+                )
                 sparcs.append(sm.sparc)
                 ldljs.append(sm.ldlj_v)
     row["stroke_sparc_mean"] = float(np.nanmean(sparcs)) if sparcs else NAN
@@ -273,10 +337,17 @@ def _spiral_row(rec: Recording, params: dict) -> list[dict]:
     p = params["spiral"]
     inp = _pen_inputs(rec)
     center = p["center"] if isinstance(p["center"], str) else tuple(p["center"])
-    r = spiral_analyze(inp["pos_cm"], inp["fs"], tip_force_n=inp["tip_force_n"], center=center,
-                       acc_ms2=inp.get("acc_ms2"), gyro_dps=inp.get("gyro_dps"),
-                       pen_down_threshold_n=p["pen_down_threshold_n"], band=tuple(p["band_hz"]),
-                       skip_inner_turns=p["skip_inner_turns"])
+    r = spiral_analyze(
+        inp["pos_cm"],
+        inp["fs"],
+        tip_force_n=inp["tip_force_n"],
+        center=center,
+        acc_ms2=inp.get("acc_ms2"),
+        gyro_dps=inp.get("gyro_dps"),
+        pen_down_threshold_n=p["pen_down_threshold_n"],
+        band=tuple(p["band_hz"]),
+        skip_inner_turns=p["skip_inner_turns"],
+    )
     row = {"row": "recording", "position_source": inp["source"]}
     row.update(asdict(r))
     return [row]

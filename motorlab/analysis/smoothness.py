@@ -179,8 +179,8 @@ def velocity_peaks(speed: np.ndarray, prominence_frac: float | None = 0.1) -> in
         warn("velocity_peaks: need at least 3 finite speed samples; result is 0")
         return 0
     if prominence_frac is None:
-        return int(len(sps.find_peaks(v)[0]))
-    return int(len(sps.find_peaks(v, prominence=prominence_frac * float(np.max(v)))[0]))
+        return len(sps.find_peaks(v)[0])
+    return len(sps.find_peaks(v, prominence=prominence_frac * float(np.max(v)))[0])
 
 
 @dataclass(frozen=True)

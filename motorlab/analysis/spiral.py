@@ -218,7 +218,9 @@ def spiral_analyze(
     fs = require_rate(sampling_rate)
     if pos_cm is None:
         if acc_ms2 is None or gyro_dps is None or tip_force_n is None:
-            raise MotorlabError("spiral_analyze needs pen positions, or accelerometer + gyroscope + tip force")
+            raise MotorlabError(
+                "spiral_analyze needs pen positions, or accelerometer + gyroscope + tip force"
+            )
         pos_cm = pen_trajectory_from_imu(acc_ms2, gyro_dps, tip_force_n, fs, max(pen_down_threshold_n, 0.0))
     pos = np.asarray(pos_cm, dtype=np.float64)
     if pos.ndim != 2 or pos.shape[1] < 2:
@@ -259,7 +261,7 @@ def spiral_analyze(
         return nan_result
     keep = np.zeros(pts.shape[0], bool)
     keep[lo:hi] = keep_part
-    a, b, resid = _fit_line(theta, r)
+    _a, b, resid = _fit_line(theta, r)
     dtheta = np.diff(theta)
     moving = np.abs(dtheta) > 1e-12
     dr_dtheta = float(np.mean(np.abs(np.diff(r)[moving] / dtheta[moving]))) if moving.any() else NAN

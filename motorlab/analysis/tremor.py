@@ -165,7 +165,9 @@ def tremor_hints(
 ) -> tuple[str, ...]:
     """Labels of the frequency ranges containing the peak, and a TSI hint (cut-off 1.05 Hz)."""
     bands = DEFAULT_CLASS_BANDS if class_bands is None else class_bands
-    hints = [f"{name} range ({lo:g}-{hi:g} Hz)" for name, (lo, hi) in bands.items() if lo <= peak_freq_hz <= hi]
+    hints = [
+        f"{name} range ({lo:g}-{hi:g} Hz)" for name, (lo, hi) in bands.items() if lo <= peak_freq_hz <= hi
+    ]
     if np.isfinite(tsi_hz):
         side = "above" if tsi_hz > TSI_CUTOFF_HZ else "at or below"
         kind = "parkinsonian-like" if tsi_hz > TSI_CUTOFF_HZ else "essential-like"
@@ -206,8 +208,9 @@ def tremor_analyze(
     # same segments) when the TSI uses the same window as the analysis.
     tsi_sig = _tsi_signal(arr) if np.count_nonzero(finite) >= 4 else None
     shared = tsi_sig is not None and window_s == TSI_WINDOW_S
-    freqs, pxx = signal_psd(np.column_stack([arr, tsi_sig]) if shared else arr, fs, window_s=window_s,
-                            sum_columns=False)
+    freqs, pxx = signal_psd(
+        np.column_stack([arr, tsi_sig]) if shared else arr, fs, window_s=window_s, sum_columns=False
+    )
     tsi_psd = (freqs, pxx[:, -1]) if shared else None
     if pxx.ndim == 2:
         pxx = pxx[:, : arr.shape[1]].sum(axis=1)
@@ -234,8 +237,7 @@ def tremor_analyze(
     floor = float(np.median(psd_sum[in_band])) if in_band.any() else NAN
     ratio = float(np.mean(psd_sum[near]) / floor) if near.any() and floor > 0 else NAN
     detected = bool(np.isfinite(ratio) and ratio >= detection_ratio)
-    hints = tremor_hints(f_peak, tsi, class_bands) if detected else (
-        "no tremor peak above the noise floor",)
+    hints = tremor_hints(f_peak, tsi, class_bands) if detected else ("no tremor peak above the noise floor",)
     return TremorResult(
         peak_freq_Hz=f_peak,
         band_power=power,

@@ -28,28 +28,68 @@ def register(subparsers: Any) -> None:
         "or of every recording under BIDS datasets/folders into one tidy CSV table (one row per "
         "recording x trial) with an errors table and a JSON provenance file.",
     )
-    p.add_argument("paths", nargs="+", type=Path, metavar="PATH",
-                   help="BIDS motion recordings (_motion.tsv/_motion.json), folders or dataset roots")
+    p.add_argument(
+        "paths",
+        nargs="+",
+        type=Path,
+        metavar="PATH",
+        help="BIDS motion recordings (_motion.tsv/_motion.json), folders or dataset roots",
+    )
     b = p.add_argument_group("batch (many recordings)")
-    b.add_argument("--out", type=Path, default=None, metavar="CSV",
-                   help="table to write (default results.csv); errors and provenance go beside it")
-    b.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
-                   help="worker processes (default: all cores); with --dask the local cluster's workers")
-    b.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
-                   help="run on an existing dask.distributed scheduler")
-    b.add_argument("--dask", action="store_true",
-                   help="run on Dask (a private LocalCluster on 127.0.0.1 unless --scheduler)")
-    b.add_argument("--cache-dir", type=Path, default=None, metavar="DIR",
-                   help="cache of per-recording results (default: .motorlab-cache beside --out)")
+    b.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        metavar="CSV",
+        help="table to write (default results.csv); errors and provenance go beside it",
+    )
+    b.add_argument(
+        "--jobs",
+        "-j",
+        type=int,
+        default=None,
+        metavar="N",
+        help="worker processes (default: all cores); with --dask the local cluster's workers",
+    )
+    b.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="tcp://HOST:PORT",
+        help="run on an existing dask.distributed scheduler",
+    )
+    b.add_argument(
+        "--dask",
+        action="store_true",
+        help="run on Dask (a private LocalCluster on 127.0.0.1 unless --scheduler)",
+    )
+    b.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="cache of per-recording results (default: .motorlab-cache beside --out)",
+    )
     b.add_argument("--no-cache", action="store_true", help="recompute everything")
-    b.add_argument("--by-trial", action="store_true",
-                   help="analyse each trial window alone, streaming the file (flat memory for long recordings)")
+    b.add_argument(
+        "--by-trial",
+        action="store_true",
+        help="analyse each trial window alone, streaming the file (flat memory for long recordings)",
+    )
     b.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary")
-    p.add_argument("--params", type=Path, default=None,
-                   help="JSON file with analysis parameters, e.g. {\"tremor\": {\"band_hz\": [4, 8]}}")
-    p.add_argument("--norms", type=Path, default=None, metavar="CSV",
-                   help="grip norms table to use before the built-in adult table (e.g. a pediatric table; "
-                        "CSV age_lo,age_hi,sex,hand,mean_kg,sd_kg with a '# source:' line)")
+    p.add_argument(
+        "--params",
+        type=Path,
+        default=None,
+        help='JSON file with analysis parameters, e.g. {"tremor": {"band_hz": [4, 8]}}',
+    )
+    p.add_argument(
+        "--norms",
+        type=Path,
+        default=None,
+        metavar="CSV",
+        help="grip norms table to use before the built-in adult table (e.g. a pediatric table; "
+        "CSV age_lo,age_hi,sex,hand,mean_kg,sd_kg with a '# source:' line)",
+    )
     p.add_argument("--json", action="store_true", help="print the rows as JSON instead of a table")
     p.set_defaults(func=handle)
 
@@ -63,8 +103,15 @@ def _fmt(value: Any) -> str:
 
 
 def _batch_requested(args: argparse.Namespace) -> bool:
-    return (len(args.paths) > 1 or args.paths[0].is_dir() or args.out is not None or args.jobs is not None
-            or args.scheduler is not None or args.dask or args.by_trial)
+    return (
+        len(args.paths) > 1
+        or args.paths[0].is_dir()
+        or args.out is not None
+        or args.jobs is not None
+        or args.scheduler is not None
+        or args.dask
+        or args.by_trial
+    )
 
 
 def _handle_batch(args: argparse.Namespace, params: dict | None) -> int:
@@ -74,17 +121,29 @@ def _handle_batch(args: argparse.Namespace, params: dict | None) -> int:
 
     out = args.out or Path("results.csv")
     cache = None if args.no_cache else (args.cache_dir or out.parent / ".motorlab-cache")
-    res = analyze_batch(args.paths, params, jobs=args.jobs, scheduler=args.scheduler, dask=args.dask,
-                        cache_dir=cache, progress=False if args.quiet else None, by_trial=args.by_trial)
+    res = analyze_batch(
+        args.paths,
+        params,
+        jobs=args.jobs,
+        scheduler=args.scheduler,
+        dask=args.dask,
+        cache_dir=cache,
+        progress=False if args.quiet else None,
+        by_trial=args.by_trial,
+    )
     table, errors_csv, prov = res.write(out)
     errors = [e for e in res.errors if e["level"] == "error"]
     if not args.quiet:
         c = res.provenance["counts"]
-        print(f"motorlab: {c['recordings']} recordings ({c['cached']} from cache), {c['rows']} rows -> {table}; "
-              f"{c['errors']} errors, {c['warnings']} notes -> {errors_csv.name}; provenance -> {prov.name}",
-              file=sys.stderr)
+        print(
+            f"motorlab: {c['recordings']} recordings ({c['cached']} from cache), {c['rows']} rows -> {table}; "
+            f"{c['errors']} errors, {c['warnings']} notes -> {errors_csv.name}; provenance -> {prov.name}",
+            file=sys.stderr,
+        )
         for e in errors:  # messages usually name the file already
-            where = "" if Path(e["recording"]).name.split("_motion")[0] in e["message"] else f"{e['recording']}: "
+            where = (
+                "" if Path(e["recording"]).name.split("_motion")[0] in e["message"] else f"{e['recording']}: "
+            )
             print(f"motorlab: error: {where}{e['message']}", file=sys.stderr)
     return 1 if errors else 0
 

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, AsyncIterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 from rich.console import Console
@@ -59,36 +60,69 @@ def register(subparsers) -> None:
     sub = p.add_subparsers(dest="calibrate_command", metavar="KIND", required=True)
 
     def common(q: argparse.ArgumentParser) -> None:
-        q.add_argument("--device", required=True, metavar="URL",
-                       help="device URL, e.g. serial:///dev/ttyUSB0?protocol=motorlab or sim://grip")
-        q.add_argument("--yes", action="store_true",
-                       help="non-interactive: no prompts (for scripts and sim:// devices, where a "
-                            "virtual technician applies the loads and poses)")
+        q.add_argument(
+            "--device",
+            required=True,
+            metavar="URL",
+            help="device URL, e.g. serial:///dev/ttyUSB0?protocol=motorlab or sim://grip",
+        )
+        q.add_argument(
+            "--yes",
+            action="store_true",
+            help="non-interactive: no prompts (for scripts and sim:// devices, where a "
+            "virtual technician applies the loads and poses)",
+        )
         q.add_argument("--average-s", type=float, default=1.0, help="seconds averaged per point (default 1)")
-        q.add_argument("--settle-s", type=float, default=None,
-                       help="seconds to wait after each load/pose before averaging (default 1; 0.25 for sim://)")
+        q.add_argument(
+            "--settle-s",
+            type=float,
+            default=None,
+            help="seconds to wait after each load/pose before averaging (default 1; 0.25 for sim://)",
+        )
 
     f = sub.add_parser("force", help="tare, then known masses: least-squares gain/offset and linearity")
     common(f)
-    f.add_argument("--masses-kg", type=_float_list, default=None, metavar="M1,M2,...",
-                   help="masses to hang in turn, kg (0 = the tare point, always measured first); "
-                        "without it the technician types each mass hung, empty line to finish")
+    f.add_argument(
+        "--masses-kg",
+        type=_float_list,
+        default=None,
+        metavar="M1,M2,...",
+        help="masses to hang in turn, kg (0 = the tare point, always measured first); "
+        "without it the technician types each mass hung, empty line to finish",
+    )
     f.add_argument("--channel", default="force", help="force channel name (default: force)")
-    f.add_argument("--full-scale-n", type=float, default=None,
-                   help="sensor capacity, N, for the linearity %%FS (default: largest calibration load)")
-    f.add_argument("--no-device-tare", dest="device_tare", action="store_false",
-                   help="do not zero the device itself at the tare step (recordings tare it, so keep this on)")
+    f.add_argument(
+        "--full-scale-n",
+        type=float,
+        default=None,
+        help="sensor capacity, N, for the linearity %%FS (default: largest calibration load)",
+    )
+    f.add_argument(
+        "--no-device-tare",
+        dest="device_tare",
+        action="store_false",
+        help="do not zero the device itself at the tare step (recordings tare it, so keep this on)",
+    )
     f.add_argument("--notes", default="", help="free text stored with the calibration (no patient names)")
     f.set_defaults(func=run_force)
 
     i = sub.add_parser("imu", help="gyro bias at rest, then 6-position accelerometer scale/offset")
     common(i)
-    i.add_argument("--still-s", type=float, default=3.0,
-                   help="seconds averaged for the gyro bias at rest (default 3)")
-    i.add_argument("--max-gyro-std", type=float, default=1.0,
-                   help="refuse the gyro bias if any axis' SD exceeds this, deg/s (device moved; default 1)")
-    i.add_argument("--norm-tolerance", type=float, default=0.1,
-                   help="each pose's |acc| must be within this fraction of g (default 0.1)")
+    i.add_argument(
+        "--still-s", type=float, default=3.0, help="seconds averaged for the gyro bias at rest (default 3)"
+    )
+    i.add_argument(
+        "--max-gyro-std",
+        type=float,
+        default=1.0,
+        help="refuse the gyro bias if any axis' SD exceeds this, deg/s (device moved; default 1)",
+    )
+    i.add_argument(
+        "--norm-tolerance",
+        type=float,
+        default=0.1,
+        help="each pose's |acc| must be within this fraction of g (default 0.1)",
+    )
     i.add_argument("--notes", default="", help="free text stored with the calibration")
     i.set_defaults(func=run_imu)
 
@@ -96,10 +130,16 @@ def register(subparsers) -> None:
     common(c)
     c.add_argument("--mass-kg", type=float, required=True, help="known check mass, kg")
     c.add_argument("--max-age-days", type=float, default=180.0, help="warn when older (default 180)")
-    c.add_argument("--tolerance-pct", type=float, default=1.0, help="allowed error, %% of the load (default 1)")
+    c.add_argument(
+        "--tolerance-pct", type=float, default=1.0, help="allowed error, %% of the load (default 1)"
+    )
     c.add_argument("--channel", default="force", help="force channel name (default: force)")
-    c.add_argument("--no-device-tare", dest="device_tare", action="store_false",
-                   help="do not zero the device before the check")
+    c.add_argument(
+        "--no-device-tare",
+        dest="device_tare",
+        action="store_false",
+        help="do not zero the device before the check",
+    )
     c.set_defaults(func=run_check)
 
     ls = sub.add_parser("list", help="show stored calibrations")
@@ -123,7 +163,7 @@ def _float_list(text: str) -> list[float]:
 class Session:
     """An open, streaming device plus the technician (human or virtual)."""
 
-    driver: "CodecDriver"
+    driver: CodecDriver
     info: DeviceInfo
     console: Console
     interactive: bool
@@ -142,7 +182,9 @@ class Session:
     def channel_index(self, name: str) -> int:
         names = [c.name for c in self.info.channels]
         if name not in names:
-            raise MotorlabError(f"{self.driver.url}: device has no {name!r} channel (it has {', '.join(names)})")
+            raise MotorlabError(
+                f"{self.driver.url}: device has no {name!r} channel (it has {', '.join(names)})"
+            )
         return names.index(name)
 
     async def ask(self, prompt: str) -> str:
@@ -169,7 +211,9 @@ class Session:
             try:
                 blk = await asyncio.wait_for(it.__anext__(), timeout)
             except (asyncio.TimeoutError, StopAsyncIteration):
-                raise DeviceError(f"{self.driver.url}: no samples for {timeout:g} s while calibrating") from None
+                raise DeviceError(
+                    f"{self.driver.url}: no samples for {timeout:g} s while calibrating"
+                ) from None
             if not blk.n:
                 continue
             chunks.append(np.asarray(blk.values, dtype=np.float64))
@@ -189,12 +233,16 @@ async def open_session(args: argparse.Namespace, console: Console) -> AsyncItera
         if settle is None:
             settle = 0.25 if args.device.startswith("sim:") else 1.0
         s = Session(driver, info, console, not args.yes, args.average_s, settle)
-        console.print(f"Device: {escape(info.model)} serial {escape(info.serial)} firmware "
-                      f"{escape(info.firmware)} ({escape(info.protocol)})"
-                      + (" — virtual technician" if s.virtual else ""))
+        console.print(
+            f"Device: {escape(info.model)} serial {escape(info.serial)} firmware "
+            f"{escape(info.firmware)} ({escape(info.protocol)})"
+            + (" — virtual technician" if s.virtual else "")
+        )
         if info.serial.strip().lower() in NO_SERIAL:
-            console.print(f"[yellow]warning: the device reports no serial number ({escape(info.serial)!s}); "
-                          f"this calibration will be used for every such device without one[/yellow]")
+            console.print(
+                f"[yellow]warning: the device reports no serial number ({escape(info.serial)!s}); "
+                f"this calibration will be used for every such device without one[/yellow]"
+            )
         await driver.start()
         yield s
     finally:
@@ -211,7 +259,9 @@ async def _device_tare(s: Session) -> bool:
         await s.driver.tare()
         return True
     except DeviceError as exc:
-        s.console.print(f"[yellow]device has no tare ({escape(str(exc))}); the fitted offset covers its zero[/yellow]")
+        s.console.print(
+            f"[yellow]device has no tare ({escape(str(exc))}); the fitted offset covers its zero[/yellow]"
+        )
         return False
 
 
@@ -267,7 +317,9 @@ async def _force(args: argparse.Namespace, console: Console) -> Calibration:
                     await point(m)
             else:
                 while True:
-                    text = (await s.ask("Hang a known mass and type it in kg (empty line when done):")).strip()
+                    text = (
+                        await s.ask("Hang a known mass and type it in kg (empty line when done):")
+                    ).strip()
                     if not text:
                         break
                     try:
@@ -283,11 +335,16 @@ async def _force(args: argparse.Namespace, console: Console) -> Calibration:
             if p is not None:
                 p.set_static_load(None)
         cal = force_calibration(
-            raws, masses, device_serial=s.info.serial, device_model=s.info.model, channel=args.channel,
-            full_scale=args.full_scale_n, notes=args.notes, device_tared=tared,
+            raws,
+            masses,
+            device_serial=s.info.serial,
+            device_model=s.info.model,
+            channel=args.channel,
+            full_scale=args.full_scale_n,
+            notes=args.notes,
+            device_tared=tared,
         )
-        extra = {**cal.extra, "sd_n": stds, "average_s": s.average_s,
-                 "virtual_technician": s.virtual}
+        extra = {**cal.extra, "sd_n": stds, "average_s": s.average_s, "virtual_technician": s.virtual}
         return Calibration(**{**cal.to_dict(), "extra": extra})
 
 
@@ -296,15 +353,29 @@ def _print_force(console: Console, cal: Calibration) -> None:
     for col in ("point", "mass kg", "reference N", "raw mean", "corrected N", "residual N"):
         table.add_column(col, justify="right")
     for k, (pt, res) in enumerate(zip(cal.points, cal.residuals), 1):
-        table.add_row(str(k), f"{pt['mass_kg']:g}", f"{pt['reference_n']:.3f}", f"{pt['raw']:.3f}",
-                      f"{pt['corrected_n']:.3f}", f"{res:+.3f}")
+        table.add_row(
+            str(k),
+            f"{pt['mass_kg']:g}",
+            f"{pt['reference_n']:.3f}",
+            f"{pt['raw']:.3f}",
+            f"{pt['corrected_n']:.3f}",
+            f"{res:+.3f}",
+        )
     console.print(table)
     ch = next(iter(cal.gain))
-    console.print(f"gain {cal.gain[ch]:.6f}, offset {cal.offset[ch]:+.4f} N  (corrected = gain x raw + offset)")
+    console.print(
+        f"gain {cal.gain[ch]:.6f}, offset {cal.offset[ch]:+.4f} N  (corrected = gain x raw + offset)"
+    )
     if cal.extra.get("device_tare"):
-        console.print(f"offset 0: recordings tare the device (zero error at calibration "
-                      f"{cal.extra['fitted_offset_n']:+.4f} N, not applied)")
-    note = " (2 points: the line fits exactly; hang 3+ masses to measure linearity)" if len(cal.points) < 3 else ""
+        console.print(
+            f"offset 0: recordings tare the device (zero error at calibration "
+            f"{cal.extra['fitted_offset_n']:+.4f} N, not applied)"
+        )
+    note = (
+        " (2 points: the line fits exactly; hang 3+ masses to measure linearity)"
+        if len(cal.points) < 3
+        else ""
+    )
     console.print(f"non-linearity {cal.linearity_pct_fs:.3f} %FS of {cal.full_scale:.2f} N{note}")
 
 
@@ -317,8 +388,13 @@ def run_check(args: argparse.Namespace) -> int:
     table = Table(title=f"Calibration check {cal.id}")
     for col in ("reference N", "measured N", "error %", "tolerance %", "age days"):
         table.add_column(col, justify="right")
-    table.add_row(f"{result.reference_n:.3f}", f"{result.measured_n:.3f}", f"{result.error_pct:+.3f}",
-                  f"±{result.tolerance_pct:g}", f"{result.age_days:.1f}")
+    table.add_row(
+        f"{result.reference_n:.3f}",
+        f"{result.measured_n:.3f}",
+        f"{result.error_pct:+.3f}",
+        f"±{result.tolerance_pct:g}",
+        f"{result.age_days:.1f}",
+    )
     console.print(table)
     for problem in result.problems():
         console.print(f"[bold red]WARNING: {escape(problem)}[/bold red]")
@@ -354,8 +430,13 @@ async def _check(args: argparse.Namespace, console: Console):
                 p.set_static_load(None)
         names = [c.name for c in s.info.channels]
         corrected = apply_calibration(values, names, cal)[:, ch]
-        result = check_force(float(np.mean(corrected)), args.mass_kg, cal, tolerance_pct=args.tolerance_pct,
-                             max_age_days=args.max_age_days)
+        result = check_force(
+            float(np.mean(corrected)),
+            args.mass_kg,
+            cal,
+            tolerance_pct=args.tolerance_pct,
+            max_age_days=args.max_age_days,
+        )
         return result, cal
 
 
@@ -367,11 +448,18 @@ def run_imu(args: argparse.Namespace) -> int:
     for col in ("axis", "acc scale", "acc offset m/s^2", "gyro bias deg/s", "gyro SD deg/s"):
         table.add_column(col, justify="right")
     for k, ax in enumerate("xyz"):
-        table.add_row(ax, f"{cal.extra['acc_scale'][k]:.5f}", f"{cal.extra['acc_offset_ms2'][k]:+.4f}",
-                      f"{cal.extra['gyro_bias_dps'][k]:+.4f}", f"{cal.extra['gyro_std_dps'][k]:.4f}")
+        table.add_row(
+            ax,
+            f"{cal.extra['acc_scale'][k]:.5f}",
+            f"{cal.extra['acc_offset_ms2'][k]:+.4f}",
+            f"{cal.extra['gyro_bias_dps'][k]:+.4f}",
+            f"{cal.extra['gyro_std_dps'][k]:.4f}",
+        )
     console.print(table)
-    console.print("pose |acc| error after correction (m/s^2): "
-                  + ", ".join(f"{p} {r:+.4f}" for p, r in zip(POSES, cal.residuals)))
+    console.print(
+        "pose |acc| error after correction (m/s^2): "
+        + ", ".join(f"{p} {r:+.4f}" for p, r in zip(POSES, cal.residuals))
+    )
     store = CalibrationStore()
     saved = store.save(cal)
     console.print(f"Saved calibration [bold]{saved.id}[/bold] to {escape(str(store.path(saved)))}")
@@ -392,8 +480,10 @@ async def _imu(args: argparse.Namespace, console: Console) -> Calibration:
         means: dict[str, np.ndarray] = {}
         for pose in POSES:
             while True:
-                await s.ask(f"Step 2 ({pose}): hold the device still with its {pose} axis pointing up "
-                            f"(against a square edge), press Enter.")
+                await s.ask(
+                    f"Step 2 ({pose}): hold the device still with its {pose} axis pointing up "
+                    f"(against a square edge), press Enter."
+                )
                 if p is not None:
                     p.set_pose(pose)
                 mean = (await s.measure())[:, acc].mean(axis=0)
@@ -410,7 +500,9 @@ async def _imu(args: argparse.Namespace, console: Console) -> Calibration:
         if p is not None:
             p.set_pose("+z")
         fit = accel_six_position(means, norm_tol=args.norm_tolerance)
-        return imu_calibration(gyro, fit, device_serial=s.info.serial, device_model=s.info.model, notes=args.notes)
+        return imu_calibration(
+            gyro, fit, device_serial=s.info.serial, device_model=s.info.model, notes=args.notes
+        )
 
 
 # -------------------------------------------------------------- list
@@ -429,8 +521,14 @@ def run_list(args: argparse.Namespace) -> int:
     for col in ("id", "kind", "model", "serial", "created", "age days", "non-linearity %FS"):
         table.add_column(col)
     for c in cals:
-        table.add_row(escape(c.id), c.kind, escape(c.device_model), escape(c.device_serial), c.created,
-                      f"{c.age_days():.1f}", f"{c.linearity_pct_fs:.3f}")
+        table.add_row(
+            escape(c.id),
+            c.kind,
+            escape(c.device_model),
+            escape(c.device_serial),
+            c.created,
+            f"{c.age_days():.1f}",
+            f"{c.linearity_pct_fs:.3f}",
+        )
     console.print(table)
     return 0
-

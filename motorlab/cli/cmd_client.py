@@ -14,25 +14,42 @@ EPILOG_ADD = (
 
 def add_data_option(p: argparse.ArgumentParser) -> None:
     """``--data DIR``: the clinic's dataset folder (shared by client, goals and report)."""
-    p.add_argument("--data", type=Path, default=None, metavar="DIR",
-                   help="clinic data folder (default: $MOTORLAB_DATA, else ./motorlab-data)")
+    p.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="clinic data folder (default: $MOTORLAB_DATA, else ./motorlab-data)",
+    )
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("client", help="add, list or show clients (pseudonymous IDs)",
-                       description="Manage the clinic's clients. Clients are known by a pseudonymous code "
-                                   "(e.g. P007), birth year, sex and dominant hand; these choose the "
-                                   "normative tables in reports.")
+    p = sub.add_parser(
+        "client",
+        help="add, list or show clients (pseudonymous IDs)",
+        description="Manage the clinic's clients. Clients are known by a pseudonymous code "
+        "(e.g. P007), birth year, sex and dominant hand; these choose the "
+        "normative tables in reports.",
+    )
     actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
 
-    a = actions.add_parser("add", help="register a new client",
-                           description="Register a new client in the clinic's data folder.",
-                           epilog=EPILOG_ADD, formatter_class=argparse.RawDescriptionHelpFormatter)
+    a = actions.add_parser(
+        "add",
+        help="register a new client",
+        description="Register a new client in the clinic's data folder.",
+        epilog=EPILOG_ADD,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     a.add_argument("client", metavar="ID", help="pseudonymous code with digits, e.g. P007 (no names)")
     a.add_argument("--birth-year", required=True, metavar="YYYY", help="year of birth, e.g. 1958")
     a.add_argument("--sex", required=True, type=str.upper, choices=["F", "M"], help="F or M (for norms)")
-    a.add_argument("--dominant", required=True, type=str.lower, choices=["right", "left"],
-                   help="dominant hand: right or left")
+    a.add_argument(
+        "--dominant",
+        required=True,
+        type=str.lower,
+        choices=["right", "left"],
+        help="dominant hand: right or left",
+    )
     a.add_argument("--update", action="store_true", help="change the details of an existing client")
     add_data_option(a)
     a.set_defaults(func=_add)
@@ -41,8 +58,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_data_option(ls)
     ls.set_defaults(func=_list)
 
-    sh = actions.add_parser("show", help="one client's details and sessions",
-                            description="Show a client's details and every recorded session with its tasks.")
+    sh = actions.add_parser(
+        "show",
+        help="one client's details and sessions",
+        description="Show a client's details and every recorded session with its tasks.",
+    )
     sh.add_argument("client", metavar="ID", help="client code, e.g. P007")
     add_data_option(sh)
     sh.set_defaults(func=_show)
@@ -57,8 +77,10 @@ def _add(args: argparse.Namespace) -> int:
     root = resolve_data_root(args.data)
     client = make_client(args.client, args.birth_year, args.sex, args.dominant)
     ClientRegistry(root).add(client, replace=args.update)
-    Console().print(f"{'updated' if args.update else 'added'} client [bold]{client.participant}[/bold] "
-                    f"(born {client.birth_year}, {client.sex}, {client.dominant_hand}-handed) in {root.resolve()}")
+    Console().print(
+        f"{'updated' if args.update else 'added'} client [bold]{client.participant}[/bold] "
+        f"(born {client.birth_year}, {client.sex}, {client.dominant_hand}-handed) in {root.resolve()}"
+    )
     return 0
 
 
@@ -74,8 +96,10 @@ def _list(args: argparse.Namespace) -> int:
     console = Console()
     clients = ClientRegistry(root).list()
     if not clients:
-        console.print(f"no clients yet in {root.resolve()}; add one with "
-                      "'motorlab client add P001 --birth-year 1958 --sex F --dominant right'")
+        console.print(
+            f"no clients yet in {root.resolve()}; add one with "
+            "'motorlab client add P001 --birth-year 1958 --sex F --dominant right'"
+        )
         return 0
     year = _dt.date.today().year
     table = Table(title=f"Clients in {root}")
@@ -84,9 +108,18 @@ def _list(args: argparse.Namespace) -> int:
     for c in clients:
         sessions = client_sessions(root, c.participant)
         last = sessions[-1] if sessions else None
-        last_text = f"{last.label} ({last.date.isoformat() if last.date else 'date unknown'})" if last else "-"
-        table.add_row(c.participant, str(c.birth_year), str(c.age_in(year)), c.sex, c.dominant_hand,
-                      str(len(sessions)), last_text)
+        last_text = (
+            f"{last.label} ({last.date.isoformat() if last.date else 'date unknown'})" if last else "-"
+        )
+        table.add_row(
+            c.participant,
+            str(c.birth_year),
+            str(c.age_in(year)),
+            c.sex,
+            c.dominant_hand,
+            str(len(sessions)),
+            last_text,
+        )
     console.print(table)
     return 0
 
@@ -103,12 +136,16 @@ def _show(args: argparse.Namespace) -> int:
     root = resolve_data_root(args.data)
     console = Console()
     client = ClientRegistry(root).get(args.client)
-    console.print(f"[bold]Client {client.participant}[/bold]: born {client.birth_year}, sex {client.sex}, "
-                  f"{client.dominant_hand}-handed")
+    console.print(
+        f"[bold]Client {client.participant}[/bold]: born {client.birth_year}, sex {client.sex}, "
+        f"{client.dominant_hand}-handed"
+    )
     sessions = client_sessions(root, client.participant)
     if not sessions:
-        console.print("no sessions recorded yet; record one with "
-                      f"'motorlab record grip --participant {client.participant} --device …'")
+        console.print(
+            "no sessions recorded yet; record one with "
+            f"'motorlab record grip --participant {client.participant} --device …'"
+        )
     else:
         table = Table(title="Sessions")
         for col in ("session", "date", "age", "tasks", "devices", "calibration"):
@@ -117,8 +154,14 @@ def _show(args: argparse.Namespace) -> int:
             age = str(client.age_in(s.date.year)) if s.date else "?"
             devices = sorted({f"{r.device_model} {r.device_serial}".strip() for r in s.recordings})
             cals = sorted({r.calibration_id for r in s.recordings} - {"n/a", ""}) or ["none"]
-            table.add_row(s.label, s.date.isoformat() if s.date else "unknown", age, ", ".join(s.tasks),
-                          "; ".join(devices), ", ".join(cals))
+            table.add_row(
+                s.label,
+                s.date.isoformat() if s.date else "unknown",
+                age,
+                ", ".join(s.tasks),
+                "; ".join(devices),
+                ", ".join(cals),
+            )
         console.print(table)
     goals = GoalStore(root, client.participant).load()
     console.print(f"{len(goals)} goal(s); see 'motorlab goals list {client.participant}'")

@@ -15,11 +15,19 @@ from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("demo", help="record and analyse a grip session on the built-in emulator",
-                       description="Record 3 maximal-grip trials on the emulated DIY dynamometer "
-                                   "(accelerated timing, ~20 s), store them as BIDS and print the metrics.")
-    p.add_argument("--out", type=Path, default=Path("motorlab-demo"), metavar="DIR",
-                   help="dataset folder to write (default ./motorlab-demo)")
+    p = sub.add_parser(
+        "demo",
+        help="record and analyse a grip session on the built-in emulator",
+        description="Record 3 maximal-grip trials on the emulated DIY dynamometer "
+        "(accelerated timing, ~20 s), store them as BIDS and print the metrics.",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path("motorlab-demo"),
+        metavar="DIR",
+        help="dataset folder to write (default ./motorlab-demo)",
+    )
     p.add_argument("--participant", default="DEMO01", metavar="ID", help="pseudonym (default DEMO01)")
     p.add_argument("--seed", type=int, default=7, help="virtual participant seed (default 7)")
     p.add_argument("--peak", type=float, default=320.0, metavar="N", help="participant's maximal force in N")
@@ -29,38 +37,68 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from rich.console import Console
+    from rich.table import Table
 
     from ..analysis.recording_metrics import analyze_recording
     from ..session.protocols import grip_protocol
     from ..session.recorder import record_task
     from ..storage.bids import next_session_label, read_recording
-    from rich.table import Table
 
     console = Console() if sys.stdout.isatty() else Console(width=120)
     proto = grip_protocol(trials=3, hands=("right",), countdown_s=1.0, squeeze_s=3.0, rest_s=1.5)
     url = f"sim://grip?seed={args.seed}&peak_n={args.peak}"
     session = next_session_label(args.out, args.participant)
-    console.print(f"[bold]motorlab demo[/bold]: emulated grip dynamometer ({url}), "
-                  f"{proto.n_trials} trials, ~{proto.total_s:.0f} s; writing to {args.out.resolve()}")
-    result = asyncio.run(record_task(url, proto, args.participant, args.out, session=session,
-                                     live=False if args.no_live else None, console=console))
+    console.print(
+        f"[bold]motorlab demo[/bold]: emulated grip dynamometer ({url}), "
+        f"{proto.n_trials} trials, ~{proto.total_s:.0f} s; writing to {args.out.resolve()}"
+    )
+    result = asyncio.run(
+        record_task(
+            url,
+            proto,
+            args.participant,
+            args.out,
+            session=session,
+            live=False if args.no_live else None,
+            console=console,
+        )
+    )
     rows = analyze_recording(read_recording(result.path))
     trials = [r for r in rows if r.get("row") == "trial"]
     truth = [t for t in (result.truth or []) if t.get("peak_n") is not None]
     table = Table(title="Grip trials: measured vs the virtual participant's truth")
-    for head in ("trial", "hand", "status", "peak N", "peak kgf", "time to peak s",
-                 "RFD 0-100 ms N/s", "true peak N", "error %"):
+    for head in (
+        "trial",
+        "hand",
+        "status",
+        "peak N",
+        "peak kgf",
+        "time to peak s",
+        "RFD 0-100 ms N/s",
+        "true peak N",
+        "error %",
+    ):
         table.add_column(head, justify="right")
     for row, tr in zip(trials, truth + [None] * len(trials)):
         true_n = float(tr["peak_n"]) if tr else float("nan")
         err = 100.0 * (row["peak_force_N"] - true_n) / true_n
-        table.add_row(str(row["trial"]), row["hand"], row["status"], f"{row['peak_force_N']:.1f}",
-                      f"{row['peak_force_kgf']:.2f}", f"{row['time_to_peak_s']:.3f}",
-                      f"{row['rfd_0_100ms_N_per_s']:.0f}", f"{true_n:.1f}", f"{err:+.2f}")
+        table.add_row(
+            str(row["trial"]),
+            row["hand"],
+            row["status"],
+            f"{row['peak_force_N']:.1f}",
+            f"{row['peak_force_kgf']:.2f}",
+            f"{row['time_to_peak_s']:.3f}",
+            f"{row['rfd_0_100ms_N_per_s']:.0f}",
+            f"{true_n:.1f}",
+            f"{err:+.2f}",
+        )
     console.print(table)
     for s in (r for r in rows if r.get("row") == "summary"):
-        console.print(f"{s['hand']} hand: mean of {s['n_used']} = {s['mean_of_3_N']:.1f} N "
-                      f"({s['mean_of_3_kgf']:.2f} kgf), best {s['best_N']:.1f} N, "
-                      f"between-trial CV {s['between_trial_cv_pct']:.1f} %")
+        console.print(
+            f"{s['hand']} hand: mean of {s['n_used']} = {s['mean_of_3_N']:.1f} N "
+            f"({s['mean_of_3_kgf']:.2f} kgf), best {s['best_N']:.1f} N, "
+            f"between-trial CV {s['between_trial_cv_pct']:.1f} %"
+        )
     console.print(f"dataset: {args.out.resolve()}")
     return 0

@@ -20,14 +20,25 @@ def register(subparsers) -> None:
             "appears to speak. --probe opens each candidate and confirms it by handshake."
         ),
     )
-    p.add_argument("--probe", action="store_true", help="open each candidate and report model/serial/firmware")
-    p.add_argument("--port", action="append", default=[], metavar="PATH",
-                   help="also consider this serial port (ports the OS does not list, e.g. a pty); repeatable")
+    p.add_argument(
+        "--probe", action="store_true", help="open each candidate and report model/serial/firmware"
+    )
+    p.add_argument(
+        "--port",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="also consider this serial port (ports the OS does not list, e.g. a pty); repeatable",
+    )
     p.add_argument("--protocol", default=None, help="protocol to assume/probe for --port paths")
     p.add_argument("--no-serial", dest="serial", action="store_false", help="skip serial ports")
     p.add_argument("--no-ble", dest="ble", action="store_false", help="skip the BLE scan")
-    p.add_argument("--timeout", type=float, default=5.0, help="BLE scan time and per-probe timeout, s (default 5)")
-    p.add_argument("--all", action="store_true", help="also show BLE advertisers of unknown type and probe unknown ports")
+    p.add_argument(
+        "--timeout", type=float, default=5.0, help="BLE scan time and per-probe timeout, s (default 5)"
+    )
+    p.add_argument(
+        "--all", action="store_true", help="also show BLE advertisers of unknown type and probe unknown ports"
+    )
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=run)
 
@@ -50,8 +61,14 @@ async def _collect(args: argparse.Namespace) -> tuple[list, list, list[str]]:
         explicit = set(args.port)
         # Built-in/virtual ports with no hint are only probed when named or with --all:
         # opening every legacy COM port with three protocols is slow and pointless.
-        todo = [c for c in candidates
-                if c.address in explicit or c.protocol is not None or args.all or (c.transport == "serial" and c.usb)]
+        todo = [
+            c
+            for c in candidates
+            if c.address in explicit
+            or c.protocol is not None
+            or args.all
+            or (c.transport == "serial" and c.usb)
+        ]
         results = await probe_all(todo, timeout=args.timeout)
     return candidates, results, notes
 
@@ -62,12 +79,26 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         rows = []
         for c in candidates:
-            row = {"transport": c.transport, "address": c.address, "name": c.name, "protocol": c.protocol,
-                   "reason": c.reason, "rssi": c.rssi, "url": c.url()}
+            row = {
+                "transport": c.transport,
+                "address": c.address,
+                "name": c.name,
+                "protocol": c.protocol,
+                "reason": c.reason,
+                "rssi": c.rssi,
+                "url": c.url(),
+            }
             r = by_cand.get(id(c))
             if r is not None:
-                row["probe"] = {"ok": r.ok, "protocol": r.protocol, "model": r.model, "serial": r.serial,
-                                "firmware": r.firmware, "error": r.error, "url": r.url}
+                row["probe"] = {
+                    "ok": r.ok,
+                    "protocol": r.protocol,
+                    "model": r.model,
+                    "serial": r.serial,
+                    "firmware": r.firmware,
+                    "error": r.error,
+                    "url": r.url,
+                }
             rows.append(row)
         print(json.dumps({"devices": rows, "notes": notes}, indent=2))
         return 0

@@ -28,25 +28,40 @@ or with a file:  motorlab goals set P007 --from-json goals.json
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("goals", help="set and list a client's therapy goals (GAS)",
-                       description="Therapy goals tied to a measurement, scored in the report by "
-                                   "Goal Attainment Scaling (GAS T-score).")
+    p = sub.add_parser(
+        "goals",
+        help="set and list a client's therapy goals (GAS)",
+        description="Therapy goals tied to a measurement, scored in the report by "
+        "Goal Attainment Scaling (GAS T-score).",
+    )
     actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
 
-    s = actions.add_parser("set", help="write a new goal (asks step by step) or change one",
-                           description="Write a goal for a client. Asks step by step unless options are given.",
-                           epilog=SET_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    s = actions.add_parser(
+        "set",
+        help="write a new goal (asks step by step) or change one",
+        description="Write a goal for a client. Asks step by step unless options are given.",
+        epilog=SET_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     s.add_argument("client", metavar="CLIENT", help="client code, e.g. P007")
     s.add_argument("--metric", metavar="KEY", help="what is measured (see 'motorlab goals metrics')")
     s.add_argument("--hand", choices=["right", "left"], help="hand, for hand-specific metrics")
     s.add_argument("--title", metavar="TEXT", help="the goal in your words")
     s.add_argument("--baseline", metavar="VALUE", help="value at the start (default: latest measured)")
-    s.add_argument("--thresholds", metavar="T-2,T-1,T0,T+1,T+2",
-                   help="measured value that reaches each level, from -2 to +2, comma separated")
-    s.add_argument("--levels", metavar="D-2|D-1|D0|D+1|D+2",
-                   help="what each level means, '|' separated (default: the standard GAS wording)")
+    s.add_argument(
+        "--thresholds",
+        metavar="T-2,T-1,T0,T+1,T+2",
+        help="measured value that reaches each level, from -2 to +2, comma separated",
+    )
+    s.add_argument(
+        "--levels",
+        metavar="D-2|D-1|D0|D+1|D+2",
+        help="what each level means, '|' separated (default: the standard GAS wording)",
+    )
     s.add_argument("--weight", default="1", metavar="W", help="importance weight (default 1)")
-    s.add_argument("--target-date", metavar="YYYY-MM-DD", help="date to reach the goal (default: in 12 weeks)")
+    s.add_argument(
+        "--target-date", metavar="YYYY-MM-DD", help="date to reach the goal (default: in 12 weeks)"
+    )
     s.add_argument("--id", dest="goal_id", metavar="GOAL", help="change the goal with this ID (e.g. G2)")
     s.add_argument("--from-json", type=Path, metavar="FILE", help="read goal(s) from a JSON file")
     add_data_option(s)
@@ -63,8 +78,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_data_option(rm)
     rm.set_defaults(func=_remove)
 
-    m = actions.add_parser("metrics", help="list the measurements a goal can use",
-                           description="List the measurements a goal can be tied to.")
+    m = actions.add_parser(
+        "metrics",
+        help="list the measurements a goal can use",
+        description="List the measurements a goal can be tied to.",
+    )
     m.set_defaults(func=_metrics)
 
 
@@ -96,18 +114,30 @@ def _set(args: argparse.Namespace) -> int:
     if args.metric:
         missing = [o for o, v in (("--title", args.title), ("--thresholds", args.thresholds)) if not v]
         if missing:
-            raise MotorlabError(f"with --metric also give {' and '.join(missing)} (see 'motorlab goals set --help')")
+            raise MotorlabError(
+                f"with --metric also give {' and '.join(missing)} (see 'motorlab goals set --help')"
+            )
         thresholds = [t for t in args.thresholds.split(",") if t.strip()]
         descriptions = args.levels.split("|") if args.levels else [""] * 5
         if len(thresholds) != 5 or len(descriptions) != 5:
             raise MotorlabError("give 5 thresholds and 5 level descriptions, from -2 to +2")
-        baseline = args.baseline if args.baseline is not None else _latest_value(root, client, args.metric,
-                                                                                args.hand)
+        baseline = (
+            args.baseline
+            if args.baseline is not None
+            else _latest_value(root, client, args.metric, args.hand)
+        )
         if baseline is None:
             raise MotorlabError(f"no measured {args.metric} yet for {client.participant}: give --baseline")
-        goal = make_goal(args.goal_id or store.next_id(), args.title, args.metric, args.hand or "n/a",
-                         baseline, list(zip(descriptions, thresholds)), args.weight,
-                         args.target_date or _default_target())
+        goal = make_goal(
+            args.goal_id or store.next_id(),
+            args.title,
+            args.metric,
+            args.hand or "n/a",
+            baseline,
+            list(zip(descriptions, thresholds)),
+            args.weight,
+            args.target_date or _default_target(),
+        )
     else:
         goal = _ask_goal(console, root, client, store, args.goal_id)
         if goal is None:
@@ -130,7 +160,7 @@ def _goals_from_json(path: Path, store) -> list:
         raise MotorlabError(f"{path}: not valid JSON ({exc})") from None
     items = doc.get("goals", [doc]) if isinstance(doc, dict) else doc
     if not isinstance(items, list) or not all(isinstance(d, dict) for d in items):
-        raise MotorlabError(f"{path}: expected a goal object, a list of them or {{\"goals\": [...]}}")
+        raise MotorlabError(f'{path}: expected a goal object, a list of them or {{"goals": [...]}}')
     out = []
     next_num = int(store.next_id()[1:])
     for i, d in enumerate(items):
@@ -153,7 +183,7 @@ def _default_target() -> str:
 def _latest_value(root: Path, client, metric_key: str, hand: str | None) -> float | None:
     """The metric in the client's latest session that measured it (None if never)."""
     from ..clinic.history import client_sessions
-    from ..clinic.measurements import metric_from_rows, analyze_file
+    from ..clinic.measurements import analyze_file, metric_from_rows
     from ..clinic.metric_catalog import goal_metric
 
     metric = goal_metric(metric_key)
@@ -200,7 +230,9 @@ def _ask_goal(console, root: Path, client, store, goal_id: str | None):
     from ..errors import MotorlabError
 
     keys = list(GOAL_METRICS)
-    console.print(f"[bold]New goal for {client.participant}[/bold] (press Enter to accept the value in brackets)")
+    console.print(
+        f"[bold]New goal for {client.participant}[/bold] (press Enter to accept the value in brackets)"
+    )
     console.print("What will be measured?")
     for i, key in enumerate(keys, 1):
         m = GOAL_METRICS[key]
@@ -214,19 +246,22 @@ def _ask_goal(console, root: Path, client, store, goal_id: str | None):
     metric = _ask_until(console, "Number of the measurement", pick_metric)
     hand = "n/a"
     if metric.per_hand:
+
         def pick_hand(text: str) -> str:
             t = text.lower()
             if t in ("right", "left", "r", "l"):
                 return {"r": "right", "l": "left"}.get(t, t)
             raise MotorlabError("answer right or left")
+
         hand = _ask_until(console, "Which hand (right/left)", pick_hand, client.dominant_hand)
     title = _ask_until(console, "The goal in your words (e.g. 'open a jar')", _non_empty)
     latest = _latest_value(root, client, metric.key, hand)
     fmt = f"{{:.{metric.decimals}f}}"
     if latest is not None:
         console.print(f"  latest measured {metric.label.lower()}: {fmt.format(latest)} {metric.unit}")
-    baseline = _ask_until(console, f"Baseline ({metric.unit})", _number,
-                          fmt.format(latest) if latest is not None else None)
+    baseline = _ask_until(
+        console, f"Baseline ({metric.unit})", _number, fmt.format(latest) if latest is not None else None
+    )
     direction = "higher" if metric.higher_is_better else "lower"
     console.print(f"Now the five levels. For {metric.label.lower()} {direction} values are better.")
     levels = []
@@ -279,9 +314,13 @@ def _print_goals(console, goals) -> None:
         m = goal_metric(g.metric)
         hand = f", {g.hand} hand" if g.hand != "n/a" else ""
         fmt = f"{{:.{m.decimals}f}}"
-        table = Table(title=f"{g.goal_id}: {g.title}", title_justify="left",
-                      caption=f"{m.label}{hand}; baseline {fmt.format(g.baseline)} {m.unit}; weight {g.weight:g}; "
-                              f"target {g.target_date or 'none'}", caption_justify="left")
+        table = Table(
+            title=f"{g.goal_id}: {g.title}",
+            title_justify="left",
+            caption=f"{m.label}{hand}; baseline {fmt.format(g.baseline)} {m.unit}; weight {g.weight:g}; "
+            f"target {g.target_date or 'none'}",
+            caption_justify="left",
+        )
         table.add_column("level")
         table.add_column("meaning")
         table.add_column(f"reached at ({m.unit})", justify="right")
@@ -297,8 +336,9 @@ def _list(args: argparse.Namespace) -> int:
     _, client, store = _context(args)
     goals = store.load()
     if not goals:
-        console.print(f"no goals for {client.participant} yet; "
-                      f"write one with 'motorlab goals set {client.participant}'")
+        console.print(
+            f"no goals for {client.participant} yet; write one with 'motorlab goals set {client.participant}'"
+        )
         return 0
     _print_goals(console, goals)
     return 0

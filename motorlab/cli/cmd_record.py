@@ -29,86 +29,184 @@ def register(sub: argparse._SubParsersAction) -> None:
         "record",
         help="record a timed task (grip, grip-sustained, handwriting, spiral, tremor)",
         description="Record a timed task from a device into the clinic's BIDS dataset, with a live view. "
-        + _KEYS_HELP + ".",
+        + _KEYS_HELP
+        + ".",
     )
     tasks = p.add_subparsers(dest="task", metavar="TASK", required=True)
 
-    g = tasks.add_parser("grip", help="maximal grip: 3 trials per hand with countdown and rest",
-                         description="Maximal grip strength, seated with the elbow at 90°. " + _KEYS_HELP)
+    g = tasks.add_parser(
+        "grip",
+        help="maximal grip: 3 trials per hand with countdown and rest",
+        description="Maximal grip strength, seated with the elbow at 90°. " + _KEYS_HELP,
+    )
     _common(g, default_url="sim://grip")
     g.add_argument("--hand", choices=["right", "left", "both"], default="right")
     g.add_argument("--trials", type=int, default=3, help="trials per hand (default 3)")
-    g.add_argument("--order", choices=["alternating", "blocked"], default="alternating",
-                   help="with --hand both: alternate hands, or all trials of one hand first")
+    g.add_argument(
+        "--order",
+        choices=["alternating", "blocked"],
+        default="alternating",
+        help="with --hand both: alternate hands, or all trials of one hand first",
+    )
     g.add_argument("--countdown", type=float, default=3.0, metavar="S", help="countdown seconds (3)")
     g.add_argument("--squeeze", type=float, default=5.0, metavar="S", help="squeeze window seconds (5)")
     g.add_argument("--rest", type=float, default=60.0, metavar="S", help="rest between trials seconds (60)")
-    g.set_defaults(func=lambda a: _record(a, [P.grip_protocol(
-        trials=a.trials, hands=("right", "left") if a.hand == "both" else (a.hand,), order=a.order,
-        countdown_s=a.countdown, squeeze_s=a.squeeze, rest_s=a.rest, rate_hz=a.rate)]))
+    g.set_defaults(
+        func=lambda a: _record(
+            a,
+            [
+                P.grip_protocol(
+                    trials=a.trials,
+                    hands=("right", "left") if a.hand == "both" else (a.hand,),
+                    order=a.order,
+                    countdown_s=a.countdown,
+                    squeeze_s=a.squeeze,
+                    rest_s=a.rest,
+                    rate_hz=a.rate,
+                )
+            ],
+        )
+    )
 
-    s = tasks.add_parser("grip-sustained", help="hold maximal grip for a set time (fatigue)",
-                         description="Sustained maximal grip for fatigue index and hold CV. " + _KEYS_HELP)
+    s = tasks.add_parser(
+        "grip-sustained",
+        help="hold maximal grip for a set time (fatigue)",
+        description="Sustained maximal grip for fatigue index and hold CV. " + _KEYS_HELP,
+    )
     _common(s, default_url="sim://grip")
     s.add_argument("--hand", choices=["right", "left"], default="right")
     s.add_argument("--hold", type=float, default=10.0, metavar="S", help="hold seconds (10)")
     s.add_argument("--countdown", type=float, default=3.0, metavar="S")
-    s.set_defaults(func=lambda a: _record(a, [P.grip_sustained_protocol(
-        hold_s=a.hold, hand=a.hand, countdown_s=a.countdown, rate_hz=a.rate)]))
+    s.set_defaults(
+        func=lambda a: _record(
+            a,
+            [P.grip_sustained_protocol(hold_s=a.hold, hand=a.hand, countdown_s=a.countdown, rate_hz=a.rate)],
+        )
+    )
 
-    h = tasks.add_parser("handwriting", help="timed copy of a sentence with the IMU pen",
-                         description="Timed sentence copy with an IMU pen (tip force). " + _KEYS_HELP)
+    h = tasks.add_parser(
+        "handwriting",
+        help="timed copy of a sentence with the IMU pen",
+        description="Timed sentence copy with an IMU pen (tip force). " + _KEYS_HELP,
+    )
     _common(h, default_url="sim://pen")
     h.add_argument("--hand", choices=["right", "left"], default="right")
     h.add_argument("--duration", type=float, default=60.0, metavar="S", help="writing time (60)")
     h.add_argument("--prompt", default=None, help="sentence to copy (default: age-appropriate)")
     h.add_argument("--age-band", choices=sorted(P.HANDWRITING_PROMPTS), default="child")
     h.add_argument("--countdown", type=float, default=3.0, metavar="S")
-    h.set_defaults(func=lambda a: _record(a, [P.handwriting_protocol(
-        duration_s=a.duration, prompt=a.prompt, age_band=a.age_band, hand=a.hand,
-        countdown_s=a.countdown, rate_hz=a.rate)]))
+    h.set_defaults(
+        func=lambda a: _record(
+            a,
+            [
+                P.handwriting_protocol(
+                    duration_s=a.duration,
+                    prompt=a.prompt,
+                    age_band=a.age_band,
+                    hand=a.hand,
+                    countdown_s=a.countdown,
+                    rate_hz=a.rate,
+                )
+            ],
+        )
+    )
 
-    sp = tasks.add_parser("spiral", help="draw an Archimedean spiral within a time limit",
-                          description="Archimedean spiral with the IMU pen. " + _KEYS_HELP)
+    sp = tasks.add_parser(
+        "spiral",
+        help="draw an Archimedean spiral within a time limit",
+        description="Archimedean spiral with the IMU pen. " + _KEYS_HELP,
+    )
     _common(sp, default_url="sim://pen")
     sp.add_argument("--hand", choices=["right", "left"], default="right")
     sp.add_argument("--time-limit", type=float, default=30.0, metavar="S", help="time limit (30)")
     sp.add_argument("--countdown", type=float, default=3.0, metavar="S")
-    sp.set_defaults(func=lambda a: _record(a, [P.spiral_protocol(
-        time_limit_s=a.time_limit, hand=a.hand, countdown_s=a.countdown, rate_hz=a.rate)]))
+    sp.set_defaults(
+        func=lambda a: _record(
+            a,
+            [
+                P.spiral_protocol(
+                    time_limit_s=a.time_limit, hand=a.hand, countdown_s=a.countdown, rate_hz=a.rate
+                )
+            ],
+        )
+    )
 
-    t = tasks.add_parser("tremor", help="rest and postural tremor holds",
-                         description="Rest and/or postural tremor holds with an IMU. " + _KEYS_HELP)
+    t = tasks.add_parser(
+        "tremor",
+        help="rest and postural tremor holds",
+        description="Rest and/or postural tremor holds with an IMU. " + _KEYS_HELP,
+    )
     _common(t, default_url="sim://pen")
     t.add_argument("--hand", choices=["right", "left"], default="right")
     t.add_argument("--condition", choices=["rest", "postural", "both"], default="both")
     t.add_argument("--hold", type=float, default=30.0, metavar="S", help="seconds per hold (30)")
     t.add_argument("--countdown", type=float, default=3.0, metavar="S")
     t.add_argument("--tracksys", default="imupen", help="BIDS tracking-system label (imupen, wristimu…)")
-    t.set_defaults(func=lambda a: _record(a, [
-        P.tremor_protocol(c, hold_s=a.hold, hand=a.hand, countdown_s=a.countdown,
-                          tracksys=a.tracksys, rate_hz=a.rate)
-        for c in (("rest", "postural") if a.condition == "both" else (a.condition,))]))
+    t.set_defaults(
+        func=lambda a: _record(
+            a,
+            [
+                P.tremor_protocol(
+                    c,
+                    hold_s=a.hold,
+                    hand=a.hand,
+                    countdown_s=a.countdown,
+                    tracksys=a.tracksys,
+                    rate_hz=a.rate,
+                )
+                for c in (("rest", "postural") if a.condition == "both" else (a.condition,))
+            ],
+        )
+    )
 
 
 def _common(p: argparse.ArgumentParser, default_url: str) -> None:
-    p.add_argument("--device", required=True, metavar="URL",
-                   help="device URL, e.g. serial:///dev/ttyUSB0?protocol=motorlab, "
-                        f"ble://Progressor_1234?protocol=tindeq, or {default_url} (built-in emulator; "
-                        "`motorlab devices` lists what is connected)")
-    p.add_argument("--participant", "--client", dest="participant", required=True, metavar="ID",
-                   help="the client's pseudonymous ID, e.g. P001 (never a name)")
-    p.add_argument("--data", "--out", dest="out", type=Path, default=default_data_dir(), metavar="DIR",
-                   help="clinic dataset folder (default $MOTORLAB_DATA or ./motorlab-data)")
-    p.add_argument("--session", default=None, metavar="LABEL",
-                   help="session label (default: a new numbered session today, or today's if it exists)")
+    p.add_argument(
+        "--device",
+        required=True,
+        metavar="URL",
+        help="device URL, e.g. serial:///dev/ttyUSB0?protocol=motorlab, "
+        f"ble://Progressor_1234?protocol=tindeq, or {default_url} (built-in emulator; "
+        "`motorlab devices` lists what is connected)",
+    )
+    p.add_argument(
+        "--participant",
+        "--client",
+        dest="participant",
+        required=True,
+        metavar="ID",
+        help="the client's pseudonymous ID, e.g. P001 (never a name)",
+    )
+    p.add_argument(
+        "--data",
+        "--out",
+        dest="out",
+        type=Path,
+        default=default_data_dir(),
+        metavar="DIR",
+        help="clinic dataset folder (default $MOTORLAB_DATA or ./motorlab-data)",
+    )
+    p.add_argument(
+        "--session",
+        default=None,
+        metavar="LABEL",
+        help="session label (default: a new numbered session today, or today's if it exists)",
+    )
     p.add_argument("--rate", type=float, default=None, metavar="HZ", help="sampling rate (device default)")
     p.add_argument("--yes", "-y", action="store_true", help="do not wait for SPACE before each trial")
-    p.add_argument("--keys", default=None, metavar="SCRIPT",
-                   help="scripted keys for unattended runs, KEY@SECONDS items, e.g. 'x@6,r@9,q@20'")
+    p.add_argument(
+        "--keys",
+        default=None,
+        metavar="SCRIPT",
+        help="scripted keys for unattended runs, KEY@SECONDS items, e.g. 'x@6,r@9,q@20'",
+    )
     p.add_argument("--no-live", action="store_true", help="no live view (plain log lines)")
-    p.add_argument("--acq-time", default=None, metavar="ISO",
-                   help="date/time to store as the acquisition time (default: now), e.g. 2026-11-15T10:30")
+    p.add_argument(
+        "--acq-time",
+        default=None,
+        metavar="ISO",
+        help="date/time to store as the acquisition time (default: now), e.g. 2026-11-15T10:30",
+    )
     p.add_argument("--plot", action="store_true", help="also show the live trace in a window (matplotlib)")
 
 
@@ -168,13 +266,13 @@ def _client_facts(root: Path, participant: str, year: int) -> dict:
 
 
 def _record(args: argparse.Namespace, protocols: list) -> int:
+    import datetime as dt
+
     from rich.console import Console
 
     from ..session.controls import NoKeys, ScriptedKeys, TerminalKeys
     from ..session.recorder import record_task
     from .summary import print_recording_summary
-
-    import datetime as dt
 
     validate_pseudonym(args.participant)
     acq_time = None
@@ -182,7 +280,9 @@ def _record(args: argparse.Namespace, protocols: list) -> int:
         try:
             acq_time = dt.datetime.fromisoformat(args.acq_time)
         except ValueError:
-            raise ValueError(f"--acq-time {args.acq_time!r} is not an ISO date/time such as 2026-11-15T10:30") from None
+            raise ValueError(
+                f"--acq-time {args.acq_time!r} is not an ISO date/time such as 2026-11-15T10:30"
+            ) from None
     session = args.session or _session_for_today(args.out, args.participant, acq_time)
     participant_info = _client_facts(args.out, args.participant, (acq_time or dt.datetime.now()).year)
     console = Console() if sys.stdout.isatty() else Console(width=120)
@@ -194,12 +294,26 @@ def _record(args: argparse.Namespace, protocols: list) -> int:
 
             plot = LivePlot(f"{proto.name} — {args.participant}", unit="")
         keys = ScriptedKeys(args.keys) if args.keys else (TerminalKeys() if interactive else NoKeys())
-        best = _previous_best(args.out, args.participant, proto.task, session) if "grip" in proto.task else None
-        result = asyncio.run(record_task(
-            args.device, proto, args.participant, args.out, session=session,
-            live=False if args.no_live else None, console=console, keys=keys, wait_for_space=interactive,
-            plot=plot, acq_time=acq_time, participant_info=participant_info, best_previous=best,
-        ))
+        best = (
+            _previous_best(args.out, args.participant, proto.task, session) if "grip" in proto.task else None
+        )
+        result = asyncio.run(
+            record_task(
+                args.device,
+                proto,
+                args.participant,
+                args.out,
+                session=session,
+                live=False if args.no_live else None,
+                console=console,
+                keys=keys,
+                wait_for_space=interactive,
+                plot=plot,
+                acq_time=acq_time,
+                participant_info=participant_info,
+                best_previous=best,
+            )
+        )
         if plot is not None:
             plot.close()
         print_recording_summary(result, console)

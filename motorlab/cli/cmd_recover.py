@@ -7,10 +7,15 @@ from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("recover", help="finalise an interrupted recording",
-                       description="Finalise recordings left unfinished by a crash or power loss: "
-                                   "cut a torn last line and complete the sidecar.")
-    p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="_motion.tsv file(s) or dataset folder(s)")
+    p = sub.add_parser(
+        "recover",
+        help="finalise an interrupted recording",
+        description="Finalise recordings left unfinished by a crash or power loss: "
+        "cut a torn last line and complete the sidecar.",
+    )
+    p.add_argument(
+        "paths", nargs="+", type=Path, metavar="PATH", help="_motion.tsv file(s) or dataset folder(s)"
+    )
     p.set_defaults(func=_run)
 
 

@@ -22,14 +22,23 @@ examples:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("report", help="make the printable report of a client's session (HTML + PDF)",
-                       description="Make a client's session report: one HTML file (opens in any browser, "
-                                   "figures included) and a PDF with the same content.",
-                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "report",
+        help="make the printable report of a client's session (HTML + PDF)",
+        description="Make a client's session report: one HTML file (opens in any browser, "
+        "figures included) and a PDF with the same content.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("client", metavar="CLIENT", help="client code, e.g. P007")
     p.add_argument("--session", metavar="N", default=None, help="session number (default: the latest)")
-    p.add_argument("--out", type=Path, default=None, metavar="DIR",
-                   help="folder for the report files (default: the client's folder under derivatives/motorlab)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="folder for the report files (default: the client's folder under derivatives/motorlab)",
+    )
     add_data_option(p)
     p.set_defaults(func=_run)
 
@@ -46,19 +55,24 @@ def _run(args: argparse.Namespace) -> int:
         files = build_report(root, args.client, args.session, args.out)
     data = files.data
     date = data.session.date.isoformat() if data.session.date else "date unknown"
-    console.print(f"[bold]Report for {data.client.participant}[/bold], session {data.session.label} ({date}), "
-                  f"{len(data.sessions)} session(s) in total")
+    console.print(
+        f"[bold]Report for {data.client.participant}[/bold], session {data.session.label} ({date}), "
+        f"{len(data.sessions)} session(s) in total"
+    )
     for ln in data.lines:
         if ln.change_baseline is None:
             continue
         real = ln.real(ln.change_baseline)
         verdict = "real change" if real else "within noise" if real is not None else "MDC not known"
         hand = f" ({ln.hand})" if ln.hand != "n/a" else ""
-        console.print(f"  {ln.metric.label}{hand}: {ln.baseline:.{ln.metric.decimals}f} → "
-                      f"{ln.value:.{ln.metric.decimals}f} {ln.metric.unit} since the first session, {verdict}")
+        console.print(
+            f"  {ln.metric.label}{hand}: {ln.baseline:.{ln.metric.decimals}f} → "
+            f"{ln.value:.{ln.metric.decimals}f} {ln.metric.unit} since the first session, {verdict}"
+        )
     if data.gas_tscore is not None:
-        console.print(f"  GAS T-score {data.gas_tscore:.1f} over "
-                      f"{sum(g.level is not None for g in data.goals)} goal(s)")
+        console.print(
+            f"  GAS T-score {data.gas_tscore:.1f} over {sum(g.level is not None for g in data.goals)} goal(s)"
+        )
     problems = [r.error for r in data.current.results if r.error]
     for p in problems:
         console.print(f"  [yellow]not analysed:[/yellow] {p}")

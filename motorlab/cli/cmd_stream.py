@@ -27,18 +27,32 @@ def register(sub: argparse._SubParsersAction) -> None:
         "(needs pylsl: pip install 'motorlab[lsl]'); the outlet accepts inlets on this computer's "
         "network interfaces while it runs. Without --lsl, samples are printed as TSV.",
     )
-    p.add_argument("--device", required=True, metavar="URL",
-                   help="device URL, e.g. serial:///dev/ttyUSB0?protocol=motorlab or sim://grip")
+    p.add_argument(
+        "--device",
+        required=True,
+        metavar="URL",
+        help="device URL, e.g. serial:///dev/ttyUSB0?protocol=motorlab or sim://grip",
+    )
     p.add_argument("--lsl", action="store_true", help="publish an LSL outlet")
-    p.add_argument("--lsl-local", action="store_true",
-                   help="keep LSL discovery on this machine (writes an lsl_api.cfg with ResolveScope=machine, "
-                        "IPv6 off, unless LSLAPICFG is already set)")
+    p.add_argument(
+        "--lsl-local",
+        action="store_true",
+        help="keep LSL discovery on this machine (writes an lsl_api.cfg with ResolveScope=machine, "
+        "IPv6 off, unless LSLAPICFG is already set)",
+    )
     p.add_argument("--name", default=None, help="LSL stream name (default 'motorlab <model>')")
     p.add_argument("--source-id", default=None, help="LSL source id (default '<model>-<serial>')")
     p.add_argument("--rate", type=float, default=None, metavar="HZ", help="sampling rate to request")
-    p.add_argument("--duration", type=float, default=None, metavar="S", help="stop after S seconds (default: Ctrl-C)")
-    p.add_argument("--cue", action="append", default=[], metavar="KIND@S",
-                   help="simulators only: give the virtual participant a cue at S seconds, e.g. squeeze@1")
+    p.add_argument(
+        "--duration", type=float, default=None, metavar="S", help="stop after S seconds (default: Ctrl-C)"
+    )
+    p.add_argument(
+        "--cue",
+        action="append",
+        default=[],
+        metavar="KIND@S",
+        help="simulators only: give the virtual participant a cue at S seconds, e.g. squeeze@1",
+    )
     p.add_argument("--quiet", action="store_true", help="no summary on stderr")
     p.set_defaults(func=handler)
 
@@ -69,9 +83,12 @@ def handler(args: argparse.Namespace) -> int:
         return 130
     if not args.quiet:
         lat = np.asarray(stats.latencies_s) * 1e3
-        p50, p99 = (np.percentile(lat, [50, 99]) if lat.size else (float("nan"),) * 2)
-        print(f"motorlab: streamed {stats.samples} samples in {stats.blocks} blocks, "
-              f"{stats.dropped} dropped; latency p50 {p50:.1f} ms, p99 {p99:.1f} ms", file=sys.stderr)
+        p50, p99 = np.percentile(lat, [50, 99]) if lat.size else (float("nan"),) * 2
+        print(
+            f"motorlab: streamed {stats.samples} samples in {stats.blocks} blocks, "
+            f"{stats.dropped} dropped; latency p50 {p50:.1f} ms, p99 {p99:.1f} ms",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -7,8 +7,15 @@ from rich.table import Table
 
 #: identity columns shown in titles rather than in every row
 _IDENTITY = ("participant", "session", "task", "tracksys", "row")
-_GRIP_TRIAL_COLUMNS = ("trial", "hand", "status", "peak_force_N", "peak_force_kgf", "time_to_peak_s",
-                       "rfd_0_100ms_N_per_s")
+_GRIP_TRIAL_COLUMNS = (
+    "trial",
+    "hand",
+    "status",
+    "peak_force_N",
+    "peak_force_kgf",
+    "time_to_peak_s",
+    "rfd_0_100ms_N_per_s",
+)
 
 
 def print_recording_summary(result, console: Console) -> None:
@@ -17,8 +24,10 @@ def print_recording_summary(result, console: Console) -> None:
     from ..storage.bids import read_recording
 
     console.print(f"[bold]saved[/bold] {result.path}")
-    console.print(f"{result.n_samples} samples, {result.dropped_samples} dropped, {result.gaps} link gaps, "
-                  f"calibration {result.calibration_id}")
+    console.print(
+        f"{result.n_samples} samples, {result.dropped_samples} dropped, {result.gaps} link gaps, "
+        f"calibration {result.calibration_id}"
+    )
     print_metrics(analyze_recording(read_recording(result.path)), console)
 
 
@@ -32,7 +41,8 @@ def print_metrics(rows: list[dict], console: Console) -> None:
     trials = [r for r in rows if r.get("row") == "trial"]
     if trials:
         cols = [c for c in _GRIP_TRIAL_COLUMNS if c in trials[0]] or [
-            c for c in trials[0] if c not in _IDENTITY]
+            c for c in trials[0] if c not in _IDENTITY
+        ]
         print_rows(trials, console, title=f"{title}: trials", columns=cols)
     for r in rows:
         if r.get("row") == "trial":
@@ -47,8 +57,9 @@ def print_metrics(rows: list[dict], console: Console) -> None:
         console.print(table)
 
 
-def print_rows(rows: list[dict], console: Console, title: str | None = None,
-               columns: list[str] | None = None) -> None:
+def print_rows(
+    rows: list[dict], console: Console, title: str | None = None, columns: list[str] | None = None
+) -> None:
     if not rows:
         console.print("no metrics")
         return

@@ -7,8 +7,20 @@ from .history import SessionInfo, client_sessions, find_session
 from .metric_catalog import GOAL_METRICS, GoalMetric, goal_metric
 
 __all__ = [
-    "Client", "ClientRegistry", "make_client", "derivatives_dir", "resolve_data_root",
-    "GasLevel", "Goal", "GoalStore", "attained_level", "make_goal",
-    "SessionInfo", "client_sessions", "find_session",
-    "GOAL_METRICS", "GoalMetric", "goal_metric",
+    "GOAL_METRICS",
+    "Client",
+    "ClientRegistry",
+    "GasLevel",
+    "Goal",
+    "GoalMetric",
+    "GoalStore",
+    "SessionInfo",
+    "attained_level",
+    "client_sessions",
+    "derivatives_dir",
+    "find_session",
+    "goal_metric",
+    "make_client",
+    "make_goal",
+    "resolve_data_root",
 ]

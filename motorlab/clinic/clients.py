@@ -61,8 +61,9 @@ class Client:
         return "dominant" if hand == self.dominant_hand else "non-dominant"
 
 
-def make_client(participant: str, birth_year: int | str, sex: str, dominant_hand: str,
-                today: _dt.date | None = None) -> Client:
+def make_client(
+    participant: str, birth_year: int | str, sex: str, dominant_hand: str, today: _dt.date | None = None
+) -> Client:
     """Validate the fields and return a :class:`Client` (raises MotorlabError with the reason)."""
     try:
         validate_pseudonym(participant)
@@ -105,8 +106,9 @@ def _write_table(path: Path, header: list[str], rows: list[dict[str, str]]) -> N
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "w", encoding="utf-8", newline="") as fh:
         fh.write("\t".join(header) + "\n")
-        for r in rows:
-            fh.write("\t".join(str(r.get(c) or "n/a").replace("\t", " ") for c in header) + "\n")
+        fh.writelines(
+            "\t".join(str(r.get(c) or "n/a").replace("\t", " ") for c in header) + "\n" for r in rows
+        )
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
@@ -114,7 +116,7 @@ def _write_table(path: Path, header: list[str], rows: list[dict[str, str]]) -> N
 
 def _client_from_row(row: dict[str, str], path: Path) -> Client:
     pid = (row.get("participant_id") or "").strip()
-    ident = pid[4:] if pid.startswith("sub-") else pid
+    ident = pid.removeprefix("sub-")
     try:
         return make_client(ident, row.get("birth_year", ""), row.get("sex", ""), row.get("dominant_hand", ""))
     except MotorlabError as exc:
@@ -135,7 +137,7 @@ class ClientRegistry:
 
     def get(self, participant: str) -> Client:
         """The client with this ID (with or without ``sub-``); MotorlabError if unknown."""
-        ident = participant[4:] if participant.startswith("sub-") else participant
+        ident = participant.removeprefix("sub-")
         for c in self.list():
             if c.participant == ident:
                 return c
@@ -145,7 +147,7 @@ class ClientRegistry:
         )
 
     def exists(self, participant: str) -> bool:
-        ident = participant[4:] if participant.startswith("sub-") else participant
+        ident = participant.removeprefix("sub-")
         return any(c.participant == ident for c in self.list())
 
     def add(self, client: Client, replace: bool = False) -> Client:
@@ -158,8 +160,12 @@ class ClientRegistry:
             if col not in header:
                 header.append(col)
         pid = f"sub-{client.participant}"
-        values = {"participant_id": pid, "birth_year": str(client.birth_year), "sex": client.sex,
-                  "dominant_hand": client.dominant_hand}
+        values = {
+            "participant_id": pid,
+            "birth_year": str(client.birth_year),
+            "sex": client.sex,
+            "dominant_hand": client.dominant_hand,
+        }
         for r in rows:
             if (r.get("participant_id") or "").strip() == pid:
                 if not replace:
@@ -175,7 +181,9 @@ class ClientRegistry:
             _write_table(self.path, header, rows)
             self._write_description(header)
         except OSError as exc:
-            raise MotorlabError(f"{self.path}: cannot write the client list ({exc.strerror or exc})") from None
+            raise MotorlabError(
+                f"{self.path}: cannot write the client list ({exc.strerror or exc})"
+            ) from None
         return client
 
     def _write_description(self, header: list[str]) -> None:

@@ -16,6 +16,7 @@ Goals are derived data, stored per client in
 from __future__ import annotations
 
 import datetime as _dt
+import itertools
 import json
 import math
 import os
@@ -99,9 +100,15 @@ def attained_level(goal: Goal, value: float | None) -> int | None:
 
 
 def make_goal(
-    goal_id: str, title: str, metric: str, hand: str, baseline: float | str,
-    levels: list[tuple[str, float | str]] | list[dict[str, Any]], weight: float | str = 1.0,
-    target_date: str = "", created: str | None = None,
+    goal_id: str,
+    title: str,
+    metric: str,
+    hand: str,
+    baseline: float | str,
+    levels: list[tuple[str, float | str]] | list[dict[str, Any]],
+    weight: float | str = 1.0,
+    target_date: str = "",
+    created: str | None = None,
 ) -> Goal:
     """Validate the parts of a goal and build it; MotorlabError says what is wrong.
 
@@ -132,7 +139,7 @@ def make_goal(
             desc, thr = item
         desc = str(desc).strip() or LEVEL_NAMES[k]
         parsed.append(GasLevel(k, desc, _number(thr, f"threshold of level {k:+d}")))
-    steps = [b.threshold - a.threshold for a, b in zip(parsed, parsed[1:])]
+    steps = [b.threshold - a.threshold for a, b in itertools.pairwise(parsed)]
     if not (all(s > 0 for s in steps) or all(s < 0 for s in steps)):
         raise MotorlabError(
             "level thresholds must all rise (higher is better) or all fall (lower is better) from −2 to +2; got "
@@ -154,8 +161,17 @@ def make_goal(
             target = _dt.date.fromisoformat(target).isoformat()
         except ValueError:
             raise MotorlabError(f"target date {target!r} is not a date like 2026-03-31") from None
-    return Goal(goal_id, title, spec.key, hand, base, tuple(parsed), w, target,
-                created or _dt.date.today().isoformat())
+    return Goal(
+        goal_id,
+        title,
+        spec.key,
+        hand,
+        base,
+        tuple(parsed),
+        w,
+        target,
+        created or _dt.date.today().isoformat(),
+    )
 
 
 def _number(value: Any, what: str) -> float:
@@ -172,8 +188,15 @@ def goal_from_dict(d: dict[str, Any]) -> Goal:
     """Inverse of :meth:`Goal.as_dict` (validates)."""
     try:
         return make_goal(
-            d.get("goal_id") or "G1", d["title"], d["metric"], d.get("hand", "n/a"), d["baseline"],
-            d["levels"], d.get("weight", 1.0), d.get("target_date", ""), d.get("created"),
+            d.get("goal_id") or "G1",
+            d["title"],
+            d["metric"],
+            d.get("hand", "n/a"),
+            d["baseline"],
+            d["levels"],
+            d.get("weight", 1.0),
+            d.get("target_date", ""),
+            d.get("created"),
         )
     except KeyError as exc:
         raise MotorlabError(f"goal is missing the field {exc.args[0]!r}") from None
@@ -207,8 +230,11 @@ class GoalStore:
         return f"G{max(nums, default=0) + 1}"
 
     def save(self, goals: list[Goal]) -> Path:
-        doc = {"participant": f"sub-{self.participant}", "version": GOALS_VERSION,
-               "goals": [g.as_dict() for g in goals]}
+        doc = {
+            "participant": f"sub-{self.participant}",
+            "version": GOALS_VERSION,
+            "goals": [g.as_dict() for g in goals],
+        }
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_name(self.path.name + ".tmp")
@@ -233,5 +259,14 @@ class GoalStore:
         return self.save(keep)
 
 
-__all__ = ["GasLevel", "Goal", "GoalStore", "LEVELS", "LEVEL_NAMES", "GOAL_METRICS", "attained_level",
-           "goal_from_dict", "make_goal"]
+__all__ = [
+    "GOAL_METRICS",
+    "LEVELS",
+    "LEVEL_NAMES",
+    "GasLevel",
+    "Goal",
+    "GoalStore",
+    "attained_level",
+    "goal_from_dict",
+    "make_goal",
+]

@@ -86,8 +86,12 @@ def read_recording_info(motion_tsv: Path) -> RecordingInfo:
         task=md.task,
         hand=md.hand,
         tracksys=md.tracksys,
-        device_model=md.device_model if md.device_model != "n/a" else str(side.get("ManufacturersModelName", "n/a")),
-        device_serial=md.device_serial if md.device_serial != "n/a" else str(side.get("DeviceSerialNumber", "n/a")),
+        device_model=md.device_model
+        if md.device_model != "n/a"
+        else str(side.get("ManufacturersModelName", "n/a")),
+        device_serial=md.device_serial
+        if md.device_serial != "n/a"
+        else str(side.get("DeviceSerialNumber", "n/a")),
         calibration_id=md.calibration_id,
         acq_time=md.acq_time,
         status=head.status,
@@ -98,8 +102,18 @@ def read_recording_info(motion_tsv: Path) -> RecordingInfo:
 def _info_from_name(motion_tsv: Path, error: str) -> RecordingInfo:
     """What the BIDS file name tells when the sidecar is unreadable."""
     ents = dict(p.split("-", 1) for p in motion_tsv.name.split("_")[:-1] if "-" in p)
-    return RecordingInfo(motion_tsv, ents.get("task", "n/a"), "n/a", ents.get("tracksys", "n/a"), "n/a", "n/a",
-                         "n/a", "n/a", "unreadable", error)
+    return RecordingInfo(
+        motion_tsv,
+        ents.get("task", "n/a"),
+        "n/a",
+        ents.get("tracksys", "n/a"),
+        "n/a",
+        "n/a",
+        "n/a",
+        "n/a",
+        "unreadable",
+        error,
+    )
 
 
 def client_sessions(root: str | Path, participant: str) -> list[SessionInfo]:

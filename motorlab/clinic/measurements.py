@@ -75,8 +75,9 @@ def is_trial_row(row: dict[str, Any]) -> bool:
     return row.get("row") == "trial" or (row.get("row") is None and row.get("trial") not in (None, "all", ""))
 
 
-def metric_from_rows(rows: list[dict[str, Any]], metric: GoalMetric, hand: str,
-                     recording_hand: str = "n/a") -> tuple[float | None, int]:
+def metric_from_rows(
+    rows: list[dict[str, Any]], metric: GoalMetric, hand: str, recording_hand: str = "n/a"
+) -> tuple[float | None, int]:
     """(session value, trials used) of ``metric`` for ``hand`` from one recording's rows.
 
     Rows without a ``hand`` (tremor, handwriting, spiral) take the recording's hand.
@@ -92,8 +93,11 @@ def metric_from_rows(rows: list[dict[str, Any]], metric: GoalMetric, hand: str,
                 used = int(n) if _finite(n) else 0
                 return float(r[metric.summary_column]), used
     col = metric.column
-    vals = [float(r[col]) for r in mine
-            if not is_summary_row(r) and r.get("status", "valid") == "valid" and _finite(r.get(col))]
+    vals = [
+        float(r[col])
+        for r in mine
+        if not is_summary_row(r) and r.get("status", "valid") == "valid" and _finite(r.get(col))
+    ]
     if not vals:
         return None, 0
     return sum(vals) / len(vals), len(vals)

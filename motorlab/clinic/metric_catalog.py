@@ -46,21 +46,62 @@ class GoalMetric:
 GOAL_METRICS: dict[str, GoalMetric] = {
     m.key: m
     for m in (
-        GoalMetric("grip_strength_kgf", "grip", "peak_force_kgf", "kg", "Grip strength",
-                   "how hard the hand can squeeze (mean of the trials)", summary_column="mean_of_3_kgf"),
-        GoalMetric("sustained_grip_fatigue_pct", "gripsustained", "fatigue_index_pct", "%",
-                   "Sustained grip fatigue", "how much force fades while holding a squeeze",
-                   higher_is_better=False),
-        GoalMetric("writing_speed_cm_s", "handwriting", "writing_speed_cm_per_s", "cm/s", "Writing speed",
-                   "how fast the pen moves while writing"),
-        GoalMetric("spiral_tremor_rms_cm", "spiral", "tremor_rms_cm", "cm", "Spiral tremor (RMS)",
-                   "how much the line of a drawn spiral shakes (tremor-band wobble)", higher_is_better=False,
-                   decimals=3),
-        GoalMetric("rest_tremor_rms_ms2", "tremorrest", "tremor_rms_m_per_s2", "m/s²", "Rest tremor (RMS)",
-                   "how much the hand shakes at rest", higher_is_better=False, decimals=3),
-        GoalMetric("postural_tremor_rms_ms2", "tremorpostural", "tremor_rms_m_per_s2", "m/s²",
-                   "Postural tremor (RMS)", "how much the hand shakes when held out",
-                   higher_is_better=False, decimals=3),
+        GoalMetric(
+            "grip_strength_kgf",
+            "grip",
+            "peak_force_kgf",
+            "kg",
+            "Grip strength",
+            "how hard the hand can squeeze (mean of the trials)",
+            summary_column="mean_of_3_kgf",
+        ),
+        GoalMetric(
+            "sustained_grip_fatigue_pct",
+            "gripsustained",
+            "fatigue_index_pct",
+            "%",
+            "Sustained grip fatigue",
+            "how much force fades while holding a squeeze",
+            higher_is_better=False,
+        ),
+        GoalMetric(
+            "writing_speed_cm_s",
+            "handwriting",
+            "writing_speed_cm_per_s",
+            "cm/s",
+            "Writing speed",
+            "how fast the pen moves while writing",
+        ),
+        GoalMetric(
+            "spiral_tremor_rms_cm",
+            "spiral",
+            "tremor_rms_cm",
+            "cm",
+            "Spiral tremor (RMS)",
+            "how much the line of a drawn spiral shakes (tremor-band wobble)",
+            higher_is_better=False,
+            decimals=3,
+        ),
+        GoalMetric(
+            "rest_tremor_rms_ms2",
+            "tremorrest",
+            "tremor_rms_m_per_s2",
+            "m/s²",
+            "Rest tremor (RMS)",
+            "how much the hand shakes at rest",
+            higher_is_better=False,
+            decimals=3,
+        ),
+        GoalMetric(
+            "postural_tremor_rms_ms2",
+            "tremorpostural",
+            "tremor_rms_m_per_s2",
+            "m/s²",
+            "Postural tremor (RMS)",
+            "how much the hand shakes when held out",
+            higher_is_better=False,
+            decimals=3,
+        ),
     )
 }
 
@@ -70,9 +111,7 @@ def goal_metric(key: str) -> GoalMetric:
     try:
         return GOAL_METRICS[key]
     except KeyError:
-        raise MotorlabError(
-            f"unknown metric {key!r}; choose one of: {', '.join(GOAL_METRICS)}"
-        ) from None
+        raise MotorlabError(f"unknown metric {key!r}; choose one of: {', '.join(GOAL_METRICS)}") from None
 
 
 def metrics_for_task(task: str) -> list[GoalMetric]:

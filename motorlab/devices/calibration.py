@@ -30,10 +30,11 @@ import math
 import os
 import re
 import warnings
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -110,7 +111,7 @@ class Calibration:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "Calibration":
+    def from_dict(cls, d: Mapping[str, Any]) -> Calibration:
         names = {f.name for f in dataclasses.fields(cls)}
         missing = {"id", "device_serial", "device_model", "kind", "created", "gain", "offset"} - set(d)
         if missing:
@@ -141,7 +142,9 @@ def make_calibration_id(serial: str, kind: str, created: str) -> str:
 
 
 # ------------------------------------------------------------------ applying
-def apply_calibration(values: np.ndarray, channel_names: Sequence[str], cal: Calibration | None) -> np.ndarray:
+def apply_calibration(
+    values: np.ndarray, channel_names: Sequence[str], cal: Calibration | None
+) -> np.ndarray:
     """Return ``gain * raw + offset`` for every channel the calibration names.
 
     ``values`` is (n, len(channel_names)) (or 1-D for one channel); channels the
@@ -180,7 +183,9 @@ class LinearFit:
     rms_residual: float
 
 
-def fit_linear(raw: Sequence[float], reference: Sequence[float], full_scale: float | None = None) -> LinearFit:
+def fit_linear(
+    raw: Sequence[float], reference: Sequence[float], full_scale: float | None = None
+) -> LinearFit:
     """Least-squares gain and offset (numpy.polyfit, degree 1) with residuals.
 
     Needs at least two points with different references. ``full_scale``
@@ -242,7 +247,12 @@ def force_calibration(
     fit = fit_linear(raw_n, ref, full_scale)
     created = created or now_iso()
     points = [
-        {"mass_kg": float(m), "reference_n": float(r), "raw": float(x), "corrected_n": float(fit.gain * x + fit.offset)}
+        {
+            "mass_kg": float(m),
+            "reference_n": float(r),
+            "raw": float(x),
+            "corrected_n": float(fit.gain * x + fit.offset),
+        }
         for m, r, x in zip(masses, ref, np.asarray(raw_n, dtype=np.float64))
     ]
     return Calibration(
@@ -258,8 +268,12 @@ def force_calibration(
         linearity_pct_fs=fit.linearity_pct_fs,
         full_scale=fit.full_scale,
         notes=notes,
-        extra={"rms_residual_n": fit.rms_residual, "units": "N", "fitted_offset_n": fit.offset,
-               "device_tare": bool(device_tared)},
+        extra={
+            "rms_residual_n": fit.rms_residual,
+            "units": "N",
+            "fitted_offset_n": fit.offset,
+            "device_tare": bool(device_tared),
+        },
     )
 
 
@@ -316,7 +330,9 @@ class AccelSixPosition:
         return -self.offset / self.scale
 
 
-def check_pose(up: str, mean_acc: Sequence[float], g: float = STANDARD_GRAVITY, norm_tol: float = 0.1) -> None:
+def check_pose(
+    up: str, mean_acc: Sequence[float], g: float = STANDARD_GRAVITY, norm_tol: float = 0.1
+) -> None:
     """Check a pose's mean acceleration: norm near g and the named axis pointing up.
 
     ``norm_tol`` is relative (0.1 = within 10 % of g). Raises ``CalibrationError``.

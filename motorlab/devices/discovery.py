@@ -21,8 +21,8 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
 from .base import DeviceError
 from .registry import PROTOCOL_MODULES, BleProfile, make_driver
@@ -30,14 +30,26 @@ from .registry import PROTOCOL_MODULES, BleProfile, make_driver
 log = logging.getLogger(__name__)
 
 #: USB vendor ids of microcontroller boards: DIY sensors with the open motorlab protocol
-DIY_BOARD_VIDS = {0x2341: "Arduino", 0x303A: "Espressif", 0x239A: "Adafruit", 0x2E8A: "Raspberry Pi", 0x2886: "Seeed"}
+DIY_BOARD_VIDS = {
+    0x2341: "Arduino",
+    0x303A: "Espressif",
+    0x239A: "Adafruit",
+    0x2E8A: "Raspberry Pi",
+    0x2886: "Seeed",
+}
 #: USB vendor ids of generic USB-serial bridges (the protocol cannot be told from the id)
 BRIDGE_VIDS = {0x1A86: "WCH CH34x", 0x10C4: "Silicon Labs CP210x", 0x0403: "FTDI", 0x067B: "Prolific"}
 #: protocols worth trying, in order, when a serial port gives no hint
 SERIAL_PROBE_ORDER = ("motorlab", "witmotion", "mark10")
 #: description keywords (case-insensitive) -> protocol
-_SERIAL_KEYWORDS = (("mark-10", "mark10"), ("mark10", "mark10"), ("witmotion", "witmotion"),
-                    ("wt901", "witmotion"), ("jy901", "witmotion"), ("motorlab", "motorlab"))
+_SERIAL_KEYWORDS = (
+    ("mark-10", "mark10"),
+    ("mark10", "mark10"),
+    ("witmotion", "witmotion"),
+    ("wt901", "witmotion"),
+    ("jy901", "witmotion"),
+    ("motorlab", "motorlab"),
+)
 #: BLE name rules used when a protocol module gives no name prefix: (protocol, test, why)
 _BLE_NAME_RULES = (
     ("tindeq", lambda n: n.startswith("Progressor"), "name starts with 'Progressor'"),
@@ -122,8 +134,17 @@ def discover_serial(extra_ports: Sequence[str] = (), protocol: str | None = None
     seen: set[str] = set()
     for port in sorted(list_ports.comports(), key=lambda p: p.device):
         proto, why = guess_serial_protocol(port)
-        out.append(Candidate("serial", port.device, port.description or "", proto, why, port.hwid or "",
-                             usb=port.vid is not None))
+        out.append(
+            Candidate(
+                "serial",
+                port.device,
+                port.description or "",
+                proto,
+                why,
+                port.hwid or "",
+                usb=port.vid is not None,
+            )
+        )
         seen.add(port.device)
     for path in extra_ports:
         if path in seen:
@@ -156,7 +177,9 @@ def ble_rules() -> list[BleRule]:
     return rules
 
 
-def guess_ble_protocol(name: str, service_uuids: Iterable[str], rules: Sequence[BleRule] | None = None) -> tuple[str | None, str]:
+def guess_ble_protocol(
+    name: str, service_uuids: Iterable[str], rules: Sequence[BleRule] | None = None
+) -> tuple[str | None, str]:
     """Guess a BLE advertiser's protocol: advertised service UUID first, then name."""
     rules = ble_rules() if rules is None else rules
     uuids = {u.lower() for u in service_uuids}
@@ -187,13 +210,18 @@ async def discover_ble(timeout: float = 5.0, *, only_known: bool = False) -> lis
     try:
         found = await BleakScanner.discover(timeout=timeout, return_adv=True)
     except (FileNotFoundError, ConnectionRefusedError):
-        raise DeviceError("BLE scan failed: cannot reach BlueZ on the D-Bus system bus "
-                          "(no Bluetooth service running?)") from None
+        raise DeviceError(
+            "BLE scan failed: cannot reach BlueZ on the D-Bus system bus (no Bluetooth service running?)"
+        ) from None
     except (BleakError, OSError, EOFError) as exc:
-        raise DeviceError(f"BLE scan failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+        raise DeviceError(
+            f"BLE scan failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+        ) from None
     except Exception as exc:  # dbus errors (no BlueZ, no adapter) surface as various types
         if type(exc).__module__.startswith(("dbus_fast", "bleak")):
-            raise DeviceError(f"BLE scan failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+            raise DeviceError(
+                f"BLE scan failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+            ) from None
         raise
     rules = ble_rules()
     out = []
@@ -234,7 +262,9 @@ def _probe_order(c: Candidate) -> list[str]:
     return list(SERIAL_PROBE_ORDER) if c.transport == "serial" else []
 
 
-async def probe(candidate: Candidate, protocols: Sequence[str] | None = None, timeout: float = 5.0) -> ProbeResult:
+async def probe(
+    candidate: Candidate, protocols: Sequence[str] | None = None, timeout: float = 5.0
+) -> ProbeResult:
     """Confirm a candidate by handshake, trying ``protocols`` (default: the guess,
     or for an unknown serial port every serial protocol in turn)."""
     order = list(protocols) if protocols else _probe_order(candidate)
@@ -255,8 +285,9 @@ async def probe(candidate: Candidate, protocols: Sequence[str] | None = None, ti
             reasons.append(msg if len(order) == 1 else f"{proto}: {msg}")
             continue
         return ProbeResult(candidate, proto, True, model, serial, firmware, tried=tuple(tried))
-    return ProbeResult(candidate, None, False, error=f"{candidate.address}: " + "; ".join(reasons),
-                       tried=tuple(tried))
+    return ProbeResult(
+        candidate, None, False, error=f"{candidate.address}: " + "; ".join(reasons), tried=tuple(tried)
+    )
 
 
 async def probe_all(candidates: Sequence[Candidate], timeout: float = 5.0) -> list[ProbeResult]:

@@ -15,8 +15,9 @@ protocol module defines ``SPEC: ProtocolSpec`` and each simulator module an
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from .base import DeviceError
@@ -63,7 +64,7 @@ class BleProfile:
 class ProtocolSpec:
     name: str
     #: build a driver from an (unopened) transport and the URL text
-    make_driver: Callable[["Transport", str], "CodecDriver"]
+    make_driver: Callable[[Transport, str], CodecDriver]
     default_baud: int = 115200
     serial: bool = True
     ble: BleProfile | None = None
@@ -102,7 +103,7 @@ def protocol_spec(name: str) -> ProtocolSpec:
         raise DeviceError(f"protocol {name!r} is not available in this build ({exc.name})") from None
 
 
-def make_driver(url: str | DeviceURL) -> "CodecDriver":
+def make_driver(url: str | DeviceURL) -> CodecDriver:
     """Build (not open) the driver for a serial:// or ble:// URL."""
     u = url if isinstance(url, DeviceURL) else parse_device_url(url)
     if u.protocol is None:
@@ -124,7 +125,7 @@ def make_driver(url: str | DeviceURL) -> "CodecDriver":
     raise DeviceError(f"{u.text}: use open_device() for sim:// URLs")
 
 
-async def open_device(url: str) -> "CodecDriver":
+async def open_device(url: str) -> CodecDriver:
     """Open a device by URL and return its connected driver (handshake done)."""
     u = parse_device_url(url)
     if u.scheme == "sim":

@@ -3,5 +3,13 @@
 from .build import ReportData, ReportFiles, build_document, build_report, collect, report_paths
 from .document import Document, Section
 
-__all__ = ["Document", "ReportData", "ReportFiles", "Section", "build_document", "build_report", "collect",
-           "report_paths"]
+__all__ = [
+    "Document",
+    "ReportData",
+    "ReportFiles",
+    "Section",
+    "build_document",
+    "build_report",
+    "collect",
+    "report_paths",
+]

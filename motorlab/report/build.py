@@ -141,8 +141,14 @@ def _mdc_for(metric: GoalMetric, baseline: float | None) -> tuple[float | None, 
     return None, ""
 
 
-def _norm_for(metric: GoalMetric, hand: str, value: float | None, client: Client, age: int | None,
-              table: GripNormTable | None = None):
+def _norm_for(
+    metric: GoalMetric,
+    hand: str,
+    value: float | None,
+    client: Client,
+    age: int | None,
+    table: GripNormTable | None = None,
+):
     from ..analysis.norms import grip_norms
 
     if metric.key != "grip_strength_kgf" or value is None or age is None:
@@ -175,7 +181,7 @@ def collect(root: str | Path, participant: str, session: str | int | None = None
     data.norms_table = _clinic_norms(root)
     current = measurements[-1]
     for metric in GOAL_METRICS.values():
-        for hand in (("right", "left", "n/a") if metric.per_hand else ("n/a",)):
+        for hand in ("right", "left", "n/a") if metric.per_hand else ("n/a",):
             value = current.value(metric.key, hand)
             if value is None:
                 continue
@@ -225,38 +231,60 @@ def _overview(data: ReportData) -> Section:
     devices = sorted({f"{r.device_model} (serial {r.device_serial})" for r in ses.recordings})
     cals = sorted({r.calibration_id for r in ses.recordings} - {"n/a", ""})
     first = data.sessions[0]
-    s.add(Facts((
-        ("Client", c.participant),
-        ("Session", f"{ses.label} of {len(data.sessions)}"),
-        ("Date", _date_text(ses.date)),
-        ("First session", f"{first.label} · {_date_text(first.date)}"),
-        ("Age at session", f"{data.age} years" if data.age is not None else "unknown"),
-        ("Sex", {"F": "female", "M": "male"}[c.sex]),
-        ("Dominant hand", c.dominant_hand),
-        ("Tasks", ", ".join(TASK_TITLES.get(t, t) for t in ses.tasks) or "none"),
-        ("Device", "; ".join(devices) or "unknown"),
-        ("Calibration", ", ".join(cals) if cals else "none recorded"),
-        ("Data source", "EMULATED — built-in device emulator (virtual client)"
-         if any(r.emulated for r in ses.recordings) else "device measurements"),
-    )))
+    s.add(
+        Facts(
+            (
+                ("Client", c.participant),
+                ("Session", f"{ses.label} of {len(data.sessions)}"),
+                ("Date", _date_text(ses.date)),
+                ("First session", f"{first.label} · {_date_text(first.date)}"),
+                ("Age at session", f"{data.age} years" if data.age is not None else "unknown"),
+                ("Sex", {"F": "female", "M": "male"}[c.sex]),
+                ("Dominant hand", c.dominant_hand),
+                ("Tasks", ", ".join(TASK_TITLES.get(t, t) for t in ses.tasks) or "none"),
+                ("Device", "; ".join(devices) or "unknown"),
+                ("Calibration", ", ".join(cals) if cals else "none recorded"),
+                (
+                    "Data source",
+                    "EMULATED — built-in device emulator (virtual client)"
+                    if any(r.emulated for r in ses.recordings)
+                    else "device measurements",
+                ),
+            )
+        )
+    )
     if any(r.emulated for r in ses.recordings):
-        s.add(Paragraph(
-            "Warning: this session contains emulated data. It was recorded from motorlab's built-in "
-            "device emulators driven by a virtual client, not from a real person, and must not be used "
-            "for clinical decisions."
-        ))
-    s.add(Paragraph(
-        f"Age is the session year minus the birth year ({c.birth_year}); it can be one year too high "
-        "before the birthday. Only a pseudonymous code identifies the client."
-    ))
+        s.add(
+            Paragraph(
+                "Warning: this session contains emulated data. It was recorded from motorlab's built-in "
+                "device emulators driven by a virtual client, not from a real person, and must not be used "
+                "for clinical decisions."
+            )
+        )
+    s.add(
+        Paragraph(
+            f"Age is the session year minus the birth year ({c.birth_year}); it can be one year too high "
+            "before the birthday. Only a pseudonymous code identifies the client."
+        )
+    )
     rows = tuple(
-        (TASK_TITLES.get(r.task, r.task),
-         _hand_text(r.hand) if r.hand != "n/a" else ("both" if "grip" in r.task else "–"),
-         f"{r.device_model} {r.device_serial}", r.calibration_id, r.status, r.path.name)
+        (
+            TASK_TITLES.get(r.task, r.task),
+            _hand_text(r.hand) if r.hand != "n/a" else ("both" if "grip" in r.task else "–"),
+            f"{r.device_model} {r.device_serial}",
+            r.calibration_id,
+            r.status,
+            r.path.name,
+        )
         for r in ses.recordings
     )
-    s.add(Table(("Task", "Hand", "Device", "Calibration", "Status", "File"), rows,
-                caption="Recordings of this session (BIDS motion files)."))
+    s.add(
+        Table(
+            ("Task", "Hand", "Device", "Calibration", "Status", "File"),
+            rows,
+            caption="Recordings of this session (BIDS motion files).",
+        )
+    )
     return s
 
 
@@ -275,12 +303,19 @@ def _results(data: ReportData) -> Section:
             plain.append(f"{m.label} shows {m.plain}.")
         for ln in lines:
             m, norm = ln.metric, ln.norm
-            row = [m.label, _hand_text(ln.hand), f"{wording.fmt(ln.value, m)} {m.unit}",
-                   str(ln.n_trials) if ln.n_trials else "–"]
+            row = [
+                m.label,
+                _hand_text(ln.hand),
+                f"{wording.fmt(ln.value, m)} {m.unit}",
+                str(ln.n_trials) if ln.n_trials else "–",
+            ]
             if with_norms:
                 if norm is not None and math.isfinite(norm.z):
-                    row += [f"{norm.norm_mean_kg:.1f} ± {norm.norm_sd_kg:.1f}", f"{norm.z:+.2f}".replace("-", "−"),
-                            f"{norm.percentile:.0f}"]
+                    row += [
+                        f"{norm.norm_mean_kg:.1f} ± {norm.norm_sd_kg:.1f}",
+                        f"{norm.z:+.2f}".replace("-", "−"),
+                        f"{norm.percentile:.0f}",
+                    ]
                     ref = f"{'women' if data.client.sex == 'F' else 'men'} aged {norm.age_band.replace('-', '–')}"
                     plain.append(wording.percentile_sentence(m, ln.hand, norm.percentile, ref))
                 else:
@@ -308,10 +343,14 @@ def _results(data: ReportData) -> Section:
 
 def _results_caption(task: str) -> str:
     if task == "grip":
-        return ("Grip strength is the mean of the valid trials in kilograms-force (1 kg = 9.80665 N). "
-                "Norms: Mathiowetz et al. 1985 (Jamar, mean of three trials); percentile assumes a normal "
-                "distribution within the age band.")
-    return "No published normative table is built in for this task; values are compared with earlier sessions."
+        return (
+            "Grip strength is the mean of the valid trials in kilograms-force (1 kg = 9.80665 N). "
+            "Norms: Mathiowetz et al. 1985 (Jamar, mean of three trials); percentile assumes a normal "
+            "distribution within the age band."
+        )
+    return (
+        "No published normative table is built in for this task; values are compared with earlier sessions."
+    )
 
 
 def _trial_table(data: ReportData) -> Table | None:
@@ -320,14 +359,24 @@ def _trial_table(data: ReportData) -> Table | None:
         for r in res.rows:
             if not is_trial_row(r):
                 continue
-            rows.append((f"{r.get('hand', '–')} {r.get('trial')}", str(r.get("status", "valid")),
-                         _num(r.get("peak_force_kgf"), 1, "kg"), _num(r.get("peak_force_N"), 0, "N"),
-                         _num(r.get("time_to_peak_s"), 2, "s"), _num(r.get("rfd_0_100ms_N_per_s"), 0, "N/s")))
+            rows.append(
+                (
+                    f"{r.get('hand', '–')} {r.get('trial')}",
+                    str(r.get("status", "valid")),
+                    _num(r.get("peak_force_kgf"), 1, "kg"),
+                    _num(r.get("peak_force_N"), 0, "N"),
+                    _num(r.get("time_to_peak_s"), 2, "s"),
+                    _num(r.get("rfd_0_100ms_N_per_s"), 0, "N/s"),
+                )
+            )
     if not rows:
         return None
-    return Table(("Trial", "Status", "Peak (kg)", "Peak (N)", "Time to peak", "RFD 0–100 ms"), tuple(rows),
-                 caption="Every grip trial; invalid trials are listed but left out of the mean. RFD = rate of "
-                         "force development over the first 100 ms after onset.")
+    return Table(
+        ("Trial", "Status", "Peak (kg)", "Peak (N)", "Time to peak", "RFD 0–100 ms"),
+        tuple(rows),
+        caption="Every grip trial; invalid trials are listed but left out of the mean. RFD = rate of "
+        "force development over the first 100 ms after onset.",
+    )
 
 
 def _num(v, decimals: int, unit: str) -> str:
@@ -353,18 +402,36 @@ def _traces(data: ReportData) -> Section:
         if "force" in rec.channel_names:
             trial_rows = [r for r in res.rows if is_trial_row(r)]
             peaks = {i: r.get("peak_force_kgf") for i, r in enumerate(trial_rows)}
-            s.add(Figure(figures.force_curves_png(rec, peaks), f"{title}: force over time; shaded bands are "
-                         "the trials (R = right hand, L = left hand) with each trial's peak.",
-                         f"{title} force curve"))
+            s.add(
+                Figure(
+                    figures.force_curves_png(rec, peaks),
+                    f"{title}: force over time; shaded bands are "
+                    "the trials (R = right hand, L = left hand) with each trial's peak.",
+                    f"{title} force curve",
+                )
+            )
             shown += 1
         elif task in ("handwriting", "spiral") and (pen := _pen_path(rec)) is not None:
             pos, tip, source = pen
-            s.add(Figure(figures.pen_trace_png(pos, tip, title), f"{title}: the pen-tip path on the paper "
-                         f"(cm, {source}); gaps are pen lifts.", f"{title} pen trace", width_in=4.2, height_in=3.6))
+            s.add(
+                Figure(
+                    figures.pen_trace_png(pos, tip, title),
+                    f"{title}: the pen-tip path on the paper (cm, {source}); gaps are pen lifts.",
+                    f"{title} pen trace",
+                    width_in=4.2,
+                    height_in=3.6,
+                )
+            )
             shown += 1
         elif task.startswith("tremor") and "acc_x" in rec.channel_names:
-            s.add(Figure(figures.tremor_trace_png(rec), f"{title}: the first seconds of hand acceleration "
-                         "(mean removed); regular waves are tremor.", f"{title} acceleration trace"))
+            s.add(
+                Figure(
+                    figures.tremor_trace_png(rec),
+                    f"{title}: the first seconds of hand acceleration "
+                    "(mean removed); regular waves are tremor.",
+                    f"{title} acceleration trace",
+                )
+            )
             shown += 1
     if not shown:
         s.add(Paragraph("No force or pen recording in this session."))
@@ -410,29 +477,59 @@ def _change(data: ReportData) -> Section:
             verdicts.append("–" if real is None else "real change" if real else "within noise")
         if "real change" in verdicts:
             emph.append(len(rows))
-        rows.append((
-            m.label, _hand_text(ln.hand),
-            f"{wording.fmt(ln.baseline, m)} (S{ln.baseline_session})",
-            f"{wording.fmt(ln.previous, m)} (S{ln.previous_session})",
-            f"{wording.fmt(ln.value, m)} (S{data.session.label})",
-            f"{wording.fmt(ln.change_previous, m, signed=True)} {m.unit}",
-            f"{wording.fmt(ln.change_baseline, m, signed=True)} {m.unit}",
-            f"±{wording.fmt(ln.mdc, m)} {m.unit}" if ln.mdc is not None else "not known",
-            " / ".join(verdicts) if ln.mdc is not None else "MDC not known",
-        ))
+        rows.append(
+            (
+                m.label,
+                _hand_text(ln.hand),
+                f"{wording.fmt(ln.baseline, m)} (S{ln.baseline_session})",
+                f"{wording.fmt(ln.previous, m)} (S{ln.previous_session})",
+                f"{wording.fmt(ln.value, m)} (S{data.session.label})",
+                f"{wording.fmt(ln.change_previous, m, signed=True)} {m.unit}",
+                f"{wording.fmt(ln.change_baseline, m, signed=True)} {m.unit}",
+                f"±{wording.fmt(ln.mdc, m)} {m.unit}" if ln.mdc is not None else "not known",
+                " / ".join(verdicts) if ln.mdc is not None else "MDC not known",
+            )
+        )
         when = _date_text(_session_date(data, ln.previous_session))
-        plain.append(wording.change_sentence(m, ln.hand, ln.change_previous, ln.change_baseline, ln.mdc, when,
-                                             two_steps=ln.baseline_session != ln.previous_session))
+        plain.append(
+            wording.change_sentence(
+                m,
+                ln.hand,
+                ln.change_previous,
+                ln.change_baseline,
+                ln.mdc,
+                when,
+                two_steps=ln.baseline_session != ln.previous_session,
+            )
+        )
     if not rows:
-        s.add(Paragraph("This is the first session with these measurements, so there is nothing to compare yet."))
+        s.add(
+            Paragraph(
+                "This is the first session with these measurements, so there is nothing to compare yet."
+            )
+        )
         return s
     sources = "; ".join(sorted({ln.mdc_source for ln in data.lines if ln.mdc_source}))
-    s.add(Table(("Measure", "Hand", "Baseline", "Previous", "Now", "Since previous", "Since baseline", "MDC95",
-                 "Verdict (previous / baseline)"), tuple(rows),
-                caption="A change counts as real only when it is larger than the minimal detectable change "
-                        "(MDC95); smaller changes can come from normal day-to-day variation. Highlighted rows "
-                        "show a real change." + (f" MDC95 source: {sources}." if sources else ""),
-                emphasis=tuple(emph)))
+    s.add(
+        Table(
+            (
+                "Measure",
+                "Hand",
+                "Baseline",
+                "Previous",
+                "Now",
+                "Since previous",
+                "Since baseline",
+                "MDC95",
+                "Verdict (previous / baseline)",
+            ),
+            tuple(rows),
+            caption="A change counts as real only when it is larger than the minimal detectable change "
+            "(MDC95); smaller changes can come from normal day-to-day variation. Highlighted rows "
+            "show a real change." + (f" MDC95 source: {sources}." if sources else ""),
+            emphasis=tuple(emph),
+        )
+    )
     for text in plain:
         s.add(Paragraph(text, plain=True))
     return s
@@ -455,9 +552,12 @@ def _progress(data: ReportData) -> Section:
         if metric.key not in shown:
             continue
         series: dict[str, list[figures.ProgressPoint]] = {}
-        for hand in (("right", "left", "n/a") if metric.per_hand else ("n/a",)):
-            pts = [figures.ProgressPoint(m.session.label, m.session.date, v)
-                   for m in data.measurements if (v := m.value(metric.key, hand)) is not None]
+        for hand in ("right", "left", "n/a") if metric.per_hand else ("n/a",):
+            pts = [
+                figures.ProgressPoint(m.session.label, m.session.date, v)
+                for m in data.measurements
+                if (v := m.value(metric.key, hand)) is not None
+            ]
             if pts:
                 series[hand] = pts
         if not series or max(len(p) for p in series.values()) < 2:
@@ -466,74 +566,137 @@ def _progress(data: ReportData) -> Section:
         known = [v for v in mdcs.values() if v is not None]
         mdc = max(known) if known else None
         base = {hand: pts[0].value for hand, pts in series.items()}
-        caption = (f"{metric.label} at every session. Shaded bands: first session ± MDC95; points inside a band "
-                   "are within measurement noise of the first session." if mdc is not None else
-                   f"{metric.label} at every session (no MDC95 is known for this measure).")
-        s.add(Figure(figures.progress_png(metric.label, metric.unit, series, mdc, base), caption,
-                     f"{metric.label} across sessions", height_in=2.4))
+        caption = (
+            f"{metric.label} at every session. Shaded bands: first session ± MDC95; points inside a band "
+            "are within measurement noise of the first session."
+            if mdc is not None
+            else f"{metric.label} at every session (no MDC95 is known for this measure)."
+        )
+        s.add(
+            Figure(
+                figures.progress_png(metric.label, metric.unit, series, mdc, base),
+                caption,
+                f"{metric.label} across sessions",
+                height_in=2.4,
+            )
+        )
         words = []
         for hand, pts in series.items():
             if len(pts) < 2:
                 continue
-            prog = progress_series([p.value for p in pts], [p.session for p in pts],
-                                   mdc=mdcs[hand] if mdcs[hand] is not None else math.inf,
-                                   higher_is_better=metric.higher_is_better)
+            prog = progress_series(
+                [p.value for p in pts],
+                [p.session for p in pts],
+                mdc=mdcs[hand] if mdcs[hand] is not None else math.inf,
+                higher_is_better=metric.higher_is_better,
+            )
             what = f"{_hand_text(hand)}" if hand != "n/a" else metric.label.lower()
             first, last = prog[0], prog[-1]
-            trend = (f"from {wording.fmt(first.value, metric)} to {wording.fmt(last.value, metric)} {metric.unit} "
-                     f"over {len(prog)} sessions")
+            trend = (
+                f"from {wording.fmt(first.value, metric)} to {wording.fmt(last.value, metric)} {metric.unit} "
+                f"over {len(prog)} sessions"
+            )
             if mdcs[hand] is None:
                 words.append(f"{what.capitalize()}: {trend}.")
             else:
-                words.append(f"{what.capitalize()}: {trend} – {last.direction} compared with the first session.")
+                words.append(
+                    f"{what.capitalize()}: {trend} – {last.direction} compared with the first session."
+                )
         s.add(Paragraph(f"{metric.label}. " + " ".join(words), plain=True))
         charts += 1
     if not charts:
-        s.add(Paragraph("The progress charts appear once a measure has been recorded in two or more sessions."))
+        s.add(
+            Paragraph("The progress charts appear once a measure has been recorded in two or more sessions.")
+        )
     return s
 
 
 def _goals(data: ReportData) -> Section:
     s = Section("goals", SECTION_TITLES["goals"])
     if not data.goals:
-        s.add(Paragraph(f"No goals have been set. Goals can be written with "
-                        f"'motorlab goals set {data.client.participant}'."))
+        s.add(
+            Paragraph(
+                f"No goals have been set. Goals can be written with "
+                f"'motorlab goals set {data.client.participant}'."
+            )
+        )
         return s
     rows = []
     for gs in data.goals:
         g, m = gs.goal, goal_metric(gs.goal.metric)
         lvl = ("0" if gs.level == 0 else f"{gs.level:+d}".replace("-", "−")) if gs.level is not None else "–"
-        rows.append((g.goal_id, g.title, f"{m.label}{', ' + g.hand + ' hand' if g.hand != 'n/a' else ''}",
-                     f"{wording.fmt(g.baseline, m)} {m.unit}",
-                     f"{wording.fmt(g.level(0).threshold, m)} {m.unit}",
-                     f"{wording.fmt(gs.value, m)} {m.unit}" if gs.value is not None else "not measured",
-                     lvl, wording.level_sentence(gs.level), f"{g.weight:g}", g.target_date or "–"))
-    s.add(Table(("Goal", "Description", "Measure", "Baseline", "Expected (0)", "Now", "Level", "Meaning",
-                 "Weight", "Target date"), tuple(rows),
-                caption="Levels: −2 much less than expected, −1 somewhat less, 0 expected outcome, +1 somewhat "
-                        "more, +2 much more. A value scores the highest level whose threshold it reaches."))
+        rows.append(
+            (
+                g.goal_id,
+                g.title,
+                f"{m.label}{', ' + g.hand + ' hand' if g.hand != 'n/a' else ''}",
+                f"{wording.fmt(g.baseline, m)} {m.unit}",
+                f"{wording.fmt(g.level(0).threshold, m)} {m.unit}",
+                f"{wording.fmt(gs.value, m)} {m.unit}" if gs.value is not None else "not measured",
+                lvl,
+                wording.level_sentence(gs.level),
+                f"{g.weight:g}",
+                g.target_date or "–",
+            )
+        )
+    s.add(
+        Table(
+            (
+                "Goal",
+                "Description",
+                "Measure",
+                "Baseline",
+                "Expected (0)",
+                "Now",
+                "Level",
+                "Meaning",
+                "Weight",
+                "Target date",
+            ),
+            tuple(rows),
+            caption="Levels: −2 much less than expected, −1 somewhat less, 0 expected outcome, +1 somewhat "
+            "more, +2 much more. A value scores the highest level whose threshold it reaches.",
+        )
+    )
     scored = [gs for gs in data.goals if gs.level is not None]
     if scored:
         labels = [textwrap.fill(f"{gs.goal.goal_id}: {gs.goal.title}", 34) for gs in data.goals]
-        s.add(Figure(figures.goals_png([(label, gs.baseline_level, gs.level) for label, gs in zip(labels, data.goals)]),
-                     "Goal levels: hollow circle = level at baseline, filled circle = level now.",
-                     "Goal attainment levels", height_in=0.6 + 0.45 * len(data.goals)))
+        s.add(
+            Figure(
+                figures.goals_png(
+                    [(label, gs.baseline_level, gs.level) for label, gs in zip(labels, data.goals)]
+                ),
+                "Goal levels: hollow circle = level at baseline, filled circle = level now.",
+                "Goal attainment levels",
+                height_in=0.6 + 0.45 * len(data.goals),
+            )
+        )
     t = data.gas_tscore
-    s.add(Paragraph(
-        f"GAS T-score: {t:.1f} over {len(scored)} scored goal(s) (Kiresuk & Sherman 1968; inter-goal "
-        "correlation 0.3, weights as set)." if t is not None else "GAS T-score: not available (no goal measured)."
-    ))
+    s.add(
+        Paragraph(
+            f"GAS T-score: {t:.1f} over {len(scored)} scored goal(s) (Kiresuk & Sherman 1968; inter-goal "
+            "correlation 0.3, weights as set)."
+            if t is not None
+            else "GAS T-score: not available (no goal measured)."
+        )
+    )
     s.add(Paragraph(wording.gas_sentence(t, len(scored)), plain=True))
     return s
 
 
 def _norms_method(data: ReportData) -> str:
-    adult = ("Mathiowetz et al. 1985 adult table by age band, sex and hand; z = (value − mean) / SD, "
-             "percentile = 100·Φ(z).")
+    adult = (
+        "Mathiowetz et al. 1985 adult table by age band, sex and hand; z = (value − mean) / SD, "
+        "percentile = 100·Φ(z)."
+    )
     if data.norms_table is None:
-        return "Norms: " + adult + " No pediatric table is included; children's results are shown without norms."
-    return (f"Norms: the clinic's table ({data.norms_table.source}) where it has a band for the client's age, "
-            "sex and hand; otherwise the " + adult)
+        return (
+            "Norms: " + adult + " No pediatric table is included; children's results are shown without norms."
+        )
+    return (
+        f"Norms: the clinic's table ({data.norms_table.source}) where it has a band for the client's age, "
+        "sex and hand; otherwise the " + adult
+    )
 
 
 def _methods(data: ReportData) -> Section:
@@ -564,8 +727,15 @@ def build_document(data: ReportData) -> Document:
         subtitle=f"Session {data.session.label}, {_date_text(data.session.date)} · motorlab {__version__}",
         footer=f"motorlab report · client {c.participant} · session {data.session.label} · pseudonymised data",
     )
-    doc.sections = [_overview(data), _results(data), _traces(data), _change(data), _progress(data),
-                    _goals(data), _methods(data)]
+    doc.sections = [
+        _overview(data),
+        _results(data),
+        _traces(data),
+        _change(data),
+        _progress(data),
+        _goals(data),
+        _methods(data),
+    ]
     return doc
 
 
@@ -575,8 +745,9 @@ def report_paths(root: str | Path, participant: str, session_label: str) -> tupl
     return folder / f"{stem}.html", folder / f"{stem}.pdf"
 
 
-def build_report(root: str | Path, participant: str, session: str | int | None = None,
-                 out_dir: str | Path | None = None) -> ReportFiles:
+def build_report(
+    root: str | Path, participant: str, session: str | int | None = None, out_dir: str | Path | None = None
+) -> ReportFiles:
     """Write the HTML and PDF report of one session; returns the paths and the data shown."""
     from .html import render_html
     from .pdf import render_pdf
@@ -595,6 +766,7 @@ def build_report(root: str | Path, participant: str, session: str | int | None =
         render_pdf(doc, tmp_pdf)
         tmp_pdf.replace(pdf_path)
     except OSError as exc:
-        raise MotorlabError(f"{exc.filename or html_path.parent}: cannot write the report "
-                            f"({exc.strerror or exc})") from None
+        raise MotorlabError(
+            f"{exc.filename or html_path.parent}: cannot write the report ({exc.strerror or exc})"
+        ) from None
     return ReportFiles(html_path, pdf_path, data, doc)

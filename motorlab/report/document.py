@@ -62,7 +62,7 @@ class Section:
     title: str
     blocks: list[Block] = field(default_factory=list)
 
-    def add(self, block: Block) -> "Section":
+    def add(self, block: Block) -> Section:
         self.blocks.append(block)
         return self
 

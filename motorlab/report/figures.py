@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import matplotlib
 import numpy as np
@@ -23,9 +23,18 @@ KGF_N = 9.80665
 PEN_DOWN_N = 0.05  # tip force above which the pen counts as touching the paper, N
 HAND_COLORS = {"right": "#1f5f8b", "left": "#c0622b", "n/a": "#4a5866"}
 _STYLE = {
-    "font.size": 9, "axes.titlesize": 10, "axes.labelsize": 9, "xtick.labelsize": 8, "ytick.labelsize": 8,
-    "legend.fontsize": 8, "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True,
-    "grid.color": "#e3e8ee", "grid.linewidth": 0.6, "font.family": "DejaVu Sans",
+    "font.size": 9,
+    "axes.titlesize": 10,
+    "axes.labelsize": 9,
+    "xtick.labelsize": 8,
+    "ytick.labelsize": 8,
+    "legend.fontsize": 8,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.color": "#e3e8ee",
+    "grid.linewidth": 0.6,
+    "font.family": "DejaVu Sans",
 }
 DPI = 130
 
@@ -64,9 +73,17 @@ def force_curves_png(rec: Recording, peaks_kgf: dict[int, float] | None = None) 
             peak = (peaks_kgf or {}).get(i)
             if peak is not None and np.isfinite(peak):
                 label += f"\n{peak:.1f} kg"
-            ax.text(ev.onset + 0.02 * max(ev.duration, 1e-9), top * 1.02, label, color=color, fontsize=7.5,
-                    va="bottom")
-        ax.set_ylim(bottom=min(0.0, float(np.nanmin(f)) if np.isfinite(f).any() else 0.0), top=top * 1.25 + 0.5)
+            ax.text(
+                ev.onset + 0.02 * max(ev.duration, 1e-9),
+                top * 1.02,
+                label,
+                color=color,
+                fontsize=7.5,
+                va="bottom",
+            )
+        ax.set_ylim(
+            bottom=min(0.0, float(np.nanmin(f)) if np.isfinite(f).any() else 0.0), top=top * 1.25 + 0.5
+        )
         ax.set_xlabel("time (s)")
         ax.set_ylabel("force (kg)")
         return to_png(fig)
@@ -119,7 +136,10 @@ class ProgressPoint:
 
 
 def progress_png(
-    label: str, unit: str, series: dict[str, Sequence[ProgressPoint]], mdc: float | None,
+    label: str,
+    unit: str,
+    series: dict[str, Sequence[ProgressPoint]],
+    mdc: float | None,
     baseline: dict[str, float] | None = None,
 ) -> bytes:
     """A metric across sessions, one line per hand, with the ±MDC95 band around each baseline.
@@ -171,7 +191,9 @@ def goals_png(goals: Sequence[tuple[str, int | None, int | None]]) -> bytes:
                     ax.annotate("", (now, y), (start, y), arrowprops={"arrowstyle": "->", "color": "#5b6775"})
         ax.axvline(0, color="#1e7d4f", lw=1, ls="--")
         ax.set_yticks(ys, [g[0] for g in goals])
-        ax.set_xticks([-2, -1, 0, 1, 2], ["−2\nmuch less", "−1\nless", "0\nexpected", "+1\nmore", "+2\nmuch more"])
+        ax.set_xticks(
+            [-2, -1, 0, 1, 2], ["−2\nmuch less", "−1\nless", "0\nexpected", "+1\nmore", "+2\nmuch more"]
+        )
         ax.set_xlim(-2.5, 2.5)
         ax.set_ylim(-0.6, len(goals) - 0.4)
         ax.grid(axis="y", visible=False)

@@ -101,8 +101,10 @@ def _cell(text: str) -> str:
 
 def _table(t: Table) -> str:
     numeric = _numeric_columns(t)
-    head = "".join(f'<th class="num">{escape(c)}</th>' if n else f"<th>{escape(c)}</th>"
-                   for c, n in zip(t.columns, numeric))
+    head = "".join(
+        f'<th class="num">{escape(c)}</th>' if n else f"<th>{escape(c)}</th>"
+        for c, n in zip(t.columns, numeric)
+    )
     body = []
     for i, row in enumerate(t.rows):
         cls = ' class="emph"' if i in t.emphasis else ""
@@ -117,8 +119,10 @@ def _table(t: Table) -> str:
 def _figure(f: Figure) -> str:
     data = base64.b64encode(f.png).decode("ascii")
     width = int(round(f.width_in * 112))  # CSS px at the figure's intended size (max 784 px of text width)
-    return (f'<figure style="max-width: {width}px"><img src="data:image/png;base64,{data}" '
-            f'alt="{escape(f.alt, quote=True)}"><figcaption>{escape(f.caption)}</figcaption></figure>')
+    return (
+        f'<figure style="max-width: {width}px"><img src="data:image/png;base64,{data}" '
+        f'alt="{escape(f.alt, quote=True)}"><figcaption>{escape(f.caption)}</figcaption></figure>'
+    )
 
 
 def _block(b) -> str:
@@ -145,6 +149,10 @@ def render_html(doc: Document) -> str:
     """The complete HTML page (UTF-8 text)."""
     toc = "".join(f'<a href="#{escape(s.key, quote=True)}">{escape(s.title)}</a>' for s in doc.sections)
     return _PAGE.substitute(
-        title=escape(doc.title), subtitle=escape(doc.subtitle), css=_CSS, toc=toc,
-        sections="\n".join(_section(s) for s in doc.sections), footer=escape(doc.footer),
+        title=escape(doc.title),
+        subtitle=escape(doc.subtitle),
+        css=_CSS,
+        toc=toc,
+        sections="\n".join(_section(s) for s in doc.sections),
+        footer=escape(doc.footer),
     )

@@ -67,8 +67,9 @@ class _Flow:
         if self.fig is None:
             return
         self.text_at(MARGIN_X, PAGE_H - MARGIN_BOTTOM / 2, self.footer, 7.5, color=MUTED)
-        self.text_at(PAGE_W - MARGIN_X, PAGE_H - MARGIN_BOTTOM / 2, f"page {self.page}", 7.5, color=MUTED,
-                     ha="right")
+        self.text_at(
+            PAGE_W - MARGIN_X, PAGE_H - MARGIN_BOTTOM / 2, f"page {self.page}", 7.5, color=MUTED, ha="right"
+        )
         self.pdf.savefig(self.fig)
         self.fig = None
 
@@ -83,13 +84,29 @@ class _Flow:
 
     def hline(self, x0: float, x1: float, y: float, color: str = LINE, lw: float = 0.6) -> None:
         assert self.fig is not None
-        self.fig.add_artist(Line2D([x0 / PAGE_W, x1 / PAGE_W], [1 - y / PAGE_H] * 2,
-                                   transform=self.fig.transFigure, color=color, lw=lw))
+        self.fig.add_artist(
+            Line2D(
+                [x0 / PAGE_W, x1 / PAGE_W],
+                [1 - y / PAGE_H] * 2,
+                transform=self.fig.transFigure,
+                color=color,
+                lw=lw,
+            )
+        )
 
     def rect(self, x: float, y: float, w: float, h: float, color: str) -> None:
         assert self.fig is not None
-        self.fig.add_artist(Rectangle((x / PAGE_W, 1 - (y + h) / PAGE_H), w / PAGE_W, h / PAGE_H,
-                                      transform=self.fig.transFigure, color=color, lw=0, zorder=-1))
+        self.fig.add_artist(
+            Rectangle(
+                (x / PAGE_W, 1 - (y + h) / PAGE_H),
+                w / PAGE_W,
+                h / PAGE_H,
+                transform=self.fig.transFigure,
+                color=color,
+                lw=0,
+                zorder=-1,
+            )
+        )
 
     # -- blocks ---------------------------------------------------------------------
     def title(self, title: str, subtitle: str) -> None:
@@ -125,8 +142,13 @@ class _Flow:
         for i, line in enumerate(lines):
             self.ensure(_line_h(size) + (0.1 if p.plain else 0))
             if p.plain:
-                self.rect(MARGIN_X, self.y - 0.03, self.width, _line_h(size) + (0.06 if i == len(lines) - 1 else 0.0),
-                          PLAIN_BG)
+                self.rect(
+                    MARGIN_X,
+                    self.y - 0.03,
+                    self.width,
+                    _line_h(size) + (0.06 if i == len(lines) - 1 else 0.0),
+                    PLAIN_BG,
+                )
                 self.rect(MARGIN_X, self.y - 0.03, 0.04, _line_h(size) + 0.03, ACCENT)
             self.text_at(MARGIN_X + indent, self.y, line, size)
             self.y += _line_h(size)
@@ -137,7 +159,7 @@ class _Flow:
         col_w = self.width / 2
         label_w = 1.35
         for i in range(0, len(f.items), 2):
-            pair = f.items[i:i + 2]
+            pair = f.items[i : i + 2]
             wrapped = [textwrap.wrap(v, _table_chars(col_w - label_w - 0.15, size)) or [""] for _, v in pair]
             h = max(len(w) for w in wrapped) * _line_h(size)
             self.ensure(h)
@@ -152,6 +174,7 @@ class _Flow:
     def table(self, t: Table) -> None:
         size = 8.0
         widths = self._column_widths(t, size)
+
         def wrapped(row: tuple[str, ...]) -> list[list[str]]:
             return [textwrap.wrap(cell, _table_chars(w - 0.1, size)) or [""] for cell, w in zip(row, widths)]
 
@@ -163,8 +186,13 @@ class _Flow:
             x = MARGIN_X
             for cell, w in zip(cells, widths):
                 for k, line in enumerate(cell):
-                    self.text_at(x + 0.04, self.y + 0.03 + k * _line_h(size), line, size,
-                                 weight="bold" if bold else "normal")
+                    self.text_at(
+                        x + 0.04,
+                        self.y + 0.03 + k * _line_h(size),
+                        line,
+                        size,
+                        weight="bold" if bold else "normal",
+                    )
                 x += w
             self.y += h
             self.hline(MARGIN_X, PAGE_W - MARGIN_X, self.y)
@@ -184,8 +212,10 @@ class _Flow:
         """Column widths (in) that fit every word when possible and share the rest by content length."""
         cells = [t.columns, *t.rows]
         natural = [max(len(r[c]) for r in cells) + 1 for c in range(len(t.columns))]
-        word = [min(max(len(w) for r in cells for w in (r[c].split() or [""])), 22) + 1
-                for c in range(len(t.columns))]  # longer tokens (file names) are broken anyway
+        word = [
+            min(max(len(w) for r in cells for w in (r[c].split() or [""])), 22) + 1
+            for c in range(len(t.columns))
+        ]  # longer tokens (file names) are broken anyway
         avail = _table_chars(self.width - 0.1 * len(natural), size)
         if sum(natural) <= avail:
             chars = [n * avail / sum(natural) for n in natural]
@@ -223,28 +253,27 @@ class _Flow:
 def render_pdf(doc: Document, path: str | Path) -> Path:
     """Write the document to ``path`` as a PDF; returns the path."""
     path = Path(path)
-    with matplotlib.rc_context({"pdf.fonttype": 42, "font.family": "DejaVu Sans"}):
-        with PdfPages(path) as pdf:
-            flow = _Flow(pdf, doc.footer)
-            flow.title(doc.title, doc.subtitle)
-            for section in doc.sections:
-                flow.heading(section.title)
-                for b in section.blocks:
-                    if isinstance(b, Paragraph):
-                        flow.paragraph(b)
-                    elif isinstance(b, Subheading):
-                        flow.subheading(b.text)
-                    elif isinstance(b, Facts):
-                        flow.facts(b)
-                    elif isinstance(b, Table):
-                        flow.table(b)
-                    elif isinstance(b, Figure):
-                        flow.figure(b)
-                    else:
-                        raise TypeError(f"unknown report block {type(b).__name__}")
-            flow.finish_page()
-            info = pdf.infodict()
-            info["Title"] = doc.title
-            info["Subject"] = doc.subtitle
-            info["Creator"] = "motorlab"
+    with matplotlib.rc_context({"pdf.fonttype": 42, "font.family": "DejaVu Sans"}), PdfPages(path) as pdf:
+        flow = _Flow(pdf, doc.footer)
+        flow.title(doc.title, doc.subtitle)
+        for section in doc.sections:
+            flow.heading(section.title)
+            for b in section.blocks:
+                if isinstance(b, Paragraph):
+                    flow.paragraph(b)
+                elif isinstance(b, Subheading):
+                    flow.subheading(b.text)
+                elif isinstance(b, Facts):
+                    flow.facts(b)
+                elif isinstance(b, Table):
+                    flow.table(b)
+                elif isinstance(b, Figure):
+                    flow.figure(b)
+                else:
+                    raise TypeError(f"unknown report block {type(b).__name__}")
+        flow.finish_page()
+        info = pdf.infodict()
+        info["Title"] = doc.title
+        info["Subject"] = doc.subtitle
+        info["Creator"] = "motorlab"
     return path

@@ -63,28 +63,48 @@ DEFAULT_SESSIONS = (
 
 
 def _with_time(rec: Recording, when: _dt.datetime, device: str, serial: str, cal: str) -> Recording:
-    md = rec.metadata.replace(acq_time=when.isoformat(timespec="seconds"), device_model=device,
-                              device_serial=serial, calibration_id=cal, manufacturer="motorlab synthetic")
+    md = rec.metadata.replace(
+        acq_time=when.isoformat(timespec="seconds"),
+        device_model=device,
+        device_serial=serial,
+        calibration_id=cal,
+        manufacturer="motorlab synthetic",
+    )
     return dataclasses.replace(rec, metadata=md)
 
 
-def _grip_both_hands(participant: str, label: str, peaks: dict[str, tuple[float, ...]], seed: int) -> Recording:
+def _grip_both_hands(
+    participant: str, label: str, peaks: dict[str, tuple[float, ...]], seed: int
+) -> Recording:
     """Right-hand trials then left-hand trials in one recording (events keep their hand)."""
-    right = simulate_grip(participant, label, hand="right", peak_n=tuple(p * KGF_N for p in peaks["right"]),
-                          fs=80.0, seed=seed).recording
-    left = simulate_grip(participant, label, hand="left", peak_n=tuple(p * KGF_N for p in peaks["left"]),
-                         fs=80.0, seed=seed + 1).recording
+    right = simulate_grip(
+        participant, label, hand="right", peak_n=tuple(p * KGF_N for p in peaks["right"]), fs=80.0, seed=seed
+    ).recording
+    left = simulate_grip(
+        participant,
+        label,
+        hand="left",
+        peak_n=tuple(p * KGF_N for p in peaks["left"]),
+        fs=80.0,
+        seed=seed + 1,
+    ).recording
     shift = right.timestamps[-1] + 1.0 / right.sampling_rate
     events = [*right.events, *(dataclasses.replace(e, onset=e.onset + shift) for e in left.events)]
-    return Recording(np.concatenate([right.timestamps, left.timestamps + shift]),
-                     np.concatenate([right.data, left.data]), right.channels, right.sampling_rate,
-                     right.metadata.replace(hand="n/a"), events)
+    return Recording(
+        np.concatenate([right.timestamps, left.timestamps + shift]),
+        np.concatenate([right.data, left.data]),
+        right.channels,
+        right.sampling_rate,
+        right.metadata.replace(hand="n/a"),
+        events,
+    )
 
 
 def _spiral_with_tremor(participant: str, label: str, amp_cm: float, seed: int) -> Recording:
     """Archimedean spiral whose radius carries ``amp_cm`` · sin(2π·6 Hz·t) while drawing."""
-    rec = simulate_spiral(participant, label, hand="right", turns=4.0, spacing_cm=0.5, duration_s=12.0,
-                          seed=seed).recording
+    rec = simulate_spiral(
+        participant, label, hand="right", turns=4.0, spacing_cm=0.5, duration_s=12.0, seed=seed
+    ).recording
     pos = rec.select(["pos_x", "pos_y"])
     r = np.hypot(pos[:, 0], pos[:, 1])
     theta = np.arctan2(pos[:, 1], pos[:, 0])
@@ -96,8 +116,11 @@ def _spiral_with_tremor(participant: str, label: str, amp_cm: float, seed: int) 
 
 
 def write_sample_clinic(
-    root: str | Path, participant: str = "P007", first_date: _dt.date = _dt.date(2026, 3, 2),
-    sessions=DEFAULT_SESSIONS, goals: bool = True,
+    root: str | Path,
+    participant: str = "P007",
+    first_date: _dt.date = _dt.date(2026, 3, 2),
+    sessions=DEFAULT_SESSIONS,
+    goals: bool = True,
 ) -> SampleTruth:
     """Write the sample client, its sessions (one week apart) and goals under ``root``."""
     root = Path(root)
@@ -108,36 +131,86 @@ def write_sample_clinic(
         day = first_date + _dt.timedelta(weeks=k)
         start = _dt.datetime.combine(day, _dt.time(10, 0))
         grip = _grip_both_hands(participant, label, peaks, seed=10 * k)
-        write_recording(_with_time(grip, start, "DIY load-cell dynamometer", "DYN-0042", "cal-2026-02-20-a"), root)
+        write_recording(
+            _with_time(grip, start, "DIY load-cell dynamometer", "DYN-0042", "cal-2026-02-20-a"), root
+        )
         spiral = _spiral_with_tremor(participant, label, spiral_amp, seed=10 * k + 3)
-        write_recording(_with_time(spiral, start + _dt.timedelta(minutes=10), "synthetic pen tablet", "PEN-7",
-                                   "n/a"), root)
-        tremor = simulate_tremor(participant, label, task="tremorrest", hand="right", amp_ms2=tremor_amp,
-                                 duration_s=10.0, seed=10 * k + 5).recording
-        write_recording(_with_time(tremor, start + _dt.timedelta(minutes=15), "IMU pen", "IMU-3", "cal-imu-1"),
-                        root)
+        write_recording(
+            _with_time(spiral, start + _dt.timedelta(minutes=10), "synthetic pen tablet", "PEN-7", "n/a"),
+            root,
+        )
+        tremor = simulate_tremor(
+            participant,
+            label,
+            task="tremorrest",
+            hand="right",
+            amp_ms2=tremor_amp,
+            duration_s=10.0,
+            seed=10 * k + 5,
+        ).recording
+        write_recording(
+            _with_time(tremor, start + _dt.timedelta(minutes=15), "IMU pen", "IMU-3", "cal-imu-1"), root
+        )
         truth.sessions.append(SampleSession(label, day, dict(peaks), spiral_amp, tremor_amp))
     if goals:
         store = GoalStore(root, participant)
         base = truth.sessions[0]
-        store.put(make_goal("G1", "Open a jam jar with the right hand", "grip_strength_kgf", "right",
-                            round(base.grip_mean_kgf("right"), 1),
-                            [("cannot open jars", 18), ("opens loosened jars", 20), ("opens a new jar with help", 22),
-                             ("opens a new jar alone", 24), ("opens jars and bottles alone", 26)],
-                            weight=2, target_date=(first_date + _dt.timedelta(weeks=8)).isoformat(),
-                            created=first_date.isoformat()))
-        store.put(make_goal("G2", "Carry a shopping bag with the left hand", "grip_strength_kgf", "left",
-                            round(base.grip_mean_kgf("left"), 1),
-                            [("cannot lift the bag", 16), ("lifts it briefly", 17), ("carries it 20 m", 18),
-                             ("carries it 50 m", 19), ("carries it home", 20)],
-                            weight=1, target_date=(first_date + _dt.timedelta(weeks=8)).isoformat(),
-                            created=first_date.isoformat()))
+        store.put(
+            make_goal(
+                "G1",
+                "Open a jam jar with the right hand",
+                "grip_strength_kgf",
+                "right",
+                round(base.grip_mean_kgf("right"), 1),
+                [
+                    ("cannot open jars", 18),
+                    ("opens loosened jars", 20),
+                    ("opens a new jar with help", 22),
+                    ("opens a new jar alone", 24),
+                    ("opens jars and bottles alone", 26),
+                ],
+                weight=2,
+                target_date=(first_date + _dt.timedelta(weeks=8)).isoformat(),
+                created=first_date.isoformat(),
+            )
+        )
+        store.put(
+            make_goal(
+                "G2",
+                "Carry a shopping bag with the left hand",
+                "grip_strength_kgf",
+                "left",
+                round(base.grip_mean_kgf("left"), 1),
+                [
+                    ("cannot lift the bag", 16),
+                    ("lifts it briefly", 17),
+                    ("carries it 20 m", 18),
+                    ("carries it 50 m", 19),
+                    ("carries it home", 20),
+                ],
+                weight=1,
+                target_date=(first_date + _dt.timedelta(weeks=8)).isoformat(),
+                created=first_date.isoformat(),
+            )
+        )
         rms0 = base.spiral_tremor_amp_cm / math.sqrt(2)
-        store.put(make_goal("G3", "Write a legible shopping list", "spiral_tremor_rms_cm", "right",
-                            round(rms0, 3),
-                            [("much shakier", 0.08), ("as shaky as now", 0.06), ("steadier lines", 0.045),
-                             ("clearly steadier", 0.03), ("no visible shake", 0.02)],
-                            weight=1, target_date=(first_date + _dt.timedelta(weeks=8)).isoformat(),
-                            created=first_date.isoformat()))
+        store.put(
+            make_goal(
+                "G3",
+                "Write a legible shopping list",
+                "spiral_tremor_rms_cm",
+                "right",
+                round(rms0, 3),
+                [
+                    ("much shakier", 0.08),
+                    ("as shaky as now", 0.06),
+                    ("steadier lines", 0.045),
+                    ("clearly steadier", 0.03),
+                    ("no visible shake", 0.02),
+                ],
+                weight=1,
+                target_date=(first_date + _dt.timedelta(weeks=8)).isoformat(),
+                created=first_date.isoformat(),
+            )
+        )
     return truth
-

@@ -35,8 +35,15 @@ def percentile_sentence(metric: GoalMetric, hand: str, percentile: float, refere
     return f"{text[:1].upper()}{text[1:]} is {comparison} than about {p} in 100 {reference}."
 
 
-def change_sentence(metric: GoalMetric, hand: str, change_previous: float | None, change_baseline: float | None,
-                    mdc: float | None, previous_when: str, two_steps: bool) -> str:
+def change_sentence(
+    metric: GoalMetric,
+    hand: str,
+    change_previous: float | None,
+    change_baseline: float | None,
+    mdc: float | None,
+    previous_when: str,
+    two_steps: bool,
+) -> str:
     """How a measure moved since the last and the first session, and whether that is a real change (MDC95)."""
     what = _what(metric, hand)
 
@@ -59,18 +66,24 @@ def change_sentence(metric: GoalMetric, hand: str, change_previous: float | None
     if two_steps:
         text += f" Since the first session it {moved(change_baseline)}{verdict(change_baseline)}."
     if mdc is None or not math.isfinite(mdc):
-        text += (" There is no published figure yet for how much this measure varies from day to day, "
-                 "so small changes should be read with care.")
+        text += (
+            " There is no published figure yet for how much this measure varies from day to day, "
+            "so small changes should be read with care."
+        )
     else:
-        text += (f" Only changes larger than {fmt(mdc, metric)} {metric.unit} are more than normal "
-                 "day-to-day variation.")
+        text += (
+            f" Only changes larger than {fmt(mdc, metric)} {metric.unit} are more than normal "
+            "day-to-day variation."
+        )
     return text
 
 
 def gas_sentence(tscore: float | None, n_goals: int) -> str:
     """What the GAS T-score means."""
     if tscore is None or not math.isfinite(tscore) or n_goals == 0:
-        return "No goal could be scored yet, because the goals' measurements were not recorded in this session."
+        return (
+            "No goal could be scored yet, because the goals' measurements were not recorded in this session."
+        )
     t = round(tscore)
     if t >= 60:
         words = "better than expected"
@@ -82,8 +95,10 @@ def gas_sentence(tscore: float | None, n_goals: int) -> str:
         words = "a little less than expected"
     else:
         words = "less than expected so far"
-    return (f"The combined goal score is {t}. A score of 50 means the goals were reached exactly as "
-            f"planned; higher is better. Overall, progress on the goals is {words}.")
+    return (
+        f"The combined goal score is {t}. A score of 50 means the goals were reached exactly as "
+        f"planned; higher is better. Overall, progress on the goals is {words}."
+    )
 
 
 def level_sentence(level: int | None) -> str:

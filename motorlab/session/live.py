@@ -55,11 +55,15 @@ def render(vm: ViewModel, st: LiveState) -> Panel:
     peak = st.trial_peak if math.isfinite(st.trial_peak) else float("nan")
     grid.add_row("peak this trial", f"{peak:.1f} {vm.unit}" if math.isfinite(peak) else "-")
     target = vm.best_previous or (max(st.peak, 1.0) if math.isfinite(st.peak) else 1.0)
-    bar = ProgressBar(total=max(target, 1e-9), completed=max(0.0, min(now if math.isfinite(now) else 0, target)), width=40)
+    bar = ProgressBar(
+        total=max(target, 1e-9), completed=max(0.0, min(now if math.isfinite(now) else 0, target)), width=40
+    )
     grid.add_row("vs best" if vm.best_previous else "vs session peak", bar)
     grid.add_row("trace", Text(sparkline(list(st.trace_v)), style="green"))
     if step is not None:
-        label = {"countdown": "get ready", "trial": "squeeze", "rest": "rest", "instruction": "read"}.get(step.kind, step.kind)
+        label = {"countdown": "get ready", "trial": "squeeze", "rest": "rest", "instruction": "read"}.get(
+            step.kind, step.kind
+        )
         if step.kind == "countdown":
             left = Text(f"{max(1, math.ceil(vm.step_left_s))}", style="bold yellow")
         else:
@@ -70,7 +74,9 @@ def render(vm: ViewModel, st: LiveState) -> Panel:
     if vm.battery is not None:
         status += f"  battery {vm.battery:.0f}%"
     status += "  link OK" if vm.link_ok else "  LINK LOST — reconnecting"
-    body = Group(grid, Text(status, style="dim"), Text(vm.message, style="yellow") if vm.message else Text(""))
+    body = Group(
+        grid, Text(status, style="dim"), Text(vm.message, style="yellow") if vm.message else Text("")
+    )
     return Panel(body, title=title, border_style="cyan" if vm.link_ok else "red")
 
 

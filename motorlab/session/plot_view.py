@@ -15,8 +15,12 @@ from ..errors import MotorlabError
 
 
 def _interactive_backend_available() -> bool:
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.name == "nt"
-                or os.uname().sysname == "Darwin")
+    return bool(
+        os.environ.get("DISPLAY")
+        or os.environ.get("WAYLAND_DISPLAY")
+        or os.name == "nt"
+        or os.uname().sysname == "Darwin"
+    )
 
 
 class LivePlot:
@@ -27,7 +31,9 @@ class LivePlot:
 
         if interactive:
             if not _interactive_backend_available():
-                raise MotorlabError("--plot needs a graphical display (no DISPLAY is set); use the terminal view")
+                raise MotorlabError(
+                    "--plot needs a graphical display (no DISPLAY is set); use the terminal view"
+                )
         else:
             matplotlib.use("Agg", force=True)
         import matplotlib.pyplot as plt

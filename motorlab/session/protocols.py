@@ -117,10 +117,15 @@ def grip_protocol(
         )
         if i < len(seq) - 1:
             steps.append(Step("rest", rest_s, "Let go and rest."))
-    params = dict(
-        trials=trials, hands=list(hands), order=order, countdown_s=countdown_s,
-        squeeze_s=squeeze_s, rest_s=rest_s, rate_hz=rate_hz,
-    )
+    params = {
+        "trials": trials,
+        "hands": list(hands),
+        "order": order,
+        "countdown_s": countdown_s,
+        "squeeze_s": squeeze_s,
+        "rest_s": rest_s,
+        "rate_hz": rate_hz,
+    }
     return TaskProtocol(
         name="grip-maximal",
         version="1.0",
@@ -149,14 +154,27 @@ def grip_sustained_protocol(
     steps = (
         Step("instruction", min(3.0, countdown_s), GRIP_POSITION_TEXT),
         Step("countdown", countdown_s, f"{hand.capitalize()} hand — get ready…", cue="ready"),
-        Step("trial", hold_s, "Squeeze as hard as you can and KEEP squeezing until I say stop!",
-             cue="hold", end_cue="release", trial=1, hand=hand),
+        Step(
+            "trial",
+            hold_s,
+            "Squeeze as hard as you can and KEEP squeezing until I say stop!",
+            cue="hold",
+            end_cue="release",
+            trial=1,
+            hand=hand,
+        ),
     )
     return TaskProtocol(
-        name="grip-sustained", version="1.0", task="gripsustained", tracksys="gripdyn", steps=steps,
-        parameters=dict(hold_s=hold_s, hand=hand, countdown_s=countdown_s, rate_hz=rate_hz),
-        instructions=GRIP_POSITION_TEXT, description="Sustained maximal grip; fatigue index and hold CV",
-        rate_hz=rate_hz, hand=hand,
+        name="grip-sustained",
+        version="1.0",
+        task="gripsustained",
+        tracksys="gripdyn",
+        steps=steps,
+        parameters={"hold_s": hold_s, "hand": hand, "countdown_s": countdown_s, "rate_hz": rate_hz},
+        instructions=GRIP_POSITION_TEXT,
+        description="Sustained maximal grip; fatigue index and hold CV",
+        rate_hz=rate_hz,
+        hand=hand,
     )
 
 
@@ -183,11 +201,23 @@ def handwriting_protocol(
         Step("trial", duration_s, f"Write: “{text}”", cue="write", end_cue="stop", trial=1, hand=hand),
     )
     return TaskProtocol(
-        name="handwriting-copy", version="1.0", task="handwriting", tracksys="imupen", steps=steps,
-        parameters=dict(duration_s=duration_s, prompt=text, age_band=age_band, hand=hand,
-                        countdown_s=countdown_s, rate_hz=rate_hz),
-        instructions=f"Copy the sentence: {text}", description="Timed sentence copy with an IMU pen",
-        rate_hz=rate_hz, hand=hand,
+        name="handwriting-copy",
+        version="1.0",
+        task="handwriting",
+        tracksys="imupen",
+        steps=steps,
+        parameters={
+            "duration_s": duration_s,
+            "prompt": text,
+            "age_band": age_band,
+            "hand": hand,
+            "countdown_s": countdown_s,
+            "rate_hz": rate_hz,
+        },
+        instructions=f"Copy the sentence: {text}",
+        description="Timed sentence copy with an IMU pen",
+        rate_hz=rate_hz,
+        hand=hand,
     )
 
 
@@ -205,10 +235,21 @@ def spiral_protocol(
         Step("trial", time_limit_s, text, cue="draw", end_cue="stop", trial=1, hand=hand),
     )
     return TaskProtocol(
-        name="spiral-archimedean", version="1.0", task="spiral", tracksys="imupen", steps=steps,
-        parameters=dict(time_limit_s=time_limit_s, hand=hand, countdown_s=countdown_s, rate_hz=rate_hz),
-        instructions=text, description="Archimedean spiral drawing; spiral metrics and spiral tremor",
-        rate_hz=rate_hz, hand=hand,
+        name="spiral-archimedean",
+        version="1.0",
+        task="spiral",
+        tracksys="imupen",
+        steps=steps,
+        parameters={
+            "time_limit_s": time_limit_s,
+            "hand": hand,
+            "countdown_s": countdown_s,
+            "rate_hz": rate_hz,
+        },
+        instructions=text,
+        description="Archimedean spiral drawing; spiral metrics and spiral tremor",
+        rate_hz=rate_hz,
+        hand=hand,
     )
 
 
@@ -230,13 +271,31 @@ def tremor_protocol(
     steps = (
         Step("instruction", min(3.0, countdown_s), texts[condition]),
         Step("countdown", countdown_s, "Get ready…", cue="ready"),
-        Step("trial", hold_s, texts[condition], cue=condition if condition == "rest" else "posture",
-             end_cue="stop", trial=1, hand=hand),
+        Step(
+            "trial",
+            hold_s,
+            texts[condition],
+            cue=condition if condition == "rest" else "posture",
+            end_cue="stop",
+            trial=1,
+            hand=hand,
+        ),
     )
     return TaskProtocol(
-        name=f"tremor-{condition}", version="1.0", task=f"tremor{condition}", tracksys=tracksys,
-        steps=steps, parameters=dict(condition=condition, hold_s=hold_s, hand=hand,
-                                     countdown_s=countdown_s, rate_hz=rate_hz),
-        instructions=texts[condition], description=f"{condition.capitalize()} tremor hold",
-        rate_hz=rate_hz, hand=hand,
+        name=f"tremor-{condition}",
+        version="1.0",
+        task=f"tremor{condition}",
+        tracksys=tracksys,
+        steps=steps,
+        parameters={
+            "condition": condition,
+            "hold_s": hold_s,
+            "hand": hand,
+            "countdown_s": countdown_s,
+            "rate_hz": rate_hz,
+        },
+        instructions=texts[condition],
+        description=f"{condition.capitalize()} tremor hold",
+        rate_hz=rate_hz,
+        hand=hand,
     )

@@ -15,9 +15,10 @@ import datetime as _dt
 import logging
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from rich.console import Console
@@ -28,8 +29,8 @@ from ..devices.registry import open_device
 from ..recording import Event, Metadata, validate_pseudonym
 from ..storage.bids import RecordingWriter
 from .acquisition import Acquisition, Corrector
-from .live import ViewModel, plain_line, render
 from .controls import KeySource, NoKeys
+from .live import ViewModel, plain_line, render
 from .protocols import Step, TaskProtocol
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,11 @@ def _load_calibration(info: DeviceInfo, kind: str) -> tuple[str, Corrector | Non
 
     cal = CalibrationStore().latest(info.serial, kind)
     if cal is None:
-        return "n/a", None, f"device {info.serial} has no stored {kind} calibration (motorlab calibrate {kind})"
+        return (
+            "n/a",
+            None,
+            f"device {info.serial} has no stored {kind} calibration (motorlab calibrate {kind})",
+        )
     names = [c.name for c in info.channels]
     age = cal.age_days()
     warning = ""
@@ -91,8 +96,16 @@ class StepRunner:
     """Walks the protocol's steps on the host clock, writing cue and trial events
     and obeying the therapist's keys (see :mod:`motorlab.session.controls`)."""
 
-    def __init__(self, acq: Acquisition, protocol: TaskProtocol, vm: ViewModel, emulator=None,
-                 keys: KeySource | None = None, wait_for_space: bool = False, repeat_rest_s: float | None = None):
+    def __init__(
+        self,
+        acq: Acquisition,
+        protocol: TaskProtocol,
+        vm: ViewModel,
+        emulator=None,
+        keys: KeySource | None = None,
+        wait_for_space: bool = False,
+        repeat_rest_s: float | None = None,
+    ):
         self.acq, self.protocol, self.vm, self.emulator = acq, protocol, vm, emulator
         self.keys = keys or NoKeys()
         self.wait_for_space = wait_for_space
@@ -115,9 +128,19 @@ class StepRunner:
     def _mark_last(self, status: str, reason: str) -> None:
         if self.last_trial is None:
             return
-        self.acq.add_event(Event(self.acq.now(), 0.0, "trial_status",
-                                 {"trial": self.last_trial.trial, "hand": self.last_trial.hand,
-                                  "status": status, "reason": reason}))
+        self.acq.add_event(
+            Event(
+                self.acq.now(),
+                0.0,
+                "trial_status",
+                {
+                    "trial": self.last_trial.trial,
+                    "hand": self.last_trial.hand,
+                    "status": status,
+                    "reason": reason,
+                },
+            )
+        )
         self.vm.message = f"trial {self.last_trial.trial} ({self.last_trial.hand}) marked {status}"
 
     async def _next_key(self, timeout: float) -> str | None:
@@ -201,10 +224,12 @@ class StepRunner:
                 repeat = await self.run_step(step)
                 if step.kind == "trial" and repeat:
                     self._repeat_last = True
-                if self._repeat_last and self.last_trial is not None and (
-                    i + 1 >= len(steps) or steps[i + 1].kind != "rest"
+                if (
+                    self._repeat_last
+                    and self.last_trial is not None
+                    and (i + 1 >= len(steps) or steps[i + 1].kind != "rest")
                 ):
-                    steps[i + 1:i + 1] = self._repeat_steps(steps)
+                    steps[i + 1 : i + 1] = self._repeat_steps(steps)
                     self._repeat_last = False
                 i += 1
         except QuitTask:
@@ -280,8 +305,12 @@ async def record_task(
             manufacturer=info.manufacturer,
             calibration_id=cal_id,
             acq_time=(acq_time or _dt.datetime.now()).isoformat(timespec="milliseconds"),
-            extra={"protocol": protocol.describe(), "device_url_scheme": url.split(":", 1)[0],
-                   "device_protocol": info.protocol, **(participant_info or {})},
+            extra={
+                "protocol": protocol.describe(),
+                "device_url_scheme": url.split(":", 1)[0],
+                "device_protocol": info.protocol,
+                **(participant_info or {}),
+            },
         )
         rate = protocol.rate_hz or info.nominal_rate_hz
         t0 = time.monotonic()
@@ -310,12 +339,18 @@ async def record_task(
             on_ready(acq)
         await driver.start()
         acq.start()
-        vm = ViewModel(protocol, unit=info.channels[0].units, device=f"{info.model} {info.serial}",
-                       best_previous=best_previous, message=cal_warning if emulator is None else "",
-                       battery=battery)
+        vm = ViewModel(
+            protocol,
+            unit=info.channels[0].units,
+            device=f"{info.model} {info.serial}",
+            best_previous=best_previous,
+            message=cal_warning if emulator is None else "",
+            battery=battery,
+        )
         runner = StepRunner(acq, protocol, vm, emulator, keys=keys, wait_for_space=wait_for_space)
         if plot is not None:
             plot.ax.set_ylabel(f"{info.channels[0].name} ({info.channels[0].units})")
+
         async def refresh_plot() -> None:
             while plot is not None:
                 plot.update(acq.state.trace_t, acq.state.trace_v, acq.state.trial_peak)

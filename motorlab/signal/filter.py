@@ -25,7 +25,9 @@ from ._checks import as_2d, finite_runs, require_rate
 
 
 @lru_cache(maxsize=256)
-def _design(fs: float, lowcut: float | None, highcut: float | None, order: int) -> tuple[np.ndarray, np.ndarray, int]:
+def _design(
+    fs: float, lowcut: float | None, highcut: float | None, order: int
+) -> tuple[np.ndarray, np.ndarray, int]:
     """Cached (sos, sosfilt_zi(sos), scipy's default sosfiltfilt pad length); arrays are read-only."""
     if lowcut is not None and highcut is not None:
         sos = sps.butter(order, [lowcut, highcut], btype="bandpass", fs=fs, output="sos")
@@ -52,11 +54,14 @@ def _checked_design(
         raise MotorlabError(f"filter band ({lowcut}, {highcut}) Hz is empty")
     if lowcut is None and highcut is None:
         raise MotorlabError("signal_filter needs lowcut and/or highcut")
-    return _design(fs, None if lowcut is None else float(lowcut), None if highcut is None else float(highcut),
-                   int(order))
+    return _design(
+        fs, None if lowcut is None else float(lowcut), None if highcut is None else float(highcut), int(order)
+    )
 
 
-def butter_sos(sampling_rate: float, lowcut: float | None, highcut: float | None, order: int = 4) -> np.ndarray:
+def butter_sos(
+    sampling_rate: float, lowcut: float | None, highcut: float | None, order: int = 4
+) -> np.ndarray:
     """Second-order sections of a Butterworth filter.
 
     ``lowcut`` is the high-pass edge and ``highcut`` the low-pass edge (Hz); give

@@ -12,6 +12,7 @@ accelerometer at rest measures ``+g`` along the axis pointing up.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -58,12 +59,16 @@ def imu_orientation(
     acc = np.asarray(acc_ms2, dtype=np.float64)
     gyro = np.deg2rad(np.asarray(gyro_dps, dtype=np.float64))
     if acc.ndim != 2 or acc.shape[1] != 3 or gyro.shape != acc.shape:
-        raise MotorlabError(f"IMU data must be (n, 3) accelerometer and gyroscope arrays, got {acc.shape} and {gyro.shape}")
+        raise MotorlabError(
+            f"IMU data must be (n, 3) accelerometer and gyroscope arrays, got {acc.shape} and {gyro.shape}"
+        )
     n = acc.shape[0]
     if n == 0:
         return Rotation.identity(0)
     if not (np.isfinite(gyro).all() and np.isfinite(acc).all()):
-        raise MotorlabError("IMU orientation needs finite accelerometer and gyroscope samples (fill gaps first)")
+        raise MotorlabError(
+            "IMU orientation needs finite accelerometer and gyroscope samples (fill gaps first)"
+        )
     dt = 1.0 / fs
     omega = 0.5 * (gyro[:-1] + gyro[1:])  # rad/s, mean rate over each sample interval
     norm = np.linalg.norm(acc[1:], axis=1)
@@ -202,7 +207,7 @@ def pen_trajectory_from_imu(
     pos = np.zeros((n, 3))
     dt = 1.0 / fs
     origin = np.zeros(3)
-    for a, b in zip(edges[:-1], edges[1:]):
+    for a, b in itertools.pairwise(edges):
         # include the boundary sample so consecutive pieces join
         stop = min(b + 1, n)
         _, p = _integrate_zero_velocity(lin[a:stop], dt)

@@ -33,7 +33,9 @@ def _hann(nperseg: int) -> tuple[np.ndarray, float]:
     return win, float(np.sum(win * win))
 
 
-def _welch_columns(x: np.ndarray, fs: float, nperseg: int, noverlap: int) -> tuple[np.ndarray, np.ndarray, int]:
+def _welch_columns(
+    x: np.ndarray, fs: float, nperseg: int, noverlap: int
+) -> tuple[np.ndarray, np.ndarray, int]:
     """One-sided Welch PSD of each column of finite (n, k) ``x``, n >= nperseg.
 
     Returns ``(freqs, psd (n_freqs, k), n_segments)``: segments of ``nperseg``

@@ -32,9 +32,10 @@ import os
 import re
 import time
 import warnings
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -210,8 +211,7 @@ class RecordingWriter:
         rows = [_LATENCY, *self.channels]
         with open(_sidecar(self.path, "_channels.tsv"), "w", encoding="utf-8", newline="\n") as fh:
             fh.write("name\tcomponent\ttype\ttracked_point\tunits\n")
-            for c in rows:
-                fh.write(f"{c.name}\t{c.component}\t{c.type}\t{c.tracked_point}\t{c.units}\n")
+            fh.writelines(f"{c.name}\t{c.component}\t{c.type}\t{c.tracked_point}\t{c.units}\n" for c in rows)
 
     def _sidecar_dict(self, status: str, **final: Any) -> dict[str, Any]:
         md = self.metadata
@@ -309,10 +309,10 @@ class RecordingWriter:
         )
         return self.path
 
-    def __enter__(self) -> "RecordingWriter":
+    def __enter__(self) -> RecordingWriter:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 
@@ -350,9 +350,7 @@ def _load_motion(path: Path, n_cols: int) -> tuple[np.ndarray, int]:
     except ValueError as exc:
         raise MotorlabError(f"{path}: malformed motion data ({str(exc).splitlines()[0]})") from None
     if arr.shape[1] != n_cols:
-        raise MotorlabError(
-            f"{path}: {arr.shape[1]} columns but _channels.tsv lists {n_cols} channels"
-        )
+        raise MotorlabError(f"{path}: {arr.shape[1]} columns but _channels.tsv lists {n_cols} channels")
     return arr, torn
 
 
@@ -397,7 +395,9 @@ def read_header(path: str | Path) -> RecordingHeader:
         raise MotorlabError(f"{side_path}: not a JSON object")
     try:
         channels = [
-            Channel(r["name"], r["type"], r["units"], r.get("component", "n/a"), r.get("tracked_point", "n/a"))
+            Channel(
+                r["name"], r["type"], r["units"], r.get("component", "n/a"), r.get("tracked_point", "n/a")
+            )
             for r in rows
         ]
     except (KeyError, ValueError) as exc:
@@ -483,7 +483,9 @@ def apply_trial_status(events: list[Event]) -> list[Event]:
                 and ev.extra.get("trial") == mark.extra.get("trial")
                 and ev.extra.get("hand") == mark.extra.get("hand")
             ):
-                out[i] = Event(ev.onset, ev.duration, "trial", {**ev.extra, "status": mark.extra.get("status")})
+                out[i] = Event(
+                    ev.onset, ev.duration, "trial", {**ev.extra, "status": mark.extra.get("status")}
+                )
                 break
     return out
 

@@ -24,8 +24,9 @@ liblsl binds them on all interfaces) and answers discovery queries. Use an
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -66,7 +67,7 @@ def write_local_config(path: str | Path, log_level: int = -2) -> Path:
     return path
 
 
-def lsl_content_type(info: "DeviceInfo") -> str:
+def lsl_content_type(info: DeviceInfo) -> str:
     """``MoCap`` for motion sensors (IMU, position), ``Force`` for force-only devices, else ``Misc``."""
     types = {c.type for c in info.channels}
     if types & _MOTION_TYPES:
@@ -100,8 +101,13 @@ class LslOutlet:
     """
 
     def __init__(
-        self, info: "DeviceInfo", name: str | None = None, source_id: str | None = None,
-        rate_hz: float | None = None, content_type: str | None = None, max_buffered_s: int = 360,
+        self,
+        info: DeviceInfo,
+        name: str | None = None,
+        source_id: str | None = None,
+        rate_hz: float | None = None,
+        content_type: str | None = None,
+        max_buffered_s: int = 360,
     ):
         self.lsl = load_pylsl()
         self.device = info
@@ -116,8 +122,9 @@ class LslOutlet:
 
     def _make_info(self):
         lsl, info = self.lsl, self.device
-        si = lsl.StreamInfo(self.name, self.content_type, len(info.channels), self.rate_hz,
-                            lsl.cf_double64, self.source_id)
+        si = lsl.StreamInfo(
+            self.name, self.content_type, len(info.channels), self.rate_hz, lsl.cf_double64, self.source_id
+        )
         desc = si.desc()
         chans = desc.append_child("channels")
         for c in info.channels:
@@ -137,7 +144,8 @@ class LslOutlet:
         acq.append_child_value("protocol", info.protocol)
         desc.append_child_value("software", f"motorlab {__version__}")
         desc.append_child_value(
-            "timestamps", "device time mapped to host CLOCK_MONOTONIC (drift-corrected), then to LSL local_clock"
+            "timestamps",
+            "device time mapped to host CLOCK_MONOTONIC (drift-corrected), then to LSL local_clock",
         )
         return si
 
@@ -145,7 +153,7 @@ class LslOutlet:
         """Host monotonic time (s) -> LSL ``local_clock`` time (s)."""
         return np.asarray(host_monotonic, dtype=np.float64) + self.clock_offset_s
 
-    def push_block(self, block: "SampleBlock", to_host: Callable[[np.ndarray], np.ndarray]) -> int:
+    def push_block(self, block: SampleBlock, to_host: Callable[[np.ndarray], np.ndarray]) -> int:
         """Push one block with per-sample timestamps ``to_host(device_time)`` mapped to LSL time."""
         if block.n == 0:
             return 0

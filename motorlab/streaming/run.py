@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..devices.base import SampleBlock
@@ -26,12 +27,12 @@ class StreamStats:
 
 
 async def pump(
-    driver: "CodecDriver",
-    outlet: "LslOutlet | None" = None,
+    driver: CodecDriver,
+    outlet: LslOutlet | None = None,
     *,
     duration_s: float | None = None,
     stop: asyncio.Event | None = None,
-    on_block: Callable[["SampleBlock"], None] | None = None,
+    on_block: Callable[[SampleBlock], None] | None = None,
 ) -> StreamStats:
     """Forward every block of a started driver until ``duration_s`` seconds of wall time
     have passed, ``stop`` is set, or the driver ends.
@@ -69,8 +70,11 @@ async def pump(
 
 
 def _forward(
-    blk: "SampleBlock", driver: "CodecDriver", outlet: "LslOutlet | None",
-    on_block: Callable[["SampleBlock"], None] | None, stats: StreamStats,
+    blk: SampleBlock,
+    driver: CodecDriver,
+    outlet: LslOutlet | None,
+    on_block: Callable[[SampleBlock], None] | None,
+    stats: StreamStats,
 ) -> None:
     stats.latencies_s.append(time.monotonic() - blk.host_time)  # byte arrival -> sample available
     if outlet is not None:

@@ -106,7 +106,7 @@ def crc16_rows(rows: np.ndarray) -> np.ndarray:
     """
     n_rows, length = rows.shape
     chunks, width, head = _crc_chunking(length, max(2, min(length // 8, CRC_REGISTERS // max(n_rows, 1))))
-    pair_table, first_byte = _crc_tables()
+    _pair_table, first_byte = _crc_tables()
     odd = head % 2
     if odd:  # one single byte first, then whole byte pairs
         reg = first_byte.take(rows[:, 0].astype(np.intp))

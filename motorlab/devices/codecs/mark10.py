@@ -66,7 +66,15 @@ UNIT_TO_N: dict[str, float] = {
     "g": 9.80665e-3,
 }
 #: unit command -> unit text the gauge prints after a value
-UNIT_COMMANDS: dict[str, str] = {"N": "N", "MN": "mN", "KN": "kN", "LB": "lbF", "OZ": "ozF", "KG": "kgF", "G": "gF"}
+UNIT_COMMANDS: dict[str, str] = {
+    "N": "N",
+    "MN": "mN",
+    "KN": "kN",
+    "LB": "lbF",
+    "OZ": "ozF",
+    "KG": "kgF",
+    "G": "gF",
+}
 ERRORS = {"10": "illegal command", "11": "not applicable", "12": "invalid specifier", "22": "value too large"}
 
 CHANNELS: tuple[Channel, ...] = (Channel("force", "MISC", "N", tracked_point="handle"),)
@@ -224,7 +232,9 @@ class Mark10Codec:
         if isinstance(command, SetUnit):
             cmd = command.unit.upper()
             if cmd not in UNIT_COMMANDS:
-                raise ValueError(f"unit {command.unit!r} is not a Mark-10 force unit ({', '.join(UNIT_COMMANDS)})")
+                raise ValueError(
+                    f"unit {command.unit!r} is not a Mark-10 force unit ({', '.join(UNIT_COMMANDS)})"
+                )
             self._pending.append(("setting", ("setunit", UNIT_COMMANDS[cmd])))
             return cmd.encode() + b"\r\n"
         if isinstance(command, Tare):

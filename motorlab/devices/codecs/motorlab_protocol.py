@@ -16,6 +16,7 @@ the frame-by-frame path in wire order, so events and statistics are the same.
 from __future__ import annotations
 
 import binascii
+import itertools
 import struct
 from dataclasses import dataclass
 from typing import Any
@@ -319,7 +320,9 @@ class MotorlabCodec:
             cmd, status, value = r.take("<B"), r.take("<B"), r.take("<i")
             name = COMMAND_NAMES.get(cmd, f"0x{cmd:02x}")
             out_value: float | int = value / 1000.0 if cmd == SET_RATE else value
-            return Ack(name, ok=status == 0, error="" if status == 0 else _status_name(status), value=out_value)
+            return Ack(
+                name, ok=status == 0, error="" if status == 0 else _status_name(status), value=out_value
+            )
         if msg_type == INFO:
             return self._info(payload)
         if msg_type == BATTERY:
@@ -330,7 +333,9 @@ class MotorlabCodec:
             r = _Reader(payload)
             code = r.take("<B")
             text = r.string()
-            return Ack("error", ok=False, error=f"{_status_name(code)}: {text}" if text else _status_name(code))
+            return Ack(
+                "error", ok=False, error=f"{_status_name(code)}: {text}" if text else _status_name(code)
+            )
         return None
 
     def _info(self, payload: bytes) -> list[CodecEvent]:
@@ -401,7 +406,9 @@ class MotorlabCodec:
         if len(parts) == 1 and isinstance(parts[0], np.ndarray):  # one bulk run: a view, no copy
             arr = parts[0].view(dtype)
         else:  # (a join of one bytes object returns it as it is)
-            arr = np.frombuffer(b"".join(p if isinstance(p, bytes) else p.tobytes() for p in parts), dtype=dtype)
+            arr = np.frombuffer(
+                b"".join(p if isinstance(p, bytes) else p.tobytes() for p in parts), dtype=dtype
+            )
         device_time = self._unwrap(arr["t"]).reshape(-1)
         dropped = self._gap(seq, n)
         if self._scales is None:
@@ -411,7 +418,9 @@ class MotorlabCodec:
                 self.stats.dropped_samples += lost.n
             self._pending.append(blk)
             return
-        events.append(SampleBlock(device_time, _as_float(arr["v"], self._scales), seq=seq, dropped_before=dropped))
+        events.append(
+            SampleBlock(device_time, _as_float(arr["v"], self._scales), seq=seq, dropped_before=dropped)
+        )
 
     def _dtype(self, m: int, fmt: int) -> np.dtype:
         """Structured dtype of one sample record: ``t_us`` u32, then ``m`` int16/int32 values."""
@@ -480,7 +489,11 @@ class MotorlabCodec:
         buf = np.frombuffer(data, dtype=np.uint8)
         gaps = np.diff(delims)
         between = np.flatnonzero(gaps > 1)  # 0x00 0x00 (two delimiters in a row) is no frame
-        starts, ends, size = delims[between] + 1, delims[between + 1], gaps[between] - 1  # size: encoded bytes
+        starts, ends, size = (
+            delims[between] + 1,
+            delims[between + 1],
+            gaps[between] - 1,
+        )  # size: encoded bytes
         stats = self.stats
 
         # COBS: one walk over all code chains; a frame whose body is not frame[1:] goes the exact way
@@ -513,7 +526,9 @@ class MotorlabCodec:
         cand = simple[is_samples]
         seq, n, m, fmt = sample_headers(work, starts[cand] + 3)
         length_ok = body_len[cand] - 4 == SAMPLE_HEADER + n * (4 + m * fmt)
-        well_formed = (body_len[cand] >= 4 + SAMPLE_HEADER) & ((fmt == 2) | (fmt == 4)) & (m > 0) & (n > 0) & length_ok
+        well_formed = (
+            (body_len[cand] >= 4 + SAMPLE_HEADER) & ((fmt == 2) | (fmt == 4)) & (m > 0) & (n > 0) & length_ok
+        )
         self.malformed += int(np.count_nonzero(~well_formed))
         stats.bytes_discarded += int(size[cand[~well_formed]].sum())
         keep = well_formed
@@ -579,7 +594,7 @@ class MotorlabCodec:
         self.stats.frames_ok += idx.size
         follows = (m[1:] == m[:-1]) & (fmt[1:] == fmt[:-1]) & (seq[1:] == (seq[:-1] + n[:-1]) % _U32)
         bounds = [0, *(np.flatnonzero(~follows) + 1).tolist(), idx.size]
-        for a, b in zip(bounds[:-1], bounds[1:]):
+        for a, b in itertools.pairwise(bounds):
             run = (int(seq[a]), int(n[a:b].sum()), int(m[a]), int(fmt[a]))
             head = self._run_head
             if head is not None and (head[2], head[3]) == run[2:] and (head[0] + head[1]) % _U32 == run[0]:

@@ -179,7 +179,9 @@ class TindeqCodec:
         differs or a check fails).
         """
         frames = np.frombuffer(data, dtype=_frames_dtype(length // 8))
-        if len(frames) > 1 and not ((frames["code"] == RES_WEIGHT).all() and (frames["length"] == length).all()):
+        if len(frames) > 1 and not (
+            (frames["code"] == RES_WEIGHT).all() and (frames["length"] == length).all()
+        ):
             return None
         samples = frames["s"]
         blk = self._weights(samples["kg"], samples["us"].reshape(-1))
@@ -202,7 +204,7 @@ class TindeqCodec:
             end = pos + 2 + length
             if end > n:
                 break  # runs past the notification: a frame is never continued in the next one
-            value = data[pos + 2:end]
+            value = data[pos + 2 : end]
             pos = end
             if code == RES_WEIGHT:
                 run.append(value)
@@ -283,7 +285,7 @@ class TindeqCodec:
             dropped = max(0, int(round(step / PERIOD_US)) - 1) if step > 0 else 0
         device_time = np.add(raw, self._wraps * _WRAP, dtype=np.float64)  # integers < 2^53: exact
         for k in np.flatnonzero(raw[1:] < raw[:-1]).tolist():  # the counter wrapped inside the notification
-            device_time[k + 1:] += _WRAP
+            device_time[k + 1 :] += _WRAP
             self._wraps += 1
         self._last_raw = int(raw[-1])
         device_time *= 1e-6

@@ -170,18 +170,36 @@ def _text(raw: bytes) -> str:
 def parse_sensor_info(payload: bytes) -> SensorInfo | None:
     if len(payload) < _SENSOR_INFO.size:
         return None
-    (num, _spare, sid, ntype, mode, desc, unit, _unc, vmin, vmax, pmin, _pmax, ptyp, _gran,
-     _excl) = _SENSOR_INFO.unpack_from(payload)
+    (num, _spare, sid, ntype, mode, desc, unit, _unc, vmin, vmax, pmin, _pmax, ptyp, _gran, _excl) = (
+        _SENSOR_INFO.unpack_from(payload)
+    )
     return SensorInfo(num, sid, ntype, mode, _text(desc), _text(unit), vmin, vmax, pmin, ptyp)
 
 
-def sensor_info_payload(info: SensorInfo, uncertainty: float = 0.0, max_period_us: int = 10**9,
-                        granularity_us: int = 1000, exclusion_mask: int = 0) -> bytes:
+def sensor_info_payload(
+    info: SensorInfo,
+    uncertainty: float = 0.0,
+    max_period_us: int = 10**9,
+    granularity_us: int = 1000,
+    exclusion_mask: int = 0,
+) -> bytes:
     """Inverse of :func:`parse_sensor_info` (for emulators and tests)."""
     return _SENSOR_INFO.pack(
-        info.number, 0, info.sensor_id, info.numeric_type, info.sampling_mode,
-        info.description.encode(), info.unit.encode(), uncertainty, info.min_value, info.max_value,
-        info.min_period_us, max_period_us, info.typical_period_us, granularity_us, exclusion_mask,
+        info.number,
+        0,
+        info.sensor_id,
+        info.numeric_type,
+        info.sampling_mode,
+        info.description.encode(),
+        info.unit.encode(),
+        uncertainty,
+        info.min_value,
+        info.max_value,
+        info.min_period_us,
+        max_period_us,
+        info.typical_period_us,
+        granularity_us,
+        exclusion_mask,
     )
 
 
@@ -213,7 +231,9 @@ def command_frame(command_id: int, params: bytes, counter: int) -> bytes:
 
 def reply_frame(command_id: int, counter: int, payload: bytes, reply_counter: int = 0) -> bytes:
     """A device reply frame (emulators and tests)."""
-    frame = bytearray((HEADER, 6 + len(payload), reply_counter & 0xFF, 0, command_id, counter & 0xFF)) + payload
+    frame = (
+        bytearray((HEADER, 6 + len(payload), reply_counter & 0xFF, 0, command_id, counter & 0xFF)) + payload
+    )
     frame[3] = checksum(frame)
     return bytes(frame)
 
@@ -229,8 +249,20 @@ def measurement_frame(values: np.ndarray, sensor_mask: int, packet_counter: int 
 
 
 #: byte 4 of a reply echoes one of these; of a measurement frame, it is one of those
-_COMMAND_IDS = frozenset({CMD_GET_STATUS, CMD_START, CMD_STOP, CMD_INIT, CMD_SET_PERIOD, CMD_GET_SENSOR_INFO,
-                          CMD_GET_AVAILABLE, CMD_DISCONNECT, CMD_GET_DEVICE_INFO, CMD_GET_DEFAULT})
+_COMMAND_IDS = frozenset(
+    {
+        CMD_GET_STATUS,
+        CMD_START,
+        CMD_STOP,
+        CMD_INIT,
+        CMD_SET_PERIOD,
+        CMD_GET_SENSOR_INFO,
+        CMD_GET_AVAILABLE,
+        CMD_DISCONNECT,
+        CMD_GET_DEVICE_INFO,
+        CMD_GET_DEFAULT,
+    }
+)
 _MEASUREMENT_TYPES = frozenset(range(NORMAL_REAL32, PERIOD + 1))
 
 
@@ -266,16 +298,25 @@ def plausible_header(data: bytes | bytearray, pos: int = 0) -> bool:
         return length >= 6 and what in _COMMAND_IDS
     if what not in _MEASUREMENT_TYPES or length < 5:
         return False
-    want = expected_length(data[pos:pos + 11])
+    want = expected_length(data[pos : pos + 11])
     return want is None or want < 0 or want == length
 
 
 def _normal_frames_dtype(n_values: int) -> np.dtype:
     """A whole NORMAL_REAL32 frame carrying ``n_values`` float32 values, as one record."""
-    return np.dtype([
-        ("type", "u1"), ("length", "u1"), ("counter", "u1"), ("checksum", "u1"), ("subtype", "u1"),
-        ("mask", "<u2"), ("count", "u1"), ("spare", "u1"), ("values", "<f4", (n_values,)),
-    ])
+    return np.dtype(
+        [
+            ("type", "u1"),
+            ("length", "u1"),
+            ("counter", "u1"),
+            ("checksum", "u1"),
+            ("subtype", "u1"),
+            ("mask", "<u2"),
+            ("count", "u1"),
+            ("spare", "u1"),
+            ("values", "<f4", (n_values,)),
+        ]
+    )
 
 
 class _Candidate:
@@ -293,8 +334,9 @@ class VernierCodec:
 
     protocol = "vernier"
 
-    def __init__(self, sensor_mask: int = DEFAULT_SENSOR_MASK, period_us: int = 100_000,
-                 check_checksum: bool = True):
+    def __init__(
+        self, sensor_mask: int = DEFAULT_SENSOR_MASK, period_us: int = 100_000, check_checksum: bool = True
+    ):
         self.stats = CodecStats()
         self.counter = 0xFF
         self.last_counter: int | None = None
@@ -413,7 +455,7 @@ class VernierCodec:
                 pos += 1
                 self._drop(1)
                 continue
-            frame = data[pos:pos + length]
+            frame = data[pos : pos + length]
             if not self._valid(frame):
                 self.stats.crc_errors += 1
                 pos += 1
@@ -442,7 +484,11 @@ class VernierCodec:
         """Is there a whole valid frame in ``data[start:]``?"""
         for pos in range(start, len(data) - 5):
             length = data[pos + 1]
-            if pos + length <= len(data) and plausible_header(data, pos) and self._valid(data[pos:pos + length]):
+            if (
+                pos + length <= len(data)
+                and plausible_header(data, pos)
+                and self._valid(data[pos : pos + length])
+            ):
                 return True
         return False
 
@@ -475,8 +521,10 @@ class VernierCodec:
         sensors = mask_bits(mask)
         frames = np.frombuffer(data, dtype=_normal_frames_dtype(data[7] * len(sensors)))
         head_ok = (
-            (frames["type"] == MEASUREMENT).all() and (frames["length"] == length).all()
-            and (frames["subtype"] == NORMAL_REAL32).all() and (frames["mask"] == mask).all()
+            (frames["type"] == MEASUREMENT).all()
+            and (frames["length"] == length).all()
+            and (frames["subtype"] == NORMAL_REAL32).all()
+            and (frames["mask"] == mask).all()
             and (frames["count"] == data[7]).all()
         )
         if not head_ok:
@@ -503,7 +551,9 @@ class VernierCodec:
             return None  # start time / dropped / period: no samples
         if not sensors or not count:
             return None
-        return self._block(np.frombuffer(frame, dtype=dtype, count=count * len(sensors), offset=start), sensors)
+        return self._block(
+            np.frombuffer(frame, dtype=dtype, count=count * len(sensors), offset=start), sensors
+        )
 
     def _block(self, raw: np.ndarray, sensors: list[int]) -> SampleBlock:
         """Raw values, sample by sample and sensor by sensor in mask order (any shape) ->

@@ -26,6 +26,7 @@ that starts the longest run of back-to-back frames.
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
 from dataclasses import dataclass
 
@@ -383,8 +384,10 @@ class WitMotionCodec:
             nominal_rate_hz=self.rate_hz,
             protocol=self.protocol,
             manufacturer="WitMotion",
-            scales=(ACC_G_PER_LSB * G_MS2,) * 3 + (GYRO_DPS_PER_LSB,) * 3
-            + (ANGLE_DEG_PER_LSB,) * 3 + (self.mag_ut_per_lsb,) * 3,
+            scales=(ACC_G_PER_LSB * G_MS2,) * 3
+            + (GYRO_DPS_PER_LSB,) * 3
+            + (ANGLE_DEG_PER_LSB,) * 3
+            + (self.mag_ut_per_lsb,) * 3,
         )
 
     # -- encode -----------------------------------------------------------------
@@ -414,8 +417,10 @@ class WitMotionCodec:
         if isinstance(command, ReadRegister):
             return self._read("read", int(command.register))
         if isinstance(command, CalibrateStart):
-            return UNLOCK + command_bytes(REG_CALSW, CAL_ACC_GYRO) + self._read(
-                "calibratestart", REG_CALSW, CAL_ACC_GYRO
+            return (
+                UNLOCK
+                + command_bytes(REG_CALSW, CAL_ACC_GYRO)
+                + self._read("calibratestart", REG_CALSW, CAL_ACC_GYRO)
             )
         if isinstance(command, CalibrateEnd):
             return (
@@ -478,7 +483,10 @@ class WitMotionCodec:
             return [], 0
         arr = np.frombuffer(buf, dtype=np.uint8, count=n * FRAME_LEN).reshape(n, FRAME_LEN)
         cycle = self._types_in_cycle.astype(np.uint8)
-        if not (np.all(arr[:, 0] == HEADER) and np.array_equal(arr[:, 1].reshape(-1, k), np.broadcast_to(cycle, (n // k, k)))):
+        if not (
+            np.all(arr[:, 0] == HEADER)
+            and np.array_equal(arr[:, 1].reshape(-1, k), np.broadcast_to(cycle, (n // k, k)))
+        ):
             return [], 0
         csum = arr[:, 0].copy()
         for j in range(1, 10):
@@ -486,12 +494,18 @@ class WitMotionCodec:
         if not np.array_equal(csum, arr[:, 10]):
             return [], 0
         n_rows = n // k
-        first = (self._last_row + 1 if self._last_row is not None else 0) if self._slot is None else self._slot // k + 1
+        first = (
+            (self._last_row + 1 if self._last_row is not None else 0)
+            if self._slot is None
+            else self._slot // k + 1
+        )
         values = np.full((n_rows, len(CHANNELS)), np.nan)
         for ftype, col, scale in self._column_map():
             r = int(self._rank[ftype])
             if r >= 0:
-                raw = np.ndarray((n_rows, 3), "<i2", buffer=buf, offset=r * FRAME_LEN + 2, strides=(k * FRAME_LEN, 2))
+                raw = np.ndarray(
+                    (n_rows, 3), "<i2", buffer=buf, offset=r * FRAME_LEN + 2, strides=(k * FRAME_LEN, 2)
+                )
                 np.multiply(raw, scale, out=values[:, col : col + 3])
         self._slot = (first + n_rows) * k - 1
         self._last_type = int(cycle[-1])
@@ -619,8 +633,10 @@ class WitMotionCodec:
         grid = pos.reshape(-1, k)
         if not np.array_equal(grid, np.broadcast_to(np.arange(k), grid.shape)):
             return None
-        first = 0 if self._slot is None and self._last_row is None else (
-            self._last_row + 1 if self._slot is None else self._slot // k + 1
+        first = (
+            0
+            if self._slot is None and self._last_row is None
+            else (self._last_row + 1 if self._slot is None else self._slot // k + 1)
         )
         n_rows = m // k
         self._slot = (first + n_rows) * k - 1
@@ -708,7 +724,7 @@ class WitMotionCodec:
         # one block per contiguous run so that dropped_before is exact
         bounds = sorted({0, *np.flatnonzero(jumps > 0).tolist(), uniq.size})
         blocks = []
-        for a, b in zip(bounds[:-1], bounds[1:]):
+        for a, b in itertools.pairwise(bounds):
             drop = int(jumps[a])
             self.stats.dropped_samples += drop
             blocks.append(SampleBlock(times[a:b], values[a:b], seq=int(uniq[a]), dropped_before=drop))

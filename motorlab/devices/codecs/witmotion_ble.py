@@ -63,7 +63,6 @@ from .witmotion import (
     ANGLE_DEG_PER_LSB,
     CAL_ACC_GYRO,
     CAL_NORMAL,
-    CHANNELS as _SERIAL_CHANNELS,
     G_MS2,
     GYRO_DPS_PER_LSB,
     RATE_CODES,
@@ -75,6 +74,9 @@ from .witmotion import (
     command_bytes,
     rate_code,
     read_bytes,
+)
+from .witmotion import (
+    CHANNELS as _SERIAL_CHANNELS,
 )
 
 SERVICE_UUID = "0000ffe5-0000-1000-8000-00805f9a34fb"
@@ -246,7 +248,7 @@ class WitMotionBleCodec:
                 else:
                     self.stats.bytes_discarded += n - pos
                 break
-            frame = buf[pos:pos + FRAME_LEN]
+            frame = buf[pos : pos + FRAME_LEN]
             pos += FRAME_LEN
             self.stats.frames_ok += 1
             if frame[1] == KIND_DATA:

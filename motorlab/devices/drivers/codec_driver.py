@@ -13,8 +13,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import AsyncIterator, Callable
 
 from ..base import (
     Ack,
@@ -104,7 +104,7 @@ class CodecDriver:
         self._release_held()
         self._queue.put_nowait(None)
 
-    async def __aenter__(self) -> "CodecDriver":
+    async def __aenter__(self) -> CodecDriver:
         await self.open()
         return self
 
@@ -251,7 +251,7 @@ class CodecDriver:
         assert isinstance(ev, BatteryReply)
         return ev.percent
 
-    def _gap_reached(self, gap: "LinkGap") -> None:
+    def _gap_reached(self, gap: LinkGap) -> None:
         for cb in self.on_gap:
             cb(gap.host_lost, gap.host_back)
 

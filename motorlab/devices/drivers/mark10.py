@@ -96,7 +96,7 @@ class Mark10Driver(CodecDriver):
         self._waiters.append(entry)
         try:
             await self.send(command)
-            ok, value = await self._sync_reading()
+            _ok, value = await self._sync_reading()
             if not fut.done():
                 raise DeviceError(f"{self.url}: no confirmation of '{name}' ({value})")
             ack = fut.result()

@@ -32,7 +32,9 @@ from ..registry import BleProfile, ProtocolSpec
 from ..transports.base import Transport
 from .codec_driver import CodecDriver
 
-BLE_PROFILE = BleProfile(SERVICE_UUID, DATA_UUID, CONTROL_UUID, name_prefix=NAME_PREFIX, write_with_response=True)
+BLE_PROFILE = BleProfile(
+    SERVICE_UUID, DATA_UUID, CONTROL_UUID, name_prefix=NAME_PREFIX, write_with_response=True
+)
 
 
 class TindeqDriver(CodecDriver):
@@ -43,7 +45,7 @@ class TindeqDriver(CodecDriver):
         super().__init__(transport, codec or TindeqCodec(), url)
         self._one_at_a_time = asyncio.Lock()
 
-    async def request(self, command: Command, match, timeout: float | None = None) -> CodecEvent:  # noqa: ANN001
+    async def request(self, command: Command, match, timeout: float | None = None) -> CodecEvent:
         async with self._one_at_a_time:  # replies are untagged
             return await super().request(command, match, timeout)
 
@@ -62,14 +64,21 @@ class TindeqDriver(CodecDriver):
                     f"{self.url}: no valid 'tindeq' handshake (device silent or not a Progressor)"
                 ) from None
             self._info = DeviceInfo(
-                model="Tindeq Progressor", serial=device_id or "n/a", firmware=firmware or "n/a",
-                channels=CHANNELS, nominal_rate_hz=RATE_HZ, protocol="tindeq", manufacturer="Tindeq",
+                model="Tindeq Progressor",
+                serial=device_id or "n/a",
+                firmware=firmware or "n/a",
+                channels=CHANNELS,
+                nominal_rate_hz=RATE_HZ,
+                protocol="tindeq",
+                manufacturer="Tindeq",
             )
         return self._info
 
     async def set_rate(self, rate_hz: float) -> None:
         if abs(rate_hz - RATE_HZ) > 1e-9:
-            raise DeviceError(f"{self.url}: the Progressor streams at a fixed {RATE_HZ:g} Hz (asked {rate_hz:g})")
+            raise DeviceError(
+                f"{self.url}: the Progressor streams at a fixed {RATE_HZ:g} Hz (asked {rate_hz:g})"
+            )
 
     async def start(self) -> None:
         self.clock.reset()

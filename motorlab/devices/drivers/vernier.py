@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -44,10 +44,20 @@ from ..registry import BleProfile, ProtocolSpec
 from ..transports.base import Transport
 from .codec_driver import CodecDriver
 
-BLE_PROFILE = BleProfile(SERVICE_UUID, RESPONSE_UUID, COMMAND_UUID, name_prefix=NAME_PREFIX, write_with_response=False)
+BLE_PROFILE = BleProfile(
+    SERVICE_UUID, RESPONSE_UUID, COMMAND_UUID, name_prefix=NAME_PREFIX, write_with_response=False
+)
 
-_COMMAND_IDS = {Init: 0x1A, GetStatus: 0x10, GetDeviceInfo: 0x55, GetDefaultSensors: 0x56, GetSensorInfo: 0x50,
-                SetRate: 0x1B, Start: 0x18, Stop: 0x19}
+_COMMAND_IDS = {
+    Init: 0x1A,
+    GetStatus: 0x10,
+    GetDeviceInfo: 0x55,
+    GetDefaultSensors: 0x56,
+    GetSensorInfo: 0x50,
+    SetRate: 0x1B,
+    Start: 0x18,
+    Stop: 0x19,
+}
 
 
 def _channel(number: int, description: str, unit: str) -> Channel:
@@ -68,7 +78,7 @@ class VernierDriver(CodecDriver):
         self._tap: Callable[[SampleBlock], None] | None = None
         self.status_info: dict[str, object] = {}
 
-    async def request(self, command: Command, match, timeout: float | None = None) -> CodecEvent:  # noqa: ANN001
+    async def request(self, command: Command, match, timeout: float | None = None) -> CodecEvent:
         async with self._one_at_a_time:
             return await super().request(command, match, timeout)
 
@@ -115,15 +125,21 @@ class VernierDriver(CodecDriver):
             if status:
                 self.status.battery_percent = float(status["battery_percent"])  # type: ignore[arg-type]
             self._info = DeviceInfo(
-                model=f"Vernier {dev.get('order_code') or 'GDX'}", serial=dev.get("serial") or "n/a",
-                firmware=str(status.get("firmware", "n/a")), channels=tuple(channels),
-                nominal_rate_hz=1e6 / self.codec.period_us, protocol="vernier", manufacturer="Vernier",
+                model=f"Vernier {dev.get('order_code') or 'GDX'}",
+                serial=dev.get("serial") or "n/a",
+                firmware=str(status.get("firmware", "n/a")),
+                channels=tuple(channels),
+                nominal_rate_hz=1e6 / self.codec.period_us,
+                protocol="vernier",
+                manufacturer="Vernier",
             )
         return self._info
 
     async def set_rate(self, rate_hz: float) -> None:
         if not (0 < rate_hz <= 1e6 / MIN_PERIOD_US):
-            raise DeviceError(f"{self.url}: rate {rate_hz:g} Hz out of range (0 < rate <= {1e6 / MIN_PERIOD_US:g})")
+            raise DeviceError(
+                f"{self.url}: rate {rate_hz:g} Hz out of range (0 < rate <= {1e6 / MIN_PERIOD_US:g})"
+            )
         await self._command(SetRate(rate_hz))
         self._rate_hz = rate_hz
         if self._info is not None:
@@ -163,7 +179,9 @@ class VernierDriver(CodecDriver):
                 await self.start()
             await asyncio.wait_for(enough.wait(), window * 4 + self.reply_timeout_s)
         except asyncio.TimeoutError:
-            raise DeviceError(f"{self.url}: no samples for the host zero within {window * 4 + self.reply_timeout_s:g} s") from None
+            raise DeviceError(
+                f"{self.url}: no samples for the host zero within {window * 4 + self.reply_timeout_s:g} s"
+            ) from None
         finally:
             self._tap = None
             if not was_streaming:

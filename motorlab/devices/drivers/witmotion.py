@@ -167,7 +167,9 @@ class WitMotionDriver(CodecDriver):
         await self._ack(Stop())
 
     async def tare(self) -> None:
-        raise DeviceError(f"{self.url}: the WT901 has no tare; use calibrate_accel() with the device level and still")
+        raise DeviceError(
+            f"{self.url}: the WT901 has no tare; use calibrate_accel() with the device level and still"
+        )
 
     async def calibrate_accel(self, duration_s: float = 3.0) -> Ack:
         """On-device accelerometer+gyro calibration: keep the device level (+z up) and still."""

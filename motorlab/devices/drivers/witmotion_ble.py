@@ -33,7 +33,9 @@ from ..registry import BleProfile, ProtocolSpec
 from ..transports.base import Transport
 from .codec_driver import CodecDriver
 
-BLE_PROFILE = BleProfile(SERVICE_UUID, NOTIFY_UUID, WRITE_UUID, name_prefix=NAME_PREFIX, write_with_response=True)
+BLE_PROFILE = BleProfile(
+    SERVICE_UUID, NOTIFY_UUID, WRITE_UUID, name_prefix=NAME_PREFIX, write_with_response=True
+)
 #: pause between the commands of one write sequence (unlock, write, save), s
 COMMAND_GAP_S = 0.01
 
@@ -50,9 +52,9 @@ class WitMotionBleDriver(CodecDriver):
         for i in range(0, len(data), 5):  # one 5-byte command per write
             if i:
                 await asyncio.sleep(COMMAND_GAP_S)
-            await self.transport.write(data[i:i + 5])
+            await self.transport.write(data[i : i + 5])
 
-    async def request(self, command: Command, match, timeout: float | None = None) -> CodecEvent:  # noqa: ANN001
+    async def request(self, command: Command, match, timeout: float | None = None) -> CodecEvent:
         async with self._one_at_a_time:
             return await super().request(command, match, timeout)
 
@@ -73,9 +75,13 @@ class WitMotionBleDriver(CodecDriver):
                 ) from None
             device = getattr(self.transport, "device", None)
             self._info = DeviceInfo(
-                model="WitMotion WT901BLE", serial=getattr(device, "address", None) or self.transport.address,
-                firmware=f"{version:#06x}", channels=CHANNELS, nominal_rate_hz=self.codec.rate_hz,
-                protocol="witmotion-ble", manufacturer="WitMotion",
+                model="WitMotion WT901BLE",
+                serial=getattr(device, "address", None) or self.transport.address,
+                firmware=f"{version:#06x}",
+                channels=CHANNELS,
+                nominal_rate_hz=self.codec.rate_hz,
+                protocol="witmotion-ble",
+                manufacturer="WitMotion",
             )
         return self._info
 
@@ -87,7 +93,9 @@ class WitMotionBleDriver(CodecDriver):
         await self.send(SetRate(rate_hz))
         got = (await self.read_register(REG_RRATE))[0]
         if got != code:
-            raise DeviceError(f"{self.url}: output rate not accepted (RRATE reads {got:#x}, wanted {code:#x})")
+            raise DeviceError(
+                f"{self.url}: output rate not accepted (RRATE reads {got:#x}, wanted {code:#x})"
+            )
         self._rate_hz = rate_hz
         if self._info is not None:
             self._info = dataclasses.replace(self._info, nominal_rate_hz=RATE_CODES[code])

@@ -24,8 +24,9 @@ import signal
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from ..base import DeviceError
 
@@ -67,14 +68,20 @@ class PrivateBus:
         """Start the daemon; returns its address (``unix:path=...,guid=...``)."""
         exe = shutil.which("dbus-daemon")
         if exe is None:
-            raise DeviceError(
-                "dbus-daemon not found: BLE simulators need it (install the 'dbus' package)"
-            )
+            raise DeviceError("dbus-daemon not found: BLE simulators need it (install the 'dbus' package)")
         self.directory = Path(tempfile.mkdtemp(prefix="mlbus", dir="/tmp"))
         self._proc = subprocess.Popen(
-            [exe, f"--config-file={self.config}", f"--address=unix:path={self.directory}/bus",
-             "--print-address=1", "--nofork", "--nosyslog"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            [
+                exe,
+                f"--config-file={self.config}",
+                f"--address=unix:path={self.directory}/bus",
+                "--print-address=1",
+                "--nofork",
+                "--nosyslog",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
             preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
         )
         assert self._proc.stdout is not None
@@ -107,7 +114,7 @@ class PrivateBus:
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
-    def __enter__(self) -> "PrivateBus":
+    def __enter__(self) -> PrivateBus:
         self.start()
         return self
 
@@ -118,7 +125,7 @@ class PrivateBus:
 class BleSandbox:
     """Private bus + emulated BlueZ + this process's environment pointed at them."""
 
-    _by_loop: dict[asyncio.AbstractEventLoop, "BleSandbox"] = {}
+    _by_loop: dict[asyncio.AbstractEventLoop, BleSandbox] = {}
 
     def __init__(self) -> None:
         self.bus = PrivateBus()
@@ -128,7 +135,7 @@ class BleSandbox:
 
     # -- shared instance ----------------------------------------------------------
     @classmethod
-    async def acquire(cls) -> "BleSandbox":
+    async def acquire(cls) -> BleSandbox:
         """The running loop's sandbox, started on first use; pair with :meth:`release`."""
         loop = asyncio.get_running_loop()
         box = cls._by_loop.get(loop)
@@ -145,7 +152,7 @@ class BleSandbox:
         return box
 
     @classmethod
-    def current(cls) -> "BleSandbox | None":
+    def current(cls) -> BleSandbox | None:
         """The sandbox of the running loop, if one is up."""
         return cls._by_loop.get(asyncio.get_running_loop())
 
@@ -163,7 +170,9 @@ class BleSandbox:
         try:
             from .fakebluez import FakeBlueZ
         except ModuleNotFoundError as exc:
-            raise DeviceError(f"BLE simulators need the '{exc.name}' package (pip install dbus-fast)") from None
+            raise DeviceError(
+                f"BLE simulators need the '{exc.name}' package (pip install dbus-fast)"
+            ) from None
         address = self.bus.start()
         self._set_env("DBUS_SYSTEM_BUS_ADDRESS", address)
         if shutil.which("bluetoothctl") is None:
@@ -234,10 +243,10 @@ class BleEmulator:
         self._tasks: set[asyncio.Task] = set()
         self.closed = False
 
-    def peripheral_spec(self) -> "PeripheralSpec":
+    def peripheral_spec(self) -> PeripheralSpec:
         raise NotImplementedError
 
-    def attach(self, bluez: "FakeBlueZ") -> "Peripheral":
+    def attach(self, bluez: FakeBlueZ) -> Peripheral:
         """Switch the device on inside ``bluez`` (it starts advertising)."""
         self._bluez = bluez
         self._t0 = asyncio.get_running_loop().time()
@@ -256,7 +265,7 @@ class BleEmulator:
             on_cue(kind, self.device_time())
 
     @property
-    def truth(self):  # noqa: ANN201 - the participant's ground truth, whatever its shape
+    def truth(self):
         return getattr(self.participant, "truth", None)
 
     def drop_link(self) -> None:
@@ -268,7 +277,7 @@ class BleEmulator:
         """Called when the central goes away; by default streaming stops."""
         self.cancel_tasks()
 
-    def spawn(self, coro) -> asyncio.Task:  # noqa: ANN001
+    def spawn(self, coro) -> asyncio.Task:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -279,7 +288,7 @@ class BleEmulator:
             task.cancel()
         self._tasks.clear()
 
-    def later(self, fn, *args) -> None:  # noqa: ANN001
+    def later(self, fn, *args) -> None:
         """Run ``fn(*args)`` after the current D-Bus call has returned (device reply latency)."""
         asyncio.get_running_loop().call_soon(fn, *args)
 
@@ -293,7 +302,9 @@ class BleEmulator:
             self._bluez.remove_peripheral(self.peripheral)
 
 
-async def open_ble_sim(emulator: BleEmulator, make_driver: "Callable[[BleTransport], CodecDriver]") -> "CodecDriver":
+async def open_ble_sim(
+    emulator: BleEmulator, make_driver: Callable[[BleTransport], CodecDriver]
+) -> CodecDriver:
     """Put ``emulator`` into the loop's emulated BlueZ and open the real driver on it.
 
     The driver reaches the device through :class:`BleTransport` -> bleak ->
@@ -334,7 +345,6 @@ async def open_ble_sim(emulator: BleEmulator, make_driver: "Callable[[BleTranspo
 
     driver.close = close  # type: ignore[method-assign]
     return driver
-
 
 
 class BleByteLink:
@@ -385,7 +395,7 @@ class BleByteLink:
             if peripheral is None:
                 continue
             for i in range(0, len(data), self.chunk):
-                peripheral.notify(self.notify_uuid, data[i:i + self.chunk])
+                peripheral.notify(self.notify_uuid, data[i : i + self.chunk])
             await peripheral.flush()
 
     def close(self) -> None:

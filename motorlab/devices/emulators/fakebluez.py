@@ -32,8 +32,8 @@ turns false; a read on a notifying characteristic also emits a value change.
 # strings ("s", "ay", ...) from the real annotations.
 import asyncio
 import inspect
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable
 
 from dbus_fast import DBusError, Message, PropertyAccess, RequestNameReply, Variant
 from dbus_fast.aio import MessageBus
@@ -163,15 +163,15 @@ class _Adapter1(ServiceInterface):
         return self.discovery_sessions > 0
 
     @dbus_property(access=PropertyAccess.READ)
-    def Roles(self) -> "as":  # noqa: F821
+    def Roles(self) -> "as":
         return ["central", "peripheral"]
 
     @dbus_property(access=PropertyAccess.READ)
-    def UUIDs(self) -> "as":  # noqa: F821
+    def UUIDs(self) -> "as":
         return []
 
     @dbus_method()
-    def SetDiscoveryFilter(self, properties: "a{sv}") -> None:  # noqa: F821
+    def SetDiscoveryFilter(self, properties: "a{sv}") -> None:
         uuids = properties.get("UUIDs")
         self.uuid_filter = [u.lower() for u in uuids.value] if uuids is not None else []
 
@@ -261,7 +261,7 @@ class _Device1(ServiceInterface):
         return self.services_resolved
 
     @dbus_property(access=PropertyAccess.READ)
-    def UUIDs(self) -> "as":  # noqa: F821
+    def UUIDs(self) -> "as":
         return [u.lower() for u in self.spec.advertised_uuids]
 
     @dbus_property(access=PropertyAccess.READ)
@@ -269,11 +269,11 @@ class _Device1(ServiceInterface):
         return self.rssi
 
     @dbus_property(access=PropertyAccess.READ)
-    def ManufacturerData(self) -> "a{qv}":  # noqa: F821
+    def ManufacturerData(self) -> "a{qv}":
         return {k: Variant("ay", bytes(v)) for k, v in self.spec.manufacturer_data.items()}
 
     @dbus_property(access=PropertyAccess.READ)
-    def ServiceData(self) -> "a{sv}":  # noqa: F821
+    def ServiceData(self) -> "a{sv}":
         return {}
 
     @dbus_method()
@@ -369,7 +369,7 @@ class _Characteristic1(ServiceInterface):
         return self.notifying
 
     @dbus_property(access=PropertyAccess.READ)
-    def Flags(self) -> "as":  # noqa: F821
+    def Flags(self) -> "as":
         return list(self.spec.flags)
 
     @dbus_property(access=PropertyAccess.READ)
@@ -440,7 +440,7 @@ class _Descriptor1(ServiceInterface):
         return self.value
 
     @dbus_property(access=PropertyAccess.READ)
-    def Flags(self) -> "as":  # noqa: F821
+    def Flags(self) -> "as":
         return ["read", "write"]
 
     @dbus_method()
@@ -459,8 +459,9 @@ class FakeBlueZ:
     Runs on the caller's event loop; every callback (writes, connects) runs there too.
     """
 
-    def __init__(self, bus_address: str, adapter_address: str = "00:1A:7D:DA:71:13",
-                 adv_interval_s: float = 0.05):
+    def __init__(
+        self, bus_address: str, adapter_address: str = "00:1A:7D:DA:71:13", adv_interval_s: float = 0.05
+    ):
         self.bus_address = bus_address
         self.bus: MessageBus | None = None
         self.adapter = _Adapter1(self, adapter_address)
@@ -496,10 +497,14 @@ class FakeBlueZ:
     async def flush(self) -> None:
         """One round trip to the bus daemon: returns once it has read all we sent."""
         assert self.bus is not None
-        await self.bus.call(Message(
-            destination="org.freedesktop.DBus", path="/org/freedesktop/DBus",
-            interface="org.freedesktop.DBus", member="GetId",
-        ))
+        await self.bus.call(
+            Message(
+                destination="org.freedesktop.DBus",
+                path="/org/freedesktop/DBus",
+                interface="org.freedesktop.DBus",
+                member="GetId",
+            )
+        )
 
     def add_peripheral(self, spec: PeripheralSpec) -> Peripheral:
         """Put a peripheral in range; discovery reports it from the next scan on."""

@@ -78,7 +78,9 @@ class GripHX711Emulator(MotorlabDeviceEmulator):
 
 
 def make_emulator(params: dict[str, str], url: str = "sim://grip") -> GripHX711Emulator:
-    return build_emulator(GripHX711Emulator, GripParticipant, params, url, _PARTICIPANT_PARAMS, _DEVICE_PARAMS)
+    return build_emulator(
+        GripHX711Emulator, GripParticipant, params, url, _PARTICIPANT_PARAMS, _DEVICE_PARAMS
+    )
 
 
 async def open_sim(params: dict[str, str]):

@@ -34,14 +34,22 @@ class PenBleEmulator(BleEmulator):
 
     def peripheral_spec(self) -> PeripheralSpec:
         return PeripheralSpec(
-            address=self.address, name=self.name, mtu=247, advertised_uuids=[BLE_PROFILE.service_uuid],
-            services=[GattService(BLE_PROFILE.service_uuid, [
-                GattCharacteristic(BLE_PROFILE.notify_uuid, ("notify",)),
-                GattCharacteristic(BLE_PROFILE.write_uuid, ("write",), on_write=self._on_write),
-            ])],
+            address=self.address,
+            name=self.name,
+            mtu=247,
+            advertised_uuids=[BLE_PROFILE.service_uuid],
+            services=[
+                GattService(
+                    BLE_PROFILE.service_uuid,
+                    [
+                        GattCharacteristic(BLE_PROFILE.notify_uuid, ("notify",)),
+                        GattCharacteristic(BLE_PROFILE.write_uuid, ("write",), on_write=self._on_write),
+                    ],
+                )
+            ],
         )
 
-    def attach(self, bluez):  # noqa: ANN001, ANN201
+    def attach(self, bluez):
         peripheral = super().attach(bluez)
         self._loop_thread = threading.get_ident()
         pty = self.pen.link
@@ -56,7 +64,7 @@ class PenBleEmulator(BleEmulator):
         self.pen.cue(kind)
 
     @property
-    def truth(self):  # noqa: ANN201
+    def truth(self):
         return self.pen.truth
 
     def on_link_down(self) -> None:

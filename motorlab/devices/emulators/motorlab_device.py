@@ -21,8 +21,9 @@ import os
 import struct
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -117,7 +118,9 @@ class MotorlabDeviceEmulator:
         self._tare_raw = np.zeros(len(self.channels), dtype=np.int64)
         lim = 2 ** (8 * sample_format - 1)
         self._raw_limits = (-lim, lim - 1)
-        self._dtype = np.dtype([("t", "<u4"), ("v", "<i2" if sample_format == 2 else "<i4", (len(self.channels),))])
+        self._dtype = np.dtype(
+            [("t", "<u4"), ("v", "<i2" if sample_format == 2 else "<i4", (len(self.channels),))]
+        )
 
         self._lock = threading.RLock()
         self._participant_lock = threading.Lock()  # cue() (host thread) vs read() (firmware thread)
@@ -254,7 +257,13 @@ class MotorlabDeviceEmulator:
         )
         p += _str(self.model) + _str(self.serial) + _str(self.firmware) + _str(self.manufacturer)
         for c in self.channels:
-            p += _str(c.name) + _str(c.type) + _str(c.unit) + _str(c.tracked_point) + struct.pack("<f", c.scale)
+            p += (
+                _str(c.name)
+                + _str(c.type)
+                + _str(c.unit)
+                + _str(c.tracked_point)
+                + struct.pack("<f", c.scale)
+            )
         return p
 
     def battery_now(self) -> float | None:
@@ -301,7 +310,9 @@ class MotorlabDeviceEmulator:
         rec = np.empty(n, dtype=self._dtype)
         rec["t"] = (t_us % (1 << 32)).astype(np.uint32)
         rec["v"] = np.clip(counts, *self._raw_limits)
-        payload = struct.pack("<IBBB", seq0 % (1 << 32), n, len(self.channels), self.sample_format) + rec.tobytes()
+        payload = (
+            struct.pack("<IBBB", seq0 % (1 << 32), n, len(self.channels), self.sample_format) + rec.tobytes()
+        )
         if self.drop_prob > 0 and self._rng.random() < self.drop_prob:
             self.dropped_blocks.append((seq0, n))
             return None, 0, 0.0
@@ -349,7 +360,7 @@ class MotorlabDeviceEmulator:
         finally:
             os.close(fd)
 
-    def __enter__(self) -> "MotorlabDeviceEmulator":
+    def __enter__(self) -> MotorlabDeviceEmulator:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -366,7 +377,9 @@ def parse_params(url: str, params: dict[str, str], known: dict[str, type]) -> di
         try:
             value = known[key](text)
         except ValueError:
-            raise DeviceError(f"{url}: parameter {key}={text!r} is not a valid {known[key].__name__}") from None
+            raise DeviceError(
+                f"{url}: parameter {key}={text!r} is not a valid {known[key].__name__}"
+            ) from None
         if isinstance(value, float) and not math.isfinite(value):
             raise DeviceError(f"{url}: parameter {key}={text!r} must be finite")
         out[key] = value

@@ -175,7 +175,9 @@ class GripParticipant:
             "rise_s": self.rise_s,
             "rise_10_90_s": (u90 - u10) * self.rise_s,
             "release_s": eff.release_s,
-            "release_force_n": float(self._held_force(eff, eff.release_s)) if math.isfinite(eff.release_s) else math.nan,
+            "release_force_n": float(self._held_force(eff, eff.release_s))
+            if math.isfinite(eff.release_s)
+            else math.nan,
             "end_s": eff.release_s + self.rise_s,
             "fatigue_per_s": self.fatigue_per_s,
         }
@@ -519,7 +521,10 @@ class WriterParticipant:
         b = self.spiral_pitch_cm / (2.0 * math.pi)
         theta_max = 2.0 * math.pi * self.spiral_turns
         centre = self._rest_pos
-        end = (centre[0] + b * theta_max * math.cos(theta_max), centre[1] + b * theta_max * math.sin(theta_max))
+        end = (
+            centre[0] + b * theta_max * math.cos(theta_max),
+            centre[1] + b * theta_max * math.sin(theta_max),
+        )
         t1 = t0 + self.spiral_s
         self._segments.append(_Segment(t0, t1, centre, end, True, "spiral", (b, theta_max)))
         self._rest_pos = end
@@ -612,7 +617,15 @@ class WriterParticipant:
 
 
 #: ``sim://`` URL parameters that shape a :class:`GripParticipant` (all floats) besides ``seed``
-GRIP_PARTICIPANT_PARAMS = ("peak_n", "rise_s", "hold_s", "fatigue_per_s", "noise_n", "reaction_s", "peak_jitter")
+GRIP_PARTICIPANT_PARAMS = (
+    "peak_n",
+    "rise_s",
+    "hold_s",
+    "fatigue_per_s",
+    "noise_n",
+    "reaction_s",
+    "peak_jitter",
+)
 
 
 def grip_participant_from_params(params: dict[str, str], url: str = "sim://") -> GripParticipant:

@@ -19,8 +19,8 @@ import tempfile
 import threading
 import time
 import tty
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 
 class PtyLink:
@@ -81,7 +81,7 @@ class PtyLink:
         return self._master is not None
 
     # -- I/O thread -----------------------------------------------------------------
-    def start(self) -> "PtyLink":
+    def start(self) -> PtyLink:
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name=f"pty-{self.link_path}", daemon=True)
         self._thread.start()
@@ -136,7 +136,7 @@ class PtyLink:
         except OSError:
             pass
 
-    def __enter__(self) -> "PtyLink":
+    def __enter__(self) -> PtyLink:
         return self.start()
 
     def __exit__(self, *exc) -> None:

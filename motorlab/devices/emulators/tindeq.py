@@ -61,11 +61,20 @@ class ProgressorEmulator(BleEmulator):
     # -- GATT ---------------------------------------------------------------------
     def peripheral_spec(self) -> PeripheralSpec:
         return PeripheralSpec(
-            address=self.address, name=self.name, mtu=247,
-            services=[GattService(tq.SERVICE_UUID, [
-                GattCharacteristic(tq.DATA_UUID, ("notify",)),
-                GattCharacteristic(tq.CONTROL_UUID, ("write", "write-without-response"), on_write=self._on_write),
-            ])],
+            address=self.address,
+            name=self.name,
+            mtu=247,
+            services=[
+                GattService(
+                    tq.SERVICE_UUID,
+                    [
+                        GattCharacteristic(tq.DATA_UUID, ("notify",)),
+                        GattCharacteristic(
+                            tq.CONTROL_UUID, ("write", "write-without-response"), on_write=self._on_write
+                        ),
+                    ],
+                )
+            ],
         )
 
     def _reply(self, value: bytes) -> None:
@@ -145,6 +154,7 @@ async def open_sim(params: dict[str, str]) -> CodecDriver:
     emulator = ProgressorEmulator(
         participant,
         address=params.get("address", "F4:12:FA:00:00:01"),
-        gain_error=p("gain_error", 0.0), offset_n=p("offset_n", 0.0),
+        gain_error=p("gain_error", 0.0),
+        offset_n=p("offset_n", 0.0),
     )
     return await open_ble_sim(emulator, lambda tr: TindeqDriver(tr, url=url))

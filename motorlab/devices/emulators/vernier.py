@@ -27,8 +27,16 @@ from .fakebluez import GattCharacteristic, GattService, PeripheralSpec
 from .participants import GripParticipant, grip_participant_from_params
 
 FORCE_SENSOR = vd.SensorInfo(
-    number=1, sensor_id=5720, numeric_type=0, sampling_mode=0, description="Force", unit="N",
-    min_value=-100.0, max_value=850.0, min_period_us=1_000, typical_period_us=100_000,
+    number=1,
+    sensor_id=5720,
+    numeric_type=0,
+    sampling_mode=0,
+    description="Force",
+    unit="N",
+    min_value=-100.0,
+    max_value=850.0,
+    min_period_us=1_000,
+    typical_period_us=100_000,
 )
 
 
@@ -67,18 +75,29 @@ class GdxHdEmulator(BleEmulator):
 
     def peripheral_spec(self) -> PeripheralSpec:
         return PeripheralSpec(
-            address=self.address, name=self.name, mtu=23,
-            services=[GattService(vd.SERVICE_UUID, [
-                GattCharacteristic(vd.COMMAND_UUID, ("write-without-response", "write"), on_write=self._on_write),
-                GattCharacteristic(vd.RESPONSE_UUID, ("notify",)),
-            ])],
+            address=self.address,
+            name=self.name,
+            mtu=23,
+            services=[
+                GattService(
+                    vd.SERVICE_UUID,
+                    [
+                        GattCharacteristic(
+                            vd.COMMAND_UUID, ("write-without-response", "write"), on_write=self._on_write
+                        ),
+                        GattCharacteristic(vd.RESPONSE_UUID, ("notify",)),
+                    ],
+                )
+            ],
         )
 
     # -- output ---------------------------------------------------------------------
     def _send(self, frame: bytes) -> bool:
         """Send a frame as 20-byte notifications; True when all were delivered."""
         assert self.peripheral is not None
-        return all(self.peripheral.notify(vd.RESPONSE_UUID, frame[i:i + 20]) for i in range(0, len(frame), 20))
+        return all(
+            self.peripheral.notify(vd.RESPONSE_UUID, frame[i : i + 20]) for i in range(0, len(frame), 20)
+        )
 
     def _reply(self, command: int, counter: int, payload: bytes = b"") -> None:
         self._reply_counter = (self._reply_counter + 1) & 0xFF
@@ -108,11 +127,16 @@ class GdxHdEmulator(BleEmulator):
             self._reply(command, counter)
         elif command == vd.CMD_GET_STATUS:
             maj, mnr, build = self.firmware
-            payload = bytes((0, 0, maj, mnr)) + struct.pack("<H", build) + bytes((1, 2)) + struct.pack("<H", 9)
+            payload = (
+                bytes((0, 0, maj, mnr)) + struct.pack("<H", build) + bytes((1, 2)) + struct.pack("<H", 9)
+            )
             self._reply(command, counter, payload + bytes((self.battery_percent, 0)))
         elif command == vd.CMD_GET_DEVICE_INFO:
-            fields = [b"GDX-HD".ljust(16, b"\0"), self.serial.encode().ljust(16, b"\0"),
-                      self.name.encode().ljust(32, b"\0")]
+            fields = [
+                b"GDX-HD".ljust(16, b"\0"),
+                self.serial.encode().ljust(16, b"\0"),
+                self.name.encode().ljust(32, b"\0"),
+            ]
             self._reply(command, counter, b"".join(fields) + bytes(16))
         elif command in (vd.CMD_GET_DEFAULT, vd.CMD_GET_AVAILABLE):
             self._reply(command, counter, struct.pack("<I", 1 << FORCE_SENSOR.number))
@@ -158,13 +182,17 @@ class GdxHdEmulator(BleEmulator):
             due = int((self.device_time() - t_start) / period) + 1
             if due > k:
                 idx = np.arange(k, due)
-                values = self.participant.force(t_start + idx * period) * (1.0 + self.gain_error) + self.offset_n
+                values = (
+                    self.participant.force(t_start + idx * period) * (1.0 + self.gain_error) + self.offset_n
+                )
                 values = values.astype(np.float32)
                 for a in range(0, idx.size, self.max_samples_per_frame):
                     sl = slice(a, a + self.max_samples_per_frame)
                     packets += 1
                     if self._send(vd.measurement_frame(values[sl, None], mask, packets)):
-                        self._sent.append(np.column_stack([np.full(idx[sl].size, stream_no), idx[sl], values[sl]]))
+                        self._sent.append(
+                            np.column_stack([np.full(idx[sl].size, stream_no), idx[sl], values[sl]])
+                        )
                 k = due
                 await self.peripheral.flush()
             await asyncio.sleep(self.tick_s)
@@ -184,8 +212,10 @@ async def open_sim(params: dict[str, str]) -> CodecDriver:
 
     participant = grip_participant_from_params(params, url)
     emulator = GdxHdEmulator(
-        participant, address=params.get("address", "E8:2A:44:00:00:01"),
-        gain_error=p("gain_error", 0.0), offset_n=p("offset_n", 0.0),
+        participant,
+        address=params.get("address", "E8:2A:44:00:00:01"),
+        gain_error=p("gain_error", 0.0),
+        offset_n=p("offset_n", 0.0),
     )
     driver = await open_ble_sim(emulator, lambda tr: VernierDriver(tr, url=url))
     if "rate_hz" in params:

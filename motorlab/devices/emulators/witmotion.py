@@ -188,7 +188,9 @@ class WT901Emulator:
             TYPE_MAG: np.column_stack([mag, np.full(n, 2500.0)]),
         }
         out = {k: _int16(v) for k, v in words.items()}
-        out[TYPE_TIME] = np.array([chip_time_words(CHIP_EPOCH_S + x) for x in t], dtype=np.int16).reshape(-1, 4)
+        out[TYPE_TIME] = np.array([chip_time_words(CHIP_EPOCH_S + x) for x in t], dtype=np.int16).reshape(
+            -1, 4
+        )
         return out
 
     def _frames(self, t: np.ndarray) -> bytes:
@@ -283,8 +285,12 @@ class WT901Emulator:
                 self.acc_offset = acc_raw - np.array([0.0, 0.0, G_MS2])  # assumes level, +z up
                 self.gyro_offset = (gyro + self.gyro_bias).mean(axis=0)
                 for k in range(3):
-                    self.registers[REG_AXOFFSET + k] = int(_int16(self.acc_offset[k] / G_MS2 / ACC_G_PER_LSB)) & 0xFFFF
-                    self.registers[REG_GXOFFSET + k] = int(_int16(self.gyro_offset[k] / GYRO_DPS_PER_LSB)) & 0xFFFF
+                    self.registers[REG_AXOFFSET + k] = (
+                        int(_int16(self.acc_offset[k] / G_MS2 / ACC_G_PER_LSB)) & 0xFFFF
+                    )
+                    self.registers[REG_GXOFFSET + k] = (
+                        int(_int16(self.gyro_offset[k] / GYRO_DPS_PER_LSB)) & 0xFFFF
+                    )
                 self.calibrations.append(
                     {
                         "start_s": self._cal_start,
@@ -331,7 +337,9 @@ async def open_sim(params: dict[str, str]) -> WitMotionDriver:
         )
     except ValueError as exc:
         raise DeviceError(f"sim://wt901: bad parameter ({exc})") from None
-    driver = WitMotionDriver(SerialTransport(emulator.link.link_path, 115200), WitMotionCodec(), "sim://wt901")
+    driver = WitMotionDriver(
+        SerialTransport(emulator.link.link_path, 115200), WitMotionCodec(), "sim://wt901"
+    )
     driver.emulator = emulator
     try:
         await driver.open()
@@ -342,4 +350,3 @@ async def open_sim(params: dict[str, str]) -> WitMotionDriver:
         await driver.close()
         raise
     return driver
-

@@ -20,7 +20,17 @@ import asyncio
 import numpy as np
 
 from ..codecs import witmotion_ble as wb
-from ..codecs.witmotion import CAL_ACC_GYRO, CAL_NORMAL, KEY_UNLOCK, RATE_CODES, REG_CALSW, REG_KEY, REG_READ, REG_RRATE, REG_VERSION
+from ..codecs.witmotion import (
+    CAL_ACC_GYRO,
+    CAL_NORMAL,
+    KEY_UNLOCK,
+    RATE_CODES,
+    REG_CALSW,
+    REG_KEY,
+    REG_READ,
+    REG_RRATE,
+    REG_VERSION,
+)
 from ..drivers.codec_driver import CodecDriver
 from ..drivers.witmotion_ble import BLE_PROFILE, WitMotionBleDriver
 from .ble_bus import BleEmulator, open_ble_sim, sim_param
@@ -70,15 +80,24 @@ class Wt901BleEmulator(BleEmulator):
 
     def peripheral_spec(self) -> PeripheralSpec:
         return PeripheralSpec(
-            address=self.address, name=self.name, mtu=23,
-            services=[GattService(wb.SERVICE_UUID, [
-                GattCharacteristic(wb.NOTIFY_UUID, ("notify",)),
-                GattCharacteristic(wb.WRITE_UUID, ("write", "write-without-response"), on_write=self._on_write),
-            ])],
+            address=self.address,
+            name=self.name,
+            mtu=23,
+            services=[
+                GattService(
+                    wb.SERVICE_UUID,
+                    [
+                        GattCharacteristic(wb.NOTIFY_UUID, ("notify",)),
+                        GattCharacteristic(
+                            wb.WRITE_UUID, ("write", "write-without-response"), on_write=self._on_write
+                        ),
+                    ],
+                )
+            ],
         )
 
     # -- link -------------------------------------------------------------------------
-    def attach(self, bluez):  # noqa: ANN001, ANN201
+    def attach(self, bluez):
         peripheral = super().attach(bluez)
         peripheral.on_connect.append(self._restart_stream)
         return peripheral
@@ -188,11 +207,16 @@ async def open_sim(params: dict[str, str]) -> CodecDriver:
         return sim_param(params, name, default, url)
 
     participant = TremorParticipant(
-        freq_hz=p("freq_hz", 6.0), amp_ms2=p("amp_ms2", 0.5), noise_ms2=p("noise_ms2", 0.02), seed=int(p("seed", 0)),
+        freq_hz=p("freq_hz", 6.0),
+        amp_ms2=p("amp_ms2", 0.5),
+        noise_ms2=p("noise_ms2", 0.02),
+        seed=int(p("seed", 0)),
     )
     emulator = Wt901BleEmulator(
-        participant, address=params.get("address", "D6:3B:1E:00:00:01"),
-        acc_bias=_triple(params, "acc_bias", url), acc_scale=_triple(params, "acc_scale", url),
+        participant,
+        address=params.get("address", "D6:3B:1E:00:00:01"),
+        acc_bias=_triple(params, "acc_bias", url),
+        acc_scale=_triple(params, "acc_scale", url),
         gyro_bias=_triple(params, "gyro_bias", url),
     )
     driver = await open_ble_sim(emulator, lambda tr: WitMotionBleDriver(tr, url=url))

@@ -79,7 +79,7 @@ class BleTransport(Transport):
             else:
                 wanted = self.target.lower()
 
-                def matches(dev: BLEDevice, adv) -> bool:  # noqa: ANN001 (bleak AdvertisementData)
+                def matches(dev: BLEDevice, adv) -> bool:
                     name = (adv.local_name or dev.name or "").lower()
                     return bool(name) and name.startswith(wanted)
 
@@ -127,7 +127,8 @@ class BleTransport(Transport):
         try:
             for i in range(0, len(data), self.max_chunk):
                 await client.write_gatt_char(
-                    self.profile.write_uuid, data[i:i + self.max_chunk],
+                    self.profile.write_uuid,
+                    data[i : i + self.max_chunk],
                     response=self.profile.write_with_response,
                 )
         except _BLE_ERRORS as exc:
