@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from .errors import RecordingError
+
 #: Channel types allowed by BIDS motion (``_channels.tsv`` ``type`` column).
 #: Force has no BIDS type of its own and is stored as ``MISC`` with units ``N``.
 BIDS_CHANNEL_TYPES = frozenset(
@@ -23,10 +25,6 @@ BIDS_CHANNEL_TYPES = frozenset(
 )
 _COMPONENTS = frozenset({"x", "y", "z", "quat_x", "quat_y", "quat_z", "quat_w", "n/a"})
 _LABEL = re.compile(r"^[A-Za-z0-9]+$")
-
-
-class RecordingError(ValueError):
-    """A recording (or its description) is inconsistent."""
 
 
 def validate_label(value: str, what: str = "label") -> str:

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import __version__
+from ..atomic import atomic_open, atomic_write_text
 from ..errors import MotorlabError, one_line
 
 if TYPE_CHECKING:
@@ -114,7 +115,7 @@ class BatchResult:
             write_table(self.rows, out_csv)
             write_table(self.errors, errors_csv, ERROR_COLUMNS)
             prov = dict(self.provenance, table=out_csv.name, errors_table=errors_csv.name)
-            _atomic_write(prov_json, json.dumps(prov, indent=1, allow_nan=False, default=str) + "\n")
+            atomic_write_text(prov_json, json.dumps(prov, indent=1, allow_nan=False, default=str) + "\n")
         except OSError as exc:
             raise MotorlabError(
                 f"{exc.filename or out_csv}: cannot write results ({exc.strerror or exc})"
@@ -387,15 +388,9 @@ def _cache_read(path: Path) -> dict[str, Any] | None:
 def _cache_write(path: Path, obj: dict[str, Any]) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_write(path, json.dumps(obj))
+        atomic_write_text(path, json.dumps(obj))
     except OSError:
         pass  # a read-only cache only costs speed
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 # ----------------------------------------------------------------- discovery
@@ -659,13 +654,11 @@ def write_table(
     """Write rows as CSV (missing values ``n/a``, floats at full precision)."""
     cols = list(columns) if columns is not None else table_columns(rows)
     path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8", newline="") as fh:
+    with atomic_open(path, "w", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(cols)
         for r in rows:
             w.writerow([_cell(r.get(c)) for c in cols])
-    os.replace(tmp, path)
     return path
 
 

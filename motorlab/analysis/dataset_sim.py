@@ -31,8 +31,8 @@ from typing import Any
 import numpy as np
 
 from ..recording import Channel, Event, Metadata, Recording
+from ..units import STANDARD_GRAVITY
 
-STANDARD_GRAVITY = 9.80665  # m/s^2
 TASKS = ("grip", "gripsustained", "tremorrest", "tremorpostural", "spiral")
 
 FORCE_CHANNEL = Channel("force", "MISC", "N", tracked_point="handle")

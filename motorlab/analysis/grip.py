@@ -16,26 +16,12 @@ import numpy as np
 
 from ..signal._checks import require_rate, warn
 from ..signal.filter import signal_filter
+from ..units import KGF_N, LB_KG, kgf_to_newton, lb_to_kg, newton_to_kgf
 
 NAN = float("nan")
-KGF_N = 9.80665  # newtons per kilogram-force (CGPM 1901, exact)
-LB_KG = 0.45359237  # kilograms per avoirdupois pound (exact, 1959 agreement)
 RFD_WINDOWS_MS = (50, 100, 200)
 
-
-def newton_to_kgf(newtons: float | np.ndarray) -> float | np.ndarray:
-    """Newtons to kilograms-force."""
-    return newtons / KGF_N
-
-
-def kgf_to_newton(kgf: float | np.ndarray) -> float | np.ndarray:
-    """Kilograms-force to newtons (x 9.80665)."""
-    return kgf * KGF_N
-
-
-def lb_to_kg(pounds: float | np.ndarray) -> float | np.ndarray:
-    """Pounds to kilograms (x 0.45359237)."""
-    return pounds * LB_KG
+__all__ = ["KGF_N", "LB_KG", "kgf_to_newton", "lb_to_kg", "newton_to_kgf"]  # re-exported
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from ..errors import MotorlabError
 from ..recording import Recording
 from ..signal.resample import signal_resample
 from ..signal.segment import segment_force_trials
+from ..units import newton_to_kgf
 from .defaults import analysis_parameters
 from .grip import grip_analyze, grip_bilateral_ratio, grip_sustained_analyze, grip_trials_summary
 from .handwriting import handwriting_analyze
@@ -191,7 +192,7 @@ def _sustained_rows(rec: Recording, params: dict) -> list[dict]:
         res = grip_sustained_analyze(seg, fs, tuple(p["cv_window_s"]), p["fatigue_window_s"], p["hold_frac"])
         row = {"row": "trial", "trial": w["trial"], "hand": w["hand"], "status": w["status"]}
         row.update(asdict(res))
-        row["peak_force_kgf"] = res.peak_force_N / 9.80665
+        row["peak_force_kgf"] = newton_to_kgf(res.peak_force_N)
         rows.append(row)
     return rows
 

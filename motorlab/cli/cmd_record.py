@@ -14,6 +14,7 @@ import os
 import sys
 from pathlib import Path
 
+from ..errors import ParameterError
 from ..recording import validate_pseudonym
 from ..session import protocols as P
 
@@ -280,7 +281,7 @@ def _record(args: argparse.Namespace, protocols: list) -> int:
         try:
             acq_time = dt.datetime.fromisoformat(args.acq_time)
         except ValueError:
-            raise ValueError(
+            raise ParameterError(
                 f"--acq-time {args.acq_time!r} is not an ISO date/time such as 2026-11-15T10:30"
             ) from None
     session = args.session or _session_for_today(args.out, args.participant, acq_time)

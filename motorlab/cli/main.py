@@ -2,8 +2,10 @@
 
 Each command module defines ``register(subparsers) -> None`` which adds its
 sub-parser and sets ``func=handler`` (``handler(args) -> int``). Expected
-failures (bad file, missing port, wrong protocol, invalid ID) are printed as
-one line ``motorlab: <problem>`` with exit status 2, never as a traceback.
+failures (:class:`~motorlab.errors.MotorlabError`: bad file, missing port, wrong
+protocol, invalid ID; an ``OSError`` naming a file) are printed as one line
+``motorlab: <problem>`` with exit status 2. Anything else is a bug: it is shown
+with its traceback and a request to report it.
 """
 
 from __future__ import annotations
@@ -34,12 +36,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _expected_errors() -> tuple[type[BaseException], ...]:
-    from ..devices.base import DeviceError
-    from ..errors import MotorlabError
-    from ..recording import RecordingError
+ISSUES_URL = "https://github.com/motorlab/motorlab/issues"
 
-    return (MotorlabError, DeviceError, RecordingError, OSError, ValueError)
+
+def _is_expected(exc: BaseException) -> bool:
+    """A motorlab error, or an operating-system error about a named file or port."""
+    from ..errors import MotorlabError
+
+    if isinstance(exc, MotorlabError):
+        return True
+    return isinstance(exc, OSError) and bool(getattr(exc, "filename", None))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,8 +70,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("motorlab: interrupted", file=sys.stderr)
         return 130
-    except _expected_errors() as exc:
-        if args.verbose >= 2:
+    except Exception as exc:
+        if not _is_expected(exc) or args.verbose >= 2:
+            if not _is_expected(exc):
+                print(
+                    f"motorlab: internal error ({type(exc).__name__}); this is a bug, please report it "
+                    f"with the traceback below to {ISSUES_URL}",
+                    file=sys.stderr,
+                )
             raise
         print(f"motorlab: {one_line(exc)}", file=sys.stderr)
         return 2

@@ -11,10 +11,10 @@ from __future__ import annotations
 import csv
 import datetime as _dt
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..atomic import atomic_open, atomic_write_json
 from ..errors import MotorlabError
 from ..recording import RecordingError, validate_pseudonym
 
@@ -103,15 +103,11 @@ def _read_table(path: Path) -> tuple[list[str], list[dict[str, str]]]:
 
 
 def _write_table(path: Path, header: list[str], rows: list[dict[str, str]]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8", newline="") as fh:
+    with atomic_open(path, "w", newline="") as fh:
         fh.write("\t".join(header) + "\n")
         fh.writelines(
             "\t".join(str(r.get(c) or "n/a").replace("\t", " ") for c in header) + "\n" for r in rows
         )
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 def _client_from_row(row: dict[str, str], path: Path) -> Client:
@@ -197,4 +193,4 @@ class ClientRegistry:
         for col in header:
             if col in COLUMN_DESCRIPTIONS:
                 current[col] = COLUMN_DESCRIPTIONS[col]
-        path.write_text(json.dumps(current, indent=2) + "\n", encoding="utf-8")
+        atomic_write_json(path, current)

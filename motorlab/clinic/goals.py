@@ -19,11 +19,11 @@ import datetime as _dt
 import itertools
 import json
 import math
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..atomic import atomic_write_json
 from ..errors import MotorlabError
 from .dataset import derivatives_dir
 from .metric_catalog import GOAL_METRICS, goal_metric
@@ -237,9 +237,7 @@ class GoalStore:
         }
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(self.path.name + ".tmp")
-            tmp.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-            os.replace(tmp, self.path)
+            atomic_write_json(self.path, doc)
         except OSError as exc:
             raise MotorlabError(f"{self.path}: cannot save goals ({exc.strerror or exc})") from None
         return self.path

@@ -14,14 +14,10 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from ..errors import DeviceError
 from ..recording import Channel
 
-
-class DeviceError(RuntimeError):
-    """A device could not be opened, answered wrongly, or went away.
-
-    The message is one line and names the port/address, suitable for the CLI.
-    """
+__all__ = ["DeviceError"]  # re-exported: devices code raises it from here
 
 
 class ProtocolMismatch(DeviceError):

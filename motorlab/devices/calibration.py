@@ -38,10 +38,12 @@ from typing import Any
 
 import numpy as np
 
+from ..atomic import atomic_write_json
 from ..errors import MotorlabError, MotorlabWarning
 
 #: standard gravity, m/s^2 (CGPM 1901; also the kg -> N factor used for masses)
-STANDARD_GRAVITY = 9.80665
+from ..units import STANDARD_GRAVITY
+
 KINDS = ("force", "imu")
 #: environment variable that moves the whole motorlab config dir (tests use it)
 CONFIG_ENV = "MOTORLAB_CONFIG_DIR"
@@ -509,9 +511,7 @@ class CalibrationStore:
             k += 1
             cal = dataclasses.replace(cal, id=f"{base}-{k}")
         path = folder / f"{cal.id}.json"
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(_jsonable(cal.to_dict()), indent=2) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
+        atomic_write_json(path, _jsonable(cal.to_dict()))
         return cal
 
     @staticmethod

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import __version__
+from ..atomic import atomic_write_text
 from ..clinic.clients import Client, ClientRegistry
 from ..clinic.dataset import clinic_grip_norms_path, derivatives_dir
 from ..clinic.goals import Goal, GoalStore, attained_level
@@ -759,12 +760,8 @@ def build_report(
         html_path, pdf_path = Path(out_dir) / html_path.name, Path(out_dir) / pdf_path.name
     try:
         html_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = html_path.with_name(html_path.name + ".tmp")
-        tmp.write_text(render_html(doc), encoding="utf-8")
-        tmp.replace(html_path)
-        tmp_pdf = pdf_path.with_name(pdf_path.name + ".tmp")
-        render_pdf(doc, tmp_pdf)
-        tmp_pdf.replace(pdf_path)
+        atomic_write_text(html_path, render_html(doc))
+        render_pdf(doc, pdf_path)
     except OSError as exc:
         raise MotorlabError(
             f"{exc.filename or html_path.parent}: cannot write the report ({exc.strerror or exc})"

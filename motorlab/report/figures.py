@@ -18,8 +18,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ..recording import Recording
+from ..units import KGF_N
 
-KGF_N = 9.80665
 PEN_DOWN_N = 0.05  # tip force above which the pen counts as touching the paper, N
 HAND_COLORS = {"right": "#1f5f8b", "left": "#c0622b", "n/a": "#4a5866"}
 _STYLE = {

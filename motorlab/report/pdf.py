@@ -20,6 +20,7 @@ from matplotlib.figure import Figure as MplFigure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
+from ..atomic import atomic_open
 from .document import Document, Facts, Figure, Paragraph, Subheading, Table
 
 PAGE_W, PAGE_H = 8.27, 11.69  # A4, inches
@@ -251,9 +252,13 @@ class _Flow:
 
 
 def render_pdf(doc: Document, path: str | Path) -> Path:
-    """Write the document to ``path`` as a PDF; returns the path."""
+    """Write the document to ``path`` as a PDF (atomically); returns the path."""
     path = Path(path)
-    with matplotlib.rc_context({"pdf.fonttype": 42, "font.family": "DejaVu Sans"}), PdfPages(path) as pdf:
+    with (
+        atomic_open(path, "wb") as fh,
+        matplotlib.rc_context({"pdf.fonttype": 42, "font.family": "DejaVu Sans"}),
+        PdfPages(fh) as pdf,
+    ):
         flow = _Flow(pdf, doc.footer)
         flow.title(doc.title, doc.subtitle)
         for section in doc.sections:

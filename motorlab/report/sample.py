@@ -24,8 +24,8 @@ from ..clinic.clients import ClientRegistry, make_client
 from ..clinic.goals import GoalStore, make_goal
 from ..recording import Recording
 from ..storage.bids import write_recording
+from ..units import KGF_N
 
-KGF_N = 9.80665
 SPIRAL_TREMOR_HZ = 6.0
 
 

@@ -19,6 +19,8 @@ import termios
 import tty
 from typing import Protocol
 
+from ..errors import ParameterError
+
 KEY_NAMES = {" ": "space", "_": "space", "r": "repeat", "x": "invalid", "q": "quit"}
 
 
@@ -78,7 +80,7 @@ def parse_key_script(text: str) -> list[tuple[float, str]]:
     for part in filter(None, (p.strip() for p in text.split(","))):
         key, _, at = part.partition("@")
         if key.lower() not in KEY_NAMES or not at:
-            raise ValueError(f"bad key script item {part!r}: use KEY@SECONDS with KEY in _ r x q")
+            raise ParameterError(f"bad key script item {part!r}: use KEY@SECONDS with KEY in _ r x q")
         items.append((float(at), KEY_NAMES[key.lower()]))
     return sorted(items)
 

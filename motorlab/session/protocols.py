@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from ..errors import ParameterError
+
 StepKind = Literal["instruction", "countdown", "trial", "rest"]
 
 #: ASHT-style positioning for grip dynamometry (seated, shoulder adducted,
@@ -78,7 +80,7 @@ def _hand_sequence(hands: tuple[str, ...], trials: int, order: str) -> list[tupl
         return [(h, k) for h in hands for k in range(1, trials + 1)]
     if order == "alternating":
         return [(h, k) for k in range(1, trials + 1) for h in hands]
-    raise ValueError(f"trial order {order!r} is not 'alternating' or 'blocked'")
+    raise ParameterError(f"trial order {order!r} is not 'alternating' or 'blocked'")
 
 
 def grip_protocol(
@@ -96,10 +98,10 @@ def grip_protocol(
     minute between trials; metrics.md §3.1); all durations are configurable.
     """
     if trials < 1:
-        raise ValueError("trials must be at least 1")
+        raise ParameterError("trials must be at least 1")
     for h in hands:
         if h not in ("right", "left"):
-            raise ValueError(f"hand {h!r} must be 'right' or 'left'")
+            raise ParameterError(f"hand {h!r} must be 'right' or 'left'")
     seq = _hand_sequence(tuple(hands), trials, order)
     steps: list[Step] = [Step("instruction", min(3.0, countdown_s), GRIP_POSITION_TEXT)]
     for i, (hand, k) in enumerate(seq):
@@ -150,7 +152,7 @@ def grip_sustained_protocol(
     as in Grippit's 10-s protocol; Häger-Ross & Rösblad 2002) for fatigue index
     and hold coefficient of variation."""
     if hand not in ("right", "left"):
-        raise ValueError(f"hand {hand!r} must be 'right' or 'left'")
+        raise ParameterError(f"hand {hand!r} must be 'right' or 'left'")
     steps = (
         Step("instruction", min(3.0, countdown_s), GRIP_POSITION_TEXT),
         Step("countdown", countdown_s, f"{hand.capitalize()} hand — get ready…", cue="ready"),
@@ -267,7 +269,7 @@ def tremor_protocol(
         "postural": "Hold your arm straight out in front of you, palm down. Keep it there.",
     }
     if condition not in texts:
-        raise ValueError(f"tremor condition {condition!r} must be 'rest' or 'postural'")
+        raise ParameterError(f"tremor condition {condition!r} must be 'rest' or 'postural'")
     steps = (
         Step("instruction", min(3.0, countdown_s), texts[condition]),
         Step("countdown", countdown_s, "Get ready…", cue="ready"),

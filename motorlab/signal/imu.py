@@ -20,10 +20,9 @@ from scipy.integrate import cumulative_trapezoid
 from scipy.spatial.transform import Rotation
 
 from ..errors import MotorlabError
+from ..units import STANDARD_GRAVITY
 from ._checks import require_rate, warn
 from .segment import segment_pen_down
-
-STANDARD_GRAVITY = 9.80665  # m/s^2 (CGPM 1901)
 
 
 def _tilt_from_acc(acc: np.ndarray) -> Rotation:

@@ -39,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from ..atomic import atomic_write_json
 from ..errors import MotorlabError
 from ..recording import Channel, Event, Metadata, Recording, validate_label
 
@@ -116,13 +117,7 @@ def ensure_dataset(root: Path, name: str = "motorlab recordings") -> None:
 
 
 def _atomic_write_json(path: Path, obj: Any) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(obj, fh, indent=2, default=_json_default)
-        fh.write("\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    atomic_write_json(path, obj, default=_json_default)
 
 
 def _json_default(obj: Any) -> Any:

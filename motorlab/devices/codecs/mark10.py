@@ -37,6 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...recording import Channel
+from ...units import FORCE_UNITS_N
 from ..base import (
     Ack,
     CodecEvent,
@@ -51,20 +52,8 @@ from ..base import (
     Tare,
 )
 
-#: newtons per unit (NIST SP 811: 1 lbf = 4.4482216152605 N, 1 kgf = 9.80665 N)
-UNIT_TO_N: dict[str, float] = {
-    "n": 1.0,
-    "mn": 1e-3,
-    "kn": 1e3,
-    "lbf": 4.4482216152605,
-    "lb": 4.4482216152605,
-    "ozf": 4.4482216152605 / 16.0,
-    "oz": 4.4482216152605 / 16.0,
-    "kgf": 9.80665,
-    "kg": 9.80665,
-    "gf": 9.80665e-3,
-    "g": 9.80665e-3,
-}
+#: newtons per unit (lower-case keys)
+UNIT_TO_N: dict[str, float] = FORCE_UNITS_N
 #: unit command -> unit text the gauge prints after a value
 UNIT_COMMANDS: dict[str, str] = {
     "N": "N",

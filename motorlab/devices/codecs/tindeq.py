@@ -45,6 +45,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...recording import Channel
+
+#: standard gravity, m/s^2 (CGPM 1901): kg-force -> N
+from ...units import STANDARD_GRAVITY as G_MS2
 from ..base import (
     Ack,
     BatteryReply,
@@ -58,9 +61,6 @@ from ..base import (
     Stop,
     Tare,
 )
-
-#: standard gravity, m/s^2 (CGPM 1901): kg-force -> N
-G_MS2 = 9.80665
 
 SERVICE_UUID = "7e4e1701-1ea6-40c9-9dcc-13d34ffead57"
 DATA_UUID = "7e4e1702-1ea6-40c9-9dcc-13d34ffead57"  # notify

@@ -33,6 +33,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...recording import Channel
+
+#: standard gravity, m/s^2 (CGPM 1901), used to turn g into m/s^2
+from ...units import STANDARD_GRAVITY as G_MS2
 from ..base import (
     Ack,
     BatteryReply,
@@ -48,9 +51,6 @@ from ..base import (
     Start,
     Stop,
 )
-
-#: standard gravity, m/s^2 (CGPM 1901), used to turn g into m/s^2
-G_MS2 = 9.80665
 
 HEADER = 0x55
 FRAME_LEN = 11

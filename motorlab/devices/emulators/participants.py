@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 #: standard gravity, m/s^2 (CGPM 1901)
-G_MS2 = 9.80665
+from ...units import STANDARD_GRAVITY as G_MS2
 
 _U64 = np.uint64
 _MASK53 = float(2**53)
