@@ -153,11 +153,10 @@ class Activ5Codec:
                 values.append(value)
         tail = buf[pos:]
         cut = tail.rfind(b"IS")
-        if 0 <= cut and len(tail) - cut <= MAX_CARRY and b"/IS" not in tail[cut:]:
-            self._other(tail[:cut])
-            self._carry = tail[cut:]  # an unfinished reading: joined with the next notification
-        else:
-            self._other(tail)
+        if cut < 0 or len(tail) - cut > MAX_CARRY or b"/IS" in tail[cut:]:
+            cut = len(tail) - 1 if tail.endswith(b"I") else len(tail)  # maybe the "I" of "IS"
+        self._other(tail[:cut])
+        self._carry = tail[cut:]  # an unfinished reading: joined with the next notification
         if not values:
             return []
         times = self.clock.stamp(len(values), host_time)

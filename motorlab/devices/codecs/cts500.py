@@ -28,6 +28,9 @@ devices_clinic.md calls the CTS500 a Progressor copy: it copies the product,
   after tare stays small instead of becoming 42.9 million kg).
 * About 80 Hz, **no timestamps and no counter**: samples are timed from host
   arrival times (:class:`~.host_timing.HostClock`; :attr:`Cts500Codec.rate_hz`).
+* A notification that is whole checksummed frames on its own starts afresh: a
+  partial frame left by an earlier notification is dropped, not joined to it,
+  so garbage never costs the valid notifications after it.
 
 **Driver notes.** The scale keeps uploading across power cycles until it gets
 stop (``05 AB``), even without a connection's start: a driver must send stop
@@ -172,6 +175,57 @@ def parse_frame(frame: bytes) -> CodecEvent | float | None:
     return int.from_bytes(frame[2:6], "big", signed=True) / 100.0
 
 
+@dataclass
+class FrameCut:
+    """What :func:`split_frames` found: checksummed frames, where parsing stopped, what was skipped."""
+
+    frames: list[bytes]
+    end: int  # bytes from here on may start a frame: carry them to the next notification
+    crc_errors: int = 0
+    discarded: int = 0
+    resyncs: int = 0
+
+
+def split_frames(buf: bytes) -> FrameCut:
+    """Bytes -> checksummed 6- and 7-byte frames (a 6-byte echo needs a known opcode at byte 1).
+
+    Bytes before a ``05`` are skipped; a ``05`` that starts no frame with a valid
+    checksum is skipped one byte at a time (``crc_errors``).
+    """
+    cut = FrameCut([], 0)
+    pos, n = 0, len(buf)
+    while n - pos >= ACK_LEN:
+        if buf[pos] != HEADER:
+            nxt = buf.find(bytes((HEADER,)), pos + 1)
+            new = n if nxt < 0 else nxt
+            cut.discarded += new - pos
+            cut.resyncs += 1
+            pos = new
+            continue
+        if buf[pos + 1] in OPCODES and checksum(buf[pos : pos + 5]) == buf[pos + 5]:
+            size = ACK_LEN
+        elif n - pos < DATA_LEN:
+            break  # maybe a 7-byte frame: wait for its last byte
+        elif checksum(buf[pos : pos + 6]) == buf[pos + 6]:
+            size = DATA_LEN
+        else:
+            cut.crc_errors += 1
+            cut.discarded += 1
+            cut.resyncs += 1
+            pos += 1
+            continue
+        cut.frames.append(buf[pos : pos + size])
+        pos += size
+    cut.end = pos
+    return cut
+
+
+def _whole_frames(data: bytes) -> bool:
+    """Is ``data`` nothing but checksummed frames?"""
+    cut = split_frames(data)
+    return bool(cut.frames) and cut.end == len(data) and not cut.discarded
+
+
 class Cts500Codec:
     """CTS500 notifications -> force blocks (N) timed from host arrival times, and replies.
 
@@ -219,42 +273,33 @@ class Cts500Codec:
 
     def feed(self, data: bytes, host_time: float | None = None) -> list[CodecEvent]:
         """Decode one notification (frames may continue from the previous one); never raises."""
+        data = bytes(data)
         self.stats.bytes_in += len(data)
-        buf = self._carry + bytes(data)
+        buf = self._carry + data
+        if self._carry and _whole_frames(data):  # a fresh start: the stale partial frame is not joined
+            self._discard(len(self._carry))
+            buf = data
+        self._carry = b""
+        cut = split_frames(buf)
+        self.stats.crc_errors += cut.crc_errors
+        self.stats.bytes_discarded += cut.discarded
+        self.stats.resyncs += cut.resyncs
+        self._carry = buf[cut.end :]
         events: list[CodecEvent] = []
         kg: list[float] = []
-        pos, n = 0, len(buf)
-        while n - pos >= ACK_LEN:
-            if buf[pos] != HEADER:
-                nxt = buf.find(bytes((HEADER,)), pos + 1)
-                self._discard((n if nxt < 0 else nxt) - pos)
-                pos = n if nxt < 0 else nxt
-                continue
-            if buf[pos + 1] in OPCODES and checksum(buf[pos : pos + 5]) == buf[pos + 5]:
-                size = ACK_LEN
-            elif n - pos < DATA_LEN:
-                break  # maybe a 7-byte frame: wait for its last byte
-            elif checksum(buf[pos : pos + 6]) == buf[pos + 6]:
-                size = DATA_LEN
-            else:
-                self.stats.crc_errors += 1
-                self._discard(1)
-                pos += 1
-                continue
-            parsed = parse_frame(buf[pos : pos + size])
-            pos += size
+        for frame in cut.frames:
+            parsed = parse_frame(frame)
             if parsed is None:
                 self.stats.unknown_frames += 1
                 continue
             self.stats.frames_ok += 1
             if isinstance(parsed, float):
                 kg.append(parsed)
-            else:
-                if kg:  # keep replies and samples in order
-                    events.append(self._block(kg, host_time))
-                    kg = []
-                events.append(parsed)
-        self._carry = buf[pos:]
+                continue
+            if kg:  # keep replies and samples in order
+                events.append(self._block(kg, host_time))
+                kg = []
+            events.append(parsed)
         if kg:
             events.append(self._block(kg, host_time))
         return events

@@ -219,6 +219,7 @@ class EvdevTabletCodec:
         self._lost = False  # a SYN_DROPPED happened since the last emitted report
         self.time_origin_s = math.nan
         self._offset = 0.0  # re-anchoring after a step back of the kernel clock
+        self._last_step = 1e-3  # last interval between reports, s (used when the rate is not known yet)
         self._last_t = math.nan
         self._last_row: tuple[float, ...] | None = None
         self._index = 0
@@ -233,7 +234,7 @@ class EvdevTabletCodec:
         """An input device takes no commands: Start/Stop only restart the timing."""
         if isinstance(command, Start):
             self.rate.reset()
-            self.time_origin_s, self._offset, self._last_t = math.nan, 0.0, math.nan
+            self.time_origin_s, self._offset, self._last_t, self._last_step = math.nan, 0.0, math.nan, 1e-3
             self._last_row, self._index = None, 0
             return b""
         if isinstance(command, Stop):
@@ -345,12 +346,16 @@ class EvdevTabletCodec:
         if math.isnan(self.time_origin_s):
             self.time_origin_s = kernel_s
         t = kernel_s - self.time_origin_s + self._offset
-        if not math.isnan(self._last_t) and t < self._last_t:
+        if math.isnan(self._last_t):
+            return t
+        if t < self._last_t:
             self.stats.out_of_order += 1
             rate = self.rate.rate_hz
-            step = 1.0 / rate if rate > 0 else 0.0
+            step = 1.0 / rate if rate > 0 else self._last_step
             self._offset += self._last_t + step - t
-            t = self._last_t + step
+            return self._last_t + step
+        if t > self._last_t:
+            self._last_step = t - self._last_t
         return t
 
     def _missing(self, t: float) -> int:
