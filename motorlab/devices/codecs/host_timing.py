@@ -34,19 +34,28 @@ class RateEstimator:
 
     ``rate_hz`` is ``1 / slope`` of a least-squares line of time against sample
     index over the last ``window`` samples; ``nan`` until three samples with
-    distinct times have been seen. Call :meth:`reset` when a stream restarts,
-    so a pause between streams does not bias the slope.
+    distinct times have been seen. It is refitted after every :data:`REFRESH`
+    new samples, so reading it per notification stays cheap. Call
+    :meth:`reset` when a stream restarts, so a pause between streams does not
+    bias the slope.
     """
+
+    #: samples added before the cached estimate is recomputed (keeps a per-notification call cheap)
+    REFRESH = 64
 
     def __init__(self, window: int = 256) -> None:
         self._t: deque[float] = deque(maxlen=window)
         self._i: deque[int] = deque(maxlen=window)
         self._next = 0
+        self._cached = math.nan
+        self._stale = 0
 
     def reset(self) -> None:
         self._t.clear()
         self._i.clear()
         self._next = 0
+        self._cached = math.nan
+        self._stale = 0
 
     def add(self, times: np.ndarray, skipped: int = 0) -> None:
         """Record consecutive samples' times; ``skipped`` samples are known missing before them."""
@@ -55,6 +64,7 @@ class RateEstimator:
             if math.isfinite(t):
                 self._t.append(t)
                 self._i.append(self._next)
+                self._stale += 1
             self._next += 1
 
     @property
@@ -64,6 +74,13 @@ class RateEstimator:
 
     @property
     def rate_hz(self) -> float:
+        """The estimate, refreshed after every :data:`REFRESH` new samples (sooner while it is ``nan``)."""
+        if self._stale >= self.REFRESH or (self._stale and math.isnan(self._cached)):
+            self._cached = self._fit()
+            self._stale = 0
+        return self._cached
+
+    def _fit(self) -> float:
         if len(self._t) < 3:
             return math.nan
         t = np.fromiter(self._t, dtype=np.float64, count=len(self._t))
