@@ -16,7 +16,8 @@ the duplicate-samples fault); validity: Merry et al., Sensors 2021, 21:8399.
   ``IS(.*)/IS`` match), value = force in **N** (integer in the iOS SDK;
   decimals are accepted). Other text (the handshake answer, whose layout is
   not published) is counted in ``stats.unknown_frames`` and kept in
-  :attr:`Activ5Codec.last_message`.
+  :attr:`Activ5Codec.last_message`. A reading cut across two notifications
+  is joined (at most :data:`MAX_CARRY` bytes are carried).
 * About 10 Hz, no device timestamps: samples are timed from host arrival
   times (:class:`~.host_timing.HostClock`), :attr:`Activ5Codec.rate_hz` is the
   running estimate.
