@@ -14,7 +14,7 @@ Quality flag names (each with a one-line message):
 
 * ``no_grip_effort``: a grip recording without trial events and no effort above the onset threshold;
 * ``grip_trial``: a trial's grip metrics are NaN (too short, no onset...);
-* ``grip_summary``: a hand without a valid trial;
+* ``grip_summary``: a hand without a valid trial, or a dominant hand that is neither right nor left;
 * ``tremor``: a tremor spectrum or stability index could not be computed (NaN);
 * ``handwriting``: no complete stroke (stroke metrics NaN);
 * ``spiral``: spiral or spiral-tremor metrics NaN;
@@ -25,7 +25,6 @@ Quality flag names (each with a one-line message):
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -41,8 +40,6 @@ from .pen_path import PenPath
 from .smoothness import SmoothnessResult
 from .spiral import SpiralResult
 from .tremor import TremorResult
-
-NAN = float("nan")
 
 
 @dataclass(frozen=True)
@@ -379,11 +376,3 @@ class RecordingMetrics:
         ``row`` ("trial", "summary" or "recording") and the metrics, units in the keys."""
         ident = self.identity.row_keys()
         return [{**ident, **row} for row in self.content.to_rows()]
-
-
-def finite_or_none(value: float | None) -> float | None:
-    """``value`` as a float when it is a finite number, else None."""
-    if value is None or isinstance(value, bool):
-        return None
-    v = float(value)
-    return v if math.isfinite(v) else None
