@@ -114,8 +114,8 @@ def _norms_table(where: str, value: Any) -> GripNormTable | None:
     if isinstance(value, Mapping):
         try:
             return GripNormTable.from_param(dict(value))
-        except MotorlabError as exc:
-            raise ParameterError(f"analysis parameter {where}: {exc}") from None
+        except MotorlabError as exc:  # "grip.norms_table: not a norms table (...)"
+            raise ParameterError(f"analysis parameter {exc}") from None
     raise _type_error(where, "the path of a norms CSV file", value)
 
 

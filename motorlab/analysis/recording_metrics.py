@@ -33,22 +33,23 @@ from .results import RecordingIdentity, RecordingMetrics
 
 __all__ = ["TASKS", "analysis_parameters", "analyze_recording"]
 
-TASKS = ("grip", "gripsustained", "handwriting", "spiral", "tremorrest", "tremorpostural")
-
 _Adapter = Callable[[Recording, AnalysisParams, QualityLog], dict[str, Any]]
 
+#: task label -> adapter returning the RecordingMetrics field it fills
 _DISPATCH: dict[str, _Adapter] = {
     "grip": lambda rec, p, log: {"grip": grip_metrics(rec, p.grip, log)},
     "gripsustained": lambda rec, p, log: {
         "gripsustained": sustained_metrics(rec, p.gripsustained, p.grip, log)
     },
-    "tremorrest": lambda rec, p, log: {"tremor": tremor_metrics(rec, p.tremor, log)},
-    "tremorpostural": lambda rec, p, log: {"tremor": tremor_metrics(rec, p.tremor, log)},
     "handwriting": lambda rec, p, log: {
         "handwriting": handwriting_metrics(rec, p.handwriting, p.smoothness, log)
     },
     "spiral": lambda rec, p, log: {"spiral": spiral_metrics(rec, p.spiral, log)},
+    "tremorrest": lambda rec, p, log: {"tremor": tremor_metrics(rec, p.tremor, log)},
+    "tremorpostural": lambda rec, p, log: {"tremor": tremor_metrics(rec, p.tremor, log)},
 }
+#: the tasks analyze_recording knows
+TASKS = tuple(_DISPATCH)
 
 
 def analyze_recording(
