@@ -22,7 +22,7 @@ async def main(out: str) -> None:
     print(f"stored {result.path} ({result.n_samples} samples)")
     rec = read_recording(result.path)
     print(rec)
-    for row in analyze_recording(rec):
+    for row in analyze_recording(rec).to_rows():
         if row["row"] == "trial":
             print(
                 f"trial {row['trial']}: peak {row['peak_force_N']:.1f} N "

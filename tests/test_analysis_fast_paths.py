@@ -171,10 +171,10 @@ def test_pen_trajectory_bridges_a_link_gap_with_a_warning():
     acc[:, 0] += 0.2 * np.sin(np.arange(n) / 10.0)
     gyro = np.zeros((n, 3))
     tip = np.full(n, 1.0)
-    whole = pen_trajectory_from_imu(acc, gyro, tip, fs)
+    whole = pen_trajectory_from_imu(acc, gyro, tip, fs, 0.05)
     acc_gap = acc.copy()
     acc_gap[200:203] = np.nan  # three lost samples
     with pytest.warns(UserWarning, match="3 accelerometer samples missing"):
-        bridged = pen_trajectory_from_imu(acc_gap, gyro, tip, fs)
+        bridged = pen_trajectory_from_imu(acc_gap, gyro, tip, fs, 0.05)
     assert np.isfinite(bridged).all()
     assert np.abs(bridged - whole).max() < 0.05 * np.abs(whole).max()

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from motorlab import Channel, Event, Metadata, Recording
-from motorlab.analysis import DEFAULTS, analysis_parameters, analyze_recording
+from motorlab.analysis import DEFAULTS, AnalysisParams, analysis_parameters, analyze_recording
 from motorlab.cli.main import main
 from motorlab.errors import MotorlabError
 
@@ -41,7 +41,7 @@ def grip_recording(peaks_right, peaks_left, fs=100.0, statuses=None, extra=None)
 
 def test_grip_rows_per_trial_and_summaries():
     rec = grip_recording([300.0, 310.0, 290.0], [250.0, 260.0, 240.0], extra={"age": 30, "sex": "M"})
-    rows = analyze_recording(rec)
+    rows = analyze_recording(rec).to_rows()
     trials = [r for r in rows if r["row"] == "trial"]
     assert [r["peak_force_N"] for r in trials] == pytest.approx([300, 310, 290, 250, 260, 240], abs=1e-9)
     assert all(r["time_to_peak_s"] == pytest.approx(0.3 - 0.0, abs=0.05) for r in trials)
@@ -59,7 +59,7 @@ def test_grip_rows_per_trial_and_summaries():
 
 def test_grip_invalid_trials_are_reported_but_not_summarised():
     rec = grip_recording([300.0, 100.0, 290.0], [], statuses=["valid", "invalid", "valid"])
-    rows = analyze_recording(rec)
+    rows = analyze_recording(rec).to_rows()
     trials = [r for r in rows if r["row"] == "trial"]
     assert [r["status"] for r in trials] == ["valid", "invalid", "valid"]
     assert trials[1]["peak_force_N"] == pytest.approx(100.0)
@@ -70,7 +70,7 @@ def test_grip_invalid_trials_are_reported_but_not_summarised():
 def test_grip_without_events_finds_efforts_by_threshold():
     rec = grip_recording([200.0, 220.0], [])
     rec = Recording(rec.timestamps, rec.data, rec.channels, rec.sampling_rate, rec.metadata, [])
-    rows = [r for r in analyze_recording(rec) if r["row"] == "trial"]
+    rows = [r for r in analyze_recording(rec).to_rows() if r["row"] == "trial"]
     assert [r["peak_force_N"] for r in rows] == pytest.approx([200.0, 220.0])
 
 
@@ -80,7 +80,7 @@ def test_grip_irregular_timestamps_are_resampled():
     ts = rec.timestamps + jitter
     ts[0] = 0.0
     rec2 = Recording(ts, rec.data, rec.channels, 100.0, rec.metadata, rec.events)
-    row = analyze_recording(rec2)[0]
+    row = analyze_recording(rec2).to_rows()[0]
     assert row["peak_force_N"] == pytest.approx(300.0, rel=0.01)
 
 
@@ -102,7 +102,7 @@ def tremor_recording(freq=6.0, amp=0.4, fs=100.0, seconds=60.0, task="tremorpost
 
 
 def test_tremor_row_has_unit_keys_and_truth():
-    rows = analyze_recording(tremor_recording())
+    rows = analyze_recording(tremor_recording()).to_rows()
     assert len(rows) == 1
     row = rows[0]
     assert row["tremor_peak_freq_Hz"] == pytest.approx(6.0, abs=0.05)
@@ -117,7 +117,7 @@ def test_tremor_with_gap_event_and_nan_samples():
     rec = tremor_recording(freq=5.0)
     rec.data[2000:2300, :] = np.nan  # 3 s link gap
     rec = rec.with_events([Event(20.0, 3.0, "gap")])
-    row = analyze_recording(rec)[0]
+    row = analyze_recording(rec).to_rows()[0]
     assert row["tremor_peak_freq_Hz"] == pytest.approx(5.0, abs=0.05)
     assert row["tremor_duration_s"] == pytest.approx(57.0, abs=0.02)
 
@@ -135,14 +135,14 @@ def test_spiral_and_handwriting_rows_from_positions():
     ]
     tip = np.full(t.size, 1.0)
     rec = Recording(t, np.column_stack([pos, tip]), chans, fs, Metadata("P003", task="spiral"))
-    row = analyze_recording(rec)[0]
+    row = analyze_recording(rec).to_rows()[0]
     assert row["loop_spacing_cm"] == pytest.approx(2 * np.pi * 0.4, rel=1e-6)
     assert row["position_source"] == "position"
 
     y = 0.5 * np.sin(2 * np.pi * 2 * t[:400])
     hw = np.column_stack([2.0 * t[:400], y, np.where((t[:400] > 1.9) & (t[:400] < 2.1), 0.0, 1.0)])
     rec = Recording(t[:400], hw, chans, fs, Metadata("P003", task="handwriting"))
-    row = analyze_recording(rec)[0]
+    row = analyze_recording(rec).to_rows()[0]
     assert row["n_pen_lifts"] == 1
     assert row["in_air_time_s"] == pytest.approx(0.19, abs=0.011)
     assert row["stroke_duration_s"] == pytest.approx(0.25, abs=0.002)
@@ -150,9 +150,10 @@ def test_spiral_and_handwriting_rows_from_positions():
 
 
 def test_parameters_provenance_and_unknown_names():
-    merged = analysis_parameters({"tremor": {"band_hz": (4.0, 8.0)}})
-    assert merged["tremor"]["band_hz"] == (4.0, 8.0)
-    assert merged["grip"] == DEFAULTS["grip"]
+    merged = AnalysisParams.from_mapping({"tremor": {"band_hz": (4.0, 8.0)}})
+    assert merged.tremor.band_hz == (4.0, 8.0)
+    assert merged.grip == AnalysisParams().grip
+    assert analysis_parameters({"tremor": {"band_hz": (4.0, 8.0)}})["grip"] == DEFAULTS["grip"]
     with pytest.raises(MotorlabError, match="tremor.bandd"):
         analysis_parameters({"tremor": {"bandd": (4, 8)}})
     with pytest.raises(MotorlabError, match="unknown analysis parameter section"):

@@ -143,12 +143,12 @@ def test_rerun_uses_cache_and_recomputes_what_changed(dataset, tmp_path):
 
 def test_provenance_records_versions_parameters_and_input_hashes(dataset, local_run, tmp_path):
     import motorlab
-    from motorlab.analysis.recording_metrics import analysis_parameters
+    from motorlab.analysis.params import AnalysisParams
 
     _, _, prov_path = local_run.write(tmp_path / "res.csv")
     prov = json.loads(prov_path.read_text())
     assert prov["software"]["motorlab"] == motorlab.__version__
-    assert prov["parameters"] == json.loads(json.dumps(analysis_parameters(None)))
+    assert prov["parameters"] == json.loads(json.dumps(AnalysisParams().to_dict()))
     assert prov["table"] == "res.csv" and prov["errors_table"] == "res_errors.csv"
     assert prov["counts"]["errors"] == N_BAD and prov["counts"]["recordings"] == N_GOOD + N_BAD
     p = dataset.paths[17]

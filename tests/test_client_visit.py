@@ -96,7 +96,7 @@ def test_two_sessions_a_week_apart_then_report(tmp_path):
         for t in ("grip", "spiral", "handwriting", "tremorrest", "tremorpostural")
     )
     grip2 = next(r for r in recs if r.metadata.session == "02" and r.metadata.task == "grip")
-    rows = analyze_recording(grip2)
+    rows = analyze_recording(grip2).to_rows()
     right = next(r for r in rows if r["row"] == "summary" and r["hand"] == "right")
     assert right["n_used"] == 3 and right["mean_of_3_N"] == pytest.approx(300.0, rel=0.06)
     assert {r["hand"] for r in rows if r["row"] == "trial"} == {"right", "left"}

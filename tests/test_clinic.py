@@ -387,3 +387,38 @@ def test_goals_set_with_flags_json_and_questions(tmp_path, capsys, monkeypatch):
     assert "G1: Jar" in out and "G3: Lift a kettle" in out and "Steady spiral" in out
     assert main(["goals", "remove", "P007", "G2", "--data", data]) == 0
     assert [x.goal_id for x in store.load()] == ["G1", "G3"]
+
+
+# ------------------------------------------------------------ typed metric readers
+def test_catalog_reads_each_metric_from_the_typed_result():
+    """Each catalog metric is read from typed fields, credited to the right hand (issue 10)."""
+    import dataclasses
+
+    from motorlab.analysis import analyze_recording
+    from motorlab.clinic.metric_catalog import goal_metric
+
+    from .analysis_cases import CASES
+
+    def analysed(name, **meta):
+        rec = CASES[name]()
+        return analyze_recording(dataclasses.replace(rec, metadata=rec.metadata.replace(**meta)))
+
+    hw = analysed("handwriting_positions", hand="left")
+    speed = goal_metric("writing_speed_cm_s")
+    assert speed.read(hw, "left") == (hw.handwriting.result.writing_speed_cm_per_s, 1)
+    assert speed.read(hw, "right") == (None, 0) and 3.0 < hw.handwriting.result.writing_speed_cm_per_s < 6.0
+    sus = analysed("sustained")
+    fatigue = goal_metric("sustained_grip_fatigue_pct")
+    assert fatigue.read(sus, "right") == (sus.gripsustained.trials[0].result.fatigue_index_pct, 1)
+    assert fatigue.read(hw, "right") == (None, 0)  # another task measures nothing here
+    grip = analysed("grip_invalid_trial")
+    strength = goal_metric("grip_strength_kgf")
+    value, n = strength.read(grip, "right")
+    assert n == 2 and value == pytest.approx((300.0 + 290.0) / 2 / 9.80665)  # the invalid trial is left out
+    tremor = analysed("tremor_postural")
+    assert goal_metric("postural_tremor_rms_ms2").read(tremor, "right") == (
+        tremor.tremor.accelerometer.rms,
+        1,
+    )
+    gyro_only = analysed("tremor_rest_gyro_only_with_gap")
+    assert goal_metric("rest_tremor_rms_ms2").read(gyro_only, "left") == (None, 0)  # no accelerometer

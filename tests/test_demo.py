@@ -27,7 +27,7 @@ def test_demo_runs_end_to_end_and_matches_truth(tmp_path):
     side = json.loads(motion.with_name(motion.name.replace("_motion.tsv", "_motion.json")).read_text())
     assert side["MotorlabStatus"] == "complete" and side["MotorlabEmulated"] is True
     truth = [t["peak_n"] for t in side["MotorlabEmulatorTruth"]]
-    trials = [r for r in analyze_recording(read_recording(motion)) if r["row"] == "trial"]
+    trials = [r for r in analyze_recording(read_recording(motion)).to_rows() if r["row"] == "trial"]
     assert len(trials) == len(truth) == 3
     for row, true_peak in zip(trials, truth):
         assert row["peak_force_N"] == pytest.approx(true_peak, rel=0.01)

@@ -105,9 +105,9 @@ def test_analysis_uses_the_table_and_records_it(table_path, tmp_path):
     from motorlab.storage.bids import read_recording
 
     rec = read_recording(_child_recording(tmp_path))
-    plain = next(r for r in analyze_recording(rec) if r["row"] == "summary")
+    plain = next(r for r in analyze_recording(rec).to_rows() if r["row"] == "summary")
     assert plain["norm_z"] != plain["norm_z"]  # no built-in pediatric norms
-    rows = analyze_recording(rec, {"grip": {"norms_table": str(table_path)}})
+    rows = analyze_recording(rec, {"grip": {"norms_table": str(table_path)}}).to_rows()
     summary = next(r for r in rows if r["row"] == "summary")
     assert summary["norm_source"] == SOURCE and summary["norm_age_band"] == "8-9"
     assert summary["norm_z"] == pytest.approx((summary["mean_of_3_kgf"] - 12.0) / 2.5)

@@ -261,3 +261,37 @@ def test_report_from_emulated_dynamometer_recordings(tmp_path):
     device = files.data.session.recordings[0].device_model
     assert device != "n/a" and device in _html_text(files.html.read_text(encoding="utf-8"))
     assert "Change since last session and since baseline" in _pdf_text(files.pdf)
+
+
+def test_report_draws_the_analysed_arrays_and_never_rereads_a_recording(clinic, monkeypatch):
+    """The figures show exactly the arrays the numbers were computed from (issue 10)."""
+    from motorlab.report import build_document, figures
+    from motorlab.storage import bids
+
+    data = collect(clinic.root, clinic.participant)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the report read a recording again")
+
+    monkeypatch.setattr(bids, "read_recording", refuse)
+    drawn: dict[str, tuple] = {}
+    for name in ("force_curves_png", "pen_trace_png", "tremor_trace_png"):
+        real = getattr(figures, name)
+
+        def spy(*args, _real=real, _name=name, **kwargs):
+            drawn[_name] = args
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(figures, name, spy)
+    doc = build_document(data)
+    by_task = {r.info.task: r.metrics for r in data.current.results}
+    grip, spiral, tremor = by_task["grip"].grip, by_task["spiral"].spiral, by_task["tremorrest"].tremor
+    t_s, force_n, spans = drawn["force_curves_png"]
+    assert t_s is grip.t_s and force_n is grip.force_n
+    assert [(s.hand, s.trial) for s in spans] == [(t.hand, t.trial) for t in grip.trials]
+    assert [s.peak_kgf for s in spans] == pytest.approx([t.result.peak_force_kgf for t in grip.trials])
+    pos, pen_down = drawn["pen_trace_png"][:2]
+    assert pos is spiral.pen.pos_cm and pen_down is spiral.pen.pen_down
+    assert drawn["tremor_trace_png"][1] is tremor.acc_ms2
+    traces = next(s for s in doc.sections if s.key == "traces")
+    assert sum(type(b).__name__ == "Figure" for b in traces.blocks) == 3

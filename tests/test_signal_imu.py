@@ -114,7 +114,7 @@ def test_static_tilt_is_recovered_and_gravity_removed():
 @pytest.mark.parametrize("noise", [{}, NOISY], ids=["clean", "noisy"])
 def test_pen_trajectory_matches_truth(noise):
     d = synthetic_pen(**noise)
-    est = pen_trajectory_from_imu(d["acc"], d["gyro_dps"], d["tip"], d["fs"])
+    est = pen_trajectory_from_imu(d["acc"], d["gyro_dps"], d["tip"], d["fs"], 0.05)
     truth = d["pos_m"] * 100.0
     err = np.linalg.norm(est - truth, axis=1)
     # whole 14 cm path: RMS error 0.06 cm clean, 0.15 cm with noise and gyro bias
@@ -140,4 +140,4 @@ def test_bad_shapes_raise_one_line_errors():
     with pytest.raises(MotorlabError, match="IMU data must be"):
         imu_orientation(np.zeros((10, 2)), np.zeros((10, 2)), 100.0)
     with pytest.raises(MotorlabError, match="tip force"):
-        pen_trajectory_from_imu(np.tile([0, 0, 9.8], (10, 1)), np.zeros((10, 3)), np.zeros(5), 100.0)
+        pen_trajectory_from_imu(np.tile([0, 0, 9.8], (10, 1)), np.zeros((10, 3)), np.zeros(5), 100.0, 0.05)

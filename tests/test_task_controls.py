@@ -48,7 +48,7 @@ async def test_invalid_and_repeat_keep_every_trial(tmp_path):
     rec = _read(res.path)
     # trial 1 marked invalid, trial 2 repeated (first attempt invalid), trial 3 valid
     assert _trials(rec) == [(1, "invalid"), (2, "invalid"), (2, "valid"), (3, "valid")]
-    rows = analyze_recording(rec)
+    rows = analyze_recording(rec).to_rows()
     summary = next(r for r in rows if r["row"] == "summary")
     assert summary["n_trials"] == 4 and summary["n_valid"] == 2
     # every attempt's data is on disk: four force peaks well above rest
@@ -100,7 +100,7 @@ async def test_device_unplugged_mid_trial_keeps_valid_trials(tmp_path):
     (gap,) = rec.events_of("gap")
     assert 2.5 < gap.onset < 3.3 and 0.2 < gap.duration < 3.0
     assert [s for _, s in _trials(rec)] == ["valid", "valid", "valid"]
-    rows = [r for r in analyze_recording(rec) if r["row"] == "trial"]
+    rows = [r for r in analyze_recording(rec).to_rows() if r["row"] == "trial"]
     truth = [t["peak_n"] for t in res.truth]
     # trials 1 and 3 were untouched by the unplug: peaks match the participant
     for i in (0, 2):
@@ -124,7 +124,7 @@ async def test_live_plot_follows_the_signal(tmp_path):
         x, _y = plot.line.get_data()
         assert len(x) > 10
         # the plotted peak is the trial's measured peak
-        rows = [r for r in analyze_recording(_read(res.path)) if r["row"] == "trial"]
+        rows = [r for r in analyze_recording(_read(res.path)).to_rows() if r["row"] == "trial"]
         assert plot.peak_line.get_ydata()[0] == pytest.approx(rows[0]["peak_force_N"], rel=0.01)
         assert plot.ax.get_ylabel() == "force (N)"
     finally:

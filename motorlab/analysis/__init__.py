@@ -3,11 +3,13 @@
 Flat NeuroKit2-style API: every function takes the sampling rate (Hz) explicitly,
 returns floats or dataclasses whose field names carry units, and answers a too
 short or flat input with NaN plus a :class:`motorlab.errors.MotorlabWarning`.
-``analyze_recording`` is the recording-level entry point used by the CLI, batch
-runner and report.
+Their defaults are the fields of the parameter dataclasses (:mod:`.params`).
+
+``analyze_recording(rec, params)`` is the recording-level entry point used by the CLI,
+batch runner, clinic and report: it returns a typed :class:`RecordingMetrics`
+(``to_rows()`` for tables). ``pen_path(rec)`` is the one recording -> pen trajectory step.
 """
 
-from .defaults import DEFAULTS, analysis_parameters
 from .goals import ProgressPoint, gas_tscore, grip_mdc95_kg, mdc95, progress_series, sem
 from .grip import (
     KGF_N,
@@ -25,8 +27,34 @@ from .grip import (
     newton_to_kgf,
 )
 from .handwriting import HandwritingResult, Stroke, handwriting_analyze, segment_strokes
-from .norms import NormResult, grip_norms, grip_norms_newton
+from .norms import GripNormTable, NormResult, grip_norms, grip_norms_newton, read_grip_norm_table
+from .params import (
+    DEFAULTS,
+    AnalysisParams,
+    GripParams,
+    HandwritingParams,
+    SmoothnessParams,
+    SpiralParams,
+    SustainedGripParams,
+    TremorParams,
+    analysis_parameters,
+)
+from .pen_path import PenPath, pen_path
 from .recording_metrics import analyze_recording
+from .results import (
+    BilateralRatio,
+    GripHandSummary,
+    GripMetrics,
+    GripTrial,
+    HandwritingMetrics,
+    QualityFlag,
+    RecordingIdentity,
+    RecordingMetrics,
+    SpiralMetrics,
+    SustainedGripMetrics,
+    SustainedGripTrial,
+    TremorMetrics,
+)
 from .smoothness import (
     SmoothnessResult,
     dimensionless_jerk,
@@ -44,15 +72,36 @@ __all__ = [
     "DEFAULTS",
     "KGF_N",
     "LB_KG",
+    "AnalysisParams",
+    "BilateralRatio",
+    "GripHandSummary",
+    "GripMetrics",
+    "GripNormTable",
+    "GripParams",
     "GripResult",
     "GripSummary",
+    "GripTrial",
+    "HandwritingMetrics",
+    "HandwritingParams",
     "HandwritingResult",
     "NormResult",
+    "PenPath",
     "ProgressPoint",
+    "QualityFlag",
+    "RecordingIdentity",
+    "RecordingMetrics",
+    "SmoothnessParams",
     "SmoothnessResult",
+    "SpiralMetrics",
+    "SpiralParams",
     "SpiralResult",
     "Stroke",
+    "SustainedGripMetrics",
+    "SustainedGripParams",
     "SustainedGripResult",
+    "SustainedGripTrial",
+    "TremorMetrics",
+    "TremorParams",
     "TremorResult",
     "analysis_parameters",
     "analyze_recording",
@@ -74,7 +123,9 @@ __all__ = [
     "mdc95",
     "newton_to_kgf",
     "normalized_jerk",
+    "pen_path",
     "progress_series",
+    "read_grip_norm_table",
     "segment_strokes",
     "sem",
     "sparc",

@@ -1,14 +1,15 @@
 """Batch analysis of many recordings: all local cores or a Dask cluster.
 
 One pure function, :func:`process_one`, turns one recording file into table
-rows (one per trial). :func:`analyze_batch` maps it over every recording found
+rows (one per trial): the analyzer's :class:`~motorlab.analysis.results.RecordingMetrics`
+flattened by ``to_rows()``. :func:`analyze_batch` maps it over every recording found
 under the given paths, with
 
 * local processes (:class:`concurrent.futures.ProcessPoolExecutor`) or an
   existing ``dask.distributed`` scheduler (``scheduler="tcp://host:port"``) or a
   private :class:`dask.distributed.LocalCluster` on 127.0.0.1 (``dask=True``);
-* a cache keyed by SHA-256 of the input files + analysis parameters + motorlab
-  version, so a re-run skips unchanged recordings;
+* a cache keyed by SHA-256 of the input files + analysis parameters
+  (``AnalysisParams.to_dict()``) + motorlab version, so a re-run skips unchanged recordings;
 * per-recording error capture: a bad file becomes one row of the errors table
   (path + one-line reason) and the batch goes on;
 * a stable order (recording name, then trial order) so local and Dask runs give
@@ -33,7 +34,7 @@ import platform
 import sys
 import time
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,6 +44,8 @@ import numpy as np
 from .. import __version__
 from ..atomic import atomic_open, atomic_write_text
 from ..errors import MotorlabError, one_line
+from .params import AnalysisParams
+from .results import RecordingMetrics
 
 if TYPE_CHECKING:
     from ..recording import Recording
@@ -97,10 +100,10 @@ class BatchResult:
     def columns(self) -> list[str]:
         return table_columns(self.rows)
 
-    def to_dataframe(self):  # -> pandas.DataFrame
-        """The table as a pandas DataFrame (needs pandas installed)."""
+    def to_dataframe(self) -> Any:
+        """The table as a ``pandas.DataFrame`` (needs pandas installed; an optional dependency)."""
         try:
-            import pandas as pd
+            pd = importlib.import_module("pandas")
         except ModuleNotFoundError:
             raise MotorlabError("pandas is not installed; use BatchResult.rows or install pandas") from None
         return pd.DataFrame(self.rows, columns=self.columns)
@@ -132,16 +135,24 @@ def _load_callable(spec: str) -> Callable[..., Any]:
         raise MotorlabError(f"analysis function {spec!r} is not available ({exc})") from None
 
 
-def analysis_parameters(params: dict[str, Any] | None, analyzer: str = DEFAULT_ANALYZER) -> dict[str, Any]:
+def analysis_parameters(
+    params: Mapping[str, Any] | AnalysisParams | None, analyzer: str = DEFAULT_ANALYZER
+) -> dict[str, Any]:
     """The full parameter set of every analysis step (defaults filled in), for cache keys and provenance.
 
-    Uses ``analysis_parameters`` of the analyzer's module when it has one.
+    For motorlab's analyzer that is ``AnalysisParams.from_mapping(params).to_dict()`` (a
+    :class:`~motorlab.errors.ParameterError` for an unknown or mistyped parameter); another
+    analyzer's module may define ``analysis_parameters(params) -> dict`` for the same purpose.
     """
+    if analyzer == DEFAULT_ANALYZER:
+        return AnalysisParams.from_mapping(params).to_dict()
     module = analyzer.partition(":")[0]
     try:
         fn = getattr(importlib.import_module(module), "analysis_parameters", None)
     except ModuleNotFoundError as exc:
         raise MotorlabError(f"analysis module {module!r} is not available ({exc})") from None
+    if isinstance(params, AnalysisParams):
+        params = params.to_dict()
     return _plain(fn(params)) if fn is not None else _plain(dict(params or {}))
 
 
@@ -156,6 +167,14 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
     return value
+
+
+def metric_rows(result: RecordingMetrics | Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Table rows of an analyzer's result: ``to_rows()`` of a :class:`RecordingMetrics`, or the
+    dicts a custom analyzer returned."""
+    if isinstance(result, RecordingMetrics):
+        return result.to_rows()
+    return [dict(r) for r in result]
 
 
 def _clean_message(text: str) -> str:
@@ -257,18 +276,18 @@ def _process(
             analyze = _load_callable(analyzer)
             rec = None
             if by_trial:
-                rec, metric_rows = _analyze_by_trial(path, analyze, params)
+                rec, found = _analyze_by_trial(path, analyze, params)
             if rec is None:
                 rec = read_recording(path)
-                metric_rows = analyze(rec, params)
+                found = metric_rows(analyze(rec, params))
         caught = sorted({_clean_message(str(w.message)) for w in record})
     except (MotorlabError, RecordingError, OSError, ValueError) as exc:
         return [], _clean_message(one_line(exc)), caught
-    except Exception as exc:  # a bug in an analysis step must not stop the batch either
+    except Exception as exc:  # noqa: BLE001 - a bug in one analysis must not stop the batch: it becomes an error row
         return [], _clean_message(f"{type(exc).__name__} in analysis: {one_line(exc)}"), caught
     ids = _id_columns(rec, name)
     rows = []
-    for r in metric_rows:
+    for r in found:
         row = dict(ids)
         row.update({k: _plain(v) for k, v in r.items() if k not in ids})
         rows.append(row)
@@ -343,7 +362,7 @@ def _analyze_window(
     events = [e for e in layout.events if e is trial or (e.trial_type != "trial" and t0 <= e.onset < t1)]
     window = dataclasses.replace(layout, timestamps=arr[:, 0], data=arr[:, 1:], events=events)
     ids = {k: trial.extra[k] for k in ("trial", "hand", "status") if k in trial.extra}
-    return [{**r, **ids} for r in analyze(window, params) if r.get("row") != "summary"]
+    return [{**r, **ids} for r in metric_rows(analyze(window, params)) if r.get("row") != "summary"]
 
 
 def run_task(task: BatchTask) -> RecordingResult:
@@ -519,7 +538,7 @@ def _progress(total: int, enabled: bool | None):
 # ----------------------------------------------------------------- public API
 def analyze_batch(
     paths: str | Path | Sequence[str | Path],
-    params: dict[str, Any] | None = None,
+    params: Mapping[str, Any] | AnalysisParams | None = None,
     *,
     jobs: int | None = None,
     scheduler: str | None = None,
@@ -534,15 +553,15 @@ def analyze_batch(
 
     Args:
         paths: one or more dataset roots, folders or recording files.
-        params: analysis parameters (see the analyzer's ``analysis_parameters``).
+        params: analysis parameters, nested by section (:class:`~motorlab.analysis.params.AnalysisParams`).
         jobs: local worker processes (default: all cores); with ``dask=True`` the
             number of workers of the private LocalCluster.
         scheduler: address of an existing Dask scheduler (``tcp://host:port``).
         dask: run on Dask (a private LocalCluster on 127.0.0.1 unless ``scheduler``).
         cache_dir: folder of cached per-recording results; ``None`` disables the cache.
         progress: rich progress bar on stderr; ``None`` = only when stderr is a terminal.
-        analyzer: ``"module:function"`` taking ``(recording, params)`` and returning
-            one dict per row.
+        analyzer: ``"module:function"`` taking ``(recording, params)`` and returning a
+            :class:`~motorlab.analysis.results.RecordingMetrics` (or one dict per row).
         by_trial: analyse each trial window alone with flat memory (see :func:`process_one`).
         scheduler_timeout_s: how long to try to reach the Dask scheduler.
 

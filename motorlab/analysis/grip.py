@@ -17,6 +17,7 @@ import numpy as np
 from ..signal._checks import require_rate, warn
 from ..signal.filter import signal_filter
 from ..units import KGF_N, LB_KG, kgf_to_newton, lb_to_kg, newton_to_kgf
+from .params import GripParams, SustainedGripParams
 
 NAN = float("nan")
 RFD_WINDOWS_MS = (50, 100, 200)
@@ -60,10 +61,10 @@ def grip_onset_index(force_n: np.ndarray, threshold_n: float, baseline: float = 
 def grip_analyze(
     force_n: np.ndarray,
     sampling_rate: float,
-    onset_threshold_n: float = 7.5,
+    onset_threshold_n: float = GripParams.onset_threshold_n,
     onset_s: float | None = None,
-    baseline_s: float = 0.1,
-    lowpass_hz: float | None = None,
+    baseline_s: float = GripParams.baseline_s,
+    lowpass_hz: float | None = GripParams.lowpass_hz,
 ) -> GripResult:
     """Peak, time to peak and rate of force development of one grip effort.
 
@@ -144,9 +145,9 @@ class SustainedGripResult:
 def grip_sustained_analyze(
     force_n: np.ndarray,
     sampling_rate: float,
-    cv_window_s: tuple[float, float] = (2.0, 8.0),
-    fatigue_window_s: float = 1.0,
-    hold_frac: float = 0.5,
+    cv_window_s: tuple[float, float] = SustainedGripParams.cv_window_s,
+    fatigue_window_s: float = SustainedGripParams.fatigue_window_s,
+    hold_frac: float = SustainedGripParams.hold_frac,
 ) -> SustainedGripResult:
     """Steadiness and fatigue of one sustained grip.
 

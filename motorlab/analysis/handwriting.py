@@ -23,6 +23,7 @@ from ..signal._checks import finite_runs, require_rate, warn
 from ..signal.filter import signal_filter
 from ..signal.imu import pen_trajectory_from_imu
 from ..signal.segment import segment_pen_down, vertical_velocity_crossings
+from .params import HandwritingParams
 
 NAN = float("nan")
 
@@ -124,8 +125,8 @@ def handwriting_analyze(
     sampling_rate: float,
     acc_ms2: np.ndarray | None = None,
     gyro_dps: np.ndarray | None = None,
-    pen_down_threshold_n: float = 0.0,
-    lowpass_hz: float | None = None,
+    pen_down_threshold_n: float = HandwritingParams.pen_down_threshold_n,
+    lowpass_hz: float | None = HandwritingParams.lowpass_hz,
 ) -> HandwritingResult:
     """Stroke, speed, pen-lift and pressure metrics of a handwriting sample.
 

@@ -29,7 +29,7 @@ import numpy as np
 from scipy.stats import norm as _normal
 
 from ..errors import MotorlabError
-from .grip import KGF_N, LB_KG
+from ..units import KGF_N, LB_KG
 
 NAN = float("nan")
 
@@ -181,7 +181,7 @@ def grip_norms(
     if not np.isfinite(age) or age < 0:
         raise MotorlabError(f"age must be a non-negative number of years, got {age!r}")
     band = table.lookup(age, sex_k, hand_k) if table is not None else None
-    if band is not None:
+    if band is not None and table is not None:
         return _result(value, band.mean_kg, band.sd_kg, band.label, table.source)
     if age < 20:
         return NormResult(

@@ -23,7 +23,8 @@ from scipy import signal as sps
 from scipy.integrate import trapezoid
 
 from ..signal._checks import as_2d, require_rate, warn
-from ..signal.imu import STANDARD_GRAVITY
+from ..units import STANDARD_GRAVITY
+from .params import SmoothnessParams
 
 NAN = float("nan")
 
@@ -31,9 +32,9 @@ NAN = float("nan")
 def sparc(
     speed: np.ndarray,
     sampling_rate: float,
-    padlevel: int = 4,
-    fc: float = 10.0,
-    amp_th: float = 0.05,
+    padlevel: int = SmoothnessParams.sparc_padlevel,
+    fc: float = SmoothnessParams.sparc_fc_hz,
+    amp_th: float = SmoothnessParams.sparc_amp_th,
 ) -> float:
     """Spectral arc length (SPARC) of a speed profile (dimensionless, <= 0).
 
@@ -169,7 +170,9 @@ def normalized_jerk(position: np.ndarray, sampling_rate: float) -> float:
     return float(np.sqrt(0.5 * trapezoid(j2, dx=dt) * duration**5 / length**2))
 
 
-def velocity_peaks(speed: np.ndarray, prominence_frac: float | None = 0.1) -> int:
+def velocity_peaks(
+    speed: np.ndarray, prominence_frac: float | None = SmoothnessParams.peak_prominence_frac
+) -> int:
     """Number of speed peaks: ``scipy.signal.find_peaks`` with prominence >= ``prominence_frac`` x max.
 
     ``prominence_frac=None`` counts every strict local maximum (very noise sensitive).
@@ -192,7 +195,7 @@ class SmoothnessResult:
         ldlj_v: log dimensionless jerk of the velocity vector.
         ldlj_speed: log dimensionless jerk of the scalar speed.
         normalized_jerk: Teulings 1997 normalised jerk.
-        n_velocity_peaks: speed peaks with prominence >= 10 % of the maximum.
+        n_velocity_peaks: speed peaks with prominence >= ``peak_prominence_frac`` x the maximum.
         duration_s: movement duration (s).
         path_length: path length in the position's units.
         peak_speed: maximum speed, position units per second.
@@ -212,10 +215,10 @@ def stroke_smoothness(
     position: np.ndarray,
     sampling_rate: float,
     lowpass_hz: float | None = None,
-    sparc_fc: float = 10.0,
-    sparc_amp_th: float = 0.05,
-    sparc_padlevel: int = 4,
-    peak_prominence_frac: float = 0.1,
+    sparc_fc: float = SmoothnessParams.sparc_fc_hz,
+    sparc_amp_th: float = SmoothnessParams.sparc_amp_th,
+    sparc_padlevel: int = SmoothnessParams.sparc_padlevel,
+    peak_prominence_frac: float = SmoothnessParams.peak_prominence_frac,
 ) -> SmoothnessResult:
     """All smoothness metrics of one movement from its positions ((n,) or (n, d), any length unit).
 

@@ -24,7 +24,8 @@ from scipy.optimize import least_squares
 from ..errors import MotorlabError
 from ..signal._checks import require_rate, warn
 from ..signal.imu import pen_trajectory_from_imu
-from .tremor import DEFAULT_BAND, tremor_analyze
+from .params import SpiralParams
+from .tremor import tremor_analyze
 
 NAN = float("nan")
 TWO_PI = 2 * np.pi
@@ -195,12 +196,12 @@ def spiral_analyze(
     pos_cm: np.ndarray | None,
     sampling_rate: float,
     tip_force_n: np.ndarray | None = None,
-    center: tuple[float, float] | str = "fit",
+    center: tuple[float, float] | str = SpiralParams.center,
     acc_ms2: np.ndarray | None = None,
     gyro_dps: np.ndarray | None = None,
-    pen_down_threshold_n: float = 0.0,
-    band: tuple[float, float] = DEFAULT_BAND,
-    skip_inner_turns: float = 0.5,
+    pen_down_threshold_n: float = SpiralParams.pen_down_threshold_n,
+    band: tuple[float, float] = SpiralParams.band_hz,
+    skip_inner_turns: float = SpiralParams.skip_inner_turns,
 ) -> SpiralResult:
     """Analyse one Archimedean spiral.
 
@@ -208,7 +209,7 @@ def spiral_analyze(
         pos_cm: (n, 2) positions in cm, or None to reconstruct them from the IMU pen
             (``acc_ms2``, ``gyro_dps`` and ``tip_force_n``).
         sampling_rate: Hz.
-        tip_force_n: optional tip force; samples at or below ``pen_down_threshold_n`` are ignored.
+        tip_force_n: optional tip force; samples at or below ``pen_down_threshold_n`` (N) are ignored.
         center: ``(x, y)`` in cm, ``"start"`` (first pen-down point) or ``"fit"`` (least-squares
             centre minimising the radial residual, best of starts at both ends and the centroid).
         band: tremor band (Hz) for the residual spectrum.

@@ -27,6 +27,7 @@ physiological 8-12 Hz. They are hints for the therapist, not a diagnosis.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,14 +36,9 @@ from ..signal._checks import as_2d, finite_runs, require_rate, warn
 from ..signal.filter import signal_filter
 from ..signal.segment import signal_zero_crossings
 from ..signal.spectrum import band_power, peak_frequency, signal_psd
+from .params import ClassBands, TremorParams
 
 NAN = float("nan")
-DEFAULT_BAND = (3.0, 12.0)
-DEFAULT_CLASS_BANDS: dict[str, tuple[float, float]] = {
-    "parkinsonian": (3.0, 8.0),
-    "essential": (4.0, 12.0),
-    "physiological": (8.0, 12.0),
-}
 TSI_CUTOFF_HZ = 1.05  # di Biase et al. 2017
 FLAT_BAND_FACTOR = 0.6
 TSI_WINDOW_S = 4.0  # Welch window of the TSI's peak search (s)
@@ -161,10 +157,13 @@ def tremor_stability_index(
 def tremor_hints(
     peak_freq_hz: float,
     tsi_hz: float = NAN,
-    class_bands: dict[str, tuple[float, float]] | None = None,
+    class_bands: Mapping[str, tuple[float, float]] | ClassBands = TremorParams.class_bands_hz,
 ) -> tuple[str, ...]:
-    """Labels of the frequency ranges containing the peak, and a TSI hint (cut-off 1.05 Hz)."""
-    bands = DEFAULT_CLASS_BANDS if class_bands is None else class_bands
+    """Labels of the frequency ranges containing the peak, and a TSI hint (cut-off 1.05 Hz).
+
+    ``class_bands`` maps a label to its (low, high) range in Hz (a mapping or (label, range) pairs).
+    """
+    bands = dict(class_bands)
     hints = [
         f"{name} range ({lo:g}-{hi:g} Hz)" for name, (lo, hi) in bands.items() if lo <= peak_freq_hz <= hi
     ]
@@ -178,12 +177,12 @@ def tremor_hints(
 def tremor_analyze(
     signal: np.ndarray,
     sampling_rate: float,
-    band: tuple[float, float] = DEFAULT_BAND,
-    window_s: float = 4.0,
-    rms_band: tuple[float, float] | None = None,
+    band: tuple[float, float] = TremorParams.band_hz,
+    window_s: float = TremorParams.window_s,
+    rms_band: tuple[float, float] | None = TremorParams.rms_band_hz,
     is_acceleration: bool = True,
-    class_bands: dict[str, tuple[float, float]] | None = None,
-    detection_ratio: float = 10.0,
+    class_bands: Mapping[str, tuple[float, float]] | ClassBands = TremorParams.class_bands_hz,
+    detection_ratio: float = TremorParams.detection_ratio,
 ) -> TremorResult:
     """Tremor metrics of an (n,) or (n, 3) signal (see the module docstring for the recipe).
 
@@ -196,7 +195,7 @@ def tremor_analyze(
         rms_band: band-pass edges for the RMS (default: the flat-band design above).
         is_acceleration: compute displacement RMS (cm) when True.
         class_bands: frequency ranges for the hints (default Luft et al. 2019).
-        detection_ratio: peak-to-background PSD ratio (default 10, i.e. 10 dB) above which
+        detection_ratio: peak-to-background PSD ratio (10 = 10 dB by default) above which
             a tremor is reported as present and classification hints are given; the
             idea follows Luft et al. 2019 (power around the peak vs power in the band).
     """
@@ -207,11 +206,9 @@ def tremor_analyze(
     # One Welch pass for the axes and the TSI's principal-axis signal (same gaps,
     # same segments) when the TSI uses the same window as the analysis.
     tsi_sig = _tsi_signal(arr) if np.count_nonzero(finite) >= 4 else None
-    shared = tsi_sig is not None and window_s == TSI_WINDOW_S
-    freqs, pxx = signal_psd(
-        np.column_stack([arr, tsi_sig]) if shared else arr, fs, window_s=window_s, sum_columns=False
-    )
-    tsi_psd = (freqs, pxx[:, -1]) if shared else None
+    shared = np.column_stack([arr, tsi_sig]) if tsi_sig is not None and window_s == TSI_WINDOW_S else None
+    freqs, pxx = signal_psd(arr if shared is None else shared, fs, window_s=window_s, sum_columns=False)
+    tsi_psd = (freqs, pxx[:, -1]) if shared is not None else None
     if pxx.ndim == 2:
         pxx = pxx[:, : arr.shape[1]].sum(axis=1)
     if freqs.size < 3 or not np.any(pxx[(freqs >= band[0]) & (freqs <= band[1])] > 0):
@@ -229,7 +226,7 @@ def tremor_analyze(
         df = freqs[1] - freqs[0]
         sel = (freqs >= band[0] - 2 * df) & (freqs <= band[1] + 2 * df) & (freqs > 0)
         disp = float(np.sqrt(np.sum(pxx[sel] / (2 * np.pi * freqs[sel]) ** 4) * df) * 100.0)
-    # tsi_sig is set here: fewer than 4 finite rows give no spectrum and returned above
+    assert tsi_sig is not None  # fewer than 4 finite rows give no spectrum and returned above
     tsi, n_cycles = _tsi_from_signal(tsi_sig, fs, band, TSI_HALF_WIDTH_HZ, tsi_psd or signal_psd(tsi_sig, fs))
     in_band = (freqs >= band[0]) & (freqs <= band[1])
     psd_sum = pxx.sum(axis=1) if pxx.ndim == 2 else pxx

@@ -1,7 +1,8 @@
 """``motorlab analyze PATH...``: task metrics of one recording (table) or of many (tidy CSV).
 
-The per-recording logic lives in :func:`motorlab.analysis.recording_metrics.analyze_recording`.
-With one recording file and no batch option the rows are printed as a table.
+The per-recording logic lives in :func:`motorlab.analysis.analyze_recording`; its typed
+result is printed through ``to_rows()``. With one recording file and no batch option the
+rows are printed as a table.
 With folders/datasets, several paths or any of ``--out/--jobs/--scheduler/--dask``
 the batch runner (:mod:`motorlab.analysis.batch`) analyses every recording on all
 cores or on a Dask cluster and writes ``results.csv`` + ``results_errors.csv`` +
@@ -15,9 +16,12 @@ import json
 import math
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..errors import MotorlabError, MotorlabWarning
+from ..errors import MotorlabError, MotorlabWarning, ParameterError
+
+if TYPE_CHECKING:
+    from ..analysis.params import AnalysisParams
 
 
 def register(subparsers: Any) -> None:
@@ -114,7 +118,7 @@ def _batch_requested(args: argparse.Namespace) -> bool:
     )
 
 
-def _handle_batch(args: argparse.Namespace, params: dict | None) -> int:
+def _handle_batch(args: argparse.Namespace, params: AnalysisParams) -> int:
     import sys
 
     from ..analysis.batch import analyze_batch
@@ -149,6 +153,7 @@ def _handle_batch(args: argparse.Namespace, params: dict | None) -> int:
 
 
 def handle(args: argparse.Namespace) -> int:
+    from ..analysis.params import AnalysisParams
     from ..analysis.recording_metrics import analyze_recording
     from ..storage.bids import read_recording
 
@@ -163,13 +168,17 @@ def handle(args: argparse.Namespace) -> int:
         if not isinstance(params, dict) or not isinstance(params.get("grip", {}), dict):
             raise MotorlabError(f"{args.params}: analysis parameters must be a JSON object of sections")
         params.setdefault("grip", {})["norms_table"] = str(args.norms)
+    try:  # a bad parameter is one line naming it (and its file), before any work
+        checked = AnalysisParams.from_mapping(params)
+    except ParameterError as exc:
+        raise ParameterError(f"{args.params}: {exc}" if args.params is not None else str(exc)) from None
     if _batch_requested(args):
-        return _handle_batch(args, params)
+        return _handle_batch(args, checked)
     args.recording = args.paths[0]
     rec = read_recording(args.recording)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", MotorlabWarning)
-        rows = analyze_recording(rec, params)
+        rows = analyze_recording(rec, checked).to_rows()
     if args.json:
         print(json.dumps(rows, indent=1, default=str, allow_nan=True))
     else:

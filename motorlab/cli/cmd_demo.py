@@ -63,7 +63,7 @@ def _run(args: argparse.Namespace) -> int:
             console=console,
         )
     )
-    rows = analyze_recording(read_recording(result.path))
+    rows = analyze_recording(read_recording(result.path)).to_rows()
     trials = [r for r in rows if r.get("row") == "trial"]
     truth = [t for t in (result.truth or []) if t.get("peak_n") is not None]
     table = Table(title="Grip trials: measured vs the virtual participant's truth")

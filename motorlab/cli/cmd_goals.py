@@ -183,7 +183,7 @@ def _default_target() -> str:
 def _latest_value(root: Path, client, metric_key: str, hand: str | None) -> float | None:
     """The metric in the client's latest session that measured it (None if never)."""
     from ..clinic.history import client_sessions
-    from ..clinic.measurements import analyze_file, metric_from_rows
+    from ..clinic.measurements import analyze_file
     from ..clinic.metric_catalog import goal_metric
 
     metric = goal_metric(metric_key)
@@ -191,9 +191,9 @@ def _latest_value(root: Path, client, metric_key: str, hand: str | None) -> floa
     for session in reversed(client_sessions(root, client.participant)):
         for info in reversed(session.recordings_of(metric.task)):
             res = analyze_file(info)
-            if res.error:
+            if res.metrics is None:
                 continue
-            value, _ = metric_from_rows(res.rows, metric, hand, info.hand)
+            value, _ = metric.read(res.metrics, hand)
             if value is not None:
                 return value
     return None

@@ -245,7 +245,7 @@ def _previous_best(root: Path, participant: str, task: str, session: str) -> flo
         if f"_task-{task}_" not in path.name or f"_ses-{session}_" in path.name:
             continue
         try:
-            rows = analyze_recording(read_recording(path))
+            rows = analyze_recording(read_recording(path)).to_rows()
         except (MotorlabError, OSError, ValueError):
             continue
         peaks = [r["peak_force_N"] for r in rows if r.get("row") == "trial" and r.get("status") == "valid"]

@@ -28,7 +28,7 @@ def print_recording_summary(result, console: Console) -> None:
         f"{result.n_samples} samples, {result.dropped_samples} dropped, {result.gaps} link gaps, "
         f"calibration {result.calibration_id}"
     )
-    print_metrics(analyze_recording(read_recording(result.path)), console)
+    print_metrics(analyze_recording(read_recording(result.path)).to_rows(), console)
 
 
 def print_metrics(rows: list[dict], console: Console) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as _dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -182,7 +183,7 @@ class ClientRegistry:
             ) from None
         return client
 
-    def _write_description(self, header: list[str]) -> None:
+    def _write_description(self, header: Sequence[str]) -> None:
         path = self.root / PARTICIPANTS_JSON
         current: dict = {}
         if path.exists():

@@ -19,6 +19,7 @@ import datetime as _dt
 import itertools
 import json
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -105,7 +106,7 @@ def make_goal(
     metric: str,
     hand: str,
     baseline: float | str,
-    levels: list[tuple[str, float | str]] | list[dict[str, Any]],
+    levels: Sequence[tuple[str, float | str]] | Sequence[Mapping[str, Any]],
     weight: float | str = 1.0,
     target_date: str = "",
     created: str | None = None,

@@ -1,17 +1,77 @@
 """Metrics a therapist can set goals on and that the report headlines.
 
-Each entry names the task it comes from, the column of
-:func:`motorlab.analysis.recording_metrics.analyze_recording` rows it reads
-(units are part of the column name), whether it is measured per hand, which
-direction is better and how trials of one session are combined (the mean of
-the valid trials, as in Mathiowetz et al. 1985 for grip).
+Each entry names the task it comes from, how it is read from the typed result of
+:func:`motorlab.analysis.analyze_recording` (:class:`~motorlab.analysis.results.RecordingMetrics`),
+whether it is measured per hand, which direction is better and how trials of one
+session are combined (the mean of the valid trials, as in Mathiowetz et al. 1985 for
+grip; for grip the per-hand mean of 3 of the analysis).
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeGuard
 
 from ..errors import MotorlabError
+
+if TYPE_CHECKING:
+    from ..analysis.results import RecordingMetrics
+
+#: (value in the metric's unit or None, number of trials it averages)
+Reading = tuple[float | None, int]
+
+
+def _finite(value: float | None) -> TypeGuard[float]:
+    return value is not None and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _mean_of(values: Iterable[float]) -> Reading:
+    vals = [float(v) for v in values if _finite(v)]
+    return (sum(vals) / len(vals), len(vals)) if vals else (None, 0)
+
+
+def _recording_value(m: RecordingMetrics, hand: str, value: float | None) -> Reading:
+    """A metric measured once per recording, credited to the recording's hand."""
+    return (float(value), 1) if m.identity.hand == hand and _finite(value) else (None, 0)
+
+
+def _grip_strength_kgf(m: RecordingMetrics, hand: str) -> Reading:
+    if m.grip is None:
+        return None, 0
+    s = m.grip.summary(hand)
+    if s is not None and _finite(s.summary.mean_of_3_kgf):
+        return s.summary.mean_of_3_kgf, s.summary.n_used
+    return _mean_of(
+        t.result.peak_force_kgf
+        for t in m.grip.trials
+        if (t.hand or m.identity.hand) == hand and t.status == "valid"
+    )
+
+
+def _sustained_fatigue_pct(m: RecordingMetrics, hand: str) -> Reading:
+    if m.gripsustained is None:
+        return None, 0
+    return _mean_of(
+        t.result.fatigue_index_pct
+        for t in m.gripsustained.trials
+        if (t.hand or m.identity.hand) == hand and t.status == "valid"
+    )
+
+
+def _writing_speed(m: RecordingMetrics, hand: str) -> Reading:
+    value = m.handwriting.result.writing_speed_cm_per_s if m.handwriting is not None else None
+    return _recording_value(m, hand, value)
+
+
+def _spiral_tremor_rms(m: RecordingMetrics, hand: str) -> Reading:
+    return _recording_value(m, hand, m.spiral.result.tremor_rms_cm if m.spiral is not None else None)
+
+
+def _acc_tremor_rms(m: RecordingMetrics, hand: str) -> Reading:
+    acc = m.tremor.accelerometer if m.tremor is not None else None
+    return _recording_value(m, hand, acc.rms if acc is not None else None)
 
 
 @dataclass(frozen=True)
@@ -21,8 +81,8 @@ class GoalMetric:
     Attributes:
         key: identifier used in goals files and on the command line.
         task: BIDS task label the metric is computed from.
-        column: key of the analyze_recording trial/recording rows (carries the unit).
-        summary_column: key of the same quantity in a per-hand summary row, if there is one.
+        read: ``read(metrics, hand) -> (value, n_trials)`` from one recording's typed result
+            (None when the recording does not measure it for that hand).
         unit: display unit.
         label: short technical label.
         plain: what it means, in words for families.
@@ -33,14 +93,13 @@ class GoalMetric:
 
     key: str
     task: str
-    column: str
+    read: Callable[[RecordingMetrics, str], Reading]
     unit: str
     label: str
     plain: str
     higher_is_better: bool = True
     per_hand: bool = True
     decimals: int = 1
-    summary_column: str | None = None
 
 
 GOAL_METRICS: dict[str, GoalMetric] = {
@@ -49,16 +108,15 @@ GOAL_METRICS: dict[str, GoalMetric] = {
         GoalMetric(
             "grip_strength_kgf",
             "grip",
-            "peak_force_kgf",
+            _grip_strength_kgf,
             "kg",
             "Grip strength",
             "how hard the hand can squeeze (mean of the trials)",
-            summary_column="mean_of_3_kgf",
         ),
         GoalMetric(
             "sustained_grip_fatigue_pct",
             "gripsustained",
-            "fatigue_index_pct",
+            _sustained_fatigue_pct,
             "%",
             "Sustained grip fatigue",
             "how much force fades while holding a squeeze",
@@ -67,7 +125,7 @@ GOAL_METRICS: dict[str, GoalMetric] = {
         GoalMetric(
             "writing_speed_cm_s",
             "handwriting",
-            "writing_speed_cm_per_s",
+            _writing_speed,
             "cm/s",
             "Writing speed",
             "how fast the pen moves while writing",
@@ -75,7 +133,7 @@ GOAL_METRICS: dict[str, GoalMetric] = {
         GoalMetric(
             "spiral_tremor_rms_cm",
             "spiral",
-            "tremor_rms_cm",
+            _spiral_tremor_rms,
             "cm",
             "Spiral tremor (RMS)",
             "how much the line of a drawn spiral shakes (tremor-band wobble)",
@@ -85,7 +143,7 @@ GOAL_METRICS: dict[str, GoalMetric] = {
         GoalMetric(
             "rest_tremor_rms_ms2",
             "tremorrest",
-            "tremor_rms_m_per_s2",
+            _acc_tremor_rms,
             "m/s²",
             "Rest tremor (RMS)",
             "how much the hand shakes at rest",
@@ -95,7 +153,7 @@ GOAL_METRICS: dict[str, GoalMetric] = {
         GoalMetric(
             "postural_tremor_rms_ms2",
             "tremorpostural",
-            "tremor_rms_m_per_s2",
+            _acc_tremor_rms,
             "m/s²",
             "Postural tremor (RMS)",
             "how much the hand shakes when held out",

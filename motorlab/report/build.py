@@ -1,7 +1,9 @@
 """Assemble a client's session report (numbers, figures, words) and write HTML + PDF.
 
-The numbers come from :mod:`motorlab.analysis` (per-recording metrics, grip norms,
-MDC95, progress series, GAS T-score); this module only chooses what to show and
+The numbers come from :mod:`motorlab.analysis` (per-recording typed metrics, grip
+norms, MDC95, progress series, GAS T-score) and the figures draw the arrays those
+metrics were computed from (force traces, pen path, IMU window): the report never
+re-reads a recording or processes a signal. This module only chooses what to show and
 puts it into a :class:`~motorlab.report.document.Document`, which
 :mod:`motorlab.report.html` and :mod:`motorlab.report.pdf` render identically.
 
@@ -23,14 +25,16 @@ from ..clinic.clients import Client, ClientRegistry
 from ..clinic.dataset import clinic_grip_norms_path, derivatives_dir
 from ..clinic.goals import Goal, GoalStore, attained_level
 from ..clinic.history import SessionInfo, client_sessions, find_session
-from ..clinic.measurements import SessionMeasurements, is_trial_row, measure_session
+from ..clinic.measurements import SessionMeasurements, measure_session
 from ..clinic.metric_catalog import GOAL_METRICS, GoalMetric, goal_metric
 from ..errors import MotorlabError
+from ..units import newton_to_kgf
 from . import figures, wording
 from .document import Document, Facts, Figure, Paragraph, Section, Subheading, Table
 
 if TYPE_CHECKING:
-    from ..analysis.norms import GripNormTable
+    from ..analysis.norms import GripNormTable, NormResult
+    from ..analysis.results import GripMetrics, RecordingMetrics, SustainedGripMetrics
 
 TASK_TITLES = {
     "grip": "Grip strength",
@@ -61,7 +65,7 @@ class MetricLine:
     hand: str
     value: float | None
     n_trials: int = 0
-    norm: object | None = None  # motorlab.analysis.norms.NormResult
+    norm: NormResult | None = None
     previous: float | None = None
     previous_session: str | None = None
     baseline: float | None = None
@@ -149,7 +153,7 @@ def _norm_for(
     client: Client,
     age: int | None,
     table: GripNormTable | None = None,
-):
+) -> NormResult | None:
     from ..analysis.norms import grip_norms
 
     if metric.key != "grip_strength_kgf" or value is None or age is None:
@@ -200,7 +204,9 @@ def collect(root: str | Path, participant: str, session: str | int | None = None
     if scored:
         from ..analysis.goals import gas_tscore
 
-        data.gas_tscore = gas_tscore([g.level for g in scored], [g.goal.weight for g in scored])
+        data.gas_tscore = gas_tscore(
+            [g.level for g in scored if g.level is not None], [g.goal.weight for g in scored]
+        )
     return data
 
 
@@ -299,12 +305,14 @@ def _results(data: ReportData) -> Section:
     for task, lines in by_task.items():
         s.add(Subheading(TASK_TITLES.get(task, task)))
         with_norms = any(ln.norm is not None for ln in lines)
-        rows, plain, notes = [], [], []
+        rows: list[tuple[str, ...]] = []
+        plain: list[str] = []
+        notes: list[str] = []
         for m in {ln.metric.key: ln.metric for ln in lines}.values():
             plain.append(f"{m.label} shows {m.plain}.")
         for ln in lines:
             m, norm = ln.metric, ln.norm
-            row = [
+            row: list[str] = [
                 m.label,
                 _hand_text(ln.hand),
                 f"{wording.fmt(ln.value, m)} {m.unit}",
@@ -324,7 +332,7 @@ def _results(data: ReportData) -> Section:
                     if norm is not None and norm.note:
                         notes.append(norm.note)
             rows.append(tuple(row))
-        cols = ("Measure", "Hand", "Result", "Trials")
+        cols: tuple[str, ...] = ("Measure", "Hand", "Result", "Trials")
         if with_norms:
             cols += ("Norm mean ± SD", "z", "Percentile")
             plain.append(wording.PERCENTILE_HINT)
@@ -357,17 +365,18 @@ def _results_caption(task: str) -> str:
 def _trial_table(data: ReportData) -> Table | None:
     rows = []
     for res in data.current.results_of("grip"):
-        for r in res.rows:
-            if not is_trial_row(r):
-                continue
+        if res.metrics is None or res.metrics.grip is None:
+            continue
+        for tr in res.metrics.grip.trials:
+            g = tr.result
             rows.append(
                 (
-                    f"{r.get('hand', '–')} {r.get('trial')}",
-                    str(r.get("status", "valid")),
-                    _num(r.get("peak_force_kgf"), 1, "kg"),
-                    _num(r.get("peak_force_N"), 0, "N"),
-                    _num(r.get("time_to_peak_s"), 2, "s"),
-                    _num(r.get("rfd_0_100ms_N_per_s"), 0, "N/s"),
+                    f"{tr.hand or '–'} {tr.trial}",
+                    tr.status,
+                    _num(g.peak_force_kgf, 1, "kg"),
+                    _num(g.peak_force_N, 0, "N"),
+                    _num(g.time_to_peak_s, 2, "s"),
+                    _num(g.rfd_0_100ms_N_per_s, 0, "N/s"),
                 )
             )
     if not rows:
@@ -380,59 +389,74 @@ def _trial_table(data: ReportData) -> Table | None:
     )
 
 
-def _num(v, decimals: int, unit: str) -> str:
+def _num(v: float | None, decimals: int, unit: str) -> str:
     if not isinstance(v, (int, float)) or not math.isfinite(v):
         return "–"
     return f"{v:.{decimals}f} {unit}".replace("-", "−")
 
 
-def _traces(data: ReportData) -> Section:
-    from ..storage.bids import read_recording
+PEN_SOURCES = {"position": "measured position", "imu": "reconstructed from the pen's motion sensor"}
 
+
+def _trial_spans(force: GripMetrics | SustainedGripMetrics) -> list[figures.TrialSpan]:
+    """The trials of a grip or sustained-grip result as labelled spans of its force curve."""
+    spans = []
+    for tr in force.trials:
+        if tr.t_s.size == 0:
+            continue
+        step = float(tr.t_s[1] - tr.t_s[0]) if tr.t_s.size > 1 else 0.0
+        spans.append(
+            figures.TrialSpan(
+                float(tr.t_s[0]),
+                float(tr.t_s[-1]) + step,
+                tr.hand,
+                tr.trial,
+                tr.status == "invalid",
+                newton_to_kgf(tr.result.peak_force_N),
+            )
+        )
+    return spans
+
+
+def _trace_figure(m: RecordingMetrics, title: str) -> Figure | None:
+    """The figure of one recording's analysed signal (None when its task has none)."""
+    force = m.grip or m.gripsustained
+    if force is not None:
+        return Figure(
+            figures.force_curves_png(force.t_s, force.force_n, _trial_spans(force)),
+            f"{title}: force over time; shaded bands are "
+            "the trials (R = right hand, L = left hand) with each trial's peak.",
+            f"{title} force curve",
+        )
+    pen = m.handwriting.pen if m.handwriting else m.spiral.pen if m.spiral else None
+    if pen is not None:
+        return Figure(
+            figures.pen_trace_png(pen.pos_cm, pen.pen_down, title),
+            f"{title}: the pen-tip path on the paper (cm, {PEN_SOURCES[pen.source]}); "
+            "gaps are pen lifts or lost samples.",
+            f"{title} pen trace",
+            width_in=4.2,
+            height_in=3.6,
+        )
+    if m.tremor is not None and m.tremor.acc_ms2 is not None:
+        return Figure(
+            figures.tremor_trace_png(m.tremor.t_s, m.tremor.acc_ms2, m.tremor.acc_channels),
+            f"{title}: the first seconds of hand acceleration (mean removed); regular waves are tremor.",
+            f"{title} acceleration trace",
+        )
+    return None
+
+
+def _traces(data: ReportData) -> Section:
     s = Section("traces", SECTION_TITLES["traces"])
     shown = 0
     for res in data.current.results:
-        if res.error:
+        if res.metrics is None:
             continue
         task = res.info.task
-        try:
-            rec = read_recording(res.info.path)
-        except MotorlabError:
-            continue
-        title = TASK_TITLES.get(task, task)
-        if "force" in rec.channel_names:
-            trial_rows = [r for r in res.rows if is_trial_row(r)]
-            peaks = {i: r.get("peak_force_kgf") for i, r in enumerate(trial_rows)}
-            s.add(
-                Figure(
-                    figures.force_curves_png(rec, peaks),
-                    f"{title}: force over time; shaded bands are "
-                    "the trials (R = right hand, L = left hand) with each trial's peak.",
-                    f"{title} force curve",
-                )
-            )
-            shown += 1
-        elif task in ("handwriting", "spiral") and (pen := _pen_path(rec)) is not None:
-            pos, tip, source = pen
-            s.add(
-                Figure(
-                    figures.pen_trace_png(pos, tip, title),
-                    f"{title}: the pen-tip path on the paper (cm, {source}); gaps are pen lifts.",
-                    f"{title} pen trace",
-                    width_in=4.2,
-                    height_in=3.6,
-                )
-            )
-            shown += 1
-        elif task.startswith("tremor") and "acc_x" in rec.channel_names:
-            s.add(
-                Figure(
-                    figures.tremor_trace_png(rec),
-                    f"{title}: the first seconds of hand acceleration "
-                    "(mean removed); regular waves are tremor.",
-                    f"{title} acceleration trace",
-                )
-            )
+        fig = _trace_figure(res.metrics, TASK_TITLES.get(task, task))
+        if fig is not None:
+            s.add(fig)
             shown += 1
     if not shown:
         s.add(Paragraph("No force or pen recording in this session."))
@@ -441,33 +465,11 @@ def _traces(data: ReportData) -> Section:
     return s
 
 
-def _pen_path(rec) -> tuple | None:
-    """(positions cm, tip force N or None, where the positions come from) for a pen recording."""
-    names = rec.channel_names
-    tip = rec.channel("tip_force") if "tip_force" in names else None
-    if "pos_x" in names and "pos_y" in names:
-        return rec.select(["pos_x", "pos_y"]), tip, "measured position"
-    imu = [f"acc_{a}" for a in "xyz"] + [f"gyr_{a}" for a in "xyz"]
-    if tip is not None and set(imu) <= set(names):
-        import warnings
-
-        import numpy as np
-
-        from ..signal.imu import pen_trajectory_from_imu
-
-        x = rec.select(imu)
-        if not np.isfinite(x).all() or not np.isfinite(tip).all():
-            return None  # integration needs gap-free samples
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            pos = pen_trajectory_from_imu(x[:, :3], x[:, 3:], tip, rec.sampling_rate)
-        return pos, tip, "reconstructed from the pen's motion sensor"
-    return None
-
-
 def _change(data: ReportData) -> Section:
     s = Section("change", SECTION_TITLES["change"])
-    rows, emph, plain = [], [], []
+    rows: list[tuple[str, ...]] = []
+    emph: list[int] = []
+    plain: list[str] = []
     for ln in data.lines:
         m = ln.metric
         if ln.previous is None:
@@ -703,18 +705,28 @@ def _norms_method(data: ReportData) -> str:
 def _methods(data: ReportData) -> Section:
     s = Section("methods", SECTION_TITLES["methods"])
     for text in (
-        "Grip: seated, shoulder at the side, elbow bent at 90°, forearm and wrist neutral (ASHT position); "
-        "the score is the mean of the valid trials (Mathiowetz et al., Arch Phys Med Rehabil 66:69–74, 1985). "
-        "Forces are measured in newtons and shown in kilograms-force (÷ 9.80665).",
+        (
+            "Grip: seated, shoulder at the side, elbow bent at 90°, forearm and wrist neutral (ASHT position); "
+            "the score is the mean of the valid trials (Mathiowetz et al., Arch Phys Med Rehabil 66:69–74, 1985). "
+            "Forces are measured in newtons and shown in kilograms-force (÷ 9.80665)."
+        ),
         _norms_method(data),
-        "Real change: MDC95 = 1.96·√2·SEM; for grip the published MDC95 of Bai et al. (BMC Musculoskelet "
-        "Disord, 2019) is used: 4.9 kg for grip ≤ 20 kg and 5.1 kg above.",
-        "Goals: Goal Attainment Scaling, T = 50 + 10·Σwᵢxᵢ / √(0.7·Σwᵢ² + 0.3·(Σwᵢ)²) (Kiresuk & Sherman 1968, "
-        "formula as corrected in the erratum to Turner-Stokes, Clin Rehabil 23:362, 2009).",
-        "Tremor: spectral peak and band-limited RMS of the accelerometer; handwriting and spirals from the pen-tip "
-        "path and tip force. See the motorlab documentation for every parameter.",
-        f"Report made with motorlab {__version__} on {_dt.date.today().isoformat()} from "
-        f"{sum(len(x.recordings) for x in data.sessions)} recording(s) in {len(data.sessions)} session(s).",
+        (
+            "Real change: MDC95 = 1.96·√2·SEM; for grip the published MDC95 of Bai et al. (BMC Musculoskelet "
+            "Disord, 2019) is used: 4.9 kg for grip ≤ 20 kg and 5.1 kg above."
+        ),
+        (
+            "Goals: Goal Attainment Scaling, T = 50 + 10·Σwᵢxᵢ / √(0.7·Σwᵢ² + 0.3·(Σwᵢ)²) (Kiresuk & Sherman 1968, "
+            "formula as corrected in the erratum to Turner-Stokes, Clin Rehabil 23:362, 2009)."
+        ),
+        (
+            "Tremor: spectral peak and band-limited RMS of the accelerometer; handwriting and spirals from the pen-tip "
+            "path and tip force. See the motorlab documentation for every parameter."
+        ),
+        (
+            f"Report made with motorlab {__version__} on {_dt.date.today().isoformat()} from "
+            f"{sum(len(x.recordings) for x in data.sessions)} recording(s) in {len(data.sessions)} session(s)."
+        ),
     ):
         s.add(Paragraph(text))
     return s

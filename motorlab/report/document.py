@@ -7,7 +7,6 @@ always carry the same sections in the same order.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
 
 
 @dataclass(frozen=True)
@@ -51,7 +50,7 @@ class Subheading:
     text: str
 
 
-Block = Union[Paragraph, Facts, Table, Figure, Subheading]
+Block = Paragraph | Facts | Table | Figure | Subheading
 
 
 @dataclass

@@ -1,6 +1,8 @@
 """Report figures drawn with matplotlib (object API, Agg canvas) and returned as PNG bytes.
 
 No pyplot state is touched, so figures can be made from any thread or process.
+Every figure draws arrays it is given (the analysis results' force traces, pen path and
+IMU window); nothing here reads a recording or processes a signal.
 Forces are stored in newtons and shown in kilograms-force (1 kgf = 9.80665 N),
 the unit therapists read on a Jamar dial.
 """
@@ -9,20 +11,19 @@ from __future__ import annotations
 
 import datetime as _dt
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import matplotlib
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from ..recording import Recording
 from ..units import KGF_N
 
-PEN_DOWN_N = 0.05  # tip force above which the pen counts as touching the paper, N
 HAND_COLORS = {"right": "#1f5f8b", "left": "#c0622b", "n/a": "#4a5866"}
-_STYLE = {
+_STYLE: dict[Any, Any] = {  # matplotlib rcParams
     "font.size": 9,
     "axes.titlesize": 10,
     "axes.labelsize": 9,
@@ -51,30 +52,34 @@ def _figure(w: float, h: float) -> Figure:
     return Figure(figsize=(w, h), layout="constrained")
 
 
-def force_curves_png(rec: Recording, peaks_kgf: dict[int, float] | None = None) -> bytes:
-    """Force (kg) against time with each trial shaded and labelled (R1, L2…).
+@dataclass(frozen=True)
+class TrialSpan:
+    """One trial on a force curve: its time span (s), hand, number, validity and peak (kgf)."""
 
-    ``peaks_kgf`` maps event index order (0-based over trial events) to the
-    measured peak, which is written above the trial.
-    """
+    start_s: float
+    end_s: float
+    hand: str
+    trial: int | str
+    invalid: bool
+    peak_kgf: float
+
+
+def force_curves_png(t_s: np.ndarray, force_n: np.ndarray, trials: Sequence[TrialSpan] = ()) -> bytes:
+    """Force (kg) against time (s) with each trial shaded and labelled (R1, L2…) with its peak."""
     with matplotlib.rc_context(_STYLE):
         fig = _figure(7.0, 2.6)
         ax = fig.add_subplot()
-        t = rec.timestamps
-        f = rec.channel("force") / KGF_N
-        ax.plot(t, f, color="#34414f", lw=0.9)
+        f = np.asarray(force_n, dtype=float) / KGF_N
+        ax.plot(t_s, f, color="#34414f", lw=0.9)
         top = float(np.nanmax(f)) if np.isfinite(f).any() else 1.0
-        for i, ev in enumerate(rec.events_of("trial")):
-            hand = str(ev.extra.get("hand", "n/a"))
-            invalid = ev.extra.get("status") == "invalid"
-            color = "#9aa5b1" if invalid else HAND_COLORS.get(hand, HAND_COLORS["n/a"])
-            ax.axvspan(ev.onset, ev.onset + ev.duration, color=color, alpha=0.10, lw=0)
-            label = f"{hand[:1].upper()}{ev.extra.get('trial', i + 1)}" + (" (invalid)" if invalid else "")
-            peak = (peaks_kgf or {}).get(i)
-            if peak is not None and np.isfinite(peak):
-                label += f"\n{peak:.1f} kg"
+        for tr in trials:
+            color = "#9aa5b1" if tr.invalid else HAND_COLORS.get(tr.hand, HAND_COLORS["n/a"])
+            ax.axvspan(tr.start_s, tr.end_s, color=color, alpha=0.10, lw=0)
+            label = f"{tr.hand[:1].upper()}{tr.trial}" + (" (invalid)" if tr.invalid else "")
+            if np.isfinite(tr.peak_kgf):
+                label += f"\n{tr.peak_kgf:.1f} kg"
             ax.text(
-                ev.onset + 0.02 * max(ev.duration, 1e-9),
+                tr.start_s + 0.02 * max(tr.end_s - tr.start_s, 1e-9),
                 top * 1.02,
                 label,
                 color=color,
@@ -89,13 +94,9 @@ def force_curves_png(rec: Recording, peaks_kgf: dict[int, float] | None = None) 
         return to_png(fig)
 
 
-def pen_trace_png(pos_cm: np.ndarray, tip_force_n: np.ndarray | None, title: str = "") -> bytes:
-    """The pen-tip path (cm) while touching the paper; lifts leave gaps."""
-    pos = np.asarray(pos_cm, dtype=float)
-    xy = pos.copy()
-    if tip_force_n is not None:
-        up = ~(np.asarray(tip_force_n) > PEN_DOWN_N)
-        xy[up] = np.nan
+def pen_trace_png(pos_cm: np.ndarray, pen_down: np.ndarray, title: str = "") -> bytes:
+    """The pen-tip path (cm) where ``pen_down`` is true; lifts and gaps leave breaks."""
+    xy = np.where(np.asarray(pen_down, dtype=bool)[:, None], np.asarray(pos_cm, dtype=float), np.nan)
     with matplotlib.rc_context(_STYLE):
         fig = _figure(4.2, 3.6)
         ax = fig.add_subplot()
@@ -108,18 +109,20 @@ def pen_trace_png(pos_cm: np.ndarray, tip_force_n: np.ndarray | None, title: str
         return to_png(fig)
 
 
-def tremor_trace_png(rec: Recording, seconds: float = 4.0) -> bytes:
-    """The first seconds of the first trial: acceleration minus its mean per axis (m/s²)."""
-    names = [n for n in ("acc_x", "acc_y", "acc_z") if n in rec.channel_names]
-    trials = rec.events_of("trial")
-    t0 = trials[0].onset if trials else float(rec.timestamps[0])
-    keep = (rec.timestamps >= t0) & (rec.timestamps < t0 + seconds)
+def tremor_trace_png(
+    t_s: np.ndarray, acc_ms2: np.ndarray, names: Sequence[str], seconds: float = 4.0
+) -> bytes:
+    """The first ``seconds`` of the analysed hold: acceleration minus its mean per axis (m/s²)."""
+    t = np.asarray(t_s, dtype=float)
+    t0 = float(t[0]) if t.size else 0.0
+    keep = (t >= t0) & (t < t0 + seconds)
+    acc = np.asarray(acc_ms2, dtype=float).reshape(t.size, -1)
     with matplotlib.rc_context(_STYLE):
         fig = _figure(7.0, 2.2)
         ax = fig.add_subplot()
-        for name, color in zip(names, ("#1f5f8b", "#c0622b", "#4d8f5b")):
-            x = rec.channel(name)[keep]
-            ax.plot(rec.timestamps[keep] - t0, x - np.nanmean(x), lw=0.8, color=color, label=name)
+        for j, (name, color) in enumerate(zip(names, ("#1f5f8b", "#c0622b", "#4d8f5b"))):
+            x = acc[keep, j]
+            ax.plot(t[keep] - t0, x - np.nanmean(x), lw=0.8, color=color, label=name)
         ax.set_xlabel("time from trial start (s)")
         ax.set_ylabel("acceleration (m/s²)")
         ax.legend(loc="upper right", ncols=3, frameon=False)
@@ -138,9 +141,9 @@ class ProgressPoint:
 def progress_png(
     label: str,
     unit: str,
-    series: dict[str, Sequence[ProgressPoint]],
+    series: Mapping[str, Sequence[ProgressPoint]],
     mdc: float | None,
-    baseline: dict[str, float] | None = None,
+    baseline: Mapping[str, float] | None = None,
 ) -> bytes:
     """A metric across sessions, one line per hand, with the ±MDC95 band around each baseline.
 
@@ -150,12 +153,12 @@ def progress_png(
         fig = _figure(7.0, 2.4)
         ax = fig.add_subplot()
         use_dates = all(p.date is not None for pts in series.values() for p in pts)
-        ticks: dict = {}
+        ticks: dict[Any, str] = {}
         for hand, pts in series.items():
             if not pts:
                 continue
             color = HAND_COLORS.get(hand, HAND_COLORS["n/a"])
-            xs = [p.date for p in pts] if use_dates else [int(p.session) for p in pts]
+            xs: list[Any] = [p.date for p in pts] if use_dates else [int(p.session) for p in pts]
             ys = [p.value for p in pts]
             name = f"{hand} hand" if hand != "n/a" else label
             ax.plot(xs, ys, marker="o", color=color, lw=1.4, label=name)
@@ -166,7 +169,9 @@ def progress_png(
                 for edge in (b - mdc, b + mdc):
                     ax.plot(span, [edge, edge], color=color, lw=0.7, ls=":")
             for x, p in zip(xs, pts):
-                ticks[x] = f"S{p.session}\n{p.date.strftime('%d %b')}" if use_dates else f"S{p.session}"
+                ticks[x] = (
+                    f"S{p.session}\n{p.date:%d %b}" if p.date is not None and use_dates else f"S{p.session}"
+                )
         order = sorted(ticks)
         ax.set_xticks(order, [ticks[x] for x in order])
         ax.set_xlabel("session")

@@ -24,6 +24,9 @@ from ..units import STANDARD_GRAVITY
 from ._checks import require_rate, warn
 from .segment import segment_pen_down
 
+#: complementary-filter tilt correction gain, rad/s per rad of tilt error (time constant ~3 s)
+TILT_GAIN = 0.3
+
 
 def _tilt_from_acc(acc: np.ndarray) -> Rotation:
     """Rotation device->world that maps the measured specific force onto +z (yaw 0)."""
@@ -39,7 +42,7 @@ def imu_orientation(
     acc_ms2: np.ndarray,
     gyro_dps: np.ndarray,
     sampling_rate: float,
-    tilt_gain: float = 0.3,
+    tilt_gain: float = TILT_GAIN,
     accept_g: float = 0.03,
 ) -> Rotation:
     """Device-to-world orientation per sample (complementary filter).
@@ -101,7 +104,7 @@ def _integrate_orientation(
     per-sample Rotation objects cost ~50 us each.
     """
     x, y, z, w = q0
-    out = []
+    out: list[tuple[float, float, float, float]] = []
     append = out.append
     for (ox, oy, oz), (ax, ay, az), trusted in zip(omega, unit_acc, use_acc):
         if trusted:
@@ -133,7 +136,7 @@ def imu_linear_acceleration(
     acc_ms2: np.ndarray,
     gyro_dps: np.ndarray,
     sampling_rate: float,
-    tilt_gain: float = 0.3,
+    tilt_gain: float = TILT_GAIN,
     gravity: float = STANDARD_GRAVITY,
 ) -> np.ndarray:
     """World-frame acceleration without gravity (m/s^2), (n, 3)."""
@@ -179,10 +182,16 @@ def pen_trajectory_from_imu(
     gyro_dps: np.ndarray,
     tip_force_n: np.ndarray,
     sampling_rate: float,
-    pen_down_threshold_n: float = 0.05,
-    tilt_gain: float = 0.3,
+    pen_down_threshold_n: float,
+    tilt_gain: float = TILT_GAIN,
 ) -> np.ndarray:
     """Pen-tip trajectory in the writing plane (cm), (n, 2), from IMU and tip force.
+
+    ``pen_down_threshold_n`` (N): the pen touches the paper while the tip force is strictly
+    above it (the analysis passes ``HandwritingParams``/``SpiralParams.pen_down_threshold_n``).
+    Gap policy: missing IMU samples (NaN rows, e.g. a link gap) are bridged linearly with a
+    warning, because the orientation recursion must run through them; missing tip force
+    counts as pen up (a gap inside a stroke splits it into two integration pieces).
 
     Steps: orientation by complementary filter (:func:`imu_orientation`), gravity
     removed in the world frame, then double integration piecewise between pen

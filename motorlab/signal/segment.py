@@ -44,13 +44,14 @@ def segment_threshold(
 def segment_force_trials(
     force_n: np.ndarray,
     sampling_rate: float,
-    threshold_n: float = 7.5,
-    min_duration_s: float = 0.2,
+    threshold_n: float,
+    min_duration_s: float,
     merge_gap_s: float = 0.1,
 ) -> list[tuple[int, int]]:
     """Force efforts: onset = first sample above ``threshold_n`` (N), offset = first sample back below.
 
-    The default 7.5 N threshold is the motorlab onset rule (metrics.md §3.2 recipe).
+    The analysis passes ``GripParams.onset_threshold_n`` (the motorlab onset rule, metrics.md
+    §3.2 recipe) and ``GripParams.min_trial_s``.
     Brief dips shorter than ``merge_gap_s`` do not split an effort; blips shorter
     than ``min_duration_s`` are ignored.
     """

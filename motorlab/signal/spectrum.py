@@ -92,12 +92,13 @@ def signal_psd(
             return np.empty(0), np.empty(0)
         long_runs, nperseg = [(a, b)], b - a
     noverlap = int(round(nperseg * overlap))
-    total, weight, freqs = None, 0, None
-    for a, b in long_runs:
-        freqs, pxx, n_seg = _welch_columns(arr[a:b], fs, nperseg, noverlap)
-        total = pxx * n_seg if total is None else total + pxx * n_seg
+    freqs, psd, weight = _welch_columns(arr[long_runs[0][0] : long_runs[0][1]], fs, nperseg, noverlap)
+    psd = psd * weight
+    for a, b in long_runs[1:]:
+        _, pxx, n_seg = _welch_columns(arr[a:b], fs, nperseg, noverlap)
+        psd = psd + pxx * n_seg
         weight += n_seg
-    psd = total / weight
+    psd = psd / weight
     return freqs, (psd.sum(axis=1) if sum_columns else psd)
 
 

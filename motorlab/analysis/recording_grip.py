@@ -1,0 +1,160 @@
+"""Grip recordings -> :class:`GripMetrics` / :class:`SustainedGripMetrics` (trials, summaries, force trace).
+
+Trials come from the recording's ``trial`` events (their ``trial``/``hand``/``status``
+columns); without events, efforts are found by thresholding the force
+(``GripParams.onset_threshold_n``, at least ``min_trial_s`` long, padded by ``pad_s``).
+Invalid trials are reported but left out of the per-hand summaries. Norms need the age
+and sex (parameters, else ``metadata.extra``); the bilateral ratio needs both hands.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import AnalysisError
+from ..recording import Recording
+from ..signal.segment import segment_force_trials
+from .grid import recording_label as where
+from .grid import uniform_samples
+from .grip import grip_analyze, grip_bilateral_ratio, grip_sustained_analyze, grip_trials_summary
+from .norms import grip_norms
+from .params import GripParams, SustainedGripParams
+from .quality import QualityLog
+from .results import (
+    BilateralRatio,
+    GripHandSummary,
+    GripMetrics,
+    GripTrial,
+    SustainedGripMetrics,
+    SustainedGripTrial,
+)
+
+NAN = float("nan")
+
+
+@dataclass(frozen=True)
+class TrialWindow:
+    """Where one trial lies in the uniform force trace."""
+
+    trial: int | str
+    hand: str
+    status: str
+    samples: slice
+
+
+def force_channel(rec: Recording) -> str:
+    """``force``, else the first MISC channel in N other than the pen's tip force."""
+    if "force" in rec.channel_names:
+        return "force"
+    for ch in rec.channels:
+        if ch.type == "MISC" and ch.units == "N" and ch.name != "tip_force":
+            return ch.name
+    raise AnalysisError(f"{where(rec)}: no force channel (expected 'force', MISC, N)")
+
+
+def trial_windows(
+    rec: Recording, t: np.ndarray, force: np.ndarray, fs: float, p: GripParams
+) -> list[TrialWindow]:
+    """Trial windows from ``trial`` events, or from force thresholding without events."""
+    trials = rec.events_of("trial")
+    if trials:
+        onsets = [e.onset for e in trials]
+        out = []
+        for i, ev in enumerate(trials):
+            dur = ev.duration if ev.duration and np.isfinite(ev.duration) and ev.duration > 0 else None
+            end = ev.onset + dur if dur else (onsets[i + 1] if i + 1 < len(onsets) else t[-1] + 1 / fs)
+            a, b = np.searchsorted(t, [ev.onset, end], side="left")
+            out.append(
+                TrialWindow(
+                    ev.extra.get("trial", i + 1),
+                    ev.extra.get("hand", rec.metadata.hand),
+                    ev.extra.get("status", "valid"),
+                    slice(int(a), int(b)),
+                )
+            )
+        return out
+    pad = int(round(p.pad_s * fs))
+    runs = segment_force_trials(force, fs, p.onset_threshold_n, p.min_trial_s)
+    return [
+        TrialWindow(i + 1, rec.metadata.hand, "valid", slice(max(a - pad, 0), min(b + pad, force.size)))
+        for i, (a, b) in enumerate(runs)
+    ]
+
+
+def _force_trace(rec: Recording, log: QualityLog) -> tuple[np.ndarray, np.ndarray, float]:
+    t, data, fs = uniform_samples(rec, [force_channel(rec)])
+    force = data[:, 0]
+    missing = int(np.count_nonzero(~np.isfinite(force)))
+    if missing:
+        log.add("data_gaps", f"{missing} force samples ({missing / fs:.3g} s) missing")
+    return t, force, fs
+
+
+def grip_metrics(rec: Recording, p: GripParams, log: QualityLog) -> GripMetrics:
+    """Trials, per-hand summaries (with norms) and bilateral ratio of a maximal-grip recording."""
+    t, force, fs = _force_trace(rec, log)
+    windows = trial_windows(rec, t, force, fs, p)
+    if not windows:
+        with log.step("no_grip_effort"):
+            warnings.warn(f"{where(rec)}: no grip effort found", stacklevel=3)
+    trials = []
+    for w in windows:
+        seg = force[w.samples]
+        with log.step("grip_trial", f"trial {w.trial} ({w.hand})"):
+            res = grip_analyze(seg, fs, p.onset_threshold_n, None, p.baseline_s, p.lowpass_hz)
+        start = float(t[w.samples][0]) if seg.size else NAN
+        trials.append(GripTrial(w.trial, w.hand, w.status, start, res, t[w.samples], seg))
+    summaries, bilateral = _summaries(rec, trials, p, log)
+    return GripMetrics(tuple(trials), summaries, bilateral, t, force)
+
+
+def _summaries(
+    rec: Recording, trials: list[GripTrial], p: GripParams, log: QualityLog
+) -> tuple[tuple[GripHandSummary, ...], BilateralRatio | None]:
+    extra = rec.metadata.extra or {}
+    age = p.age if p.age is not None else extra.get("age")
+    sex = p.sex if p.sex is not None else extra.get("sex")
+    dominant = p.dominant_hand or extra.get("dominant_hand") or "right"
+    if dominant not in ("right", "left"):
+        log.add("grip_summary", f"dominant hand {dominant!r} is not right or left; the ratio is right/left")
+        dominant = "right"
+    summaries: dict[str, GripHandSummary] = {}
+    for hand in sorted({tr.hand for tr in trials}):
+        mine = [tr for tr in trials if tr.hand == hand]
+        with log.step("grip_summary", f"{hand} hand"):
+            s = grip_trials_summary([tr.result.peak_force_N for tr in mine], [tr.status for tr in mine])
+        norm = None
+        if age is not None and sex is not None and hand in ("right", "left") and np.isfinite(s.mean_of_3_kgf):
+            norm = grip_norms(s.mean_of_3_kgf, float(age), str(sex), hand, p.norms_table)
+        summaries[hand] = GripHandSummary(hand, s, norm)
+    bilateral = None
+    if "right" in summaries and "left" in summaries:
+        other = "left" if dominant == "right" else "right"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ratio = grip_bilateral_ratio(
+                summaries[dominant].summary.mean_of_3_N, summaries[other].summary.mean_of_3_N
+            )
+        bilateral = BilateralRatio(dominant, ratio)
+    return tuple(summaries.values()), bilateral
+
+
+def sustained_metrics(
+    rec: Recording, p: SustainedGripParams, pg: GripParams, log: QualityLog
+) -> SustainedGripMetrics:
+    """Hold steadiness and fatigue of each trial of a sustained-grip recording."""
+    t, force, fs = _force_trace(rec, log)
+    windows = trial_windows(rec, t, force, fs, pg)
+    if not windows:
+        log.add("no_grip_effort", f"{where(rec)}: no grip effort found")
+    trials = []
+    for w in windows:
+        seg = force[w.samples]
+        with log.step("grip_trial", f"trial {w.trial} ({w.hand})"):
+            res = grip_sustained_analyze(seg, fs, p.cv_window_s, p.fatigue_window_s, p.hold_frac)
+        start = float(t[w.samples][0]) if seg.size else NAN
+        trials.append(SustainedGripTrial(w.trial, w.hand, w.status, start, res, t[w.samples], seg))
+    return SustainedGripMetrics(tuple(trials), t, force)
