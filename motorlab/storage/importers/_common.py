@@ -158,7 +158,7 @@ def assemble(
             first, so integer time stamps give exact offsets (0.009, not 0.0090000000000146).
     """
     t_raw = np.asarray(times, dtype=np.float64).reshape(-1)
-    t = t_raw * time_unit_s
+    t = _to_seconds(t_raw, time_unit_s)
     data = np.asarray(data, dtype=np.float64).reshape(t.size, len(channels))
     if t.size == 0:
         raise RecordingError(f"{path}: no samples")
@@ -171,16 +171,22 @@ def assemble(
     else:
         rate, rate_source = float(sampling_rate), "declared"
     keep, report = timestamp_clean(t, rate, source=name, lines=lines, drop_outliers=drop_mixed_clock)
+    kept = t[keep]
+    kept = kept[np.isfinite(kept)]
+    extent = float(np.ptp(kept)) if kept.size > 1 else 0.0
     fatal = [f for f in report.flags if f.code in _FATAL and f.severity == "error"]
-    if fatal or abs(report.span_s) > MAX_SPAN_S:
-        msg = fatal[0].message if fatal else f"{name}: time stamps span {report.span_s:.4g} s"
-        raise RecordingError(f"{path}: {msg.removeprefix(name + ': ')}")
+    if extent > MAX_SPAN_S:  # e.g. mixed clocks kept on request: name the rows, not just the span
+        fatal = [f for f in report.flags if f.severity == "error"] or fatal
+        if not fatal:
+            raise RecordingError(f"{path}: time stamps span {extent:.4g} s (more than {MAX_SPAN_S:g} s)")
+    if fatal:
+        raise RecordingError(f"{path}: {fatal[0].message.removeprefix(name + ': ')}")
     t_raw, data = t_raw[keep], data[keep]
     kept_lines = None if lines is None else np.asarray(lines)[keep]
     if t_raw.size == 0:
         raise RecordingError(f"{path}: no sample with a usable time stamp")
     origin_raw = float(t_raw[0]) if time_zero_s is None else float(time_zero_s) / time_unit_s
-    rel = (t_raw - origin_raw) * time_unit_s
+    rel = _to_seconds(t_raw - origin_raw, time_unit_s)
     origin = origin_raw * time_unit_s
     all_flags = [*flags, *report.flags]
     info = {
@@ -219,6 +225,13 @@ def assemble(
         ]
         out.append(Recording(seg_t - t0, data[a:b], list(channels), rate, md, seg_events))
     return out
+
+
+def _to_seconds(values: np.ndarray, unit_s: float) -> np.ndarray:
+    """``values`` x ``unit_s``, as a division when the unit is 1/integer s (ms: 36 / 1000 = 0.036
+    exactly as a float, where 36 x 0.001 = 0.036000000000000004)."""
+    inv = 1.0 / unit_s
+    return values / round(inv) if unit_s < 1 and abs(inv - round(inv)) < 1e-9 * inv else values * unit_s
 
 
 def _rate_from(t: np.ndarray, path: Path) -> float:

@@ -115,10 +115,9 @@ class _Doc:
         self.rates: dict[str, float] = {}
         self.model = ""
         self.manufacturer = ""
-        for el in root.iter():
-            tag = _local(el.tag)
-            if tag == "traceFormat" and el.get(XML_ID):
-                self.formats[el.get(XML_ID, "")] = _parse_format(el)
+        for k, el in enumerate(root.iter()):
+            if _local(el.tag) == "traceFormat" and (el.get(XML_ID) or len(el)):
+                self.formats[el.get(XML_ID) or f"#anonymous{k}"] = _parse_format(el)
         for el in root.iter():
             if _local(el.tag) == "context":
                 self.contexts[el.get(XML_ID, "")] = self._context_format(el)
