@@ -370,6 +370,8 @@ def read_inkml(
     if scale_cm_per_unit is not None:
         options["scale_cm_per_unit"] = scale_cm_per_unit
         assumptions.append(f"X/Y/Z scale {scale_cm_per_unit:g} cm per unit given by the user")
+    if mapping:
+        options["channel_map"] = "motorlab annotation (values in motorlab units)"
     if has_time:
         t_unit = time_unit or attrs["T"].get("units")
         if not t_unit:
