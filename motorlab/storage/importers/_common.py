@@ -11,7 +11,8 @@ removed (flagged), backwards steps split the recording into forward segments
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+import io
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -237,8 +238,9 @@ def _to_seconds(values: np.ndarray, unit_s: float) -> np.ndarray:
 def _rate_from(t: np.ndarray, path: Path) -> float:
     finite = t[np.isfinite(t)]
     if finite.size > 2:
-        # a robust first guess on the majority clock: intervals between consecutive samples
-        rate = timestamp_rate(np.sort(finite)) if np.ptp(finite) > 0 else float("nan")
+        # a first guess in file order: steps back and jumps to another clock are not regular
+        # intervals, so they do not count; the final rate comes from the cleaned stamps
+        rate = timestamp_rate(finite)
         if np.isfinite(rate) and rate > 0:
             return rate
     raise RecordingError(
@@ -276,6 +278,48 @@ class ExportResult:
     dropped: int = 0
     filled: dict[str, float] | None = None
     nan_as_zero: dict[str, int] | None = None
+
+
+def load_rows(
+    path: Path,
+    lines: list[str],
+    *,
+    delimiter: str | None,
+    dtype: type,
+    n_cols: int,
+    first_line: int,
+    explain: Callable[[int, str], RecordingError | None],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Parse numeric rows (blank lines skipped) with :func:`numpy.loadtxt`.
+
+    Returns the (n, n_cols) array and the 1-based file line number of each row;
+    ``lines`` are the file's lines from line ``first_line`` on. When parsing fails,
+    ``explain(line_number, line)`` is asked for each non-blank line in turn and the first
+    error it returns is raised (one line naming the file and line).
+    """
+    if "" not in lines:  # fast path: no empty line (a C-level scan)
+        try:
+            arr = np.loadtxt(
+                io.StringIO("\n".join(lines)), delimiter=delimiter, dtype=dtype, ndmin=2, comments=None
+            )
+            if arr.shape == (len(lines), n_cols):
+                return arr, np.arange(first_line, first_line + len(lines), dtype=np.int64)
+        except ValueError:
+            pass
+    numbered = [(first_line + i, ln) for i, ln in enumerate(lines) if ln.strip()]
+    line_no = np.array([n for n, _ in numbered], dtype=np.int64)
+    try:
+        body = "\n".join(ln for _, ln in numbered)
+        arr = np.loadtxt(io.StringIO(body), delimiter=delimiter, dtype=dtype, ndmin=2, comments=None)
+        if arr.shape == (line_no.size, n_cols):
+            return arr, line_no
+    except ValueError:
+        pass
+    for lineno, ln in numbered:
+        err = explain(lineno, ln)
+        if err is not None:
+            raise err
+    raise line_error(path, int(line_no[0]) if line_no.size else first_line, "cannot parse the rows")
 
 
 def line_error(path: Path, line: int, problem: str) -> RecordingError:

@@ -33,6 +33,7 @@ from ._common import (
     assemble,
     decode_text,
     line_error,
+    load_rows,
     make_metadata,
     provenance,
     read_bytes,
@@ -139,31 +140,30 @@ def _parse(path: Path, text: str, cols: tuple[str, ...]) -> tuple[int, np.ndarra
         raise line_error(
             path, first + 1, f"expected the number of samples (an integer), got {lines[first].strip()[:40]!r}"
         ) from None
-    numbered = [(i + 1, ln) for i, ln in enumerate(lines[first + 1 :], start=first + 1) if ln.strip()]
-    if not numbered:
+    rest = lines[first + 1 :]
+    if not any(ln.strip() for ln in rest):
         raise line_error(path, first + 2, "no sample rows after the sample count")
-    body = "\n".join(ln for _, ln in numbered)
-    try:
-        arr = np.loadtxt(io.StringIO(body), dtype=np.float64, ndmin=2)
-        if arr.shape[1] != len(cols):
-            raise ValueError
-    except ValueError:
-        for lineno, ln in numbered:
-            cells = ln.split()
-            if len(cells) != len(cols):
-                raise line_error(
-                    path,
-                    lineno,
-                    f"{len(cells)} columns but the column order {','.join(cols)} has {len(cols)}; "
-                    "give the file's column order explicitly",
-                ) from None
-            for name, cell in zip(cols, cells):
-                try:
-                    float(cell)
-                except ValueError:
-                    raise line_error(path, lineno, f"{name} {cell[:20]!r} is not a number") from None
-        raise line_error(path, numbered[0][0], "cannot parse the sample rows") from None
-    return declared, arr, np.array([n for n, _ in numbered], dtype=np.int64)
+
+    def explain(lineno: int, ln: str) -> RecordingError | None:
+        cells = ln.split()
+        if len(cells) != len(cols):
+            return line_error(
+                path,
+                lineno,
+                f"{len(cells)} columns but the column order {','.join(cols)} has {len(cols)}; "
+                "give the file's column order explicitly",
+            )
+        for name, cell in zip(cols, cells):
+            try:
+                float(cell)
+            except ValueError:
+                return line_error(path, lineno, f"{name} {cell[:20]!r} is not a number")
+        return None
+
+    arr, line_no = load_rows(
+        path, rest, delimiter=None, dtype=np.float64, n_cols=len(cols), first_line=first + 2, explain=explain
+    )
+    return declared, arr, line_no
 
 
 def read_svc(

@@ -20,17 +20,25 @@ pressure is normalised by ``pressure_full_scale`` (1023: 1024 levels).
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ...errors import ParameterError
+from ...errors import ParameterError, RecordingError
 from ...recording import Channel, Recording
 from ...signal.timestamps import QualityFlag
-from ._common import assemble, decode_text, line_error, make_metadata, provenance, read_bytes, samples_digest
+from ._common import (
+    assemble,
+    decode_text,
+    line_error,
+    load_rows,
+    make_metadata,
+    provenance,
+    read_bytes,
+    samples_digest,
+)
 from .channels import PEN_CHANNELS
 
 #: cm per file unit assumed for X/Y: one screen pixel of the Wacom Cintiq 12WX (261.1 mm / 1280 px)
@@ -58,32 +66,27 @@ ASPECT_LIMIT = 1.6
 def _parse(path: Path, text: str) -> np.ndarray:
     """(n, 8) int64 array: the 7 columns plus the 1-based file line number."""
     lines = text.splitlines()
-    numbered = [(i + 1, ln) for i, ln in enumerate(lines) if ln.strip()]
-    if not numbered:
+    if not text.strip():
         raise line_error(path, 1, "empty file: expected lines X;Y;Z;Pressure;GripAngle;Timestamp;TestID")
-    body = "\n".join(ln for _, ln in numbered)
-    try:
-        arr = np.loadtxt(io.StringIO(body), delimiter=";", dtype=np.int64, ndmin=2)
-        if arr.shape[1] != len(COLUMNS):
-            raise ValueError
-    except ValueError:
-        for lineno, ln in numbered:  # find the first bad line for the message
-            cells = ln.strip().split(";")
-            if len(cells) != len(COLUMNS):
-                raise line_error(
-                    path,
-                    lineno,
-                    f"expected 7 ';'-separated values ({';'.join(COLUMNS)}), got {len(cells)}: {ln[:60]!r}",
-                ) from None
-            for name, cell in zip(COLUMNS, cells):
-                try:
-                    int(cell)
-                except ValueError:
-                    raise line_error(
-                        path, lineno, f"{name} {cell.strip()[:20]!r} is not an integer"
-                    ) from None
-        raise line_error(path, numbered[0][0], "cannot parse the file") from None
-    line_no = np.array([n for n, _ in numbered], dtype=np.int64)
+
+    def explain(lineno: int, ln: str) -> RecordingError | None:
+        cells = ln.strip().split(";")
+        if len(cells) != len(COLUMNS):
+            return line_error(
+                path,
+                lineno,
+                f"expected 7 ';'-separated values ({';'.join(COLUMNS)}), got {len(cells)}: {ln[:60]!r}",
+            )
+        for name, cell in zip(COLUMNS, cells):
+            try:
+                int(cell)
+            except ValueError:
+                return line_error(path, lineno, f"{name} {cell.strip()[:20]!r} is not an integer")
+        return None
+
+    arr, line_no = load_rows(
+        path, lines, delimiter=";", dtype=np.int64, n_cols=len(COLUMNS), first_line=1, explain=explain
+    )
     return np.column_stack([arr, line_no])
 
 
