@@ -297,6 +297,7 @@ def load_rows(
     ``explain(line_number, line)`` is asked for each non-blank line in turn and the first
     error it returns is raised (one line naming the file and line).
     """
+    arr: np.ndarray
     if "" not in lines:  # fast path: no empty line (a C-level scan)
         try:
             arr = np.loadtxt(
