@@ -12,17 +12,24 @@ import dataclasses
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .errors import RecordingError
+
+if TYPE_CHECKING:
+    from .signal.timestamps import QualityFlag, TimestampReport
 
 #: Channel types allowed by BIDS motion (``_channels.tsv`` ``type`` column).
 #: Force has no BIDS type of its own and is stored as ``MISC`` with units ``N``.
 BIDS_CHANNEL_TYPES = frozenset(
     {"ACCEL", "ANGACCEL", "GYRO", "JNTANG", "LATENCY", "MAGN", "MISC", "ORNT", "POS", "VEL"}
 )
+#: longest plausible span of one recording's timestamps, s (7 days). A wider span means rows
+#: stamped on different clocks (device counter vs Unix epoch) or in the wrong unit: refused on
+#: construction. Finer checks: :meth:`Recording.timestamp_quality`.
+MAX_SPAN_S = 7 * 86400.0
 _COMPONENTS = frozenset({"x", "y", "z", "quat_x", "quat_y", "quat_z", "quat_w", "n/a"})
 _LABEL = re.compile(r"^[A-Za-z0-9]+$")
 
@@ -159,6 +166,25 @@ class Recording:
         if not (self.sampling_rate > 0):
             raise RecordingError(f"sampling rate must be positive, got {self.sampling_rate}")
         self.events = sorted(self.events, key=lambda e: e.onset)
+        if self.timestamps.size > 1:
+            self._check_span()
+
+    def _check_span(self) -> None:
+        t = self.timestamps
+        lo, hi = float(np.min(t)), float(np.max(t))
+        if not (np.isfinite(lo) and np.isfinite(hi)):
+            finite = t[np.isfinite(t)]
+            if finite.size < 2:
+                return
+            lo, hi = float(finite.min()), float(finite.max())
+        if hi - lo > MAX_SPAN_S:
+            md = self.metadata
+            raise RecordingError(
+                f"sub-{md.participant} ses-{md.session} task-{md.task}: timestamps span {hi - lo:.4g} s "
+                f"(first {t[0]:.6g} s, last {t[-1]:.6g} s), more than {MAX_SPAN_S / 86400:g} days: "
+                "rows on different clocks or in the wrong unit; check them with "
+                "motorlab.signal.timestamps.timestamp_clean or import the file with 'motorlab import'"
+            )
 
     # -- access ---------------------------------------------------------------
     @property
@@ -212,6 +238,41 @@ class Recording:
         if self.n_samples < 2 or self.duration <= 0:
             return float("nan")
         return (self.n_samples - 1) / self.duration
+
+    # -- timestamp quality ---------------------------------------------------------
+    def timestamp_quality(self, **kwargs: Any) -> TimestampReport:
+        """Timestamp quality control of this recording against its nominal rate.
+
+        Mixed clocks, backwards steps, duplicates, gaps, rate changes and implausible
+        spans as named flags with one-line messages, and the contiguous forward
+        segments; see :func:`motorlab.signal.timestamps.timestamp_quality` (keyword
+        arguments go there). Nothing is changed.
+        """
+        from .signal.timestamps import timestamp_quality
+
+        md = self.metadata
+        kwargs.setdefault("source", f"sub-{md.participant} ses-{md.session} task-{md.task}")
+        return timestamp_quality(self.timestamps, self.sampling_rate, **kwargs)
+
+    @property
+    def quality_flags(self) -> tuple[QualityFlag, ...]:
+        """The quality flags recorded with this recording (``metadata.extra["quality_flags"]``,
+        set by importers and carried into the BIDS sidecar and result tables)."""
+        from .signal.timestamps import QualityFlag
+
+        raw = (self.metadata.extra or {}).get("quality_flags") or []
+        return tuple(f if isinstance(f, QualityFlag) else QualityFlag.from_dict(f) for f in raw)
+
+    @property
+    def timestamp_segments(self) -> list[tuple[int, int]]:
+        """``[start, stop)`` sample ranges in which time never steps back: from
+        ``metadata.extra["timestamp_segments"]`` when an importer recorded them, else computed."""
+        stored = (self.metadata.extra or {}).get("timestamp_segments")
+        if stored:
+            return [(int(a), int(b)) for a, b in stored]
+        from .signal.timestamps import timestamp_segments
+
+        return timestamp_segments(self.timestamps)
 
     def __repr__(self) -> str:  # short, for notebooks and logs
         md = self.metadata
