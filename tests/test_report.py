@@ -9,13 +9,13 @@ import subprocess
 
 import pytest
 
-from motorlab.analysis.dataset_sim import corrupt_recording
 from motorlab.cli.main import main
 from motorlab.clinic import GoalStore, client_sessions, make_goal
 from motorlab.errors import MotorlabError
 from motorlab.report import build_report, collect
 from motorlab.report.build import SECTION_TITLES
-from motorlab.report.sample import write_sample_clinic
+from motorlab.sim.dataset import corrupt_recording
+from motorlab.sim.sample_clinic import write_sample_clinic
 
 LB_KG = 0.45359237
 # Mathiowetz et al. 1985, women 65-69 (metrics.md §3.3), lb: mean, SD

@@ -41,8 +41,9 @@ def _run(args: argparse.Namespace) -> int:
 
     from ..analysis.recording_metrics import analyze_recording
     from ..session.protocols import grip_protocol
-    from ..session.recorder import record_task
+    from ..session.recorder import RecordingTarget, record_task
     from ..storage.bids import next_session_label, read_recording
+    from ..ui.terminal import LogLines, TerminalView
 
     console = Console() if sys.stdout.isatty() else Console(width=120)
     proto = grip_protocol(trials=3, hands=("right",), countdown_s=1.0, squeeze_s=3.0, rest_s=1.5)
@@ -52,17 +53,12 @@ def _run(args: argparse.Namespace) -> int:
         f"[bold]motorlab demo[/bold]: emulated grip dynamometer ({url}), "
         f"{proto.n_trials} trials, ~{proto.total_s:.0f} s; writing to {args.out.resolve()}"
     )
-    result = asyncio.run(
-        record_task(
-            url,
-            proto,
-            args.participant,
-            args.out,
-            session=session,
-            live=False if args.no_live else None,
-            console=console,
-        )
-    )
+    target = RecordingTarget(args.out, args.participant, session=session)
+    if args.no_live or not sys.stdout.isatty():
+        result = asyncio.run(record_task(url, proto, target, views=[LogLines().update]))
+    else:
+        with TerminalView(console) as view:
+            result = asyncio.run(record_task(url, proto, target, views=[view.update]))
     rows = analyze_recording(read_recording(result.path))
     trials = [r for r in rows if r.get("row") == "trial"]
     truth = [t for t in (result.truth or []) if t.get("peak_n") is not None]

@@ -81,8 +81,6 @@ class CodecDriver:
         #: called with (host_t_lost, host_t_back) after each successful reconnect, when
         #: the consumer of :meth:`blocks` reaches the gap (in order with the samples)
         self.on_gap: list[Callable[[float, float], None]] = []
-        #: optional emulator handle (sim:// devices) so tests can reach the truth
-        self.emulator = None
 
     # -- life cycle -------------------------------------------------------------
     async def open(self) -> None:
@@ -188,7 +186,12 @@ class CodecDriver:
 
     # -- outgoing ---------------------------------------------------------------
     async def send(self, command: Command) -> None:
-        await self.transport.write(self.codec.encode(command))
+        """Encode and write a command; one the codec cannot encode is a one-line DeviceError."""
+        try:
+            data = self.codec.encode(command)
+        except ValueError as exc:
+            raise DeviceError(f"{self.url}: {exc}") from None
+        await self.transport.write(data)
 
     async def request(
         self, command: Command, match: Callable[[CodecEvent], bool], timeout: float | None = None

@@ -25,7 +25,7 @@ from bleak.backends.device import BLEDevice
 from bleak.exc import BleakError
 
 from ..base import DeviceError
-from ..registry import BleProfile
+from ..spec import BleProfile
 from .base import DataCallback, LostCallback, Transport
 
 log = logging.getLogger(__name__)

@@ -2,8 +2,8 @@
 
 One client (born 1958, female, right-handed) seen three times a week apart.
 Each session has a maximal-grip recording of both hands (three trials each,
-force curves from :func:`motorlab.analysis.dataset_sim.grip_force_curve` with
-known peaks), an Archimedean spiral with a purely radial 6 Hz tremor of known
+force curves from the grip model :func:`motorlab.sim.models.grip_effort_force`
+with known peaks), an Archimedean spiral with a purely radial 6 Hz tremor of known
 amplitude, and a rest-tremor IMU recording of known amplitude. Three goals are
 set (right grip, left grip, spiral tremor). The generating values are returned
 as :class:`SampleTruth` so tests compare the report against them.
@@ -19,12 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ..analysis.dataset_sim import simulate_grip, simulate_spiral, simulate_tremor
 from ..clinic.clients import ClientRegistry, make_client
 from ..clinic.goals import GoalStore, make_goal
 from ..recording import Recording
 from ..storage.bids import write_recording
 from ..units import KGF_N
+from .dataset import simulate_grip, simulate_spiral, simulate_tremor
 
 SPIRAL_TREMOR_HZ = 6.0
 

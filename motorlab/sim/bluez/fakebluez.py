@@ -1,7 +1,7 @@
 """An emulated BlueZ daemon (bus name ``org.bluez``) built on dbus-fast.
 
 It exports the objects that ``bluetoothd`` exports, on whatever D-Bus it is
-given (normally the private bus of :mod:`.ble_bus`), so that bleak's own,
+given (normally the private bus of :mod:`.bus`), so that bleak's own,
 unmodified BlueZ backend can scan, connect, subscribe and write exactly as it
 does on a real Linux host::
 

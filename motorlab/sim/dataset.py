@@ -8,11 +8,12 @@ that error handling is exercised.
 
 Signal models (all deterministic for a seed, noise from ``numpy.random.default_rng``):
 
-* grip (``grip``, ``gripsustained``): per trial a raised-cosine rise of
-  ``rise_s`` to ``peak_n`` newtons, a hold whose force declines linearly by
-  ``fatigue_per_s`` (fraction of peak per second), and a raised-cosine release;
-  white noise ``noise_n`` (N) on top. The noise-free maximum of each trial is
-  exactly ``peak_n`` (at the end of the rise).
+* grip (``grip``, ``gripsustained``): per trial the grip model of the virtual
+  participants (:func:`motorlab.sim.models.grip_effort_force`): a minimum-jerk
+  rise of ``rise_s`` to ``peak_n`` newtons, a hold of ``hold_s`` whose force
+  declines exponentially by ``fatigue_per_s`` (fraction per second), and a
+  0.3 s minimum-jerk release; white noise ``noise_n`` (N) on top. The
+  noise-free maximum of each trial is exactly ``peak_n`` (at the end of the rise).
 * tremor (``tremorrest``, ``tremorpostural``): gravity (9.80665 m/s^2) on +z plus
   a sinusoid of ``freq_hz`` with peak amplitude ``amp_ms2`` on x (and half of it
   on y); gyroscope a sinusoid in quadrature; orientation a small oscillation.
@@ -32,6 +33,7 @@ import numpy as np
 
 from ..recording import Channel, Event, Metadata, Recording
 from ..units import STANDARD_GRAVITY
+from .models import grip_effort_force
 
 TASKS = ("grip", "gripsustained", "tremorrest", "tremorpostural", "spiral")
 
@@ -77,30 +79,6 @@ def _time(duration_s: float, fs: float) -> np.ndarray:
     return np.arange(n) / fs
 
 
-def _raised_cosine(x: np.ndarray) -> np.ndarray:
-    """0 -> 1 smooth step for x in [0, 1] (clipped outside)."""
-    x = np.clip(x, 0.0, 1.0)
-    return 0.5 - 0.5 * np.cos(np.pi * x)
-
-
-def grip_force_curve(
-    t: np.ndarray,
-    onset_s: float,
-    peak_n: float,
-    rise_s: float,
-    hold_s: float,
-    release_s: float = 0.3,
-    fatigue_per_s: float = 0.02,
-) -> np.ndarray:
-    """Noise-free force (N) of one effort; its maximum is ``peak_n`` at ``onset_s + rise_s``."""
-    t_peak = onset_s + rise_s
-    t_rel = t_peak + hold_s
-    rise = peak_n * _raised_cosine((t - onset_s) / rise_s)
-    hold_level = peak_n * (1.0 - fatigue_per_s * np.clip(t - t_peak, 0.0, hold_s))
-    release = 1.0 - _raised_cosine((t - t_rel) / release_s)
-    return np.where(t < t_peak, rise, hold_level * release)
-
-
 def simulate_grip(
     participant: str,
     session: str = "01",
@@ -128,7 +106,15 @@ def simulate_grip(
     for k, peak in enumerate(peak_n, start=1):
         cue_t = lead_s + (k - 1) * (trial_len + rest_s)
         onset = cue_t + reaction_s
-        force += grip_force_curve(t, onset, peak, rise_s, hold_s, release_s, fatigue_per_s)
+        force += grip_effort_force(
+            t,
+            onset_s=onset,
+            peak_n=peak,
+            rise_s=rise_s,
+            release_s=onset + rise_s + hold_s,
+            relax_s=release_s,
+            fatigue_per_s=fatigue_per_s,
+        )
         events.append(Event(cue_t, 0.0, "cue", {"cue": "squeeze"}))
         events.append(Event(cue_t + reaction_s + rise_s + hold_s, 0.0, "cue", {"cue": "release"}))
         events.append(
