@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from typing_extensions import Self
+
     from .drivers.codec_driver import CodecDriver
 
 
@@ -77,7 +79,7 @@ class Device:
             if release is not None:
                 await release()
 
-    async def __aenter__(self) -> Device:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -30,7 +30,7 @@ import numpy as np
 from ..devices.base import DeviceInfo
 from ..devices.device import Device
 from ..devices.registry import open_device
-from ..errors import RecordingError
+from ..errors import RecordingError, one_line
 from ..recording import Event, Metadata, validate_pseudonym
 from ..storage.bids import RecordingWriter
 from .acquisition import Acquisition
@@ -308,12 +308,18 @@ class Recorder:
             if acq is not None:
                 await acq.stop()
             truth = emulator.truth if emulator is not None else None
-            self._finalise(writer, truth)
+            try:
+                self._finalise(writer, truth)
+            except OSError as exc:
+                if acq is None or not acq.sink_error:
+                    raise
+                log.error("%s: cannot finalise after the write error (%s)", writer.path, one_line(exc))
             self.feed.publish(self.snapshot(finished=True))
         assert acq is not None and runner is not None  # the try block set them or raised
         if acq.sink_error:
             raise RecordingError(
-                f"{writer.path}: writing stopped ({acq.sink_error}); the samples before it are on disk"
+                f"{writer.path}: writing stopped ({acq.sink_error}); the samples before it are on disk "
+                f"(motorlab recover finalises the file)"
             )
         return RecordResult(
             path=writer.path,

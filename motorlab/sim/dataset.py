@@ -23,7 +23,6 @@ Signal models (all deterministic for a seed, noise from ``numpy.random.default_r
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from ..atomic import atomic_write_json
 from ..recording import Channel, Event, Metadata, Recording
 from ..units import STANDARD_GRAVITY
 from .models import grip_effort_force
@@ -329,15 +329,15 @@ def generate_dataset(
             out.corrupted[sim.path] = kind
     truth_file = root / "derivatives" / "synthetic_truth.json"
     truth_file.parent.mkdir(parents=True, exist_ok=True)
-    truth_file.write_text(
-        json.dumps(
-            {
-                "seed": seed,
-                "recordings": {str(r.path.relative_to(root)): r.truth for r in out.recordings},
-                "corrupted": {str(p.relative_to(root)): kind for p, kind in out.corrupted.items()},
+    atomic_write_json(
+        truth_file,
+        {
+            "seed": seed,
+            "recordings": {
+                str(path.relative_to(root)): r.truth for r, path in zip(out.recordings, out.paths)
             },
-            indent=1,
-        )
+            "corrupted": {str(p.relative_to(root)): kind for p, kind in out.corrupted.items()},
+        },
     )
     return out
 

@@ -62,6 +62,11 @@ DEFAULT_SESSIONS = (
 )
 
 
+def _levels(*levels: tuple[str, float]) -> list[tuple[str, float | str]]:
+    """GAS levels -2..+2 as (description, value)."""
+    return [(text, float(value)) for text, value in levels]
+
+
 def _with_time(rec: Recording, when: _dt.datetime, device: str, serial: str, cal: str) -> Recording:
     md = rec.metadata.replace(
         acq_time=when.isoformat(timespec="seconds"),
@@ -162,13 +167,13 @@ def write_sample_clinic(
                 "grip_strength_kgf",
                 "right",
                 round(base.grip_mean_kgf("right"), 1),
-                [
+                _levels(
                     ("cannot open jars", 18),
                     ("opens loosened jars", 20),
                     ("opens a new jar with help", 22),
                     ("opens a new jar alone", 24),
                     ("opens jars and bottles alone", 26),
-                ],
+                ),
                 weight=2,
                 target_date=(first_date + _dt.timedelta(weeks=8)).isoformat(),
                 created=first_date.isoformat(),
@@ -181,13 +186,13 @@ def write_sample_clinic(
                 "grip_strength_kgf",
                 "left",
                 round(base.grip_mean_kgf("left"), 1),
-                [
+                _levels(
                     ("cannot lift the bag", 16),
                     ("lifts it briefly", 17),
                     ("carries it 20 m", 18),
                     ("carries it 50 m", 19),
                     ("carries it home", 20),
-                ],
+                ),
                 weight=1,
                 target_date=(first_date + _dt.timedelta(weeks=8)).isoformat(),
                 created=first_date.isoformat(),
@@ -201,13 +206,13 @@ def write_sample_clinic(
                 "spiral_tremor_rms_cm",
                 "right",
                 round(rms0, 3),
-                [
+                _levels(
                     ("much shakier", 0.08),
                     ("as shaky as now", 0.06),
                     ("steadier lines", 0.045),
                     ("clearly steadier", 0.03),
                     ("no visible shake", 0.02),
-                ],
+                ),
                 weight=1,
                 target_date=(first_date + _dt.timedelta(weeks=8)).isoformat(),
                 created=first_date.isoformat(),

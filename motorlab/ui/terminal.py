@@ -23,6 +23,8 @@ from rich.table import Table
 from rich.text import Text
 
 if TYPE_CHECKING:
+    from typing_extensions import Self
+
     from ..session.live import LiveSnapshot
 
 log = logging.getLogger(__name__)
@@ -105,7 +107,7 @@ class TerminalView:
     def update(self, snapshot: LiveSnapshot) -> None:
         self._live.update(render(snapshot))
 
-    def __enter__(self) -> TerminalView:
+    def __enter__(self) -> Self:
         self._live.start()
         return self
 

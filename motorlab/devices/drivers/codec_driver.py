@@ -15,6 +15,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..base import (
     Ack,
@@ -37,6 +38,9 @@ from ..base import (
 )
 from ..clock import ClockMapper
 from ..transports.base import Transport
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +106,7 @@ class CodecDriver:
         self._release_held()
         self._queue.put_nowait(None)
 
-    async def __aenter__(self) -> CodecDriver:
+    async def __aenter__(self) -> Self:
         await self.open()
         return self
 

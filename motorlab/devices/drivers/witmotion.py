@@ -74,7 +74,7 @@ class WitMotionDriver(CodecDriver):
                 await asyncio.sleep(self.command_gap_s)
             await self.transport.write(data[i : i + COMMAND_LEN])
 
-    async def request(self, command, match, timeout=None) -> CodecEvent:  # type: ignore[override]
+    async def request(self, command, match, timeout=None) -> CodecEvent:
         try:
             return await super().request(command, match, timeout)
         except DeviceError:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import logging
 import os
 import shutil
 import signal
@@ -25,12 +26,16 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from ...errors import DeviceError
 
 if TYPE_CHECKING:
+    from typing_extensions import Self
+
     from .fakebluez import FakeBlueZ
+
+log = logging.getLogger(__name__)
 
 CONFIG_PATH = Path(__file__).with_name("bus.conf")
 #: what bleak's version probe (``bluetoothctl --version``) prints inside the sandbox
@@ -79,7 +84,8 @@ class PrivateBus:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+            # the child only calls prctl(PR_SET_PDEATHSIG) before exec: no lock, no Python state
+            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,  # noqa: PLW1509
         )
         assert self._proc.stdout is not None
         self.address = self._proc.stdout.readline().strip()  # printed once listening
@@ -111,7 +117,7 @@ class PrivateBus:
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
-    def __enter__(self) -> PrivateBus:
+    def __enter__(self) -> Self:
         self.start()
         return self
 
@@ -122,7 +128,7 @@ class PrivateBus:
 class BleSandbox:
     """Private bus + emulated BlueZ + this process's environment pointed at them."""
 
-    _by_loop: dict[asyncio.AbstractEventLoop, BleSandbox] = {}
+    _by_loop: ClassVar[dict[asyncio.AbstractEventLoop, BleSandbox]] = {}
 
     def __init__(self) -> None:
         self.bus = PrivateBus()
@@ -188,8 +194,8 @@ class BleSandbox:
         if self.bluez is not None:
             try:
                 await self.bluez.stop()
-            except Exception:  # noqa: BLE001 - best effort on teardown
-                pass
+            except Exception as exc:  # noqa: BLE001 - best effort on teardown
+                log.debug("emulated BlueZ did not stop cleanly: %s", exc)
             self.bluez = None
         self.bus.stop()
         for key, old in self._saved_env.items():

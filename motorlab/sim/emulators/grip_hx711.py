@@ -41,6 +41,7 @@ class GripHX711Emulator(MotorlabDeviceEmulator):
     """The DIY grip dynamometer. ``truth`` is the participant's list of efforts."""
 
     sim_name = "sim://grip"
+    participant: GripParticipant
 
     def __init__(
         self,

@@ -22,7 +22,7 @@ from ...devices.registry import DeviceURL
 from ...devices.spec import device
 from ...units import STANDARD_GRAVITY
 from ..participants import WriterParticipant
-from .motorlab_device import ChannelSpec, MotorlabDeviceEmulator, build_emulator, open_emulated
+from .motorlab_device import ChannelSpec, Converter, MotorlabDeviceEmulator, build_emulator, open_emulated
 
 SPEC = device("diy-pen")
 ACC_SCALE = 8 * STANDARD_GRAVITY / 32768  # m/s^2 per count (+-8 g)
@@ -65,7 +65,7 @@ _PARTICIPANT_PARAMS = {
     "tremor_hz": float,
     "tremor_amp_cm": float,
 }
-_DEVICE_PARAMS = {
+_DEVICE_PARAMS: dict[str, Converter] = {
     "serial": str,
     "acc_bias": _vec3,
     "acc_scale": _vec3,
@@ -77,6 +77,7 @@ class IMUPenEmulator(MotorlabDeviceEmulator):
     """The DIY IMU pen. ``truth`` is the participant's list of activities."""
 
     sim_name = "sim://pen"
+    participant: WriterParticipant
 
     def __init__(
         self,

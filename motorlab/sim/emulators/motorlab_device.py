@@ -22,9 +22,9 @@ import os
 import struct
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -35,6 +35,11 @@ from ...errors import DeviceError
 from ...recording import Channel
 from ..pty_link import PtyLink
 from .base import ByteLink, Participant, ParticipantDevice
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+E = TypeVar("E", bound="MotorlabDeviceEmulator")
 
 
 @dataclass(frozen=True)
@@ -202,9 +207,11 @@ class MotorlabDeviceEmulator(ParticipantDevice):
         if cmd in no_args and payload:
             return self._ack(cmd, token, 0x02)
         if cmd == mp.GET_INFO:
-            return self._send(mp.INFO, token, self._info_payload())
+            self._send(mp.INFO, token, self._info_payload())
+            return None
         if cmd == mp.GET_BATTERY:
-            return self._send(mp.BATTERY, token, self._battery_payload())
+            self._send(mp.BATTERY, token, self._battery_payload())
+            return None
         if cmd == mp.START:
             with self._lock:
                 if not self._streaming:
@@ -367,7 +374,7 @@ class MotorlabDeviceEmulator(ParticipantDevice):
         finally:
             os.close(fd)
 
-    def __enter__(self) -> MotorlabDeviceEmulator:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -375,7 +382,11 @@ class MotorlabDeviceEmulator(ParticipantDevice):
 
 
 # ------------------------------------------------------------------ sim:// helpers
-def parse_params(url: str, params: dict[str, str], known: dict[str, type]) -> dict[str, Any]:
+#: turns a ``sim://`` parameter's text into its value (a type such as ``float``, or a named function)
+Converter = Callable[[str], Any]
+
+
+def parse_params(url: str, params: dict[str, str], known: Mapping[str, Converter]) -> dict[str, Any]:
     """Convert ``sim://`` query parameters with the types in ``known``; unknown names are an error."""
     out: dict[str, Any] = {}
     for key, text in params.items():
@@ -405,19 +416,23 @@ COMMON_DEVICE_PARAMS: dict[str, tuple[type, str]] = {
 
 
 def build_emulator(
-    emulator_cls: type,
-    participant_cls: type,
+    emulator_cls: Callable[..., E],
+    participant_cls: Callable[..., Participant],
     params: dict[str, str],
     url: str,
-    participant_params: dict[str, type],
-    device_params: dict[str, type],
-):
+    participant_params: Mapping[str, Converter],
+    device_params: Mapping[str, Converter],
+) -> E:
     """Make an open-protocol emulator and its seeded participant from ``sim://`` parameters.
 
     ``participant_params`` go to the participant, ``device_params`` (sensor errors such as
     ``gain_error``) and :data:`COMMON_DEVICE_PARAMS` to the emulator; the seed goes to both.
     """
-    known = {**participant_params, **device_params, **{k: t for k, (t, _) in COMMON_DEVICE_PARAMS.items()}}
+    known: dict[str, Converter] = {
+        **participant_params,
+        **device_params,
+        **{k: t for k, (t, _) in COMMON_DEVICE_PARAMS.items()},
+    }
     p = parse_params(url, params, known)
     seed = p.pop("seed", 0)
     participant = participant_cls(seed=seed, **{k: p.pop(k) for k in list(p) if k in participant_params})
