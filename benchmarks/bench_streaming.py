@@ -37,7 +37,8 @@ def machine() -> str:
 
 
 async def _run(url: str, rate_hz: float, seconds: float, lsl: bool, cues: list[tuple[float, str]]) -> dict:
-    from motorlab.devices.registry import open_device
+    from motorlab.devices import open_device
+    from motorlab.sim.emulators.motorlab_device import MotorlabDeviceEmulator
     from motorlab.streaming.run import pump
 
     device = await open_device(url)
@@ -68,7 +69,9 @@ async def _run(url: str, rate_hz: float, seconds: float, lsl: bool, cues: list[t
             "rate_hz": rate_hz,
             "samples": received,
             "expected": expected,
-            "sent": getattr(device.emulator, "samples_sent", None),
+            "sent": device.emulator.samples_sent
+            if isinstance(device.emulator, MotorlabDeviceEmulator)
+            else None,
             "lost": max(0, expected - received),
             "codec_dropped": stats.dropped,
             "link_dropped": driver.status.dropped_samples,
