@@ -15,10 +15,8 @@ its :attr:`~Recorder.feed`; views (terminal, plot, browser) subscribe to it.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import datetime as _dt
 import logging
-import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -36,9 +34,10 @@ from ..storage.bids import RecordingWriter
 from .acquisition import Acquisition
 from .calibration import CalibrationChoice, calibration_kind, load_calibration
 from .controls import ControlSource
-from .live import LinkState, LiveFeed, LiveSnapshot, SignalState, StepState, Subscriber, WriterState
+from .live import LiveFeed, LiveSnapshot, Subscriber
 from .prepare import battery_or_none, tare
 from .protocols import TaskProtocol
+from .snapshot import link_state, signal_state, step_state, writer_state
 from .steps import StepRunner
 
 log = logging.getLogger(__name__)
@@ -138,10 +137,6 @@ def open_writer(
     )
 
 
-def _finite(x: float) -> float:
-    return x if math.isfinite(x) else math.nan
-
-
 class Recorder:
     """Records one task protocol from an open device and publishes its live state.
 
@@ -187,66 +182,23 @@ class Recorder:
     # -- live state -------------------------------------------------------------------
     def snapshot(self, finished: bool = False) -> LiveSnapshot:
         """The live state now."""
-        acq, runner, writer, info = self._acq, self._runner, self._writer, self._info
-        driver = self.device.driver
-        step = StepState(trial_total=self.protocol.n_trials)
-        message = ""
-        quit_ = False
-        if runner is not None:
-            p = runner.progress
-            s = p.step
-            step = dataclasses.replace(
-                step,
-                kind=s.kind if s else "",
-                text=s.text if s else "",
-                left_s=p.left_s,
-                trial_index=p.trial_index,
-                trial=s.trial if s else None,
-                hand=s.hand if s else None,
-                waiting_for_start=p.waiting_for_start,
-            )
-            message, quit_ = p.message, p.quit
-        signal = SignalState(best_previous=self.best_previous)
-        link = LinkState(
-            connected=driver.status.connected,
-            battery_percent=driver.status.battery_percent or self._battery,
-            emulated=self.device.emulated,
-        )
-        if info is not None:
-            channel = info.channels[0]
-            signal = dataclasses.replace(signal, channel=channel.name, unit=channel.units)
-            link = dataclasses.replace(link, device=f"{info.model} {info.serial}")
-        if acq is not None:
-            st = acq.signal
-            latest = () if st.latest is None else tuple(float(v) for v in st.latest)
-            signal = dataclasses.replace(
-                signal,
-                latest=latest,
-                now=latest[st.primary] if latest else math.nan,
-                trial_peak=_finite(st.trial_peak),
-                session_peak=_finite(st.peak),
-                trace_t=tuple(st.trace_t),
-                trace_v=tuple(st.trace_v),
-                n_samples=st.n_samples,
-            )
-            link = dataclasses.replace(link, gaps=st.gaps, dropped=st.dropped)
-        writer_state = WriterState()
-        if writer is not None:
-            error = acq.sink_error if acq is not None else ""
-            writer_state = WriterState(str(writer.path), writer.n_samples, not error, error)
-            if error:
-                message = f"WRITING FAILED: {error}"
+        acq, runner = self._acq, self._runner
+        tracker = acq.signal if acq is not None else None
+        error = acq.sink_error if acq is not None else ""
+        message = runner.progress.message if runner is not None else ""
         return LiveSnapshot(
             protocol=self.protocol.name,
             task=self.protocol.task,
             elapsed_s=acq.now() if acq is not None else 0.0,
-            step=step,
-            signal=signal,
-            link=link,
-            writer=writer_state,
-            message=message,
+            step=step_state(runner.progress if runner is not None else None, self.protocol.n_trials),
+            signal=signal_state(self._info, tracker, self.best_previous),
+            link=link_state(
+                self._info, self.device.driver.status, tracker, self._battery, self.device.emulated
+            ),
+            writer=writer_state(self._writer, error),
+            message=f"WRITING FAILED: {error}" if error else message,
             finished=finished,
-            quit=quit_,
+            quit=runner is not None and runner.progress.quit,
         )
 
     def _publish(self) -> None:
@@ -264,27 +216,19 @@ class Recorder:
     # -- the run ------------------------------------------------------------------------
     async def run(self) -> RecordResult:
         """Record the whole protocol (or until the therapist quits) and finalise the file."""
-        driver, emulator, protocol = self.device.driver, self.device.emulator, self.protocol
+        driver, emulator = self.device.driver, self.device.emulator
         info = self._info = await driver.info()
         cal: CalibrationChoice = load_calibration(info)
         if cal.warning and emulator is None:
             log.warning("%s", cal.warning)
         t0 = time.monotonic()
-        md = recording_metadata(self.target, protocol, info, cal.id, self.device.url)
-        writer = self._writer = open_writer(self.target, protocol, info, md, t0)
-        acq: Acquisition | None = None
-        runner: StepRunner | None = None
+        md = recording_metadata(self.target, self.protocol, info, cal.id, self.device.url)
+        writer = self._writer = open_writer(self.target, self.protocol, info, md, t0)
         try:
-            if protocol.rate_hz:
-                await driver.set_rate(protocol.rate_hz)
-            if calibration_kind(info) == "force":
-                why = await tare(driver)
-                if why:  # devices without tare zero on the host
-                    log.info("%s: no device tare (%s)", self.device.url, why)
-            self._battery = await battery_or_none(driver)
+            await self._prepare(info)
             acq = self._acq = Acquisition(driver, writer, cal.corrector, t0=t0)
             runner = self._runner = StepRunner(
-                protocol,
+                self.protocol,
                 acq,
                 self.controls,
                 cue=emulator.cue if emulator is not None else None,
@@ -292,30 +236,9 @@ class Recorder:
                 on_change=self._publish,
             )
             runner.progress.message = "" if emulator is not None else cal.warning
-            await driver.start()
-            acq.start()
-            task = asyncio.ensure_future(runner.run())
-            try:
-                await self._publish_while(task)
-            finally:
-                if not task.done():
-                    task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
-            task.result()
-            await driver.stop()
-            await acq.drain()
+            await self._stream(acq, runner)
         finally:
-            if acq is not None:
-                await acq.stop()
-            truth = emulator.truth if emulator is not None else None
-            try:
-                self._finalise(writer, truth)
-            except OSError as exc:
-                if acq is None or not acq.sink_error:
-                    raise
-                log.error("%s: cannot finalise after the write error (%s)", writer.path, one_line(exc))
-            self.feed.publish(self.snapshot(finished=True))
-        assert acq is not None and runner is not None  # the try block set them or raised
+            truth = await self._finish(writer)
         if acq.sink_error:
             raise RecordingError(
                 f"{writer.path}: writing stopped ({acq.sink_error}); the samples before it are on disk "
@@ -332,6 +255,48 @@ class Recorder:
             truth=truth,
             quit=runner.progress.quit,
         )
+
+    async def _prepare(self, info: DeviceInfo) -> None:
+        """Set the protocol's rate, zero a force device, read the battery."""
+        driver = self.device.driver
+        if self.protocol.rate_hz:
+            await driver.set_rate(self.protocol.rate_hz)
+        if calibration_kind(info) == "force":
+            why = await tare(driver)
+            if why:  # devices without tare zero on the host
+                log.info("%s: no device tare (%s)", self.device.url, why)
+        self._battery = await battery_or_none(driver)
+
+    async def _stream(self, acq: Acquisition, runner: StepRunner) -> None:
+        """Stream while the steps run, publishing the live state; then stop and take the tail."""
+        driver = self.device.driver
+        await driver.start()
+        acq.start()
+        task = asyncio.ensure_future(runner.run())
+        try:
+            await self._publish_while(task)
+        finally:
+            if not task.done():
+                task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        task.result()
+        await driver.stop()
+        await acq.drain()
+
+    async def _finish(self, writer: RecordingWriter) -> object:
+        """Stop acquiring, finalise the file, publish the final snapshot; returns the emulator's truth."""
+        acq, emulator = self._acq, self.device.emulator
+        if acq is not None:
+            await acq.stop()
+        truth = emulator.truth if emulator is not None else None
+        try:
+            self._finalise(writer, truth)
+        except OSError as exc:
+            if acq is None or not acq.sink_error:
+                raise
+            log.error("%s: cannot finalise after the write error (%s)", writer.path, one_line(exc))
+        self.feed.publish(self.snapshot(finished=True))
+        return truth
 
     def _finalise(self, writer: RecordingWriter, truth: object) -> None:
         driver = self.device.driver

@@ -67,10 +67,9 @@ class WitMotionBleDriver(CodecDriver):
                 raise DeviceError(
                     f"{self.url}: no valid 'witmotion-ble' handshake (no register reply; not a WT901BLE?)"
                 ) from None
-            device = getattr(self.transport, "device", None)
             self._info = DeviceInfo(
                 model="WitMotion WT901BLE",
-                serial=getattr(device, "address", None) or self.transport.address,
+                serial=self.transport.peer_address or self.transport.address,
                 firmware=f"{version:#06x}",
                 channels=CHANNELS,
                 nominal_rate_hz=self.codec.rate_hz,

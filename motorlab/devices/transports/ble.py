@@ -68,6 +68,10 @@ class BleTransport(Transport):
         return self._client is not None and self._client.is_connected
 
     @property
+    def peer_address(self) -> str | None:
+        return self.device.address if self.device is not None else None
+
+    @property
     def by_address(self) -> bool:
         return bool(_MAC.match(self.target))
 
