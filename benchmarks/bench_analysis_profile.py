@@ -21,7 +21,7 @@ import numpy as np
 
 from motorlab import Channel, Metadata, Recording
 from motorlab.analysis import analyze_recording
-from motorlab.analysis.dataset_sim import simulate_recording
+from motorlab.sim.dataset import simulate_recording
 from motorlab.storage.bids import read_recording, write_recording
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from motorlab.analysis.batch import DEFAULT_ANALYZER, analyze_batch, process_one
-from motorlab.analysis.dataset_sim import generate_dataset, simulate_tremor
+from motorlab.sim.dataset import generate_dataset, simulate_tremor
 from motorlab.storage.bids import read_recording, write_recording
 
 

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from motorlab.analysis.batch import DEFAULT_ANALYZER
-from motorlab.analysis.dataset_sim import write_long_tremor
+from motorlab.sim.dataset import write_long_tremor
 
 _CHILD = r"""
 import json, sys, time

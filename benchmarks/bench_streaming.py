@@ -37,10 +37,12 @@ def machine() -> str:
 
 
 async def _run(url: str, rate_hz: float, seconds: float, lsl: bool, cues: list[tuple[float, str]]) -> dict:
-    from motorlab.devices.registry import open_device
+    from motorlab.devices import open_device
+    from motorlab.sim.emulators.motorlab_device import MotorlabDeviceEmulator
     from motorlab.streaming.run import pump
 
-    driver = await open_device(url)
+    device = await open_device(url)
+    driver = device.driver
     outlet = None
     try:
         info = await driver.info()
@@ -51,7 +53,7 @@ async def _run(url: str, rate_hz: float, seconds: float, lsl: bool, cues: list[t
             outlet = LslOutlet(info, source_id=f"bench-{info.model}-{os.getpid()}", rate_hz=rate_hz)
         loop = asyncio.get_running_loop()
         for at, kind in cues:
-            loop.call_later(at, driver.emulator.cue, kind)
+            loop.call_later(at, device.emulator.cue, kind)
         times: list[np.ndarray] = []
         await driver.start()
         stats = await pump(driver, outlet, duration_s=seconds, on_block=lambda b: times.append(b.device_time))
@@ -67,14 +69,16 @@ async def _run(url: str, rate_hz: float, seconds: float, lsl: bool, cues: list[t
             "rate_hz": rate_hz,
             "samples": received,
             "expected": expected,
-            "sent": getattr(driver.emulator, "samples_sent", None),
+            "sent": device.emulator.samples_sent
+            if isinstance(device.emulator, MotorlabDeviceEmulator)
+            else None,
             "lost": max(0, expected - received),
             "codec_dropped": stats.dropped,
             "link_dropped": driver.status.dropped_samples,
             "lat_ms": np.asarray(stats.latencies_s) * 1e3,
         }
     finally:
-        await driver.close()
+        await device.close()
         if outlet is not None:
             outlet.close()
 

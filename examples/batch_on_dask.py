@@ -9,7 +9,7 @@ temporary folder. On a real cluster pass ``scheduler="tcp://HOST:8786"``.
 import tempfile
 
 from motorlab.analysis.batch import analyze_batch
-from motorlab.analysis.dataset_sim import generate_dataset
+from motorlab.sim.dataset import generate_dataset
 
 
 def main() -> None:

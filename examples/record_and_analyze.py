@@ -11,14 +11,25 @@ import sys
 import tempfile
 
 from motorlab.analysis import analyze_recording
-from motorlab.session.protocols import grip_protocol
-from motorlab.session.recorder import record_task
+from motorlab.devices import open_device
+from motorlab.session import LiveSnapshot, Recorder, RecordingTarget, grip_protocol
 from motorlab.storage import read_recording
 
 
 async def main(out: str) -> None:
     protocol = grip_protocol(trials=2, hands=("right",), countdown_s=0.5, squeeze_s=1.5, rest_s=0.5)
-    result = await record_task("sim://grip?seed=3&peak_n=280", protocol, "P001", out, live=False)
+    async with await open_device("sim://grip?seed=3&peak_n=280") as device:
+        recorder = Recorder(device, protocol, RecordingTarget(out, "P001"))
+        started: set[int] = set()
+
+        def show(snapshot: LiveSnapshot) -> None:  # any view subscribes to the live state
+            step = snapshot.step
+            if step.kind == "trial" and step.trial_index not in started:
+                started.add(step.trial_index)
+                print(f"trial {step.trial_index} of {step.trial_total} starts: {step.text}")
+
+        recorder.subscribe(show)
+        result = await recorder.run()
     print(f"stored {result.path} ({result.n_samples} samples)")
     rec = read_recording(result.path)
     print(rec)

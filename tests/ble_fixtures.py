@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 import pytest
 import pytest_asyncio
 
-from motorlab.devices.emulators.ble_bus import BleSandbox, PrivateBus
+from motorlab.sim.bluez.bus import BleSandbox, PrivateBus
 
 
 def _require_dbus() -> None:

@@ -38,7 +38,7 @@ async def record(
         firmware=info.firmware,
     )
     writer = RecordingWriter(root, md, info.channels, info.nominal_rate_hz)
-    acq = Acquisition(driver, info, writer)
+    acq = Acquisition(driver, writer)
     acq.start()
     await driver.start()
     try:

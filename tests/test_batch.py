@@ -1,6 +1,6 @@
 """Batch analysis: local processes vs a real Dask LocalCluster, errors table, cache, provenance.
 
-The dataset is generated with known parameters (:mod:`motorlab.analysis.dataset_sim`):
+The dataset is generated with known parameters (:mod:`motorlab.sim.dataset`):
 205 recordings of five tasks, 5 of them deliberately damaged.
 """
 
@@ -23,8 +23,8 @@ from motorlab.analysis.batch import (
     recording_files,
     write_table,
 )
-from motorlab.analysis.dataset_sim import generate_dataset, simulate_grip, write_long_tremor
 from motorlab.errors import MotorlabError
+from motorlab.sim.dataset import generate_dataset, simulate_grip, write_long_tremor
 from motorlab.storage.bids import write_recording
 
 N_GOOD, N_BAD = 200, 5

@@ -14,7 +14,8 @@ from .ble_helpers import record, wait_until
 
 
 async def test_pen_tremor_frequency_through_bleak(ble_sandbox, tmp_path):
-    driver = await open_device("sim://penble?seed=2&rate=200&tremor_hz=6.4&tremor_amp_cm=0.06")
+    device = await open_device("sim://penble?seed=2&rate=200&tremor_hz=6.4&tremor_amp_cm=0.06")
+    driver = device.driver
     try:
         info = await driver.info()
         assert info.model == "motorlab-imu-pen" and info.nominal_rate_hz == pytest.approx(200.0)
@@ -22,13 +23,13 @@ async def test_pen_tremor_frequency_through_bleak(ble_sandbox, tmp_path):
         await driver.set_rate(200.0)
 
         async def draw(acq):
-            driver.emulator.cue("draw")
+            device.emulator.cue("draw")
             await asyncio.sleep(4.5)
 
         rec = await record(driver, tmp_path, "spiral", draw)
     finally:
-        emu = driver.emulator
-        await driver.close()
+        emu = device.emulator
+        await device.close()
     assert rec.n_samples > 0.9 * 200 * 4.5
     assert driver.status.dropped_samples == 0
     assert np.median(np.diff(rec.timestamps)) == pytest.approx(1 / 200, rel=1e-3)
@@ -41,9 +42,10 @@ async def test_pen_tremor_frequency_through_bleak(ble_sandbox, tmp_path):
 
 
 async def test_pen_link_loss_keeps_everything_received_before(ble_sandbox, tmp_path):
-    driver = await open_device("sim://penble?seed=3&rate=100")
+    device = await open_device("sim://penble?seed=3&rate=100")
+    driver = device.driver
     driver.reconnect_backoff_s = 0.05
-    emu = driver.emulator
+    emu = device.emulator
     blocks = []  # (seq, n, dropped_before) in the order the recording got them
 
     async def script(acq):
@@ -62,7 +64,7 @@ async def test_pen_link_loss_keeps_everything_received_before(ble_sandbox, tmp_p
     try:
         rec = await record(driver, tmp_path, "handwriting", script)
     finally:
-        await driver.close()
+        await device.close()
     assert len(driver.status.gaps) == 1 and len(rec.events_of("gap")) == 1
     seq, n, dropped = np.array(blocks).T
     assert seq[0] == 0 and rec.n_samples == n.sum()

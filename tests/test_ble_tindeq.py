@@ -88,7 +88,8 @@ def test_garbage_is_skipped_and_resynced():
 
 # ------------------------------------------------------------------ end to end
 async def test_grip_peak_matches_participant_through_bleak(ble_sandbox, tmp_path):
-    driver = await open_device("sim://progressor?seed=4&peak_n=280&hold_s=0.6&noise_n=0.3")
+    device = await open_device("sim://progressor?seed=4&peak_n=280&hold_s=0.6&noise_n=0.3")
+    driver = device.driver
     try:
         info = await driver.info()
         assert (info.model, info.firmware, info.serial, info.nominal_rate_hz) == (
@@ -98,7 +99,7 @@ async def test_grip_peak_matches_participant_through_bleak(ble_sandbox, tmp_path
             80.0,
         )
         assert await driver.battery() == pytest.approx(tq.battery_percent(3.95))
-        emu = driver.emulator
+        emu = device.emulator
 
         async def squeeze_twice(acq):
             for _ in range(2):
@@ -107,7 +108,7 @@ async def test_grip_peak_matches_participant_through_bleak(ble_sandbox, tmp_path
 
         rec = await record(driver, tmp_path, "grip", squeeze_twice)
     finally:
-        await driver.close()
+        await device.close()
     force = rec.channel("force")
     truth = emu.truth
     assert len(truth) == 2
@@ -123,9 +124,10 @@ async def test_grip_peak_matches_participant_through_bleak(ble_sandbox, tmp_path
 
 
 async def test_device_tare_needs_stream_and_zeroes_static_load(ble_sandbox):
-    driver = await open_device("sim://progressor?noise_n=0&offset_n=7.5")
+    device = await open_device("sim://progressor?noise_n=0&offset_n=7.5")
+    driver = device.driver
     try:
-        emu = driver.emulator
+        emu = device.emulator
         emu.participant.set_static_load(20.0)  # a 2.04 kg mass on the hook
         await driver.tare()  # the driver starts the stream for the tare
         assert emu.commands[-3:] == [tq.OP_START, tq.OP_TARE, tq.OP_STOP]
@@ -137,15 +139,16 @@ async def test_device_tare_needs_stream_and_zeroes_static_load(ble_sandbox):
         blocks = driver.pending_blocks()
         await driver.stop()
     finally:
-        await driver.close()
+        await device.close()
     values = np.concatenate([b.values[:, 0] for b in blocks])
     np.testing.assert_allclose(values, 29.0, atol=1e-4)  # 49 N - (20 N + 7.5 N offset) + 7.5 N
 
 
 async def test_link_loss_reconnects_without_losing_samples(ble_sandbox, tmp_path):
-    driver = await open_device("sim://progressor?seed=2&hold_s=0.5")
+    device = await open_device("sim://progressor?seed=2&hold_s=0.5")
+    driver = device.driver
     driver.reconnect_backoff_s = 0.05
-    emu = driver.emulator
+    emu = device.emulator
     lost_at: list[int] = []
 
     async def script(acq):
@@ -159,7 +162,7 @@ async def test_link_loss_reconnects_without_losing_samples(ble_sandbox, tmp_path
     try:
         rec = await record(driver, tmp_path, "grip", script)
     finally:
-        await driver.close()
+        await device.close()
     sent = emu.sent
     before = sent[sent[:, 0] == 1]
     after = sent[sent[:, 0] == 2]
@@ -178,12 +181,13 @@ async def test_link_loss_reconnects_without_losing_samples(ble_sandbox, tmp_path
 
 
 async def test_fixed_rate_and_missing_device_errors(ble_sandbox):
-    driver = await open_device("sim://progressor")
+    device = await open_device("sim://progressor")
+    driver = device.driver
     try:
         with pytest.raises(DeviceError, match="fixed 80 Hz"):
             await driver.set_rate(100)
     finally:
-        await driver.close()
+        await device.close()
     with pytest.raises(DeviceError, match="^sim://progressor: parameter peak_n='x' is not a number$"):
         await open_device("sim://progressor?peak_n=x")
     from motorlab.devices.registry import make_driver

@@ -7,14 +7,14 @@ import asyncio
 import pytest
 
 from motorlab.devices.base import DeviceError
-from motorlab.devices.emulators.fakebluez import GattCharacteristic, GattService, PeripheralSpec
-from motorlab.devices.registry import BleProfile
+from motorlab.devices.spec import BleProfile
 from motorlab.devices.transports.ble import BleTransport
+from motorlab.sim.bluez.fakebluez import GattCharacteristic, GattService, PeripheralSpec
 
 SVC = "0000aa00-1111-2222-3333-444455556666"
 NOTIFY = "0000aa01-1111-2222-3333-444455556666"
 WRITE = "0000aa02-1111-2222-3333-444455556666"
-PROFILE = BleProfile(SVC, NOTIFY, WRITE, name_prefix="Echo")
+PROFILE = BleProfile(SVC, NOTIFY, WRITE)
 
 
 class EchoPeripheral:

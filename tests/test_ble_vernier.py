@@ -96,14 +96,15 @@ def test_garbage_bytes_do_not_raise_and_resync():
 
 # ------------------------------------------------------------------ end to end
 async def test_grip_peak_with_host_zero_through_bleak(ble_sandbox, tmp_path):
-    driver = await open_device("sim://gdxhd?seed=7&peak_n=320&hold_s=0.6&offset_n=4.5&rate_hz=100")
+    device = await open_device("sim://gdxhd?seed=7&peak_n=320&hold_s=0.6&offset_n=4.5&rate_hz=100")
+    driver = device.driver
     try:
         info = await driver.info()
         assert info.model == "Vernier GDX-HD" and info.serial == "151000C1" and info.firmware == "1.5.43"
         assert info.channels[0].name == "force" and info.channels[0].units == "N"
         assert info.nominal_rate_hz == pytest.approx(100.0)
         assert await driver.battery() == 87.0
-        emu = driver.emulator
+        emu = device.emulator
         await driver.tare()  # host zero over 0.5 s at rest: removes the 4.5 N offset
         assert driver.codec.zero[0] == pytest.approx(4.5, abs=0.1)
         assert driver.pending_blocks() == []
@@ -114,7 +115,7 @@ async def test_grip_peak_with_host_zero_through_bleak(ble_sandbox, tmp_path):
 
         rec = await record(driver, tmp_path, "grip", squeeze)
     finally:
-        await driver.close()
+        await device.close()
     force = rec.channel("force")
     sent = emu.sent[emu.sent[:, 0] == emu.streams]
     assert rec.n_samples == len(sent) > 150
@@ -126,9 +127,10 @@ async def test_grip_peak_with_host_zero_through_bleak(ble_sandbox, tmp_path):
 
 
 async def test_link_loss_reconnects_and_resumes(ble_sandbox, tmp_path):
-    driver = await open_device("sim://gdxhd?seed=1&rate_hz=100")
+    device = await open_device("sim://gdxhd?seed=1&rate_hz=100")
+    driver = device.driver
     driver.reconnect_backoff_s = 0.05
-    emu = driver.emulator
+    emu = device.emulator
     lost_at = []
 
     async def script(acq):
@@ -141,7 +143,7 @@ async def test_link_loss_reconnects_and_resumes(ble_sandbox, tmp_path):
     try:
         rec = await record(driver, tmp_path, "grip", script)
     finally:
-        await driver.close()
+        await device.close()
     sent = emu.sent
     before, after = sent[sent[:, 0] == 1], sent[sent[:, 0] == 2]
     assert len(before) == lost_at[0] > 30

@@ -79,7 +79,8 @@ def test_full_128_bit_uuids_use_the_9a34fb_base():
 
 # ------------------------------------------------------------------ end to end
 async def test_tremor_frequency_matches_participant_through_bleak(ble_sandbox, tmp_path):
-    driver = await open_device("sim://wt901ble?freq_hz=5.3&amp_ms2=0.4&seed=3&rate_hz=100")
+    device = await open_device("sim://wt901ble?freq_hz=5.3&amp_ms2=0.4&seed=3&rate_hz=100")
+    driver = device.driver
     try:
         info = await driver.info()
         assert info.model == "WitMotion WT901BLE" and info.serial == "D6:3B:1E:00:00:01"
@@ -87,13 +88,13 @@ async def test_tremor_frequency_matches_participant_through_bleak(ble_sandbox, t
         assert await driver.battery() == pytest.approx(wb.battery_percent(3.92))
 
         async def hold_posture(acq):
-            driver.emulator.cue("posture")
+            device.emulator.cue("posture")
             await asyncio.sleep(5.0)
 
         rec = await record(driver, tmp_path, "tremorpostural", hold_posture)
     finally:
-        await driver.close()
-    emu = driver.emulator
+        await device.close()
+    emu = device.emulator
     sent = emu.sent[emu.sent[:, 0] == emu.streams, 2:] * wb.SCALE
     # the sensor streams all the time; the recording is the contiguous run between start and stop
     k = _first_match(sent, rec.data[0])
@@ -107,9 +108,10 @@ async def test_tremor_frequency_matches_participant_through_bleak(ble_sandbox, t
 
 
 async def test_accelerometer_calibration_removes_bias(ble_sandbox):
-    driver = await open_device("sim://wt901ble?acc_bias=0.35,-0.25,0.4&gyro_bias=3,-2,1.5&rate_hz=50")
+    device = await open_device("sim://wt901ble?acc_bias=0.35,-0.25,0.4&gyro_bias=3,-2,1.5&rate_hz=50")
+    driver = device.driver
     try:
-        emu = driver.emulator
+        emu = device.emulator
         emu.participant.still(True)  # lying level on the table
         await driver.start()
 
@@ -123,7 +125,7 @@ async def test_accelerometer_calibration_removes_bias(ble_sandbox):
         after = await mean_of(20)
         await driver.stop()
     finally:
-        await driver.close()
+        await device.close()
     assert emu.commands[-3:] == [
         bytes.fromhex("FFAA6988B5"),
         bytes.fromhex("FFAA010000"),
@@ -136,9 +138,10 @@ async def test_accelerometer_calibration_removes_bias(ble_sandbox):
 
 
 async def test_link_loss_reconnects_without_losing_frames(ble_sandbox, tmp_path):
-    driver = await open_device("sim://wt901ble?rate_hz=50&seed=5")
+    device = await open_device("sim://wt901ble?rate_hz=50&seed=5")
+    driver = device.driver
     driver.reconnect_backoff_s = 0.05
-    emu = driver.emulator
+    emu = device.emulator
     marks = []
 
     async def script(acq):
@@ -151,7 +154,7 @@ async def test_link_loss_reconnects_without_losing_frames(ble_sandbox, tmp_path)
     try:
         rec = await record(driver, tmp_path, "tremorrest", script)
     finally:
-        await driver.close()
+        await device.close()
     stream_before, _n_before = marks[0]
     sent = emu.sent
     before = sent[sent[:, 0] == stream_before]

@@ -28,9 +28,9 @@ from motorlab.devices.calibration import (
     imu_calibration,
     sanitise_serial,
 )
-from motorlab.devices.emulators.ble_bus import PrivateBus
 from motorlab.devices.registry import open_device
 from motorlab.errors import MotorlabError, MotorlabWarning
+from motorlab.sim.bluez.bus import PrivateBus
 
 G = STANDARD_GRAVITY
 
@@ -308,7 +308,8 @@ async def _squeeze_peak(url: str, corrector) -> tuple[float, float, str]:
     The peak is the maximum of a 5-sample moving average, so single noise
     samples (0.3 N SD) do not decide it.
     """
-    driver = await open_device(url)
+    device = await open_device(url)
+    driver = device.driver
     try:
         info = await driver.info()
         names = [c.name for c in info.channels]
@@ -316,7 +317,7 @@ async def _squeeze_peak(url: str, corrector) -> tuple[float, float, str]:
         await driver.tare()
         await asyncio.sleep(0.2)
         driver.pending_blocks()
-        driver.emulator.cue("squeeze")
+        device.emulator.cue("squeeze")
         got, t_first = [], None
         async for blk in driver.blocks():
             if not blk.n:
@@ -325,9 +326,9 @@ async def _squeeze_peak(url: str, corrector) -> tuple[float, float, str]:
             t_first = blk.device_time[0] if t_first is None else t_first
             if blk.device_time[-1] - t_first > 1.5:  # reaction 0.2 s + rise 0.3 s, held 2 s
                 break
-        truth = driver.emulator.truth
+        truth = device.emulator.truth
     finally:
-        await driver.close()
+        await device.close()
     force = np.concatenate(got)
     smooth = np.convolve(force, np.ones(5) / 5, mode="valid")
     return float(smooth.max()), float(truth[0]["peak_n"]), info.serial

@@ -9,7 +9,6 @@ import math
 
 import pytest
 
-from motorlab.analysis.dataset_sim import corrupt_recording
 from motorlab.cli.main import main
 from motorlab.clinic import (
     ClientRegistry,
@@ -23,7 +22,8 @@ from motorlab.clinic import (
 from motorlab.clinic.dataset import resolve_data_root
 from motorlab.clinic.measurements import measure_session
 from motorlab.errors import MotorlabError
-from motorlab.report.sample import write_sample_clinic
+from motorlab.sim.dataset import corrupt_recording
+from motorlab.sim.sample_clinic import write_sample_clinic
 
 GRIP_LEVELS = [("a", 18), ("b", 20), ("c", 22), ("d", 24), ("e", 26)]
 

@@ -19,11 +19,11 @@ from motorlab.devices.discovery import (
     guess_serial_protocol,
     probe,
 )
-from motorlab.devices.emulators.fakebluez import GattCharacteristic, GattService, PeripheralSpec
-from motorlab.devices.emulators.grip_hx711 import make_emulator as make_grip
-from motorlab.devices.emulators.pty_link import PtyLink
-from motorlab.devices.emulators.tindeq import ProgressorEmulator
-from motorlab.devices.emulators.witmotion import WT901Emulator
+from motorlab.sim.bluez.fakebluez import GattCharacteristic, GattService, PeripheralSpec
+from motorlab.sim.emulators.grip_hx711 import make_emulator as make_grip
+from motorlab.sim.emulators.tindeq import ProgressorEmulator
+from motorlab.sim.emulators.witmotion import WT901Emulator
+from motorlab.sim.pty_link import PtyLink
 
 
 def _usb_port(device, vid=None, pid=None, description="n/a", manufacturer=None):

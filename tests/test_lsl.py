@@ -151,10 +151,10 @@ def test_outlet_stays_ipv4_and_discovery_on_loopback(lsl):
 def _sim_available(name: str) -> bool:
     import importlib.util
 
-    from motorlab.devices.registry import SIMULATOR_MODULES
+    from motorlab.devices.spec import simulators
 
     try:
-        return importlib.util.find_spec(SIMULATOR_MODULES[name]) is not None
+        return importlib.util.find_spec(f"motorlab.sim.emulators.{simulators()[name][1].module}") is not None
     except ModuleNotFoundError:
         return False
 
@@ -167,7 +167,8 @@ async def test_grip_emulator_through_lsl(lsl):
     from motorlab.streaming.lsl import LslOutlet
     from motorlab.streaming.run import pump
 
-    driver = await open_device("sim://grip?seed=3&peak_n=250")
+    device = await open_device("sim://grip?seed=3&peak_n=250")
+    driver = device.driver
     sid = f"motorlab-test-{uuid.uuid4().hex}"
     try:
         info = await driver.info()
@@ -182,8 +183,8 @@ async def test_grip_emulator_through_lsl(lsl):
 
         await driver.start()
         loop = asyncio.get_running_loop()
-        loop.call_later(0.3, driver.emulator.cue, "squeeze")
-        loop.call_later(1.6, driver.emulator.cue, "release")
+        loop.call_later(0.3, device.emulator.cue, "squeeze")
+        loop.call_later(1.6, device.emulator.cue, "release")
         stats = await pump(driver, outlet, duration_s=2.5, on_block=tee)
         await driver.stop()
         sent_v, sent_t = np.concatenate(pushed_v), np.concatenate(pushed_t)
@@ -195,13 +196,13 @@ async def test_grip_emulator_through_lsl(lsl):
         assert np.median(np.diff(stamps)) == pytest.approx(1 / 80, rel=0.01)
         # the squeeze the virtual participant made is in the stream
         force_col = [c.name for c in info.channels].index("force")
-        peak_truth = driver.emulator.truth[0]["peak_n"]
+        peak_truth = device.emulator.truth[0]["peak_n"]
         assert values[:, force_col].max() == pytest.approx(peak_truth, rel=0.05)
         assert _channels_of(inlet)[force_col] == {"label": "force", "unit": "N", "type": "MISC"}
         inlet.close_stream()
         outlet.close()
     finally:
-        await driver.close()
+        await device.close()
 
 
 @pytest.mark.skipif(not _sim_available("grip"), reason="sim://grip emulator not in this build yet")

@@ -20,10 +20,10 @@ from motorlab.devices.base import (
 )
 from motorlab.devices.codecs.mark10 import CHANNELS, Mark10Codec, Poll, SetUnit
 from motorlab.devices.drivers.mark10 import Mark10Driver
-from motorlab.devices.emulators.pty_link import PtyLink
 from motorlab.devices.registry import open_device
 from motorlab.devices.transports.serial_port import SerialTransport
 from motorlab.recording import Metadata, Recording
+from motorlab.sim.pty_link import PtyLink
 
 LBF_N = 0.45359237 * 9.80665  # 1 lbf = 1 lb (0.45359237 kg, exact) x standard gravity
 
@@ -114,18 +114,19 @@ def build_recording(blocks: list[SampleBlock], rate: float) -> Recording:
 
 
 async def _squeeze(url: str, seconds: float = 1.4) -> tuple[Recording, dict, int]:
-    drv = await open_device(url)
+    dev = await open_device(url)
+    drv = dev.driver
     try:
-        n_handshake = len(drv.emulator.readings)
+        n_handshake = len(dev.emulator.readings)
         await drv.start()
         await asyncio.sleep(0.15)
-        drv.emulator.cue("squeeze")
+        dev.emulator.cue("squeeze")
         await asyncio.sleep(seconds)
         await drv.stop()
         blocks = drv.pending_blocks()
     finally:
-        await drv.close()
-    return build_recording(blocks, drv.poll_hz), drv.emulator.truth, n_handshake
+        await dev.close()
+    return build_recording(blocks, drv.poll_hz), dev.emulator.truth, n_handshake
 
 
 @pytest.mark.parametrize(
@@ -146,9 +147,10 @@ async def test_grip_peak_end_to_end_within_one_percent(query):
 
 
 async def test_tare_zeroes_a_static_load():
-    drv = await open_device("sim://mark10?rate=20&noise_n=0")
+    dev = await open_device("sim://mark10?rate=20&noise_n=0")
+    drv = dev.driver
     try:
-        drv.emulator.participant.set_static_load(49.0)
+        dev.emulator.participant.set_static_load(49.0)
         await drv.start()
         await asyncio.sleep(0.3)
         await drv.tare()
@@ -157,8 +159,8 @@ async def test_tare_zeroes_a_static_load():
         await drv.stop()
         _, after = stack_blocks(drv.pending_blocks())
     finally:
-        await drv.close()
-    assert drv.emulator.truth["tare_n"] == pytest.approx(49.0)
+        await dev.close()
+    assert dev.emulator.truth["tare_n"] == pytest.approx(49.0)
     assert np.abs(after).max() < 0.15  # one display count (0.1 N)
 
 
@@ -179,11 +181,12 @@ async def test_silent_port_is_a_one_line_protocol_mismatch():
 
 
 async def test_bad_rate_and_unit_are_one_line_device_errors():
-    drv = await open_device("sim://mark10")
+    dev = await open_device("sim://mark10")
+    drv = dev.driver
     try:
         with pytest.raises(DeviceError, match="outside"):
             await drv.set_rate(0)
         with pytest.raises(DeviceError, match="not a Mark-10 force unit"):
             await drv.set_unit("Nm")
     finally:
-        await drv.close()
+        await dev.close()

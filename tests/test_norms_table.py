@@ -14,10 +14,10 @@ import pytest
 from scipy.stats import norm as normal
 
 from motorlab.analysis import analyze_recording
-from motorlab.analysis.dataset_sim import simulate_grip
 from motorlab.analysis.norms import GripNormTable, grip_norms, read_grip_norm_table
 from motorlab.cli.main import main
 from motorlab.errors import MotorlabError
+from motorlab.sim.dataset import simulate_grip
 from motorlab.storage.bids import write_recording
 
 SOURCE = "test fixture, not clinical data"
@@ -142,7 +142,7 @@ def test_batch_provenance_holds_the_table(table_path, tmp_path):
 def test_report_uses_the_clinics_table(tmp_path):
     from motorlab.clinic.dataset import clinic_grip_norms_path
     from motorlab.report import collect
-    from motorlab.report.sample import write_sample_clinic
+    from motorlab.sim.sample_clinic import write_sample_clinic
 
     clinic = write_sample_clinic(tmp_path / "clinic")
     path = clinic_grip_norms_path(clinic.root)

@@ -9,13 +9,13 @@ import subprocess
 
 import pytest
 
-from motorlab.analysis.dataset_sim import corrupt_recording
 from motorlab.cli.main import main
 from motorlab.clinic import GoalStore, client_sessions, make_goal
 from motorlab.errors import MotorlabError
 from motorlab.report import build_report, collect
 from motorlab.report.build import SECTION_TITLES
-from motorlab.report.sample import write_sample_clinic
+from motorlab.sim.dataset import corrupt_recording
+from motorlab.sim.sample_clinic import write_sample_clinic
 
 LB_KG = 0.45359237
 # Mathiowetz et al. 1985, women 65-69 (metrics.md §3.3), lb: mean, SD
@@ -221,14 +221,11 @@ def test_report_command(clinic, capsys, tmp_path):
 def test_report_from_emulated_dynamometer_recordings(tmp_path):
     """Real chain: grip emulator on a pseudo-terminal -> recorder -> BIDS -> report, against emulator truth."""
     import asyncio
-    import io
     import json
-
-    from rich.console import Console
 
     from motorlab.clinic import ClientRegistry, make_client
     from motorlab.session.protocols import grip_protocol
-    from motorlab.session.recorder import record_task
+    from motorlab.session.recorder import RecordingTarget, record_task
 
     root = tmp_path / "clinic"
     ClientRegistry(root).add(make_client("P100", 1970, "M", "right"))
@@ -237,13 +234,7 @@ def test_report_from_emulated_dynamometer_recordings(tmp_path):
     for label, peak in (("01", 380.0), ("02", 450.0)):
         res = asyncio.run(
             record_task(
-                f"sim://grip?seed=5&peak_n={peak}",
-                proto,
-                "P100",
-                root,
-                session=label,
-                live=False,
-                console=Console(file=io.StringIO()),
+                f"sim://grip?seed=5&peak_n={peak}", proto, RecordingTarget(root, "P100", session=label)
             )
         )
         side = json.loads(

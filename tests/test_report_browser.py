@@ -23,7 +23,7 @@ import pytest
 
 from motorlab.report import build_report
 from motorlab.report.build import SECTION_TITLES
-from motorlab.report.sample import write_sample_clinic
+from motorlab.sim.sample_clinic import write_sample_clinic
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
 pytestmark = pytest.mark.skipif(

@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 
 from motorlab.devices.base import DeviceError, ProtocolMismatch, SampleBlock
-from motorlab.devices.emulators.grip_hx711 import FORCE_SCALE_N, GripHX711Emulator, make_emulator
-from motorlab.devices.emulators.participants import GripParticipant, hashed_normal, minimum_jerk
-from motorlab.devices.emulators.pty_link import PtyLink
 from motorlab.devices.registry import open_device
+from motorlab.sim.emulators.grip_hx711 import FORCE_SCALE_N, GripHX711Emulator, make_emulator
+from motorlab.sim.models import hashed_normal, minimum_jerk
+from motorlab.sim.participants import GripParticipant
+from motorlab.sim.pty_link import PtyLink
 
 SCALE_F32 = float(np.float32(FORCE_SCALE_N))
 
@@ -102,7 +103,8 @@ def stack(blocks):
 
 
 async def test_handshake_reports_the_contract_channels():
-    drv = await open_device("sim://grip?seed=1")
+    dev = await open_device("sim://grip?seed=1")
+    drv = dev.driver
     try:
         info = await drv.info()
         assert info.protocol == "motorlab" and info.model == "motorlab-grip-hx711"
@@ -112,13 +114,14 @@ async def test_handshake_reports_the_contract_channels():
         assert await drv.battery() == pytest.approx(90.0, abs=0.5)
         assert drv.status.battery_percent == pytest.approx(90.0, abs=0.5)
     finally:
-        await drv.close()
+        await dev.close()
     assert not drv.status.connected
 
 
 async def test_samples_at_set_rate_with_device_timestamps_matching_the_signal():
-    drv = await open_device("sim://grip?seed=2&noise_n=0.2&gain_error=0.01&offset_n=0.7")
-    emu = drv.emulator
+    dev = await open_device("sim://grip?seed=2&noise_n=0.2&gain_error=0.01&offset_n=0.7")
+    drv = dev.driver
+    emu = dev.emulator
     try:
         await drv.set_rate(250.0)
         await drv.start()
@@ -126,7 +129,7 @@ async def test_samples_at_set_rate_with_device_timestamps_matching_the_signal():
         blocks = await collect(drv, t_cue + 1.0)
         await drv.stop()
     finally:
-        await drv.close()
+        await dev.close()
     t, v = stack(blocks)
     assert np.allclose(np.diff(t), 1 / 250.0, atol=1.5e-6)  # µs rounding of a 4000 µs period
     assert [b.seq for b in blocks] == [sum(b.n for b in blocks[:i]) for i in range(len(blocks))]
@@ -137,8 +140,9 @@ async def test_samples_at_set_rate_with_device_timestamps_matching_the_signal():
 
 
 async def test_tare_then_squeeze_peak_within_one_percent_of_truth():
-    drv = await open_device("sim://grip?seed=5&peak_n=320&offset_n=4.0&noise_n=0.3&rate=100")
-    emu = drv.emulator
+    dev = await open_device("sim://grip?seed=5&peak_n=320&offset_n=4.0&noise_n=0.3&rate=100")
+    drv = dev.driver
+    emu = dev.emulator
     try:
         await drv.start()
         before = await collect(drv, emu.device_time_s() + 0.5)
@@ -148,7 +152,7 @@ async def test_tare_then_squeeze_peak_within_one_percent_of_truth():
         t_cue = emu.cue("squeeze")
         effort = await collect(drv, t_cue + 1.5)
     finally:
-        await drv.close()
+        await dev.close()
     _, v_before = stack(before)
     t_after, v_after = stack(after)
     v_after = v_after[t_after > t_tared]  # blocks still queued from before the tare are excluded
@@ -166,27 +170,29 @@ async def test_tare_then_squeeze_peak_within_one_percent_of_truth():
 
 
 async def test_gain_error_shows_against_a_known_static_load():
-    drv = await open_device("sim://grip?seed=6&gain_error=0.03&noise_n=0.1")
-    emu = drv.emulator
+    dev = await open_device("sim://grip?seed=6&gain_error=0.03&noise_n=0.1")
+    drv = dev.driver
+    emu = dev.emulator
     try:
         await drv.tare()
         emu.participant.set_static_load(196.133)  # 20 kg hung by the technician
         await drv.start()
         blocks = await collect(drv, emu.device_time_s() + 0.6)
     finally:
-        await drv.close()
+        await dev.close()
     _, v = stack(blocks)
     assert np.mean(v) / 196.133 == pytest.approx(1.03, abs=0.002)
 
 
 async def test_simulated_drops_are_reported_exactly():
-    drv = await open_device("sim://grip?seed=9&rate=400&drop_prob=0.25")
-    emu = drv.emulator
+    dev = await open_device("sim://grip?seed=9&rate=400&drop_prob=0.25")
+    drv = dev.driver
+    emu = dev.emulator
     try:
         await drv.start()
         blocks = await collect(drv, emu.device_time_s() + 1.5)
     finally:
-        await drv.close()
+        await dev.close()
     received = sum(b.n for b in blocks)
     reported = sum(b.dropped_before for b in blocks)
     last = blocks[-1].seq + blocks[-1].n
@@ -197,9 +203,10 @@ async def test_simulated_drops_are_reported_exactly():
 
 
 async def test_unplug_replug_reconnects_and_counts_the_gap():
-    drv = await open_device("sim://grip?seed=11&rate=200")
+    dev = await open_device("sim://grip?seed=11&rate=200")
+    drv = dev.driver
     drv.reconnect_backoff_s = 0.05
-    emu = drv.emulator
+    emu = dev.emulator
     gaps = []
     drv.on_gap.append(lambda lost, back: gaps.append((lost, back)))
     try:
@@ -212,7 +219,7 @@ async def test_unplug_replug_reconnects_and_counts_the_gap():
         second = await collect(drv, t_back + 0.5, timeout_s=30)
         assert drv.status.reconnects == 1 and drv.status.connected and len(gaps) == 1
     finally:
-        await drv.close()
+        await dev.close()
     blocks = first + second
     t, _ = stack(blocks)
     assert np.all(np.diff(t) > 0)  # device time continues across the gap
@@ -226,34 +233,37 @@ async def test_unplug_replug_reconnects_and_counts_the_gap():
 async def test_serial_url_opens_the_emulated_device():
     emu = GripHX711Emulator(GripParticipant(seed=1))
     try:
-        drv = await open_device(f"serial://{emu.link.link_path}?protocol=motorlab")
+        dev = await open_device(f"serial://{emu.link.link_path}?protocol=motorlab")
+        drv = dev.driver
         try:
             assert (await drv.info()).serial == "G0001"
         finally:
-            await drv.close()
+            await dev.close()
     finally:
         emu.close()
 
 
 async def test_clock_wrap_on_the_wire_is_invisible():
-    drv = await open_device(f"sim://grip?seed=1&rate=500&t0_us={2**32 - 300_000}")
+    dev = await open_device(f"sim://grip?seed=1&rate=500&t0_us={2**32 - 300_000}")
+    drv = dev.driver
     try:
         await drv.start()
         blocks = await collect(drv, 2**32 / 1e6 + 0.3)
     finally:
-        await drv.close()
+        await dev.close()
     t, _ = stack(blocks)
     assert t[0] < 2**32 / 1e6 < t[-1]
     assert np.allclose(np.diff(t), 0.002, atol=1.5e-6)
 
 
 async def test_rate_out_of_range_is_refused_with_the_error_code():
-    drv = await open_device("sim://grip")
+    dev = await open_device("sim://grip")
+    drv = dev.driver
     try:
         with pytest.raises(DeviceError, match="refused 'setrate': BAD_VALUE"):
             await drv.set_rate(5000.0)
     finally:
-        await drv.close()
+        await dev.close()
 
 
 def test_unknown_sim_parameter_is_a_one_line_error():

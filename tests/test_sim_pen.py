@@ -8,9 +8,10 @@ import math
 import numpy as np
 import pytest
 
-from motorlab.devices.emulators.imu_pen import ACC_SCALE, make_emulator
-from motorlab.devices.emulators.participants import G_MS2, TremorParticipant, WriterParticipant, pose_gravity
 from motorlab.devices.registry import open_device
+from motorlab.sim.emulators.imu_pen import ACC_SCALE, make_emulator
+from motorlab.sim.participants import TremorParticipant, WriterParticipant, pose_gravity
+from motorlab.units import STANDARD_GRAVITY as G_MS2
 
 
 # ------------------------------------------------------------------ writer
@@ -127,8 +128,9 @@ def _intervals(t: np.ndarray, mask: np.ndarray) -> list[tuple[float, float]]:
 
 
 async def test_pen_handshake_and_pen_down_periods_match_truth():
-    drv = await open_device("sim://pen?seed=3&stroke_s=0.15&n_words=3&strokes_per_word=3&lift_s=0.25")
-    emu = drv.emulator
+    dev = await open_device("sim://pen?seed=3&stroke_s=0.15&n_words=3&strokes_per_word=3&lift_s=0.25")
+    drv = dev.driver
+    emu = dev.emulator
     try:
         info = await drv.info()
         names = [c.name for c in info.channels]
@@ -145,7 +147,7 @@ async def test_pen_handshake_and_pen_down_periods_match_truth():
         (act,) = emu.truth
         _blocks, t, v = await collect(drv, act["end_s"] + 0.3)
     finally:
-        await drv.close()
+        await dev.close()
     assert np.allclose(np.diff(t), 0.005, atol=1.5e-6)
     tip = v[:, 6]
     found = _intervals(t, tip > 0.5 * emu.participant.tip_force_n)
@@ -162,14 +164,15 @@ async def test_pen_handshake_and_pen_down_periods_match_truth():
 
 async def test_pen_tremor_and_sensor_errors_show_in_the_stream():
     url = "sim://pen?seed=4&rate=500&tremor_hz=6&tremor_amp_cm=0.05&acc_bias=0.2,-0.1,0.3&acc_scale=1,1,1.02&gyro_bias=1.5"
-    drv = await open_device(url)
-    emu = drv.emulator
+    dev = await open_device(url)
+    drv = dev.driver
+    emu = dev.emulator
     try:
         await drv.start()
         t0 = emu.device_time_s()
         _, t, v = await collect(drv, t0 + 2.0)
     finally:
-        await drv.close()
+        await dev.close()
     assert np.allclose(np.diff(t), 0.002, atol=1.5e-6)
     n = (t.size // 500) * 500  # whole seconds -> 6 Hz falls on a bin
     x = v[:n, 0] - v[:n, 0].mean()
@@ -185,8 +188,9 @@ async def test_pen_tremor_and_sensor_errors_show_in_the_stream():
 
 
 async def test_pen_at_1khz_and_tare_zeroes_only_the_tip_force():
-    drv = await open_device("sim://pen?seed=5&force_noise_n=0")
-    emu = drv.emulator
+    dev = await open_device("sim://pen?seed=5&force_noise_n=0")
+    drv = dev.driver
+    emu = dev.emulator
     try:
         await drv.set_rate(1000.0)
         emu.cue("draw")  # pen pressed down during the tare: that pressure becomes zero
@@ -196,7 +200,7 @@ async def test_pen_at_1khz_and_tare_zeroes_only_the_tip_force():
         await drv.start()
         blocks, t, v = await collect(drv, t_tared + 0.5)
     finally:
-        await drv.close()
+        await dev.close()
     assert np.allclose(np.diff(t), 0.001, atol=1.5e-6)
     assert max(b.n for b in blocks) <= 255
     assert np.mean(v[:, 6]) == pytest.approx(0.0, abs=0.01)  # tared while pressing

@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 
 from motorlab.analysis.recording_metrics import analyze_recording
+from motorlab.devices import open_device
 from motorlab.session.controls import ScriptedKeys, parse_key_script
 from motorlab.session.protocols import grip_protocol
-from motorlab.session.recorder import record_task
+from motorlab.session.recorder import Recorder, RecordingTarget, record_task
 from motorlab.storage.bids import read_recording, recording_status
 
 # instruction 0.3 s, countdown 0.3 s, squeeze 1.0 s, rest 0.6 s:
@@ -40,10 +41,8 @@ async def test_invalid_and_repeat_keep_every_trial(tmp_path):
     res = await record_task(
         "sim://grip?seed=21",
         grip_protocol(**FAST),
-        "P020",
-        tmp_path,
-        live=False,
-        keys=ScriptedKeys("x@1.0,r@3.0"),
+        RecordingTarget(tmp_path, "P020"),
+        controls=ScriptedKeys("x@1.0,r@3.0"),
     )
     rec = _read(res.path)
     # trial 1 marked invalid, trial 2 repeated (first attempt invalid), trial 3 valid
@@ -58,7 +57,10 @@ async def test_invalid_and_repeat_keep_every_trial(tmp_path):
 
 async def test_invalid_mark_after_the_trial_applies_to_the_last_trial(tmp_path):
     res = await record_task(
-        "sim://grip?seed=22", grip_protocol(**FAST), "P021", tmp_path, live=False, keys=ScriptedKeys("x@1.9")
+        "sim://grip?seed=22",
+        grip_protocol(**FAST),
+        RecordingTarget(tmp_path, "P021"),
+        controls=ScriptedKeys("x@1.9"),
     )  # during the rest after trial 1
     rec = _read(res.path)
     assert _trials(rec) == [(1, "invalid"), (2, "valid"), (3, "valid")]
@@ -67,7 +69,10 @@ async def test_invalid_mark_after_the_trial_applies_to_the_last_trial(tmp_path):
 
 async def test_quit_mid_trial_keeps_earlier_trials_and_finalises(tmp_path):
     res = await record_task(
-        "sim://grip?seed=23", grip_protocol(**FAST), "P022", tmp_path, live=False, keys=ScriptedKeys("q@3.0")
+        "sim://grip?seed=23",
+        grip_protocol(**FAST),
+        RecordingTarget(tmp_path, "P022"),
+        controls=ScriptedKeys("q@3.0"),
     )
     assert res.quit
     assert recording_status(res.path) == "complete"
@@ -80,21 +85,20 @@ async def test_quit_mid_trial_keeps_earlier_trials_and_finalises(tmp_path):
 
 async def test_device_unplugged_mid_trial_keeps_valid_trials(tmp_path):
     loop = asyncio.get_running_loop()
+    async with await open_device("sim://grip?seed=24") as device:
+        device.driver.reconnect_backoff_s = 0.05
+        recorder = Recorder(device, grip_protocol(**FAST), RecordingTarget(tmp_path, "P023"))
+        link = device.emulator.link
+        unplug: list[float] = []
 
-    def unplug_during_trial_2(acq):
-        acq.driver.reconnect_backoff_s = 0.05
-        link = acq.driver.emulator.link
-        loop.call_later(2.8, link.vanish)
-        loop.call_later(3.1, link.restore)
+        def unplug_during_trial_2(snapshot):  # scheduled when the first step starts
+            if snapshot.step.kind and not unplug:
+                unplug.append(snapshot.elapsed_s)
+                loop.call_later(2.8, link.vanish)
+                loop.call_later(3.1, link.restore)
 
-    res = await record_task(
-        "sim://grip?seed=24",
-        grip_protocol(**FAST),
-        "P023",
-        tmp_path,
-        live=False,
-        on_ready=unplug_during_trial_2,
-    )
+        recorder.subscribe(unplug_during_trial_2)
+        res = await recorder.run()
     rec = _read(res.path)
     assert res.gaps == 1
     (gap,) = rec.events_of("gap")
@@ -109,17 +113,15 @@ async def test_device_unplugged_mid_trial_keeps_valid_trials(tmp_path):
 
 
 async def test_live_plot_follows_the_signal(tmp_path):
-    from motorlab.session.plot_view import LivePlot
+    from motorlab.ui.plot import LivePlot
 
-    plot = LivePlot("grip", unit="N", interactive=False)  # Agg canvas: same drawing code, no window
+    plot = LivePlot("grip", interactive=False)  # Agg canvas: same drawing code, no window
     try:
         res = await record_task(
             "sim://grip?seed=25",
             grip_protocol(trials=1, countdown_s=0.2, squeeze_s=1.0),
-            "P024",
-            tmp_path,
-            live=False,
-            plot=plot,
+            RecordingTarget(tmp_path, "P024"),
+            views=[plot.update],
         )
         x, _y = plot.line.get_data()
         assert len(x) > 10
@@ -133,19 +135,19 @@ async def test_live_plot_follows_the_signal(tmp_path):
 
 def test_plot_without_display_is_a_clear_error(monkeypatch):
     from motorlab.errors import MotorlabError
-    from motorlab.session.plot_view import LivePlot
+    from motorlab.ui.plot import LivePlot
 
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     with pytest.raises(MotorlabError, match="display"):
-        LivePlot("x", "N", interactive=True)
+        LivePlot("x", interactive=True)
 
 
 async def test_previous_best_feeds_the_live_bar(tmp_path):
     from motorlab.cli.cmd_record import _previous_best
 
     res = await record_task(
-        "sim://grip?seed=26", grip_protocol(**FAST), "P025", tmp_path, session="01", live=False
+        "sim://grip?seed=26", grip_protocol(**FAST), RecordingTarget(tmp_path, "P025", "01")
     )
     best = _previous_best(tmp_path, "P025", "grip", "02")
     assert best == pytest.approx(max(t["peak_n"] for t in res.truth), rel=0.01)

@@ -25,10 +25,10 @@ from motorlab.devices.codecs.witmotion import (
     chip_time_words,
 )
 from motorlab.devices.drivers.witmotion import WitMotionDriver
-from motorlab.devices.emulators.mark10 import Mark10Emulator
 from motorlab.devices.registry import open_device
 from motorlab.devices.transports.serial_port import SerialTransport
 from motorlab.recording import Metadata, Recording
+from motorlab.sim.emulators.mark10 import Mark10Emulator
 
 G = 9.80665
 
@@ -150,7 +150,8 @@ def build_recording(blocks: list[SampleBlock], rate: float, task: str) -> Record
 
 
 async def test_tremor_frequency_end_to_end_matches_the_participant():
-    drv = await open_device("sim://wt901?rate=100&freq_hz=5.3&amp_ms2=0.4&seed=7")
+    dev = await open_device("sim://wt901?rate=100&freq_hz=5.3&amp_ms2=0.4&seed=7")
+    drv = dev.driver
     try:
         info = await drv.info()
         assert info.nominal_rate_hz == 100 and info.protocol == "witmotion"
@@ -159,21 +160,22 @@ async def test_tremor_frequency_end_to_end_matches_the_participant():
         await drv.stop()
         blocks = drv.pending_blocks()
     finally:
-        await drv.close()
+        await dev.close()
     rec = build_recording(blocks, 100.0, "tremorpostural")
     assert rec.n_samples >= 500
     np.testing.assert_allclose(np.diff(rec.timestamps), 0.01, atol=1e-9)  # device time = index / rate
     res = tremor_analyze(rec.select(["acc_x", "acc_y", "acc_z"]), rec.sampling_rate)
-    truth = drv.emulator.truth
+    truth = dev.emulator.truth
     assert abs(res.peak_freq_Hz - truth["freq_hz"]) < 0.1
     assert np.nanmean(rec.channel("acc_z")) == pytest.approx(G, abs=0.02)  # gravity, +z up
     assert sum(b.dropped_before for b in blocks) == 0
 
 
 async def test_accelerometer_calibration_removes_the_injected_bias():
-    drv = await open_device("sim://wt901?rate=50&acc_bias=0.3,-0.2,0.5&gyro_bias=1.5,0,-2")
+    dev = await open_device("sim://wt901?rate=50&acc_bias=0.3,-0.2,0.5&gyro_bias=1.5,0,-2")
+    drv = dev.driver
     try:
-        emu = drv.emulator
+        emu = dev.emulator
         emu.participant.still(True)  # lying level and still on the bench
         await drv.start()
         await asyncio.sleep(0.6)
@@ -183,7 +185,7 @@ async def test_accelerometer_calibration_removes_the_injected_bias():
         await asyncio.sleep(0.6)
         _, after = stack_blocks(drv.pending_blocks())
     finally:
-        await drv.close()
+        await dev.close()
     np.testing.assert_allclose(before[:, 0:3].mean(axis=0), [0.3, -0.2, G + 0.5], atol=0.02)
     np.testing.assert_allclose(before[:, 3:6].mean(axis=0), [1.5, 0.0, -2.0], atol=0.1)
     np.testing.assert_allclose(after[:, 0:3].mean(axis=0), [0.0, 0.0, G], atol=0.02)
@@ -194,9 +196,10 @@ async def test_accelerometer_calibration_removes_the_injected_bias():
 
 
 async def test_unplug_replug_keeps_every_sample_received_before_the_loss():
-    drv = await open_device("sim://wt901?rate=100")
+    dev = await open_device("sim://wt901?rate=100")
+    drv = dev.driver
     try:
-        emu = drv.emulator
+        emu = dev.emulator
         await drv.start()
         await asyncio.sleep(0.8)
         emu.link.vanish()
@@ -211,7 +214,7 @@ async def test_unplug_replug_keeps_every_sample_received_before_the_loss():
         await asyncio.sleep(0.5)
         blocks = drv.pending_blocks()
     finally:
-        await drv.close()
+        await dev.close()
     assert drv.status.reconnects == 1 and len(drv.status.gaps) == 1
     n_before = len(queued_before)
     assert n_before > 0 and sum(t.size for t in queued_before) >= 60
@@ -243,7 +246,8 @@ async def test_wrong_protocol_is_a_one_line_protocol_mismatch():
 
 
 async def test_bad_requests_are_one_line_device_errors():
-    drv = await open_device("sim://wt901")
+    dev = await open_device("sim://wt901")
+    drv = dev.driver
     try:
         with pytest.raises(DeviceError, match="cannot stream at 30 Hz") as exc:
             await drv.set_rate(30)
@@ -251,4 +255,4 @@ async def test_bad_requests_are_one_line_device_errors():
         with pytest.raises(DeviceError, match="no tare"):
             await drv.tare()
     finally:
-        await drv.close()
+        await dev.close()

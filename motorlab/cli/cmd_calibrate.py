@@ -5,9 +5,13 @@ six positions); each point is the mean of about one second of streamed
 samples. Fits are done by :mod:`motorlab.devices.calibration` and stored per
 device serial in the user config dir (``$MOTORLAB_CONFIG_DIR`` overrides it).
 
+Samples are acquired exactly as a recording acquires them
+(:class:`motorlab.session.acquisition.Acquisition`, without a writer or a
+calibration applied), after the same device tare.
+
 For ``sim://`` devices there is no human: a *virtual technician* puts the known
-mass on the emulated sensor (``participant.set_static_load``) or turns the
-emulated IMU (``participant.set_pose``) when the prompt would ask a person to.
+mass on the emulated sensor (``emulator.apply_load``) or turns the emulated IMU
+(``emulator.set_pose``) when the prompt would ask a person to.
 """
 
 from __future__ import annotations
@@ -17,7 +21,6 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 from rich.console import Console
@@ -39,10 +42,10 @@ from ..devices.calibration import (
     gyro_bias_at_rest,
     imu_calibration,
 )
+from ..devices.device import Device, Emulator
 from ..errors import MotorlabError
-
-if TYPE_CHECKING:
-    from ..devices.drivers.codec_driver import CodecDriver
+from ..session.acquisition import Acquisition
+from ..session.prepare import tare
 
 _ACC = ("acc_x", "acc_y", "acc_z")
 _GYR = ("gyr_x", "gyr_y", "gyr_z")
@@ -161,9 +164,10 @@ def _float_list(text: str) -> list[float]:
 # ------------------------------------------------------------- device I/O
 @dataclass
 class Session:
-    """An open, streaming device plus the technician (human or virtual)."""
+    """An open device streaming into an acquisition, plus the technician (human or virtual)."""
 
-    driver: CodecDriver
+    device: Device
+    acq: Acquisition
     info: DeviceInfo
     console: Console
     interactive: bool
@@ -171,19 +175,19 @@ class Session:
     settle_s: float
 
     @property
-    def participant(self):
-        emulator = getattr(self.driver, "emulator", None)
-        return getattr(emulator, "participant", None)
+    def technician(self) -> Emulator | None:
+        """The virtual technician's hands (``sim://`` devices), else None."""
+        return self.device.emulator
 
     @property
     def virtual(self) -> bool:
-        return self.participant is not None
+        return self.technician is not None
 
     def channel_index(self, name: str) -> int:
         names = [c.name for c in self.info.channels]
         if name not in names:
             raise MotorlabError(
-                f"{self.driver.url}: device has no {name!r} channel (it has {', '.join(names)})"
+                f"{self.device.driver.url}: device has no {name!r} channel (it has {', '.join(names)})"
             )
         return names.index(name)
 
@@ -198,45 +202,30 @@ class Session:
             raise MotorlabError("no technician input (stdin closed); use --yes with --masses-kg") from None
 
     async def measure(self, seconds: float | None = None) -> np.ndarray:
-        """Wait ``settle_s``, drop what arrived meanwhile, then collect ``seconds``
-        (default ``average_s``) of samples, (n, channels) in device units."""
-        seconds = self.average_s if seconds is None else seconds
-        await asyncio.sleep(self.settle_s)
-        self.driver.pending_blocks()
-        chunks: list[np.ndarray] = []
-        t_first: float | None = None
-        it = self.driver.blocks().__aiter__()
-        timeout = max(3.0, 3 * seconds)
-        while True:
-            try:
-                blk = await asyncio.wait_for(it.__anext__(), timeout)
-            except (asyncio.TimeoutError, StopAsyncIteration):
-                raise DeviceError(
-                    f"{self.driver.url}: no samples for {timeout:g} s while calibrating"
-                ) from None
-            if not blk.n:
-                continue
-            chunks.append(np.asarray(blk.values, dtype=np.float64))
-            t_first = float(blk.device_time[0]) if t_first is None else t_first
-            if float(blk.device_time[-1]) - t_first >= seconds and sum(len(c) for c in chunks) >= 3:
-                return np.concatenate(chunks, axis=0)
+        """Wait ``settle_s``, then collect ``seconds`` (default ``average_s``) of samples,
+        (n, channels) in device units (no calibration applied)."""
+        try:
+            return await self.acq.collect(self.average_s if seconds is None else seconds, self.settle_s)
+        except DeviceError as exc:
+            raise DeviceError(f"{exc} while calibrating") from None
 
 
 @asynccontextmanager
 async def open_session(args: argparse.Namespace, console: Console) -> AsyncIterator[Session]:
     from ..devices.registry import open_device
 
-    driver = await open_device(args.device)
+    device = await open_device(args.device)
+    acq: Acquisition | None = None
     try:
+        driver = device.driver
         info = await driver.info()
         settle = args.settle_s
         if settle is None:
-            settle = 0.25 if args.device.startswith("sim:") else 1.0
-        s = Session(driver, info, console, not args.yes, args.average_s, settle)
+            settle = 0.25 if device.emulated else 1.0
         console.print(
             f"Device: {escape(info.model)} serial {escape(info.serial)} firmware "
             f"{escape(info.firmware)} ({escape(info.protocol)})"
-            + (" — virtual technician" if s.virtual else "")
+            + (" — virtual technician" if device.emulated else "")
         )
         if info.serial.strip().lower() in NO_SERIAL:
             console.print(
@@ -244,10 +233,14 @@ async def open_session(args: argparse.Namespace, console: Console) -> AsyncItera
                 f"this calibration will be used for every such device without one[/yellow]"
             )
         await driver.start()
-        yield s
+        acq = Acquisition(driver)
+        acq.start()
+        yield Session(device, acq, info, console, not args.yes, args.average_s, settle)
     finally:
         try:
-            await driver.close()
+            if acq is not None:
+                await acq.stop()
+            await device.close()
         except (DeviceError, OSError):
             pass
 
@@ -255,14 +248,12 @@ async def open_session(args: argparse.Namespace, console: Console) -> AsyncItera
 async def _device_tare(s: Session) -> bool:
     """Zero the device like a recording does; False when it has no tare command."""
     await asyncio.sleep(s.settle_s)  # the handle may still swing after the load came off
-    try:
-        await s.driver.tare()
-        return True
-    except DeviceError as exc:
+    why = await tare(s.device.driver)
+    if why:
         s.console.print(
-            f"[yellow]device has no tare ({escape(str(exc))}); the fitted offset covers its zero[/yellow]"
+            f"[yellow]device has no tare ({escape(why)}); the fitted offset covers its zero[/yellow]"
         )
-        return False
+    return not why
 
 
 # -------------------------------------------------------------- force
@@ -293,17 +284,17 @@ def _confirm(console: Console, prompt: str) -> bool:
 async def _force(args: argparse.Namespace, console: Console) -> Calibration:
     async with open_session(args, console) as s:
         ch = s.channel_index(args.channel)
-        p = s.participant
+        p = s.technician
         try:
             if p is not None:
-                p.set_static_load(None)
+                p.apply_load(None)
             await s.ask("Step 1 (tare): remove every load from the handle, keep it still, press Enter.")
             tared = await _device_tare(s) if args.device_tare else False
             raws, masses, stds = [], [], []
 
             async def point(mass: float) -> None:
                 if p is not None:
-                    p.set_static_load(mass * STANDARD_GRAVITY if mass > 0 else None)
+                    p.apply_load(mass * STANDARD_GRAVITY if mass > 0 else None)
                 x = (await s.measure())[:, ch]
                 raws.append(float(np.mean(x)))
                 stds.append(float(np.std(x, ddof=1)))
@@ -333,7 +324,7 @@ async def _force(args: argparse.Namespace, console: Console) -> Calibration:
                     await point(m)
         finally:
             if p is not None:
-                p.set_static_load(None)
+                p.apply_load(None)
         cal = force_calibration(
             raws,
             masses,
@@ -414,20 +405,20 @@ async def _check(args: argparse.Namespace, console: Console):
                 f"run motorlab calibrate force first"
             )
         ch = s.channel_index(args.channel)
-        p = s.participant
+        p = s.technician
         try:
             if p is not None:
-                p.set_static_load(None)
+                p.apply_load(None)
             await s.ask("Remove every load from the handle, keep it still, press Enter.")
             if args.device_tare and cal.extra.get("device_tare", True):
                 await _device_tare(s)
             await s.ask(f"Hang the {args.mass_kg:g} kg check mass, let it settle, press Enter.")
             if p is not None:
-                p.set_static_load(args.mass_kg * STANDARD_GRAVITY)
+                p.apply_load(args.mass_kg * STANDARD_GRAVITY)
             values = await s.measure()
         finally:
             if p is not None:
-                p.set_static_load(None)
+                p.apply_load(None)
         names = [c.name for c in s.info.channels]
         corrected = apply_calibration(values, names, cal)[:, ch]
         result = check_force(
@@ -470,9 +461,8 @@ async def _imu(args: argparse.Namespace, console: Console) -> Calibration:
     async with open_session(args, console) as s:
         acc = [s.channel_index(n) for n in _ACC]
         gyr = [s.channel_index(n) for n in _GYR]
-        p = s.participant
+        p = s.technician
         if p is not None:
-            p.still(True)
             p.set_pose("+z")
         await s.ask("Step 1 (gyro bias): lay the device flat and still, press Enter and do not touch it.")
         gyro = gyro_bias_at_rest((await s.measure(args.still_s))[:, gyr], max_std_dps=args.max_gyro_std)

@@ -13,6 +13,8 @@ import asyncio
 import sys
 from pathlib import Path
 
+from ..errors import MotorlabError
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -41,8 +43,9 @@ def _run(args: argparse.Namespace) -> int:
 
     from ..analysis.recording_metrics import analyze_recording
     from ..session.protocols import grip_protocol
-    from ..session.recorder import record_task
+    from ..session.recorder import RecordingTarget, record_task
     from ..storage.bids import next_session_label, read_recording
+    from ..ui.terminal import LogLines, TerminalView
 
     console = Console() if sys.stdout.isatty() else Console(width=120)
     proto = grip_protocol(trials=3, hands=("right",), countdown_s=1.0, squeeze_s=3.0, rest_s=1.5)
@@ -52,19 +55,15 @@ def _run(args: argparse.Namespace) -> int:
         f"[bold]motorlab demo[/bold]: emulated grip dynamometer ({url}), "
         f"{proto.n_trials} trials, ~{proto.total_s:.0f} s; writing to {args.out.resolve()}"
     )
-    result = asyncio.run(
-        record_task(
-            url,
-            proto,
-            args.participant,
-            args.out,
-            session=session,
-            live=False if args.no_live else None,
-            console=console,
-        )
-    )
-    rows = analyze_recording(read_recording(result.path)).to_rows()
-    trials = [r for r in rows if r.get("row") == "trial"]
+    target = RecordingTarget(args.out, args.participant, session=session)
+    if args.no_live or not sys.stdout.isatty():
+        result = asyncio.run(record_task(url, proto, target, views=[LogLines().update]))
+    else:
+        with TerminalView(console) as view:
+            result = asyncio.run(record_task(url, proto, target, views=[view.update]))
+    grip = analyze_recording(read_recording(result.path)).grip
+    if grip is None:  # pragma: no cover - a grip protocol always gives grip metrics
+        raise MotorlabError(f"{result.path}: no grip metrics")
     truth = [t for t in (result.truth or []) if t.get("peak_n") is not None]
     table = Table(title="Grip trials: measured vs the virtual participant's truth")
     for head in (
@@ -79,26 +78,28 @@ def _run(args: argparse.Namespace) -> int:
         "error %",
     ):
         table.add_column(head, justify="right")
-    for row, tr in zip(trials, truth + [None] * len(trials)):
+    for trial, tr in zip(grip.trials, truth + [None] * len(grip.trials)):
+        res = trial.result
         true_n = float(tr["peak_n"]) if tr else float("nan")
-        err = 100.0 * (row["peak_force_N"] - true_n) / true_n
+        err = 100.0 * (res.peak_force_N - true_n) / true_n
         table.add_row(
-            str(row["trial"]),
-            row["hand"],
-            row["status"],
-            f"{row['peak_force_N']:.1f}",
-            f"{row['peak_force_kgf']:.2f}",
-            f"{row['time_to_peak_s']:.3f}",
-            f"{row['rfd_0_100ms_N_per_s']:.0f}",
+            str(trial.trial),
+            trial.hand,
+            trial.status,
+            f"{res.peak_force_N:.1f}",
+            f"{res.peak_force_kgf:.2f}",
+            f"{res.time_to_peak_s:.3f}",
+            f"{res.rfd_0_100ms_N_per_s:.0f}",
             f"{true_n:.1f}",
             f"{err:+.2f}",
         )
     console.print(table)
-    for s in (r for r in rows if r.get("row") == "summary"):
+    for hs in grip.summaries:
+        s = hs.summary
         console.print(
-            f"{s['hand']} hand: mean of {s['n_used']} = {s['mean_of_3_N']:.1f} N "
-            f"({s['mean_of_3_kgf']:.2f} kgf), best {s['best_N']:.1f} N, "
-            f"between-trial CV {s['between_trial_cv_pct']:.1f} %"
+            f"{hs.hand} hand: mean of {s.n_used} = {s.mean_of_3_N:.1f} N "
+            f"({s.mean_of_3_kgf:.2f} kgf), best {s.best_N:.1f} N, "
+            f"between-trial CV {s.cv_pct:.1f} %"
         )
     console.print(f"dataset: {args.out.resolve()}")
     return 0

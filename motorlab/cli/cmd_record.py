@@ -13,10 +13,17 @@ import asyncio
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import ParameterError
 from ..recording import validate_pseudonym
 from ..session import protocols as P
+from .summary import print_recording_summary
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from ..session.recorder import RecordingTarget, RecordResult
 
 _KEYS_HELP = "keys during the task: SPACE start trial, r repeat trial, x mark trial invalid, q stop safely"
 
@@ -245,10 +252,11 @@ def _previous_best(root: Path, participant: str, task: str, session: str) -> flo
         if f"_task-{task}_" not in path.name or f"_ses-{session}_" in path.name:
             continue
         try:
-            rows = analyze_recording(read_recording(path)).to_rows()
-        except (MotorlabError, OSError, ValueError):
+            metrics = analyze_recording(read_recording(path))
+        except (MotorlabError, OSError):
             continue
-        peaks = [r["peak_force_N"] for r in rows if r.get("row") == "trial" and r.get("status") == "valid"]
+        trials = metrics.grip.trials if metrics.grip is not None else ()
+        peaks = [tr.result.peak_force_N for tr in trials if tr.status == "valid"]
         if peaks:
             best = max(best or 0.0, max(peaks))
     return best
@@ -266,16 +274,13 @@ def _client_facts(root: Path, participant: str, year: int) -> dict:
     return {"age": c.age_in(year), "sex": c.sex, "dominant_hand": c.dominant_hand}
 
 
-def _record(args: argparse.Namespace, protocols: list) -> int:
+def _record(args: argparse.Namespace, protocols: list[P.TaskProtocol]) -> int:
     import datetime as dt
 
     from rich.console import Console
 
-    from ..session.controls import NoKeys, ScriptedKeys, TerminalKeys
-    from ..session.recorder import record_task
-    from .summary import print_recording_summary
+    from ..session.recorder import RecordingTarget
 
-    validate_pseudonym(args.participant)
     acq_time = None
     if args.acq_time:
         try:
@@ -284,41 +289,58 @@ def _record(args: argparse.Namespace, protocols: list) -> int:
             raise ParameterError(
                 f"--acq-time {args.acq_time!r} is not an ISO date/time such as 2026-11-15T10:30"
             ) from None
-    session = args.session or _session_for_today(args.out, args.participant, acq_time)
-    participant_info = _client_facts(args.out, args.participant, (acq_time or dt.datetime.now()).year)
+    validate_pseudonym(args.participant)
+    target = RecordingTarget(
+        args.out,
+        args.participant,
+        session=args.session or _session_for_today(args.out, args.participant, acq_time),
+        acq_time=acq_time,
+        participant_info=_client_facts(args.out, args.participant, (acq_time or dt.datetime.now()).year),
+    )
     console = Console() if sys.stdout.isatty() else Console(width=120)
-    interactive = sys.stdin.isatty() and not args.yes and args.keys is None
     for proto in protocols:
-        plot = None
-        if args.plot:
-            from ..session.plot_view import LivePlot
-
-            plot = LivePlot(f"{proto.name} — {args.participant}", unit="")
-        keys = ScriptedKeys(args.keys) if args.keys else (TerminalKeys() if interactive else NoKeys())
-        best = (
-            _previous_best(args.out, args.participant, proto.task, session) if "grip" in proto.task else None
-        )
-        result = asyncio.run(
-            record_task(
-                args.device,
-                proto,
-                args.participant,
-                args.out,
-                session=session,
-                live=False if args.no_live else None,
-                console=console,
-                keys=keys,
-                wait_for_space=interactive,
-                plot=plot,
-                acq_time=acq_time,
-                participant_info=participant_info,
-                best_previous=best,
-            )
-        )
-        if plot is not None:
-            plot.close()
+        result = asyncio.run(_record_one(args, proto, target, console))
         print_recording_summary(result, console)
         if result.quit:
             console.print("[yellow]stopped early by the therapist; the recording is saved[/yellow]")
             return 0
     return 0
+
+
+async def _record_one(
+    args: argparse.Namespace, proto: P.TaskProtocol, target: RecordingTarget, console: Console
+) -> RecordResult:
+    """Open the device, record ``proto`` with the views the options ask for, close the device."""
+    from contextlib import ExitStack
+
+    from ..devices.registry import open_device
+    from ..session.controls import ControlQueue, ScriptedKeys
+    from ..session.recorder import Recorder
+    from ..ui.keys import TerminalKeys
+    from ..ui.terminal import LogLines, TerminalView
+
+    interactive = sys.stdin.isatty() and not args.yes and args.keys is None
+    controls = ScriptedKeys(args.keys) if args.keys else (TerminalKeys() if interactive else ControlQueue())
+    best = (
+        _previous_best(args.out, args.participant, proto.task, target.session)
+        if "grip" in proto.task
+        else None
+    )
+    with ExitStack() as views:
+        plot = None
+        if args.plot:
+            from ..ui.plot import LivePlot
+
+            plot = LivePlot(f"{proto.name} — {args.participant}")
+            views.callback(plot.close)
+        async with await open_device(args.device) as device:
+            recorder = Recorder(
+                device, proto, target, controls=controls, wait_for_start=interactive, best_previous=best
+            )
+            if args.no_live or not sys.stdout.isatty():
+                recorder.subscribe(LogLines().update)
+            else:
+                recorder.subscribe(views.enter_context(TerminalView(console)).update)
+            if plot is not None:
+                recorder.subscribe(plot.update)
+            return await recorder.run()

@@ -101,8 +101,9 @@ async def _stream(args: argparse.Namespace, cues: list[tuple[str, float]]):
         from ..streaming.lsl import load_pylsl
 
         load_pylsl()  # fail before opening the device when pylsl is missing
-    driver = await open_device(args.device)
+    device = await open_device(args.device)
     try:
+        driver, emulator = device.driver, device.emulator
         info = await driver.info()
         if args.rate:
             await driver.set_rate(args.rate)
@@ -110,16 +111,17 @@ async def _stream(args: argparse.Namespace, cues: list[tuple[str, float]]):
             from ..streaming.lsl import LslOutlet
 
             outlet = LslOutlet(info, args.name, args.source_id, rate_hz=args.rate)
-        if cues and getattr(driver, "emulator", None) is None:
-            raise MotorlabError(f"{args.device}: --cue works only with sim:// devices")
-        loop = asyncio.get_running_loop()
-        for kind, at in cues:
-            loop.call_later(at, driver.emulator.cue, kind)
+        if cues:
+            if emulator is None:
+                raise MotorlabError(f"{args.device}: --cue works only with sim:// devices")
+            loop = asyncio.get_running_loop()
+            for kind, at in cues:
+                loop.call_later(at, emulator.cue, kind)
         echo = None if args.lsl else _echo
         await driver.start()
         return await pump(driver, outlet, duration_s=args.duration, on_block=echo)
     finally:
-        await driver.close()
+        await device.close()
         if outlet is not None:
             outlet.close()
 

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..atomic import atomic_write_json
 from ..errors import MotorlabError, MotorlabWarning
@@ -185,9 +186,7 @@ class LinearFit:
     rms_residual: float
 
 
-def fit_linear(
-    raw: Sequence[float], reference: Sequence[float], full_scale: float | None = None
-) -> LinearFit:
+def fit_linear(raw: ArrayLike, reference: ArrayLike, full_scale: float | None = None) -> LinearFit:
     """Least-squares gain and offset (numpy.polyfit, degree 1) with residuals.
 
     Needs at least two points with different references. ``full_scale``
@@ -332,9 +331,7 @@ class AccelSixPosition:
         return -self.offset / self.scale
 
 
-def check_pose(
-    up: str, mean_acc: Sequence[float], g: float = STANDARD_GRAVITY, norm_tol: float = 0.1
-) -> None:
+def check_pose(up: str, mean_acc: ArrayLike, g: float = STANDARD_GRAVITY, norm_tol: float = 0.1) -> None:
     """Check a pose's mean acceleration: norm near g and the named axis pointing up.
 
     ``norm_tol`` is relative (0.1 = within 10 % of g). Raises ``CalibrationError``.
@@ -358,7 +355,7 @@ def check_pose(
 
 
 def accel_six_position(
-    pose_means: Mapping[str, Sequence[float]], g: float = STANDARD_GRAVITY, norm_tol: float = 0.1
+    pose_means: Mapping[str, ArrayLike], g: float = STANDARD_GRAVITY, norm_tol: float = 0.1
 ) -> AccelSixPosition:
     """Six-position accelerometer scale and offset (see module docstring).
 

@@ -10,6 +10,8 @@ the running minimum is used.
 
 from __future__ import annotations
 
+from typing import overload
+
 import numpy as np
 
 
@@ -49,6 +51,12 @@ class ClockMapper:
     @property
     def drift_ppm(self) -> float:
         return float(self._slope * 1e6)
+
+    @overload
+    def to_host(self, device_t: np.ndarray) -> np.ndarray: ...
+
+    @overload
+    def to_host(self, device_t: float) -> float: ...
 
     def to_host(self, device_t: np.ndarray | float) -> np.ndarray | float:
         """Map device time(s) to host monotonic time (s)."""

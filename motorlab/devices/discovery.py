@@ -1,61 +1,49 @@
 """Find devices: serial ports (pyserial ``list_ports``) and BLE advertisers (bleak).
 
 Each port or advertiser becomes a :class:`Candidate` with the protocol it
-*appears* to speak, guessed from USB vendor/product ids and descriptions
-(serial) or from the advertised name and service UUIDs (BLE). A guess is only a
-guess: :func:`probe` opens the candidate with the real driver and asks it who it
-is (the protocol handshake), returning model/serial/firmware or a one-line error.
+*appears* to speak, guessed from the discovery hints of :mod:`.spec` (USB
+vendor ids and port descriptions for serial ports; advertised service UUIDs
+and names for BLE). A guess is only a guess: :func:`probe` opens the candidate
+with the real driver and asks it who it is (the protocol handshake), returning
+model/serial/firmware or a one-line error.
 
-Sources for the rules: research notes ``devices.md`` — Progressor clients
-filter on the name prefix "Progressor", Go Direct devices advertise
-"GDX-<order code> <serial>", WitMotion BLE names contain "WT"; the open motorlab
-BLE profile advertises its own 128-bit service UUID. USB ids are the public
-vendor ids of Arduino (0x2341), Espressif (0x303A), Adafruit (0x239A),
-Raspberry Pi (0x2E8A) and Seeed (0x2886) boards that DIY sensors are built on,
-and of the USB-serial bridges WitMotion and many boards ship with
-(WCH 0x1A86, Silicon Labs 0x10C4, FTDI 0x0403, Prolific 0x067B).
+Sources for the hints (see the spec entries): research notes ``devices.md`` —
+Progressor clients filter on the name prefix "Progressor", Go Direct devices
+advertise "GDX-<order code> <serial>", WitMotion BLE names contain "WT"; the
+open motorlab BLE profile advertises its own 128-bit service UUID. USB ids are
+the public vendor ids of the boards DIY sensors are built on and of the
+USB-serial bridges that devices ship with.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from .base import DeviceError
-from .registry import PROTOCOL_MODULES, BleProfile, make_driver
+from .registry import make_driver
+from .spec import DEVICES, PROTOCOLS, UsbVendor
 
 log = logging.getLogger(__name__)
 
-#: USB vendor ids of microcontroller boards: DIY sensors with the open motorlab protocol
-DIY_BOARD_VIDS = {
-    0x2341: "Arduino",
-    0x303A: "Espressif",
-    0x239A: "Adafruit",
-    0x2E8A: "Raspberry Pi",
-    0x2886: "Seeed",
-}
-#: USB vendor ids of generic USB-serial bridges (the protocol cannot be told from the id)
-BRIDGE_VIDS = {0x1A86: "WCH CH34x", 0x10C4: "Silicon Labs CP210x", 0x0403: "FTDI", 0x067B: "Prolific"}
 #: protocols worth trying, in order, when a serial port gives no hint
-SERIAL_PROBE_ORDER = ("motorlab", "witmotion", "mark10")
-#: description keywords (case-insensitive) -> protocol
-_SERIAL_KEYWORDS = (
-    ("mark-10", "mark10"),
-    ("mark10", "mark10"),
-    ("witmotion", "witmotion"),
-    ("wt901", "witmotion"),
-    ("jy901", "witmotion"),
-    ("motorlab", "motorlab"),
-)
-#: BLE name rules used when a protocol module gives no name prefix: (protocol, test, why)
-_BLE_NAME_RULES = (
-    ("tindeq", lambda n: n.startswith("Progressor"), "name starts with 'Progressor'"),
-    ("vernier", lambda n: n.startswith("GDX"), "name starts with 'GDX'"),
-    ("witmotion-ble", lambda n: "WT" in n, "name contains 'WT'"),
-)
+SERIAL_PROBE_ORDER = tuple(p.name for p in PROTOCOLS.values() if p.serial)
+
+
+def _identifying_vendors() -> dict[int, tuple[str, str]]:
+    """USB vendor id -> (vendor name, protocol) for ids that identify a protocol."""
+    return {v.vid: (v.name, d.protocol) for d in DEVICES for v in d.discovery.usb_vendors}
+
+
+def _bridges() -> dict[int, tuple[UsbVendor, list[str]]]:
+    """USB bridge vendor id -> (vendor, models that ship with it)."""
+    out: dict[int, tuple[UsbVendor, list[str]]] = {}
+    for d in DEVICES:
+        for v in d.discovery.usb_bridges:
+            out.setdefault(v.vid, (v, []))[1].append(d.model)
+    return out
 
 
 @dataclass(frozen=True)
@@ -109,14 +97,19 @@ def guess_serial_protocol(port) -> tuple[str | None, str]:
     """
     text = " ".join(str(x) for x in (port.description, port.manufacturer, port.product, port.interface) if x)
     low = text.lower()
-    for key, proto in _SERIAL_KEYWORDS:
-        if key in low:
-            return proto, f"description mentions '{key}'"
+    for d in DEVICES:
+        for key in d.discovery.port_keywords:
+            if key in low:
+                return d.protocol, f"description mentions '{key}'"
     vid = port.vid
-    if vid in DIY_BOARD_VIDS:
-        return "motorlab", f"{DIY_BOARD_VIDS[vid]} board (USB {vid:04X}:{port.pid or 0:04X}): DIY sensor"
-    if vid in BRIDGE_VIDS:
-        return None, f"{BRIDGE_VIDS[vid]} USB-serial bridge: WitMotion, DIY or gauge (use --probe)"
+    vendors = _identifying_vendors()
+    if vid in vendors:
+        name, proto = vendors[vid]
+        return proto, f"{name} board (USB {vid:04X}:{port.pid or 0:04X}): DIY sensor"
+    bridges = _bridges()
+    if vid in bridges:
+        vendor, models = bridges[vid]
+        return None, f"{vendor.name} USB-serial bridge: {' or '.join(models)}? (use --probe)"
     if vid is not None:
         return None, f"USB {vid:04X}:{port.pid or 0:04X}: unknown device"
     return None, "no USB information (built-in or virtual port)"
@@ -163,24 +156,22 @@ class BleRule:
 
 
 def ble_rules() -> list[BleRule]:
-    """Service UUIDs and name prefixes from every available protocol's ``SPEC.ble``."""
+    """Service UUIDs and name prefixes of every BLE protocol in the spec."""
     rules = []
-    for name, module in PROTOCOL_MODULES.items():
-        try:
-            spec = importlib.import_module(module).SPEC
-        except Exception as exc:  # noqa: BLE001 - a missing/broken driver just gives no rule
-            log.debug("no BLE rule for %s: %s", name, exc)
+    for d in DEVICES:
+        profile = PROTOCOLS[d.protocol].ble
+        if profile is None:
             continue
-        profile: BleProfile | None = getattr(spec, "ble", None)
-        if profile is not None:
-            rules.append(BleRule(name, profile.service_uuid.lower(), profile.name_prefix))
-    return rules
+        prefixes = d.discovery.ble_name_prefixes or ("",)
+        rules += [BleRule(d.protocol, profile.service_uuid.lower(), prefix) for prefix in prefixes]
+    return list(dict.fromkeys(rules))
 
 
 def guess_ble_protocol(
     name: str, service_uuids: Iterable[str], rules: Sequence[BleRule] | None = None
 ) -> tuple[str | None, str]:
-    """Guess a BLE advertiser's protocol: advertised service UUID first, then name."""
+    """Guess a BLE advertiser's protocol: advertised service UUID first, then the name
+    (``rules``' prefixes, then every device's name prefixes and name fragments)."""
     rules = ble_rules() if rules is None else rules
     uuids = {u.lower() for u in service_uuids}
     for r in rules:
@@ -190,9 +181,14 @@ def guess_ble_protocol(
     for r in rules:
         if r.name_prefix and name.startswith(r.name_prefix):
             return r.protocol, f"name starts with {r.name_prefix!r}"
-    for proto, test, why in _BLE_NAME_RULES:
-        if test(name):
-            return proto, why
+    for d in DEVICES:
+        for prefix in d.discovery.ble_name_prefixes:
+            if name.startswith(prefix):
+                return d.protocol, f"name starts with {prefix!r}"
+    for d in DEVICES:
+        for part in d.discovery.ble_name_contains:
+            if part in name:
+                return d.protocol, f"name contains {part!r}"
     return None, "no known name or service"
 
 

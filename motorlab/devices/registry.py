@@ -1,4 +1,4 @@
-"""Device URLs and the registry of protocols and simulators.
+"""Device URLs: parse them and open what they name.
 
 A device URL names what to open:
 
@@ -7,72 +7,41 @@ A device URL names what to open:
 * ``sim://grip?seed=1&peak_n=300`` — a built-in emulator speaking the real wire
   protocol over a pseudo-terminal (or an emulated BlueZ for BLE devices).
 
-Protocol and simulator modules are imported lazily from the tables below; each
-protocol module defines ``SPEC: ProtocolSpec`` and each simulator module an
-``async def open_sim(params: dict[str, str]) -> CodecDriver``.
+What each protocol and simulator is comes from :mod:`.spec`. Driver modules
+are imported lazily (``motorlab.devices.drivers.<spec.driver>``), and so is
+:mod:`motorlab.sim` for ``sim://`` URLs: the simulators are an optional part
+of the package that the device layer reaches only through
+:data:`SIM_MODULE`'s ``open_sim(url) -> Device``.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from .base import DeviceError
+from ..errors import DeviceError
+from .device import Device
+from .spec import PROTOCOLS, ProtocolSpec
 
 if TYPE_CHECKING:
     from .drivers.codec_driver import CodecDriver
     from .transports.base import Transport
 
-#: protocol name -> module defining SPEC
-PROTOCOL_MODULES: dict[str, str] = {
-    "motorlab": "motorlab.devices.drivers.motorlab_driver",
-    "tindeq": "motorlab.devices.drivers.tindeq",
-    "witmotion": "motorlab.devices.drivers.witmotion",
-    "witmotion-ble": "motorlab.devices.drivers.witmotion_ble",
-    "vernier": "motorlab.devices.drivers.vernier",
-    "mark10": "motorlab.devices.drivers.mark10",
-}
+#: module whose ``open_sim(url: DeviceURL) -> Device`` opens ``sim://`` URLs (imported on first use)
+SIM_MODULE = "motorlab.sim.opening"
 
-#: simulator name -> module defining open_sim
-SIMULATOR_MODULES: dict[str, str] = {
-    "grip": "motorlab.devices.emulators.grip_hx711",
-    "pen": "motorlab.devices.emulators.imu_pen",
-    "penble": "motorlab.devices.emulators.imu_pen_ble",
-    "wt901": "motorlab.devices.emulators.witmotion",
-    "wt901ble": "motorlab.devices.emulators.witmotion_ble",
-    "mark10": "motorlab.devices.emulators.mark10",
-    "progressor": "motorlab.devices.emulators.tindeq",
-    "gdxhd": "motorlab.devices.emulators.vernier",
-}
-
-
-@dataclass(frozen=True)
-class BleProfile:
-    """GATT layout of a BLE device (always full 128-bit UUIDs)."""
-
-    service_uuid: str
-    notify_uuid: str
-    write_uuid: str
-    name_prefix: str = ""
-    write_with_response: bool = True
-
-
-@dataclass(frozen=True)
-class ProtocolSpec:
-    name: str
-    #: build a driver from an (unopened) transport and the URL text
-    make_driver: Callable[[Transport, str], CodecDriver]
-    default_baud: int = 115200
-    serial: bool = True
-    ble: BleProfile | None = None
-    description: str = ""
+MakeDriver = Callable[["Transport", str], "CodecDriver"]
+SimOpener = Callable[["DeviceURL"], Awaitable[Device]]
 
 
 @dataclass(frozen=True)
 class DeviceURL:
+    """A parsed device URL: scheme (``serial``/``ble``/``sim``), target (port, address
+    or simulator name), query parameters and the original text."""
+
     scheme: str
     target: str
     params: dict[str, str] = field(default_factory=dict)
@@ -84,6 +53,7 @@ class DeviceURL:
 
 
 def parse_device_url(text: str) -> DeviceURL:
+    """Split a device URL; an unknown scheme or an empty target is a one-line DeviceError."""
     parts = urlsplit(text)
     if parts.scheme not in {"serial", "ble", "sim"}:
         raise DeviceError(f"{text}: unknown device URL scheme (use serial://, ble:// or sim://)")
@@ -94,49 +64,63 @@ def parse_device_url(text: str) -> DeviceURL:
 
 
 def protocol_spec(name: str) -> ProtocolSpec:
-    module = PROTOCOL_MODULES.get(name)
-    if module is None:
-        raise DeviceError(f"unknown protocol {name!r}; known: {', '.join(sorted(PROTOCOL_MODULES))}")
+    """The spec of protocol ``name``; an unknown name is a one-line DeviceError."""
+    spec = PROTOCOLS.get(name)
+    if spec is None:
+        raise DeviceError(f"unknown protocol {name!r}; known: {', '.join(sorted(PROTOCOLS))}")
+    return spec
+
+
+def driver_factory(spec: ProtocolSpec) -> MakeDriver:
+    """``make_driver(transport, url)`` of a protocol's driver module (imported now)."""
     try:
-        return importlib.import_module(module).SPEC
+        module = importlib.import_module(f"{__package__}.drivers.{spec.driver}")
     except ModuleNotFoundError as exc:
-        raise DeviceError(f"protocol {name!r} is not available in this build ({exc.name})") from None
+        raise DeviceError(f"protocol {spec.name!r} is not available in this build ({exc.name})") from None
+    return cast(MakeDriver, module.make_driver)
 
 
 def make_driver(url: str | DeviceURL) -> CodecDriver:
     """Build (not open) the driver for a serial:// or ble:// URL."""
     u = url if isinstance(url, DeviceURL) else parse_device_url(url)
     if u.protocol is None:
-        raise DeviceError(f"{u.text}: add ?protocol=NAME ({', '.join(sorted(PROTOCOL_MODULES))})")
+        raise DeviceError(f"{u.text}: add ?protocol=NAME ({', '.join(sorted(PROTOCOLS))})")
     spec = protocol_spec(u.protocol)
     if u.scheme == "serial":
         if not spec.serial:
             raise DeviceError(f"{u.text}: protocol {spec.name!r} is BLE-only")
         from .transports.serial_port import SerialTransport
 
-        baud = int(u.params.get("baud", spec.default_baud))
-        return spec.make_driver(SerialTransport(u.target, baud), u.text)
+        try:
+            baud = int(u.params.get("baud", spec.default_baud))
+        except ValueError:
+            raise DeviceError(f"{u.text}: baud={u.params['baud']!r} is not a whole number") from None
+        return driver_factory(spec)(SerialTransport(u.target, baud), u.text)
     if u.scheme == "ble":
         if spec.ble is None:
             raise DeviceError(f"{u.text}: protocol {spec.name!r} has no BLE profile")
         from .transports.ble import BleTransport
 
-        return spec.make_driver(BleTransport(u.target, spec.ble), u.text)
+        return driver_factory(spec)(BleTransport(u.target, spec.ble), u.text)
     raise DeviceError(f"{u.text}: use open_device() for sim:// URLs")
 
 
-async def open_device(url: str) -> CodecDriver:
-    """Open a device by URL and return its connected driver (handshake done)."""
+def _sim_opener(url: str) -> SimOpener:
+    try:
+        module = importlib.import_module(SIM_MODULE)
+    except ModuleNotFoundError as exc:
+        raise DeviceError(
+            f"{url}: simulators are not available ({exc.name} is missing; pip install 'motorlab[sim]')"
+        ) from None
+    return cast(SimOpener, module.open_sim)
+
+
+async def open_device(url: str) -> Device:
+    """Open a device by URL: the connected driver (handshake done) and, for ``sim://``,
+    its emulator. Close it with ``await device.close()`` or ``async with``."""
     u = parse_device_url(url)
     if u.scheme == "sim":
-        module = SIMULATOR_MODULES.get(u.target)
-        if module is None:
-            raise DeviceError(f"{url}: unknown simulator; known: {', '.join(sorted(SIMULATOR_MODULES))}")
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            raise DeviceError(f"{url}: simulator not available in this build ({exc.name})") from None
-        return await mod.open_sim(u.params)
+        return await _sim_opener(url)(u)
     driver = make_driver(u)
     await driver.open()
     try:
@@ -144,4 +128,4 @@ async def open_device(url: str) -> CodecDriver:
     except BaseException:
         await driver.close()
         raise
-    return driver
+    return Device(driver, url)

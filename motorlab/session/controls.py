@@ -1,101 +1,86 @@
-"""Keys the therapist presses during a task, from a terminal or a script.
+"""The therapist's controls during a task, from any input (keyboard, script, browser).
 
 * ``space`` — start the next trial (when the protocol waits for the client)
-* ``r`` — repeat the current/last trial (it is kept on disk, marked invalid)
-* ``x`` — mark the current/last trial invalid (e.g. the client let go early)
-* ``q`` — stop safely: the current trial is kept as ``incomplete``, the file is finalised
+* ``repeat`` — repeat the current/last trial (it is kept on disk, marked invalid)
+* ``invalid`` — mark the current/last trial invalid (e.g. the client let go early)
+* ``quit`` — stop safely: the current trial is kept as ``incomplete``, the file is finalised
 
-:class:`TerminalKeys` reads single key presses from a real terminal (cbreak mode,
-restored on exit); :class:`ScriptedKeys` replays ``KEY@SECONDS`` items for
-non-interactive runs and tests (e.g. ``"x@6.5,q@12"``; ``space`` is written ``_``).
+A :class:`ControlSource` delivers them on an asyncio queue. :class:`ControlQueue`
+is the plain one (anything may :meth:`~ControlQueue.push`; with nobody pushing,
+the protocol runs by itself); :class:`ScriptedKeys` replays ``KEY@SECONDS``
+items for unattended runs and tests (e.g. ``"x@6.5,q@12"``; ``space`` is written
+``_``). The terminal's keyboard is :class:`motorlab.ui.keys.TerminalKeys`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
-import termios
-import tty
-from typing import Protocol
+from collections.abc import Callable
+from typing import Literal, Protocol
 
 from ..errors import ParameterError
 
-KEY_NAMES = {" ": "space", "_": "space", "r": "repeat", "x": "invalid", "q": "quit"}
+Control = Literal["space", "repeat", "invalid", "quit"]
+#: key -> control (single keys of the terminal and of key scripts)
+KEY_NAMES: dict[str, Control] = {" ": "space", "_": "space", "r": "repeat", "x": "invalid", "q": "quit"}
 
 
-class KeySource(Protocol):
-    queue: asyncio.Queue[str]
+class ControlSource(Protocol):
+    """Delivers controls on :attr:`queue` between :meth:`start` and :meth:`close`."""
 
-    def start(self, now) -> None: ...
+    queue: asyncio.Queue[Control]
+
+    def start(self, now: Callable[[], float]) -> None:
+        """Begin delivering; ``now()`` is the recording clock (s)."""
+        ...
 
     def close(self) -> None: ...
 
 
-class NoKeys:
-    """No keyboard (``--yes``): the protocol runs by itself."""
+class ControlQueue:
+    """Controls pushed by anyone (a view, a test); none at all lets the protocol run by itself."""
 
     def __init__(self) -> None:
-        self.queue: asyncio.Queue[str] = asyncio.Queue()
+        self.queue: asyncio.Queue[Control] = asyncio.Queue()
 
-    def start(self, now) -> None:
+    def push(self, control: Control) -> None:
+        self.queue.put_nowait(control)
+
+    def start(self, now: Callable[[], float]) -> None:
         pass
 
     def close(self) -> None:
         pass
 
 
-class TerminalKeys:
-    def __init__(self, stream=None) -> None:
-        self.queue: asyncio.Queue[str] = asyncio.Queue()
-        self.stream = stream or sys.stdin
-        self._saved = None
-        self._fd: int | None = None
-
-    def start(self, now) -> None:
-        fd = self.stream.fileno()
-        self._saved = termios.tcgetattr(fd)
-        tty.setcbreak(fd)
-        self._fd = fd
-        loop = asyncio.get_running_loop()
-
-        def on_key() -> None:
-            ch = os.read(fd, 1).decode(errors="ignore").lower()
-            if ch in KEY_NAMES:
-                self.queue.put_nowait(KEY_NAMES[ch])
-
-        loop.add_reader(fd, on_key)
-
-    def close(self) -> None:
-        if self._fd is not None:
-            asyncio.get_running_loop().remove_reader(self._fd)
-            if self._saved is not None:
-                termios.tcsetattr(self._fd, termios.TCSADRAIN, self._saved)
-            self._fd = None
-
-
-def parse_key_script(text: str) -> list[tuple[float, str]]:
+def parse_key_script(text: str) -> list[tuple[float, Control]]:
     """``"x@6.5,q@12"`` -> [(6.5, "invalid"), (12.0, "quit")]."""
     items = []
     for part in filter(None, (p.strip() for p in text.split(","))):
         key, _, at = part.partition("@")
         if key.lower() not in KEY_NAMES or not at:
             raise ParameterError(f"bad key script item {part!r}: use KEY@SECONDS with KEY in _ r x q")
-        items.append((float(at), KEY_NAMES[key.lower()]))
+        try:
+            seconds = float(at)
+        except ValueError:
+            raise ParameterError(f"bad key script item {part!r}: {at!r} is not a number of seconds") from None
+        items.append((seconds, KEY_NAMES[key.lower()]))
     return sorted(items)
 
 
-class ScriptedKeys:
-    def __init__(self, script: str | list[tuple[float, str]]) -> None:
-        self.queue: asyncio.Queue[str] = asyncio.Queue()
-        self.items = parse_key_script(script) if isinstance(script, str) else list(script)
-        self._task: asyncio.Task | None = None
+class ScriptedKeys(ControlQueue):
+    """Replays ``(seconds, control)`` items (or a ``KEY@SECONDS`` script) on the recording clock."""
 
-    def start(self, now) -> None:
+    def __init__(self, script: str | list[tuple[float, Control]]) -> None:
+        super().__init__()
+        self.items = parse_key_script(script) if isinstance(script, str) else list(script)
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self, now: Callable[[], float]) -> None:
         async def play() -> None:
-            for at, key in self.items:
+            for at, control in self.items:
                 await asyncio.sleep(max(0.0, at - now()))
-                self.queue.put_nowait(key)
+                self.push(control)
 
         self._task = asyncio.get_running_loop().create_task(play())
 

@@ -1,90 +1,206 @@
-"""Terminal live view built with rich: value now, peak, bar, time left, trial n/N."""
+"""Live state of a running task, for any view: typed, immutable snapshots on a feed.
+
+A :class:`~motorlab.session.recorder.Recorder` publishes a :class:`LiveSnapshot`
+several times a second and whenever something happens (a step starts, a key
+is handled, the link drops). Views subscribe to its :class:`LiveFeed` — the
+terminal view, the matplotlib plot, a log line, a browser over WebSockets —
+and never reach into the recorder, the driver or the writer. Snapshots are
+frozen dataclasses of plain values (:meth:`LiveSnapshot.as_dict` is
+JSON-ready), so a view may keep or send one as it is.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+import logging
 import math
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
 
-from rich.console import Group
-from rich.panel import Panel
-from rich.progress_bar import ProgressBar
-from rich.table import Table
-from rich.text import Text
-
-from .acquisition import LiveState
-from .protocols import Step, TaskProtocol
-
-_SPARK = "▁▂▃▄▅▆▇█"
+log = logging.getLogger(__name__)
 
 
-def sparkline(values: list[float], width: int = 60) -> str:
-    """A one-line trace of the most recent values."""
-    vals = [v for v in values[-width:] if math.isfinite(v)]
-    if not vals:
-        return ""
-    lo, hi = min(vals), max(vals)
-    span = hi - lo or 1.0
-    return "".join(_SPARK[min(7, int((v - lo) / span * 7.999))] for v in vals)
+@dataclass(frozen=True)
+class StepState:
+    """Where the task is.
+
+    Attributes:
+        kind: ``instruction``/``countdown``/``trial``/``rest``, or ``""`` before the first step.
+        text: what the screen says for this step.
+        left_s: seconds left in the step.
+        trial_index: 1-based index of the current/last trial over the whole task (0 before the first).
+        trial_total: trials in the protocol.
+        trial: trial number within the hand (``trial`` steps), else None.
+        hand: ``right``/``left`` for ``trial`` steps, else None.
+        waiting_for_start: the task waits for the therapist to start the next trial.
+    """
+
+    kind: str = ""
+    text: str = ""
+    left_s: float = 0.0
+    trial_index: int = 0
+    trial_total: int = 0
+    trial: int | None = None
+    hand: str | None = None
+    waiting_for_start: bool = False
 
 
-@dataclass
-class ViewModel:
-    protocol: TaskProtocol
-    unit: str = "N"
-    step: Step | None = None
-    step_left_s: float = 0.0
-    trial_index: int = 0  # 1-based index over all trials of the task
-    best_previous: float | None = None  # the client's previous best, for the bar
+@dataclass(frozen=True)
+class SignalState:
+    """The signal as it arrives (values calibrated, on the recording's time axis).
+
+    Attributes:
+        channel, unit: the primary channel shown (first channel of the device).
+        latest: last value of every channel, in channel order.
+        now: last value of the primary channel (nan before the first sample).
+        trial_peak: highest primary value in the current/last trial (nan before any).
+        session_peak: highest primary value so far (nan before any).
+        best_previous: the client's best in earlier sessions (grip, N), if known.
+        trace_t, trace_v: recent primary-channel trace, recording time s and values
+            (decimated, at most a few thousand points).
+        n_samples: samples received.
+    """
+
+    channel: str = ""
+    unit: str = ""
+    latest: tuple[float, ...] = ()
+    now: float = math.nan
+    trial_peak: float = math.nan
+    session_peak: float = math.nan
+    best_previous: float | None = None
+    trace_t: tuple[float, ...] = ()
+    trace_v: tuple[float, ...] = ()
+    n_samples: int = 0
+
+
+@dataclass(frozen=True)
+class LinkState:
+    """The device and its link.
+
+    Attributes:
+        device: model and serial, e.g. ``"motorlab-grip-hx711 G0001"``.
+        connected: the link is up (False while reconnecting).
+        gaps: link losses so far (each written as a ``gap`` event).
+        dropped: samples known lost (sequence gaps).
+        battery_percent: last known charge, None when unknown.
+        emulated: the device is a ``sim://`` emulator.
+    """
+
     device: str = ""
-    battery: float | None = None
-    link_ok: bool = True
+    connected: bool = True
+    gaps: int = 0
+    dropped: int = 0
+    battery_percent: float | None = None
+    emulated: bool = False
+
+
+@dataclass(frozen=True)
+class WriterState:
+    """Where the samples go and whether that works.
+
+    Attributes:
+        path: the ``_motion.tsv`` being written ("" before it exists).
+        samples_written: samples on disk (flushed or buffered).
+        ok: no write error so far.
+        error: the first write error, one line.
+    """
+
+    path: str = ""
+    samples_written: int = 0
+    ok: bool = True
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class LiveSnapshot:
+    """Everything a view shows, at one moment.
+
+    Attributes:
+        protocol: protocol name (e.g. ``grip-maximal``).
+        task: BIDS task label.
+        elapsed_s: seconds since the recording started.
+        step, signal, link, writer: see the classes.
+        message: the current message to the therapist ("" for none).
+        finished: the task is over (the last snapshot of a run).
+        quit: the therapist stopped the task early.
+    """
+
+    protocol: str
+    task: str
+    elapsed_s: float = 0.0
+    step: StepState = field(default_factory=StepState)
+    signal: SignalState = field(default_factory=SignalState)
+    link: LinkState = field(default_factory=LinkState)
+    writer: WriterState = field(default_factory=WriterState)
     message: str = ""
+    finished: bool = False
+    quit: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain nested dict (NaN kept as float nan), e.g. for JSON."""
+        return dataclasses.asdict(self)
 
 
-def render(vm: ViewModel, st: LiveState) -> Panel:
-    proto = vm.protocol
-    step = vm.step
-    now = float(st.latest[0]) if st.latest is not None and len(st.latest) else float("nan")
-    title = f"{proto.name} — trial {vm.trial_index} of {proto.n_trials}"
-    big = Text(f"{now:8.1f} {vm.unit}" if math.isfinite(now) else "   ---", style="bold cyan")
-    big.stylize("bold")
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(justify="right", style="dim")
-    grid.add_column()
-    grid.add_row("now", big)
-    peak = st.trial_peak if math.isfinite(st.trial_peak) else float("nan")
-    grid.add_row("peak this trial", f"{peak:.1f} {vm.unit}" if math.isfinite(peak) else "-")
-    target = vm.best_previous or (max(st.peak, 1.0) if math.isfinite(st.peak) else 1.0)
-    bar = ProgressBar(
-        total=max(target, 1e-9), completed=max(0.0, min(now if math.isfinite(now) else 0, target)), width=40
-    )
-    grid.add_row("vs best" if vm.best_previous else "vs session peak", bar)
-    grid.add_row("trace", Text(sparkline(list(st.trace_v)), style="green"))
-    if step is not None:
-        label = {"countdown": "get ready", "trial": "squeeze", "rest": "rest", "instruction": "read"}.get(
-            step.kind, step.kind
-        )
-        if step.kind == "countdown":
-            left = Text(f"{max(1, math.ceil(vm.step_left_s))}", style="bold yellow")
-        else:
-            left = Text(f"{vm.step_left_s:4.1f} s left ({label})")
-        grid.add_row("time", left)
-        grid.add_row("", Text(step.text, style="bold"))
-    status = f"{vm.device}  samples {st.n_samples}  dropped {st.dropped}  gaps {st.gaps}"
-    if vm.battery is not None:
-        status += f"  battery {vm.battery:.0f}%"
-    status += "  link OK" if vm.link_ok else "  LINK LOST — reconnecting"
-    body = Group(
-        grid, Text(status, style="dim"), Text(vm.message, style="yellow") if vm.message else Text("")
-    )
-    return Panel(body, title=title, border_style="cyan" if vm.link_ok else "red")
+#: a view's callback; called on the event-loop thread
+Subscriber = Callable[[LiveSnapshot], None]
 
 
-def plain_line(vm: ViewModel, st: LiveState) -> str:
-    """One status line for non-terminal output (logs, CI)."""
-    now = float(st.latest[0]) if st.latest is not None else float("nan")
-    step = vm.step.kind if vm.step else "-"
-    return (
-        f"trial {vm.trial_index}/{vm.protocol.n_trials} {step:<10} left {vm.step_left_s:4.1f} s  "
-        f"now {now:7.1f} {vm.unit}  peak {st.trial_peak:7.1f}  dropped {st.dropped}"
-    )
+class LiveFeed:
+    """Publishes snapshots to subscribers; keeps the latest.
+
+    A subscriber that raises is logged and dropped, so one broken view cannot
+    stop a recording.
+    """
+
+    def __init__(self) -> None:
+        self._subscribers: list[Subscriber] = []
+        self.latest: LiveSnapshot | None = None
+
+    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
+        """Call ``callback(snapshot)`` on every publication; returns the unsubscribe function."""
+        self._subscribers.append(callback)
+        if self.latest is not None:
+            self._deliver(callback, self.latest)
+
+        def unsubscribe() -> None:
+            if callback in self._subscribers:
+                self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    def publish(self, snapshot: LiveSnapshot) -> None:
+        self.latest = snapshot
+        for callback in list(self._subscribers):
+            self._deliver(callback, snapshot)
+
+    def _deliver(self, callback: Subscriber, snapshot: LiveSnapshot) -> None:
+        try:
+            callback(snapshot)
+        except Exception:
+            log.exception("live view %r failed; it is detached", callback)
+            if callback in self._subscribers:
+                self._subscribers.remove(callback)
+
+    async def updates(self) -> AsyncIterator[LiveSnapshot]:
+        """Snapshots as an async stream, latest first; a slow reader skips stale ones.
+
+        Ends after the snapshot with ``finished`` set.
+        """
+        queue: asyncio.Queue[LiveSnapshot] = asyncio.Queue(maxsize=1)
+
+        def put(snapshot: LiveSnapshot) -> None:
+            if queue.full():
+                queue.get_nowait()
+            queue.put_nowait(snapshot)
+
+        unsubscribe = self.subscribe(put)
+        try:
+            while True:
+                snapshot = await queue.get()
+                yield snapshot
+                if snapshot.finished:
+                    return
+        finally:
+            unsubscribe()

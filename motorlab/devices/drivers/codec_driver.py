@@ -15,6 +15,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..base import (
     Ack,
@@ -37,6 +38,9 @@ from ..base import (
 )
 from ..clock import ClockMapper
 from ..transports.base import Transport
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 log = logging.getLogger(__name__)
 
@@ -81,8 +85,6 @@ class CodecDriver:
         #: called with (host_t_lost, host_t_back) after each successful reconnect, when
         #: the consumer of :meth:`blocks` reaches the gap (in order with the samples)
         self.on_gap: list[Callable[[float, float], None]] = []
-        #: optional emulator handle (sim:// devices) so tests can reach the truth
-        self.emulator = None
 
     # -- life cycle -------------------------------------------------------------
     async def open(self) -> None:
@@ -104,7 +106,7 @@ class CodecDriver:
         self._release_held()
         self._queue.put_nowait(None)
 
-    async def __aenter__(self) -> CodecDriver:
+    async def __aenter__(self) -> Self:
         await self.open()
         return self
 
@@ -188,7 +190,12 @@ class CodecDriver:
 
     # -- outgoing ---------------------------------------------------------------
     async def send(self, command: Command) -> None:
-        await self.transport.write(self.codec.encode(command))
+        """Encode and write a command; one the codec cannot encode is a one-line DeviceError."""
+        try:
+            data = self.codec.encode(command)
+        except ValueError as exc:
+            raise DeviceError(f"{self.url}: {exc}") from None
+        await self.transport.write(data)
 
     async def request(
         self, command: Command, match: Callable[[CodecEvent], bool], timeout: float | None = None

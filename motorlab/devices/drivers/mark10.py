@@ -27,7 +27,7 @@ import time
 
 from ..base import Ack, DeviceError, DeviceInfo, GetInfo, InfoReply, ProtocolMismatch, Tare
 from ..codecs.mark10 import UNIT_COMMANDS, Mark10Codec, Poll, SetUnit, Sync
-from ..registry import ProtocolSpec
+from ..spec import device
 from ..transports.base import Transport
 from .codec_driver import CodecDriver
 
@@ -43,7 +43,7 @@ class Mark10Driver(CodecDriver):
 
     def __init__(self, transport: Transport, codec: Mark10Codec | None = None, url: str = ""):
         super().__init__(transport, codec or Mark10Codec(), url)
-        self.poll_hz = 20.0
+        self.poll_hz = device("mark10").nominal_rate_hz
         self._poll_task: asyncio.Task | None = None
         self._poll_sent_at = math.nan
 
@@ -191,15 +191,11 @@ class Mark10Driver(CodecDriver):
         self.codec.clear_pending()  # replies in flight died with the link
 
     async def close(self) -> None:
-        try:
-            await self._stop_polling()
-            await super().close()
-        finally:
-            if self.emulator is not None:
-                self.emulator.close()
+        await self._stop_polling()
+        await super().close()
 
 
-def _make(transport: Transport, url: str) -> Mark10Driver:
+def make_driver(transport: Transport, url: str) -> Mark10Driver:
     from urllib.parse import parse_qsl, urlsplit
 
     params = dict(parse_qsl(urlsplit(url).query)) if url else {}
@@ -212,12 +208,3 @@ def _make(transport: Transport, url: str) -> Mark10Driver:
     if "rate" in params:
         driver.poll_hz = float(params["rate"])
     return driver
-
-
-SPEC = ProtocolSpec(
-    "mark10",
-    _make,
-    default_baud=115200,
-    serial=True,
-    description="Mark-10 Series 4/5 force gauge (ASCII, polled); compression positive, N",
-)

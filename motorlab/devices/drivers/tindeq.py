@@ -17,24 +17,9 @@ import asyncio
 import time
 
 from ..base import Ack, CodecEvent, Command, DeviceError, DeviceInfo, Start, Stop, Tare
-from ..codecs.tindeq import (
-    CHANNELS,
-    CONTROL_UUID,
-    DATA_UUID,
-    NAME_PREFIX,
-    RATE_HZ,
-    SERVICE_UUID,
-    GetDeviceId,
-    GetFirmware,
-    TindeqCodec,
-)
-from ..registry import BleProfile, ProtocolSpec
+from ..codecs.tindeq import CHANNELS, RATE_HZ, GetDeviceId, GetFirmware, TindeqCodec
 from ..transports.base import Transport
 from .codec_driver import CodecDriver
-
-BLE_PROFILE = BleProfile(
-    SERVICE_UUID, DATA_UUID, CONTROL_UUID, name_prefix=NAME_PREFIX, write_with_response=True
-)
 
 
 class TindeqDriver(CodecDriver):
@@ -114,12 +99,3 @@ class TindeqDriver(CodecDriver):
 
 def make_driver(transport: Transport, url: str) -> TindeqDriver:
     return TindeqDriver(transport, TindeqCodec(), url)
-
-
-SPEC = ProtocolSpec(
-    name="tindeq",
-    make_driver=make_driver,
-    serial=False,
-    ble=BLE_PROFILE,
-    description="Tindeq Progressor force gauge and clones (BLE, 80 Hz, kg + µs timestamps)",
-)

@@ -22,12 +22,8 @@ import numpy as np
 from ...recording import Channel
 from ..base import CodecEvent, Command, DeviceError, DeviceInfo, SampleBlock, SetRate, Start, Stop
 from ..codecs.vernier import (
-    COMMAND_UUID,
     DEFAULT_SENSOR_MASK,
     MIN_PERIOD_US,
-    NAME_PREFIX,
-    RESPONSE_UUID,
-    SERVICE_UUID,
     GdxReply,
     GetDefaultSensors,
     GetDeviceInfo,
@@ -40,13 +36,8 @@ from ..codecs.vernier import (
     parse_sensor_info,
     parse_status,
 )
-from ..registry import BleProfile, ProtocolSpec
 from ..transports.base import Transport
 from .codec_driver import CodecDriver
-
-BLE_PROFILE = BleProfile(
-    SERVICE_UUID, RESPONSE_UUID, COMMAND_UUID, name_prefix=NAME_PREFIX, write_with_response=False
-)
 
 _COMMAND_IDS = {
     Init: 0x1A,
@@ -197,12 +188,3 @@ class VernierDriver(CodecDriver):
 
 def make_driver(transport: Transport, url: str) -> VernierDriver:
     return VernierDriver(transport, VernierCodec(), url)
-
-
-SPEC = ProtocolSpec(
-    name="vernier",
-    make_driver=make_driver,
-    serial=False,
-    ble=BLE_PROFILE,
-    description="Vernier Go Direct hand dynamometer GDX-HD (BLE; period set by the host, zeroed on the host)",
-)

@@ -37,6 +37,7 @@ from ..codecs.witmotion import (
     RATE_CODES,
     REG_RRATE,
     REG_RSW,
+    UNLOCK,
     CalibrateEnd,
     CalibrateStart,
     ReadRegister,
@@ -46,14 +47,16 @@ from ..codecs.witmotion import (
     WitMotionCodec,
     rate_code,
 )
-from ..registry import ProtocolSpec
 from ..transports.base import Transport
 from .codec_driver import CodecDriver
+
+#: bytes of one ``FF AA reg lo hi`` command (the codec owns the format)
+COMMAND_LEN = len(UNLOCK)
 
 
 class WitMotionDriver(CodecDriver):
     codec: WitMotionCodec
-    #: pause between 5-byte commands, s
+    #: pause between commands, s
     command_gap_s = 0.002
 
     def __init__(self, transport: Transport, codec: WitMotionCodec | None = None, url: str = ""):
@@ -66,12 +69,12 @@ class WitMotionDriver(CodecDriver):
             data = self.codec.encode(command)
         except ValueError as exc:
             raise DeviceError(f"{self.url}: {exc}") from None
-        for i in range(0, len(data), 5):
+        for i in range(0, len(data), COMMAND_LEN):
             if i:
                 await asyncio.sleep(self.command_gap_s)
-            await self.transport.write(data[i : i + 5])
+            await self.transport.write(data[i : i + COMMAND_LEN])
 
-    async def request(self, command, match, timeout=None) -> CodecEvent:  # type: ignore[override]
+    async def request(self, command, match, timeout=None) -> CodecEvent:
         try:
             return await super().request(command, match, timeout)
         except DeviceError:
@@ -93,13 +96,6 @@ class WitMotionDriver(CodecDriver):
             self.codec.skip_time(time.monotonic() - self._lost_at)
             self._lost_at = None
         await super()._after_reconnect()
-
-    async def close(self) -> None:
-        try:
-            await super().close()
-        finally:
-            if self.emulator is not None:
-                self.emulator.close()
 
     async def _read_register(self, register: int) -> int:
         name = f"read:{register:#04x}"
@@ -178,14 +174,5 @@ class WitMotionDriver(CodecDriver):
         return await self._ack(CalibrateEnd())
 
 
-def _make(transport: Transport, url: str) -> WitMotionDriver:
+def make_driver(transport: Transport, url: str) -> WitMotionDriver:
     return WitMotionDriver(transport, WitMotionCodec(), url)
-
-
-SPEC = ProtocolSpec(
-    "witmotion",
-    _make,
-    default_baud=115200,
-    serial=True,
-    description="WitMotion WT901/JY901/BWT901CL IMU, 11-byte 0x55 frames over serial",
-)

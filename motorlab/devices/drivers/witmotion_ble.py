@@ -14,14 +14,10 @@ import asyncio
 import dataclasses
 
 from ..base import CodecEvent, Command, DeviceError, DeviceInfo, SetRate, Start, Stop
-from ..codecs.witmotion import RATE_CODES, REG_RRATE, REG_VERSION, rate_code
+from ..codecs.witmotion import RATE_CODES, REG_RRATE, REG_VERSION, UNLOCK, rate_code
 from ..codecs.witmotion_ble import (
     CHANNELS,
-    NAME_PREFIX,
-    NOTIFY_UUID,
     REG_BATTERY_BLE,
-    SERVICE_UUID,
-    WRITE_UUID,
     CalibrateEnd,
     CalibrateStart,
     ReadRegister,
@@ -29,15 +25,13 @@ from ..codecs.witmotion_ble import (
     WitMotionBleCodec,
     battery_percent,
 )
-from ..registry import BleProfile, ProtocolSpec
 from ..transports.base import Transport
 from .codec_driver import CodecDriver
 
-BLE_PROFILE = BleProfile(
-    SERVICE_UUID, NOTIFY_UUID, WRITE_UUID, name_prefix=NAME_PREFIX, write_with_response=True
-)
 #: pause between the commands of one write sequence (unlock, write, save), s
 COMMAND_GAP_S = 0.01
+#: bytes of one ``FF AA reg lo hi`` command (the codec owns the format)
+COMMAND_LEN = len(UNLOCK)
 
 
 class WitMotionBleDriver(CodecDriver):
@@ -49,10 +43,10 @@ class WitMotionBleDriver(CodecDriver):
 
     async def send(self, command: Command) -> None:
         data = self.codec.encode(command)
-        for i in range(0, len(data), 5):  # one 5-byte command per write
+        for i in range(0, len(data), COMMAND_LEN):  # one command per write
             if i:
                 await asyncio.sleep(COMMAND_GAP_S)
-            await self.transport.write(data[i : i + 5])
+            await self.transport.write(data[i : i + COMMAND_LEN])
 
     async def request(self, command: Command, match, timeout: float | None = None) -> CodecEvent:
         async with self._one_at_a_time:
@@ -73,10 +67,9 @@ class WitMotionBleDriver(CodecDriver):
                 raise DeviceError(
                     f"{self.url}: no valid 'witmotion-ble' handshake (no register reply; not a WT901BLE?)"
                 ) from None
-            device = getattr(self.transport, "device", None)
             self._info = DeviceInfo(
                 model="WitMotion WT901BLE",
-                serial=getattr(device, "address", None) or self.transport.address,
+                serial=self.transport.peer_address or self.transport.address,
                 firmware=f"{version:#06x}",
                 channels=CHANNELS,
                 nominal_rate_hz=self.codec.rate_hz,
@@ -135,12 +128,3 @@ class WitMotionBleDriver(CodecDriver):
 
 def make_driver(transport: Transport, url: str) -> WitMotionBleDriver:
     return WitMotionBleDriver(transport, WitMotionBleCodec(), url)
-
-
-SPEC = ProtocolSpec(
-    name="witmotion-ble",
-    make_driver=make_driver,
-    serial=False,
-    ble=BLE_PROFILE,
-    description="WitMotion WT901BLE / BWT901BLE5.0 9-axis IMU (BLE, 20-byte 55 61 frames)",
-)

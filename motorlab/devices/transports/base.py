@@ -29,3 +29,8 @@ class Transport(abc.ABC):
     @property
     @abc.abstractmethod
     def is_open(self) -> bool: ...
+
+    @property
+    def peer_address(self) -> str | None:
+        """Hardware address of the device found (a BLE MAC), when the link knows one."""
+        return None

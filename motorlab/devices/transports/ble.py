@@ -25,7 +25,7 @@ from bleak.backends.device import BLEDevice
 from bleak.exc import BleakError
 
 from ..base import DeviceError
-from ..registry import BleProfile
+from ..spec import BleProfile
 from .base import DataCallback, LostCallback, Transport
 
 log = logging.getLogger(__name__)
@@ -66,6 +66,10 @@ class BleTransport(Transport):
     @property
     def is_open(self) -> bool:
         return self._client is not None and self._client.is_connected
+
+    @property
+    def peer_address(self) -> str | None:
+        return self.device.address if self.device is not None else None
 
     @property
     def by_address(self) -> bool:

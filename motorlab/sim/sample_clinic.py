@@ -2,8 +2,8 @@
 
 One client (born 1958, female, right-handed) seen three times a week apart.
 Each session has a maximal-grip recording of both hands (three trials each,
-force curves from :func:`motorlab.analysis.dataset_sim.grip_force_curve` with
-known peaks), an Archimedean spiral with a purely radial 6 Hz tremor of known
+force curves from the grip model :func:`motorlab.sim.models.grip_effort_force`
+with known peaks), an Archimedean spiral with a purely radial 6 Hz tremor of known
 amplitude, and a rest-tremor IMU recording of known amplitude. Three goals are
 set (right grip, left grip, spiral tremor). The generating values are returned
 as :class:`SampleTruth` so tests compare the report against them.
@@ -19,12 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ..analysis.dataset_sim import simulate_grip, simulate_spiral, simulate_tremor
 from ..clinic.clients import ClientRegistry, make_client
 from ..clinic.goals import GoalStore, make_goal
 from ..recording import Recording
 from ..storage.bids import write_recording
 from ..units import KGF_N
+from .dataset import simulate_grip, simulate_spiral, simulate_tremor
 
 SPIRAL_TREMOR_HZ = 6.0
 
@@ -60,6 +60,11 @@ DEFAULT_SESSIONS = (
     ({"right": (21.4, 21.0, 20.6), "left": (16.8, 16.5, 16.2)}, 0.08, 0.50),
     ({"right": (24.9, 24.5, 24.1), "left": (17.7, 17.4, 17.1)}, 0.05, 0.35),
 )
+
+
+def _levels(*levels: tuple[str, float]) -> list[tuple[str, float | str]]:
+    """GAS levels -2..+2 as (description, value)."""
+    return [(text, float(value)) for text, value in levels]
 
 
 def _with_time(rec: Recording, when: _dt.datetime, device: str, serial: str, cal: str) -> Recording:
@@ -162,13 +167,13 @@ def write_sample_clinic(
                 "grip_strength_kgf",
                 "right",
                 round(base.grip_mean_kgf("right"), 1),
-                [
+                _levels(
                     ("cannot open jars", 18),
                     ("opens loosened jars", 20),
                     ("opens a new jar with help", 22),
                     ("opens a new jar alone", 24),
                     ("opens jars and bottles alone", 26),
-                ],
+                ),
                 weight=2,
                 target_date=(first_date + _dt.timedelta(weeks=8)).isoformat(),
                 created=first_date.isoformat(),
@@ -181,13 +186,13 @@ def write_sample_clinic(
                 "grip_strength_kgf",
                 "left",
                 round(base.grip_mean_kgf("left"), 1),
-                [
+                _levels(
                     ("cannot lift the bag", 16),
                     ("lifts it briefly", 17),
                     ("carries it 20 m", 18),
                     ("carries it 50 m", 19),
                     ("carries it home", 20),
-                ],
+                ),
                 weight=1,
                 target_date=(first_date + _dt.timedelta(weeks=8)).isoformat(),
                 created=first_date.isoformat(),
@@ -201,13 +206,13 @@ def write_sample_clinic(
                 "spiral_tremor_rms_cm",
                 "right",
                 round(rms0, 3),
-                [
+                _levels(
                     ("much shakier", 0.08),
                     ("as shaky as now", 0.06),
                     ("steadier lines", 0.045),
                     ("clearly steadier", 0.03),
                     ("no visible shake", 0.02),
-                ],
+                ),
                 weight=1,
                 target_date=(first_date + _dt.timedelta(weeks=8)).isoformat(),
                 created=first_date.isoformat(),

@@ -8,11 +8,12 @@ that error handling is exercised.
 
 Signal models (all deterministic for a seed, noise from ``numpy.random.default_rng``):
 
-* grip (``grip``, ``gripsustained``): per trial a raised-cosine rise of
-  ``rise_s`` to ``peak_n`` newtons, a hold whose force declines linearly by
-  ``fatigue_per_s`` (fraction of peak per second), and a raised-cosine release;
-  white noise ``noise_n`` (N) on top. The noise-free maximum of each trial is
-  exactly ``peak_n`` (at the end of the rise).
+* grip (``grip``, ``gripsustained``): per trial the grip model of the virtual
+  participants (:func:`motorlab.sim.models.grip_effort_force`): a minimum-jerk
+  rise of ``rise_s`` to ``peak_n`` newtons, a hold of ``hold_s`` whose force
+  declines exponentially by ``fatigue_per_s`` (fraction per second), and a
+  0.3 s minimum-jerk release; white noise ``noise_n`` (N) on top. The
+  noise-free maximum of each trial is exactly ``peak_n`` (at the end of the rise).
 * tremor (``tremorrest``, ``tremorpostural``): gravity (9.80665 m/s^2) on +z plus
   a sinusoid of ``freq_hz`` with peak amplitude ``amp_ms2`` on x (and half of it
   on y); gyroscope a sinusoid in quadrature; orientation a small oscillation.
@@ -22,7 +23,6 @@ Signal models (all deterministic for a seed, noise from ``numpy.random.default_r
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,8 +30,10 @@ from typing import Any
 
 import numpy as np
 
+from ..atomic import atomic_write_json
 from ..recording import Channel, Event, Metadata, Recording
 from ..units import STANDARD_GRAVITY
+from .models import grip_effort_force
 
 TASKS = ("grip", "gripsustained", "tremorrest", "tremorpostural", "spiral")
 
@@ -77,30 +79,6 @@ def _time(duration_s: float, fs: float) -> np.ndarray:
     return np.arange(n) / fs
 
 
-def _raised_cosine(x: np.ndarray) -> np.ndarray:
-    """0 -> 1 smooth step for x in [0, 1] (clipped outside)."""
-    x = np.clip(x, 0.0, 1.0)
-    return 0.5 - 0.5 * np.cos(np.pi * x)
-
-
-def grip_force_curve(
-    t: np.ndarray,
-    onset_s: float,
-    peak_n: float,
-    rise_s: float,
-    hold_s: float,
-    release_s: float = 0.3,
-    fatigue_per_s: float = 0.02,
-) -> np.ndarray:
-    """Noise-free force (N) of one effort; its maximum is ``peak_n`` at ``onset_s + rise_s``."""
-    t_peak = onset_s + rise_s
-    t_rel = t_peak + hold_s
-    rise = peak_n * _raised_cosine((t - onset_s) / rise_s)
-    hold_level = peak_n * (1.0 - fatigue_per_s * np.clip(t - t_peak, 0.0, hold_s))
-    release = 1.0 - _raised_cosine((t - t_rel) / release_s)
-    return np.where(t < t_peak, rise, hold_level * release)
-
-
 def simulate_grip(
     participant: str,
     session: str = "01",
@@ -128,7 +106,15 @@ def simulate_grip(
     for k, peak in enumerate(peak_n, start=1):
         cue_t = lead_s + (k - 1) * (trial_len + rest_s)
         onset = cue_t + reaction_s
-        force += grip_force_curve(t, onset, peak, rise_s, hold_s, release_s, fatigue_per_s)
+        force += grip_effort_force(
+            t,
+            onset_s=onset,
+            peak_n=peak,
+            rise_s=rise_s,
+            release_s=onset + rise_s + hold_s,
+            relax_s=release_s,
+            fatigue_per_s=fatigue_per_s,
+        )
         events.append(Event(cue_t, 0.0, "cue", {"cue": "squeeze"}))
         events.append(Event(cue_t + reaction_s + rise_s + hold_s, 0.0, "cue", {"cue": "release"}))
         events.append(
@@ -343,15 +329,15 @@ def generate_dataset(
             out.corrupted[sim.path] = kind
     truth_file = root / "derivatives" / "synthetic_truth.json"
     truth_file.parent.mkdir(parents=True, exist_ok=True)
-    truth_file.write_text(
-        json.dumps(
-            {
-                "seed": seed,
-                "recordings": {str(r.path.relative_to(root)): r.truth for r in out.recordings},
-                "corrupted": {str(p.relative_to(root)): kind for p, kind in out.corrupted.items()},
+    atomic_write_json(
+        truth_file,
+        {
+            "seed": seed,
+            "recordings": {
+                str(path.relative_to(root)): r.truth for r, path in zip(out.recordings, out.paths)
             },
-            indent=1,
-        )
+            "corrupted": {str(p.relative_to(root)): kind for p, kind in out.corrupted.items()},
+        },
     )
     return out
 

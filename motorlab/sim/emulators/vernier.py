@@ -19,12 +19,14 @@ import struct
 
 import numpy as np
 
-from ..codecs import vernier as vd
-from ..drivers.codec_driver import CodecDriver
-from ..drivers.vernier import BLE_PROFILE, VernierDriver
-from .ble_bus import BleEmulator, open_ble_sim, sim_param
-from .fakebluez import GattCharacteristic, GattService, PeripheralSpec
-from .participants import GripParticipant, grip_participant_from_params
+from ...devices.codecs import vernier as vd
+from ...devices.device import Device
+from ...devices.drivers.vernier import VernierDriver
+from ...devices.registry import DeviceURL
+from ...devices.spec import device
+from ..bluez.fakebluez import GattCharacteristic, GattService, PeripheralSpec
+from ..participants import GripParticipant, grip_participant_from_params
+from .ble import BleEmulator, open_ble_sim, sim_param
 
 FORCE_SENSOR = vd.SensorInfo(
     number=1,
@@ -36,12 +38,14 @@ FORCE_SENSOR = vd.SensorInfo(
     min_value=-100.0,
     max_value=850.0,
     min_period_us=1_000,
-    typical_period_us=100_000,
+    typical_period_us=int(round(1e6 / device("gdxhd").nominal_rate_hz)),
 )
 
 
 class GdxHdEmulator(BleEmulator):
-    profile = BLE_PROFILE
+    protocol = "vernier"
+    sim_name = "sim://gdxhd"
+    participant: GripParticipant
 
     def __init__(
         self,
@@ -203,25 +207,25 @@ class GdxHdEmulator(BleEmulator):
         return np.concatenate(self._sent) if self._sent else np.zeros((0, 3))
 
 
-async def open_sim(params: dict[str, str]) -> CodecDriver:
+async def open_sim(url: DeviceURL) -> Device:
     """``sim://gdxhd?seed=1&peak_n=300&offset_n=0&rate_hz=...``: an emulated GDX-HD."""
-    url = "sim://gdxhd"
+    params, name = url.params, GdxHdEmulator.sim_name
 
-    def p(name: str, default: float) -> float:
-        return sim_param(params, name, default, url)
+    def p(key: str, default: float) -> float:
+        return sim_param(params, key, default, name)
 
-    participant = grip_participant_from_params(params, url)
+    participant = grip_participant_from_params(params, name)
     emulator = GdxHdEmulator(
         participant,
         address=params.get("address", "E8:2A:44:00:00:01"),
         gain_error=p("gain_error", 0.0),
         offset_n=p("offset_n", 0.0),
     )
-    driver = await open_ble_sim(emulator, lambda tr: VernierDriver(tr, url=url))
+    dev = await open_ble_sim(emulator, lambda tr: VernierDriver(tr, url=name), url)
     if "rate_hz" in params:
         try:
-            await driver.set_rate(p("rate_hz", 10.0))
+            await dev.driver.set_rate(p("rate_hz", 10.0))
         except BaseException:
-            await driver.close()
+            await dev.close()
             raise
-    return driver
+    return dev

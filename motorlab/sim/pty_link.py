@@ -21,6 +21,10 @@ import time
 import tty
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 
 class PtyLink:
@@ -81,7 +85,7 @@ class PtyLink:
         return self._master is not None
 
     # -- I/O thread -----------------------------------------------------------------
-    def start(self) -> PtyLink:
+    def start(self) -> Self:
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name=f"pty-{self.link_path}", daemon=True)
         self._thread.start()
@@ -136,7 +140,7 @@ class PtyLink:
         except OSError:
             pass
 
-    def __enter__(self) -> PtyLink:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc) -> None:

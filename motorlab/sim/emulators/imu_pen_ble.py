@@ -15,16 +15,20 @@ parameters of ``sim://pen``).
 from __future__ import annotations
 
 import threading
+from typing import Any
 
-from ..drivers.codec_driver import CodecDriver
-from ..drivers.motorlab_driver import BLE_PROFILE, make_driver
-from .ble_bus import BleByteLink, BleEmulator, open_ble_sim
-from .fakebluez import GattCharacteristic, GattService, PeripheralSpec
+from ...devices.device import Device
+from ...devices.drivers.motorlab_driver import make_driver
+from ...devices.registry import DeviceURL
+from ...devices.spec import MOTORLAB_BLE as BLE_PROFILE
+from ..bluez.fakebluez import FakeBlueZ, GattCharacteristic, GattService, Peripheral, PeripheralSpec
+from .ble import BleByteLink, BleEmulator, open_ble_sim
 from .imu_pen import IMUPenEmulator, make_emulator
 
 
 class PenBleEmulator(BleEmulator):
-    profile = BLE_PROFILE
+    protocol = "motorlab"
+    sim_name = "sim://penble"
 
     def __init__(self, pen: IMUPenEmulator, address: str = "C2:5E:11:00:00:01"):
         super().__init__(address, f"motorlab-pen {pen.serial}")
@@ -49,7 +53,7 @@ class PenBleEmulator(BleEmulator):
             ],
         )
 
-    def attach(self, bluez):
+    def attach(self, bluez: FakeBlueZ) -> Peripheral:
         peripheral = super().attach(bluez)
         self._loop_thread = threading.get_ident()
         pty = self.pen.link
@@ -60,11 +64,11 @@ class PenBleEmulator(BleEmulator):
     def _on_write(self, data: bytes, with_response: bool) -> None:
         self.pen._on_bytes(data)
 
-    def cue(self, kind: str) -> None:
-        self.pen.cue(kind)
+    def cue(self, kind: str) -> float:
+        return self.pen.cue(kind)
 
     @property
-    def truth(self):
+    def truth(self) -> Any:
         return self.pen.truth
 
     def on_link_down(self) -> None:
@@ -76,8 +80,8 @@ class PenBleEmulator(BleEmulator):
             super().close()
 
 
-async def open_sim(params: dict[str, str]) -> CodecDriver:
-    """Start the emulated IMU pen behind the emulated BlueZ and return the motorlab driver (BLE)."""
-    url = "sim://penble"
-    emulator = PenBleEmulator(make_emulator(params, url))
-    return await open_ble_sim(emulator, lambda tr: make_driver(tr, url))
+async def open_sim(url: DeviceURL) -> Device:
+    """Start the emulated IMU pen behind the emulated BlueZ; its driver is the real motorlab driver (BLE)."""
+    name = PenBleEmulator.sim_name
+    emulator = PenBleEmulator(make_emulator(url.params, name))
+    return await open_ble_sim(emulator, lambda tr: make_driver(tr, name), url)

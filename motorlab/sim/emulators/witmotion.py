@@ -2,7 +2,7 @@
 
 The emulator streams 11-byte frames (:mod:`motorlab.devices.codecs.witmotion`)
 at its RRATE register in real time, one frame per enabled RSW type per period,
-computed from a :class:`~motorlab.devices.emulators.participants.TremorParticipant`
+computed from a :class:`~motorlab.sim.participants.TremorParticipant`
 at the emulator's device time. It honours the 5-byte ``FF AA reg lo hi``
 commands: unlock (writes are ignored while locked, as on the device), RRATE,
 RSW, SAVE (0 = store, 0xFF = restart from the stored registers), register read
@@ -18,6 +18,7 @@ The magnetometer reads a fixed Earth field rotated into the device frame.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from typing import Any
@@ -25,7 +26,7 @@ from typing import Any
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from ..codecs.witmotion import (
+from ...devices.codecs.witmotion import (
     ACC_G_PER_LSB,
     ANGLE_DEG_PER_LSB,
     CAL_ACC_GYRO,
@@ -45,6 +46,7 @@ from ..codecs.witmotion import (
     REG_SAVE,
     REG_VERSION,
     RSW_DEFAULT,
+    SAVE,
     TYPE_ACC,
     TYPE_ANGLE,
     TYPE_GYRO,
@@ -53,15 +55,21 @@ from ..codecs.witmotion import (
     TYPE_TIME,
     WitMotionCodec,
     chip_time_words,
+    command_bytes,
     encode_frame,
     encode_frames,
     rate_code,
     stream_types,
 )
-from ..drivers.witmotion import WitMotionDriver
-from ..transports.serial_port import SerialTransport
-from .participants import TremorParticipant
-from .pty_link import PtyLink
+from ...devices.device import Device
+from ...devices.drivers.witmotion import WitMotionDriver
+from ...devices.registry import DeviceURL
+from ...devices.spec import device
+from ...devices.transports.serial_port import SerialTransport
+from ...errors import DeviceError
+from ..participants import TremorParticipant
+from ..pty_link import PtyLink
+from .base import ParticipantDevice
 
 #: seconds an unlock keeps registers writable (WitMotion: 10 s)
 UNLOCK_S = 10.0
@@ -69,13 +77,17 @@ UNLOCK_S = 10.0
 CHIP_EPOCH_S = 788_918_400.0
 #: internal sampling rate used to average a calibration window, Hz
 CAL_RATE_HZ = 100.0
+#: a host command is ``FF AA reg lo hi``; the codec owns the format (``command_bytes``)
+COMMAND_HEAD, COMMAND_LEN = SAVE[:2], len(SAVE)
+#: baud-rate register (REG.h BAUD) and its code for 115200 baud
+REG_BAUD, BAUD_115200 = 0x04, 0x06
 
 
 def _int16(x: np.ndarray) -> np.ndarray:
     return np.clip(np.round(x), -32768, 32767).astype(np.int16)
 
 
-class WT901Emulator:
+class WT901Emulator(ParticipantDevice):
     """A virtual WT901 on a :class:`PtyLink` (``.link.link_path`` is its port).
 
     Args:
@@ -90,10 +102,13 @@ class WT901Emulator:
         mag_ut_per_lsb: counts-to-µT scale of the emulated magnetometer.
     """
 
+    sim_name = "sim://wt901"
+    participant: TremorParticipant
+
     def __init__(
         self,
         participant: TremorParticipant | None = None,
-        rate_hz: float = 10.0,
+        rate_hz: float = device("wt901").nominal_rate_hz,
         content: int = RSW_DEFAULT,
         acc_bias: tuple[float, float, float] = (0.0, 0.0, 0.0),
         acc_scale: tuple[float, float, float] = (1.0, 1.0, 1.0),
@@ -115,7 +130,7 @@ class WT901Emulator:
             REG_CALSW: CAL_NORMAL,
             REG_RSW: int(content),
             REG_RRATE: rate_code(rate_hz),
-            0x04: 0x06,  # BAUD 115200
+            REG_BAUD: BAUD_115200,
             REG_VERSION: int(firmware),
         }
         self._flash = dict(self.registers)
@@ -139,10 +154,6 @@ class WT901Emulator:
         """Seconds since the emulator was powered on."""
         return time.monotonic() - self._t0
 
-    def cue(self, kind: str) -> None:
-        """The participant hears a cue now (device time)."""
-        self.participant.on_cue(kind, self.device_time())
-
     @property
     def rate_hz(self) -> float:
         return RATE_CODES.get(self.registers[REG_RRATE], 0.0)
@@ -150,9 +161,8 @@ class WT901Emulator:
     @property
     def truth(self) -> dict[str, Any]:
         """Participant truth plus what the device did (rate, counts, calibration)."""
-        p = self.participant.truth
         return {
-            **(p if isinstance(p, dict) else {"participant": p}),
+            **self.participant.truth,
             "rate_hz": self.rate_hz,
             "content": self.registers[REG_RSW],
             "samples_sent": self.samples_sent,
@@ -235,19 +245,19 @@ class WT901Emulator:
     def _on_bytes(self, data: bytes) -> None:
         self._rx += data
         while True:
-            i = self._rx.find(b"\xff\xaa")
+            i = self._rx.find(COMMAND_HEAD)
             if i < 0:
-                self._rx = self._rx[-1:] if self._rx.endswith(b"\xff") else b""
+                self._rx = self._rx[-1:] if self._rx.endswith(COMMAND_HEAD[:1]) else b""
                 return
-            if len(self._rx) - i < 5:
+            if len(self._rx) - i < COMMAND_LEN:
                 self._rx = self._rx[i:]
                 return
-            cmd, self._rx = self._rx[i : i + 5], self._rx[i + 5 :]
+            cmd, self._rx = self._rx[i : i + COMMAND_LEN], self._rx[i + COMMAND_LEN :]
             self._command(cmd[2], cmd[3] | cmd[4] << 8)
 
     def _command(self, reg: int, value: int) -> None:
         now = self.device_time()
-        self.commands.append((now, bytes((0xFF, 0xAA, reg, value & 0xFF, value >> 8))))
+        self.commands.append((now, command_bytes(reg, value)))
         with self._lock:
             if reg == REG_READ:
                 regs = [self.registers.get((value & 0xFF) + i, 0) & 0xFFFF for i in range(4)]
@@ -311,15 +321,14 @@ def _vector(text: str | None, default: tuple[float, float, float]) -> tuple[floa
     return (parts[0], parts[1], parts[2])
 
 
-async def open_sim(params: dict[str, str]) -> WitMotionDriver:
-    """Start a WT901 emulator and return the connected driver (``sim://wt901?...``).
+async def open_sim(url: DeviceURL) -> Device:
+    """Start a WT901 emulator and open the real driver on its pty (``sim://wt901?...``).
 
     Parameters: ``seed``, ``freq_hz``, ``amp_ms2``, ``noise_ms2`` (participant);
     ``rate`` (Hz, set through the driver after the handshake), ``power_on_rate``,
     ``content`` (RSW mask), ``acc_bias``/``acc_scale``/``gyro_bias`` as ``x,y,z``.
     """
-    from ..base import DeviceError
-
+    params, name = url.params, WT901Emulator.sim_name
     try:
         participant = TremorParticipant(
             freq_hz=float(params.get("freq_hz", 6.0)),
@@ -336,17 +345,15 @@ async def open_sim(params: dict[str, str]) -> WitMotionDriver:
             gyro_bias=_vector(params.get("gyro_bias"), (0.0, 0.0, 0.0)),
         )
     except ValueError as exc:
-        raise DeviceError(f"sim://wt901: bad parameter ({exc})") from None
-    driver = WitMotionDriver(
-        SerialTransport(emulator.link.link_path, 115200), WitMotionCodec(), "sim://wt901"
-    )
-    driver.emulator = emulator
+        raise DeviceError(f"{name}: bad parameter ({exc})") from None
+    driver = WitMotionDriver(SerialTransport(emulator.link.link_path, 115200), WitMotionCodec(), name)
+    dev = Device(driver, url.text, emulator, release=lambda: asyncio.to_thread(emulator.close))
     try:
         await driver.open()
         await driver.info()
         if "rate" in params:
             await driver.set_rate(float(params["rate"]))
     except BaseException:
-        await driver.close()
+        await dev.close()
         raise
-    return driver
+    return dev

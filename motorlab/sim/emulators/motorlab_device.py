@@ -16,20 +16,30 @@ a ``read(t_s) -> values`` function, usually from a virtual participant.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import os
 import struct
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
-from ..base import DeviceError
-from ..codecs import motorlab_protocol as mp
-from .pty_link import PtyLink
+from ...devices.codecs import motorlab_protocol as mp
+from ...devices.device import Device
+from ...devices.registry import DeviceURL
+from ...errors import DeviceError
+from ...recording import Channel
+from ..pty_link import PtyLink
+from .base import ByteLink, Participant, ParticipantDevice
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+E = TypeVar("E", bound="MotorlabDeviceEmulator")
 
 
 @dataclass(frozen=True)
@@ -43,13 +53,18 @@ class ChannelSpec:
     scale: float
     tare: bool = False  # zeroed by TARE (force channels)
 
+    @classmethod
+    def of(cls, channel: Channel, scale: float, tare: bool = False) -> ChannelSpec:
+        """The firmware's description of a spec channel (:mod:`motorlab.devices.spec`)."""
+        return cls(channel.name, channel.type, channel.units, channel.tracked_point, scale, tare)
+
 
 def _str(text: str) -> bytes:
     raw = text.encode()[:255]
     return bytes([len(raw)]) + raw
 
 
-class MotorlabDeviceEmulator:
+class MotorlabDeviceEmulator(ParticipantDevice):
     """Firmware behaviour of a motorlab device on a :class:`PtyLink`.
 
     Args:
@@ -81,7 +96,7 @@ class MotorlabDeviceEmulator:
         min_rate_hz: float,
         max_rate_hz: float,
         read: Callable[[np.ndarray], np.ndarray],
-        participant: Any = None,
+        participant: Participant,
         manufacturer: str = "DIY",
         block_s: float = 0.025,
         drop_prob: float = 0.0,
@@ -136,10 +151,11 @@ class MotorlabDeviceEmulator:
         self.commands: list[str] = []  # names of commands received, in order
 
         self._rx = bytearray()
-        self.link = PtyLink(self._on_bytes, name=link_name)
+        pty = PtyLink(self._on_bytes, name=link_name)
+        self.link: ByteLink = pty
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"emu-{model}", daemon=True)
-        self.link.start()
+        pty.start()
         self._thread.start()
         self._send(mp.INFO, 0, self._info_payload())  # "hello" at power-up
 
@@ -166,17 +182,13 @@ class MotorlabDeviceEmulator:
         return self._base_us + np.round((np.asarray(seq) - self._base_seq) * period_us).astype(np.int64)
 
     # -- participant ------------------------------------------------------------------
+    def device_time(self) -> float:
+        return self.device_time_s()
+
     def cue(self, kind: str) -> float:
         """The participant hears a cue now; returns the device time (s) it was given."""
         with self._participant_lock:
-            t = self.device_time_s()
-            if self.participant is not None:
-                self.participant.on_cue(kind, t)
-        return t
-
-    @property
-    def truth(self) -> Any:
-        return None if self.participant is None else self.participant.truth
+            return super().cue(kind)
 
     # -- command handling (PtyLink thread) -----------------------------------------------
     def _on_bytes(self, data: bytes) -> None:
@@ -195,9 +207,11 @@ class MotorlabDeviceEmulator:
         if cmd in no_args and payload:
             return self._ack(cmd, token, 0x02)
         if cmd == mp.GET_INFO:
-            return self._send(mp.INFO, token, self._info_payload())
+            self._send(mp.INFO, token, self._info_payload())
+            return None
         if cmd == mp.GET_BATTERY:
-            return self._send(mp.BATTERY, token, self._battery_payload())
+            self._send(mp.BATTERY, token, self._battery_payload())
+            return None
         if cmd == mp.START:
             with self._lock:
                 if not self._streaming:
@@ -360,7 +374,7 @@ class MotorlabDeviceEmulator:
         finally:
             os.close(fd)
 
-    def __enter__(self) -> MotorlabDeviceEmulator:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -368,7 +382,11 @@ class MotorlabDeviceEmulator:
 
 
 # ------------------------------------------------------------------ sim:// helpers
-def parse_params(url: str, params: dict[str, str], known: dict[str, type]) -> dict[str, Any]:
+#: turns a ``sim://`` parameter's text into its value (a type such as ``float``, or a named function)
+Converter = Callable[[str], Any]
+
+
+def parse_params(url: str, params: dict[str, str], known: Mapping[str, Converter]) -> dict[str, Any]:
     """Convert ``sim://`` query parameters with the types in ``known``; unknown names are an error."""
     out: dict[str, Any] = {}
     for key, text in params.items():
@@ -398,19 +416,23 @@ COMMON_DEVICE_PARAMS: dict[str, tuple[type, str]] = {
 
 
 def build_emulator(
-    emulator_cls: type,
-    participant_cls: type,
+    emulator_cls: Callable[..., E],
+    participant_cls: Callable[..., Participant],
     params: dict[str, str],
     url: str,
-    participant_params: dict[str, type],
-    device_params: dict[str, type],
-):
+    participant_params: Mapping[str, Converter],
+    device_params: Mapping[str, Converter],
+) -> E:
     """Make an open-protocol emulator and its seeded participant from ``sim://`` parameters.
 
     ``participant_params`` go to the participant, ``device_params`` (sensor errors such as
     ``gain_error``) and :data:`COMMON_DEVICE_PARAMS` to the emulator; the seed goes to both.
     """
-    known = {**participant_params, **device_params, **{k: t for k, (t, _) in COMMON_DEVICE_PARAMS.items()}}
+    known: dict[str, Converter] = {
+        **participant_params,
+        **device_params,
+        **{k: t for k, (t, _) in COMMON_DEVICE_PARAMS.items()},
+    }
     p = parse_params(url, params, known)
     seed = p.pop("seed", 0)
     participant = participant_cls(seed=seed, **{k: p.pop(k) for k in list(p) if k in participant_params})
@@ -421,17 +443,21 @@ def build_emulator(
     return emulator_cls(participant, **p, **options)
 
 
-async def open_emulated(emulator: MotorlabDeviceEmulator, url: str):
-    """Open the real motorlab driver over pyserial on the emulator's pty and do the handshake."""
-    from ..drivers.motorlab_driver import make_driver
-    from ..transports.serial_port import SerialTransport
+async def open_emulated(emulator: MotorlabDeviceEmulator, url: DeviceURL) -> Device:
+    """Open the real motorlab driver over pyserial on the emulator's pty and do the handshake.
 
-    driver = make_driver(SerialTransport(emulator.link.link_path, 115200), url)
-    driver.emulator = emulator
+    Closing the returned device also switches the emulator off."""
+    from ...devices.drivers.motorlab_driver import make_driver
+    from ...devices.transports.serial_port import SerialTransport
+
+    driver = make_driver(
+        SerialTransport(emulator.link.link_path, 115200), f"{emulator.sim_name} ({emulator.link.link_path})"
+    )
+    device = Device(driver, url.text, emulator, release=lambda: asyncio.to_thread(emulator.close))
     try:
         await driver.open()
         await driver.info()
     except BaseException:
-        await driver.close()  # also closes the emulator
+        await device.close()
         raise
-    return driver
+    return device

@@ -17,21 +17,22 @@ from typing import Any
 
 import numpy as np
 
-from .motorlab_device import ChannelSpec, MotorlabDeviceEmulator, build_emulator, open_emulated
-from .participants import G_MS2, WriterParticipant
+from ...devices.device import Device
+from ...devices.registry import DeviceURL
+from ...devices.spec import device
+from ...units import STANDARD_GRAVITY
+from ..participants import WriterParticipant
+from .motorlab_device import ChannelSpec, Converter, MotorlabDeviceEmulator, build_emulator, open_emulated
 
-ACC_SCALE = 8 * G_MS2 / 32768  # m/s^2 per count (+-8 g)
+SPEC = device("diy-pen")
+ACC_SCALE = 8 * STANDARD_GRAVITY / 32768  # m/s^2 per count (+-8 g)
 GYRO_SCALE = 1000 / 32768  # deg/s per count (+-1000 deg/s)
 TIP_SCALE = 0.001  # N per count
 
+#: the spec's channels with the firmware's count scales; only the tip force is tared
 CHANNELS = [
-    ChannelSpec("acc_x", "ACCEL", "m/s^2", "pen", ACC_SCALE),
-    ChannelSpec("acc_y", "ACCEL", "m/s^2", "pen", ACC_SCALE),
-    ChannelSpec("acc_z", "ACCEL", "m/s^2", "pen", ACC_SCALE),
-    ChannelSpec("gyr_x", "GYRO", "deg/s", "pen", GYRO_SCALE),
-    ChannelSpec("gyr_y", "GYRO", "deg/s", "pen", GYRO_SCALE),
-    ChannelSpec("gyr_z", "GYRO", "deg/s", "pen", GYRO_SCALE),
-    ChannelSpec("tip_force", "MISC", "N", "pentip", TIP_SCALE, tare=True),
+    ChannelSpec.of(ch, {"ACCEL": ACC_SCALE, "GYRO": GYRO_SCALE}.get(ch.type, TIP_SCALE), ch.type == "MISC")
+    for ch in SPEC.channels
 ]
 
 
@@ -64,7 +65,7 @@ _PARTICIPANT_PARAMS = {
     "tremor_hz": float,
     "tremor_amp_cm": float,
 }
-_DEVICE_PARAMS = {
+_DEVICE_PARAMS: dict[str, Converter] = {
     "serial": str,
     "acc_bias": _vec3,
     "acc_scale": _vec3,
@@ -75,11 +76,14 @@ _DEVICE_PARAMS = {
 class IMUPenEmulator(MotorlabDeviceEmulator):
     """The DIY IMU pen. ``truth`` is the participant's list of activities."""
 
+    sim_name = "sim://pen"
+    participant: WriterParticipant
+
     def __init__(
         self,
         participant: WriterParticipant | None = None,
         *,
-        rate_hz: float = 200.0,
+        rate_hz: float = SPEC.nominal_rate_hz,
         acc_bias: Any = 0.0,
         acc_scale: Any = 1.0,
         gyro_bias: Any = 0.0,
@@ -116,8 +120,6 @@ def make_emulator(params: dict[str, str], url: str = "sim://pen") -> IMUPenEmula
     return build_emulator(IMUPenEmulator, WriterParticipant, params, url, _PARTICIPANT_PARAMS, _DEVICE_PARAMS)
 
 
-async def open_sim(params: dict[str, str]):
-    """Start the emulated IMU pen and return the connected motorlab driver."""
-    url = "sim://pen"
-    emulator = make_emulator(params, url)
-    return await open_emulated(emulator, f"{url} ({emulator.link.link_path})")
+async def open_sim(url: DeviceURL) -> Device:
+    """Start the emulated IMU pen; the device's driver is the real motorlab driver."""
+    return await open_emulated(make_emulator(url.params), url)

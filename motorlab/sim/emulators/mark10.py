@@ -2,7 +2,7 @@
 
 Each command line (CR or CR LF; LF ignored) is answered at once with what the
 real gauge sends (see :mod:`motorlab.devices.codecs.mark10`): a reading of the
-:class:`~motorlab.devices.emulators.participants.GripParticipant`'s force at
+:class:`~motorlab.sim.participants.GripParticipant`'s force at
 the emulator's device time, in the selected unit, rounded to the gauge's
 resolution and printed with that many decimals; text for ``RM``/``RV``/``RS``/
 ``LIST``; ``*10`` for an unknown command. Setting commands (units, ``Z``,
@@ -14,6 +14,7 @@ in newtons, compression positive (``polarity=-1`` = gauge set to inverted).
 
 from __future__ import annotations
 
+import asyncio
 import math
 import threading
 import time
@@ -21,11 +22,15 @@ from typing import Any
 
 import numpy as np
 
-from ..codecs.mark10 import UNIT_COMMANDS, UNIT_TO_N, Mark10Codec
-from ..drivers.mark10 import Mark10Driver
-from ..transports.serial_port import SerialTransport
-from .participants import GripParticipant, grip_participant_from_params
-from .pty_link import PtyLink
+from ...devices.codecs.mark10 import UNIT_COMMANDS, UNIT_TO_N, Mark10Codec
+from ...devices.device import Device
+from ...devices.drivers.mark10 import Mark10Driver
+from ...devices.registry import DeviceURL
+from ...devices.transports.serial_port import SerialTransport
+from ...errors import DeviceError
+from ..participants import GripParticipant, grip_participant_from_params
+from ..pty_link import PtyLink
+from .base import ParticipantDevice
 
 #: display resolution of an M5-100 (500 N capacity) per unit (Mark-10 capacity table)
 RESOLUTION_M5_100: dict[str, float] = {
@@ -34,7 +39,7 @@ RESOLUTION_M5_100: dict[str, float] = {
 SERIES4_COMMANDS = {"?", "MEM", "STA", "CLRMEM"}
 
 
-class Mark10Emulator:
+class Mark10Emulator(ParticipantDevice):
     """A virtual Mark-10 gauge on a :class:`PtyLink` (``.link.link_path`` is its port).
 
     Args:
@@ -46,6 +51,9 @@ class Mark10Emulator:
         show_unit: print the unit after the value ("Data format" setting).
         series: 5 (full command set) or 4 (``?`` only).
     """
+
+    sim_name = "sim://mark10"
+    participant: GripParticipant
 
     def __init__(
         self,
@@ -84,9 +92,6 @@ class Mark10Emulator:
     # -- contract ---------------------------------------------------------------------
     def device_time(self) -> float:
         return time.monotonic() - self._t0
-
-    def cue(self, kind: str) -> None:
-        self.participant.on_cue(kind, self.device_time())
 
     @property
     def truth(self) -> dict[str, Any]:
@@ -167,18 +172,17 @@ class Mark10Emulator:
             return info.get(cmd, "*10")
 
 
-async def open_sim(params: dict[str, str]) -> Mark10Driver:
-    """Start a Mark-10 emulator and return the connected driver (``sim://mark10?...``).
+async def open_sim(url: DeviceURL) -> Device:
+    """Start a Mark-10 emulator and open the real driver on its pty (``sim://mark10?...``).
 
     Parameters: participant ``seed``, ``peak_n``, ``rise_s``, ``hold_s``,
     ``fatigue_per_s``, ``noise_n``, ``reaction_s``, ``peak_jitter``; gauge
     ``unit`` (power-up unit), ``gain_error``, ``offset_n``, ``polarity``
     (``inverted``), ``show_unit`` (0/1), ``series`` (4/5); ``rate`` = polling Hz.
     """
-    from ..base import DeviceError
-
+    params, name = url.params, Mark10Emulator.sim_name
     try:
-        participant = grip_participant_from_params(params, "sim://mark10")
+        participant = grip_participant_from_params(params, name)
         inverted = params.get("polarity", "normal") == "inverted"
         emulator = Mark10Emulator(
             participant,
@@ -189,18 +193,19 @@ async def open_sim(params: dict[str, str]) -> Mark10Driver:
             show_unit=params.get("show_unit", "1") not in ("0", "false", "no"),
             series=int(params.get("series", 5)),
         )
-        rate = float(params.get("rate", 20.0))
+        rate = float(params["rate"]) if "rate" in params else None
     except (ValueError, KeyError) as exc:
-        raise DeviceError(f"sim://mark10: bad parameter ({exc})") from None
+        raise DeviceError(f"{name}: bad parameter ({exc})") from None
     driver = Mark10Driver(
-        SerialTransport(emulator.link.link_path, 115200), Mark10Codec(invert=inverted), "sim://mark10"
+        SerialTransport(emulator.link.link_path, 115200), Mark10Codec(invert=inverted), name
     )
-    driver.emulator = emulator
+    dev = Device(driver, url.text, emulator, release=lambda: asyncio.to_thread(emulator.close))
     try:
         await driver.open()
-        await driver.set_rate(rate)
+        if rate is not None:
+            await driver.set_rate(rate)
         await driver.info()
     except BaseException:
-        await driver.close()
+        await dev.close()
         raise
-    return driver
+    return dev

@@ -1,7 +1,7 @@
 """An emulated BlueZ daemon (bus name ``org.bluez``) built on dbus-fast.
 
 It exports the objects that ``bluetoothd`` exports, on whatever D-Bus it is
-given (normally the private bus of :mod:`.ble_bus`), so that bleak's own,
+given (normally the private bus of :mod:`.bus`), so that bleak's own,
 unmodified BlueZ backend can scan, connect, subscribe and write exactly as it
 does on a real Linux host::
 
@@ -28,15 +28,27 @@ exported before ``ServicesResolved`` turns true; on disconnect
 turns false; a read on a notifying characteristic also emits a value change.
 """
 
-# No "from __future__ import annotations": dbus-fast reads the D-Bus signature
-# strings ("s", "ay", ...) from the real annotations.
+# No "from __future__ import annotations": dbus-fast reads the D-Bus signatures
+# (typing.Annotated[..., DBusSignature("s")]) from the real annotations.
 import asyncio
 import inspect
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Annotated
 
 from dbus_fast import DBusError, Message, PropertyAccess, RequestNameReply, Variant
 from dbus_fast.aio import MessageBus
+from dbus_fast.annotations import (
+    DBusBool,
+    DBusBytes,
+    DBusDict,
+    DBusInt16,
+    DBusObjectPath,
+    DBusSignature,
+    DBusStr,
+    DBusUInt16,
+)
 from dbus_fast.constants import NameFlag
 from dbus_fast.service import ServiceInterface, dbus_method, dbus_property
 
@@ -44,6 +56,12 @@ _ERR = "org.bluez.Error."
 #: Client Characteristic Configuration descriptor (Bluetooth assigned number 0x2902)
 CCCD_UUID = "00002902-0000-1000-8000-00805f9b34fb"
 ADAPTER_PATH = "/org/bluez/hci0"
+log = logging.getLogger(__name__)
+
+#: D-Bus signatures beyond dbus-fast's ready-made ones
+DBusStrList = Annotated[list[str], DBusSignature("as")]
+DBusPathList = Annotated[list[str], DBusSignature("ao")]
+DBusUInt16Dict = Annotated[dict[int, Variant], DBusSignature("a{qv}")]
 
 #: on_write(data, with_response) -> None | awaitable
 WriteHandler = Callable[[bytes, bool], "None | Awaitable[None]"]
@@ -139,39 +157,39 @@ class _Adapter1(ServiceInterface):
         self.uuid_filter: list[str] = []
 
     @dbus_property(access=PropertyAccess.READ)
-    def Address(self) -> "s":  # noqa: F821 (D-Bus signature strings)
+    def Address(self) -> DBusStr:
         return self.address
 
     @dbus_property(access=PropertyAccess.READ)
-    def AddressType(self) -> "s":  # noqa: F821
+    def AddressType(self) -> DBusStr:
         return "public"
 
     @dbus_property(access=PropertyAccess.READ)
-    def Name(self) -> "s":  # noqa: F821
+    def Name(self) -> DBusStr:
         return "motorlab-emulated-hci"
 
     @dbus_property(access=PropertyAccess.READ)
-    def Alias(self) -> "s":  # noqa: F821
+    def Alias(self) -> DBusStr:
         return "motorlab-emulated-hci"
 
     @dbus_property(access=PropertyAccess.READ)
-    def Powered(self) -> "b":  # noqa: F821
+    def Powered(self) -> DBusBool:
         return True
 
     @dbus_property(access=PropertyAccess.READ)
-    def Discovering(self) -> "b":  # noqa: F821
+    def Discovering(self) -> DBusBool:
         return self.discovery_sessions > 0
 
     @dbus_property(access=PropertyAccess.READ)
-    def Roles(self) -> "as":
+    def Roles(self) -> DBusStrList:
         return ["central", "peripheral"]
 
     @dbus_property(access=PropertyAccess.READ)
-    def UUIDs(self) -> "as":
+    def UUIDs(self) -> DBusStrList:
         return []
 
     @dbus_method()
-    def SetDiscoveryFilter(self, properties: "a{sv}") -> None:
+    def SetDiscoveryFilter(self, properties: DBusDict) -> None:
         uuids = properties.get("UUIDs")
         self.uuid_filter = [u.lower() for u in uuids.value] if uuids is not None else []
 
@@ -192,7 +210,7 @@ class _Adapter1(ServiceInterface):
             self.emit_properties_changed({"Discovering": False})
 
     @dbus_method()
-    def RemoveDevice(self, device: "o") -> None:  # noqa: F821
+    def RemoveDevice(self, device: DBusObjectPath) -> None:
         self.bluez._forget(device)
 
 
@@ -209,71 +227,71 @@ class _Device1(ServiceInterface):
         self.gatt: list[tuple[str, ServiceInterface]] = []  # export order
 
     @dbus_property(access=PropertyAccess.READ)
-    def Address(self) -> "s":  # noqa: F821
+    def Address(self) -> DBusStr:
         return self.peripheral.address
 
     @dbus_property(access=PropertyAccess.READ)
-    def AddressType(self) -> "s":  # noqa: F821
+    def AddressType(self) -> DBusStr:
         return "random"
 
     @dbus_property(access=PropertyAccess.READ)
-    def Name(self) -> "s":  # noqa: F821
+    def Name(self) -> DBusStr:
         return self.spec.name
 
     @dbus_property(access=PropertyAccess.READ)
-    def Alias(self) -> "s":  # noqa: F821
+    def Alias(self) -> DBusStr:
         return self.spec.name or self.peripheral.address.replace(":", "-")
 
     @dbus_property(access=PropertyAccess.READ)
-    def Adapter(self) -> "o":  # noqa: F821
+    def Adapter(self) -> DBusObjectPath:
         return ADAPTER_PATH
 
     @dbus_property(access=PropertyAccess.READ)
-    def Paired(self) -> "b":  # noqa: F821
+    def Paired(self) -> DBusBool:
         return self.paired
 
     @dbus_property(access=PropertyAccess.READ)
-    def Bonded(self) -> "b":  # noqa: F821
+    def Bonded(self) -> DBusBool:
         return self.paired
 
     @dbus_property()
-    def Trusted(self) -> "b":  # noqa: F821
+    def Trusted(self) -> DBusBool:
         return self.trusted
 
-    @Trusted.setter
-    def Trusted(self, value: "b") -> None:  # noqa: F821
+    @Trusted.setter  # type: ignore[no-redef]  # dbus-fast's property setter, as with @property
+    def Trusted(self, value: DBusBool) -> None:
         self.trusted = value
 
     @dbus_property(access=PropertyAccess.READ)
-    def Blocked(self) -> "b":  # noqa: F821
+    def Blocked(self) -> DBusBool:
         return False
 
     @dbus_property(access=PropertyAccess.READ)
-    def LegacyPairing(self) -> "b":  # noqa: F821
+    def LegacyPairing(self) -> DBusBool:
         return False
 
     @dbus_property(access=PropertyAccess.READ)
-    def Connected(self) -> "b":  # noqa: F821
+    def Connected(self) -> DBusBool:
         return self.connected
 
     @dbus_property(access=PropertyAccess.READ)
-    def ServicesResolved(self) -> "b":  # noqa: F821
+    def ServicesResolved(self) -> DBusBool:
         return self.services_resolved
 
     @dbus_property(access=PropertyAccess.READ)
-    def UUIDs(self) -> "as":
+    def UUIDs(self) -> DBusStrList:
         return [u.lower() for u in self.spec.advertised_uuids]
 
     @dbus_property(access=PropertyAccess.READ)
-    def RSSI(self) -> "n":  # noqa: F821
+    def RSSI(self) -> DBusInt16:
         return self.rssi
 
     @dbus_property(access=PropertyAccess.READ)
-    def ManufacturerData(self) -> "a{qv}":
+    def ManufacturerData(self) -> DBusUInt16Dict:
         return {k: Variant("ay", bytes(v)) for k, v in self.spec.manufacturer_data.items()}
 
     @dbus_property(access=PropertyAccess.READ)
-    def ServiceData(self) -> "a{sv}":
+    def ServiceData(self) -> DBusDict:
         return {}
 
     @dbus_method()
@@ -299,8 +317,10 @@ class _Device1(ServiceInterface):
             raise DBusError(_ERR + "Failed", "le-connection-abort-by-local")
         self.connected = True
         self.emit_properties_changed({"Connected": True})
+        bus = self.bluez.bus
+        assert bus is not None  # the emulated BlueZ is running
         for path, iface in self.gatt:  # InterfacesAdded for each, as service discovery
-            self.bluez.bus.export(path, iface)
+            bus.export(path, iface)
         self.services_resolved = True
         self.emit_properties_changed({"ServicesResolved": True})
         for cb in list(self.peripheral.on_connect):
@@ -315,8 +335,10 @@ class _Device1(ServiceInterface):
                 iface.notifying = False
         self.services_resolved = False
         self.emit_properties_changed({"ServicesResolved": False})
+        bus = self.bluez.bus
+        assert bus is not None  # the emulated BlueZ is running
         for path, _ in reversed(self.gatt):
-            self.bluez.bus.unexport(path)
+            bus.unexport(path)
         self.connected = False
         self.emit_properties_changed({"Connected": False})
         for cb in list(self.peripheral.on_disconnect):
@@ -329,19 +351,19 @@ class _Service1(ServiceInterface):
         self.uuid, self.device_path = uuid.lower(), device_path
 
     @dbus_property(access=PropertyAccess.READ)
-    def UUID(self) -> "s":  # noqa: F821
+    def UUID(self) -> DBusStr:
         return self.uuid
 
     @dbus_property(access=PropertyAccess.READ)
-    def Primary(self) -> "b":  # noqa: F821
+    def Primary(self) -> DBusBool:
         return True
 
     @dbus_property(access=PropertyAccess.READ)
-    def Device(self) -> "o":  # noqa: F821
+    def Device(self) -> DBusObjectPath:
         return self.device_path
 
     @dbus_property(access=PropertyAccess.READ)
-    def Includes(self) -> "ao":  # noqa: F821
+    def Includes(self) -> DBusPathList:
         return []
 
 
@@ -353,27 +375,27 @@ class _Characteristic1(ServiceInterface):
         self.notifying = False
 
     @dbus_property(access=PropertyAccess.READ)
-    def UUID(self) -> "s":  # noqa: F821
+    def UUID(self) -> DBusStr:
         return self.spec.uuid.lower()
 
     @dbus_property(access=PropertyAccess.READ)
-    def Service(self) -> "o":  # noqa: F821
+    def Service(self) -> DBusObjectPath:
         return self.service_path
 
     @dbus_property(access=PropertyAccess.READ)
-    def Value(self) -> "ay":  # noqa: F821
+    def Value(self) -> DBusBytes:
         return self.value
 
     @dbus_property(access=PropertyAccess.READ)
-    def Notifying(self) -> "b":  # noqa: F821
+    def Notifying(self) -> DBusBool:
         return self.notifying
 
     @dbus_property(access=PropertyAccess.READ)
-    def Flags(self) -> "as":
+    def Flags(self) -> DBusStrList:
         return list(self.spec.flags)
 
     @dbus_property(access=PropertyAccess.READ)
-    def MTU(self) -> "q":  # noqa: F821
+    def MTU(self) -> DBusUInt16:
         return self.device.spec.mtu
 
     def _require(self, allowed: set[str], what: str) -> None:
@@ -383,14 +405,14 @@ class _Characteristic1(ServiceInterface):
             raise DBusError(_ERR + "NotPermitted", f"{what} not permitted")
 
     @dbus_method()
-    def ReadValue(self, options: "a{sv}") -> "ay":  # noqa: F821
+    def ReadValue(self, options: DBusDict) -> DBusBytes:
         self._require({"read"}, "Read")
         if self.notifying:  # bluetoothd also reports a read as a value change
             self.emit_properties_changed({"Value": self.value})
         return self.value
 
     @dbus_method()
-    async def WriteValue(self, value: "ay", options: "a{sv}") -> None:  # noqa: F821
+    async def WriteValue(self, value: DBusBytes, options: DBusDict) -> None:
         self._require({"write", "write-without-response"}, "Write")
         data = bytes(value)
         self.value = data
@@ -428,27 +450,27 @@ class _Descriptor1(ServiceInterface):
         self.uuid, self.char_path, self.value = uuid, char_path, b"\x00\x00"
 
     @dbus_property(access=PropertyAccess.READ)
-    def UUID(self) -> "s":  # noqa: F821
+    def UUID(self) -> DBusStr:
         return self.uuid
 
     @dbus_property(access=PropertyAccess.READ)
-    def Characteristic(self) -> "o":  # noqa: F821
+    def Characteristic(self) -> DBusObjectPath:
         return self.char_path
 
     @dbus_property(access=PropertyAccess.READ)
-    def Value(self) -> "ay":  # noqa: F821
+    def Value(self) -> DBusBytes:
         return self.value
 
     @dbus_property(access=PropertyAccess.READ)
-    def Flags(self) -> "as":
+    def Flags(self) -> DBusStrList:
         return ["read", "write"]
 
     @dbus_method()
-    def ReadValue(self, options: "a{sv}") -> "ay":  # noqa: F821
+    def ReadValue(self, options: DBusDict) -> DBusBytes:
         return self.value
 
     @dbus_method()
-    def WriteValue(self, value: "ay", options: "a{sv}") -> None:  # noqa: F821
+    def WriteValue(self, value: DBusBytes, options: DBusDict) -> None:
         self.value = bytes(value)
 
 
@@ -489,8 +511,8 @@ class FakeBlueZ:
         self.bus.unexport(ADAPTER_PATH)
         try:
             await self.flush()
-        except Exception:  # noqa: BLE001 - the daemon may already be gone
-            pass
+        except Exception as exc:  # noqa: BLE001 - the daemon may already be gone
+            log.debug("flush on stop failed: %s", exc)
         self.bus.disconnect()
         await self.bus.wait_for_disconnect()
 

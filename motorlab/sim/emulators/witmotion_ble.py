@@ -19,8 +19,8 @@ import asyncio
 
 import numpy as np
 
-from ..codecs import witmotion_ble as wb
-from ..codecs.witmotion import (
+from ...devices.codecs import witmotion_ble as wb
+from ...devices.codecs.witmotion import (
     CAL_ACC_GYRO,
     CAL_NORMAL,
     KEY_UNLOCK,
@@ -29,13 +29,23 @@ from ..codecs.witmotion import (
     REG_KEY,
     REG_READ,
     REG_RRATE,
+    REG_SAVE,
     REG_VERSION,
+    UNLOCK,
+    rate_code,
 )
-from ..drivers.codec_driver import CodecDriver
-from ..drivers.witmotion_ble import BLE_PROFILE, WitMotionBleDriver
-from .ble_bus import BleEmulator, open_ble_sim, sim_param
-from .fakebluez import GattCharacteristic, GattService, PeripheralSpec
-from .participants import G_MS2, TremorParticipant
+from ...devices.device import Device
+from ...devices.drivers.witmotion_ble import WitMotionBleDriver
+from ...devices.registry import DeviceURL
+from ...devices.spec import device
+from ...errors import DeviceError
+from ...units import STANDARD_GRAVITY as G_MS2
+from ..bluez.fakebluez import GattCharacteristic, GattService, PeripheralSpec
+from ..participants import TremorParticipant
+from .ble import BleEmulator, open_ble_sim, sim_param
+
+#: a host command is ``FF AA reg lo hi``; the codec owns the format (``command_bytes``)
+COMMAND_HEAD, COMMAND_LEN = UNLOCK[:2], len(UNLOCK)
 
 
 def _vector(value: float | tuple[float, float, float] | np.ndarray) -> np.ndarray:
@@ -43,7 +53,9 @@ def _vector(value: float | tuple[float, float, float] | np.ndarray) -> np.ndarra
 
 
 class Wt901BleEmulator(BleEmulator):
-    profile = BLE_PROFILE
+    protocol = "witmotion-ble"
+    sim_name = "sim://wt901ble"
+    participant: TremorParticipant
 
     def __init__(
         self,
@@ -59,7 +71,11 @@ class Wt901BleEmulator(BleEmulator):
     ):
         super().__init__(address, name)
         self.participant = participant or TremorParticipant()
-        self.registers = {REG_RRATE: 0x06, REG_VERSION: version, wb.REG_BATTERY_BLE: battery_cv}
+        self.registers = {
+            REG_RRATE: rate_code(device("wt901ble").nominal_rate_hz),  # after power-up
+            REG_VERSION: version,
+            wb.REG_BATTERY_BLE: battery_cv,
+        }
         self.acc_bias = _vector(acc_bias)
         self.acc_scale = _vector(acc_scale)
         self.gyro_bias = _vector(gyro_bias)
@@ -110,11 +126,11 @@ class Wt901BleEmulator(BleEmulator):
     # -- commands ---------------------------------------------------------------------
     def _on_write(self, data: bytes, with_response: bool) -> None:
         self._inbox += data
-        while len(self._inbox) >= 5:
-            if self._inbox[0] != 0xFF or self._inbox[1] != 0xAA:
+        while len(self._inbox) >= COMMAND_LEN:
+            if self._inbox[:2] != COMMAND_HEAD:
                 del self._inbox[0]
                 continue
-            cmd, self._inbox = bytes(self._inbox[:5]), self._inbox[5:]
+            cmd, self._inbox = bytes(self._inbox[:COMMAND_LEN]), self._inbox[COMMAND_LEN:]
             self.commands.append(cmd)
             self._execute(cmd[2], cmd[3] | cmd[4] << 8)
 
@@ -129,7 +145,7 @@ class Wt901BleEmulator(BleEmulator):
             return
         if not self.unlocked:
             return  # writes without unlock are ignored
-        if register == 0x00:  # SAVE
+        if register == REG_SAVE:
             return
         if register == REG_RRATE and value in RATE_CODES:
             changed = self.registers[REG_RRATE] != value
@@ -193,18 +209,16 @@ def _triple(params: dict[str, str], name: str, url: str) -> tuple[float, float, 
     except ValueError:
         parts = []
     if len(parts) not in (1, 3):
-        from ..base import DeviceError
-
         raise DeviceError(f"{url}: parameter {name}={text!r} must be one number or three (x,y,z)")
     return tuple(parts * 3)[:3] if len(parts) == 1 else tuple(parts)  # type: ignore[return-value]
 
 
-async def open_sim(params: dict[str, str]) -> CodecDriver:
+async def open_sim(url: DeviceURL) -> Device:
     """``sim://wt901ble?freq_hz=6&amp_ms2=0.5&rate_hz=100&acc_bias=0.1,0,0``: an emulated WT901BLE."""
-    url = "sim://wt901ble"
+    params, name = url.params, Wt901BleEmulator.sim_name
 
-    def p(name: str, default: float) -> float:
-        return sim_param(params, name, default, url)
+    def p(key: str, default: float) -> float:
+        return sim_param(params, key, default, name)
 
     participant = TremorParticipant(
         freq_hz=p("freq_hz", 6.0),
@@ -215,14 +229,14 @@ async def open_sim(params: dict[str, str]) -> CodecDriver:
     emulator = Wt901BleEmulator(
         participant,
         address=params.get("address", "D6:3B:1E:00:00:01"),
-        acc_bias=_triple(params, "acc_bias", url),
-        acc_scale=_triple(params, "acc_scale", url),
-        gyro_bias=_triple(params, "gyro_bias", url),
+        acc_bias=_triple(params, "acc_bias", name),
+        acc_scale=_triple(params, "acc_scale", name),
+        gyro_bias=_triple(params, "gyro_bias", name),
     )
-    driver = await open_ble_sim(emulator, lambda tr: WitMotionBleDriver(tr, url=url))
+    dev = await open_ble_sim(emulator, lambda tr: WitMotionBleDriver(tr, url=name), url)
     try:
-        await driver.set_rate(p("rate_hz", 50.0))
+        await dev.driver.set_rate(p("rate_hz", 50.0))
     except BaseException:
-        await driver.close()
+        await dev.close()
         raise
-    return driver
+    return dev

@@ -19,16 +19,19 @@ import asyncio
 
 import numpy as np
 
-from ..codecs import tindeq as tq
-from ..drivers.codec_driver import CodecDriver
-from ..drivers.tindeq import BLE_PROFILE, TindeqDriver
-from .ble_bus import BleEmulator, open_ble_sim, sim_param
-from .fakebluez import GattCharacteristic, GattService, PeripheralSpec
-from .participants import GripParticipant, grip_participant_from_params
+from ...devices.codecs import tindeq as tq
+from ...devices.device import Device
+from ...devices.drivers.tindeq import TindeqDriver
+from ...devices.registry import DeviceURL
+from ..bluez.fakebluez import GattCharacteristic, GattService, PeripheralSpec
+from ..participants import GripParticipant, grip_participant_from_params
+from .ble import BleEmulator, open_ble_sim, sim_param
 
 
 class ProgressorEmulator(BleEmulator):
-    profile = BLE_PROFILE
+    protocol = "tindeq"
+    sim_name = "sim://progressor"
+    participant: GripParticipant
 
     def __init__(
         self,
@@ -143,18 +146,18 @@ class ProgressorEmulator(BleEmulator):
         return np.concatenate(self._sent) if self._sent else np.zeros((0, 3))
 
 
-async def open_sim(params: dict[str, str]) -> CodecDriver:
+async def open_sim(url: DeviceURL) -> Device:
     """``sim://progressor?seed=1&peak_n=300&gain_error=0&offset_n=0``: an emulated Progressor."""
-    url = "sim://progressor"
+    params, name = url.params, ProgressorEmulator.sim_name
 
-    def p(name: str, default: float) -> float:
-        return sim_param(params, name, default, url)
+    def p(key: str, default: float) -> float:
+        return sim_param(params, key, default, name)
 
-    participant = grip_participant_from_params(params, url)
+    participant = grip_participant_from_params(params, name)
     emulator = ProgressorEmulator(
         participant,
         address=params.get("address", "F4:12:FA:00:00:01"),
         gain_error=p("gain_error", 0.0),
         offset_n=p("offset_n", 0.0),
     )
-    return await open_ble_sim(emulator, lambda tr: TindeqDriver(tr, url=url))
+    return await open_ble_sim(emulator, lambda tr: TindeqDriver(tr, url=name), url)

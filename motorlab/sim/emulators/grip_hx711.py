@@ -17,22 +17,19 @@ from typing import Any
 
 import numpy as np
 
+from ...devices.device import Device
+from ...devices.registry import DeviceURL
+from ...devices.spec import device
+from ..participants import GRIP_PARTICIPANT_PARAMS, GripParticipant
 from .motorlab_device import ChannelSpec, MotorlabDeviceEmulator, build_emulator, open_emulated
-from .participants import GripParticipant
+
+SPEC = device("diy-grip")
 
 #: N per count: 100 kgf load cell, 2 mV/V at 5 V excitation, HX711 gain 128 gives ~4300 counts/N;
 #: a factory calibration rounds it to 5000 counts/N.
 FORCE_SCALE_N = 0.0002
 
-_PARTICIPANT_PARAMS = {
-    "peak_n": float,
-    "rise_s": float,
-    "hold_s": float,
-    "fatigue_per_s": float,
-    "noise_n": float,
-    "reaction_s": float,
-    "peak_jitter": float,
-}
+_PARTICIPANT_PARAMS: dict[str, type] = dict.fromkeys(GRIP_PARTICIPANT_PARAMS, float)
 _DEVICE_PARAMS = {
     "gain_error": float,
     "offset_n": float,
@@ -43,11 +40,14 @@ _DEVICE_PARAMS = {
 class GripHX711Emulator(MotorlabDeviceEmulator):
     """The DIY grip dynamometer. ``truth`` is the participant's list of efforts."""
 
+    sim_name = "sim://grip"
+    participant: GripParticipant
+
     def __init__(
         self,
         participant: GripParticipant | None = None,
         *,
-        rate_hz: float = 80.0,
+        rate_hz: float = SPEC.nominal_rate_hz,
         gain_error: float = 0.0,
         offset_n: float = 0.0,
         serial: str = "G0001",
@@ -60,7 +60,7 @@ class GripHX711Emulator(MotorlabDeviceEmulator):
             model="motorlab-grip-hx711",
             serial=serial,
             firmware="1.0.0",
-            channels=[ChannelSpec("force", "MISC", "N", "handle", FORCE_SCALE_N, tare=True)],
+            channels=[ChannelSpec.of(SPEC.channels[0], FORCE_SCALE_N, tare=True)],
             sample_format=4,
             rate_hz=rate_hz,
             min_rate_hz=10.0,
@@ -83,8 +83,6 @@ def make_emulator(params: dict[str, str], url: str = "sim://grip") -> GripHX711E
     )
 
 
-async def open_sim(params: dict[str, str]):
-    """Start the emulated grip dynamometer and return the connected motorlab driver."""
-    url = "sim://grip"
-    emulator = make_emulator(params, url)
-    return await open_emulated(emulator, f"{url} ({emulator.link.link_path})")
+async def open_sim(url: DeviceURL) -> Device:
+    """Start the emulated grip dynamometer; the device's driver is the real motorlab driver."""
+    return await open_emulated(make_emulator(url.params), url)

@@ -1,17 +1,24 @@
 """Optional live trace in a matplotlib window (``motorlab record … --plot``).
 
-The window is redrawn from the acquisition's live state a few times per
-second on the event-loop thread (``canvas.draw_idle`` + ``flush_events``),
-which keeps the terminal view and the data path untouched.
+:class:`LivePlot` subscribes to the live snapshots and redraws at most
+``max_fps`` times per second on the event-loop thread (``canvas.draw_idle`` +
+``flush_events``), plus once for the final snapshot; the data path never waits
+for it.
 """
 
 from __future__ import annotations
 
+import math
 import os
+import time
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import MotorlabError
+
+if TYPE_CHECKING:
+    from ..session.live import LiveSnapshot
 
 
 def _interactive_backend_available() -> bool:
@@ -24,9 +31,10 @@ def _interactive_backend_available() -> bool:
 
 
 class LivePlot:
-    """A matplotlib figure showing the last ``window_s`` seconds of the primary channel."""
+    """A matplotlib figure showing the last ``window_s`` seconds of the primary channel
+    and the trial's peak. Subscribe :meth:`update` to a live feed."""
 
-    def __init__(self, title: str, unit: str, window_s: float = 10.0, interactive: bool = True):
+    def __init__(self, title: str, window_s: float = 10.0, interactive: bool = True, max_fps: float = 5.0):
         import matplotlib
 
         if interactive:
@@ -40,23 +48,35 @@ class LivePlot:
 
         self._plt = plt
         self.window_s = window_s
+        self.min_interval_s = 1.0 / max_fps
+        self._last_draw = -math.inf
         self.fig, self.ax = plt.subplots(figsize=(8, 3.5))
-        self.fig.canvas.manager.set_window_title(title) if getattr(self.fig.canvas, "manager", None) else None
+        manager = self.fig.canvas.manager
+        if manager is not None:
+            manager.set_window_title(title)
         (self.line,) = self.ax.plot([], [], lw=1.2)
         self.peak_line = self.ax.axhline(np.nan, color="tab:red", ls="--", lw=0.8, label="peak")
         self.ax.set_xlabel("time (s)")
-        self.ax.set_ylabel(unit)
         self.ax.set_title(title)
         self.ax.grid(alpha=0.3)
         if interactive:
             plt.ion()
             plt.show(block=False)
 
-    def update(self, trace_t, trace_v, peak: float) -> None:
-        t = np.asarray(trace_t, dtype=float)
-        v = np.asarray(trace_v, dtype=float)
+    def update(self, snapshot: LiveSnapshot) -> None:
+        """Redraw from a snapshot (skipped when the last redraw is too recent, except the final one)."""
+        now = time.monotonic()
+        if not snapshot.finished and now - self._last_draw < self.min_interval_s:
+            return
+        sig = snapshot.signal
+        if sig.channel:
+            self.ax.set_ylabel(f"{sig.channel} ({sig.unit})")
+        t = np.asarray(sig.trace_t, dtype=float)
+        v = np.asarray(sig.trace_v, dtype=float)
+        peak = sig.trial_peak
         if t.size < 2:
             return
+        self._last_draw = now
         keep = t >= t[-1] - self.window_s
         self.line.set_data(t[keep], v[keep])
         self.ax.set_xlim(t[keep][0], max(t[-1], t[keep][0] + 1e-3))

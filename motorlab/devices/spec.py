@@ -1,0 +1,340 @@
+"""Every supported device, as data: the one place that says what exists.
+
+Two tables, read by :mod:`.registry` (opening URLs), :mod:`.discovery`
+(guessing what a port or advertiser is) and :mod:`motorlab.sim` (emulators):
+
+* :data:`PROTOCOLS` — one :class:`ProtocolSpec` per wire protocol, i.e. per
+  ``?protocol=NAME`` of a device URL: the module of its driver, which
+  transports it runs on (serial, BLE and then its GATT :class:`BleProfile`),
+  the default baud rate and a one-line description.
+* :data:`DEVICES` — one :class:`DeviceSpec` per device model: its protocol,
+  channels and nominal sampling rate, discovery hints (BLE name prefixes, serial
+  port keywords, USB vendor ids) and its ``sim://`` emulators.
+
+Wire-protocol facts (GATT UUIDs, advertised names, channel layouts of devices
+that do not describe themselves, fixed rates) are owned by the device's codec
+module and imported here, never restated.
+
+Adding a device touches four places: its codec (``devices/codecs/<name>.py``,
+sans-I/O), its driver (``devices/drivers/<name>.py`` with
+``make_driver(transport, url)``), its emulator (``sim/emulators/<name>.py`` with
+``async def open_sim(params, url) -> Device``) and one entry here (plus one
+:class:`ProtocolSpec` when it speaks a new protocol).
+
+This module is data only: it imports codecs for their constants, nothing that
+does I/O, and no other part of the device layer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from ..recording import Channel
+from .codecs import mark10 as _mark10
+from .codecs import tindeq as _tindeq
+from .codecs import vernier as _vernier
+from .codecs import witmotion as _witmotion
+from .codecs import witmotion_ble as _witmotion_ble
+
+Link = Literal["serial", "ble"]
+
+
+@dataclass(frozen=True)
+class BleProfile:
+    """GATT layout of a BLE device (always full 128-bit UUIDs).
+
+    ``write_with_response``: write requests (True) or write commands (False).
+    """
+
+    service_uuid: str
+    notify_uuid: str
+    write_uuid: str
+    write_with_response: bool = True
+
+
+@dataclass(frozen=True)
+class ProtocolSpec:
+    """One wire protocol (``?protocol=NAME``).
+
+    Attributes:
+        name: the URL's protocol name.
+        driver: module in :mod:`motorlab.devices.drivers` defining
+            ``make_driver(transport, url) -> CodecDriver``.
+        serial: runs over a serial port.
+        ble: GATT profile when it runs over BLE, else None.
+        default_baud: serial baud rate when the URL gives none, baud.
+        description: one line for ``--help`` and listings.
+    """
+
+    name: str
+    driver: str
+    serial: bool
+    ble: BleProfile | None = None
+    default_baud: int = 115200
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class UsbVendor:
+    """A USB vendor id and who it is (``0x2341`` = Arduino)."""
+
+    vid: int
+    name: str
+
+
+@dataclass(frozen=True)
+class DiscoveryHints:
+    """What tells this device apart before it is opened (a guess; a probe confirms).
+
+    Attributes:
+        ble_name_prefixes: advertised names start with one of these.
+        ble_name_contains: advertised names contain one of these (weaker, tried last).
+        port_keywords: words (lower case) in a serial port's description/manufacturer.
+        usb_vendors: USB vendor ids that identify the protocol (microcontroller
+            boards a DIY device is built on).
+        usb_bridges: USB-serial bridge chips the device ships with; they do not
+            identify a protocol (many devices use them) but are worth a probe.
+    """
+
+    ble_name_prefixes: tuple[str, ...] = ()
+    ble_name_contains: tuple[str, ...] = ()
+    port_keywords: tuple[str, ...] = ()
+    usb_vendors: tuple[UsbVendor, ...] = ()
+    usb_bridges: tuple[UsbVendor, ...] = ()
+
+
+@dataclass(frozen=True)
+class SimSpec:
+    """One ``sim://NAME`` emulator of a device.
+
+    ``module`` is the module in :mod:`motorlab.sim.emulators` defining
+    ``async def open_sim(params, url) -> Device``; ``link`` is how the real driver
+    reaches it (a pseudo-terminal or the emulated BlueZ).
+    """
+
+    name: str
+    module: str
+    link: Link
+
+
+@dataclass(frozen=True)
+class DeviceSpec:
+    """One device model.
+
+    Attributes:
+        key: short identifier, e.g. ``"progressor"``.
+        model: human-readable model name.
+        protocol: key into :data:`PROTOCOLS`.
+        channels: channels as recorded (devices that describe themselves report
+            these in their handshake; the list here is what the reference
+            firmware/emulator reports).
+        nominal_rate_hz: default sampling (or polling) rate, Hz.
+        discovery: hints for :mod:`.discovery`.
+        sims: its emulators.
+        url_example: a device URL for documentation.
+        description: one line.
+    """
+
+    key: str
+    model: str
+    protocol: str
+    channels: tuple[Channel, ...]
+    nominal_rate_hz: float
+    discovery: DiscoveryHints
+    sims: tuple[SimSpec, ...]
+    url_example: str
+    description: str = ""
+
+
+# ------------------------------------------------------------------ protocols
+#: GATT layout of the open motorlab protocol (firmware_notes/protocol.md §2); base UUID
+#: generated once for this protocol
+MOTORLAB_BLE = BleProfile(
+    service_uuid="7d680001-9c86-4f5b-a5ed-40391b489d75",
+    notify_uuid="7d680002-9c86-4f5b-a5ed-40391b489d75",
+    write_uuid="7d680003-9c86-4f5b-a5ed-40391b489d75",
+    write_with_response=True,
+)
+
+#: in order of preference when a serial port gives no hint (the probe order)
+PROTOCOLS: dict[str, ProtocolSpec] = {
+    p.name: p
+    for p in (
+        ProtocolSpec(
+            "motorlab",
+            driver="motorlab_driver",
+            serial=True,
+            ble=MOTORLAB_BLE,
+            description="motorlab open protocol (COBS + CRC-16/CCITT-FALSE) for DIY grip and IMU-pen devices",
+        ),
+        ProtocolSpec(
+            "witmotion",
+            driver="witmotion",
+            serial=True,
+            description="WitMotion WT901/JY901/BWT901CL IMU, 11-byte 0x55 frames over serial",
+        ),
+        ProtocolSpec(
+            "mark10",
+            driver="mark10",
+            serial=True,
+            description="Mark-10 Series 4/5 force gauge (ASCII, polled); compression positive, N",
+        ),
+        ProtocolSpec(
+            "witmotion-ble",
+            driver="witmotion_ble",
+            serial=False,
+            ble=BleProfile(
+                _witmotion_ble.SERVICE_UUID, _witmotion_ble.NOTIFY_UUID, _witmotion_ble.WRITE_UUID, True
+            ),
+            description="WitMotion WT901BLE / BWT901BLE5.0 9-axis IMU (BLE, 20-byte 55 61 frames)",
+        ),
+        ProtocolSpec(
+            "tindeq",
+            driver="tindeq",
+            serial=False,
+            ble=BleProfile(_tindeq.SERVICE_UUID, _tindeq.DATA_UUID, _tindeq.CONTROL_UUID, True),
+            description="Tindeq Progressor force gauge and clones (BLE, 80 Hz, kg + µs timestamps)",
+        ),
+        ProtocolSpec(
+            "vernier",
+            driver="vernier",
+            serial=False,
+            ble=BleProfile(_vernier.SERVICE_UUID, _vernier.RESPONSE_UUID, _vernier.COMMAND_UUID, False),
+            description="Vernier Go Direct hand dynamometer GDX-HD (BLE; period set by the host, zeroed on the host)",
+        ),
+    )
+}
+
+# ------------------------------------------------------------------ devices
+#: USB vendor ids of microcontroller boards that DIY sensors are built on
+DIY_BOARDS = (
+    UsbVendor(0x2341, "Arduino"),
+    UsbVendor(0x303A, "Espressif"),
+    UsbVendor(0x239A, "Adafruit"),
+    UsbVendor(0x2E8A, "Raspberry Pi"),
+    UsbVendor(0x2886, "Seeed"),
+)
+#: USB-serial bridge chips (the protocol cannot be told from their id)
+WCH_CH34X = UsbVendor(0x1A86, "WCH CH34x")
+SILABS_CP210X = UsbVendor(0x10C4, "Silicon Labs CP210x")
+FTDI = UsbVendor(0x0403, "FTDI")
+PROLIFIC = UsbVendor(0x067B, "Prolific")
+
+_FORCE = Channel("force", "MISC", "N", tracked_point="handle")
+
+DEVICES: tuple[DeviceSpec, ...] = (
+    DeviceSpec(
+        key="diy-grip",
+        model="DIY grip dynamometer (load cell + HX711)",
+        protocol="motorlab",
+        channels=(_FORCE,),
+        nominal_rate_hz=80.0,
+        discovery=DiscoveryHints(
+            ble_name_prefixes=("motorlab",),
+            port_keywords=("motorlab",),
+            usb_vendors=DIY_BOARDS,
+            usb_bridges=(WCH_CH34X, SILABS_CP210X),
+        ),
+        sims=(SimSpec("grip", "grip_hx711", "serial"),),
+        url_example="serial:///dev/ttyUSB0?protocol=motorlab",
+        description="open-protocol grip dynamometer (firmware_notes/grip_hx711)",
+    ),
+    DeviceSpec(
+        key="diy-pen",
+        model="DIY IMU pen (6-axis IMU + tip force)",
+        protocol="motorlab",
+        channels=(
+            *(Channel(f"acc_{a}", "ACCEL", "m/s^2", a, "pen") for a in "xyz"),
+            *(Channel(f"gyr_{a}", "GYRO", "deg/s", a, "pen") for a in "xyz"),
+            Channel("tip_force", "MISC", "N", tracked_point="pentip"),
+        ),
+        nominal_rate_hz=200.0,
+        discovery=DiscoveryHints(
+            ble_name_prefixes=("motorlab",),
+            port_keywords=("motorlab",),
+            usb_vendors=DIY_BOARDS,
+            usb_bridges=(WCH_CH34X, SILABS_CP210X),
+        ),
+        sims=(SimSpec("pen", "imu_pen", "serial"), SimSpec("penble", "imu_pen_ble", "ble")),
+        url_example="ble://motorlab-pen?protocol=motorlab",
+        description="open-protocol IMU pen for handwriting, spiral and tremor",
+    ),
+    DeviceSpec(
+        key="wt901",
+        model="WitMotion WT901 (serial)",
+        protocol="witmotion",
+        channels=_witmotion.CHANNELS,
+        nominal_rate_hz=10.0,  # RRATE after power-up
+        discovery=DiscoveryHints(
+            port_keywords=("witmotion", "wt901", "jy901"), usb_bridges=(WCH_CH34X, SILABS_CP210X)
+        ),
+        sims=(SimSpec("wt901", "witmotion", "serial"),),
+        url_example="serial:///dev/ttyUSB0?protocol=witmotion",
+        description="9-axis IMU with on-device attitude",
+    ),
+    DeviceSpec(
+        key="wt901ble",
+        model="WitMotion WT901BLE",
+        protocol="witmotion-ble",
+        channels=_witmotion_ble.CHANNELS,
+        nominal_rate_hz=10.0,  # RRATE after power-up
+        discovery=DiscoveryHints(
+            ble_name_prefixes=(_witmotion_ble.NAME_PREFIX,), ble_name_contains=(_witmotion_ble.NAME_PREFIX,)
+        ),
+        sims=(SimSpec("wt901ble", "witmotion_ble", "ble"),),
+        url_example="ble://WT901BLE67?protocol=witmotion-ble",
+        description="9-axis IMU over BLE",
+    ),
+    DeviceSpec(
+        key="progressor",
+        model="Tindeq Progressor",
+        protocol="tindeq",
+        channels=_tindeq.CHANNELS,
+        nominal_rate_hz=_tindeq.RATE_HZ,
+        discovery=DiscoveryHints(ble_name_prefixes=(_tindeq.NAME_PREFIX,)),
+        sims=(SimSpec("progressor", "tindeq", "ble"),),
+        url_example="ble://Progressor_1234?protocol=tindeq",
+        description="BLE force gauge (and clones: Crimpdeq, Mito, Hangman)",
+    ),
+    DeviceSpec(
+        key="gdxhd",
+        model="Vernier Go Direct Hand Dynamometer (GDX-HD)",
+        protocol="vernier",
+        channels=(_FORCE,),
+        nominal_rate_hz=10.0,  # the sensor's typical period, 100 ms
+        discovery=DiscoveryHints(ble_name_prefixes=(_vernier.NAME_PREFIX,)),
+        sims=(SimSpec("gdxhd", "vernier", "ble"),),
+        url_example="ble://GDX-HD%20151000C1?protocol=vernier",
+        description="BLE hand dynamometer",
+    ),
+    DeviceSpec(
+        key="mark10",
+        model="Mark-10 Series 4/5 force gauge",
+        protocol="mark10",
+        channels=_mark10.CHANNELS,
+        nominal_rate_hz=20.0,  # polling rate
+        discovery=DiscoveryHints(port_keywords=("mark-10", "mark10"), usb_bridges=(FTDI, PROLIFIC)),
+        sims=(SimSpec("mark10", "mark10", "serial"),),
+        url_example="serial:///dev/ttyUSB0?protocol=mark10",
+        description="bench force gauge, polled over USB serial",
+    ),
+)
+
+
+def device(key: str) -> DeviceSpec:
+    """The device with this key (KeyError for an unknown key: a programming error)."""
+    for d in DEVICES:
+        if d.key == key:
+            return d
+    raise KeyError(key)
+
+
+def simulators() -> dict[str, tuple[DeviceSpec, SimSpec]]:
+    """``sim://`` name -> (device, emulator), in table order."""
+    return {s.name: (d, s) for d in DEVICES for s in d.sims}
+
+
+def devices_of(protocol: str) -> tuple[DeviceSpec, ...]:
+    """The devices that speak ``protocol``."""
+    return tuple(d for d in DEVICES if d.protocol == protocol)

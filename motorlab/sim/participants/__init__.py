@@ -1,0 +1,25 @@
+"""Seedable virtual participants that drive the device emulators.
+
+A participant turns *cues* (``squeeze``, ``release``, ``hold``, ``write``,
+``draw``, ``rest``, ``posture``, ``stop``) heard at a device time into physical
+signals sampled at arbitrary device times, and records the noise-free ground
+truth tests compare against (``truth``). Everything is a pure function of
+(parameters, seed, cue times, sample time); see :mod:`motorlab.sim.models`.
+
+* :class:`GripParticipant` — force for dynamometers and force gauges.
+* :class:`TremorParticipant` — a limb holding an IMU, with a tremor.
+* :class:`WriterParticipant` — a hand writing or drawing a spiral with an IMU pen.
+"""
+
+from .grip import GRIP_PARTICIPANT_PARAMS, GripParticipant, grip_participant_from_params
+from .tremor import TremorParticipant, pose_gravity
+from .writer import WriterParticipant
+
+__all__ = [
+    "GRIP_PARTICIPANT_PARAMS",
+    "GripParticipant",
+    "TremorParticipant",
+    "WriterParticipant",
+    "grip_participant_from_params",
+    "pose_gravity",
+]
