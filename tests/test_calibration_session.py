@@ -26,7 +26,9 @@ def test_force_calibration_is_applied_by_the_next_recording(tmp_path, capsys):
     assert result.calibration_id == cal.id
     rec = read_recording(result.path)
     assert rec.metadata.calibration_id == cal.id
-    (trial,) = [r for r in analyze_recording(rec) if r["row"] == "trial"]
+    grip = analyze_recording(rec).grip
+    assert grip is not None
+    (trial,) = grip.trials
     true_peak = result.truth[0]["peak_n"]
     # calibrated: within 1 % of the participant's true peak (uncalibrated it would read 5 % high)
-    assert trial["peak_force_N"] == pytest.approx(true_peak, rel=0.01)
+    assert trial.result.peak_force_N == pytest.approx(true_peak, rel=0.01)

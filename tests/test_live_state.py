@@ -46,7 +46,7 @@ async def test_snapshots_follow_the_task_and_end_with_the_stored_result(tmp_path
     assert (last.signal.channel, last.signal.unit, last.signal.best_previous) == ("force", "N", 250.0)
     assert not last.quit and last.protocol == "grip-maximal" and last.task == "grip"
     # the live trial peak is the stored trial's peak
-    trials = [r for r in analyze_recording(read_recording(result.path)) if r["row"] == "trial"]
+    trials = [r for r in analyze_recording(read_recording(result.path)).to_rows() if r["row"] == "trial"]
     assert last.signal.trial_peak == pytest.approx(trials[-1]["peak_force_N"], rel=1e-6)
     assert last.signal.session_peak == pytest.approx(max(r["peak_force_N"] for r in trials), rel=1e-6)
     assert np.all(np.diff(last.signal.trace_t) > 0) and len(last.signal.trace_v) == len(last.signal.trace_t)
