@@ -1,0 +1,1 @@
+"""Views of a visit: the browser app (:mod:`motorlab.ui.web`)."""
