@@ -142,8 +142,20 @@ class PageProbe:
         self.context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=1)
         self.page = self.context.new_page()
         self.errors: list[str] = []
-        self.page.on("console", lambda m: m.type == "error" and self.errors.append(f"console: {m.text}"))
+        self.page.on("console", self._console)
         self.page.on("pageerror", lambda e: self.errors.append(f"pageerror: {e}"))
+        self.page.on("requestfailed", lambda r: self.errors.append(f"failed: {r.url}"))
+        self.page.on("response", self._response)
+
+    def _console(self, m: Any) -> None:
+        # a page answered 4xx on purpose (a refused form) is asserted by the test itself;
+        # a failing sub-resource is caught by _response
+        if m.type == "error" and not m.text.startswith("Failed to load resource"):
+            self.errors.append(f"console: {m.text}")
+
+    def _response(self, r: Any) -> None:
+        if r.status >= 400 and r.request.resource_type != "document":
+            self.errors.append(f"{r.status}: {r.url}")
 
     def close(self) -> None:
         self.context.close()

@@ -91,12 +91,20 @@ def test_state_changing_request_needs_the_servers_own_origin(app_server, clinic_
         status, _, text = app_server.request("POST", "/clients", headers=hdrs, body=body)
         assert status == 403, origin
         assert "cross-site" in text
+    # a browser's own form post under no-referrer: Origin null, and only with Sec-Fetch-Site same-origin
+    for site in ("cross-site", "same-site", "none"):
+        hdrs = {**auth, "Origin": "null", "Sec-Fetch-Site": site}
+        assert app_server.request("POST", "/clients", headers=hdrs, body=body)[0] == 403
     assert ClientRegistry(clinic_root).list() == []
+    hdrs = {**auth, "Origin": "null", "Sec-Fetch-Site": "same-origin"}
+    status, headers, _ = app_server.request("POST", "/clients", headers=hdrs, body=body)
+    assert status == 303 and headers["location"] == "/clients/P101"
+    body = body.replace("P101", "P102")
     status, headers, _ = app_server.request(
         "POST", "/clients", headers={**auth, "Origin": app_server.base}, body=body
     )
-    assert status == 303 and headers["location"] == "/clients/P101"
-    assert [c.participant for c in ClientRegistry(clinic_root).list()] == ["P101"]
+    assert status == 303 and headers["location"] == "/clients/P102"
+    assert [c.participant for c in ClientRegistry(clinic_root).list()] == ["P101", "P102"]
 
 
 def _ws(app_server: AppServer, headers: dict[str, str]) -> str:

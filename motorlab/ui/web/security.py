@@ -10,7 +10,9 @@ Threats this guards against (a local server holding children's data):
   be one of the addresses the server was bound to, with its port;
 * cross-site requests (CSRF, cross-site WebSocket hijacking): state-changing
   requests and WebSocket upgrades must carry an ``Origin`` equal to the server's
-  own (``http://<Host>``);
+  own (``http://<Host>``). A form post from our own page carries ``Origin: null``
+  (browsers do so under ``Referrer-Policy: no-referrer``) and is accepted only
+  with ``Sec-Fetch-Site: same-origin``, a header pages cannot set;
 * framing, sniffing and leaks: a strict Content-Security-Policy (``default-src
   'self'``, ``frame-ancestors 'none'``), ``nosniff``, ``Referrer-Policy:
   no-referrer`` and ``Cache-Control: no-store`` on every response.
@@ -225,7 +227,12 @@ class SecurityMiddleware:
         method = scope.get("method", "GET")
         if ws or method not in SAFE_METHODS:
             origin = headers.get("origin")
-            if origin != f"http://{host}":
+            # with Referrer-Policy no-referrer a browser sends "Origin: null" on same-origin form posts;
+            # then the browser-set, unforgeable-by-pages Sec-Fetch-Site must say same-origin
+            same_origin_form = (
+                not ws and origin == "null" and headers.get("sec-fetch-site") == "same-origin"
+            )
+            if origin != f"http://{host}" and not same_origin_form:
                 await refuse(403, f"forbidden: cross-site request (origin {origin!r})")
                 return
 
