@@ -62,7 +62,9 @@ def grip_snapshot(
     )
 
 
-def pen_snapshot(down: bool, strokes: int, force: float | None = 1.2, has_position: bool = True) -> LiveSnapshot:
+def pen_snapshot(
+    down: bool, strokes: int, force: float | None = 1.2, has_position: bool = True
+) -> LiveSnapshot:
     return LiveSnapshot(
         task=TaskState("handwriting", "pen", "Copy the sentence", "right", 1, 1, "hw-1"),
         step=StepState("trial", "Write the sentence", 20.0, 30.0),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import threading
 import time
@@ -183,7 +184,7 @@ def test_hub_streams_at_most_30_per_second_and_keeps_the_whole_curve(clinic_root
     sent = np.concatenate(truth)
     assert max(p[1] for p in pts) == 37.5
     assert len(pts) < 0.25 * len(sent)  # decimated: 1 kHz in, at most 100 points/s out
-    assert all(b[0] > a[0] for a, b in zip(pts, pts[1:]))
+    assert all(b[0] > a[0] for a, b in itertools.pairwise(pts))
     first_late = next(m for m in late if m["type"] == "live")
     assert first_late["curve"]["from"] == 0 and len(first_late["curve"]["points"]) >= len(pts)
 
@@ -199,7 +200,9 @@ def test_new_trial_resets_the_curve(clinic_root):
         async def run() -> list[dict]:
             headers = {"Origin": srv.base, "Cookie": srv.cookie}
             got = []
-            async with websockets.connect(f"ws://127.0.0.1:{srv.port}/ws/live", additional_headers=headers) as ws:
+            async with websockets.connect(
+                f"ws://127.0.0.1:{srv.port}/ws/live", additional_headers=headers
+            ) as ws:
                 first = json.loads(await asyncio.wait_for(ws.recv(), 5))
                 while first["type"] != "live":  # the hub may not have polled the source yet
                     first = json.loads(await asyncio.wait_for(ws.recv(), 5))
@@ -225,14 +228,21 @@ def test_commands_and_notes_reach_the_source_and_are_acknowledged(clinic_root):
         srv.hub.attach(buf)
         buf.publish(grip_snapshot(1.0))
         sent = [
-            {"type": "command", "command": c, "id": i} for i, c in enumerate(("space", "repeat", "invalid"), 1)
+            {"type": "command", "command": c, "id": i}
+            for i, c in enumerate(("space", "repeat", "invalid"), 1)
         ]
         sent += [{"type": "note", "text": "child was tired", "id": 9}, {"type": "command", "command": "rm"}]
         msgs = asyncio.run(_collect(srv, 1.0, sent))
     finally:
         srv.stop()
     ack0 = next(m for m in no_task if m["type"] == "ack")
-    assert ack0 == {"type": "ack", "id": 1, "command": "space", "accepted": False, "text": "No task is running."}
+    assert ack0 == {
+        "type": "ack",
+        "id": 1,
+        "command": "space",
+        "accepted": False,
+        "text": "No task is running.",
+    }
     acks = [m for m in msgs if m["type"] == "ack"]
     assert [(a["id"], a["accepted"]) for a in acks] == [(1, True), (2, True), (3, True), (9, True)]
     assert seen == ["space", "repeat", "invalid"] and buf.notes == ["child was tired"]

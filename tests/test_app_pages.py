@@ -43,12 +43,26 @@ def test_add_a_client_through_the_form(app_server, probe, clinic_root, artifacts
     page.click("button[type=submit]")
     page.wait_for_url(f"{app_server.base}/clients/C2016")
     assert page.locator("#client-id").inner_text() == "C2016"
-    assert page.locator("dl.facts").inner_text().split() == ["Born", "2016", "Sex", "F", "Dominant", "hand", "left"]
+    assert page.locator("dl.facts").inner_text().split() == [
+        "Born",
+        "2016",
+        "Sex",
+        "F",
+        "Dominant",
+        "hand",
+        "left",
+    ]
     assert page.locator("#no-sessions").is_visible()
     assert ClientRegistry(clinic_root).get("C2016").dominant_hand == "left"
     page.click("text=Clients")
     rows = page.locator("#client-list tbody tr")
-    assert rows.count() == 1 and rows.first.inner_text().split("\t")[:5] == ["C2016", "2016", rows.first.inner_text().split("\t")[2], "F", "left"]
+    assert rows.count() == 1 and rows.first.inner_text().split("\t")[:5] == [
+        "C2016",
+        "2016",
+        rows.first.inner_text().split("\t")[2],
+        "F",
+        "left",
+    ]
     page.screenshot(path=str(artifacts_dir / "app_clients.png"), full_page=True)
     assert probe.errors == []
 
@@ -86,7 +100,9 @@ def test_set_a_goal_through_the_form(app_server, probe, clinic_root, artifacts_d
         ["+2", "much more than expected", "26.0"],
     ]
     stored = GoalStore(clinic_root, "P042").load()
-    assert [(g.goal_id, g.metric, g.hand, g.baseline) for g in stored] == [("G1", "grip_strength_kgf", "right", 18.0)]
+    assert [(g.goal_id, g.metric, g.hand, g.baseline) for g in stored] == [
+        ("G1", "grip_strength_kgf", "right", 18.0)
+    ]
     page.screenshot(path=str(artifacts_dir / "app_goals.png"), full_page=True)
     page.click("text=Remove G1")
     page.wait_for_selector("#no-goals")
@@ -168,7 +184,10 @@ def test_visit_page_checks_the_device_and_marks_emulators(app_server, probe, cli
     assert page.locator("#emulated-badge").inner_text() == "EMULATED"
     assert page.locator("#device-url").inner_text() == "sim://grip"
     tasks = page.locator("#visit-tasks li").all_inner_texts()
-    assert tasks[0].startswith("Grip strength") and "motorlab record grip --hand both --participant P010" in tasks[0]
+    assert (
+        tasks[0].startswith("Grip strength")
+        and "motorlab record grip --hand both --participant P010" in tasks[0]
+    )
     assert tasks[1].startswith("Archimedean spiral")
     assert "not connected yet" in page.locator("#not-yet").inner_text()
     page.screenshot(path=str(artifacts_dir / "app_visit.png"), full_page=True)
@@ -190,7 +209,7 @@ def test_pairing_in_the_browser(clinic_root, probe, artifacts_dir):
             tab.fill("#code", code)
             tab.click("button[type=submit]")
             tab.wait_for_url(f"http://127.0.0.2:{srv.port}/task")
-            tab.wait_for_function("document.getElementById('task').dataset.state === 'idle'")
+            tab.wait_for_function("() => document.getElementById('task').dataset.state === 'idle'")
             assert tab.locator("#idle").inner_text() == "No task is running."
             assert tab.locator("nav").inner_text().split() == ["Clients", "Visit", "Task", "screen"]
         finally:

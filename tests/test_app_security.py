@@ -24,7 +24,7 @@ import websockets
 
 from motorlab.clinic import ClientRegistry
 from motorlab.ui.web.pairing import MAX_ATTEMPTS, PairingCodes
-from motorlab.ui.web.security import Access, SECURITY_HEADERS
+from motorlab.ui.web.security import SECURITY_HEADERS, Access
 
 from .app_fixtures import AppServer
 
@@ -39,7 +39,10 @@ def test_missing_or_wrong_token_is_403_everywhere(app_server):
         assert headers["content-security-policy"].startswith("default-src 'self'")
     wrong = "x" + app_server.token[1:]
     assert app_server.request("GET", f"/clients?token={wrong}")[0] == 403
-    assert app_server.request("GET", "/clients", headers={"Cookie": f"motorlab_{app_server.port}={wrong}"})[0] == 403
+    assert (
+        app_server.request("GET", "/clients", headers={"Cookie": f"motorlab_{app_server.port}={wrong}"})[0]
+        == 403
+    )
     # a cookie for another run (another port) is not this run's
     other = {"Cookie": f"motorlab_{app_server.port + 1}={app_server.token}"}
     assert app_server.request("GET", "/clients", headers=other)[0] == 403
@@ -64,7 +67,14 @@ def test_token_in_url_becomes_a_strict_httponly_cookie_and_leaves_the_url(app_se
 
 @pytest.mark.parametrize(
     "host",
-    ["evil.example", "evil.example:{port}", "127.0.0.1:{other}", "127.0.0.1", "localhost.evil.example:{port}", ""],
+    [
+        "evil.example",
+        "evil.example:{port}",
+        "127.0.0.1:{other}",
+        "127.0.0.1",
+        "localhost.evil.example:{port}",
+        "",
+    ],
 )
 def test_foreign_host_is_refused_even_with_the_token(app_server, host):
     h = host.format(port=app_server.port, other=app_server.port + 1)
@@ -136,7 +146,9 @@ def test_websocket_checks_token_and_origin(app_server):
 
 def _ws_path(app_server: AppServer, path: str, headers: dict[str, str]) -> str:
     async def go() -> str:
-        async with websockets.connect(f"ws://127.0.0.1:{app_server.port}{path}", additional_headers=headers) as ws:
+        async with websockets.connect(
+            f"ws://127.0.0.1:{app_server.port}{path}", additional_headers=headers
+        ) as ws:
             return str(await asyncio.wait_for(ws.recv(), 10))
 
     return asyncio.run(go())

@@ -229,9 +229,7 @@ class SecurityMiddleware:
             origin = headers.get("origin")
             # with Referrer-Policy no-referrer a browser sends "Origin: null" on same-origin form posts;
             # then the browser-set, unforgeable-by-pages Sec-Fetch-Site must say same-origin
-            same_origin_form = (
-                not ws and origin == "null" and headers.get("sec-fetch-site") == "same-origin"
-            )
+            same_origin_form = not ws and origin == "null" and headers.get("sec-fetch-site") == "same-origin"
             if origin != f"http://{host}" and not same_origin_form:
                 await refuse(403, f"forbidden: cross-site request (origin {origin!r})")
                 return

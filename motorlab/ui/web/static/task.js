@@ -293,7 +293,7 @@
 
   function drawCurve(f) {
     const { ctx, w, h, dpr } = fitCanvas($("curve"));
-    const padL = 44 * dpr, padB = 24 * dpr, padT = 8 * dpr, padR = 8 * dpr;
+    const padL = 44 * dpr, padB = 24 * dpr, padT = 24 * dpr, padR = 8 * dpr;
     const pts = st.curve;
     const lastT = pts.length ? pts[pts.length - 1][0] : 0;
     const span = Math.max(st.trialSpan, lastT, 1);
@@ -314,7 +314,7 @@
       ctx.stroke();
       ctx.fillText(`${+v.toFixed(2)}`, 4 * dpr, Y(v) + 4 * dpr);
     }
-    ctx.fillText(`${f.unit}`, 4 * dpr, padT + 10 * dpr);
+    ctx.fillText(`${f.unit}`, 4 * dpr, 14 * dpr);
     ctx.fillText(`${span.toFixed(0)} s`, w - padR - 30 * dpr, h - 6 * dpr);
     if (f.band_lo !== null && f.band_hi !== null) {
       ctx.fillStyle = "rgba(46, 160, 67, 0.18)";
