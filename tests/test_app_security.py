@@ -55,6 +55,8 @@ def test_token_in_url_becomes_a_strict_httponly_cookie_and_leaves_the_url(app_se
     cookie = headers["set-cookie"]
     assert cookie.startswith(f"motorlab_{app_server.port}={app_server.token};")
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/" in cookie
+    status, headers, _ = app_server.request("GET", f"//evil.example/x?token={app_server.token}")
+    assert status == 303 and headers["location"] == "/evil.example/x"  # stays on this server
     status, headers, body = app_server.request("GET", "/clients", headers={"Cookie": app_server.cookie})
     assert status == 200 and "<h1>Clients</h1>" in body
     for name, value in SECURITY_HEADERS:

@@ -254,7 +254,7 @@ class SecurityMiddleware:
         if from_query and not ws and method in SAFE_METHODS and role != ROLE_PAIRING:
             # swap the token in the URL for a cookie, and drop it from the address bar and history
             rest = urlencode([(k, v) for k, v in query.items() if k != TOKEN_PARAM])
-            location = path + (f"?{rest}" if rest else "")
+            location = "/" + path.lstrip("/") + (f"?{rest}" if rest else "")  # never //host: no open redirect
             assert token is not None
             await _refuse_http(
                 send,
