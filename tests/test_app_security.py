@@ -201,10 +201,14 @@ def test_pairing_code_is_single_use_expires_and_dies_after_wrong_tries():
 
 
 # ----------------------------------------------------------------- the command itself
-def _start_cli(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen, str, int, list[str]]:
+def _start_cli(
+    tmp_path: Path, *extra: str, browser: bool = False
+) -> tuple[subprocess.Popen, str, int, list[str]]:
     env = {**os.environ, "MOTORLAB_DATA": str(tmp_path / "data"), "PYTHONUNBUFFERED": "1"}
+    if browser:  # no desktop: the command must not start a text browser in this terminal
+        env = {k: v for k, v in env.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "BROWSER")}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "motorlab", "app", "--no-browser", *extra],
+        [sys.executable, "-m", "motorlab", "app", *([] if browser else ["--no-browser"]), *extra],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -223,7 +227,17 @@ def _start_cli(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen, str, int,
     text = "\n".join(lines)
     m = re.search(r"open: (http://127\.0\.0\.1:(\d+)/\?token=([\w-]+))", text)
     assert m, text
-    return proc, m.group(3), int(m.group(2)), lines
+    port = int(m.group(2))
+    deadline = time.monotonic() + 20  # serving (uvicorn's Ctrl-C handler installed), not just printed
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            probe.settimeout(2)
+            probe.connect(("127.0.0.1", port))
+            probe.sendall(f"GET /x HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
+            if probe.recv(12).startswith(b"HTTP/1.1"):
+                break
+        time.sleep(0.05)
+    return proc, m.group(3), port, lines
 
 
 def _listening(pid: int, port: int) -> set[str]:
@@ -280,6 +294,16 @@ def test_cli_lan_says_what_it_exposes_and_binds_only_that_address(tmp_path):
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=20)
     assert proc.returncode == 0
+
+
+def test_cli_without_a_desktop_prints_the_link_instead_of_opening_a_browser(tmp_path):
+    proc, _, _, lines = _start_cli(tmp_path, browser=True)
+    try:
+        assert lines[2] == "(no graphical session here: open the link above in a browser on this computer)"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0 and err.strip() == "motorlab app: stopped"
 
 
 def test_cli_refuses_a_bad_port(tmp_path):

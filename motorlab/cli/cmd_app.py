@@ -65,6 +65,28 @@ def _lan_notice(lan: str, port: int) -> str:
     )
 
 
+def _announce(url: str, port: int, root: Path, lan: str | None, browser: bool, no_browser: bool) -> None:
+    print(f"motorlab app: clinic data in {root}")
+    print(f"open: {url}")
+    if not no_browser and not browser:
+        print("(no graphical session here: open the link above in a browser on this computer)")
+    if lan is None:
+        print(f"only this computer can connect (127.0.0.1:{port}). Press Ctrl-C to stop.")
+    else:
+        print(_lan_notice(lan, port))
+        print("Press Ctrl-C to stop.")
+    sys.stdout.flush()
+
+
+def _has_display() -> bool:
+    """A desktop to open a browser in (on Linux, without one ``webbrowser`` may start a text browser)."""
+    import os
+
+    if sys.platform.startswith("linux"):
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
+
+
 def _run(args: argparse.Namespace) -> int:
     from ..clinic.dataset import resolve_data_root
     from ..errors import ParameterError
@@ -76,26 +98,21 @@ def _run(args: argparse.Namespace) -> int:
     lan = None
     if args.lan is not None:
         lan = primary_lan_address() if args.lan == "auto" else args.lan
+    browser = not args.no_browser and _has_display()
     url_holder: list[str] = []
     app = prepare(
         root,
         args.port,
         lan,
-        on_started=None if args.no_browser else (lambda: open_browser_later(url_holder[0])()),
+        on_started=(lambda: open_browser_later(url_holder[0])()) if browser else None,
     )
     url_holder.append(app.url)
-    port = app.access.port
-    print(f"motorlab app: clinic data in {root}")
-    print(f"open: {app.url}")
-    if lan is None:
-        print(f"only this computer can connect (127.0.0.1:{port}). Press Ctrl-C to stop.")
-    else:
-        print(_lan_notice(lan, port))
-        print("Press Ctrl-C to stop.")
-    sys.stdout.flush()
-    try:
+    try:  # from here on Ctrl-C, whenever it comes, is the normal way to stop
+        _announce(app.url, app.access.port, root, lan, browser, args.no_browser)
         app.run()
     except KeyboardInterrupt:
         print("motorlab app: stopped", file=sys.stderr)
-        return 0
+    finally:
+        for sock in app.sockets:
+            sock.close()
     return 0
