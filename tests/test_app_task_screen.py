@@ -188,6 +188,10 @@ def test_faults_show_at_once_in_words_and_the_countdown_is_big(screen, artifacts
         "Trial 2 was marked invalid.",
     ]
     assert page.locator("#countdown").is_visible()
+    z = page.evaluate(
+        "() => ['alerts', 'countdown'].map(id => +getComputedStyle(document.getElementById(id)).zIndex)"
+    )
+    assert z[0] > z[1]  # the faults stay readable above the big countdown
     assert page.evaluate("parseFloat(getComputedStyle(document.getElementById('countdown')).fontSize)") > 200
     assert page.locator("#force-now").inner_text() == "–"  # no value before the first sample, not 0
     page.screenshot(path=str(artifacts_dir / "app_task_faults.png"), full_page=True)
