@@ -172,23 +172,32 @@ def test_visit_page_checks_the_device_and_marks_emulators(app_server, probe, cli
     assert page.locator("text=EMULATED").count() >= 7  # every built-in emulator is labelled
     page.check("input[value=grip]")
     page.check("input[value=spiral]")
-    page.fill("#device", "serial:///dev/ttyUSB0")
+    page.fill("#device_force", "serial:///dev/ttyUSB0")
+    page.fill("#device_pen", "sim://pen")
     page.click("button[type=submit]")
-    assert "add ?protocol=NAME" in page.locator("#form-error").inner_text()
-    assert page.is_checked("input[value=spiral]")
-    page.fill("#device", "sim://nosuch")
+    assert (
+        page.locator("#form-error")
+        .inner_text()
+        .startswith("Force device (grip tasks): serial:///dev/ttyUSB0: add ?protocol=NAME (mark10, motorlab,")
+    )
+    assert page.is_checked("input[value=spiral]") and page.input_value("#device_pen") == "sim://pen"
+    page.fill("#device_force", "sim://nosuch")
     page.click("button[type=submit]")
     assert "unknown emulator" in page.locator("#form-error").inner_text()
-    page.fill("#device", "sim://grip")
+    page.fill("#device_force", "serial:///dev/ttyUSB0?protocol=motorlab")
     page.click("button[type=submit]")
-    assert page.locator("#emulated-badge").inner_text() == "EMULATED"
-    assert page.locator("#device-url").inner_text() == "sim://grip"
-    tasks = page.locator("#visit-tasks li").all_inner_texts()
+    tasks = page.locator("#visit-tasks li")
+    assert tasks.count() == 2
+    grip, spiral = tasks.all_inner_texts()
+    assert grip.startswith("Grip strength (3 trials per hand) – serial:///dev/ttyUSB0?protocol=motorlab")
+    assert "EMULATED" not in grip  # a real device carries no badge
     assert (
-        tasks[0].startswith("Grip strength")
-        and "motorlab record grip --hand both --participant P010" in tasks[0]
+        "motorlab record grip --hand both --participant P010 --device serial:///dev/ttyUSB0?protocol=motorlab"
+        in grip
     )
-    assert tasks[1].startswith("Archimedean spiral")
+    assert spiral.startswith("Archimedean spiral – sim://pen EMULATED a virtual client")
+    assert "motorlab record spiral --participant P010 --device sim://pen" in spiral
+    assert tasks.nth(1).locator(".badge.emulated").is_visible()
     assert "not connected yet" in page.locator("#not-yet").inner_text()
     page.screenshot(path=str(artifacts_dir / "app_visit.png"), full_page=True)
     assert probe.errors == []

@@ -40,18 +40,24 @@ class VisitTask:
     task: str  # BIDS task label (motorlab.session.protocols)
     title: str
     view: str  # motorlab.ui.web.live.VIEWS
-    device: str  # suggested device URL
+    instrument: str  # which device field of the visit form it uses: "force" or "pen"
     record: str  # the terminal command that records it today (``motorlab record ...``)
 
 
+#: the visit form's device fields: instrument -> (label, example URL)
+INSTRUMENTS: dict[str, tuple[str, str]] = {
+    "force": ("Force device (grip tasks)", "sim://grip"),
+    "pen": ("Pen or IMU device (pen and tremor tasks)", "sim://pen"),
+}
+
 #: tasks of a visit, in the order a therapist runs them
 VISIT_TASKS: tuple[VisitTask, ...] = (
-    VisitTask("grip", "Grip strength (3 trials per hand)", "force_max", "sim://grip", "grip --hand both"),
-    VisitTask("gripsustained", "Sustained grip", "force_hold", "sim://grip", "grip-sustained"),
-    VisitTask("handwriting", "Handwriting (timed copy)", "pen", "sim://pen", "handwriting"),
-    VisitTask("spiral", "Archimedean spiral", "pen", "sim://pen", "spiral"),
-    VisitTask("tremorrest", "Rest tremor", "hold", "sim://pen", "tremor --condition rest"),
-    VisitTask("tremorpostural", "Postural tremor", "hold", "sim://pen", "tremor --condition postural"),
+    VisitTask("grip", "Grip strength (3 trials per hand)", "force_max", "force", "grip --hand both"),
+    VisitTask("gripsustained", "Sustained grip", "force_hold", "force", "grip-sustained"),
+    VisitTask("handwriting", "Handwriting (timed copy)", "pen", "pen", "handwriting"),
+    VisitTask("spiral", "Archimedean spiral", "pen", "pen", "spiral"),
+    VisitTask("tremorrest", "Rest tremor", "hold", "pen", "tremor --condition rest"),
+    VisitTask("tremorpostural", "Postural tremor", "hold", "pen", "tremor --condition postural"),
 )
 
 _env = jinja2.Environment(
@@ -378,6 +384,7 @@ def _visit_context(request: Request, form: Any, error: str | None) -> dict[str, 
     return {
         "clients": ClientRegistry(_root(request)).list(),
         "tasks": VISIT_TASKS,
+        "instruments": INSTRUMENTS,
         "emulators": _emulators(),
         "form": form,
         "error": error,
@@ -398,10 +405,16 @@ async def start_visit(request: Request) -> Response:
         chosen = [t for t in VISIT_TASKS if t.task in form.getlist("task")]
         if not chosen:
             raise MotorlabError("pick at least one task")
-        url, emulated = check_device_url(form.get("device", ""))
+        devices: dict[str, tuple[str, bool]] = {}
+        for kind in dict.fromkeys(t.instrument for t in chosen):
+            try:
+                devices[kind] = check_device_url(form.get(f"device_{kind}", ""))
+            except MotorlabError as exc:
+                raise MotorlabError(f"{INSTRUMENTS[kind][0]}: {one_line(exc)}") from None
     except MotorlabError as exc:
         return render(request, "visit.html", status=400, **_visit_context(request, form, one_line(exc)))
-    return render(request, "visit_ready.html", client=client, tasks=chosen, device=url, emulated=emulated)
+    rows = [(t, *devices[t.instrument]) for t in chosen]
+    return render(request, "visit_ready.html", client=client, rows=rows)
 
 
 # ------------------------------------------------------------------ task screen
