@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import RecordingError
+from .signal.timestamps import MAX_SPAN_S  # refused on construction; finer checks: timestamp_quality()
 
 if TYPE_CHECKING:
     from .signal.timestamps import QualityFlag, TimestampReport
@@ -26,10 +27,6 @@ if TYPE_CHECKING:
 BIDS_CHANNEL_TYPES = frozenset(
     {"ACCEL", "ANGACCEL", "GYRO", "JNTANG", "LATENCY", "MAGN", "MISC", "ORNT", "POS", "VEL"}
 )
-#: longest plausible span of one recording's timestamps, s (7 days). A wider span means rows
-#: stamped on different clocks (device counter vs Unix epoch) or in the wrong unit: refused on
-#: construction. Finer checks: :meth:`Recording.timestamp_quality`.
-MAX_SPAN_S = 7 * 86400.0
 _COMPONENTS = frozenset({"x", "y", "z", "quat_x", "quat_y", "quat_z", "quat_w", "n/a"})
 _LABEL = re.compile(r"^[A-Za-z0-9]+$")
 

@@ -38,9 +38,11 @@ from typing import Any
 import numpy as np
 
 from ..errors import MotorlabError
-from ..recording import MAX_SPAN_S
 from ._checks import finite_runs, require_rate
 
+#: longest plausible span of one recording's timestamps, s (7 days). A wider span means rows
+#: stamped on different clocks (device counter vs Unix epoch) or in the wrong unit.
+MAX_SPAN_S = 7 * 86400.0
 #: a step between consecutive samples longer than this (s) means another clock, not a pause
 CLOCK_JUMP_S = 3600.0
 #: rows on another clock are removable when they are at most this fraction of the samples
