@@ -1,44 +1,31 @@
-"""Decode throughput of every codec vs a straightforward per-frame ``struct.unpack`` loop.
+"""Codec decode speed, fed as devices deliver data and as a replayed capture, against a plain loop.
 
-Run: ``python benchmarks/bench_codecs.py [--samples N] [--repeat R]``
+Run: ``python benchmarks/bench_codecs.py [--samples N] [--repeat R] [--only tindeq,mark10]``
 
-For each codec a long capture of valid device frames is built once. Three
-decoders turn the SAME bytes into (device time s, values) and must agree
-(checked; the table says MISMATCH otherwise):
+For each codec a capture of valid device frames is built once, together with
+the same bytes cut the way the device delivers them. In every run three
+decoders turn the SAME frames into (device time s, values), timed back to back:
 
-* **loop**: a plain Python loop, one ``struct.unpack_from`` per frame (per
-  line for Mark-10), checking what the protocol lets it check (WT901 and
-  Vernier checksums, headers) and computing the same times and units;
-* **bulk**: the codec fed the whole capture in one ``feed()`` (a replayed log;
-  for BLE codecs "one notification holding many whole frames");
-* **as sent**: the codec fed the bytes the way the real transport delivers
-  them: one BLE notification per ``feed()`` (Tindeq: one frame of 8 samples,
-  or 1 for the open clones; Vernier: each frame in 20-byte pieces; WT901BLE:
-  one 20-byte frame), one reply line per ``feed()`` for the polled Mark-10,
-  64 KiB reads for the serial streams.
+* **live**: a fresh codec fed one piece per ``feed()`` call, the way the
+  transport hands them over: one BLE notification (Tindeq: one frame of 8
+  samples, or 1 for the open clones; Vernier: 20-byte notifications; WT901BLE:
+  one 20-byte frame), one reply line for the polled Mark-10, one serial read
+  of what the device writes at once for the serial streams (WT901: one output
+  period of 4 frames; motorlab pen: one 25-sample SAMPLES frame, i.e. 1 kHz in
+  25-ms blocks). Its sample blocks are collected and stacked, as a consumer does;
+* **loop**: a plain per-frame ``struct.unpack`` loop over the same frames
+  (per line ``split`` + ``float`` for Mark-10) that checks what the protocol
+  lets it check (checksums, headers; COBS and CRC-16 for the open protocol)
+  and computes the same times and units;
+* **bulk**: a fresh codec's replay entry point (``feed_bulk``, else ``feed``)
+  given the whole capture at once.
 
-Times are the median of ``--repeat`` runs after one untimed warm-up run. "x" columns are loop time / codec
-time. For the bulk path the codec and the loop are timed back to back in each run, and the median of the
-per-run ratios is shown with their range. The machine changes speed from run to run, and pairing keeps
-both sides of a ratio in the same state. The issue's target is >= 50x for the bulk path. Where it cannot be met in
-principle the table's note says why (also below):
-
-* per-notification BLE feeds: a notification holds 1-12 samples, so each
-  ``feed()`` call costs a few µs of fixed Python/NumPy overhead (creating a
-  SampleBlock and its arrays) that a per-frame ``struct.unpack`` does not pay;
-  the ratio there is about 1x or below, whatever the decoder. It does not
-  matter in use: 80-100 Hz of notifications is ~1000x below what either path
-  sustains.
-* Mark-10: the loop's work per line is ``bytes.split`` + ``float()``, both C
-  code already; ASCII-to-float conversion is the floor, so a NumPy version
-  can at best match it. The gauge answers <= ~50 polls/s anyway.
-* motorlab (COBS + CRC-16/CCITT-FALSE) is the project's own open wire protocol
-  (``firmware_notes/protocol.md``). Its loop does what a straightforward
-  per-frame decoder must: COBS-decode the frame, check its CRC, then one
-  ``struct.unpack_from`` of the frame's sample records. The codec's bulk path
-  makes the same per-frame COBS and CRC checks, vectorised across frames with
-  NumPy (``cobs_code_chains``, ``crc16_rows``); the CRC (one table lookup per
-  byte pair) is about a third of its time.
+Outputs must agree (checked; the row says MISMATCH otherwise). The "x" columns
+are loop time / codec time per run (above 1 = the codec is faster); the table
+shows the median of the per-run ratios and their range. Pairing the timings
+within a run keeps both sides of a ratio in the same machine state (this
+machine changes speed from run to run). Targets (issue 10): live >= 1x, bulk
+>= 20x. "µs/call" is the codec's median time per live ``feed()`` call.
 """
 
 from __future__ import annotations
@@ -55,7 +42,6 @@ from rich.console import Console
 from rich.table import Table
 
 G = 9.80665
-CHUNK = 65536
 
 
 @dataclass
@@ -71,66 +57,48 @@ class Case:
     note: str = ""
 
 
-def median_time(fn: Callable[[], object], repeat: int, setup: Callable[[], object] | None = None):
-    """Median wall time of ``repeat`` runs after one untimed warm-up run (page faults, caches)."""
-    times, out = [], None
-    for k in range(repeat + 1):
-        arg = setup() if setup is not None else None
-        t0 = time.perf_counter()
-        out = fn(arg) if setup is not None else fn()
-        if k:
-            times.append(time.perf_counter() - t0)
-    return float(np.median(times)), out
+def _fresh(case: Case):
+    codec = case.make()
+    if case.prime is not None:
+        case.prime(codec)
+    return codec
 
 
-def codec_decoder(case: Case, pieces: list[bytes]) -> tuple[Callable[[], object], Callable[[object], object]]:
-    """``(setup, decode)``: a fresh primed codec (untimed), and feeding it ``pieces`` to collect its samples."""
+def _collect(codec, pieces: list[bytes], bulk: bool) -> tuple[np.ndarray, np.ndarray]:
     from motorlab.devices.base import SampleBlock, stack_blocks
 
-    def setup():
-        codec = case.make()
-        if case.prime is not None:
-            case.prime(codec)
-        return codec
-
-    def decode(codec):
-        blocks = []
-        feed = codec.feed
-        for piece in pieces:
-            blocks += [e for e in feed(piece) if isinstance(e, SampleBlock)]
-        if len(blocks) == 1:  # nothing to join
-            return blocks[0].device_time, blocks[0].values
-        return stack_blocks(blocks)
-
-    return setup, decode
+    feed = getattr(codec, "feed_bulk", codec.feed) if bulk else codec.feed
+    blocks = []
+    for piece in pieces:
+        blocks += [e for e in feed(piece) if isinstance(e, SampleBlock)]
+    if len(blocks) == 1:  # nothing to join
+        return blocks[0].device_time, blocks[0].values
+    return stack_blocks(blocks)
 
 
-def run_codec(case: Case, pieces: list[bytes], repeat: int) -> tuple[float, tuple[np.ndarray, np.ndarray]]:
-    """Median time to feed ``pieces`` to a fresh (primed, untimed) codec and collect its samples."""
-    setup, decode = codec_decoder(case, pieces)
-    return median_time(decode, repeat, setup)
+def paired_runs(case: Case, repeat: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple, tuple, tuple]:
+    """``repeat`` runs (after one warm-up) of live, loop and bulk back to back.
 
-
-def paired_times(case: Case, repeat: int) -> tuple[np.ndarray, np.ndarray, tuple, tuple]:
-    """Codec (whole capture, one feed) and loop timed in alternation, ``repeat`` pairs after a warm-up.
-
-    This machine changes speed from run to run; timing the two back to back and taking
-    the median of the per-pair ratios keeps both sides of each ratio in the same state.
-    Returns (codec seconds, loop seconds, codec output, loop output).
+    Returns (live s, loop s, bulk s) per run and the three outputs of the last run.
     """
-    setup, decode = codec_decoder(case, [case.data])
-    fast, slow, got, ref = [], [], None, None
+    live, loop, bulk = [], [], []
+    got_live = got_bulk = ref = None
     for k in range(repeat + 1):
-        codec = setup()
+        codec = _fresh(case)
         t0 = time.perf_counter()
-        got = decode(codec)
+        got_live = _collect(codec, case.as_sent, bulk=False)
         t1 = time.perf_counter()
         ref = case.baseline()
         t2 = time.perf_counter()
+        codec = _fresh(case)
+        t3 = time.perf_counter()
+        got_bulk = _collect(codec, [case.data], bulk=True)
+        t4 = time.perf_counter()
         if k:
-            fast.append(t1 - t0)
-            slow.append(t2 - t1)
-    return np.array(fast), np.array(slow), got, ref
+            live.append(t1 - t0)
+            loop.append(t2 - t1)
+            bulk.append(t4 - t3)
+    return np.array(live), np.array(loop), np.array(bulk), got_live, got_bulk, ref  # type: ignore[return-value]
 
 
 def same(got: tuple[np.ndarray, np.ndarray], ref: tuple[np.ndarray, np.ndarray]) -> bool:
@@ -170,8 +138,8 @@ def tindeq_case(n: int, per: int = 8) -> Case:
         return np.array(t), np.array(f)[:, None]
 
     label = f"1 notification = 1 frame of {per} sample{'s' * (per > 1)}"
-    note = "1 sample per notification: per-call overhead" if per == 1 else ""
-    return Case(f"tindeq ({per}/frame)", n, data, frames, label, TindeqCodec, None, baseline, note)
+    name = f"tindeq ({per}/frame{', clones' if per == 1 else ''})"
+    return Case(name, n, data, frames, label, TindeqCodec, None, baseline)
 
 
 def tindeq_clone_case(n: int) -> Case:
@@ -245,8 +213,10 @@ def witmotion_case(n: int) -> Case:
     from motorlab.devices.codecs.witmotion import WitMotionCodec, encode_frames
 
     rng = np.random.default_rng(0)
-    words = {t: rng.integers(-32768, 32767, (n, 4)) for t in (0x51, 0x52, 0x53, 0x54)}
-    data = np.stack([encode_frames(t, words[t]) for t in (0x51, 0x52, 0x53, 0x54)], axis=1).tobytes()
+    types = (0x51, 0x52, 0x53, 0x54)
+    words = {t: rng.integers(-32768, 32767, (n, 4)) for t in types}
+    periods = np.stack([encode_frames(t, words[t]) for t in types], axis=1).reshape(n, -1)
+    data = periods.tobytes()
     scale = {0x51: 16 / 32768 * G, 0x52: 2000 / 32768, 0x53: 180 / 32768, 0x54: 0.15}
     col = {0x51: 0, 0x52: 3, 0x53: 6, 0x54: 9}
 
@@ -268,13 +238,13 @@ def witmotion_case(n: int) -> Case:
             i += 11
         return np.array(t), np.array(rows)
 
-    pieces = [data[i : i + CHUNK] for i in range(0, len(data), CHUNK)]
+    pieces = [p.tobytes() for p in periods]
     return Case(
         "witmotion (WT901 serial)",
         n,
         data,
         pieces,
-        "64 KiB serial reads",
+        "1 read = 1 output period (4 frames)",
         lambda: WitMotionCodec(rate_hz=100),
         None,
         baseline,
@@ -302,17 +272,9 @@ def mark10_case(n: int) -> Case:
             f.append(float(v) * factor[u])
         return np.array(t), np.array(f)[:, None]
 
-    note = "ASCII float parsing is the floor (loop is C-level split+float)"
+    note = "ASCII-to-float conversion is the floor of both (the loop's split + float is C)"
     return Case(
-        "mark10 (ASCII lines)",
-        n,
-        data,
-        lines,
-        "1 reply line per feed (polled)",
-        Mark10Codec,
-        prime,
-        baseline,
-        note,
+        "mark10 (ASCII lines)", n, data, lines, "1 reply line per read (polled)", Mark10Codec, prime, baseline, note
     )
 
 
@@ -320,19 +282,19 @@ def mark10_case(n: int) -> Case:
 def motorlab_case(n: int) -> Case:
     from motorlab.devices.codecs import motorlab_protocol as mp
 
-    per, m = 20, 3
+    per, m = 25, 7  # the IMU pen: 3 acc, 3 gyro, tip force (int16) at 1 kHz in 25-ms blocks
 
     def s(text: str) -> bytes:
         return bytes([len(text)]) + text.encode()
 
-    info = struct.pack("<BBBIII", 1, 2, m, 100_000, 1000, 1_000_000) + s("bench") + s("1") + s("1") + s("x")
-    for name in ("acc_x", "acc_y", "acc_z"):
-        info += s(name) + s("ACCEL") + s("m/s^2") + s("pen") + struct.pack("<f", 0.001)
+    info = struct.pack("<BBBIII", 1, 2, m, 1_000_000, 1000, 1_000_000) + s("bench") + s("1") + s("1") + s("x")
+    for k in range(m):
+        info += s(f"c{k}") + s("MISC") + s("N") + s("pen") + struct.pack("<f", 0.001)
     raw = np.random.default_rng(4).integers(-32768, 32767, (n, m))
     frames = []
     for i in range(0, n, per):
         rec = np.zeros(min(per, n - i), dtype=[("t", "<u4"), ("v", "<i2", (m,))])
-        rec["t"] = (i + np.arange(rec.size)) * 10_000
+        rec["t"] = (i + np.arange(rec.size)) * 1_000
         rec["v"] = raw[i : i + rec.size]
         frames.append(mp.encode_frame(mp.SAMPLES, 0, struct.pack("<IBBB", i, rec.size, m, 2) + rec.tobytes()))
     data = b"".join(frames)
@@ -361,79 +323,70 @@ def motorlab_case(n: int) -> Case:
                 out.append([v * scale for v in vals[k + 1 : k + 1 + mm]])
         return np.array(t), np.array(out)
 
-    pieces = [data[i : i + CHUNK] for i in range(0, len(data), CHUNK)]
     return Case(
         "motorlab (COBS+CRC16)",
         n,
         data,
-        pieces,
-        "64 KiB serial reads",
+        frames,
+        f"1 read = 1 SAMPLES frame ({per} samples x {m} ch)",
         mp.MotorlabCodec,
         lambda c: c.feed(info_frame),
         baseline,
-        "own open protocol; COBS+CRC per frame, vectorised across frames",
+        "bulk: COBS and CRC-16 of every frame vectorised across frames (bulk_framing)",
     )
 
 
-CASES = [
-    tindeq_case,
-    tindeq_clone_case,
-    vernier_case,
-    witmotion_ble_case,
-    mark10_case,
-    witmotion_case,
-    motorlab_case,
-]
+CASES = {
+    "tindeq": tindeq_case,
+    "tindeq_clones": tindeq_clone_case,
+    "vernier": vernier_case,
+    "witmotion_ble": witmotion_ble_case,
+    "mark10": mark10_case,
+    "witmotion": witmotion_case,
+    "motorlab": motorlab_case,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--samples", type=int, default=50_000, help="samples per codec (default 50000)")
-    ap.add_argument("--repeat", type=int, default=9, help="runs per timing; the median is shown (default 9)")
+    ap.add_argument("--repeat", type=int, default=9, help="paired runs per codec (default 9)")
+    ap.add_argument("--only", default="", help=f"comma-separated subset of {','.join(CASES)}")
     args = ap.parse_args(argv)
+    names = args.only.split(",") if args.only else list(CASES)
+    unknown = sorted(set(names) - set(CASES))
+    if unknown:
+        ap.error(f"unknown codec(s) {', '.join(unknown)}")
 
     table = Table(
-        title=f"codec decode throughput, {args.repeat} runs; bulk x = median of per-run ratios to the "
-        f"loop timed right after it, range = lowest-highest ratio (Ms/s = million samples/s)"
+        title=f"codec decode speed vs a plain per-frame loop, {args.repeat} paired runs: median of the "
+        f"per-run ratios loop time / codec time [lowest-highest]; above 1x the codec is faster"
     )
-    for col in (
-        "codec",
-        "bulk Ms/s",
-        "loop Ms/s",
-        "bulk x",
-        "range",
-        "as sent",
-        "as sent Ms/s",
-        "as sent x",
-        "note",
-    ):
-        table.add_column(col, justify="right" if col.endswith(("Ms/s", " x", "range")) else "left")
-    for make_case in CASES:
+    for col in ("codec", "live: fed as", "live x", "µs/call", "bulk x", "bulk Ms/s", "loop Ms/s", "note"):
+        table.add_column(col, justify="left" if col in ("codec", "live: fed as", "note") else "right")
+    for name in names:
         try:
-            case = make_case(args.samples)
+            case = CASES[name](args.samples)
         except ModuleNotFoundError as exc:
-            table.add_row(make_case.__name__, "-", "-", "-", "-", "-", "-", "-", f"missing ({exc.name})")
+            table.add_row(name, "-", "-", "-", "-", "-", "-", f"missing ({exc.name})")
             continue
-        bulk, loop, got_bulk, ref = paired_times(case, args.repeat)
-        t_sent, got_sent = run_codec(case, case.as_sent, args.repeat)
-        if not (same(got_bulk, ref) and same(got_sent, ref)):
-            shapes = f"{got_bulk[1].shape}/{got_sent[1].shape} vs {ref[1].shape}"
-            table.add_row(case.name, "-", "-", "-", "-", "-", "-", "-", f"MISMATCH {shapes}")
+        live, loop, bulk, got_live, got_bulk, ref = paired_runs(case, args.repeat)
+        if not (same(got_live, ref) and same(got_bulk, ref)):
+            shapes = f"{got_live[1].shape}/{got_bulk[1].shape} vs {ref[1].shape}"
+            table.add_row(case.name, case.as_sent_label, "-", "-", "-", "-", "-", f"MISMATCH {shapes}")
             continue
-        ratios = loop / bulk
-        t_bulk, t_loop = float(np.median(bulk)), float(np.median(loop))
+        r_live, r_bulk = loop / live, loop / bulk
         table.add_row(
             case.name,
-            f"{case.n / t_bulk / 1e6:.2f}",
-            f"{case.n / t_loop / 1e6:.3f}",
-            f"{np.median(ratios):.1f}x",
-            f"{ratios.min():.0f}-{ratios.max():.0f}x",
             case.as_sent_label,
-            f"{case.n / t_sent / 1e6:.3f}",
-            f"{t_loop / t_sent:.2f}x",
+            f"{np.median(r_live):.2f}x [{r_live.min():.2f}-{r_live.max():.2f}]",
+            f"{np.median(live) / len(case.as_sent) * 1e6:.1f}",
+            f"{np.median(r_bulk):.0f}x [{r_bulk.min():.0f}-{r_bulk.max():.0f}]",
+            f"{case.n / np.median(bulk) / 1e6:.1f}",
+            f"{case.n / np.median(loop) / 1e6:.2f}",
             case.note,
         )
-    Console(width=240).print(table)
+    Console(width=200).print(table)
     return 0
 
 

@@ -440,30 +440,24 @@ class VernierFramer:
         frames: list[bytes] = []
         pos, n = 0, len(data)
         while n - pos >= 5:
-            length = data[pos + 1]
-            if not plausible_header(data, pos):
-                pos += 1
-                self._drop(1)
-                continue
-            if pos + length > n:
-                # only a notification's first frame may continue in the next notification
-                if pos == 0 and self._may_continue(data) and not self._has_frame(data, 1):
-                    self._candidates = [*self._candidates, _Candidate(data, length - n)][-MAX_CANDIDATES:]
-                    return frames
-                pos += 1
-                self._drop(1)
-                continue
-            frame = data[pos : pos + length]
-            if not frame_ok(frame, self.check_checksum):
-                self.stats.crc_errors += 1
-                pos += 1
-                self._drop(1)
-                continue
-            pos += length
-            if self._candidates:  # a notification of whole frames continues nothing
-                self._drop(sum(len(c.data) for c in self._candidates))
-                self._candidates = []
-            frames.append(frame)
+            end = pos + data[pos + 1]
+            if end <= n:
+                frame = data[pos:end]
+                if frame_ok(frame, self.check_checksum):
+                    pos = end
+                    if self._candidates:  # a notification of whole frames continues nothing
+                        self._drop(sum(len(c.data) for c in self._candidates))
+                        self._candidates = []
+                    frames.append(frame)
+                    continue
+                if plausible_header(data, pos):
+                    self.stats.crc_errors += 1
+            # only a notification's first frame may continue in the next notification
+            elif pos == 0 and plausible_header(data) and self._may_continue(data) and not self._has_frame(data, 1):
+                self._candidates = [*self._candidates, _Candidate(data, end - n)][-MAX_CANDIDATES:]
+                return frames
+            pos += 1
+            self._drop(1)
         if n - pos:
             self._drop(n - pos)
         return frames
@@ -581,7 +575,7 @@ class VernierCodec:
     # -- bytes in ---------------------------------------------------------------
     def feed(self, data: bytes) -> list[CodecEvent]:
         """Decode one notification; never raises."""
-        data = bytes(data)
+        data = bytes(data)  # (the same object when it is bytes already)
         self.stats.bytes_in += len(data)
         events: list[CodecEvent] = []
         for frame in self.framer.feed(data):
@@ -620,22 +614,16 @@ class VernierCodec:
         """Values sample by sample, sensor by sensor in mask order -> a block in the configured
         channel order (NaN for a configured sensor the frame lacks), zeroed and timed."""
         width = len(self._sensors)
-        zero = self._zero
-        if sensors == self._sensors:
-            values = [v - z for v, z in zip(raw, zero * (len(raw) // width))]
-        else:
+        if sensors != self._sensors:
             col = [sensors.index(s) if s in sensors else -1 for s in self._sensors]
-            step = len(sensors)
-            values = [
-                raw[i + c] - z if c >= 0 else math.nan
-                for i in range(0, len(raw), step)
-                for c, z in zip(col, zero)
-            ]
-        count = len(values) // width
+            raw = [raw[i + c] if c >= 0 else math.nan for i in range(0, len(raw), len(sensors)) for c in col]
+        if any(self._zero):
+            raw = [v - z for v, z in zip(raw, self._zero * (len(raw) // width))]
+        count = len(raw) // width
         first = self._index
         self._index += count
         period_s = self.period_us * 1e-6
-        return new_block([k * period_s for k in range(first, first + count)], values, width, first)
+        return new_block([k * period_s for k in range(first, first + count)], raw, width, first)
 
     # -- a replayed capture ---------------------------------------------------------
     def feed_bulk(self, data: bytes) -> list[CodecEvent]:
