@@ -274,7 +274,15 @@ def mark10_case(n: int) -> Case:
 
     note = "ASCII-to-float conversion is the floor of both (the loop's split + float is C)"
     return Case(
-        "mark10 (ASCII lines)", n, data, lines, "1 reply line per read (polled)", Mark10Codec, prime, baseline, note
+        "mark10 (ASCII lines)",
+        n,
+        data,
+        lines,
+        "1 reply line per read (polled)",
+        Mark10Codec,
+        prime,
+        baseline,
+        note,
     )
 
 

@@ -164,7 +164,7 @@ def cobs_code_chains(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> t
             pos, end = pos[more], end[more]
         positions.append(pos)
     tail_pos, tail_over, tail_drop = [], [], []
-    data = memoryview(buf)
+    data = buf.data
     for p, e in zip(pos.tolist(), end.tolist()):
         while p < e:
             code = data[p]

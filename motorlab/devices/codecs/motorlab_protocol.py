@@ -2,15 +2,15 @@
 
 Frames are ``0x00 | COBS(type, token, payload, crc16) | 0x00`` with
 CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF; ``binascii.crc_hqx``). The decoder
-splits the byte stream at 0x00, so after garbage or a cut it resynchronises at
-the next delimiter; sample payloads are decoded with one ``np.frombuffer`` per
-frame (structured dtype), never per sample.
+splits the byte stream at 0x00 (:class:`CobsFramer`), so after garbage or a cut
+it resynchronises at the next delimiter; :meth:`MotorlabCodec.parse` checks one
+frame, and the sample records of a run of contiguous SAMPLES frames are decoded
+with one ``np.frombuffer`` (structured dtype), never per sample.
 
-A ``feed`` holding many complete frames (a replayed log, a large serial read)
-takes a vectorised bulk path for its SAMPLES frames: all delimiters, COBS
+:meth:`MotorlabCodec.feed_bulk` replays a long capture: all delimiters, COBS
 code chains, CRCs and sample headers are handled with NumPy across frames
-(:mod:`.bulk_framing`); every other frame goes through
-the frame-by-frame path in wire order, so events and statistics are the same.
+(:mod:`.bulk_framing`); every other frame goes through :meth:`~MotorlabCodec.parse`
+in wire order, so events and statistics are the same as :meth:`~MotorlabCodec.feed`'s.
 """
 
 from __future__ import annotations
@@ -181,6 +181,52 @@ class _StreamState:
     last_t_ext: int = 0
 
 
+# ------------------------------------------------------------------ framing
+class CobsFramer:
+    """Serial bytes -> COBS frames: the bytes between two 0x00 delimiters (never empty).
+
+    A frame cut by the end of a call is kept for the next one; a run longer than
+    :data:`MAX_ENCODED` without a delimiter cannot be a frame and is dropped up to
+    the next delimiter (one ``resyncs``, its bytes in ``bytes_discarded``).
+    """
+
+    def __init__(self, stats: CodecStats):
+        self.stats = stats
+        self.buffer = bytearray()
+        self.skipping = False  # inside an overlong run: drop until the next 0x00
+
+    def feed(self, data: bytes) -> list[bytes]:
+        pieces = data.split(b"\x00")
+        tail = pieces.pop()  # bytes after the last delimiter (maybe empty)
+        frames = [frame for frame in map(self.piece, pieces) if frame]
+        self.keep(tail)
+        return frames
+
+    def piece(self, piece: bytes) -> bytes:
+        """One run of bytes that ended at a delimiter, joined to what was buffered (b"": none)."""
+        if self.skipping:  # the rest of an overlong frame
+            self.stats.bytes_discarded += len(piece)
+            self.skipping = False
+            return b""
+        if not self.buffer:
+            return piece
+        frame = bytes(self.buffer) + piece
+        self.buffer.clear()
+        return frame
+
+    def keep(self, tail: bytes) -> None:
+        """Bytes after the last delimiter: the start of the next frame."""
+        if self.skipping:
+            self.stats.bytes_discarded += len(tail)
+            return
+        self.buffer += tail
+        if len(self.buffer) > MAX_ENCODED:
+            self.stats.resyncs += 1
+            self.stats.bytes_discarded += len(self.buffer)
+            self.buffer.clear()
+            self.skipping = True
+
+
 # ------------------------------------------------------------------ codec
 class MotorlabCodec:
     """Bytes <-> events for the motorlab protocol. ``feed`` never raises.
@@ -195,7 +241,7 @@ class MotorlabCodec:
 
     protocol = PROTOCOL
     max_pending_blocks = 1000
-    #: complete frames one ``feed`` needs before the vectorised bulk path is used (None: never)
+    #: complete frames ``feed_bulk`` needs before the vectorised path is used (None: never)
     bulk_min_frames: int | None = 16
     #: frames of one body length needed before their CRCs are computed column-wise
     #: (below that ``binascii.crc_hqx`` per frame is faster)
@@ -208,13 +254,12 @@ class MotorlabCodec:
         self.info: DeviceInfo | None = None
         self._scales: np.ndarray | None = None
         self._fmt: int | None = None
-        self._buf = bytearray()
-        self._skipping = False  # an overlong frame: discard until the next 0x00
+        self.framer = CobsFramer(self.stats)
         self._stream = _StreamState()
         self._pending: list[SampleBlock] = []
         # contiguous SAMPLES frames of one feed() call, decoded together: (seq, n, m, fmt), record bytes
         self._run_head: tuple[int, int, int, int] | None = None
-        self._run_parts: list[bytes] = []
+        self._run_parts: list[bytes | np.ndarray] = []
         self._dtypes: dict[tuple[int, int], np.dtype] = {}
         self._text_in = 0  # printable ASCII bytes seen (to say "looks like text" on a mismatch)
         self.last_token = 0  # token of the last encoded command (1..255, never 0)
@@ -238,44 +283,20 @@ class MotorlabCodec:
 
     # -- decoding -------------------------------------------------------------------
     def feed(self, data: bytes) -> list[CodecEvent]:
-        """Decode every complete frame in ``data`` (plus what was buffered)."""
-        data = bytes(data)
+        """Decode every complete frame in ``data`` (plus what was buffered); never raises."""
+        data = self._count(data)
+        events: list[CodecEvent] = []
+        for frame in self.framer.feed(data):
+            self.parse(frame, events)
+        self._flush_run(events)
+        return events
+
+    def _count(self, data: bytes) -> bytes:
+        data = bytes(data)  # (the same object when it is bytes already)
         self.stats.bytes_in += len(data)
         if self.stats.frames_ok == 0:  # only needed for looked_like_text
             self._text_in += len(data) - len(data.translate(None, _TEXT_BYTES))
-        events: list[CodecEvent] = []
-        delims = self._bulk_delimiters(data)
-        if delims is not None:
-            self._piece(data[: delims[0]], events)
-            self._bulk(data, delims, events)
-            tail = data[int(delims[-1]) + 1 :]
-        else:
-            pieces = data.split(b"\x00")
-            tail = pieces.pop()  # bytes after the last delimiter (maybe empty)
-            for piece in pieces:
-                self._piece(piece, events)
-        self._flush_run(events)
-        if self._skipping:
-            self.stats.bytes_discarded += len(tail)
-        else:
-            self._buf += tail
-            if len(self._buf) > MAX_ENCODED:
-                self.stats.resyncs += 1
-                self.stats.bytes_discarded += len(self._buf)
-                self._buf.clear()
-                self._skipping = True
-        return events
-
-    def _piece(self, piece: bytes, events: list[CodecEvent]) -> None:
-        """One run of bytes that ended at a delimiter (joined to what was buffered)."""
-        if self._skipping:  # the rest of an overlong frame
-            self.stats.bytes_discarded += len(piece)
-            self._skipping = False
-            return
-        frame = bytes(self._buf) + piece if self._buf else piece
-        self._buf.clear()
-        if frame:
-            self._frame(frame, events)
+        return data
 
     def _reject(self, frame: bytes, crc_error: bool = False) -> None:
         self.stats.resyncs += 1
@@ -283,7 +304,10 @@ class MotorlabCodec:
         if crc_error:
             self.stats.crc_errors += 1
 
-    def _frame(self, frame: bytes, events: list[CodecEvent]) -> None:
+    def parse(self, frame: bytes, events: list[CodecEvent]) -> None:
+        """One COBS frame (from :class:`CobsFramer`, delimiters removed): check it and append its
+        events to ``events``. Contiguous SAMPLES frames are queued and decoded together when the
+        run ends (:meth:`_flush_run`, at any other frame and at the end of ``feed``)."""
         body = cobs_decode(frame) if len(frame) <= MAX_ENCODED else None
         if body is None or len(body) < 4 or len(body) > MAX_BODY:
             self._reject(frame)
@@ -467,7 +491,32 @@ class MotorlabCodec:
         self.stats.dropped_samples += dropped
         return dropped
 
-    # -- bulk path: many complete frames in one feed ---------------------------------
+    # -- a replayed capture: many complete frames at once ---------------------------------
+    def feed_bulk(self, data: bytes) -> list[CodecEvent]:
+        """Decode a long capture (a replayed log, a large read) with the same events and statistics
+        as :meth:`feed`.
+
+        The delimiters, COBS code chains, CRCs and sample headers of all frames
+        are handled with NumPy across frames (:mod:`.bulk_framing`) and the
+        well-formed SAMPLES frames decoded together; every other frame goes
+        through :meth:`parse` in wire order. Fewer than :attr:`bulk_min_frames`
+        frames go through :meth:`feed`'s frame-by-frame path.
+        """
+        data = self._count(data)
+        events: list[CodecEvent] = []
+        delims = self._bulk_delimiters(data)
+        if delims is None:
+            for frame in self.framer.feed(data):
+                self.parse(frame, events)
+        else:
+            first = self.framer.piece(data[: delims[0]])
+            if first:
+                self.parse(first, events)
+            self._bulk(data, delims, events)
+            self.framer.keep(data[int(delims[-1]) + 1 :])
+        self._flush_run(events)
+        return events
+
     def _bulk_delimiters(self, data: bytes) -> np.ndarray | None:
         """Positions of the 0x00 delimiters if ``data`` holds enough frames for the bulk path."""
         least = self.bulk_min_frames
@@ -484,7 +533,7 @@ class MotorlabCodec:
         Same outcome as :meth:`_frame` on each frame in order: frames that are
         dropped (bad COBS, bad length, bad CRC, malformed SAMPLES) only change
         counters, so they are counted in bulk; well-formed SAMPLES frames are
-        decoded together; everything else goes through :meth:`_frame` in place.
+        decoded together; everything else goes through :meth:`parse` in place.
         """
         buf = np.frombuffer(data, dtype=np.uint8)
         gaps = np.diff(delims)
@@ -540,7 +589,7 @@ class MotorlabCodec:
         first = 0
         for frame_index, cut in zip(others.tolist(), cuts.tolist()):
             self._bulk_samples(work, starts, size, cand, seq, n, m, fmt, first, cut, events)
-            self._frame(data[starts[frame_index] : ends[frame_index]], events)
+            self.parse(data[starts[frame_index] : ends[frame_index]], events)
             first = cut
         self._bulk_samples(work, starts, size, cand, seq, n, m, fmt, first, cand.size, events)
 
@@ -559,7 +608,7 @@ class MotorlabCodec:
             crc[group] = crc16_rows(row_views(work, starts[group] + 1, int(lengths[k]) - 2))
         one_by_one = np.flatnonzero(~by_row)
         if one_by_one.size:
-            view = memoryview(work)
+            view = work.data
             crc_hqx = binascii.crc_hqx
             first, last = starts[one_by_one] + 1, body_end[one_by_one] - 2
             crc[one_by_one] = [crc_hqx(view[a:b], 0xFFFF) for a, b in zip(first.tolist(), last.tolist())]

@@ -40,6 +40,7 @@ notification never costs the samples of the valid notifications after it.
 
 from __future__ import annotations
 
+import itertools
 import math
 import struct
 from dataclasses import dataclass
@@ -245,7 +246,7 @@ class TindeqCodec:
         if not math.isfinite(sum(kg)):  # (float32 values: their sum overflows no float64)
             return None
         if len(raw) > 1:
-            steps = [(b - a) % _WRAP for a, b in zip(raw, raw[1:])]
+            steps = [(b - a) % _WRAP for a, b in itertools.pairwise(raw)]
             if min(steps) <= 0 or max(steps) > MAX_STEP_US:
                 return None
         raw0 = raw[0]

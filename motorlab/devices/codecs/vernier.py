@@ -58,7 +58,7 @@ import math
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import numpy as np
 
@@ -291,7 +291,7 @@ COMMAND_IDS: dict[type[Command], int] = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def _mask_bits(mask: int) -> tuple[int, ...]:
     return tuple(b for b in range(32) if mask >> b & 1)
 
@@ -453,7 +453,12 @@ class VernierFramer:
                 if plausible_header(data, pos):
                     self.stats.crc_errors += 1
             # only a notification's first frame may continue in the next notification
-            elif pos == 0 and plausible_header(data) and self._may_continue(data) and not self._has_frame(data, 1):
+            elif (
+                pos == 0
+                and plausible_header(data)
+                and self._may_continue(data)
+                and not self._has_frame(data, 1)
+            ):
                 self._candidates = [*self._candidates, _Candidate(data, end - n)][-MAX_CANDIDATES:]
                 return frames
             pos += 1
