@@ -228,24 +228,22 @@ def stream_types(mask: int) -> list[int]:
     return [0x50 + k for k in range(MAX_STREAM_TYPE - 0x50 + 1) if mask >> k & 1]
 
 
-def chip_seconds(words: np.ndarray) -> np.ndarray:
-    """Seconds since 2000-01-01 from 0x50 time-frame words (n, 4) int.
+def chip_seconds(data: bytes) -> float:
+    """Seconds since 2000-01-01 from the 8 data bytes of a 0x50 time frame.
 
     Byte layout: YY MM DD hh mm ss, then milliseconds (uint16). Days use the
     proleptic-Gregorian days-from-civil formula (H. Hinnant, "chrono-compatible
-    low-level date algorithms").
+    low-level date algorithms"); a month outside 1-12 is clipped, any other
+    field taken as it is (a corrupted frame gives a time, never an error).
     """
-    b = np.asarray(words, dtype="<i2").reshape(-1, 4).view(np.uint8).reshape(-1, 8).astype(np.int64)
-    y = 2000 + b[:, 0]
-    m = np.clip(b[:, 1], 1, 12)
-    d = b[:, 2]
-    y = y - (m <= 2)
+    yy, month, day, hour, minute, second, ms = struct.unpack_from("<6BH", data)
+    m = min(max(month, 1), 12)
+    y = 2000 + yy - (m <= 2)
     era = y // 400
     yoe = y - era * 400
-    doy = (153 * (m + np.where(m > 2, -3, 9)) + 2) // 5 + d - 1
+    doy = (153 * (m + (-3 if m > 2 else 9)) + 2) // 5 + day - 1
     days = era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 730425  # 0 = 2000-01-01
-    ms = b[:, 6] | (b[:, 7] << 8)
-    return days * 86400.0 + b[:, 3] * 3600.0 + b[:, 4] * 60.0 + b[:, 5] + ms / 1000.0
+    return days * 86400.0 + hour * 3600.0 + minute * 60.0 + second + ms / 1000.0
 
 
 def chip_time_words(seconds: float) -> tuple[int, int, int, int]:
@@ -513,7 +511,7 @@ class WitMotionCodec:
         self._gap_bytes = 0
         row = slot // k
         if ftype == TYPE_TIME:  # the chip clock reveals whole lost periods
-            chip = float(chip_seconds(np.frombuffer(frame, "<i2", 4, 2)[None, :])[0])
+            chip = chip_seconds(frame[2:10])
             if self._chip_anchor is None:
                 self._chip_anchor = (chip, row)
             t0, r0 = self._chip_anchor
