@@ -158,22 +158,29 @@ class _InFlight:
             self._queue.popleft()
             self._n -= 1
             return head[0], head[1]
-        t, skipped = self.pop_readings(1)
-        return "reading", (float(t[0]), skipped[0])
+        a = self._head
+        poll = (self._times[a], self._skipped[a])
+        self._advance(1)
+        return "reading", poll
 
     def pop_readings(self, n: int) -> tuple[np.ndarray, list[int]]:
         """The ``n`` oldest polls (they must head the queue): times (s) and skipped counts."""
+        a, b = self._head, self._head + n
+        t, skipped = np.array(self._times[a:b], dtype=np.float64), self._skipped[a:b]
+        self._advance(n)
+        return t, skipped
+
+    def _advance(self, n: int) -> None:
+        """``n`` polls at the head of the queue are answered."""
         head = self._queue[0]
         head[1] -= n
         if head[1] == 0:
             self._queue.popleft()
-        a, b = self._head, self._head + n
-        t, skipped = np.array(self._times[a:b], dtype=np.float64), self._skipped[a:b]
-        self._head, self._n = b, self._n - n
-        if b > 4096 and 2 * b > len(self._times):  # drop answered polls now and then
-            del self._times[:b], self._skipped[:b]
+        self._head += n
+        self._n -= n
+        if self._head > 4096 and 2 * self._head > len(self._times):  # drop answered polls now and then
+            del self._times[: self._head], self._skipped[: self._head]
             self._head = 0
-        return t, skipped
 
     def clear(self) -> None:
         self._queue.clear()
@@ -264,12 +271,17 @@ class Mark10Codec:
         self.stats.bytes_in += len(data)
         events: list[CodecEvent] = []
         for line in self.framer.feed(data):
-            self.parse(line, events)
+            events += self.parse(line)
         return join_runs(events)
 
-    def parse(self, line: bytes, events: list[CodecEvent]) -> None:
+    def parse(self, line: bytes) -> list[CodecEvent]:
         """One reply line (from :class:`LineFramer`, blanks stripped) against the oldest command
-        in flight; its events are appended to ``events``."""
+        in flight -> its events."""
+        events: list[CodecEvent] = []
+        self._line(line, events)
+        return events
+
+    def _line(self, line: bytes, events: list[CodecEvent]) -> None:
         if line.startswith(b"*"):
             code = line[1:].decode("ascii", "replace").strip()
             error = f"*{code} {ERRORS.get(code, 'error')}"
@@ -354,7 +366,7 @@ class Mark10Codec:
             line = text[pos:nxt].strip()
             pos = nxt + 1
             if line:
-                self.parse(line, events)
+                events += self.parse(line)
         return join_runs(events)
 
     def _bulk_readings(self, text: bytes, pos: int, run: int, events: list[CodecEvent]) -> int:

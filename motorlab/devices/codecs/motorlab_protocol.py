@@ -287,7 +287,7 @@ class MotorlabCodec:
         data = self._count(data)
         events: list[CodecEvent] = []
         for frame in self.framer.feed(data):
-            self.parse(frame, events)
+            events += self.parse(frame)
         self._flush_run(events)
         return events
 
@@ -304,17 +304,21 @@ class MotorlabCodec:
         if crc_error:
             self.stats.crc_errors += 1
 
-    def parse(self, frame: bytes, events: list[CodecEvent]) -> None:
-        """One COBS frame (from :class:`CobsFramer`, delimiters removed): check it and append its
-        events to ``events``. Contiguous SAMPLES frames are queued and decoded together when the
-        run ends (:meth:`_flush_run`, at any other frame and at the end of ``feed``)."""
+    def parse(self, frame: bytes) -> list[CodecEvent]:
+        """One COBS frame (from :class:`CobsFramer`, delimiters removed) -> the events it completes.
+
+        Contiguous SAMPLES frames are queued and decoded together when their run
+        ends (:meth:`_flush_run`): at a gap, at any other frame (whose events then
+        follow the run's block, in wire order) and at the end of ``feed``.
+        """
+        events: list[CodecEvent] = []
         body = cobs_decode(frame) if len(frame) <= MAX_ENCODED else None
         if body is None or len(body) < 4 or len(body) > MAX_BODY:
             self._reject(frame)
-            return
+            return events
         if crc16(body[:-2]) != int.from_bytes(body[-2:], "little"):
             self._reject(frame, crc_error=True)
-            return
+            return events
         msg_type, token, payload = body[0], body[1], body[2:-2]
         if msg_type == SAMPLES:
             if self._add_to_run(payload, events):
@@ -322,7 +326,7 @@ class MotorlabCodec:
             else:
                 self.malformed += 1
                 self.stats.bytes_discarded += len(frame)
-            return
+            return events
         self._flush_run(events)  # keep events in wire order
         try:
             ev = self._message(msg_type, token, payload)
@@ -331,12 +335,13 @@ class MotorlabCodec:
         if ev is None:
             self.malformed += 1
             self.stats.bytes_discarded += len(frame)
-            return
+            return events
         self.stats.frames_ok += 1
         if isinstance(ev, list):
             events.extend(ev)
         else:
             events.append(ev)
+        return events
 
     def _message(self, msg_type: int, token: int, payload: bytes) -> Any:
         if msg_type == ACK:
@@ -507,11 +512,11 @@ class MotorlabCodec:
         delims = self._bulk_delimiters(data)
         if delims is None:
             for frame in self.framer.feed(data):
-                self.parse(frame, events)
+                events += self.parse(frame)
         else:
             first = self.framer.piece(data[: delims[0]])
             if first:
-                self.parse(first, events)
+                events += self.parse(first)
             self._bulk(data, delims, events)
             self.framer.keep(data[int(delims[-1]) + 1 :])
         self._flush_run(events)
@@ -589,7 +594,7 @@ class MotorlabCodec:
         first = 0
         for frame_index, cut in zip(others.tolist(), cuts.tolist()):
             self._bulk_samples(work, starts, size, cand, seq, n, m, fmt, first, cut, events)
-            self.parse(data[starts[frame_index] : ends[frame_index]], events)
+            events += self.parse(data[starts[frame_index] : ends[frame_index]])
             first = cut
         self._bulk_samples(work, starts, size, cand, seq, n, m, fmt, first, cand.size, events)
 
