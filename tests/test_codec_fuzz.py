@@ -641,3 +641,19 @@ def test_bulk_replay_of_a_clean_capture_is_vectorised(target, monkeypatch):
     assert [type(e).__name__ for e in events] == ["SampleBlock"]
     _same_events(events, reference.feed(data))
     assert codec.stats == reference.stats
+
+
+@pytest.mark.parametrize("target", fuzzing.TARGETS, ids=TARGET_IDS)
+@pytest.mark.parametrize("rate_hz", [80.0, 0.0, -5.0, float("nan"), float("inf"), 1e30])
+def test_encode_of_any_shared_command_gives_bytes_or_the_documented_error(target, rate_hz):
+    from motorlab.devices.base import DeviceError, GetBattery, GetInfo, SetRate, Stop, Tare
+
+    documented = DeviceError if ENCODE_ERRORS.get(target.name) == "DeviceError" else ValueError
+    for command in (GetInfo(), Start(), Stop(), SetRate(rate_hz), Tare(), GetBattery()):
+        codec = target.make()
+        try:
+            wire = codec.encode(command)
+        except documented as exc:
+            assert "\n" not in str(exc) and str(exc)
+        else:
+            assert isinstance(wire, bytes)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import binascii
 import itertools
+import math
 import struct
 from dataclasses import dataclass
 from typing import Any
@@ -272,13 +273,16 @@ class MotorlabCodec:
 
     # -- encoding -------------------------------------------------------------------
     def encode(self, command: Command) -> bytes:
+        """The command's frame; raises DeviceError for a command or rate the protocol lacks."""
         code = COMMAND_TYPES.get(type(command))
         if code is None:
             raise DeviceError(f"the motorlab protocol has no command {command.name!r}")
-        self.last_token = (self.last_token % 255) + 1
         payload = b""
         if isinstance(command, SetRate):
-            payload = struct.pack("<I", max(0, min(int(round(command.rate_hz * 1000)), _U32 - 1)))
+            if not math.isfinite(command.rate_hz) or command.rate_hz <= 0:
+                raise DeviceError(f"the motorlab protocol cannot sample at {command.rate_hz:g} Hz")
+            payload = struct.pack("<I", min(int(round(command.rate_hz * 1000)), _U32 - 1))
+        self.last_token = (self.last_token % 255) + 1
         return encode_frame(code, self.last_token, payload)
 
     # -- decoding -------------------------------------------------------------------

@@ -168,6 +168,8 @@ class SensorInfo:
 
 
 _SENSOR_INFO = struct.Struct("<bBIBB60s32sdddIQIII")
+#: bytes of a GET_SENSOR_INFO reply payload
+SENSOR_INFO_SIZE = _SENSOR_INFO.size
 
 
 def _text(raw: bytes) -> str:
@@ -503,10 +505,8 @@ class VernierCodec:
         self.stats = CodecStats()
         self.framer = VernierFramer(self.stats, check_checksum)
         self.counter = 0xFF
-        self.sensor_mask = sensor_mask
         self.period_us = period_us
-        self._sensors = _mask_bits(sensor_mask)
-        self._zero: tuple[float, ...] = (0.0,) * len(self._sensors)
+        self.configure(sensor_mask)
         self._index = 0  # samples so far in the current stream
 
     @property
