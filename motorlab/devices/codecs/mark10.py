@@ -311,14 +311,15 @@ class Mark10Codec:
             self._maybe_info(payload, events)
             return
         m = _READING.match(line)
-        scale = parse_unit(m.group(2).decode() if m.group(2) else self.unit) if m else None
+        unit = m.group(2).decode() if m else ""
+        scale = parse_unit(unit or self.unit) if m else None
         if m is None or scale is None:
             self.stats.crc_errors += 1
             error = f"unreadable reply {line[:40].decode('ascii', 'replace')!r}"
             self._resolve_failed(kind, payload, error, events)
             return
         value_n = float(m.group(1)) * scale * self.sign
-        self.last_unit = m.group(2).decode()
+        self.last_unit = unit
         if kind == "sync":
             events.append(Ack("sync", True, "", value_n))
             return

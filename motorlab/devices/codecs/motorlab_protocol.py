@@ -554,24 +554,27 @@ class MotorlabCodec:
         )  # size: encoded bytes
         stats = self.stats
 
-        # COBS: one walk over all code chains; a frame whose body is not frame[1:] goes the exact way
+        # COBS: one walk over all code chains; codes become the zeros they stand for, and the
+        # codes after a 0xFF code (which stand for nothing) are taken out: then the body of
+        # frame i is work[at[i] + 1 : at[i] + 1 + body_len[i]]
         short = size <= MAX_ENCODED
-        if short.all():
-            code_pos, valid, has_drop = cobs_code_chains(buf, starts, ends)
-        else:
-            code_pos, cobs_ok, drops = cobs_code_chains(buf, starts[short], ends[short])
-            valid, has_drop = np.zeros(starts.size, dtype=bool), np.zeros(starts.size, dtype=bool)
-            valid[short], has_drop[short] = cobs_ok, drops
-        exact = valid & has_drop
-        body_len = size - 1  # when no code is dropped
-        reject = ~valid | (~exact & ((body_len < 4) | (body_len > MAX_BODY)))
+        valid = np.zeros(starts.size, dtype=bool)
+        code_pos, valid[short], dropped = cobs_code_chains(buf, starts[short], ends[short])
+        work = buf.copy()
+        work[code_pos] = 0
+        at, body_len = starts, size - 1
+        if dropped.size:
+            dropped.sort()
+            work = np.delete(work, dropped)
+            before_start = np.searchsorted(dropped, starts)  # codes taken out before each frame
+            at = starts - before_start
+            body_len = body_len - (np.searchsorted(dropped, ends) - before_start)
+        reject = ~valid | (body_len < 4) | (body_len > MAX_BODY)
         stats.resyncs += int(np.count_nonzero(reject))
         stats.bytes_discarded += int(size[reject].sum())
-        simple = np.flatnonzero(~reject & ~exact)
+        simple = np.flatnonzero(~reject)
 
-        work = buf.copy()
-        work[code_pos] = 0  # decoded bodies of the simple frames are now work[start + 1 : end]
-        crc_ok = self._bulk_crc_ok(work, starts[simple], body_len[simple])
+        crc_ok = self._bulk_crc_ok(work, at[simple], body_len[simple])
         bad_crc = simple[~crc_ok]
         stats.resyncs += bad_crc.size
         stats.crc_errors += bad_crc.size
@@ -579,28 +582,28 @@ class MotorlabCodec:
         simple = simple[crc_ok]
 
         # SAMPLES headers (body offsets: type 0, token 1, seq 2..5, n 6, m 7, fmt 8)
-        is_samples = work[starts[simple] + 1] == SAMPLES
-        exact[simple[~is_samples]] = True
+        is_samples = work[at[simple] + 1] == SAMPLES
+        others = simple[~is_samples]  # every other message goes through parse, in wire order
         cand = simple[is_samples]
-        seq, n, m, fmt = sample_headers(work, starts[cand] + 3)
+        seq, n, m, fmt = sample_headers(work, at[cand] + 3)
         length_ok = body_len[cand] - 4 == SAMPLE_HEADER + n * (4 + m * fmt)
         well_formed = (
             (body_len[cand] >= 4 + SAMPLE_HEADER) & ((fmt == 2) | (fmt == 4)) & (m > 0) & (n > 0) & length_ok
         )
         self.malformed += int(np.count_nonzero(~well_formed))
         stats.bytes_discarded += int(size[cand[~well_formed]].sum())
-        keep = well_formed
-        cand, seq, n, m, fmt = cand[keep], seq[keep], n[keep], m[keep], fmt[keep]
+        keep_cand = well_formed
+        cand, seq, n, m, fmt = cand[keep_cand], seq[keep_cand], n[keep_cand], m[keep_cand], fmt[keep_cand]
 
-        # wire order: sample runs in bulk, every other frame one by one through _frame
-        others = np.flatnonzero(exact)
+        # wire order: sample runs in bulk, every other frame one by one through parse
+        frames = _BulkFrames(work, at, size, body_len, cand, seq, n, m, fmt)
         cuts = np.searchsorted(cand, others)
         first = 0
         for frame_index, cut in zip(others.tolist(), cuts.tolist()):
-            self._bulk_samples(work, starts, size, cand, seq, n, m, fmt, first, cut, events)
+            self._bulk_samples(frames, first, cut, events)
             events += self.parse(data[starts[frame_index] : ends[frame_index]])
             first = cut
-        self._bulk_samples(work, starts, size, cand, seq, n, m, fmt, first, cand.size, events)
+        self._bulk_samples(frames, first, cand.size, events)
 
     def _bulk_crc_ok(self, work: np.ndarray, starts: np.ndarray, body_len: np.ndarray) -> np.ndarray:
         """Whether each body ``work[start + 1 : start + 1 + len]`` ends with the CRC of the rest."""
@@ -623,29 +626,17 @@ class MotorlabCodec:
             crc[one_by_one] = [crc_hqx(view[a:b], 0xFFFF) for a, b in zip(first.tolist(), last.tolist())]
         return crc == stored
 
-    def _bulk_samples(
-        self,
-        work: np.ndarray,
-        starts: np.ndarray,
-        size: np.ndarray,
-        cand: np.ndarray,
-        seq: np.ndarray,
-        n: np.ndarray,
-        m: np.ndarray,
-        fmt: np.ndarray,
-        first: int,
-        last: int,
-        events: list[CodecEvent],
-    ) -> None:
-        """Queue the well-formed SAMPLES frames ``cand[first:last]`` as :meth:`_add_to_run` would."""
+    def _bulk_samples(self, frames: _BulkFrames, first: int, last: int, events: list[CodecEvent]) -> None:
+        """Queue the well-formed SAMPLES frames ``frames.cand[first:last]`` as :meth:`_add_to_run` would."""
         if last <= first:
             return
-        idx, seq, n, m, fmt = cand[first:last], seq[first:last], n[first:last], m[first:last], fmt[first:last]
+        sl = slice(first, last)
+        idx, seq, n, m, fmt = frames.cand[sl], frames.seq[sl], frames.n[sl], frames.m[sl], frames.fmt[sl]
         if self._scales is not None:  # must agree with the latest INFO
             fits = m == self._scales.size
             if not fits.all():
                 self.malformed += int(np.count_nonzero(~fits))
-                self.stats.bytes_discarded += int(size[idx[~fits]].sum())
+                self.stats.bytes_discarded += int(frames.size[idx[~fits]].sum())
                 idx, seq, n, m, fmt = idx[fits], seq[fits], n[fits], m[fits], fmt[fits]
                 if not idx.size:
                     return
@@ -660,18 +651,34 @@ class MotorlabCodec:
             else:
                 self._flush_run(events)
                 self._run_head = run
-            self._run_parts.append(self._bulk_records(work, starts[idx[a:b]], size[idx[a:b]]))
+            rows = idx[a:b]
+            self._run_parts.append(_bulk_records(frames.work, frames.at[rows], frames.body_len[rows]))
 
-    @staticmethod
-    def _bulk_records(work: np.ndarray, starts: np.ndarray, size: np.ndarray) -> np.ndarray:
-        """The sample record bytes of SAMPLES frames as (frames, bytes) uint8 rows (one row if
-        the frames differ in length)."""
-        first = starts + 1 + 2 + SAMPLE_HEADER  # records start after type, token and the sample header
-        nbytes = size - 1 - 2 - SAMPLE_HEADER - 2
-        if bool(np.all(nbytes == nbytes[0])):
-            return row_views(work, first, int(nbytes[0]))
-        offsets = np.cumsum(nbytes) - nbytes
-        return work[np.repeat(first - offsets, nbytes) + np.arange(int(nbytes.sum()))][None, :]
+
+@dataclass(frozen=True)
+class _BulkFrames:
+    """The decoded bodies of one bulk call and the headers of its well-formed SAMPLES frames."""
+
+    work: np.ndarray  # decoded bodies: frame i's is work[at[i] + 1 : at[i] + 1 + body_len[i]]
+    at: np.ndarray
+    size: np.ndarray  # encoded bytes per frame (for the statistics)
+    body_len: np.ndarray
+    cand: np.ndarray  # indices of the well-formed SAMPLES frames, and their headers
+    seq: np.ndarray
+    n: np.ndarray
+    m: np.ndarray
+    fmt: np.ndarray
+
+
+def _bulk_records(work: np.ndarray, at: np.ndarray, body_len: np.ndarray) -> np.ndarray:
+    """The sample record bytes of SAMPLES frames as (frames, bytes) uint8 rows (one row if
+    the frames differ in length)."""
+    first = at + 1 + 2 + SAMPLE_HEADER  # records start after type, token and the sample header
+    nbytes = body_len - 2 - SAMPLE_HEADER - 2
+    if bool(np.all(nbytes == nbytes[0])):
+        return row_views(work, first, int(nbytes[0]))
+    offsets = np.cumsum(nbytes) - nbytes
+    return work[np.repeat(first - offsets, nbytes) + np.arange(int(nbytes.sum()))][None, :]
 
 
 def _as_float(raw: np.ndarray, scales: np.ndarray | None) -> np.ndarray:

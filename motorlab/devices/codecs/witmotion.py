@@ -505,9 +505,10 @@ class WitMotionCodec:
         else:
             # the smallest step that matches the types, plus whole cycles when the lost
             # bytes say more frames went missing
-            step = (rank - self._slot % k - 1) % k + 1
-            extra = max(0, round((1.0 + self._gap_bytes / FRAME_LEN - step) / k))
-            slot = self._slot + step + k * extra
+            slot = self._slot + (rank - self._slot % k - 1) % k + 1
+            if self._gap_bytes:
+                step = slot - self._slot
+                slot += k * max(0, round((1.0 + self._gap_bytes / FRAME_LEN - step) / k))
         self._gap_bytes = 0
         row = slot // k
         if ftype == TYPE_TIME:  # the chip clock reveals whole lost periods
