@@ -290,10 +290,10 @@ class WitMotionBleCodec:
         and statistics as :meth:`feed`: a capture of data frames only is decoded with one
         NumPy view, anything else goes through :meth:`feed`."""
         data = bytes(data)
-        if self.framer.partial or not _whole_frames(data):
+        if self.framer.partial or not data or len(data) % FRAME_LEN:
             return self.feed(data)
         frames = np.frombuffer(data, dtype=np.uint8).reshape(-1, FRAME_LEN)
-        if not (frames[:, 1] == KIND_DATA).all():
+        if not ((frames[:, 0] == HEAD) & (frames[:, 1] == KIND_DATA)).all():
             return self.feed(data)
         self.stats.bytes_in += len(data)
         self.stats.frames_ok += len(frames)
