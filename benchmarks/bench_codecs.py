@@ -1,44 +1,31 @@
-"""Decode throughput of every codec vs a straightforward per-frame ``struct.unpack`` loop.
+"""Codec decode speed, fed as devices deliver data and as a replayed capture, against a plain loop.
 
-Run: ``python benchmarks/bench_codecs.py [--samples N] [--repeat R]``
+Run: ``python benchmarks/bench_codecs.py [--samples N] [--repeat R] [--only tindeq,mark10]``
 
-For each codec a long capture of valid device frames is built once. Three
-decoders turn the SAME bytes into (device time s, values) and must agree
-(checked; the table says MISMATCH otherwise):
+For each codec a capture of valid device frames is built once, together with
+the same bytes cut the way the device delivers them. In every run three
+decoders turn the SAME frames into (device time s, values), timed back to back:
 
-* **loop**: a plain Python loop, one ``struct.unpack_from`` per frame (per
-  line for Mark-10), checking what the protocol lets it check (WT901 and
-  Vernier checksums, headers) and computing the same times and units;
-* **bulk**: the codec fed the whole capture in one ``feed()`` (a replayed log;
-  for BLE codecs "one notification holding many whole frames");
-* **as sent**: the codec fed the bytes the way the real transport delivers
-  them: one BLE notification per ``feed()`` (Tindeq: one frame of 8 samples,
-  or 1 for the open clones; Vernier: each frame in 20-byte pieces; WT901BLE:
-  one 20-byte frame), one reply line per ``feed()`` for the polled Mark-10,
-  64 KiB reads for the serial streams.
+* **live**: a fresh codec fed one piece per ``feed()`` call, the way the
+  transport hands them over: one BLE notification (Tindeq: one frame of 8
+  samples, or 1 for the open clones; Vernier: 20-byte notifications; WT901BLE:
+  one 20-byte frame), one reply line for the polled Mark-10, one serial read
+  of what the device writes at once for the serial streams (WT901: one output
+  period of 4 frames; motorlab pen: one 25-sample SAMPLES frame, i.e. 1 kHz in
+  25-ms blocks). Its sample blocks are collected and stacked, as a consumer does;
+* **loop**: a plain per-frame ``struct.unpack`` loop over the same frames
+  (per line ``split`` + ``float`` for Mark-10) that checks what the protocol
+  lets it check (checksums, headers; COBS and CRC-16 for the open protocol)
+  and computes the same times and units;
+* **bulk**: a fresh codec's replay entry point (``feed_bulk``, else ``feed``)
+  given the whole capture at once.
 
-Times are the median of ``--repeat`` runs after one untimed warm-up run. "x" columns are loop time / codec
-time. For the bulk path the codec and the loop are timed back to back in each run, and the median of the
-per-run ratios is shown with their range. The machine changes speed from run to run, and pairing keeps
-both sides of a ratio in the same state. The issue's target is >= 50x for the bulk path. Where it cannot be met in
-principle the table's note says why (also below):
-
-* per-notification BLE feeds: a notification holds 1-12 samples, so each
-  ``feed()`` call costs a few µs of fixed Python/NumPy overhead (creating a
-  SampleBlock and its arrays) that a per-frame ``struct.unpack`` does not pay;
-  the ratio there is about 1x or below, whatever the decoder. It does not
-  matter in use: 80-100 Hz of notifications is ~1000x below what either path
-  sustains.
-* Mark-10: the loop's work per line is ``bytes.split`` + ``float()``, both C
-  code already; ASCII-to-float conversion is the floor, so a NumPy version
-  can at best match it. The gauge answers <= ~50 polls/s anyway.
-* motorlab (COBS + CRC-16/CCITT-FALSE) is the project's own open wire protocol
-  (``firmware_notes/protocol.md``). Its loop does what a straightforward
-  per-frame decoder must: COBS-decode the frame, check its CRC, then one
-  ``struct.unpack_from`` of the frame's sample records. The codec's bulk path
-  makes the same per-frame COBS and CRC checks, vectorised across frames with
-  NumPy (``cobs_code_chains``, ``crc16_rows``); the CRC (one table lookup per
-  byte pair) is about a third of its time.
+Outputs must agree (checked; the row says MISMATCH otherwise). The "x" columns
+are loop time / codec time per run (above 1 = the codec is faster); the table
+shows the median of the per-run ratios and their range. Pairing the timings
+within a run keeps both sides of a ratio in the same machine state (this
+machine changes speed from run to run). Targets (issue 10): live >= 1x, bulk
+>= 20x. "µs/call" is the codec's median time per live ``feed()`` call.
 """
 
 from __future__ import annotations
@@ -48,14 +35,15 @@ import binascii
 import struct
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from motorlab.devices.base import SampleBlock
+
 G = 9.80665
-CHUNK = 65536
 
 
 @dataclass
@@ -68,69 +56,65 @@ class Case:
     make: Callable[[], object]
     prime: Callable[[object], None] | None
     baseline: Callable[[], tuple[np.ndarray, np.ndarray]]
+    #: a fresh plain decoder of one piece (struct.unpack, same checks as the loop) -> its SampleBlocks
+    plain: Callable[[], Callable[[bytes], list]]
     note: str = ""
 
 
-def median_time(fn: Callable[[], object], repeat: int, setup: Callable[[], object] | None = None):
-    """Median wall time of ``repeat`` runs after one untimed warm-up run (page faults, caches)."""
-    times, out = [], None
-    for k in range(repeat + 1):
-        arg = setup() if setup is not None else None
-        t0 = time.perf_counter()
-        out = fn(arg) if setup is not None else fn()
-        if k:
-            times.append(time.perf_counter() - t0)
-    return float(np.median(times)), out
+def _fresh(case: Case):
+    codec = case.make()
+    if case.prime is not None:
+        case.prime(codec)
+    return codec
 
 
-def codec_decoder(case: Case, pieces: list[bytes]) -> tuple[Callable[[], object], Callable[[object], object]]:
-    """``(setup, decode)``: a fresh primed codec (untimed), and feeding it ``pieces`` to collect its samples."""
+def _collect(feed: Callable[[bytes], list], pieces: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """Feed every piece, keep the sample blocks, stack them (what a consumer of the events does)."""
     from motorlab.devices.base import SampleBlock, stack_blocks
 
-    def setup():
-        codec = case.make()
-        if case.prime is not None:
-            case.prime(codec)
-        return codec
-
-    def decode(codec):
-        blocks = []
-        feed = codec.feed
-        for piece in pieces:
-            blocks += [e for e in feed(piece) if isinstance(e, SampleBlock)]
-        if len(blocks) == 1:  # nothing to join
-            return blocks[0].device_time, blocks[0].values
-        return stack_blocks(blocks)
-
-    return setup, decode
+    blocks = []
+    for piece in pieces:
+        blocks += [e for e in feed(piece) if isinstance(e, SampleBlock)]
+    if len(blocks) == 1:  # nothing to join
+        return blocks[0].device_time, blocks[0].values
+    return stack_blocks(blocks)
 
 
-def run_codec(case: Case, pieces: list[bytes], repeat: int) -> tuple[float, tuple[np.ndarray, np.ndarray]]:
-    """Median time to feed ``pieces`` to a fresh (primed, untimed) codec and collect its samples."""
-    setup, decode = codec_decoder(case, pieces)
-    return median_time(decode, repeat, setup)
+@dataclass
+class Runs:
+    """Seconds per run of each decoder, and the outputs of the last run."""
+
+    live: list[float] = field(default_factory=list)
+    loop: list[float] = field(default_factory=list)
+    plain: list[float] = field(default_factory=list)
+    bulk: list[float] = field(default_factory=list)
+    outputs: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
 
-def paired_times(case: Case, repeat: int) -> tuple[np.ndarray, np.ndarray, tuple, tuple]:
-    """Codec (whole capture, one feed) and loop timed in alternation, ``repeat`` pairs after a warm-up.
-
-    This machine changes speed from run to run; timing the two back to back and taking
-    the median of the per-pair ratios keeps both sides of each ratio in the same state.
-    Returns (codec seconds, loop seconds, codec output, loop output).
-    """
-    setup, decode = codec_decoder(case, [case.data])
-    fast, slow, got, ref = [], [], None, None
+def paired_runs(case: Case, repeat: int) -> Runs:
+    """``repeat`` runs (after one warm-up) of live, loop, plain per call and bulk, back to back."""
+    runs = Runs()
     for k in range(repeat + 1):
-        codec = setup()
-        t0 = time.perf_counter()
-        got = decode(codec)
-        t1 = time.perf_counter()
-        ref = case.baseline()
-        t2 = time.perf_counter()
+        times = {}
+        for name in ("live", "loop", "plain", "bulk"):
+            if name == "loop":
+                t0 = time.perf_counter()
+                out = case.baseline()
+            elif name == "plain":
+                decode = case.plain()
+                t0 = time.perf_counter()
+                out = _collect(decode, case.as_sent)
+            else:
+                codec = _fresh(case)
+                feed = codec.feed_bulk if name == "bulk" else codec.feed  # type: ignore[attr-defined]
+                t0 = time.perf_counter()
+                out = _collect(feed, [case.data] if name == "bulk" else case.as_sent)
+            times[name] = time.perf_counter() - t0
+            runs.outputs[name] = out
         if k:
-            fast.append(t1 - t0)
-            slow.append(t2 - t1)
-    return np.array(fast), np.array(slow), got, ref
+            for name, seconds in times.items():
+                getattr(runs, name).append(seconds)
+    return runs
 
 
 def same(got: tuple[np.ndarray, np.ndarray], ref: tuple[np.ndarray, np.ndarray]) -> bool:
@@ -169,9 +153,32 @@ def tindeq_case(n: int, per: int = 8) -> Case:
             i += 2 + length
         return np.array(t), np.array(f)[:, None]
 
+    def plain():
+        state = [None, 0]  # last µs counter, wraps
+
+        def decode(note: bytes) -> list:
+            length = note[1]
+            if note[0] != 1 or not length or length % 8:
+                return []
+            fmt = formats.get(length) or formats.setdefault(length, struct.Struct("<" + "fI" * (length // 8)))
+            vals = fmt.unpack_from(note, 2)
+            t, f = [], []
+            last, wraps = state
+            for k in range(0, len(vals), 2):
+                raw = vals[k + 1]
+                if last is not None and raw < last:
+                    wraps += 1
+                last = raw
+                t.append((raw + wraps * 2**32) * 1e-6)
+                f.append(vals[k] * G)
+            state[:] = last, wraps
+            return [SampleBlock(np.array(t), np.array(f)[:, None])]
+
+        return decode
+
     label = f"1 notification = 1 frame of {per} sample{'s' * (per > 1)}"
-    note = "1 sample per notification: per-call overhead" if per == 1 else ""
-    return Case(f"tindeq ({per}/frame)", n, data, frames, label, TindeqCodec, None, baseline, note)
+    name = f"tindeq ({per}/frame{', clones' if per == 1 else ''})"
+    return Case(name, n, data, frames, label, TindeqCodec, None, baseline, plain)
 
 
 def tindeq_clone_case(n: int) -> Case:
@@ -204,9 +211,23 @@ def vernier_case(n: int, per: int = 2) -> Case:
             i += length
         return np.array(t), np.array(f)[:, None]
 
+    def plain():
+        count = [0]  # samples so far
+
+        def decode(frame: bytes) -> list:  # (a frame of <= 20 bytes: one notification)
+            if frame[0] != 0x20 or frame[4] != 6 or (sum(frame) - 2 * frame[3]) & 0xFF:
+                return []
+            k, m = count[0], frame[7]
+            count[0] += m
+            t = [(k + i) * period for i in range(m)]
+            return [SampleBlock(np.array(t), np.array(struct.unpack_from(f"<{m}f", frame, 9))[:, None])]
+
+        return decode
+
     pieces = [frame[j : j + 20] for frame in frames for j in range(0, len(frame), 20)]
+    assert len(pieces) == len(frames), "the plain decoder takes one whole frame per notification"
     label = f"20-byte notifications ({per} samples/frame)"
-    return Case(f"vernier ({per}/frame)", n, data, pieces, label, VernierCodec, prime, baseline)
+    return Case(f"vernier ({per}/frame)", n, data, pieces, label, VernierCodec, prime, baseline, plain)
 
 
 # ------------------------------------------------------------------ WitMotion WT901BLE (20-byte frames, no checksum)
@@ -236,8 +257,23 @@ def witmotion_ble_case(n: int) -> Case:
                 i += 1
         return np.array(t), np.array(rows)
 
+    def plain():
+        count = [0]
+        unpack = struct.Struct("<9h").unpack_from
+
+        def decode(frame: bytes) -> list:
+            if frame[0] != 0x55 or frame[1] != 0x61:
+                return []
+            k = count[0]
+            count[0] += 1
+            row = [w * s for w, s in zip(unpack(frame, 2), scale)]
+            return [SampleBlock(np.array([k / 50]), np.array([row]))]
+
+        return decode
+
     pieces = [data[i : i + 20] for i in range(0, len(data), 20)]
-    return Case("witmotion_ble (WT901BLE)", n, data, pieces, "1 notification = 1 frame", make, None, baseline)
+    label = "1 notification = 1 frame"
+    return Case("witmotion_ble (WT901BLE)", n, data, pieces, label, make, None, baseline, plain)
 
 
 # ------------------------------------------------------------------ WitMotion WT901 (serial, 11-byte frames)
@@ -245,8 +281,10 @@ def witmotion_case(n: int) -> Case:
     from motorlab.devices.codecs.witmotion import WitMotionCodec, encode_frames
 
     rng = np.random.default_rng(0)
-    words = {t: rng.integers(-32768, 32767, (n, 4)) for t in (0x51, 0x52, 0x53, 0x54)}
-    data = np.stack([encode_frames(t, words[t]) for t in (0x51, 0x52, 0x53, 0x54)], axis=1).tobytes()
+    types = (0x51, 0x52, 0x53, 0x54)
+    words = {t: rng.integers(-32768, 32767, (n, 4)) for t in types}
+    periods = np.stack([encode_frames(t, words[t]) for t in types], axis=1).reshape(n, -1)
+    data = periods.tobytes()
     scale = {0x51: 16 / 32768 * G, 0x52: 2000 / 32768, 0x53: 180 / 32768, 0x54: 0.15}
     col = {0x51: 0, 0x52: 3, 0x53: 6, 0x54: 9}
 
@@ -268,16 +306,39 @@ def witmotion_case(n: int) -> Case:
             i += 11
         return np.array(t), np.array(rows)
 
-    pieces = [data[i : i + CHUNK] for i in range(0, len(data), CHUNK)]
+    def plain():
+        count = [0]
+        unpack = struct.Struct("<BB4hB").unpack_from
+
+        def decode(period: bytes) -> list:  # (one whole period per read)
+            out, row, i = [], [float("nan")] * 12, 0
+            while i + 11 <= len(period):
+                if period[i] != 0x55 or (sum(period[i : i + 10]) & 0xFF) != period[i + 10]:
+                    i += 1
+                    continue
+                _, ftype, a, b, c, _, _ = unpack(period, i)
+                k, s = col[ftype], scale[ftype]
+                row[k : k + 3] = (a * s, b * s, c * s)
+                if ftype == 0x54:
+                    out.append(SampleBlock(np.array([count[0] / 100]), np.array([row])))
+                    count[0] += 1
+                    row = [float("nan")] * 12
+                i += 11
+            return out
+
+        return decode
+
+    pieces = [p.tobytes() for p in periods]
     return Case(
         "witmotion (WT901 serial)",
         n,
         data,
         pieces,
-        "64 KiB serial reads",
+        "1 read = 1 output period (4 frames)",
         lambda: WitMotionCodec(rate_hz=100),
         None,
         baseline,
+        plain,
     )
 
 
@@ -302,37 +363,39 @@ def mark10_case(n: int) -> Case:
             f.append(float(v) * factor[u])
         return np.array(t), np.array(f)[:, None]
 
-    note = "ASCII float parsing is the floor (loop is C-level split+float)"
-    return Case(
-        "mark10 (ASCII lines)",
-        n,
-        data,
-        lines,
-        "1 reply line per feed (polled)",
-        Mark10Codec,
-        prime,
-        baseline,
-        note,
-    )
+    def plain():
+        count = [0]
+
+        def decode(line: bytes) -> list:
+            v, u = line.split()
+            k = count[0]
+            count[0] += 1
+            return [SampleBlock(np.array([k * 0.02]), np.array([[float(v) * factor[u]]]))]
+
+        return decode
+
+    note = "ASCII-to-float conversion is the floor of both (the loop's split + float is C)"
+    label = "1 reply line per read (polled)"
+    return Case("mark10 (ASCII lines)", n, data, lines, label, Mark10Codec, prime, baseline, plain, note)
 
 
 # ------------------------------------------------------------------ motorlab open protocol (COBS + CRC16)
 def motorlab_case(n: int) -> Case:
     from motorlab.devices.codecs import motorlab_protocol as mp
 
-    per, m = 20, 3
+    per, m = 25, 7  # the IMU pen: 3 acc, 3 gyro, tip force (int16) at 1 kHz in 25-ms blocks
 
     def s(text: str) -> bytes:
         return bytes([len(text)]) + text.encode()
 
-    info = struct.pack("<BBBIII", 1, 2, m, 100_000, 1000, 1_000_000) + s("bench") + s("1") + s("1") + s("x")
-    for name in ("acc_x", "acc_y", "acc_z"):
-        info += s(name) + s("ACCEL") + s("m/s^2") + s("pen") + struct.pack("<f", 0.001)
+    info = struct.pack("<BBBIII", 1, 2, m, 1_000_000, 1000, 1_000_000) + s("bench") + s("1") + s("1") + s("x")
+    for k in range(m):
+        info += s(f"c{k}") + s("MISC") + s("N") + s("pen") + struct.pack("<f", 0.001)
     raw = np.random.default_rng(4).integers(-32768, 32767, (n, m))
     frames = []
     for i in range(0, n, per):
         rec = np.zeros(min(per, n - i), dtype=[("t", "<u4"), ("v", "<i2", (m,))])
-        rec["t"] = (i + np.arange(rec.size)) * 10_000
+        rec["t"] = (i + np.arange(rec.size)) * 1_000
         rec["v"] = raw[i : i + rec.size]
         frames.append(mp.encode_frame(mp.SAMPLES, 0, struct.pack("<IBBB", i, rec.size, m, 2) + rec.tobytes()))
     data = b"".join(frames)
@@ -361,79 +424,110 @@ def motorlab_case(n: int) -> Case:
                 out.append([v * scale for v in vals[k + 1 : k + 1 + mm]])
         return np.array(t), np.array(out)
 
-    pieces = [data[i : i + CHUNK] for i in range(0, len(data), CHUNK)]
+    def plain():
+        def decode(frame: bytes) -> list:
+            out = []
+            for piece in frame.split(b"\x00"):
+                body = mp.cobs_decode(piece) if piece else None
+                if body is None or len(body) < 4 + 7:
+                    continue
+                if binascii.crc_hqx(body[:-2], 0xFFFF) != struct.unpack_from("<H", body, len(body) - 2)[0]:
+                    continue
+                _, count, mm, _ = struct.unpack_from("<IBBB", body, 2)
+                fmt = formats.get((count, mm))
+                if fmt is None:
+                    fmt = formats[count, mm] = struct.Struct("<" + ("I" + "h" * mm) * count)
+                vals = fmt.unpack_from(body, 2 + 7)
+                t, rows = [], []
+                for k in range(0, len(vals), 1 + mm):
+                    t.append(vals[k] * 1e-6)
+                    rows.append([v * scale for v in vals[k + 1 : k + 1 + mm]])
+                out.append(SampleBlock(np.array(t), np.array(rows)))
+            return out
+
+        return decode
+
     return Case(
         "motorlab (COBS+CRC16)",
         n,
         data,
-        pieces,
-        "64 KiB serial reads",
+        frames,
+        f"1 read = 1 SAMPLES frame ({per} samples x {m} ch)",
         mp.MotorlabCodec,
         lambda c: c.feed(info_frame),
         baseline,
-        "own open protocol; COBS+CRC per frame, vectorised across frames",
+        plain,
+        "bulk: COBS and CRC-16 of every frame vectorised across frames (bulk_framing)",
     )
 
 
-CASES = [
-    tindeq_case,
-    tindeq_clone_case,
-    vernier_case,
-    witmotion_ble_case,
-    mark10_case,
-    witmotion_case,
-    motorlab_case,
-]
+CASES = {
+    "tindeq": tindeq_case,
+    "tindeq_clones": tindeq_clone_case,
+    "vernier": vernier_case,
+    "witmotion_ble": witmotion_ble_case,
+    "mark10": mark10_case,
+    "witmotion": witmotion_case,
+    "motorlab": motorlab_case,
+}
+
+
+def _ratio(r: np.ndarray, digits: int) -> str:
+    return f"{np.median(r):.{digits}f}x [{r.min():.{digits}f}-{r.max():.{digits}f}]"
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--samples", type=int, default=50_000, help="samples per codec (default 50000)")
-    ap.add_argument("--repeat", type=int, default=9, help="runs per timing; the median is shown (default 9)")
+    ap.add_argument("--repeat", type=int, default=9, help="paired runs per codec (default 9)")
+    ap.add_argument("--only", default="", help=f"comma-separated subset of {','.join(CASES)}")
     args = ap.parse_args(argv)
+    names = args.only.split(",") if args.only else list(CASES)
+    unknown = sorted(set(names) - set(CASES))
+    if unknown:
+        ap.error(f"unknown codec(s) {', '.join(unknown)}")
 
     table = Table(
-        title=f"codec decode throughput, {args.repeat} runs; bulk x = median of per-run ratios to the "
-        f"loop timed right after it, range = lowest-highest ratio (Ms/s = million samples/s)"
+        title=f"codec decode speed, {args.repeat} paired runs: median of the per-run ratios (other decoder's "
+        f"time / codec time) [lowest-highest]; above 1x the codec is faster"
     )
-    for col in (
+    columns = (
         "codec",
-        "bulk Ms/s",
-        "loop Ms/s",
-        "bulk x",
-        "range",
-        "as sent",
-        "as sent Ms/s",
-        "as sent x",
+        "live: fed as",
+        "live vs loop",
+        "live vs plain/call",
+        "µs/call",
+        "bulk vs loop",
         "note",
-    ):
-        table.add_column(col, justify="right" if col.endswith(("Ms/s", " x", "range")) else "left")
-    for make_case in CASES:
+    )
+    for col in columns:
+        table.add_column(col, justify="left" if col in ("codec", "live: fed as", "note") else "right")
+    for name in names:
         try:
-            case = make_case(args.samples)
+            case = CASES[name](args.samples)
         except ModuleNotFoundError as exc:
-            table.add_row(make_case.__name__, "-", "-", "-", "-", "-", "-", "-", f"missing ({exc.name})")
+            table.add_row(name, "-", "-", "-", "-", "-", f"missing ({exc.name})")
             continue
-        bulk, loop, got_bulk, ref = paired_times(case, args.repeat)
-        t_sent, got_sent = run_codec(case, case.as_sent, args.repeat)
-        if not (same(got_bulk, ref) and same(got_sent, ref)):
-            shapes = f"{got_bulk[1].shape}/{got_sent[1].shape} vs {ref[1].shape}"
-            table.add_row(case.name, "-", "-", "-", "-", "-", "-", "-", f"MISMATCH {shapes}")
+        runs = paired_runs(case, args.repeat)
+        ref = runs.outputs["loop"]
+        wrong = [k for k, out in runs.outputs.items() if not same(out, ref)]
+        if wrong:
+            shapes = ", ".join(f"{k} {runs.outputs[k][1].shape}" for k in wrong)
+            table.add_row(
+                case.name, case.as_sent_label, "-", "-", "-", "-", f"MISMATCH {shapes} vs loop {ref[1].shape}"
+            )
             continue
-        ratios = loop / bulk
-        t_bulk, t_loop = float(np.median(bulk)), float(np.median(loop))
+        live, loop, plain, bulk = (np.array(x) for x in (runs.live, runs.loop, runs.plain, runs.bulk))
         table.add_row(
             case.name,
-            f"{case.n / t_bulk / 1e6:.2f}",
-            f"{case.n / t_loop / 1e6:.3f}",
-            f"{np.median(ratios):.1f}x",
-            f"{ratios.min():.0f}-{ratios.max():.0f}x",
             case.as_sent_label,
-            f"{case.n / t_sent / 1e6:.3f}",
-            f"{t_loop / t_sent:.2f}x",
+            _ratio(loop / live, 2),
+            _ratio(plain / live, 2),
+            f"{np.median(live) / len(case.as_sent) * 1e6:.1f}",
+            _ratio(loop / bulk, 0),
             case.note,
         )
-    Console(width=240).print(table)
+    Console(width=200).print(table)
     return 0
 
 

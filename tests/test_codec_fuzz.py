@@ -19,16 +19,20 @@ garbage frame is indistinguishable from data; only the valid ones are checked.)
 from __future__ import annotations
 
 import os
+import random
 import struct
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from motorlab.devices.base import Ack, BatteryReply, InfoReply, SampleBlock, Start, stack_blocks
+from motorlab.devices.base import Ack, BatteryReply, Command, InfoReply, SampleBlock, Start, stack_blocks
+from motorlab.devices.codecs import fuzzing
 
 G = 9.80665
 LBF_N = 0.45359237 * G
@@ -477,3 +481,179 @@ def test_witmotion_ble_cut_frame_left_by_garbage_is_not_joined_to_a_whole_frame(
     [blk] = codec.feed(wb.data_frame(raw))
     np.testing.assert_allclose(blk.values[0], raw * wb.SCALE)
     assert codec.stats.bytes_discarded == 4
+
+
+# ------------------------------------------------------------------ the fuzzing registry (motorlab.devices.codecs.fuzzing)
+# benchmarks/fuzz_codecs.py runs 10^6 of these inputs per codec; here a quick run keeps every codec honest.
+TARGET_IDS = [t.name for t in fuzzing.TARGETS]
+
+
+@cache
+def _corpus(name: str) -> fuzzing.Corpus:
+    target = next(t for t in fuzzing.TARGETS if t.name == name)
+    return fuzzing.Corpus.build(target, random.Random(name), size=40)
+
+
+def test_every_codec_module_has_a_fuzz_target():
+    from pathlib import Path
+
+    import motorlab.devices.codecs as pkg
+
+    helpers = {"__init__", "blocks", "bulk_framing", "fuzzing"}
+    modules = {p.stem for p in Path(pkg.__file__).parent.glob("*.py")} - helpers
+    protocols = {t.make().protocol for t in fuzzing.TARGETS}
+    assert len(fuzzing.TARGETS) == len(modules) == len(protocols), (sorted(modules), sorted(protocols))
+
+
+@pytest.mark.parametrize("target", fuzzing.TARGETS, ids=TARGET_IDS)
+@FUZZ
+@given(seed=st.integers(0, 2**64), prime=st.integers(0, 12))
+def test_mutated_captures_never_raise(target, seed, prime):
+    rng = random.Random(seed)
+    codec = target.make()
+    target.prime(codec, prime)
+    fed = codec.stats.bytes_in
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy overflow / invalid-cast warnings count as failures
+        for _ in range(5):
+            for piece in fuzzing.fuzz_input(_corpus(target.name), rng):
+                events = codec.feed(piece)
+                fed += len(piece)
+                assert fuzzing.check_events(target, events) is None
+    assert codec.stats.bytes_in == fed
+
+
+def test_vernier_short_measurement_frame_with_valid_checksum_is_dropped_not_raised():
+    """Issue 12: 5-9-byte measurement frames with a valid checksum raised IndexError (byte 9 read
+    for the count of a WIDE_REAL32 frame that has 7 bytes)."""
+    from motorlab.devices.codecs.vernier import VernierCodec, checksum, measurement_frame
+
+    frame = bytes.fromhex("20 07 53 1f 07 04 9a")
+    assert checksum(frame) == frame[3] == 0x1F  # the checksum is right: only the length check can stop it
+    codec = VernierCodec()
+    assert codec.feed(frame) == []
+    assert (codec.stats.frames_ok, codec.stats.bytes_discarded, codec.stats.crc_errors) == (0, 7, 1)
+    for length in range(5, 10):  # every subtype at every short length, checksum made right
+        for sub in range(0x06, 0x0F):
+            short = bytearray(bytes((0x20, length, 0x53, 0, sub)) + bytes(length - 5))
+            short[3] = checksum(short)
+            codec.feed(bytes(short))  # must not raise
+    [blk] = codec.feed(measurement_frame(np.array([[2.5]]), 0x02))  # and the stream goes on
+    assert blk.values[0, 0] == 2.5
+
+
+#: what encode() raises for a command the device lacks (its documented error)
+ENCODE_ERRORS = {"motorlab": "DeviceError"}
+
+
+@pytest.mark.parametrize("target", fuzzing.TARGETS, ids=TARGET_IDS)
+def test_encode_raises_only_its_documented_error(target):
+    from motorlab.devices.base import DeviceError
+
+    class Reboot(Command):
+        pass
+
+    documented = DeviceError if ENCODE_ERRORS.get(target.name) == "DeviceError" else ValueError
+    with pytest.raises(documented, match="reboot"):
+        target.make().encode(Reboot())
+
+
+# ------------------------------------------------------------------ feed_bulk (replay) == feed (live)
+def _same_events(got: list, want: list) -> None:
+    assert [type(e).__name__ for e in got] == [type(e).__name__ for e in want]
+    for g, w in zip(got, want):
+        if isinstance(w, SampleBlock):
+            assert (g.seq, g.dropped_before) == (w.seq, w.dropped_before)
+            np.testing.assert_array_equal(g.device_time, w.device_time)
+            np.testing.assert_array_equal(g.values, w.values)
+        else:
+            assert repr(g) == repr(w)  # (repr: a NaN field, e.g. Mark-10's nominal rate, is equal to itself)
+
+
+@pytest.mark.parametrize("target", fuzzing.TARGETS, ids=TARGET_IDS)
+@FUZZ
+@given(seed=st.integers(0, 2**64), prime=st.integers(0, 12), mutate=st.booleans(), parts=st.integers(1, 3))
+def test_bulk_replay_gives_the_same_events_and_counters_as_feed(target, seed, prime, mutate, parts):
+    rng = random.Random(seed)
+    corpus = _corpus(target.name)
+    captures = [
+        fuzzing.fuzz_input(corpus, rng) if mutate else list(rng.choice(corpus.captures)) for _ in range(parts)
+    ]
+    live, bulk = target.make(), target.make()
+    target.prime(live, prime)
+    target.prime(bulk, prime)
+    for pieces in captures:
+        data = b"".join(pieces)
+        _same_events(bulk.feed_bulk(data), live.feed(data))
+        assert bulk.stats == live.stats
+
+
+def _clean_capture(name: str) -> bytes:
+    corpus = _corpus(name)
+    rng = random.Random(7)
+    if name == "motorlab":  # one layout: INFO, then sample frames only
+        return b"".join(fuzzing._ml_samples(rng, 20 * k, 20, 3, 2) for k in range(50))
+    frames = [p for cap in corpus.captures for p in cap]
+    if name == "tindeq":
+        from motorlab.devices.codecs import tindeq
+
+        kg = np.arange(400, dtype=np.float32)
+        return b"".join(
+            tindeq.weight_frame(kg[i : i + 8], np.arange(i, i + 8) * 12_500) for i in range(0, 400, 8)
+        )
+    if name == "vernier":
+        from motorlab.devices.codecs import vernier
+
+        return b"".join(vernier.measurement_frame(np.ones((4, 1)) * k, 0x02, k) for k in range(50))
+    if name == "witmotion_ble":
+        return b"".join(f for f in frames if f[1] == 0x61)
+    if name == "witmotion":
+        from motorlab.devices.codecs import witmotion
+
+        period = b"".join(witmotion.encode_frame(t, (t, 1, 2, 3)) for t in (0x51, 0x52, 0x53, 0x54))
+        return period * 50
+    return b"".join(f"{k / 10:.1f} N\r\n".encode() for k in range(50))  # mark10
+
+
+@pytest.mark.parametrize("target", fuzzing.TARGETS, ids=TARGET_IDS)
+def test_bulk_replay_of_a_clean_capture_is_vectorised(target, monkeypatch):
+    """A clean capture goes through no per-frame ``parse`` (else feed_bulk is just feed)."""
+    from motorlab.devices.codecs.mark10 import Poll
+
+    def primed():
+        codec = target.make()
+        if target.name == "motorlab":
+            codec.feed(fuzzing._ml_info(random.Random(1), 2, 3))
+        elif target.name == "mark10":
+            for k in range(50):
+                codec.encode(Poll(k * 0.02))
+        else:
+            target.prime(codec, 1)
+        return codec
+
+    codec, reference = primed(), primed()
+    data = _clean_capture(target.name)
+    calls = []
+    parse = codec.parse
+    monkeypatch.setattr(codec, "parse", lambda *a: (calls.append(a[0]), parse(*a))[1])
+    events = codec.feed_bulk(data)
+    assert calls == []
+    assert [type(e).__name__ for e in events] == ["SampleBlock"]
+    _same_events(events, reference.feed(data))
+    assert codec.stats == reference.stats
+
+
+@pytest.mark.parametrize("target", fuzzing.TARGETS, ids=TARGET_IDS)
+@pytest.mark.parametrize("rate_hz", [80.0, 0.0, -5.0, float("nan"), float("inf"), 1e30])
+def test_encode_of_any_shared_command_gives_bytes_or_the_documented_error(target, rate_hz):
+    from motorlab.devices.base import DeviceError, GetBattery, GetInfo, SetRate, Stop, Tare
+
+    documented = DeviceError if ENCODE_ERRORS.get(target.name) == "DeviceError" else ValueError
+    for command in (GetInfo(), Start(), Stop(), SetRate(rate_hz), Tare(), GetBattery()):
+        codec = target.make()
+        try:
+            wire = codec.encode(command)
+        except documented as exc:
+            assert "\n" not in str(exc) and str(exc)
+        else:
+            assert isinstance(wire, bytes)

@@ -139,47 +139,51 @@ def cobs_code_chains(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> t
     0x00 inside; ``ends`` distinct and increasing). Each step is one vectorised
     gather ``position += code`` over the frames still running, so the number of
     steps is the longest chain; the last few long chains are finished in Python.
-    Returns ``(code_positions, valid, has_drop)``: the positions of every code
-    byte after the first (each decodes to 0x00, or to nothing after a 0xFF code),
-    per frame whether the chain ends exactly at the frame end (valid COBS), and
-    whether a 0xFF code is followed by another code (then the decoded body is
-    not ``frame[1:]`` with the codes zeroed). Frames are told apart by their end.
+    Returns ``(code_positions, valid, dropped)``: the positions of every code
+    byte after the first, per frame whether the chain ends exactly at the frame
+    end (valid COBS), and the positions of the codes that follow a 0xFF code.
+    A frame's decoded body is then ``frame[1:]`` with its codes set to 0 and
+    its ``dropped`` codes taken out (a 0xFF code implies no zero).
     """
     valid = np.ones(starts.size, dtype=bool)
-    has_drop = np.zeros(starts.size, dtype=bool)
     # a 0xFF code followed by another code needs a frame of more than 255 bytes
     may_drop = starts.size > 0 and int((ends - starts).max()) > 255
-    positions, overshot, dropping = [], [], []
+    positions, overshot, dropped = [], [], []
     pos, end = starts, ends
     while pos.size > COBS_TAIL_FRAMES:
         code = buf[pos]
+        nxt = pos + code
         if may_drop:
             ff = code == 0xFF
             if ff.any():
-                dropping.append(end[ff][pos[ff] + 0xFF < end[ff]])
-        pos = pos + code
+                after = nxt[ff]
+                dropped.append(after[after < end[ff]])
+        pos = nxt
         more = pos < end
         if not more.all():  # some chains reached (or jumped past) their frame end
             overshot.append(end[pos > end])
             pos, end = pos[more], end[more]
         positions.append(pos)
-    tail_pos, tail_over, tail_drop = [], [], []
-    data = memoryview(buf)
+    tail_pos, tail_over, tail_dropped = [], [], []
+    data = buf.data
     for p, e in zip(pos.tolist(), end.tolist()):
         while p < e:
             code = data[p]
-            if code == 0xFF and p + 0xFF < e:
-                tail_drop.append(e)
             p += code
             if p < e:
                 tail_pos.append(p)
+                if code == 0xFF:
+                    tail_dropped.append(p)
         if p > e:
             tail_over.append(e)
     if tail_over or overshot:
         valid[np.searchsorted(ends, np.concatenate([*overshot, tail_over]))] = False
-    if tail_drop or dropping:
-        has_drop[np.searchsorted(ends, np.concatenate([*dropping, tail_drop]))] = True
-    return np.concatenate([*positions, np.array(tail_pos, dtype=np.intp)]), valid, has_drop
+    tail = np.array(tail_pos, dtype=np.intp)
+    return (
+        np.concatenate([*positions, tail]),
+        valid,
+        np.concatenate([*dropped, np.array(tail_dropped, dtype=np.intp)]),
+    )
 
 
 def row_views(buf: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:

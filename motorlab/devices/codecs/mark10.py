@@ -33,6 +33,7 @@ import math
 import re
 from collections import deque
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -51,6 +52,7 @@ from ..base import (
     Stop,
     Tare,
 )
+from .blocks import join_runs, new_block
 
 #: newtons per unit (lower-case keys)
 UNIT_TO_N: dict[str, float] = FORCE_UNITS_N
@@ -130,11 +132,11 @@ class _InFlight:
     def __len__(self) -> int:
         return self._n
 
-    def append(self, item: tuple[str, object]) -> None:
+    def append(self, item: tuple[str, Any]) -> None:
         kind, payload = item
         self._n += 1
         if kind == "reading":
-            t, skipped = payload  # type: ignore[misc]
+            t, skipped = payload
             self._times.append(t)
             self._skipped.append(skipped)
             if self._queue and self._queue[-1][0] == "reading":
@@ -150,28 +152,35 @@ class _InFlight:
         """Polls at the head of the queue."""
         return self._queue[0][1] if self._queue and self._queue[0][0] == "reading" else 0
 
-    def popleft(self) -> tuple[str, object]:
+    def popleft(self) -> tuple[str, Any]:
         head = self._queue[0]
         if head[0] != "reading":
             self._queue.popleft()
             self._n -= 1
             return head[0], head[1]
-        t, skipped = self.pop_readings(1)
-        return "reading", (float(t[0]), skipped[0])
+        a = self._head
+        poll = (self._times[a], self._skipped[a])
+        self._advance(1)
+        return "reading", poll
 
     def pop_readings(self, n: int) -> tuple[np.ndarray, list[int]]:
         """The ``n`` oldest polls (they must head the queue): times (s) and skipped counts."""
+        a, b = self._head, self._head + n
+        t, skipped = np.array(self._times[a:b], dtype=np.float64), self._skipped[a:b]
+        self._advance(n)
+        return t, skipped
+
+    def _advance(self, n: int) -> None:
+        """``n`` polls at the head of the queue are answered."""
         head = self._queue[0]
         head[1] -= n
         if head[1] == 0:
             self._queue.popleft()
-        a, b = self._head, self._head + n
-        t, skipped = np.array(self._times[a:b], dtype=np.float64), self._skipped[a:b]
-        self._head, self._n = b, self._n - n
-        if b > 4096 and 2 * b > len(self._times):  # drop answered polls now and then
-            del self._times[:b], self._skipped[:b]
+        self._head += n
+        self._n -= n
+        if self._head > 4096 and 2 * self._head > len(self._times):  # drop answered polls now and then
+            del self._times[: self._head], self._skipped[: self._head]
             self._head = 0
-        return t, skipped
 
     def clear(self) -> None:
         self._queue.clear()
@@ -197,7 +206,7 @@ class Mark10Codec:
         self.query = query
         self.sign = -1.0 if invert else 1.0
         self.unit = unit
-        self._buf = b""
+        self.framer = LineFramer(self.stats)
         #: commands in flight, oldest first: (kind, payload)
         self._pending = _InFlight()
         self._info: dict[str, str] = {}
@@ -258,26 +267,94 @@ class Mark10Codec:
     # -- decode -----------------------------------------------------------------
     def feed(self, data: bytes) -> list[CodecEvent]:
         """Decode reply lines; never raises."""
-        try:
-            return self._feed(bytes(data))
-        except Exception:  # pragma: no cover - a codec must never raise on input
-            self.stats.bytes_discarded += len(self._buf)
-            self._buf = b""
-            return []
-
-    def _feed(self, data: bytes) -> list[CodecEvent]:
+        data = bytes(data)  # (the same object when it is bytes already)
         self.stats.bytes_in += len(data)
-        buf = self._buf + data if self._buf else data
-        end = buf.rfind(b"\r")  # replies end in CR LF: CR ends a line, LF is whitespace
-        if end < 0:
-            self._buf = buf
-            if len(buf) > _MAX_LINE:  # no terminator in sight: not a Mark-10 reply
-                self.stats.bytes_discarded += len(buf)
-                self.stats.resyncs += 1
-                self._buf = b""
-            return []
-        self._buf = buf[end + 1 :]
-        text = buf[: end + 1]
+        events: list[CodecEvent] = []
+        for line in self.framer.feed(data):
+            events += self.parse(line)
+        return join_runs(events)
+
+    def parse(self, line: bytes) -> list[CodecEvent]:
+        """One reply line (from :class:`LineFramer`, blanks stripped) against the oldest command
+        in flight -> its events."""
+        events: list[CodecEvent] = []
+        self._line(line, events)
+        return events
+
+    def _line(self, line: bytes, events: list[CodecEvent]) -> None:
+        if line.startswith(b"*"):
+            code = line[1:].decode("ascii", "replace").strip()
+            error = f"*{code} {ERRORS.get(code, 'error')}"
+            if not self._pending:
+                self.stats.bytes_discarded += len(line)
+                return
+            kind, payload = self._pending.popleft()
+            self._resolve_failed(kind, payload, error, events)
+            return
+        # settings still in flight before a reply have succeeded (they send nothing)
+        while self._pending.head_kind() == "setting":
+            _, payload = self._pending.popleft()
+            name, unit = payload
+            if name == "setunit":
+                self.unit = unit
+            events.append(Ack(name, True, "", unit))
+        if not self._pending:
+            self.stats.bytes_discarded += len(line)  # unsolicited (DATA key) or a late reply
+            return
+        kind, payload = self._pending.popleft()
+        if kind == "info":
+            text = line.decode("ascii", "replace")
+            if not text.isprintable():
+                self.stats.crc_errors += 1
+                text = "n/a"
+            self._info[str(payload)] = text
+            self._maybe_info(payload, events)
+            return
+        m = _READING.match(line)
+        unit = m.group(2).decode() if m else ""
+        scale = parse_unit(unit or self.unit) if m else None
+        if m is None or scale is None:
+            self.stats.crc_errors += 1
+            error = f"unreadable reply {line[:40].decode('ascii', 'replace')!r}"
+            self._resolve_failed(kind, payload, error, events)
+            return
+        value_n = float(m.group(1)) * scale * self.sign
+        self.last_unit = unit
+        if kind == "sync":
+            events.append(Ack("sync", True, "", value_n))
+            return
+        t, skipped = payload
+        drop = skipped + self._dropped
+        self._dropped = 0
+        self.stats.dropped_samples += drop
+        self.stats.frames_ok += 1
+        events.append(new_block((t,), (value_n,), 1, None, drop))
+
+    def _resolve_failed(self, kind: str, payload: Any, error: str, events: list[CodecEvent]) -> None:
+        if kind == "reading":
+            self._dropped += 1 + payload[1]
+            events.append(Ack("poll", False, error))
+        elif kind == "sync":
+            events.append(Ack("sync", False, error))
+        elif kind == "info":
+            self._info[str(payload)] = "n/a"  # Series 4 knows only '?'
+            self._maybe_info(payload, events)
+        else:
+            name, _ = payload
+            events.append(Ack(name, False, error))
+
+    def _maybe_info(self, field: object, events: list[CodecEvent]) -> None:
+        if field == "RS":
+            events.append(InfoReply(self.device_info()))
+
+    # -- a replayed capture ---------------------------------------------------------
+    def feed_bulk(self, data: bytes) -> list[CodecEvent]:
+        """Decode many reply lines at once (a replayed log), with the same events and statistics
+        as :meth:`feed`: a run of reading lines answering a run of polls is parsed with a few
+        C-level passes over the text; any other line goes through :meth:`parse`."""
+        data = bytes(data)
+        self.stats.bytes_in += len(data)
+        text = self.framer.complete(data)
         events: list[CodecEvent] = []
         pos = 0
         while pos < len(text):
@@ -290,11 +367,11 @@ class Mark10Codec:
             line = text[pos:nxt].strip()
             pos = nxt + 1
             if line:
-                self._line(line, events)
-        return events
+                events += self.parse(line)
+        return join_runs(events)
 
     def _bulk_readings(self, text: bytes, pos: int, run: int, events: list[CodecEvent]) -> int:
-        """Fast path: the rest of ``text`` as reading lines, parsed with a few C-level passes.
+        """The rest of ``text`` as reading lines, parsed with a few C-level passes.
 
         Taken only when every remaining line is ``value unit`` (one space) or a bare
         ``value`` and there is a poll for each; otherwise the caller's
@@ -363,73 +440,38 @@ class Mark10Codec:
         return np.array([np.nan if table[u] is None else table[u] for u in units], dtype=np.float64)
 
     def _emit(self, t: np.ndarray, v: np.ndarray, skipped: list[int], events: list[CodecEvent]) -> None:
-        """Readings -> blocks, split where polls were skipped so ``dropped_before`` is exact."""
-        cuts = [i + 1 for i in np.flatnonzero(skipped[1:]).tolist()] if any(skipped) else []
-        for a, b in zip([0, *cuts], [*cuts, len(skipped)]):
+        """Readings -> blocks, cut where :meth:`parse` would start a new one (a skipped poll, a
+        poll time that does not increase), so ``dropped_before`` is exact and the events the same."""
+        cut = np.flatnonzero((np.asarray(skipped[1:]) != 0) | ~(t[1:] > t[:-1])) + 1
+        for a, b in zip([0, *cut.tolist()], [*cut.tolist(), len(skipped)]):
             drop = skipped[a] + (self._dropped if a == 0 else 0)
             self.stats.dropped_samples += drop
             self.stats.frames_ok += b - a
             events.append(SampleBlock(t[a:b], v[a:b, None], dropped_before=drop))
         self._dropped = 0
 
-    def _line(self, line: bytes, events: list[CodecEvent]) -> None:
-        """Slow path: one reply line against the oldest command in flight."""
-        if line.startswith(b"*"):
-            code = line[1:].decode("ascii", "replace").strip()
-            error = f"*{code} {ERRORS.get(code, 'error')}"
-            if not self._pending:
-                self.stats.bytes_discarded += len(line)
-                return
-            kind, payload = self._pending.popleft()
-            self._resolve_failed(kind, payload, error, events)
-            return
-        # settings still in flight before a reply have succeeded (they send nothing)
-        while self._pending.head_kind() == "setting":
-            _, payload = self._pending.popleft()
-            name, unit = payload  # type: ignore[misc]
-            if name == "setunit":
-                self.unit = unit
-            events.append(Ack(name, True, "", unit))
-        if not self._pending:
-            self.stats.bytes_discarded += len(line)  # unsolicited (DATA key) or a late reply
-            return
-        kind, payload = self._pending.popleft()
-        if kind == "info":
-            text = line.decode("ascii", "replace")
-            if not text.isprintable():
-                self.stats.crc_errors += 1
-                text = "n/a"
-            self._info[str(payload)] = text
-            self._maybe_info(payload, events)
-            return
-        m = _READING.match(line)
-        scale = parse_unit(m.group(2).decode() if m.group(2) else self.unit) if m else None
-        if m is None or scale is None:
-            self.stats.crc_errors += 1
-            error = f"unreadable reply {line[:40].decode('ascii', 'replace')!r}"
-            self._resolve_failed(kind, payload, error, events)
-            return
-        value_n = float(m.group(1)) * scale * self.sign
-        self.last_unit = m.group(2).decode()
-        if kind == "sync":
-            events.append(Ack("sync", True, "", value_n))
-        else:
-            t, skipped = payload  # type: ignore[misc]
-            self._emit(np.array([t]), np.array([value_n]), [skipped], events)
 
-    def _resolve_failed(self, kind: str, payload: object, error: str, events: list[CodecEvent]) -> None:
-        if kind == "reading":
-            self._dropped += 1 + payload[1]  # type: ignore[index]
-            events.append(Ack("poll", False, error))
-        elif kind == "sync":
-            events.append(Ack("sync", False, error))
-        elif kind == "info":
-            self._info[str(payload)] = "n/a"  # Series 4 knows only '?'
-            self._maybe_info(payload, events)
-        else:
-            name, _ = payload  # type: ignore[misc]
-            events.append(Ack(name, False, error))
+class LineFramer:
+    """Serial bytes -> reply lines: CR ends a line (LF is whitespace), blanks are stripped and
+    empty lines skipped. Text with no CR within ``_MAX_LINE`` bytes is dropped (``stats``)."""
 
-    def _maybe_info(self, field: object, events: list[CodecEvent]) -> None:
-        if field == "RS":
-            events.append(InfoReply(self.device_info()))
+    def __init__(self, stats: CodecStats):
+        self.stats = stats
+        self.buffer = b""
+
+    def complete(self, data: bytes) -> bytes:
+        """What was buffered plus ``data``, up to and including the last CR; the rest is kept."""
+        buf = self.buffer + data if self.buffer else data
+        end = buf.rfind(b"\r")
+        if end < 0:
+            self.buffer = buf
+            if len(buf) > _MAX_LINE:  # no terminator in sight: not a Mark-10 reply
+                self.stats.bytes_discarded += len(buf)
+                self.stats.resyncs += 1
+                self.buffer = b""
+            return b""
+        self.buffer = buf[end + 1 :]
+        return buf[: end + 1]
+
+    def feed(self, data: bytes) -> list[bytes]:
+        return [line for line in (raw.strip() for raw in self.complete(data).split(b"\r")) if line]

@@ -2,21 +2,22 @@
 
 Frames are ``0x00 | COBS(type, token, payload, crc16) | 0x00`` with
 CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF; ``binascii.crc_hqx``). The decoder
-splits the byte stream at 0x00, so after garbage or a cut it resynchronises at
-the next delimiter; sample payloads are decoded with one ``np.frombuffer`` per
-frame (structured dtype), never per sample.
+splits the byte stream at 0x00 (:class:`CobsFramer`), so after garbage or a cut
+it resynchronises at the next delimiter; :meth:`MotorlabCodec.parse` checks one
+frame, and the sample records of a run of contiguous SAMPLES frames are decoded
+with one ``np.frombuffer`` (structured dtype), never per sample.
 
-A ``feed`` holding many complete frames (a replayed log, a large serial read)
-takes a vectorised bulk path for its SAMPLES frames: all delimiters, COBS
+:meth:`MotorlabCodec.feed_bulk` replays a long capture: all delimiters, COBS
 code chains, CRCs and sample headers are handled with NumPy across frames
-(:mod:`.bulk_framing`); every other frame goes through
-the frame-by-frame path in wire order, so events and statistics are the same.
+(:mod:`.bulk_framing`); every other frame goes through :meth:`~MotorlabCodec.parse`
+in wire order, so events and statistics are the same as :meth:`~MotorlabCodec.feed`'s.
 """
 
 from __future__ import annotations
 
 import binascii
 import itertools
+import math
 import struct
 from dataclasses import dataclass
 from typing import Any
@@ -181,6 +182,52 @@ class _StreamState:
     last_t_ext: int = 0
 
 
+# ------------------------------------------------------------------ framing
+class CobsFramer:
+    """Serial bytes -> COBS frames: the bytes between two 0x00 delimiters (never empty).
+
+    A frame cut by the end of a call is kept for the next one; a run longer than
+    :data:`MAX_ENCODED` without a delimiter cannot be a frame and is dropped up to
+    the next delimiter (one ``resyncs``, its bytes in ``bytes_discarded``).
+    """
+
+    def __init__(self, stats: CodecStats):
+        self.stats = stats
+        self.buffer = bytearray()
+        self.skipping = False  # inside an overlong run: drop until the next 0x00
+
+    def feed(self, data: bytes) -> list[bytes]:
+        pieces = data.split(b"\x00")
+        tail = pieces.pop()  # bytes after the last delimiter (maybe empty)
+        frames = [frame for frame in map(self.piece, pieces) if frame]
+        self.keep(tail)
+        return frames
+
+    def piece(self, piece: bytes) -> bytes:
+        """One run of bytes that ended at a delimiter, joined to what was buffered (b"": none)."""
+        if self.skipping:  # the rest of an overlong frame
+            self.stats.bytes_discarded += len(piece)
+            self.skipping = False
+            return b""
+        if not self.buffer:
+            return piece
+        frame = bytes(self.buffer) + piece
+        self.buffer.clear()
+        return frame
+
+    def keep(self, tail: bytes) -> None:
+        """Bytes after the last delimiter: the start of the next frame."""
+        if self.skipping:
+            self.stats.bytes_discarded += len(tail)
+            return
+        self.buffer += tail
+        if len(self.buffer) > MAX_ENCODED:
+            self.stats.resyncs += 1
+            self.stats.bytes_discarded += len(self.buffer)
+            self.buffer.clear()
+            self.skipping = True
+
+
 # ------------------------------------------------------------------ codec
 class MotorlabCodec:
     """Bytes <-> events for the motorlab protocol. ``feed`` never raises.
@@ -195,7 +242,7 @@ class MotorlabCodec:
 
     protocol = PROTOCOL
     max_pending_blocks = 1000
-    #: complete frames one ``feed`` needs before the vectorised bulk path is used (None: never)
+    #: complete frames ``feed_bulk`` needs before the vectorised path is used (None: never)
     bulk_min_frames: int | None = 16
     #: frames of one body length needed before their CRCs are computed column-wise
     #: (below that ``binascii.crc_hqx`` per frame is faster)
@@ -208,13 +255,12 @@ class MotorlabCodec:
         self.info: DeviceInfo | None = None
         self._scales: np.ndarray | None = None
         self._fmt: int | None = None
-        self._buf = bytearray()
-        self._skipping = False  # an overlong frame: discard until the next 0x00
+        self.framer = CobsFramer(self.stats)
         self._stream = _StreamState()
         self._pending: list[SampleBlock] = []
         # contiguous SAMPLES frames of one feed() call, decoded together: (seq, n, m, fmt), record bytes
         self._run_head: tuple[int, int, int, int] | None = None
-        self._run_parts: list[bytes] = []
+        self._run_parts: list[bytes | np.ndarray] = []
         self._dtypes: dict[tuple[int, int], np.dtype] = {}
         self._text_in = 0  # printable ASCII bytes seen (to say "looks like text" on a mismatch)
         self.last_token = 0  # token of the last encoded command (1..255, never 0)
@@ -227,55 +273,34 @@ class MotorlabCodec:
 
     # -- encoding -------------------------------------------------------------------
     def encode(self, command: Command) -> bytes:
+        """The command's frame; raises DeviceError for a command or rate the protocol lacks."""
         code = COMMAND_TYPES.get(type(command))
         if code is None:
             raise DeviceError(f"the motorlab protocol has no command {command.name!r}")
-        self.last_token = (self.last_token % 255) + 1
         payload = b""
         if isinstance(command, SetRate):
-            payload = struct.pack("<I", max(0, min(int(round(command.rate_hz * 1000)), _U32 - 1)))
+            if not math.isfinite(command.rate_hz) or command.rate_hz <= 0:
+                raise DeviceError(f"the motorlab protocol cannot sample at {command.rate_hz:g} Hz")
+            payload = struct.pack("<I", min(int(round(command.rate_hz * 1000)), _U32 - 1))
+        self.last_token = (self.last_token % 255) + 1
         return encode_frame(code, self.last_token, payload)
 
     # -- decoding -------------------------------------------------------------------
     def feed(self, data: bytes) -> list[CodecEvent]:
-        """Decode every complete frame in ``data`` (plus what was buffered)."""
-        data = bytes(data)
+        """Decode every complete frame in ``data`` (plus what was buffered); never raises."""
+        data = self._count(data)
+        events: list[CodecEvent] = []
+        for frame in self.framer.feed(data):
+            events += self.parse(frame)
+        self._flush_run(events)
+        return events
+
+    def _count(self, data: bytes) -> bytes:
+        data = bytes(data)  # (the same object when it is bytes already)
         self.stats.bytes_in += len(data)
         if self.stats.frames_ok == 0:  # only needed for looked_like_text
             self._text_in += len(data) - len(data.translate(None, _TEXT_BYTES))
-        events: list[CodecEvent] = []
-        delims = self._bulk_delimiters(data)
-        if delims is not None:
-            self._piece(data[: delims[0]], events)
-            self._bulk(data, delims, events)
-            tail = data[int(delims[-1]) + 1 :]
-        else:
-            pieces = data.split(b"\x00")
-            tail = pieces.pop()  # bytes after the last delimiter (maybe empty)
-            for piece in pieces:
-                self._piece(piece, events)
-        self._flush_run(events)
-        if self._skipping:
-            self.stats.bytes_discarded += len(tail)
-        else:
-            self._buf += tail
-            if len(self._buf) > MAX_ENCODED:
-                self.stats.resyncs += 1
-                self.stats.bytes_discarded += len(self._buf)
-                self._buf.clear()
-                self._skipping = True
-        return events
-
-    def _piece(self, piece: bytes, events: list[CodecEvent]) -> None:
-        """One run of bytes that ended at a delimiter (joined to what was buffered)."""
-        if self._skipping:  # the rest of an overlong frame
-            self.stats.bytes_discarded += len(piece)
-            self._skipping = False
-            return
-        frame = bytes(self._buf) + piece if self._buf else piece
-        self._buf.clear()
-        if frame:
-            self._frame(frame, events)
+        return data
 
     def _reject(self, frame: bytes, crc_error: bool = False) -> None:
         self.stats.resyncs += 1
@@ -283,14 +308,21 @@ class MotorlabCodec:
         if crc_error:
             self.stats.crc_errors += 1
 
-    def _frame(self, frame: bytes, events: list[CodecEvent]) -> None:
+    def parse(self, frame: bytes) -> list[CodecEvent]:
+        """One COBS frame (from :class:`CobsFramer`, delimiters removed) -> the events it completes.
+
+        Contiguous SAMPLES frames are queued and decoded together when their run
+        ends (:meth:`_flush_run`): at a gap, at any other frame (whose events then
+        follow the run's block, in wire order) and at the end of ``feed``.
+        """
+        events: list[CodecEvent] = []
         body = cobs_decode(frame) if len(frame) <= MAX_ENCODED else None
         if body is None or len(body) < 4 or len(body) > MAX_BODY:
             self._reject(frame)
-            return
+            return events
         if crc16(body[:-2]) != int.from_bytes(body[-2:], "little"):
             self._reject(frame, crc_error=True)
-            return
+            return events
         msg_type, token, payload = body[0], body[1], body[2:-2]
         if msg_type == SAMPLES:
             if self._add_to_run(payload, events):
@@ -298,7 +330,7 @@ class MotorlabCodec:
             else:
                 self.malformed += 1
                 self.stats.bytes_discarded += len(frame)
-            return
+            return events
         self._flush_run(events)  # keep events in wire order
         try:
             ev = self._message(msg_type, token, payload)
@@ -307,12 +339,13 @@ class MotorlabCodec:
         if ev is None:
             self.malformed += 1
             self.stats.bytes_discarded += len(frame)
-            return
+            return events
         self.stats.frames_ok += 1
         if isinstance(ev, list):
             events.extend(ev)
         else:
             events.append(ev)
+        return events
 
     def _message(self, msg_type: int, token: int, payload: bytes) -> Any:
         if msg_type == ACK:
@@ -467,7 +500,32 @@ class MotorlabCodec:
         self.stats.dropped_samples += dropped
         return dropped
 
-    # -- bulk path: many complete frames in one feed ---------------------------------
+    # -- a replayed capture: many complete frames at once ---------------------------------
+    def feed_bulk(self, data: bytes) -> list[CodecEvent]:
+        """Decode a long capture (a replayed log, a large read) with the same events and statistics
+        as :meth:`feed`.
+
+        The delimiters, COBS code chains, CRCs and sample headers of all frames
+        are handled with NumPy across frames (:mod:`.bulk_framing`) and the
+        well-formed SAMPLES frames decoded together; every other frame goes
+        through :meth:`parse` in wire order. Fewer than :attr:`bulk_min_frames`
+        frames go through :meth:`feed`'s frame-by-frame path.
+        """
+        data = self._count(data)
+        events: list[CodecEvent] = []
+        delims = self._bulk_delimiters(data)
+        if delims is None:
+            for frame in self.framer.feed(data):
+                events += self.parse(frame)
+        else:
+            first = self.framer.piece(data[: delims[0]])
+            if first:
+                events += self.parse(first)
+            self._bulk(data, delims, events)
+            self.framer.keep(data[int(delims[-1]) + 1 :])
+        self._flush_run(events)
+        return events
+
     def _bulk_delimiters(self, data: bytes) -> np.ndarray | None:
         """Positions of the 0x00 delimiters if ``data`` holds enough frames for the bulk path."""
         least = self.bulk_min_frames
@@ -484,7 +542,7 @@ class MotorlabCodec:
         Same outcome as :meth:`_frame` on each frame in order: frames that are
         dropped (bad COBS, bad length, bad CRC, malformed SAMPLES) only change
         counters, so they are counted in bulk; well-formed SAMPLES frames are
-        decoded together; everything else goes through :meth:`_frame` in place.
+        decoded together; everything else goes through :meth:`parse` in place.
         """
         buf = np.frombuffer(data, dtype=np.uint8)
         gaps = np.diff(delims)
@@ -496,24 +554,27 @@ class MotorlabCodec:
         )  # size: encoded bytes
         stats = self.stats
 
-        # COBS: one walk over all code chains; a frame whose body is not frame[1:] goes the exact way
+        # COBS: one walk over all code chains; codes become the zeros they stand for, and the
+        # codes after a 0xFF code (which stand for nothing) are taken out: then the body of
+        # frame i is work[at[i] + 1 : at[i] + 1 + body_len[i]]
         short = size <= MAX_ENCODED
-        if short.all():
-            code_pos, valid, has_drop = cobs_code_chains(buf, starts, ends)
-        else:
-            code_pos, cobs_ok, drops = cobs_code_chains(buf, starts[short], ends[short])
-            valid, has_drop = np.zeros(starts.size, dtype=bool), np.zeros(starts.size, dtype=bool)
-            valid[short], has_drop[short] = cobs_ok, drops
-        exact = valid & has_drop
-        body_len = size - 1  # when no code is dropped
-        reject = ~valid | (~exact & ((body_len < 4) | (body_len > MAX_BODY)))
+        valid = np.zeros(starts.size, dtype=bool)
+        code_pos, valid[short], dropped = cobs_code_chains(buf, starts[short], ends[short])
+        work = buf.copy()
+        work[code_pos] = 0
+        at, body_len = starts, size - 1
+        if dropped.size:
+            dropped.sort()
+            work = np.delete(work, dropped)
+            before_start = np.searchsorted(dropped, starts)  # codes taken out before each frame
+            at = starts - before_start
+            body_len = body_len - (np.searchsorted(dropped, ends) - before_start)
+        reject = ~valid | (body_len < 4) | (body_len > MAX_BODY)
         stats.resyncs += int(np.count_nonzero(reject))
         stats.bytes_discarded += int(size[reject].sum())
-        simple = np.flatnonzero(~reject & ~exact)
+        simple = np.flatnonzero(~reject)
 
-        work = buf.copy()
-        work[code_pos] = 0  # decoded bodies of the simple frames are now work[start + 1 : end]
-        crc_ok = self._bulk_crc_ok(work, starts[simple], body_len[simple])
+        crc_ok = self._bulk_crc_ok(work, at[simple], body_len[simple])
         bad_crc = simple[~crc_ok]
         stats.resyncs += bad_crc.size
         stats.crc_errors += bad_crc.size
@@ -521,28 +582,28 @@ class MotorlabCodec:
         simple = simple[crc_ok]
 
         # SAMPLES headers (body offsets: type 0, token 1, seq 2..5, n 6, m 7, fmt 8)
-        is_samples = work[starts[simple] + 1] == SAMPLES
-        exact[simple[~is_samples]] = True
+        is_samples = work[at[simple] + 1] == SAMPLES
+        others = simple[~is_samples]  # every other message goes through parse, in wire order
         cand = simple[is_samples]
-        seq, n, m, fmt = sample_headers(work, starts[cand] + 3)
+        seq, n, m, fmt = sample_headers(work, at[cand] + 3)
         length_ok = body_len[cand] - 4 == SAMPLE_HEADER + n * (4 + m * fmt)
         well_formed = (
             (body_len[cand] >= 4 + SAMPLE_HEADER) & ((fmt == 2) | (fmt == 4)) & (m > 0) & (n > 0) & length_ok
         )
         self.malformed += int(np.count_nonzero(~well_formed))
         stats.bytes_discarded += int(size[cand[~well_formed]].sum())
-        keep = well_formed
-        cand, seq, n, m, fmt = cand[keep], seq[keep], n[keep], m[keep], fmt[keep]
+        keep_cand = well_formed
+        cand, seq, n, m, fmt = cand[keep_cand], seq[keep_cand], n[keep_cand], m[keep_cand], fmt[keep_cand]
 
-        # wire order: sample runs in bulk, every other frame one by one through _frame
-        others = np.flatnonzero(exact)
+        # wire order: sample runs in bulk, every other frame one by one through parse
+        frames = _BulkFrames(work, at, size, body_len, cand, seq, n, m, fmt)
         cuts = np.searchsorted(cand, others)
         first = 0
         for frame_index, cut in zip(others.tolist(), cuts.tolist()):
-            self._bulk_samples(work, starts, size, cand, seq, n, m, fmt, first, cut, events)
-            self._frame(data[starts[frame_index] : ends[frame_index]], events)
+            self._bulk_samples(frames, first, cut, events)
+            events += self.parse(data[starts[frame_index] : ends[frame_index]])
             first = cut
-        self._bulk_samples(work, starts, size, cand, seq, n, m, fmt, first, cand.size, events)
+        self._bulk_samples(frames, first, cand.size, events)
 
     def _bulk_crc_ok(self, work: np.ndarray, starts: np.ndarray, body_len: np.ndarray) -> np.ndarray:
         """Whether each body ``work[start + 1 : start + 1 + len]`` ends with the CRC of the rest."""
@@ -559,35 +620,23 @@ class MotorlabCodec:
             crc[group] = crc16_rows(row_views(work, starts[group] + 1, int(lengths[k]) - 2))
         one_by_one = np.flatnonzero(~by_row)
         if one_by_one.size:
-            view = memoryview(work)
+            view = work.data
             crc_hqx = binascii.crc_hqx
             first, last = starts[one_by_one] + 1, body_end[one_by_one] - 2
             crc[one_by_one] = [crc_hqx(view[a:b], 0xFFFF) for a, b in zip(first.tolist(), last.tolist())]
         return crc == stored
 
-    def _bulk_samples(
-        self,
-        work: np.ndarray,
-        starts: np.ndarray,
-        size: np.ndarray,
-        cand: np.ndarray,
-        seq: np.ndarray,
-        n: np.ndarray,
-        m: np.ndarray,
-        fmt: np.ndarray,
-        first: int,
-        last: int,
-        events: list[CodecEvent],
-    ) -> None:
-        """Queue the well-formed SAMPLES frames ``cand[first:last]`` as :meth:`_add_to_run` would."""
+    def _bulk_samples(self, frames: _BulkFrames, first: int, last: int, events: list[CodecEvent]) -> None:
+        """Queue the well-formed SAMPLES frames ``frames.cand[first:last]`` as :meth:`_add_to_run` would."""
         if last <= first:
             return
-        idx, seq, n, m, fmt = cand[first:last], seq[first:last], n[first:last], m[first:last], fmt[first:last]
+        sl = slice(first, last)
+        idx, seq, n, m, fmt = frames.cand[sl], frames.seq[sl], frames.n[sl], frames.m[sl], frames.fmt[sl]
         if self._scales is not None:  # must agree with the latest INFO
             fits = m == self._scales.size
             if not fits.all():
                 self.malformed += int(np.count_nonzero(~fits))
-                self.stats.bytes_discarded += int(size[idx[~fits]].sum())
+                self.stats.bytes_discarded += int(frames.size[idx[~fits]].sum())
                 idx, seq, n, m, fmt = idx[fits], seq[fits], n[fits], m[fits], fmt[fits]
                 if not idx.size:
                     return
@@ -602,18 +651,34 @@ class MotorlabCodec:
             else:
                 self._flush_run(events)
                 self._run_head = run
-            self._run_parts.append(self._bulk_records(work, starts[idx[a:b]], size[idx[a:b]]))
+            rows = idx[a:b]
+            self._run_parts.append(_bulk_records(frames.work, frames.at[rows], frames.body_len[rows]))
 
-    @staticmethod
-    def _bulk_records(work: np.ndarray, starts: np.ndarray, size: np.ndarray) -> np.ndarray:
-        """The sample record bytes of SAMPLES frames as (frames, bytes) uint8 rows (one row if
-        the frames differ in length)."""
-        first = starts + 1 + 2 + SAMPLE_HEADER  # records start after type, token and the sample header
-        nbytes = size - 1 - 2 - SAMPLE_HEADER - 2
-        if bool(np.all(nbytes == nbytes[0])):
-            return row_views(work, first, int(nbytes[0]))
-        offsets = np.cumsum(nbytes) - nbytes
-        return work[np.repeat(first - offsets, nbytes) + np.arange(int(nbytes.sum()))][None, :]
+
+@dataclass(frozen=True)
+class _BulkFrames:
+    """The decoded bodies of one bulk call and the headers of its well-formed SAMPLES frames."""
+
+    work: np.ndarray  # decoded bodies: frame i's is work[at[i] + 1 : at[i] + 1 + body_len[i]]
+    at: np.ndarray
+    size: np.ndarray  # encoded bytes per frame (for the statistics)
+    body_len: np.ndarray
+    cand: np.ndarray  # indices of the well-formed SAMPLES frames, and their headers
+    seq: np.ndarray
+    n: np.ndarray
+    m: np.ndarray
+    fmt: np.ndarray
+
+
+def _bulk_records(work: np.ndarray, at: np.ndarray, body_len: np.ndarray) -> np.ndarray:
+    """The sample record bytes of SAMPLES frames as (frames, bytes) uint8 rows (one row if
+    the frames differ in length)."""
+    first = at + 1 + 2 + SAMPLE_HEADER  # records start after type, token and the sample header
+    nbytes = body_len - 2 - SAMPLE_HEADER - 2
+    if bool(np.all(nbytes == nbytes[0])):
+        return row_views(work, first, int(nbytes[0]))
+    offsets = np.cumsum(nbytes) - nbytes
+    return work[np.repeat(first - offsets, nbytes) + np.arange(int(nbytes.sum()))][None, :]
 
 
 def _as_float(raw: np.ndarray, scales: np.ndarray | None) -> np.ndarray:

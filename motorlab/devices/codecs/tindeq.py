@@ -40,6 +40,9 @@ notification never costs the samples of the valid notifications after it.
 
 from __future__ import annotations
 
+import itertools
+import math
+import struct
 from dataclasses import dataclass
 
 import numpy as np
@@ -61,6 +64,7 @@ from ..base import (
     Stop,
     Tare,
 )
+from .blocks import join_runs, new_block
 
 SERVICE_UUID = "7e4e1701-1ea6-40c9-9dcc-13d34ffead57"
 DATA_UUID = "7e4e1702-1ea6-40c9-9dcc-13d34ffead57"  # notify
@@ -130,10 +134,43 @@ def _frames_dtype(n_samples: int) -> np.dtype:
     return np.dtype([("code", "u1"), ("length", "u1"), ("s", _SAMPLE, (n_samples,))])
 
 
+#: a weight frame's value, by sample count: (kg float32, µs uint32) per sample
+_WEIGHTS = [struct.Struct("<" + "fI" * n) for n in range(256 // 8)]
+
+
+def split_frames(notification: bytes, stats: CodecStats) -> list[bytes]:
+    """The whole TLV frames of one notification, in order (framer).
+
+    A byte that cannot start a frame (unknown code, weight length not a positive
+    multiple of 8) is skipped and counted (``resyncs``, ``bytes_discarded``); a
+    frame running past the end of the notification is dropped with the rest.
+    """
+    frames: list[bytes] = []
+    pos, n = 0, len(notification)
+    while n - pos >= 2:
+        code, length = notification[pos], notification[pos + 1]
+        if not (length % 8 == 0 and length > 0 if code == RES_WEIGHT else code <= RES_LOW_POWER):
+            pos += 1
+            stats.resyncs += 1
+            stats.bytes_discarded += 1
+            continue
+        end = pos + 2 + length
+        if end > n:
+            break  # runs past the notification: a frame is never continued in the next one
+        frames.append(notification[pos:end])
+        pos = end
+    if pos < n:
+        stats.bytes_discarded += n - pos
+        stats.resyncs += 1
+    return frames
+
+
 class TindeqCodec:
     """Progressor notifications -> force sample blocks (N) and command replies.
 
-    Feed one BLE notification per call (see the module docstring).
+    Feed one BLE notification per call (see the module docstring): ``feed`` runs
+    :func:`split_frames` then :meth:`parse` on each frame. :meth:`feed_bulk`
+    decodes a replayed capture of frames back to back, with the same events.
     """
 
     protocol = "tindeq"
@@ -146,6 +183,7 @@ class TindeqCodec:
 
     # -- commands ---------------------------------------------------------------
     def encode(self, command: Command) -> bytes:
+        """The one-byte opcode; raises ValueError for a command the Progressor lacks."""
         op = _OPCODES.get(type(command))
         if op is None:
             raise ValueError(f"the Progressor has no '{command.name}' command")
@@ -158,143 +196,123 @@ class TindeqCodec:
     # -- bytes in ---------------------------------------------------------------
     def feed(self, data: bytes) -> list[CodecEvent]:
         """Decode one notification (whole TLV frames); never raises."""
-        n = len(data)
-        self.stats.bytes_in += n
-        if n < 2:
-            self._discard(n)
-            return []
-        data = bytes(data)
-        length = data[1]
-        if data[0] == RES_WEIGHT and length and length % 8 == 0 and n % (length + 2) == 0:
-            blk = self._uniform_weights(data, length)  # the common case: weight frames only
-            if blk is not None:
-                return [blk]
-        return self._walk(data)
-
-    def _uniform_weights(self, data: bytes, length: int) -> SampleBlock | None:
-        """Fast path: the notification is ``k`` weight frames of the same length.
-
-        Decoded through one structured-dtype view of all frames (no per-frame
-        Python); ``None`` sends the caller to the frame-by-frame path (a header
-        differs or a check fails).
-        """
-        frames = np.frombuffer(data, dtype=_frames_dtype(length // 8))
-        if len(frames) > 1 and not (
-            (frames["code"] == RES_WEIGHT).all() and (frames["length"] == length).all()
-        ):
-            return None
-        samples = frames["s"]
-        blk = self._weights(samples["kg"], samples["us"].reshape(-1))
-        if blk is not None:
-            self.stats.frames_ok += len(frames)
-        return blk
-
-    def _walk(self, data: bytes) -> list[CodecEvent]:
-        """Frame-by-frame path: any mix of codes, skipping bytes that start no frame."""
+        data = bytes(data)  # (the same object when it is bytes already)
+        self.stats.bytes_in += len(data)
         events: list[CodecEvent] = []
-        run: list[bytes] = []  # values of consecutive weight frames, decoded together
-        pos, n = 0, len(data)
-        while n - pos >= 2:
-            code, length = data[pos], data[pos + 1]
-            if not (length % 8 == 0 and length > 0 if code == RES_WEIGHT else code <= RES_LOW_POWER):
-                pos += 1
-                self.stats.resyncs += 1
-                self.stats.bytes_discarded += 1
-                continue
-            end = pos + 2 + length
-            if end > n:
-                break  # runs past the notification: a frame is never continued in the next one
-            value = data[pos + 2 : end]
-            pos = end
-            if code == RES_WEIGHT:
-                run.append(value)
-                continue
-            if run:
-                events.extend(self._weight_run(run))
-                run = []
-            self.stats.frames_ok += 1
-            ev = self._decode(code, value)
-            if ev is not None:
-                events.append(ev)
-        if run:
-            events.extend(self._weight_run(run))
-        self._discard(n - pos)
-        return events
+        for frame in split_frames(data, self.stats):
+            events += self.parse(frame)
+        return join_runs(events)
 
-    def _discard(self, n_bytes: int) -> None:
-        if n_bytes:
-            self.stats.bytes_discarded += n_bytes
-            self.stats.resyncs += 1
-
-    def _weight_run(self, values: list[bytes]) -> list[SampleBlock]:
-        """Consecutive weight frames of one notification: one block, or one per valid frame."""
-        blk = self._weights(*_columns(b"".join(values))) if len(values) > 1 else None
-        if blk is not None:
-            self.stats.frames_ok += len(values)
-            return [blk]
-        out = []
-        for value in values:  # a check failed somewhere: judge each frame on its own
-            one = self._weights(*_columns(value))
-            if one is None:
+    def parse(self, frame: bytes) -> list[CodecEvent]:
+        """One whole TLV frame (from :func:`split_frames`) -> its events."""
+        code = frame[0]
+        if code == RES_WEIGHT:
+            blk = self._weights(frame)
+            if blk is None:
                 self.stats.crc_errors += 1
-                self.stats.bytes_discarded += 2 + len(value)
-            else:
-                self.stats.frames_ok += 1
-                out.append(one)
-        return out
-
-    def _decode(self, code: int, value: bytes) -> CodecEvent | None:
+                self.stats.bytes_discarded += len(frame)
+                return []
+            self.stats.frames_ok += 1
+            return [blk]
+        self.stats.frames_ok += 1
+        value = frame[2:]
         if code == RES_LOW_POWER:
-            return Ack("lowpower", ok=False, error="battery low: the device is switching off")
+            return [Ack("lowpower", ok=False, error="battery low: the device is switching off")]
         if code != RES_CMD:
-            return None  # RFD peak frames: layout not public
+            return []  # RFD peak frames: layout not public
         op, self._pending = self._pending, None
         if op == OP_BATTERY and len(value) >= 4:
             volts = int.from_bytes(value[:4], "little") / 1000.0
-            return BatteryReply(percent=battery_percent(volts), volts=volts)
+            return [BatteryReply(percent=battery_percent(volts), volts=volts)]
         if op == OP_FIRMWARE:
-            return Ack("firmware", value=value.split(b"\0", 1)[0].decode("ascii", "replace").strip())
+            return [Ack("firmware", value=value.split(b"\0", 1)[0].decode("ascii", "replace").strip())]
         if op == OP_DEVICE_ID:
-            return Ack("deviceid", value=value[::-1].hex().upper())
-        return None  # reply to nothing we asked (or a malformed one)
+            return [Ack("deviceid", value=value[::-1].hex().upper())]
+        return []  # reply to nothing we asked (or a malformed one)
 
-    def _weights(self, kg: np.ndarray, raw: np.ndarray) -> SampleBlock | None:
-        """Samples of one notification (kg float32, any shape; µs uint32, flat) -> a block; ``None`` if implausible.
+    def _weights(self, frame: bytes) -> SampleBlock | None:
+        """A weight frame -> a block (N, s); ``None`` if implausible.
 
-        Timestamps must rise by 1..MAX_STEP_US µs (modulo 2^32) from sample to
-        sample. Across notifications the 32-bit counter is unwrapped by counting
-        wraps: a wrap is accepted only when the counter passes from the last
-        MAX_STEP_US before 2^32 to a value at most MAX_STEP_US later, so that a
-        stray frame with a random timestamp is unlikely to pass for one. Other
-        steps back (a device restart, a bad frame) are kept as they are.
+        Weights must be finite and timestamps must rise by 1..MAX_STEP_US µs
+        (modulo 2^32) from sample to sample. Across frames the 32-bit counter is
+        unwrapped by counting wraps: a wrap is accepted only when the counter
+        passes from the last MAX_STEP_US before 2^32 to a value at most
+        MAX_STEP_US later, so that a stray frame with a random timestamp is
+        unlikely to pass for one. Other steps back (a device restart, a bad
+        frame) are kept as they are.
         """
-        if not np.isfinite(kg).all():
+        values = _WEIGHTS[frame[1] >> 3].unpack_from(frame, 2)
+        kg, raw = values[0::2], values[1::2]
+        if not math.isfinite(sum(kg)):  # (float32 values: their sum overflows no float64)
             return None
-        steps = np.diff(raw)  # uint32: modulo 2^32, so a wrap inside the notification is a small step
-        if steps.size:
-            steps -= np.uint32(1)  # in place: a zero step becomes 2^32 - 1
-            if (steps >= MAX_STEP_US).any():
+        if len(raw) > 1:
+            steps = [(b - a) % _WRAP for a, b in itertools.pairwise(raw)]
+            if min(steps) <= 0 or max(steps) > MAX_STEP_US:
                 return None
-        raw0 = int(raw[0])
+        raw0 = raw[0]
         dropped = 0
         if self._last_raw is not None:
             last = self._last_raw + self._wraps * _WRAP
             if self._last_raw >= _WRAP - MAX_STEP_US and raw0 + _WRAP - self._last_raw <= MAX_STEP_US:
                 self._wraps += 1
             step = raw0 + self._wraps * _WRAP - last
-            dropped = max(0, int(round(step / PERIOD_US)) - 1) if step > 0 else 0
-        device_time = np.add(raw, self._wraps * _WRAP, dtype=np.float64)  # integers < 2^53: exact
-        for k in np.flatnonzero(raw[1:] < raw[:-1]).tolist():  # the counter wrapped inside the notification
-            device_time[k + 1 :] += _WRAP
+            dropped = max(0, round(step / PERIOD_US) - 1) if step > 0 else 0
+        offset = self._wraps * _WRAP
+        if raw[-1] < raw[0]:  # the counter wrapped inside the frame (once at most: 31 steps < 2^32 µs)
+            wrap_at = next(k for k in range(1, len(raw)) if raw[k] < raw[k - 1])
+            device_time = [(u + offset) * 1e-6 for u in raw[:wrap_at]]
             self._wraps += 1
-        self._last_raw = int(raw[-1])
-        device_time *= 1e-6
+            device_time += [(u + offset + _WRAP) * 1e-6 for u in raw[wrap_at:]]
+        else:
+            device_time = [(u + offset) * 1e-6 for u in raw]
+        self._last_raw = raw[-1]
         self.stats.dropped_samples += dropped
+        return new_block(device_time, [w * G_MS2 for w in kg], 1, None, dropped)
+
+    # -- a replayed capture -----------------------------------------------------------
+    def feed_bulk(self, data: bytes) -> list[CodecEvent]:
+        """Decode a capture of whole frames back to back (a replayed log), with the same events
+        and statistics as :meth:`feed`.
+
+        A capture of weight frames of one length whose samples all follow each
+        other (no wrap across frames that the frame-by-frame rules would read
+        differently, no drop, no bad frame) is checked and decoded with one
+        structured NumPy view; anything else goes through :meth:`feed`.
+        """
+        data = bytes(data)
+        blk = self._uniform_weights(data)
+        if blk is None:
+            return self.feed(data)
+        self.stats.bytes_in += len(data)
+        return [blk]
+
+    def _uniform_weights(self, data: bytes) -> SampleBlock | None:
+        """All frames of ``data`` at once, if they are what the docstring of :meth:`feed_bulk` says."""
+        n = len(data)
+        if n < 2 or data[0] != RES_WEIGHT or not data[1] or data[1] % 8 or n % (data[1] + 2):
+            return None
+        frames = np.frombuffer(data, dtype=_frames_dtype(data[1] // 8))
+        if not ((frames["code"] == RES_WEIGHT).all() and (frames["length"] == data[1]).all()):
+            return None
+        kg = frames["s"]["kg"].reshape(-1)
+        raw = frames["s"]["us"].reshape(-1).astype(np.int64)
+        if not np.isfinite(kg).all():
+            return None
+        steps = np.diff(raw) % _WRAP
+        # every step one sample period or close: then no frame boundary counts a drop
+        # (round(step / period) - 1 == 0) and every wrap is one the frame-by-frame rules accept
+        if steps.size and not ((steps > 0) & (steps < 1.5 * PERIOD_US)).all():
+            return None
+        per_frame = data[1] // 8
+        first = self._weights(data[: 2 + data[1]])  # the first frame by the rules: state, drop, wrap
+        if first is None:
+            return None
+        device_time = first.device_time
+        if len(frames) > 1:  # the others continue it: unwrapped counter = the last one + the steps
+            last = int(raw[per_frame - 1]) + self._wraps * _WRAP
+            unwrapped = last + np.cumsum(steps[per_frame - 1 :])
+            device_time = np.concatenate((device_time, unwrapped * 1e-6))  # integers < 2^53: exact
+            self._last_raw, self._wraps = int(raw[-1]), int(unwrapped[-1]) // _WRAP
+        self.stats.frames_ok += len(frames)
         force = np.multiply(kg, G_MS2, dtype=np.float64).reshape(-1, 1)  # float32 kg -> float64 N
-        return SampleBlock(device_time=device_time, values=force, dropped_before=dropped)
-
-
-def _columns(values: bytes) -> tuple[np.ndarray, np.ndarray]:
-    """Weight-frame values -> (kg float32, µs uint32) arrays."""
-    samples = np.frombuffer(values, dtype=_SAMPLE)
-    return samples["kg"], samples["us"]
+        return SampleBlock(device_time, force, seq=None, dropped_before=first.dropped_before)

@@ -30,6 +30,9 @@ be a continuation (the piece is dropped), and at most :data:`MAX_CANDIDATES`
 unfinished frames are kept. When a notification could either continue a frame
 or start a new one, both readings are kept and the checksum of the completed
 frame decides; a complete valid frame clears every other candidate.
+:class:`VernierFramer` does this; :meth:`VernierCodec.parse` decodes one whole
+frame, and :meth:`VernierCodec.feed_bulk` replays a capture of frames back to
+back (vectorised, same events as :meth:`VernierCodec.feed`).
 
 **What can and cannot be detected.** A device frame is accepted only if its
 type, byte 4 (known command ID / measurement subtype), length (a measurement
@@ -51,8 +54,11 @@ units) is subtracted on the host.
 
 from __future__ import annotations
 
+import math
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache, lru_cache
 
 import numpy as np
 
@@ -68,6 +74,7 @@ from ..base import (
     Start,
     Stop,
 )
+from .blocks import join_runs, new_block
 
 SERVICE_UUID = "d91714ef-28b9-4f91-ba16-f0d9a604f112"
 COMMAND_UUID = "f4bf14a6-c7d5-4b6d-8aa8-df1a7c83adcb"  # write without response, <= 20 bytes
@@ -161,6 +168,8 @@ class SensorInfo:
 
 
 _SENSOR_INFO = struct.Struct("<bBIBB60s32sdddIQIII")
+#: bytes of a GET_SENSOR_INFO reply payload
+SENSOR_INFO_SIZE = _SENSOR_INFO.size
 
 
 def _text(raw: bytes) -> str:
@@ -264,14 +273,34 @@ _COMMAND_IDS = frozenset(
     }
 )
 _MEASUREMENT_TYPES = frozenset(range(NORMAL_REAL32, PERIOD + 1))
+_SINGLE_TYPES = frozenset((SINGLE_REAL32, SINGLE_INT32, APERIODIC_REAL32, APERIODIC_INT32))
+_INT_TYPES = frozenset((SINGLE_INT32, APERIODIC_INT32))
+
+#: command class -> command ID it sends (GetBattery and GetInfo ask for status and device info)
+COMMAND_IDS: dict[type[Command], int] = {
+    Init: CMD_INIT,
+    GetStatus: CMD_GET_STATUS,
+    GetBattery: CMD_GET_STATUS,
+    GetDeviceInfo: CMD_GET_DEVICE_INFO,
+    GetInfo: CMD_GET_DEVICE_INFO,
+    GetDefaultSensors: CMD_GET_DEFAULT,
+    GetAvailableSensors: CMD_GET_AVAILABLE,
+    GetSensorInfo: CMD_GET_SENSOR_INFO,
+    SetRate: CMD_SET_PERIOD,
+    Start: CMD_START,
+    Stop: CMD_STOP,
+    Disconnect: CMD_DISCONNECT,
+}
+
+
+@cache
+def _mask_bits(mask: int) -> tuple[int, ...]:
+    return tuple(b for b in range(32) if mask >> b & 1)
 
 
 def mask_bits(mask: int) -> list[int]:
-    return [b for b in range(32) if mask >> b & 1]
-
-
-def _popcount(mask: int) -> int:
-    return bin(mask).count("1")
+    """Sensor numbers set in a sensor mask, ascending."""
+    return list(_mask_bits(mask))
 
 
 def expected_length(head: bytes | bytearray) -> int | None:
@@ -281,16 +310,20 @@ def expected_length(head: bytes | bytearray) -> int | None:
     """
     sub = head[4]
     if sub == NORMAL_REAL32:
-        return 9 + 4 * head[7] * _popcount(head[5] | head[6] << 8) if len(head) >= 8 else None
+        return 9 + 4 * head[7] * (head[5] | head[6] << 8).bit_count() if len(head) >= 8 else None
     if sub == WIDE_REAL32:
-        return 11 + 4 * head[9] * _popcount(int.from_bytes(head[5:9], "little")) if len(head) >= 10 else None
-    if sub in (SINGLE_REAL32, SINGLE_INT32, APERIODIC_REAL32, APERIODIC_INT32):
+        return 11 + 4 * head[9] * int.from_bytes(head[5:9], "little").bit_count() if len(head) >= 10 else None
+    if sub in _SINGLE_TYPES:
         return 8 + 4 * head[7] if len(head) >= 8 else None
     return -1
 
 
 def plausible_header(data: bytes | bytearray, pos: int = 0) -> bool:
-    """Can a device frame start at ``data[pos]`` (type, length, byte 4, measurement size)?"""
+    """Can a device frame start at ``data[pos]`` (type, length, byte 4, measurement size)?
+
+    A measurement header cut before its count and mask (only the first piece of a
+    frame) is plausible; :func:`frame_ok` judges whole frames.
+    """
     if len(data) - pos < 5:
         return False
     kind, length, what = data[pos], data[pos + 1], data[pos + 4]
@@ -300,6 +333,25 @@ def plausible_header(data: bytes | bytearray, pos: int = 0) -> bool:
         return False
     want = expected_length(data[pos : pos + 11])
     return want is None or want < 0 or want == length
+
+
+def frame_ok(frame: bytes | bytearray, check_checksum: bool = True) -> bool:
+    """Is ``frame`` one whole, well-formed device frame: length as declared, a known type and
+    byte 4, a measurement's size as its count and mask imply, and (``check_checksum``) byte 3
+    the checksum?"""
+    n = len(frame)
+    if n < 5 or frame[1] != n:
+        return False
+    what = frame[4]
+    if frame[0] == MEASUREMENT:
+        if what not in _MEASUREMENT_TYPES:
+            return False
+        want = expected_length(frame)
+        if want is None or (want >= 0 and want != n):  # a header cut short is no whole frame
+            return False
+    elif n < 6 or what not in _COMMAND_IDS:
+        return False
+    return not check_checksum or (sum(frame) - frame[3]) & 0xFF == frame[3]
 
 
 def _normal_frames_dtype(n_values: int) -> np.dtype:
@@ -319,6 +371,12 @@ def _normal_frames_dtype(n_values: int) -> np.dtype:
     )
 
 
+@lru_cache(maxsize=256)
+def _values_struct(n_values: int, integer: bool) -> struct.Struct:
+    return struct.Struct(f"<{n_values}{'i' if integer else 'f'}")
+
+
+# ------------------------------------------------------------------ framing
 class _Candidate:
     """An unfinished frame: the bytes so far and how many are still missing."""
 
@@ -329,81 +387,31 @@ class _Candidate:
         self.need = need
 
 
-class VernierCodec:
-    """Go Direct notifications -> sample blocks (sensor units, host-zeroed) and replies."""
+class VernierFramer:
+    """Notifications -> whole device frames (see the module docstring: reassembly rules).
 
-    protocol = "vernier"
+    ``feed(notification)`` returns the frames the notification completes, in
+    order; bytes that start no frame are counted in ``stats`` and dropped.
+    ``expect_reply(command, counter)`` names the command in flight, whose reply
+    may span notifications.
+    """
 
-    def __init__(
-        self, sensor_mask: int = DEFAULT_SENSOR_MASK, period_us: int = 100_000, check_checksum: bool = True
-    ):
-        self.stats = CodecStats()
-        self.counter = 0xFF
-        self.last_counter: int | None = None
-        self.last_command: int | None = None
-        self.sensor_mask = sensor_mask
-        self.period_us = period_us
+    def __init__(self, stats: CodecStats, check_checksum: bool = True):
+        self.stats = stats
         self.check_checksum = check_checksum
-        self._sensors = mask_bits(sensor_mask)
-        #: host-side zero per channel (sensor units), subtracted from every sample
-        self.zero = np.zeros(len(self._sensors))
-        self._index = 0  # samples so far in the current stream
+        self.last_command: int | None = None
+        self.last_counter: int | None = None
         self._candidates: list[_Candidate] = []
 
-    def configure(self, sensor_mask: int) -> None:
-        self.sensor_mask = sensor_mask
-        self._sensors = mask_bits(sensor_mask)
-        self.zero = np.zeros(len(self._sensors))
+    def expect_reply(self, command: int, counter: int) -> None:
+        self.last_command, self.last_counter = command, counter
 
-    # -- commands ---------------------------------------------------------------
-    def _frame(self, command_id: int, params: bytes = b"") -> bytes:
-        if command_id == CMD_INIT:
-            self.counter = 0xFF
-        self.counter = (self.counter - 1) & 0xFF
-        self.last_counter, self.last_command = self.counter, command_id
-        return command_frame(command_id, params, self.counter)
-
-    def encode(self, command: Command) -> bytes:
-        if isinstance(command, Init):
-            return self._frame(CMD_INIT, INIT_PARAMS)
-        if isinstance(command, (GetStatus, GetBattery)):
-            return self._frame(CMD_GET_STATUS)
-        if isinstance(command, (GetDeviceInfo, GetInfo)):
-            return self._frame(CMD_GET_DEVICE_INFO)
-        if isinstance(command, GetDefaultSensors):
-            return self._frame(CMD_GET_DEFAULT)
-        if isinstance(command, GetAvailableSensors):
-            return self._frame(CMD_GET_AVAILABLE)
-        if isinstance(command, GetSensorInfo):
-            return self._frame(CMD_GET_SENSOR_INFO, bytes((command.sensor,)))
-        if isinstance(command, SetRate):
-            period = int(round(1e6 / command.rate_hz))
-            self.period_us = period
-            return self._frame(CMD_SET_PERIOD, b"\xff\x00" + struct.pack("<I", period) + bytes(4))
-        if isinstance(command, Start):
-            self._index = 0
-            return self._frame(CMD_START, b"\xff\x01" + struct.pack("<I", self.sensor_mask) + bytes(8))
-        if isinstance(command, Stop):
-            return self._frame(CMD_STOP, b"\xff\x00\xff\xff\xff\xff")
-        if isinstance(command, Disconnect):
-            return self._frame(CMD_DISCONNECT)
-        raise ValueError(f"Go Direct devices have no '{command.name}' command")
-
-    # -- bytes in ---------------------------------------------------------------
-    def feed(self, data: bytes) -> list[CodecEvent]:
-        """Decode one notification; never raises."""
-        self.stats.bytes_in += len(data)
-        data = bytes(data)
+    def feed(self, data: bytes) -> list[bytes]:
         if self._candidates:
             done = self._continue(data)
             if done is not None:
-                return self._events(done)
-        n = len(data)
-        if n > 17 and data[0] == MEASUREMENT and data[1] and n % data[1] == 0:
-            blk = self._uniform_measurements(data, data[1])
-            if blk is not None:
-                return [blk]
-        return self._parse(data)
+                return [done]
+        return self._split(data)
 
     def _continue(self, data: bytes) -> bytes | None:
         """Offer ``data`` to every unfinished frame; return the first one it completes validly."""
@@ -416,7 +424,7 @@ class VernierCodec:
             cand.need -= len(data)
             if cand.need:
                 keep.append(cand)
-            elif self._valid(cand.data):
+            elif frame_ok(cand.data, self.check_checksum):
                 self._candidates = []  # the stream is explained; other readings were wrong
                 return bytes(cand.data)
             else:
@@ -429,46 +437,37 @@ class VernierCodec:
         self.stats.bytes_discarded += n_bytes
         self.stats.resyncs += 1
 
-    def _valid(self, frame: bytes | bytearray) -> bool:
-        """Whole frame: header plausible, length as declared, checksum right."""
-        return (
-            len(frame) == frame[1]
-            and plausible_header(frame)
-            and (not self.check_checksum or checksum(frame) == frame[3])
-        )
-
-    def _parse(self, data: bytes) -> list[CodecEvent]:
+    def _split(self, data: bytes) -> list[bytes]:
         """A notification read as the start of frames: whole frames, maybe the first piece of a long one."""
-        events: list[CodecEvent] = []
+        frames: list[bytes] = []
         pos, n = 0, len(data)
         while n - pos >= 5:
-            length = data[pos + 1]
-            if not plausible_header(data, pos):
-                pos += 1
-                self._drop(1)
-                continue
-            if pos + length > n:
-                # only a notification's first frame may continue in the next notification
-                if pos == 0 and self._may_continue(data) and not self._has_frame(data, 1):
-                    self._candidates = [*self._candidates, _Candidate(data, length - n)][-MAX_CANDIDATES:]
-                    return events
-                pos += 1
-                self._drop(1)
-                continue
-            frame = data[pos : pos + length]
-            if not self._valid(frame):
-                self.stats.crc_errors += 1
-                pos += 1
-                self._drop(1)
-                continue
-            pos += length
-            if self._candidates:  # a notification of whole frames continues nothing
-                self._drop(sum(len(c.data) for c in self._candidates))
-                self._candidates = []
-            events.extend(self._events(frame))
+            end = pos + data[pos + 1]
+            if end <= n:
+                frame = data[pos:end]
+                if frame_ok(frame, self.check_checksum):
+                    pos = end
+                    if self._candidates:  # a notification of whole frames continues nothing
+                        self._drop(sum(len(c.data) for c in self._candidates))
+                        self._candidates = []
+                    frames.append(frame)
+                    continue
+                if plausible_header(data, pos):
+                    self.stats.crc_errors += 1
+            # only a notification's first frame may continue in the next notification
+            elif (
+                pos == 0
+                and plausible_header(data)
+                and self._may_continue(data)
+                and not self._has_frame(data, 1)
+            ):
+                self._candidates = [*self._candidates, _Candidate(data, end - n)][-MAX_CANDIDATES:]
+                return frames
+            pos += 1
+            self._drop(1)
         if n - pos:
             self._drop(n - pos)
-        return events
+        return frames
 
     def _may_continue(self, head: bytes) -> bool:
         """May a frame starting with ``head`` span notifications? Measurements, and replies to the command in flight.
@@ -484,20 +483,128 @@ class VernierCodec:
         """Is there a whole valid frame in ``data[start:]``?"""
         for pos in range(start, len(data) - 5):
             length = data[pos + 1]
-            if (
-                pos + length <= len(data)
-                and plausible_header(data, pos)
-                and self._valid(data[pos : pos + length])
-            ):
+            if pos + length <= len(data) and frame_ok(data[pos : pos + length], self.check_checksum):
                 return True
         return False
 
-    def _events(self, frame: bytes) -> list[CodecEvent]:
+
+# ------------------------------------------------------------------ codec
+class VernierCodec:
+    """Go Direct notifications -> sample blocks (sensor units, host-zeroed) and replies.
+
+    ``feed(notification)`` runs :class:`VernierFramer` then :meth:`parse` on
+    each whole frame; :meth:`feed_bulk` decodes a replayed capture of frames
+    back to back, with the same events.
+    """
+
+    protocol = "vernier"
+
+    def __init__(
+        self, sensor_mask: int = DEFAULT_SENSOR_MASK, period_us: int = 100_000, check_checksum: bool = True
+    ):
+        self.stats = CodecStats()
+        self.framer = VernierFramer(self.stats, check_checksum)
+        self.counter = 0xFF
+        self.period_us = period_us
+        self.configure(sensor_mask)
+        self._index = 0  # samples so far in the current stream
+
+    @property
+    def check_checksum(self) -> bool:
+        return self.framer.check_checksum
+
+    @check_checksum.setter
+    def check_checksum(self, on: bool) -> None:
+        self.framer.check_checksum = on
+
+    @property
+    def last_command(self) -> int | None:
+        return self.framer.last_command
+
+    @property
+    def last_counter(self) -> int | None:
+        return self.framer.last_counter
+
+    @property
+    def zero(self) -> np.ndarray:
+        """Host-side zero per channel (sensor units), subtracted from every sample."""
+        return np.array(self._zero)
+
+    @zero.setter
+    def zero(self, values: np.ndarray | Sequence[float]) -> None:
+        zero = tuple(float(v) for v in np.asarray(values, dtype=np.float64).reshape(-1))
+        if len(zero) != len(self._sensors):
+            raise ValueError(f"zero needs {len(self._sensors)} values (one per sensor), got {len(zero)}")
+        self._zero = zero
+
+    def configure(self, sensor_mask: int) -> None:
+        """Channels = the sensors of ``sensor_mask`` (u32); clears the zero. Raises ValueError."""
+        if not 0 <= sensor_mask < 1 << 32:
+            raise ValueError(f"a Go Direct sensor mask is 32 bits, not {sensor_mask:#x}")
+        self.sensor_mask = sensor_mask
+        self._sensors = _mask_bits(sensor_mask)
+        self._zero = (0.0,) * len(self._sensors)
+
+    # -- commands ---------------------------------------------------------------
+    def _frame(self, command_id: int, params: bytes = b"") -> bytes:
+        if command_id == CMD_INIT:
+            self.counter = 0xFF
+        self.counter = (self.counter - 1) & 0xFF
+        self.framer.expect_reply(command_id, self.counter)
+        return command_frame(command_id, params, self.counter)
+
+    def encode(self, command: Command) -> bytes:
+        """Command frame bytes; raises ValueError for a command Go Direct devices lack."""
+        command_id = COMMAND_IDS.get(type(command))
+        if command_id is None:
+            raise ValueError(f"Go Direct devices have no '{command.name}' command")
+        if isinstance(command, Init):
+            return self._frame(CMD_INIT, INIT_PARAMS)
+        if isinstance(command, GetSensorInfo):
+            if not 0 <= command.sensor <= 0xFF:
+                raise ValueError(f"Go Direct sensor numbers are 0-255, not {command.sensor}")
+            return self._frame(CMD_GET_SENSOR_INFO, bytes((command.sensor,)))
+        if isinstance(command, SetRate):
+            period = int(round(1e6 / command.rate_hz)) if command.rate_hz > 0 else 0
+            if not 0 < period < 1 << 32:
+                raise ValueError(f"Go Direct devices cannot sample at {command.rate_hz:g} Hz")
+            self.period_us = period
+            return self._frame(CMD_SET_PERIOD, b"\xff\x00" + struct.pack("<I", period) + bytes(4))
+        if isinstance(command, Start):
+            self._index = 0
+            return self._frame(CMD_START, b"\xff\x01" + struct.pack("<I", self.sensor_mask) + bytes(8))
+        if isinstance(command, Stop):
+            return self._frame(CMD_STOP, b"\xff\x00\xff\xff\xff\xff")
+        return self._frame(command_id)
+
+    # -- bytes in ---------------------------------------------------------------
+    def feed(self, data: bytes) -> list[CodecEvent]:
+        """Decode one notification; never raises."""
+        data = bytes(data)  # (the same object when it is bytes already)
+        self.stats.bytes_in += len(data)
+        events: list[CodecEvent] = []
+        for frame in self.framer.feed(data):
+            events += self.parse(frame)
+        return join_runs(events)
+
+    def parse(self, frame: bytes) -> list[CodecEvent]:
+        """One whole, checked frame (from :class:`VernierFramer`) -> its events."""
         self.stats.frames_ok += 1
         if frame[0] != MEASUREMENT:
             return self._reply(frame)
-        blk = self._measurement(frame)
-        return [] if blk is None else [blk]
+        sub = frame[4]
+        if sub == NORMAL_REAL32:
+            sensors, count, start = _mask_bits(frame[5] | frame[6] << 8), frame[7], 9
+        elif sub == WIDE_REAL32:
+            sensors, count, start = _mask_bits(int.from_bytes(frame[5:9], "little")), frame[9], 11
+        elif sub in _SINGLE_TYPES:
+            sensors, count, start = (frame[6],), frame[7], 8
+        else:
+            return []  # start time / dropped / period: no samples
+        if not sensors or not count:
+            return []
+        raw = _values_struct(count * len(sensors), sub in _INT_TYPES).unpack_from(frame, start)
+        return [self._block(raw, sensors)]
 
     def _reply(self, frame: bytes) -> list[CodecEvent]:
         reply = GdxReply(frame[4], frame[5], frame[6:])
@@ -508,17 +615,49 @@ class VernierCodec:
                 out.append(BatteryReply(percent=float(status["battery_percent"])))  # type: ignore[arg-type]
         return out
 
-    def _uniform_measurements(self, data: bytes, length: int) -> SampleBlock | None:
-        """Fast path: a notification of same-layout NORMAL_REAL32 frames, checked and decoded at once.
+    def _block(self, raw: Sequence[float], sensors: tuple[int, ...]) -> SampleBlock:
+        """Values sample by sample, sensor by sensor in mask order -> a block in the configured
+        channel order (NaN for a configured sensor the frame lacks), zeroed and timed."""
+        width = len(self._sensors)
+        if sensors != self._sensors:
+            col = [sensors.index(s) if s in sensors else -1 for s in self._sensors]
+            raw = [raw[i + c] if c >= 0 else math.nan for i in range(0, len(raw), len(sensors)) for c in col]
+        if any(self._zero):
+            raw = [v - z for v, z in zip(raw, self._zero * (len(raw) // width))]
+        count = len(raw) // width
+        first = self._index
+        self._index += count
+        period_s = self.period_us * 1e-6
+        return new_block([k * period_s for k in range(first, first + count)], raw, width, first)
 
-        One structured-dtype view of all frames; the checksums are one
-        ``einsum`` over the bytes (uint8 arithmetic is already modulo 256).
-        ``None`` sends the caller to the frame-by-frame path.
+    # -- a replayed capture ---------------------------------------------------------
+    def feed_bulk(self, data: bytes) -> list[CodecEvent]:
+        """Decode a capture of whole frames back to back (a replayed log), with the same events
+        and statistics as :meth:`feed`.
+
+        A capture of NORMAL_REAL32 frames of one layout is checked and decoded
+        with one structured NumPy view; anything else goes through :meth:`feed`.
         """
-        if length < 9 or data[4] != NORMAL_REAL32 or expected_length(data[:9]) != length:
+        data = bytes(data)
+        blk = self._uniform_measurements(data) if not self.framer._candidates else None
+        if blk is None:
+            return self.feed(data)
+        self.stats.bytes_in += len(data)
+        return [blk]
+
+    def _uniform_measurements(self, data: bytes) -> SampleBlock | None:
+        """Same-layout NORMAL_REAL32 frames, all checked and decoded at once (``None``: not so).
+
+        One structured-dtype view of all frames; the checksums are one ``einsum``
+        over the bytes (uint8 arithmetic is already modulo 256).
+        """
+        if len(data) < 9 or data[0] != MEASUREMENT or data[4] != NORMAL_REAL32:
+            return None
+        length = data[1]
+        if expected_length(data[:9]) != length or len(data) % length or data[7] == 0:
             return None
         mask = data[5] | data[6] << 8
-        sensors = mask_bits(mask)
+        sensors = _mask_bits(mask)
         frames = np.frombuffer(data, dtype=_normal_frames_dtype(data[7] * len(sensors)))
         head_ok = (
             (frames["type"] == MEASUREMENT).all()
@@ -535,45 +674,18 @@ class VernierCodec:
             if (total - frames["checksum"] - frames["checksum"]).any():
                 return None  # some checksum is wrong: the frame-by-frame path sorts it out
         self.stats.frames_ok += len(frames)
-        return self._block(frames["values"], sensors)
-
-    def _measurement(self, frame: bytes) -> SampleBlock | None:
-        sub = frame[4]
-        if sub in (NORMAL_REAL32, WIDE_REAL32):
-            wide = sub == WIDE_REAL32
-            mask = int.from_bytes(frame[5:9] if wide else frame[5:7], "little")
-            count = frame[9 if wide else 7]
-            start, dtype, sensors = (11 if wide else 9), "<f4", mask_bits(mask)
-        elif sub in (SINGLE_REAL32, SINGLE_INT32, APERIODIC_REAL32, APERIODIC_INT32):
-            count, start, sensors = frame[7], 8, [frame[6]]
-            dtype = "<i4" if sub in (SINGLE_INT32, APERIODIC_INT32) else "<f4"
+        width = len(self._sensors)
+        with np.errstate(invalid="ignore"):  # signalling NaN payloads pass through as NaN
+            raw = frames["values"].astype(np.float64).reshape(-1, len(sensors))
+        if sensors == self._sensors:
+            values = raw
         else:
-            return None  # start time / dropped / period: no samples
-        if not sensors or not count:
-            return None
-        return self._block(
-            np.frombuffer(frame, dtype=dtype, count=count * len(sensors), offset=start), sensors
-        )
-
-    def _block(self, raw: np.ndarray, sensors: list[int]) -> SampleBlock:
-        """Raw values, sample by sample and sensor by sensor in mask order (any shape) ->
-        a block in the configured channel order, zeroed and timed.
-
-        NaN payloads pass through as NaN (no cast warning for signalling NaNs).
-        """
-        with np.errstate(invalid="ignore"):
-            if sensors == self._sensors:
-                values = raw.astype(np.float64).reshape(-1, len(sensors))
-            else:
-                raw = raw.reshape(-1, len(sensors))
-                values = np.full((len(raw), len(self._sensors)), np.nan)
-                for col, sensor in enumerate(self._sensors):
-                    if sensor in sensors:
-                        values[:, col] = raw[:, sensors.index(sensor)]
-            if self.zero.any():
-                values -= self.zero
-        count = len(values)
+            values = np.full((len(raw), width), np.nan)
+            for col, sensor in enumerate(self._sensors):
+                if sensor in sensors:
+                    values[:, col] = raw[:, sensors.index(sensor)]
+        values -= np.array(self._zero)
         first = self._index
-        self._index += count
-        device_time = np.arange(first, first + count) * (self.period_us * 1e-6)
-        return SampleBlock(device_time=device_time, values=values, seq=first)
+        self._index += len(values)
+        device_time = np.arange(first, self._index) * (self.period_us * 1e-6)
+        return SampleBlock(device_time, values, seq=first)

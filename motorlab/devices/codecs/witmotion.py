@@ -9,7 +9,9 @@ Wire format (WitMotion ``WitStandardProtocol_JY901``: REG.h, wit_c_sdk.c):
   field raw counts...), 0x5F answers a register read with four registers.
 * host -> device: 5-byte commands ``FF AA reg lo hi``; writes need the unlock
   ``FF AA 69 88 B5`` first and ``FF AA 00 00 00`` (SAVE) after; a read is
-  ``FF AA 27 reg 00``.
+  ``FF AA 27 reg 00``. This module owns every register address, value and
+  command sequence (the BLE codec, drivers and emulators import them from here):
+  see "command table" below.
 
 The device sends one frame of each enabled type (RSW register, ascending type
 order) per output period (RRATE register) and has no per-sample timestamp, so
@@ -18,15 +20,18 @@ device time as ``sample index / rate``. The sample index follows the frame
 types and the number of bytes lost in between, so a corrupted stretch is
 counted as dropped samples instead of squeezing time.
 
-Decoding is vectorised with NumPy: frame starts are found with array ops,
-checksums are verified in bulk through a cumulative sum; overlapping candidates
-(a false header inside garbage) take a slow path that prefers the candidate
-that starts the longest run of back-to-back frames.
+Live path: :class:`WitMotionFramer` cuts the byte stream into checked frames
+(it resynchronises one byte at a time after a bad header or checksum), and
+:meth:`WitMotionCodec.parse` places each frame in its sample row. A replayed
+capture goes through :meth:`WitMotionCodec.feed_bulk`, which checks and
+decodes runs of whole, clean output periods with a few NumPy operations and
+gives the rest to the frame-by-frame path: the same events as :meth:`feed`.
 """
 
 from __future__ import annotations
 
-import itertools
+import math
+import struct
 from collections import deque
 from dataclasses import dataclass
 
@@ -51,6 +56,7 @@ from ..base import (
     Start,
     Stop,
 )
+from .blocks import join_runs, new_block
 
 HEADER = 0x55
 FRAME_LEN = 11
@@ -135,17 +141,58 @@ class CalibrateEnd(Command):
     """End calibration (CALSW=0), save the offsets; answered by ``Ack("calibrateend")``."""
 
 
+# ------------------------------------------------------------------ command table
+#: every host command starts with these two bytes and is COMMAND_LEN bytes long
+COMMAND_HEADER = b"\xff\xaa"
+COMMAND_LEN = 5
+#: REG_SAVE values: store the registers to flash / restart from the stored registers
+SAVE_STORE, SAVE_RESTART = 0x0000, 0x00FF
+#: battery register of the BLE modules (WT901BLE, BWT901BLE5.0): value / 100 = volts
+REG_BATTERY_BLE = 0x64
+
+
 def command_bytes(register: int, value: int) -> bytes:
     """One 5-byte command ``FF AA reg lo hi``."""
-    return bytes((0xFF, 0xAA, register & 0xFF, value & 0xFF, (value >> 8) & 0xFF))
+    return COMMAND_HEADER + bytes((register & 0xFF, value & 0xFF, (value >> 8) & 0xFF))
 
 
+#: unlock writes (valid about 10 s), store the registers to flash, restart from flash
 UNLOCK = command_bytes(REG_KEY, KEY_UNLOCK)
-SAVE = command_bytes(REG_SAVE, 0)
+SAVE = command_bytes(REG_SAVE, SAVE_STORE)
+RESTART = command_bytes(REG_SAVE, SAVE_RESTART)
+#: start / end the accelerometer+gyro calibration (CALSW); send UNLOCK first, SAVE after the end
+CALIBRATE_START = command_bytes(REG_CALSW, CAL_ACC_GYRO)
+CALIBRATE_END = command_bytes(REG_CALSW, CAL_NORMAL)
 
 
 def read_bytes(register: int) -> bytes:
+    """Ask for four registers from ``register`` (answered by a 0x5F frame; eight by ``55 71`` over BLE)."""
     return command_bytes(REG_READ, register)
+
+
+def write_register_bytes(register: int, value: int, save: bool = True) -> bytes:
+    """Unlock, write one 16-bit register, and (``save``) store the registers to flash."""
+    return UNLOCK + command_bytes(register, value) + (SAVE if save else b"")
+
+
+def set_rate_bytes(rate_hz: float, save: bool = True) -> bytes:
+    """Unlock, set the output rate (RRATE), save; raises ValueError for a rate the WT901 lacks."""
+    return write_register_bytes(REG_RRATE, rate_code(rate_hz), save)
+
+
+def split_commands(data: bytes) -> tuple[list[tuple[int, int]], bytes]:
+    """Host bytes -> the ``(register, value)`` of each whole command, and the bytes to keep for
+    the next call (a command cut short). Bytes before a ``FF AA`` header are skipped (emulators)."""
+    commands: list[tuple[int, int]] = []
+    pos = 0
+    while True:
+        i = data.find(COMMAND_HEADER, pos)
+        if i < 0:
+            return commands, data[-1:] if data.endswith(COMMAND_HEADER[:1]) else b""
+        if len(data) - i < COMMAND_LEN:
+            return commands, data[i:]
+        commands.append((data[i + 2], data[i + 3] | data[i + 4] << 8))
+        pos = i + COMMAND_LEN
 
 
 def rate_code(rate_hz: float) -> int:
@@ -181,24 +228,22 @@ def stream_types(mask: int) -> list[int]:
     return [0x50 + k for k in range(MAX_STREAM_TYPE - 0x50 + 1) if mask >> k & 1]
 
 
-def chip_seconds(words: np.ndarray) -> np.ndarray:
-    """Seconds since 2000-01-01 from 0x50 time-frame words (n, 4) int.
+def chip_seconds(data: bytes) -> float:
+    """Seconds since 2000-01-01 from the 8 data bytes of a 0x50 time frame.
 
     Byte layout: YY MM DD hh mm ss, then milliseconds (uint16). Days use the
     proleptic-Gregorian days-from-civil formula (H. Hinnant, "chrono-compatible
-    low-level date algorithms").
+    low-level date algorithms"); a month outside 1-12 is clipped, any other
+    field taken as it is (a corrupted frame gives a time, never an error).
     """
-    b = np.asarray(words, dtype="<i2").reshape(-1, 4).view(np.uint8).reshape(-1, 8).astype(np.int64)
-    y = 2000 + b[:, 0]
-    m = np.clip(b[:, 1], 1, 12)
-    d = b[:, 2]
-    y = y - (m <= 2)
+    yy, month, day, hour, minute, second, ms = struct.unpack_from("<6BH", data)
+    m = min(max(month, 1), 12)
+    y = 2000 + yy - (m <= 2)
     era = y // 400
     yoe = y - era * 400
-    doy = (153 * (m + np.where(m > 2, -3, 9)) + 2) // 5 + d - 1
+    doy = (153 * (m + (-3 if m > 2 else 9)) + 2) // 5 + day - 1
     days = era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 730425  # 0 = 2000-01-01
-    ms = b[:, 6] | (b[:, 7] << 8)
-    return days * 86400.0 + b[:, 3] * 3600.0 + b[:, 4] * 60.0 + b[:, 5] + ms / 1000.0
+    return days * 86400.0 + hour * 3600.0 + minute * 60.0 + second + ms / 1000.0
 
 
 def chip_time_words(seconds: float) -> tuple[int, int, int, int]:
@@ -208,100 +253,66 @@ def chip_time_words(seconds: float) -> tuple[int, int, int, int]:
     ts = _dt.datetime(2000, 1, 1) + _dt.timedelta(seconds=float(seconds))
     raw = bytes((ts.year - 2000, ts.month, ts.day, ts.hour, ts.minute, ts.second))
     raw += int(ts.microsecond // 1000).to_bytes(2, "little")
-    return tuple(np.frombuffer(raw, dtype="<i2").tolist())  # type: ignore[return-value]
+    a, b, c, d = np.frombuffer(raw, dtype="<i2").tolist()
+    return a, b, c, d
 
 
-# ------------------------------------------------------------------ frame search
-def find_frames(arr: np.ndarray) -> np.ndarray:
-    """Start offsets of non-overlapping valid frames in ``arr`` (uint8), ascending."""
-    return scan_frames(arr)[0]
+# ------------------------------------------------------------------ framing
+class WitMotionFramer:
+    """Serial bytes -> whole, checked 11-byte frames (header 0x55, type 0x5X, checksum).
 
-
-def scan_frames(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(frame starts, starts of header+type candidates whose checksum failed).
-
-    Fast path: the buffer usually begins at a frame boundary and holds frames
-    back to back, so it is viewed as rows of 11 bytes and verified in bulk; the
-    search below takes over from the first row that fails.
+    ``feed(data)`` returns ``(frame, skipped)`` pairs in stream order, where
+    ``skipped`` counts the bytes dropped just before the frame (since the frame
+    before it, across calls). A byte that starts no valid frame is dropped and
+    the search goes on from the next byte; each run of dropped bytes is one
+    ``resyncs`` in ``stats``, a header and type with a wrong checksum one
+    ``crc_errors``. The start of a frame cut by the end of ``data`` is kept.
     """
-    n_rows = arr.size // FRAME_LEN
-    if n_rows == 0 or arr[0] != HEADER:
-        return _scan_anywhere(arr)
-    rows = arr[: n_rows * FRAME_LEN].reshape(n_rows, FRAME_LEN)
-    ok = (rows[:, 0] == HEADER) & ((rows[:, 1] & 0xF0) == 0x50)
-    ok &= rows[:, :10].sum(axis=1, dtype=np.uint8) == rows[:, 10]  # uint8 sum wraps: & 0xFF
-    good = n_rows if ok.all() else int(np.argmin(ok))
-    aligned = np.arange(good, dtype=np.int64) * FRAME_LEN
-    if good == n_rows:
-        return aligned, np.zeros(0, dtype=np.int64)
-    off = good * FRAME_LEN
-    rest, bad = _scan_anywhere(arr[off:])
-    return np.concatenate((aligned, rest + off)), bad + off
 
+    def __init__(self, stats: CodecStats):
+        self.stats = stats
+        self.buffer = b""  # the start of a frame cut by the end of the last call
+        self.skipped = 0  # bytes dropped since the last frame returned
+        self._dropping = False  # inside a run of dropped bytes
 
-def _scan_anywhere(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Test every offset for a frame (resync path).
+    def feed(self, data: bytes) -> list[tuple[bytes, int]]:
+        buf = self.buffer + data if self.buffer else data
+        frames = []
+        pos, n = 0, len(buf)
+        while True:
+            head = buf.find(HEADER, pos)
+            if head < 0:
+                head = n
+            if head > pos:
+                self._drop(head - pos)
+                pos = head
+            if n - pos < FRAME_LEN:
+                break
+            if buf[pos + 1] & 0xF0 == 0x50:
+                if sum(buf[pos : pos + 10]) & 0xFF == buf[pos + 10]:
+                    frames.append((buf[pos : pos + FRAME_LEN], self.skipped))
+                    self.skipped, self._dropping = 0, False
+                    pos += FRAME_LEN
+                    continue
+                self.stats.crc_errors += 1
+            self._drop(1)
+            pos += 1
+        self.buffer = buf[pos:]
+        return frames
 
-    Valid = header 0x55, a type 0x50-0x5F and a matching checksum. All offsets
-    are tested at once; only when two valid candidates overlap (a false frame in
-    garbage) does a slow walk choose, preferring the candidate that begins the
-    longer run of back-to-back frames.
-    """
-    n = arr.size - FRAME_LEN + 1
-    if n <= 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    head = np.flatnonzero((arr[:n] == HEADER) & ((arr[1 : n + 1] & 0xF0) == 0x50))
-    if head.size == 0:
-        return head, head
-    csum = np.concatenate(([0], np.cumsum(arr, dtype=np.int64)))
-    ok = ((csum[head + 10] - csum[head]) & 0xFF) == arr[head + 10]
-    starts, bad = head[ok], head[~ok]
-    if starts.size >= 2 and not np.all(np.diff(starts) >= FRAME_LEN):
-        starts = _resolve_overlaps(starts)
-    return starts, bad
-
-
-#: back-to-back frames looked at when two candidates overlap
-_RUN_CAP = 16
-
-
-def _resolve_overlaps(starts: np.ndarray) -> np.ndarray:
-    """Pick non-overlapping frames where candidates overlap, favouring longer back-to-back runs.
-
-    Only clusters of overlapping candidates are walked in Python; every other
-    candidate overlaps nothing and is kept as is.
-    """
-    close = np.diff(starts) < FRAME_LEN
-    involved = np.zeros(starts.size, dtype=bool)
-    involved[:-1] |= close
-    involved[1:] |= close
-    idx = np.flatnonzero(involved)
-    # run length (capped) of back-to-back frames from each involved candidate
-    run = np.ones(idx.size, dtype=np.int64)
-    cur, alive = starts[idx].copy(), np.ones(idx.size, dtype=bool)
-    for _ in range(_RUN_CAP):
-        cur += FRAME_LEN
-        pos = np.minimum(np.searchsorted(starts, cur), starts.size - 1)
-        alive &= starts[pos] == cur
-        run += alive
-    keep = ~involved
-    end = -1
-    lst, runs = starts[idx].tolist(), run.tolist()
-    for j, s in enumerate(lst):
-        if s < end:
-            continue
-        later = [runs[i] for i in range(j + 1, len(lst)) if lst[i] < s + FRAME_LEN]
-        if later and max(later) > runs[j]:
-            continue  # a later overlapping candidate starts a longer run
-        keep[idx[j]] = True
-        end = s + FRAME_LEN
-    chosen = starts[keep]
-    # a kept lone candidate may still overlap a chosen cluster member: drop such leftovers
-    ok = np.concatenate(([True], np.diff(chosen) >= FRAME_LEN))
-    return chosen[ok]
+    def _drop(self, n_bytes: int) -> None:
+        self.stats.bytes_discarded += n_bytes
+        self.skipped += n_bytes
+        if not self._dropping:
+            self.stats.resyncs += 1
+            self._dropping = True
 
 
 # ------------------------------------------------------------------ codec
+_WORDS = struct.Struct("<3h")
+_REGISTERS = struct.Struct("<4H")
+
+
 class WitMotionCodec:
     """WT901 serial codec: bytes -> sample rows (12 channels, :data:`CHANNELS`).
 
@@ -326,38 +337,53 @@ class WitMotionCodec:
         mag_ut_per_lsb: float = DEFAULT_MAG_UT_PER_LSB,
     ):
         self.stats = CodecStats()
+        self.framer = WitMotionFramer(self.stats)
         self.rate_hz = float(rate_hz)
         self.mag_ut_per_lsb = float(mag_ut_per_lsb)
         self._slot: int | None = None
         self._last_type = TYPE_ACC
-        self._set_content(content)
-        self._buf = b""
+        self._k = 0
+        self.set_content(content)
         #: register reads in flight, oldest first: (purpose, register, expected value)
         self._pending: deque[tuple[str, int, int | None]] = deque()
         self.firmware: int | None = None
         self.restart_time()
 
     # -- state ------------------------------------------------------------------
-    def _set_content(self, mask: int) -> None:
+    def set_content(self, mask: int) -> None:
         """Adopt an RSW mask; the current frame slot is re-expressed in the new cycle."""
-        old_k = getattr(self, "_k", None)
+        old_k = self._k
         self.content = int(mask)
         types = stream_types(self.content) or [TYPE_ACC]
-        self._rank = np.full(256, -1, dtype=np.int64)
-        self._rank[types] = np.arange(len(types))
+        self._rank = [-1] * 256
+        for rank, ftype in enumerate(types):
+            self._rank[ftype] = rank
         self._k = len(types)
         self._types_in_cycle = np.asarray(types)
-        if old_k is not None and self._slot is not None:
-            rank = int(self._rank[self._last_type])
+        # (frame type, first column, scale) of each type that carries channel values
+        self._columns = {
+            ftype: (col, scale)
+            for ftype, col, scale in (
+                (TYPE_ACC, 0, ACC_G_PER_LSB * G_MS2),
+                (TYPE_GYRO, 3, GYRO_DPS_PER_LSB),
+                (TYPE_ANGLE, 6, ANGLE_DEG_PER_LSB),
+                (TYPE_MAG, 9, self.mag_ut_per_lsb),
+            )
+        }
+        if old_k and self._slot is not None:
+            rank = self._rank[self._last_type]
             self._slot = (self._slot // old_k) * self._k + (rank if rank >= 0 else self._k - 1)
+
+    _set_content = set_content  # (the former name)
 
     def restart_time(self, t0: float = 0.0) -> None:
         """Start device time again at ``t0`` (s) with the next complete sample row."""
-        self._slot: int | None = None  # absolute frame slot of the last stream frame
-        self._gap_bytes = 0  # bytes discarded since the last stream frame
-        self._partial: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # types, words, row
+        self._slot = None  # absolute frame slot of the last stream frame
+        self._gap_bytes = 0  # bytes dropped since the last stream frame
+        self._row: tuple[int, list[float]] | None = None  # the row being filled: number, values
         self._last_row: int | None = None
-        self._t_anchor, self._row_anchor = float(t0), None
+        self._t_anchor = float(t0)  # device time (s) of row _row_anchor
+        self._row_anchor: int | None = None
         self._chip_anchor: tuple[float, int] | None = None  # (chip time s, row)
 
     def skip_time(self, seconds: float) -> None:
@@ -365,7 +391,7 @@ class WitMotionCodec:
         n = int(round(seconds * self.rate_hz))
         if n > 0 and self._slot is not None:
             self._slot += n * self._k
-            self._partial = None
+            self._row = None
 
     def clear_pending(self) -> None:
         """Forget register reads in flight (their reply was lost)."""
@@ -396,336 +422,226 @@ class WitMotionCodec:
         return read_bytes(register)
 
     def encode(self, command: Command) -> bytes:
-        """Bytes for a command. Writes are wrapped as unlock + write (+ save) + read-back."""
+        """Bytes for a command. Writes are wrapped as unlock + write (+ save) + read-back.
+
+        Raises ValueError for a command or rate the WT901 lacks.
+        """
         if isinstance(command, GetInfo):
             return self._read("info", REG_VERSION)
         if isinstance(command, SetRate):
             code = rate_code(command.rate_hz)
-            return UNLOCK + command_bytes(REG_RRATE, code) + SAVE + self._read("setrate", REG_RRATE, code)
+            return write_register_bytes(REG_RRATE, code) + self._read("setrate", REG_RRATE, code)
         if isinstance(command, Start):
             code = rate_code(self.rate_hz)
-            return UNLOCK + command_bytes(REG_RRATE, code) + self._read("start", REG_RRATE, code)
+            return write_register_bytes(REG_RRATE, code, save=False) + self._read("start", REG_RRATE, code)
         if isinstance(command, Stop):
-            return UNLOCK + command_bytes(REG_RRATE, RATE_NONE) + self._read("stop", REG_RRATE, RATE_NONE)
+            return write_register_bytes(REG_RRATE, RATE_NONE, save=False) + self._read(
+                "stop", REG_RRATE, RATE_NONE
+            )
         if isinstance(command, SetContent):
             mask = int(command.mask) & 0xFFFF
-            return UNLOCK + command_bytes(REG_RSW, mask) + SAVE + self._read("setcontent", REG_RSW, mask)
+            return write_register_bytes(REG_RSW, mask) + self._read("setcontent", REG_RSW, mask)
         if isinstance(command, WriteRegister):
             v = int(command.value) & 0xFFFF
             reg = int(command.register)
-            return UNLOCK + command_bytes(reg, v) + SAVE + self._read("writeregister", reg, v)
+            return write_register_bytes(reg, v) + self._read("writeregister", reg, v)
         if isinstance(command, ReadRegister):
             return self._read("read", int(command.register))
         if isinstance(command, CalibrateStart):
-            return (
-                UNLOCK
-                + command_bytes(REG_CALSW, CAL_ACC_GYRO)
-                + self._read("calibratestart", REG_CALSW, CAL_ACC_GYRO)
-            )
+            return UNLOCK + CALIBRATE_START + self._read("calibratestart", REG_CALSW, CAL_ACC_GYRO)
         if isinstance(command, CalibrateEnd):
-            return (
-                UNLOCK + command_bytes(REG_CALSW, CAL_NORMAL) + SAVE
-                + self._read("calibrateend", REG_CALSW, CAL_NORMAL)
-            )  # fmt: skip
+            return UNLOCK + CALIBRATE_END + SAVE + self._read("calibrateend", REG_CALSW, CAL_NORMAL)
         if isinstance(command, GetBattery):
             return self._read("battery", REG_BATTERY)
         raise ValueError(f"WT901 has no '{command.name}' command")
 
     # -- decode -----------------------------------------------------------------
     def feed(self, data: bytes) -> list[CodecEvent]:
-        """Decode bytes; never raises. Returns register replies first, then sample blocks."""
-        try:
-            return self._feed(bytes(data))
-        except Exception:  # pragma: no cover - a codec must never raise on input
-            self._buf = b""
-            self.stats.bytes_discarded += len(data)
-            return []
-
-    def _feed(self, data: bytes) -> list[CodecEvent]:
+        """Decode bytes (any cut); never raises. Events come in stream order."""
+        data = bytes(data)  # (the same object when it is bytes already)
         self.stats.bytes_in += len(data)
-        buf = self._buf + data if self._buf else data
-        self._buf = b""
-        events, used = self._feed_periods(buf)
-        if used == len(buf):
-            return events
-        rest = buf[used:]
-        if used and self._is_period_prefix(rest):
-            self._buf = rest  # the rest of this period is on its way
-            return events
-        return events + self._feed_any(rest)
-
-    def _is_period_prefix(self, rest: bytes) -> bool:
-        """True if ``rest`` is the first frames of a period (the last one maybe cut short)."""
-        if len(rest) >= self._k * FRAME_LEN:
-            return False
-        cycle = self._types_in_cycle
-        for i in range(len(rest) // FRAME_LEN + (len(rest) % FRAME_LEN > 0)):
-            frame = rest[i * FRAME_LEN : (i + 1) * FRAME_LEN]
-            if frame[0] != HEADER or (len(frame) > 1 and frame[1] != cycle[i]):
-                return False
-            if len(frame) == FRAME_LEN and sum(frame[:10]) & 0xFF != frame[10]:
-                return False
-        return True
-
-    def _feed_periods(self, buf: bytes) -> tuple[list[CodecEvent], int]:
-        """Fast path for the steady stream: whole periods of back-to-back frames in cycle order.
-
-        Verifies headers, types and checksums of the leading whole periods with a
-        few array operations and reads the int16 words through strided views (no
-        copies). Returns (events, bytes used); (``[]``, 0) when the data is not so.
-        """
-        k = self._k
-        n = (len(buf) // FRAME_LEN) // k * k
-        if (
-            n == 0 or buf[0] != HEADER or self._partial is not None or self._gap_bytes
-            or self.content & RSW_TIME or (self._slot is not None and self._slot % k != k - 1)
-        ):  # fmt: skip
-            return [], 0
-        arr = np.frombuffer(buf, dtype=np.uint8, count=n * FRAME_LEN).reshape(n, FRAME_LEN)
-        cycle = self._types_in_cycle.astype(np.uint8)
-        if not (
-            np.all(arr[:, 0] == HEADER)
-            and np.array_equal(arr[:, 1].reshape(-1, k), np.broadcast_to(cycle, (n // k, k)))
-        ):
-            return [], 0
-        csum = arr[:, 0].copy()
-        for j in range(1, 10):
-            csum += arr[:, j]  # uint8 arithmetic wraps: the sum & 0xFF
-        if not np.array_equal(csum, arr[:, 10]):
-            return [], 0
-        n_rows = n // k
-        first = (
-            (self._last_row + 1 if self._last_row is not None else 0)
-            if self._slot is None
-            else self._slot // k + 1
-        )
-        values = np.full((n_rows, len(CHANNELS)), np.nan)
-        for ftype, col, scale in self._column_map():
-            r = int(self._rank[ftype])
-            if r >= 0:
-                raw = np.ndarray(
-                    (n_rows, 3), "<i2", buffer=buf, offset=r * FRAME_LEN + 2, strides=(k * FRAME_LEN, 2)
-                )
-                np.multiply(raw, scale, out=values[:, col : col + 3])
-        self._slot = (first + n_rows) * k - 1
-        self._last_type = int(cycle[-1])
-        self.stats.frames_ok += n
-        return self._emit(first + np.arange(n_rows), values), n * FRAME_LEN
-
-    def _feed_any(self, buf: bytes) -> list[CodecEvent]:
-        """General path: frames anywhere, garbage, register replies, partial periods."""
-        arr = np.frombuffer(buf, dtype=np.uint8)
-        starts, bad = scan_frames(arr)
-        if bad.size:  # failed checksums that are not just header-like bytes inside a good frame
-            k = np.searchsorted(starts, bad, side="right") - 1
-            inside = (k >= 0) & (bad < starts[np.maximum(k, 0)] + FRAME_LEN) if starts.size else bad < 0
-            self.stats.crc_errors += int(np.count_nonzero(~inside))
-        # what to keep: an incomplete frame at the end (from the first header after the last frame)
-        last_end = int(starts[-1]) + FRAME_LEN if starts.size else 0
-        tail_from = max(last_end, arr.size - (FRAME_LEN - 1))
-        heads = np.flatnonzero(arr[tail_from:] == HEADER)
-        keep_from = tail_from + int(heads[0]) if heads.size else arr.size
-        self._buf = buf[keep_from:]
-
-        # garbage bytes before each frame, and after the last one up to keep_from
-        prev_end = np.concatenate(([0], starts[:-1] + FRAME_LEN))
-        garbage = starts - prev_end
-        trailing = keep_from - last_end
-        discarded = int(garbage.sum()) + trailing
-        if discarded:
-            self.stats.bytes_discarded += discarded
-            self.stats.resyncs += int(np.count_nonzero(garbage)) + (trailing > 0)
-        self.stats.frames_ok += int(starts.size)
-
         events: list[CodecEvent] = []
-        if starts.size == 0:
-            self._gap_bytes += discarded
-            return events
-        if int(starts[-1] - starts[0]) == FRAME_LEN * (starts.size - 1):  # back to back: a view
-            frames = arr[int(starts[0]) : int(starts[-1]) + FRAME_LEN].reshape(-1, FRAME_LEN)
-        else:
-            frames = arr[starts[:, None] + np.arange(FRAME_LEN)]
-        types = frames[:, 1].astype(np.int64)
-        words = np.ascontiguousarray(frames[:, 2:10]).view("<i2")
+        for frame, skipped in self.framer.feed(data):
+            self._gap_bytes += skipped
+            events += self.parse(frame)
+        return join_runs(events)
 
-        is_reg = types == TYPE_REGISTER
-        if np.any(is_reg):
-            regs = np.ascontiguousarray(frames[is_reg, 2:10]).view("<u2")
-            for row in regs:
-                ev = self._register_reply(row)
-                if ev is not None:
-                    events.append(ev)
-        stream = (types >= 0x50) & (types <= MAX_STREAM_TYPE)
-        # learn frame types the device sends that the assumed content lacks
-        present = np.zeros(256, dtype=bool)
-        present[types[stream]] = True
-        seen = np.flatnonzero(present)
-        missing = seen[self._rank[seen] < 0]
-        if missing.size:
-            self._set_content(self.content | int(np.bitwise_or.reduce(1 << (missing - 0x50))))
-        # bytes lost between consecutive stream frames (other frames do not count)
-        g_cum = np.cumsum(garbage)
-        st_idx = np.flatnonzero(stream)
-        if st_idx.size:
-            g_at = g_cum[st_idx]
-            g_between = np.diff(np.concatenate(([0], g_at)))
-            g_between[0] += self._gap_bytes
-            self._gap_bytes = int(g_cum[-1] - g_at[-1]) + trailing
-            events.extend(self._rows(types[st_idx], words[st_idx], g_between))
-        else:
-            self._gap_bytes += discarded
+    def parse(self, frame: bytes) -> list[CodecEvent]:
+        """One whole, checked frame (from :class:`WitMotionFramer`) -> its events: a register
+        reply, or the sample row it completes (the rows before it, if it starts a new one)."""
+        self.stats.frames_ok += 1
+        ftype = frame[1]
+        if ftype == TYPE_REGISTER:
+            ev = self._register_reply(_REGISTERS.unpack_from(frame, 2))
+            return [] if ev is None else [ev]
+        if ftype > MAX_STREAM_TYPE:
+            return []  # a type this codec does not know
+        rank = self._rank[ftype]
+        if rank < 0:  # a frame type the assumed content lacks: the device sends it
+            self.set_content(self.content | 1 << (ftype - 0x50))
+            rank = self._rank[ftype]
+        row = self._next_row(ftype, rank, frame)
+        events: list[CodecEvent] = []
+        if self._row is not None and self._row[0] != row:
+            events.append(self._emit(*self._row))  # a new row starts: the last one is as full as it gets
+            self._row = None
+        if self._row is None:
+            self._row = (row, [math.nan] * len(CHANNELS))
+        column = self._columns.get(ftype)
+        if column is not None:
+            col, scale = column
+            self._row[1][col : col + 3] = [w * scale for w in _WORDS.unpack_from(frame, 2)]
+        if rank == self._k - 1:  # the last type of the period: the row is complete
+            events.append(self._emit(*self._row))
+            self._row = None
         return events
 
-    def _register_reply(self, regs: np.ndarray) -> CodecEvent | None:
+    def _next_row(self, ftype: int, rank: int, frame: bytes) -> int:
+        """The row of a stream frame: from the slot of the frame before it, the frame types
+        and the bytes lost in between (and the chip clock of a time frame)."""
+        k = self._k
+        if self._slot is None:  # a new row after any row already emitted
+            slot = (0 if self._last_row is None else (self._last_row + 1) * k) + rank
+        else:
+            # the smallest step that matches the types, plus whole cycles when the lost
+            # bytes say more frames went missing
+            slot = self._slot + (rank - self._slot % k - 1) % k + 1
+            if self._gap_bytes:
+                step = slot - self._slot
+                slot += k * max(0, round((1.0 + self._gap_bytes / FRAME_LEN - step) / k))
+        self._gap_bytes = 0
+        row = slot // k
+        if ftype == TYPE_TIME:  # the chip clock reveals whole lost periods
+            chip = chip_seconds(frame[2:10])
+            if self._chip_anchor is None:
+                self._chip_anchor = (chip, row)
+            t0, r0 = self._chip_anchor
+            expected = r0 + round((chip - t0) * self.rate_hz)
+            if expected > row:
+                row = expected
+                slot = row * k + rank
+        self._slot = slot
+        self._last_type = ftype
+        return row
+
+    def _emit(self, row: int, values: list[float]) -> SampleBlock:
+        """A finished row -> a block with its device time and the rows dropped before it."""
+        if self._row_anchor is None:
+            self._row_anchor = row
+        dropped = 0 if self._last_row is None else max(0, row - self._last_row - 1)
+        self._last_row = row
+        self.stats.dropped_samples += dropped
+        return new_block((self._row_time(row),), values, len(CHANNELS), row, dropped)
+
+    def _row_time(self, row: int) -> float:
+        return self._t_anchor + (row - (self._row_anchor or 0)) / self.rate_hz  # (anchor set by then)
+
+    def _register_reply(self, regs: tuple[int, ...]) -> CodecEvent | None:
         if not self._pending:
             return None  # unsolicited reply: nothing to match it with
         purpose, register, expect = self._pending.popleft()
-        v = int(regs[0])
+        v = regs[0]
         if purpose == "info":
             self.firmware = v
             return InfoReply(self.device_info(str(v)))
         if purpose == "battery":
             return BatteryReply(volts=v / 100.0)
         if purpose == "read":
-            return Ack(f"read:{register:#04x}", True, "", float(np.int16(np.uint16(v))))
+            return Ack(f"read:{register:#04x}", True, "", float(v - 0x10000 if v >= 0x8000 else v))
         ok = expect is None or v == expect
         err = "" if ok else f"register {register:#04x} reads {v:#06x}, expected {expect:#06x}"
         if ok and purpose == "setrate":
             self._change_rate(RATE_CODES[v])
         elif ok and purpose == "setcontent":
-            self._set_content(v)
+            self.set_content(v)
         value: float | None = RATE_CODES.get(v) if purpose in ("setrate", "start") else float(v)
         return Ack(purpose, ok, err, value)
 
     def _change_rate(self, rate_hz: float) -> None:
         if self._last_row is not None and self._row_anchor is not None:
-            self._t_anchor = self._row_time(np.array([self._last_row + 1]))[0]
+            self._t_anchor = self._row_time(self._last_row + 1)
             self._row_anchor = self._last_row + 1
         self.rate_hz = rate_hz
         self._chip_anchor = None
 
-    def _row_time(self, rows: np.ndarray) -> np.ndarray:
-        return self._t_anchor + (rows - self._row_anchor) / self.rate_hz
+    # -- a replayed capture -------------------------------------------------------------
+    def feed_bulk(self, data: bytes) -> list[CodecEvent]:
+        """Decode a long capture (a replayed log) with the same events and statistics as :meth:`feed`.
 
-    def _rows_from_chip_time(self, types: np.ndarray, words: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """Correct row numbers with the chip clock of 0x50 frames (reveals whole lost periods)."""
-        is_t = types == TYPE_TIME
-        chip = chip_seconds(words[is_t])
-        if self._chip_anchor is None:
-            self._chip_anchor = (float(chip[0]), int(rows[is_t][0]))
-        t0, r0 = self._chip_anchor
-        expected = r0 + np.round((chip - t0) * self.rate_hz).astype(np.int64)
-        delta = np.zeros(rows.size, dtype=np.int64)
-        at = np.flatnonzero(is_t)
-        delta[at] = expected - rows[at]
-        # carry each correction forward to the frames after it (forward fill)
-        idx = np.where(is_t, np.arange(rows.size), -1)
-        idx = np.maximum.accumulate(idx)
-        delta = np.where(idx >= 0, delta[np.maximum(idx, 0)], 0)
-        return np.maximum.accumulate(rows + np.maximum(delta, 0))  # rows never go back
+        Runs of whole output periods, frames back to back in cycle order with
+        good checksums, are checked and decoded with a few array operations
+        (the int16 words read through strided views); everything else (garbage,
+        register replies, lost frames, time frames) goes frame by frame.
+        """
+        data = bytes(data)
+        events: list[CodecEvent] = []
+        pos, n = 0, len(data)
+        while pos < n:
+            used = self._whole_periods(data, pos, events) if self._at_period_start() else 0
+            if used:
+                pos += used
+                continue
+            # frame by frame to the end of the frame in the buffer, else to the end of the period
+            if self.framer.buffer:
+                step = FRAME_LEN - len(self.framer.buffer)
+            else:
+                k = self._k
+                step = ((k - 1 - self._slot % k) % k if self._slot is not None else 0) or k
+                step *= FRAME_LEN
+            events += self.feed(data[pos : pos + step])
+            pos += step
+        return join_runs(events)
 
-    def _rows_regular(self, pos: np.ndarray, words: np.ndarray) -> list[SampleBlock] | None:
-        """Fast path: whole periods, every frame in its place, nothing lost (None if not so)."""
+    def _at_period_start(self) -> bool:
+        """Is the stream between two output periods, nothing buffered, nothing lost?"""
         k = self._k
-        m = pos.size
-        if m % k or self.content & RSW_TIME or (self._slot is not None and self._slot % k != k - 1):
-            return None
-        grid = pos.reshape(-1, k)
-        if not np.array_equal(grid, np.broadcast_to(np.arange(k), grid.shape)):
-            return None
-        first = (
-            0
-            if self._slot is None and self._last_row is None
-            else (self._last_row + 1 if self._slot is None else self._slot // k + 1)
+        return not (
+            self.framer.buffer or self.framer.skipped or self._row is not None or self._gap_bytes
+            or self.content & RSW_TIME or (self._slot is not None and self._slot % k != k - 1)
+        )  # fmt: skip
+
+    def _whole_periods(self, data: bytes, pos: int, events: list[CodecEvent]) -> int:
+        """Decode the clean whole periods at ``data[pos:]`` into ``events``; bytes used (0: none)."""
+        k = self._k
+        n = (len(data) - pos) // FRAME_LEN // k * k
+        if n == 0:
+            return 0
+        arr = np.frombuffer(data, dtype=np.uint8, count=n * FRAME_LEN, offset=pos).reshape(n, FRAME_LEN)
+        csum = arr[:, 0].copy()
+        for j in range(1, 10):
+            csum += arr[:, j]  # uint8 arithmetic wraps: the sum & 0xFF
+        good = (
+            (arr[:, 0] == HEADER) & (arr[:, 1] == np.resize(self._types_in_cycle, n)) & (csum == arr[:, 10])
         )
-        n_rows = m // k
+        n_rows = (n if good.all() else int(np.argmin(good))) // k
+        if n_rows == 0:
+            return 0
+        first = self._last_row + 1 if self._last_row is not None else 0
+        if self._slot is not None:
+            first = self._slot // k + 1
+        values = np.full((n_rows, len(CHANNELS)), np.nan)
+        for ftype, (col, scale) in self._columns.items():
+            r = self._rank[ftype]
+            if r >= 0:
+                raw = np.ndarray(
+                    (n_rows, 3),
+                    "<i2",
+                    buffer=data,
+                    offset=pos + r * FRAME_LEN + 2,
+                    strides=(k * FRAME_LEN, 2),
+                )
+                np.multiply(raw, scale, out=values[:, col : col + 3])
+        rows = first + np.arange(n_rows)
+        anchor = first if self._row_anchor is None else self._row_anchor
+        self._row_anchor = anchor
+        dropped = 0 if self._last_row is None else max(0, first - self._last_row - 1)
+        self.stats.dropped_samples += dropped
+        times = self._t_anchor + (rows - anchor) / self.rate_hz
+        events.append(SampleBlock(times, values, seq=first, dropped_before=dropped))
         self._slot = (first + n_rows) * k - 1
         self._last_type = int(self._types_in_cycle[-1])
-        w = words.reshape(n_rows, k, 4)
-        values = np.full((n_rows, len(CHANNELS)), np.nan)
-        for ftype, col, scale in self._column_map():
-            r = int(self._rank[ftype])
-            if r >= 0:
-                values[:, col : col + 3] = w[:, r, :3] * scale
-        return self._emit(first + np.arange(n_rows), values)
-
-    def _column_map(self) -> tuple[tuple[int, int, float], ...]:
-        return (
-            (TYPE_ACC, 0, ACC_G_PER_LSB * G_MS2),
-            (TYPE_GYRO, 3, GYRO_DPS_PER_LSB),
-            (TYPE_ANGLE, 6, ANGLE_DEG_PER_LSB),
-            (TYPE_MAG, 9, self.mag_ut_per_lsb),
-        )
-
-    def _rows(self, types: np.ndarray, words: np.ndarray, g_between: np.ndarray) -> list[SampleBlock]:
-        """Assign stream frames to sample rows and emit the complete rows."""
-        k = self._k
-        pos = self._rank[types]
-        if self._partial is None and not g_between.any():
-            blocks = self._rows_regular(pos, words)
-            if blocks is not None:
-                return blocks
-        prev_pos = 0 if self._slot is None else int(self._slot % k)
-        # slot step between consecutive frames: the smallest step matching the types,
-        # plus whole cycles when the lost bytes say more frames went missing
-        p_prev = np.concatenate(([prev_pos], pos[:-1]))
-        step_min = (pos - p_prev - 1) % k + 1
-        est = 1.0 + g_between / FRAME_LEN
-        extra = np.maximum(0, np.round((est - step_min) / k)).astype(np.int64)
-        step = step_min + k * extra
-        if self._slot is None:  # first frame: a new row after any row already emitted
-            step[0] = 0
-            base = (0 if self._last_row is None else (self._last_row + 1) * k) + int(pos[0])
-        else:
-            base = self._slot
-        slots = base + np.cumsum(step)
-        rows = slots // k
-        if TYPE_TIME in types:
-            rows = self._rows_from_chip_time(types, words, rows)
-            slots = rows * k + pos
-        self._slot = int(slots[-1])
-        self._last_type = int(types[-1])
-
-        if self._partial is not None:
-            pt, pw, pr = self._partial
-            types = np.concatenate((pt, types))
-            words = np.concatenate((pw, words))
-            rows = np.concatenate((pr, rows))
-            pos = self._rank[types]
-            self._partial = None
-        # the last row stays pending unless its final frame type has arrived
-        last = rows[-1]
-        if pos[-1] != k - 1:
-            hold = rows == last
-            self._partial = (types[hold], words[hold], rows[hold])
-            types, words, rows = types[~hold], words[~hold], rows[~hold]
-        if rows.size == 0:
-            return []
-        # rows never decrease: unique values and inverse from the change points
-        change = np.concatenate(([True], rows[1:] != rows[:-1]))
-        uniq = rows[change]
-        inv = np.cumsum(change) - 1
-        values = np.full((uniq.size, len(CHANNELS)), np.nan)
-        for ftype, col, scale in self._column_map():
-            sel = types == ftype
-            if np.any(sel):
-                values[inv[sel], col : col + 3] = words[sel, :3] * scale
-        return self._emit(uniq, values)
-
-    def _emit(self, uniq: np.ndarray, values: np.ndarray) -> list[SampleBlock]:
-        """Rows (ascending numbers ``uniq``) -> blocks with device times and drop counts."""
-        if self._row_anchor is None:
-            self._row_anchor = int(uniq[0])
-        prev = self._last_row
-        jumps = np.diff(np.concatenate(([uniq[0] - 1 if prev is None else prev], uniq))) - 1
-        jumps = np.maximum(jumps, 0)
-        self._last_row = int(uniq[-1])
-        times = self._row_time(uniq.astype(np.float64))
-        # one block per contiguous run so that dropped_before is exact
-        bounds = sorted({0, *np.flatnonzero(jumps > 0).tolist(), uniq.size})
-        blocks = []
-        for a, b in itertools.pairwise(bounds):
-            drop = int(jumps[a])
-            self.stats.dropped_samples += drop
-            blocks.append(SampleBlock(times[a:b], values[a:b], seq=int(uniq[a]), dropped_before=drop))
-        return blocks
+        self._last_row = first + n_rows - 1
+        self.stats.frames_ok += n_rows * k
+        self.stats.bytes_in += n_rows * k * FRAME_LEN
+        self.framer._dropping = False
+        return n_rows * k * FRAME_LEN

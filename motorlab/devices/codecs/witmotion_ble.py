@@ -14,7 +14,8 @@ Wire format (WitMotion ``WitBluetooth_BWT901BLE5_0`` SDKs):
 * host -> device: the serial WT901's 5-byte commands ``FF AA reg lo hi``
   (unlock ``FF AA 69 88 B5`` before a write, save ``FF AA 00 00 00`` after);
   a register read is ``FF AA 27 reg 00``. Battery: register 0x64 (value/100 =
-  volts); firmware version: register 0x2E.
+  volts); firmware version: register 0x2E. Registers and command sequences come
+  from :mod:`.witmotion` (the one command table of both WitMotion codecs).
 
 There is no sample timestamp or counter: sample k of a stream gets device time
 ``k / rate`` with the output rate the host configured. Start/stop are done on
@@ -42,6 +43,7 @@ carries on without it).
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,22 +60,23 @@ from ..base import (
     Start,
     Stop,
 )
+from .blocks import join_runs, new_block
 from .witmotion import (
     ACC_G_PER_LSB,
     ANGLE_DEG_PER_LSB,
-    CAL_ACC_GYRO,
-    CAL_NORMAL,
+    CALIBRATE_END,
+    CALIBRATE_START,
     G_MS2,
     GYRO_DPS_PER_LSB,
     RATE_CODES,
-    REG_CALSW,
+    REG_BATTERY_BLE,
     REG_RRATE,
     REG_VERSION,
     SAVE,
     UNLOCK,
-    command_bytes,
-    rate_code,
     read_bytes,
+    set_rate_bytes,
+    write_register_bytes,
 )
 from .witmotion import (
     CHANNELS as _SERIAL_CHANNELS,
@@ -88,7 +91,6 @@ FRAME_LEN = 20
 HEAD = 0x55
 KIND_DATA = 0x61
 KIND_REGISTER = 0x71
-REG_BATTERY_BLE = 0x64
 
 #: acc (m/s^2), gyro (deg/s), roll/pitch/yaw (deg): the first nine serial WT901 channels
 CHANNELS = _SERIAL_CHANNELS[:9]
@@ -156,36 +158,82 @@ def to_raw(acc_ms2: np.ndarray, gyro_dps: np.ndarray, euler_deg: np.ndarray) -> 
 def _whole_frames(data: bytes) -> bool:
     """Is ``data`` a run of whole frames (a header at every 20th byte)?"""
     n = len(data)
-    if n < FRAME_LEN or n % FRAME_LEN or data[0] != HEAD or data[1] not in (KIND_DATA, KIND_REGISTER):
+    if n < FRAME_LEN or n % FRAME_LEN:
         return False
-    if n == FRAME_LEN:
-        return True
-    heads = np.frombuffer(data, dtype=np.uint8).reshape(-1, FRAME_LEN)[:, :2]
-    return bool(((heads[:, 0] == HEAD) & ((heads[:, 1] == KIND_DATA) | (heads[:, 1] == KIND_REGISTER))).all())
+    return all(data[i] == HEAD and data[i + 1] in _KINDS for i in range(0, n, FRAME_LEN))
+
+
+_KINDS = (KIND_DATA, KIND_REGISTER)
+_SCALE = tuple(SCALE.tolist())
+_WORDS = struct.Struct("<9h")
+_REGISTERS = struct.Struct("<H8h")
+
+
+class WitMotionBleFramer:
+    """Notifications -> whole 20-byte frames, joining a frame cut across two notifications
+    (see the module docstring for the rules); skipped bytes are counted in ``stats``."""
+
+    def __init__(self, stats: CodecStats):
+        self.stats = stats
+        self.partial = b""  # the start of a frame cut at the end of the last notification
+
+    def feed(self, data: bytes) -> list[bytes]:
+        if self.partial:
+            if _whole_frames(data):  # a fresh start: the cut frame is not continued
+                self.stats.bytes_discarded += len(self.partial)
+                self.stats.resyncs += 1
+            else:
+                data = self.partial + data
+            self.partial = b""
+        frames: list[bytes] = []
+        pos, n = 0, len(data)
+        while pos < n:
+            if n - pos >= 2 and (data[pos] != HEAD or data[pos + 1] not in _KINDS):
+                nxt = data.find(HEAD, pos + 1)
+                skip = (n if nxt < 0 else nxt) - pos
+                self.stats.resyncs += 1
+                self.stats.bytes_discarded += skip
+                pos += skip
+                continue
+            if n - pos < FRAME_LEN:
+                if data[pos] == HEAD:
+                    self.partial = data[pos:]
+                else:
+                    self.stats.bytes_discarded += n - pos
+                break
+            frames.append(data[pos : pos + FRAME_LEN])
+            pos += FRAME_LEN
+        return frames
 
 
 class WitMotionBleCodec:
-    """WT901BLE notifications -> 9-channel sample blocks and register replies."""
+    """WT901BLE notifications -> 9-channel sample blocks and register replies.
+
+    ``feed(notification)`` runs :class:`WitMotionBleFramer` then :meth:`parse`
+    on each frame; :meth:`feed_bulk` decodes a replayed capture of frames back to
+    back, with the same events.
+    """
 
     protocol = "witmotion-ble"
 
     def __init__(self, rate_hz: float = 10.0):
         self.stats = CodecStats()
+        self.framer = WitMotionBleFramer(self.stats)
         self.rate_hz = rate_hz
         self.active = False  # host-side start/stop: samples before Start are dropped
         self._index = 0
-        self._partial = b""  # the start of a frame cut at the end of the last notification
 
     # -- commands ---------------------------------------------------------------
     def encode(self, command: Command) -> bytes:
+        """Command bytes; raises ValueError for a command or rate the WT901BLE lacks."""
         if isinstance(command, SetRate):
-            data = UNLOCK + command_bytes(REG_RRATE, rate_code(command.rate_hz)) + SAVE
+            data = set_rate_bytes(command.rate_hz)
             self.rate_hz = command.rate_hz
             return data
         if isinstance(command, WriteRegister):
             if command.register == REG_RRATE and command.value in RATE_CODES:
                 self.rate_hz = RATE_CODES[command.value]
-            return UNLOCK + command_bytes(command.register, command.value) + SAVE
+            return write_register_bytes(command.register, command.value)
         if isinstance(command, ReadRegister):
             return read_bytes(command.register)
         if isinstance(command, GetInfo):
@@ -193,9 +241,9 @@ class WitMotionBleCodec:
         if isinstance(command, GetBattery):
             return read_bytes(REG_BATTERY_BLE)
         if isinstance(command, CalibrateStart):
-            return UNLOCK + command_bytes(REG_CALSW, CAL_ACC_GYRO)
+            return UNLOCK + CALIBRATE_START
         if isinstance(command, CalibrateEnd):
-            return UNLOCK + command_bytes(REG_CALSW, CAL_NORMAL) + SAVE
+            return UNLOCK + CALIBRATE_END + SAVE
         if isinstance(command, Start):
             self.active, self._index = True, 0
             return b""
@@ -207,76 +255,52 @@ class WitMotionBleCodec:
     def restart(self) -> None:
         """A new link: the stream (and its sample count) starts again; partial frames are stale."""
         self._index = 0
-        self._partial = b""
+        self.framer.partial = b""
 
     # -- bytes in ---------------------------------------------------------------
     def feed(self, data: bytes) -> list[CodecEvent]:
         """Decode one notification; never raises."""
+        data = bytes(data)  # (the same object when it is bytes already)
         self.stats.bytes_in += len(data)
-        data = bytes(data)
-        if self._partial:
-            if _whole_frames(data):  # a fresh start: the cut frame is not continued
-                self.stats.bytes_discarded += len(self._partial)
-                self.stats.resyncs += 1
-            else:
-                data = self._partial + data
-            self._partial = b""
-        if _whole_frames(data):
-            frames = np.frombuffer(data, dtype=np.uint8).reshape(-1, FRAME_LEN)
-            if (frames[:, 1] == KIND_DATA).all():  # the common case: samples only, decoded at once
-                self.stats.frames_ok += len(frames)
-                blk = self._block(np.ascontiguousarray(frames[:, 2:]).view("<i2"))
-                return [] if blk is None else [blk]
-        return self._walk(data)
-
-    def _walk(self, buf: bytes) -> list[CodecEvent]:
-        """Frame by frame, skipping to the next header; a cut frame at the end is kept for the next notification."""
         events: list[CodecEvent] = []
-        samples: list[bytes] = []
-        pos, n = 0, len(buf)
-        while pos < n:
-            if n - pos >= 2 and (buf[pos] != HEAD or buf[pos + 1] not in (KIND_DATA, KIND_REGISTER)):
-                nxt = buf.find(HEAD, pos + 1)
-                skip = (n if nxt < 0 else nxt) - pos
-                self.stats.resyncs += 1
-                self.stats.bytes_discarded += skip
-                pos += skip
-                continue
-            if n - pos < FRAME_LEN:
-                if buf[pos] == HEAD:
-                    self._partial = buf[pos:]
-                else:
-                    self.stats.bytes_discarded += n - pos
-                break
-            frame = buf[pos : pos + FRAME_LEN]
-            pos += FRAME_LEN
-            self.stats.frames_ok += 1
-            if frame[1] == KIND_DATA:
-                samples.append(frame[2:])
-            else:
-                if samples:  # keep the order of samples and replies
-                    events.append(self._block(np.frombuffer(b"".join(samples), dtype="<i2")))
-                    samples = []
-                events.extend(self._register(frame))
-        if samples:
-            events.append(self._block(np.frombuffer(b"".join(samples), dtype="<i2")))
-        return [e for e in events if e is not None]
+        for frame in self.framer.feed(data):
+            events += self.parse(frame)
+        return join_runs(events)
 
-    def _block(self, words: np.ndarray) -> SampleBlock | None:
-        """int16 words of whole data frames -> a block of (n, 9) physical values (None before Start)."""
+    def parse(self, frame: bytes) -> list[CodecEvent]:
+        """One whole 20-byte frame (from :class:`WitMotionBleFramer`) -> its events."""
+        self.stats.frames_ok += 1
+        if frame[1] == KIND_DATA:
+            if not self.active:
+                return []
+            first = self._index
+            self._index += 1
+            values = [w * s for w, s in zip(_WORDS.unpack_from(frame, 2), _SCALE)]
+            return [new_block((first / self.rate_hz,), values, 9, first)]
+        reg, *regs = _REGISTERS.unpack_from(frame, 2)
+        out: list[CodecEvent] = [RegisterReply(reg, tuple(regs))]  # type: ignore[list-item]
+        if reg == REG_BATTERY_BLE:
+            volts = (regs[0] & 0xFFFF) / 100.0
+            out.append(BatteryReply(percent=battery_percent(volts), volts=volts))
+        return out
+
+    # -- a replayed capture -----------------------------------------------------------
+    def feed_bulk(self, data: bytes) -> list[CodecEvent]:
+        """Decode a capture of whole frames back to back (a replayed log), with the same events
+        and statistics as :meth:`feed`: a capture of data frames only is decoded with one
+        NumPy view, anything else goes through :meth:`feed`."""
+        data = bytes(data)
+        if self.framer.partial or not data or len(data) % FRAME_LEN:
+            return self.feed(data)
+        frames = np.frombuffer(data, dtype=np.uint8).reshape(-1, FRAME_LEN)
+        if not ((frames[:, 0] == HEAD) & (frames[:, 1] == KIND_DATA)).all():
+            return self.feed(data)
+        self.stats.bytes_in += len(data)
+        self.stats.frames_ok += len(frames)
         if not self.active:
-            return None
-        raw = words.reshape(-1, 9)
+            return []
+        raw = np.ascontiguousarray(frames[:, 2:]).view("<i2")
         first = self._index
         self._index += len(raw)
         idx = np.arange(first, self._index)
-        return SampleBlock(device_time=idx / self.rate_hz, values=raw * SCALE, seq=first)
-
-    def _register(self, frame: bytes) -> list[CodecEvent]:
-        reg = int.from_bytes(frame[2:4], "little")
-        values = tuple(int(v) for v in np.frombuffer(frame, dtype="<i2", count=8, offset=4))
-        out: list[CodecEvent] = [RegisterReply(reg, values)]  # type: ignore[list-item]
-        if reg == REG_BATTERY_BLE:
-            volts = (values[0] & 0xFFFF) / 100.0
-            out.append(BatteryReply(percent=battery_percent(volts), volts=volts))
-        return out
+        return [SampleBlock(device_time=idx / self.rate_hz, values=raw * SCALE, seq=first)]
