@@ -1,20 +1,35 @@
-"""Archimedean spiral drawing: loop spacing, radial regularity, tremor in the trace.
+"""Archimedean spiral drawing: loop spacing, radial regularity, tremor and smoothness of the trace.
 
-The trace is "unravelled" into radius versus unwrapped angle around the
-spiral centre (Pullman Spiral Analysis; centre fitting reduces low-frequency
-artefacts, Wang et al., J Neurosci Methods 171:264, 2008). An ideal Archimedean
-spiral is r = a + b*theta, so:
+The trace is "unravelled" into radius versus unwrapped angle around the spiral centre
+(Pullman Spiral Analysis; centre detection reduces low-frequency artefacts, Wang et
+al., J Neurosci Methods 171:264, 2008). An ideal Archimedean spiral is r = a + b*theta:
 
-* ``slope_b_cm_per_rad`` and ``loop_spacing_cm = 2*pi*b`` from a least-squares fit;
-* ``radial_rms_error_cm``: RMS of the fit residual r - (a + b*theta);
-  the innermost half turn is left out (angle ill-defined near the centre);
-* ``mean_abs_dr_dtheta_cm_per_rad``: mean |diff(r)/diff(theta)| (Lin et al., BMC Neurol 18:25, 2018);
-* tremor: spectrum of the residual over time (3-12 Hz), its peak frequency and RMS (cm).
+* centre: a closed-form algebraic circle fit (Kasa, IEEE Trans Instrum Meas 25:8, 1976)
+  refined once by Levenberg-Marquardt on the spiral residual (variable projection,
+  Golub & Pereyra 1973): the centre minimising the RMS of r - (a + b*theta);
+* ``slope_b_cm_per_rad`` and ``loop_spacing_cm = 2*pi*b`` from the least-squares line;
+* ``radial_rms_error_cm``: RMS of the residual r - (a + b*theta) (the innermost half turn,
+  where the angle is ill-defined, is left out);
+* ``mean_abs_dr_dtheta_cm_per_rad``: mean |dr/dtheta| (Lin et al., BMC Neurol 18:25, 2018)
+  over fixed angular steps: r and theta are averaged within consecutive ``angle_step_deg``
+  bins of the unwrapped angle, and the mean of |delta r / delta theta| between bin means is
+  taken. A mean of per-sample ratios (the former definition) divides by tiny, quantised
+  angle steps and grows with the sampling rate; fixed angular steps give the same value at
+  any rate and digitiser resolution (and b exactly for an ideal spiral);
+* tremor: spectrum of the residual over time; the same detection rule as
+  :func:`~motorlab.analysis.tremor_analyze` (a genuine in-band peak above the fitted
+  background), ``tremor_detected``, peak frequency (NaN without a peak) and band RMS (cm);
+* smoothness per submovement: the trace low-passed at ``smooth_lowpass_hz`` is cut at the
+  minima of its speed (ballistic submovements, prominence >= 10 % of the peak speed), and
+  SPARC / LDLJ are taken per submovement and summarised by their median, with the number
+  of submovements per revolution. Neither SPARC nor LDLJ is defined for a whole
+  multi-second drawing (they are defined for discrete movements, Balasubramanian et al.
+  2015; whole-drawing LDLJ mostly measures the drawing's duration).
 """
 
 from __future__ import annotations
 
-import warnings
+import itertools
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -22,9 +37,13 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from ..errors import MotorlabError
-from ..signal._checks import require_rate, warn
+from ..signal._checks import finite_runs, require_rate, warn
+from ..signal.filter import signal_filter
 from ..signal.imu import pen_trajectory_from_imu
-from .params import SpiralParams
+from ..signal.segment import speed_minima
+from .params import SmoothnessParams, SpiralParams, TremorParams
+from .pen_path import pen_down_rule, pen_grid
+from .smoothness import ldlj, sparc
 from .tremor import tremor_analyze
 
 NAN = float("nan")
@@ -40,12 +59,19 @@ class SpiralResult:
         n_loops: revolutions drawn.
         slope_b_cm_per_rad: fitted radial growth per radian (absolute value; inward spirals too).
         loop_spacing_cm: 2*pi*b, distance between successive loops.
-        mean_abs_dr_dtheta_cm_per_rad: mean |dr/dtheta|.
+        mean_abs_dr_dtheta_cm_per_rad: mean |dr/dtheta| over fixed angular steps.
         radial_rms_error_cm: RMS deviation from the fitted spiral.
-        tremor_peak_freq_Hz: peak of the residual spectrum in the tremor band.
-        tremor_rms_cm: RMS of the band-passed residual.
-        duration_s: drawing time on the surface.
-        mean_speed_cm_per_s: path length / duration.
+        tremor_peak_freq_Hz: detected tremor peak of the residual spectrum (NaN without one).
+        tremor_rms_cm: RMS of the band-passed residual (the band's activity, tremor or not).
+        duration_s: drawing time on the surface (observed pen-down samples / fs).
+        mean_speed_cm_per_s: path length of the low-passed trace / duration.
+        tremor_detected: a genuine in-band peak stands out of the residual's background.
+        tremor_peak_to_background: its PSD / fitted background (NaN without an in-band maximum).
+        tremor_note: one line: the peak found, or why there is none.
+        n_submovements: submovements (between speed minima) of the low-passed trace.
+        submovements_per_loop: n_submovements / n_loops.
+        sparc_median: median SPARC over submovements (more negative = less smooth).
+        ldlj_median: median LDLJ of the velocity over submovements (more negative = less smooth).
     """
 
     center_x_cm: float
@@ -59,6 +85,17 @@ class SpiralResult:
     tremor_rms_cm: float
     duration_s: float
     mean_speed_cm_per_s: float
+    tremor_detected: bool = False
+    tremor_peak_to_background: float = NAN
+    tremor_note: str = ""
+    n_submovements: int = 0
+    submovements_per_loop: float = NAN
+    sparc_median: float = NAN
+    ldlj_median: float = NAN
+
+
+def _nan_result(note: str) -> SpiralResult:
+    return SpiralResult(*([NAN] * 11), tremor_note=note)
 
 
 def _polar(
@@ -172,24 +209,79 @@ class _CentreProblem:
         return np.column_stack(_radial_jacobian(self.fit(c)))
 
 
-def _fit_center(pos: np.ndarray, guesses: list[np.ndarray]) -> np.ndarray:
-    """Centre minimising the radial residual: best of MINPACK Levenberg-Marquardt runs from ``guesses``.
+def algebraic_center(pts: np.ndarray) -> np.ndarray:
+    """Closed-form centre of the best-fitting circle (Kasa 1976): least squares on
+    x^2 + y^2 + D x + E y + F = 0, centre (-D/2, -E/2). Coordinates are centred first."""
+    m = pts.mean(axis=0)
+    x, y = (pts - m).T
+    design = np.column_stack([x, y, np.ones_like(x)])
+    (d, e, _), *_ = np.linalg.lstsq(design, -(x * x + y * y), rcond=None)
+    c = m + np.array([-d / 2.0, -e / 2.0])
+    return c if np.all(np.isfinite(c)) else m
 
-    :func:`scipy.optimize.least_squares` (``method="lm"``) with the exact Jacobian of
-    :func:`_radial_jacobian`, which halves the residual evaluations of finite differences.
-    """
-    span = float(np.ptp(pos, axis=0).max()) or 1.0
-    problem = _CentreProblem(np.ascontiguousarray(pos[:, 0]), np.ascontiguousarray(pos[:, 1]))
-    best = None
+
+def _fit_center(pts: np.ndarray) -> np.ndarray:
+    """Centre minimising the radial residual: the algebraic circle centre refined once by
+    MINPACK Levenberg-Marquardt (:func:`scipy.optimize.least_squares`, ``method="lm"``) with
+    the exact Jacobian of :func:`_radial_jacobian`."""
+    start = algebraic_center(pts)
+    span = float(np.ptp(pts, axis=0).max()) or 1.0
+    problem = _CentreProblem(np.ascontiguousarray(pts[:, 0]), np.ascontiguousarray(pts[:, 1]))
     with np.errstate(all="ignore"):
-        for g in guesses:
-            start = np.asarray(g, dtype=np.float64)
-            if not np.isfinite(problem.fit(start).cost):
+        if not np.isfinite(problem.fit(start).cost):
+            return start
+        sol = least_squares(problem.residual, start, jac=problem.jacobian, x_scale=span, method="lm")
+    return sol.x if np.isfinite(sol.cost) and np.all(np.isfinite(sol.x)) else start
+
+
+def dr_dtheta_fixed_steps(r: np.ndarray, theta: np.ndarray, step_rad: float) -> float:
+    """Mean |delta r / delta theta| between the means of consecutive fixed angular bins (cm/rad).
+
+    Samples are binned by unwrapped angle (bins of ``step_rad`` from the smallest angle); each
+    non-empty bin gives (mean theta, mean r); the mean of |delta r / delta theta| over
+    consecutive bins is returned. For r = a + b*theta it is exactly |b|.
+    """
+    if theta.size < 2 or not np.ptp(theta) > 0:
+        return NAN
+    idx = np.floor((theta - theta.min()) / step_rad).astype(np.int64)
+    counts = np.bincount(idx)
+    full = counts > 0
+    th = np.bincount(idx, weights=theta)[full] / counts[full]
+    rr = np.bincount(idx, weights=r)[full] / counts[full]
+    if th.size < 2:
+        return NAN
+    dth = np.diff(th)
+    ok = dth > 0
+    return float(np.mean(np.abs(np.diff(rr)[ok] / dth[ok]))) if ok.any() else NAN
+
+
+def _submovement_smoothness(
+    pos: np.ndarray, valid: np.ndarray, fs: float, lowpass_hz: float, ps: SmoothnessParams
+) -> tuple[int, float, float, float]:
+    """(n submovements, median SPARC, median LDLJ, path length of the low-passed trace)."""
+    cut = min(lowpass_hz, 0.4 * fs)
+    sm = signal_filter(np.where(valid[:, None], pos, np.nan), fs, highcut=cut)
+    sparcs, ldljs = [], []
+    path = 0.0
+    for a, b in finite_runs(np.all(np.isfinite(sm), axis=1)):
+        if b - a < 4:
+            continue
+        vel = np.gradient(sm[a:b], 1.0 / fs, axis=0)
+        speed = np.hypot(vel[:, 0], vel[:, 1])
+        path += float(np.sum(np.hypot(*np.diff(sm[a:b], axis=0).T)))
+        cuts = np.rint(speed_minima(speed, fs, ps.peak_prominence_frac) * fs).astype(np.int64)
+        edges = [0, *cuts.tolist(), b - a]
+        for s0, s1 in itertools.pairwise(edges):
+            if s1 - s0 < 4:
                 continue
-            sol = least_squares(problem.residual, start, jac=problem.jacobian, x_scale=span, method="lm")
-            if np.isfinite(sol.cost) and (best is None or sol.cost < best.cost):
-                best = sol
-    return best.x if best is not None else np.asarray(guesses[0], dtype=np.float64)
+            with np.errstate(all="ignore"):
+                sp = sparc(speed[s0 : s1 + 1], fs, ps.sparc_padlevel, ps.sparc_fc_hz, ps.sparc_amp_th)
+                lj = ldlj(vel[s0 : s1 + 1], fs, "vel")
+            sparcs.append(sp)
+            ldljs.append(lj)
+    med_s = float(np.nanmedian(sparcs)) if np.isfinite(sparcs).any() else NAN
+    med_l = float(np.nanmedian(ldljs)) if np.isfinite(ldljs).any() else NAN
+    return len(sparcs), med_s, med_l, path
 
 
 def spiral_analyze(
@@ -202,21 +294,38 @@ def spiral_analyze(
     pen_down_threshold_n: float = SpiralParams.pen_down_threshold_n,
     band: tuple[float, float] = SpiralParams.band_hz,
     skip_inner_turns: float = SpiralParams.skip_inner_turns,
+    *,
+    pen_down: np.ndarray | None = None,
+    timestamps_s: np.ndarray | None = None,
+    angle_step_deg: float = SpiralParams.angle_step_deg,
+    smooth_lowpass_hz: float = SpiralParams.smooth_lowpass_hz,
+    detection_ratio: float = TremorParams.detection_ratio,
+    detection_alpha: float = TremorParams.detection_alpha,
+    smoothness: SmoothnessParams | None = None,
 ) -> SpiralResult:
-    """Analyse one Archimedean spiral.
+    """Analyse one Archimedean spiral (see the module docstring for every metric).
 
     Args:
         pos_cm: (n, 2) positions in cm, or None to reconstruct them from the IMU pen
-            (``acc_ms2``, ``gyro_dps`` and ``tip_force_n``).
-        sampling_rate: Hz.
-        tip_force_n: optional tip force; samples at or below ``pen_down_threshold_n`` (N) are ignored.
-        center: ``(x, y)`` in cm, ``"start"`` (first pen-down point) or ``"fit"`` (least-squares
-            centre minimising the radial residual, best of starts at both ends and the centroid).
+            (``acc_ms2``, ``gyro_dps`` and ``tip_force_n``, uniform samples).
+        sampling_rate: Hz (the grid's rate when ``timestamps_s`` is given).
+        tip_force_n: optional tip force (N); the pen is down while it is above
+            ``pen_down_threshold_n`` (unless ``pen_down`` is given).
+        center: ``(x, y)`` in cm, ``"start"`` (first pen-down point) or ``"fit"``.
         band: tremor band (Hz) for the residual spectrum.
-        skip_inner_turns: innermost revolutions left out of the fit and the residual metrics
-            (the angle is ill-defined close to the centre).
+        skip_inner_turns: innermost revolutions left out of the fit and the residual metrics.
+        pen_down: (n,) pen-on-surface state of each sample (a tip switch, or ``pressure > 0``);
+            overrides the tip-force rule.
+        timestamps_s: (n,) sample times (s) of irregular samples: they are put on the uniform grid
+            exactly as :func:`~motorlab.analysis.pen_path` does (gaps stay gaps, time never sorted),
+            so a direct call on a recording's samples equals :func:`~motorlab.analysis.analyze_recording`.
+        angle_step_deg: angular step of mean |dr/dtheta| (degrees).
+        smooth_lowpass_hz: low-pass before speed, submovements and path length (Hz).
+        detection_ratio, detection_alpha: the tremor detection rule (:func:`~motorlab.analysis.tremor_analyze`).
+        smoothness: SPARC settings and the submovement prominence (default :class:`SmoothnessParams`).
     """
     fs = require_rate(sampling_rate)
+    ps = smoothness or SmoothnessParams()
     if pos_cm is None:
         if acc_ms2 is None or gyro_dps is None or tip_force_n is None:
             raise MotorlabError(
@@ -226,29 +335,35 @@ def spiral_analyze(
     pos = np.asarray(pos_cm, dtype=np.float64)
     if pos.ndim != 2 or pos.shape[1] < 2:
         raise MotorlabError(f"pen positions must be an (n, 2) array, got shape {pos.shape}")
-    pos = pos[:, :2].copy()
-    if tip_force_n is not None:
-        tip = np.asarray(tip_force_n, dtype=np.float64).reshape(-1)
-        pos[~(np.nan_to_num(tip, nan=-np.inf) > pen_down_threshold_n)] = np.nan
-    valid = np.all(np.isfinite(pos), axis=1)
-    nan_result = SpiralResult(*([NAN] * 11))
+    state, _ = pen_down_rule(pen_down, None, tip_force_n, pen_down_threshold_n)
+    if timestamps_s is not None:
+        _, pos, _, down, _, _ = pen_grid(timestamps_s, pos, fs, state)
+    else:
+        pos = pos[:, :2]
+        down = np.all(np.isfinite(pos), axis=1)
+        if state is not None:
+            if state.size != pos.shape[0]:
+                raise MotorlabError(f"pen state has {state.size} samples but positions have {pos.shape[0]}")
+            down &= state
+    valid = down & np.all(np.isfinite(pos), axis=1)
     if np.count_nonzero(valid) < 10:
         warn("spiral_analyze: fewer than 10 pen-down samples; results are NaN")
-        return nan_result
+        return _nan_result("fewer than 10 pen-down samples")
     pts = pos[valid]
     if isinstance(center, str):
-        c = pts[0].copy()
         if center == "fit":
-            c = _fit_center(pts, [pts[0], pts[-1], pts.mean(axis=0)])
-        elif center != "start":
+            c = _fit_center(pts)
+        elif center == "start":
+            c = pts[0].copy()
+        else:
             raise MotorlabError(f"spiral centre must be 'fit', 'start' or (x, y), got {center!r}")
     else:
         c = np.asarray(center, dtype=np.float64)
     r_all, theta_all, _ = _polar(pts, c)
     if r_all.size < 10 or not np.ptp(theta_all) > 0:
         warn("spiral_analyze: trace does not turn around its centre; results are NaN")
-        return nan_result
-    n_loops = float(np.ptp(theta_all) / (2 * np.pi))
+        return _nan_result("the trace does not turn around its centre")
+    n_loops = float(np.ptp(theta_all) / TWO_PI)
     # Near the centre a small wobble can pass around the centre point and flip the
     # angle by pi, so the innermost ``skip_inner_turns`` (radius below that many loop
     # spacings, spacing ~ r_max / loops) are left out and the angle is unwrapped afresh.
@@ -259,36 +374,42 @@ def spiral_analyze(
     r, theta, keep_part = _polar(pts[lo:hi], c)
     if r.size < 10:
         warn("spiral_analyze: too few samples outside the centre; results are NaN")
-        return nan_result
+        return _nan_result("too few samples outside the centre")
     keep = np.zeros(pts.shape[0], bool)
     keep[lo:hi] = keep_part
     _a, b, resid = _fit_line(theta, r)
-    dtheta = np.diff(theta)
-    moving = np.abs(dtheta) > 1e-12
-    dr_dtheta = float(np.mean(np.abs(np.diff(r)[moving] / dtheta[moving]))) if moving.any() else NAN
-    # Residual as a time series (NaN where the pen was up) for the tremor spectrum.
-    series = np.full(pos.shape[0], np.nan)
+    dr_dtheta = dr_dtheta_fixed_steps(r, theta, np.deg2rad(angle_step_deg))
+    # Residual as a time series (NaN where the pen was up or not observed) for the tremor spectrum.
     idx = np.flatnonzero(valid)[keep]
-    series[idx] = resid
-    series = series[idx[0] : idx[-1] + 1]
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        trem = tremor_analyze(series, fs, band=band, is_acceleration=False)
-    if caught:
-        warn("spiral_analyze: residual too short for a tremor spectrum; tremor fields are NaN")
-    tremor_freq = trem.peak_freq_Hz if trem.rms > 1e-6 else NAN  # no measurable tremor
-    path = float(np.sum(np.linalg.norm(np.diff(pts, axis=0), axis=1)))
-    duration = (pts.shape[0] - 1) / fs
+    series = np.full(idx[-1] - idx[0] + 1, np.nan)
+    series[idx - idx[0]] = resid
+    trem = tremor_analyze(
+        series,
+        fs,
+        band=band,
+        is_acceleration=False,
+        detection_ratio=detection_ratio,
+        detection_alpha=detection_alpha,
+    )
+    n_sub, sparc_med, ldlj_med, path = _submovement_smoothness(pos, valid, fs, smooth_lowpass_hz, ps)
+    duration = np.count_nonzero(valid) / fs
     return SpiralResult(
         center_x_cm=float(c[0]),
         center_y_cm=float(c[1]),
         n_loops=n_loops,
         slope_b_cm_per_rad=abs(b),
-        loop_spacing_cm=2 * np.pi * abs(b),
+        loop_spacing_cm=TWO_PI * abs(b),
         mean_abs_dr_dtheta_cm_per_rad=dr_dtheta,
         radial_rms_error_cm=float(np.sqrt(np.mean(resid**2))),
-        tremor_peak_freq_Hz=tremor_freq,
+        tremor_peak_freq_Hz=trem.peak_freq_Hz,
         tremor_rms_cm=trem.rms,
         duration_s=duration,
         mean_speed_cm_per_s=path / duration if duration > 0 else NAN,
+        tremor_detected=trem.tremor_detected,
+        tremor_peak_to_background=trem.peak_to_background,
+        tremor_note=trem.note,
+        n_submovements=n_sub,
+        submovements_per_loop=n_sub / n_loops if n_loops > 0 else NAN,
+        sparc_median=sparc_med,
+        ldlj_median=ldlj_med,
     )
