@@ -158,7 +158,7 @@ def test_spiral_centre_fit_matches_scipy_least_squares(seed):
 
     span = float(np.ptp(pts, axis=0).max())
     reference = least_squares(residual, pts.mean(axis=0), x_scale=span, method="lm", xtol=1e-14, ftol=1e-14).x
-    fitted = spiral_mod._fit_center(pts, [pts[0], pts[-1], pts.mean(axis=0)])
+    fitted = spiral_mod._fit_center(pts)
     assert np.max(np.abs(fitted - reference)) < 1e-7 * span
     assert np.max(np.abs(fitted - centre)) < 0.01  # and the drawn centre is found
 

@@ -31,7 +31,7 @@ from .params import HandwritingParams
 
 NAN = float("nan")
 #: a piece's start/end bounds a stroke when the speed there is at most this fraction of its peak speed
-REST_SPEED_FRAC = 0.1
+REST_SPEED_FRAC = 0.2
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from functools import lru_cache
 import numpy as np
 from scipy import fft as sfft
 from scipy import signal as sps
-from scipy.stats import chi2, theilslopes
+from scipy.stats import chi2
 
 from ._checks import as_2d, finite_runs, require_rate
 
@@ -203,14 +203,21 @@ class SpectralPeak:
     note: str
 
 
-def _background_fit(
-    freqs: np.ndarray, psd: np.ndarray, fit: np.ndarray, fit_lo: float, fit_hi: float
-) -> tuple[float, float, np.ndarray]:
-    """Robust power law psd ~ 10^c f^e (Theil-Sen line in log-log) over the fit bins; its value at ``freqs``."""
-    lf = np.log10(freqs[fit])
-    lp = np.log10(np.maximum(psd[fit], 1e-300))
-    slope, intercept, *_ = theilslopes(lp, lf)
-    return float(slope), float(intercept), 10.0 ** (intercept + slope * np.log10(np.maximum(freqs, 1e-12)))
+def theil_sen(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Theil-Sen line (Sen, JASA 63:1379, 1968): slope = median of the pairwise slopes,
+    intercept = median(y) - slope * median(x) (as :func:`scipy.stats.theilslopes`)."""
+    i, j = np.triu_indices(x.size, 1)
+    dx = x[j] - x[i]
+    ok = dx != 0
+    slope = float(np.median((y[j] - y[i])[ok] / dx[ok])) if ok.any() else 0.0
+    return slope, float(np.median(y) - slope * np.median(x))
+
+
+def _background_fit(freqs: np.ndarray, psd: np.ndarray, fit: np.ndarray) -> tuple[float, np.ndarray]:
+    """Robust power law psd ~ 10^c f^e (Theil-Sen line in log-log) over the bins ``fit``:
+    (exponent e, the law's value at every frequency)."""
+    slope, intercept = theil_sen(np.log10(freqs[fit]), np.log10(np.maximum(psd[fit], 1e-300)))
+    return slope, 10.0 ** (intercept + slope * np.log10(np.maximum(freqs, 1e-12)))
 
 
 def spectral_peak(
@@ -250,7 +257,7 @@ def spectral_peak(
     fit = np.flatnonzero((freqs >= lo) & (freqs <= hi) & (freqs > 0) & (psd > 0))
     if fit.size < 4:
         fit = sel[psd[sel] > 0]
-    exponent, _, background = _background_fit(freqs, psd, fit, lo, hi)
+    exponent, background = _background_fit(freqs, psd, fit)
     inner = sel[1:-1]
     is_max = (psd[inner] > psd[inner - 1]) & (psd[inner] >= psd[inner + 1])
     cand = inner[is_max]
