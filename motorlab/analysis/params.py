@@ -267,7 +267,7 @@ class SpiralParams(_Section):
         default=TremorParams.band_hz, metadata=_check(_band, "Hz; tremor band of the radial residual")
     )
     angle_step_deg: float = field(
-        default=10.0, metadata=_check(_positive, "degrees; angular step of mean |dr/dtheta|")
+        default=20.0, metadata=_check(_positive, "degrees; angular step of mean |dr/dtheta|")
     )
     smooth_lowpass_hz: float = field(
         default=10.0,
