@@ -152,8 +152,11 @@ def test_spiral_residual_jacobian_matches_central_differences():
 def test_spiral_centre_fit_matches_scipy_least_squares(seed):
     pts, centre = _noisy_spiral(seed)
 
+    # the fit's objective: the samples outside the innermost half turn (about the algebraic centre)
+    outer, _ = spiral_mod._outer_part(pts, spiral_mod.algebraic_center(pts), 0.5)
+
     def residual(c):
-        r, theta, _ = spiral_mod._polar(pts, c, drop_center=False)
+        r, theta, _ = spiral_mod._polar(outer, c, drop_center=False)
         return spiral_mod._fit_line(theta, r)[2]
 
     span = float(np.ptp(pts, axis=0).max())
