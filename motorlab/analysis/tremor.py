@@ -99,37 +99,38 @@ class TremorResult:
     note: str = ""
 
 
-def _principal_axis(x: np.ndarray) -> np.ndarray:
-    """Project (n, k) data (NaN rows allowed) onto its first principal component.
+def _principal_axis(x: np.ndarray, finite: np.ndarray | None = None) -> np.ndarray:
+    """Project (n, k) data (NaN rows allowed) onto its first principal component, mean removed.
 
-    The axis is the leading eigenvector of the k x k covariance (``numpy.linalg.eigh``), signed so
-    that its largest component is positive (a deterministic direction for the zero crossings).
+    The axis is the leading eigenvector of the k x k covariance (``numpy.linalg.eigh``, from
+    X'X and the column sums in one pass, no centred copy), signed so that its largest component
+    is positive (a deterministic direction for the zero crossings).
     """
     if x.shape[1] == 1:
-        return x[:, 0]
-    ok = np.all(np.isfinite(x), axis=1)
-    if not ok.any():
+        col = x[:, 0]
+        ok = np.isfinite(col)
+        return col - col[ok].mean() if ok.any() else col
+    ok = np.all(np.isfinite(x), axis=1) if finite is None else finite
+    n = int(np.count_nonzero(ok))
+    if n == 0:
         return np.full(x.shape[0], np.nan)
-    all_ok = bool(ok.all())
-    used = x if all_ok else x[ok]
-    mean = used.mean(axis=0)
-    centred = used - mean
-    _, vecs = np.linalg.eigh(centred.T @ centred)
+    used = x if n == x.shape[0] else x[ok]
+    mean = used.sum(axis=0) / n
+    cov = used.T @ used - n * np.outer(mean, mean)
+    _, vecs = np.linalg.eigh(cov)
     v = vecs[:, -1]
     if v[np.argmax(np.abs(v))] < 0:
         v = -v
-    out = (x - mean) @ v
-    return out
+    return x @ v - float(mean @ v)
 
 
-def _tsi_signal(arr: np.ndarray) -> np.ndarray | None:
+def _tsi_signal(arr: np.ndarray, finite: np.ndarray | None = None) -> np.ndarray | None:
     """Zero-mean principal-axis signal for the TSI, or None (with a warning) if too few samples."""
-    sig = _principal_axis(arr)
-    finite = np.isfinite(sig)
-    if np.count_nonzero(finite) < 4:
+    ok = np.all(np.isfinite(arr), axis=1) if finite is None else finite
+    if np.count_nonzero(ok) < 4:
         warn("tremor_stability_index: too few samples; result is NaN")
         return None
-    return sig - sig[finite].mean()
+    return _principal_axis(arr, ok)
 
 
 def _tsi_at(sig: np.ndarray, fs: float, f0: float | None, half_width_hz: float) -> tuple[float, int]:
@@ -266,7 +267,7 @@ def tremor_analyze(
         disp = float(np.sqrt(np.sum(pxx[sel] / (2 * np.pi * freqs[sel]) ** 4) * df) * 100.0)
     tsi, n_cycles = NAN, 0
     if peak.detected:
-        sig = _tsi_signal(arr)
+        sig = _tsi_signal(arr, finite)
         if sig is not None:
             k = int(np.argmin(np.abs(freqs - peak.freq_hz)))
             tsi, n_cycles = _tsi_at(sig, fs, float(freqs[k]), TSI_HALF_WIDTH_HZ)

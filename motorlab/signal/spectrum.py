@@ -35,6 +35,14 @@ def _hann(nperseg: int) -> tuple[np.ndarray, float]:
     return win, float(np.sum(win * win))
 
 
+@lru_cache(maxsize=64)
+def _hann_spectrum(nperseg: int) -> np.ndarray:
+    """rfft of the periodic Hann window (read-only): the window's share of a constant's spectrum."""
+    spec = sfft.rfft(_hann(nperseg)[0])
+    spec.flags.writeable = False
+    return spec
+
+
 def _welch_columns(
     x: np.ndarray, fs: float, nperseg: int, noverlap: int
 ) -> tuple[np.ndarray, np.ndarray, int]:
@@ -51,10 +59,12 @@ def _welch_columns(
     n_seg = segments.shape[0]
     chunk = max(1, _MAX_CHUNK_VALUES // (nperseg * x.shape[1]))
     total = np.zeros((x.shape[1], nperseg // 2 + 1))
+    win_spec = _hann_spectrum(nperseg)
     for start in range(0, n_seg, chunk):
         seg = segments[start : start + chunk]
-        seg = seg - seg.mean(axis=-1, keepdims=True)
+        # (seg - mean) * win transformed = rfft(seg * win) - mean * rfft(win): no centred copy
         spec = sfft.rfft(seg * win, axis=-1)
+        spec -= seg.mean(axis=-1, keepdims=True) * win_spec
         total += (spec.real**2 + spec.imag**2).sum(axis=0)
     psd = total / (n_seg * fs * win_power)
     psd[:, 1 : None if nperseg % 2 else -1] *= 2
