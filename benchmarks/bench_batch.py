@@ -71,7 +71,9 @@ def bench_read_vs_analyze(sims: list, analyzer: str) -> dict[str, float]:
         t_all = _best_of(lambda: process_one(p, analyzer=analyzer), 3)
         by_task.setdefault(sim.truth["task"], []).append((t_read, t_an, t_all))
     ratios = {}
-    print("  per recording (median over recordings of the task; goals: analysis <= 2x read, total <= 2x read):")
+    print(
+        "  per recording (median over recordings of the task; goals: analysis <= 2x read, total <= 2x read):"
+    )
     for task, vals in sorted(by_task.items()):
         r, a, t = (statistics.median(v[i] for v in vals) for i in range(3))
         an = statistics.median(v[1] / v[0] for v in vals)
@@ -127,7 +129,9 @@ def bench_tremor_vs_scipy(fs: float = 1000.0, minutes: float = 5.0, repeats: int
 
     t = np.arange(int(minutes * 60 * fs)) / fs
     rng = np.random.default_rng(0)
-    x = np.column_stack([0.3 * np.sin(2 * np.pi * 5.7 * t), 0.1 * np.sin(2 * np.pi * 5.7 * t + 1), 9.81 + 0 * t])
+    x = np.column_stack(
+        [0.3 * np.sin(2 * np.pi * 5.7 * t), 0.1 * np.sin(2 * np.pi * 5.7 * t + 1), 9.81 + 0 * t]
+    )
     x = x + rng.normal(0, 0.02, x.shape)
     ours, base = [], []
     for _ in range(repeats):

@@ -27,7 +27,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import numpy as np
-from scipy.stats import mannwhitneyu
+from scipy.stats import mannwhitneyu, spearmanr
 
 from motorlab.analysis import analyze_recording
 from motorlab.storage.importers import read_uci_spiral
@@ -69,7 +69,7 @@ def load(root: Path) -> tuple[list[dict], Counter, float, float]:
         t0 = time.perf_counter()
         try:
             recs = read_uci_spiral(f, participant=f.stem.replace("_", "").replace("-", "")[:24])
-        except Exception as exc:  # noqa: BLE001 - counted and named: this is what the benchmark measures
+        except Exception as exc:
             errors[f"{f.name}: read: {type(exc).__name__}: {exc}"] += 1
             continue
         t_read += time.perf_counter() - t0
@@ -83,7 +83,7 @@ def load(root: Path) -> tuple[list[dict], Counter, float, float]:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     m = analyze_recording(rec)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 errors[f"{f.name} {rec.metadata.task}: {type(exc).__name__}: {exc}"] += 1
                 continue
             t_an += time.perf_counter() - t1
@@ -114,8 +114,10 @@ def main(argv: list[str] | None = None) -> dict:
         flags = Counter(fl for r in trs for fl in filter(None, r["quality_flags"].split(";")))
         print("   quality flags: " + (", ".join(f"{k} {v}" for k, v in sorted(flags.items())) or "none"))
         det = [r for r in trs if r.get("tremor_detected")]
-        print(f"   tremor detected: {sum(r['group'] == 'PD' for r in det)} PD, "
-              f"{sum(r['group'] == 'control' for r in det)} control")
+        print(
+            f"   tremor detected: {sum(r['group'] == 'PD' for r in det)} PD, "
+            f"{sum(r['group'] == 'control' for r in det)} control"
+        )
         for key, (lo, hi) in BANDS.items():
             vals = np.array([r[key] for r in trs if key in r], float)
             fin = vals[np.isfinite(vals)]
@@ -124,14 +126,18 @@ def main(argv: list[str] | None = None) -> dict:
             out.setdefault("outside_band", 0)
             out["outside_band"] += outside
         numeric = [
-            k for k, v in trs[0].items()
+            k
+            for k, v in trs[0].items()
             if isinstance(v, (int, float, np.floating)) and not isinstance(v, bool) and k != "n_flags"
         ]
         print(f"   {'metric':34s} {'n PD/ctl':>9s} {'NaN':>4s} {'AUC':>6s} {'p':>8s}  expected  agrees")
         for k in numeric:
             vals = np.array([r.get(k, math.nan) for r in trs], float)
             grp = np.array([r["group"] for r in trs])
-            pd_v, ctl_v = vals[(grp == "PD") & np.isfinite(vals)], vals[(grp == "control") & np.isfinite(vals)]
+            pd_v, ctl_v = (
+                vals[(grp == "PD") & np.isfinite(vals)],
+                vals[(grp == "control") & np.isfinite(vals)],
+            )
             n_nan = int(np.count_nonzero(~np.isfinite(vals)))
             exp = EXPECTED.get(k, ("?", ""))[0]
             if pd_v.size < 2 or ctl_v.size < 2 or np.ptp(np.concatenate([pd_v, ctl_v])) == 0:
@@ -140,7 +146,16 @@ def main(argv: list[str] | None = None) -> dict:
             a, p = auc(pd_v, ctl_v)
             agrees = {"PD>": "yes" if a > 0.5 else "NO", "PD<": "yes" if a < 0.5 else "NO"}.get(exp, "")
             out["auc"][(task, k)] = a
-            print(f"   {k:34s} {pd_v.size:>4d}/{ctl_v.size:<4d} {n_nan:>4d} {a:6.3f} {p:8.2g}  {exp:8s}  {agrees}")
+            print(
+                f"   {k:34s} {pd_v.size:>4d}/{ctl_v.size:<4d} {n_nan:>4d} {a:6.3f} {p:8.2g}  {exp:8s}  {agrees}"
+            )
+        if "duration_s" in trs[0]:
+            dur = np.array([r["duration_s"] for r in trs], float)
+            for k in ("sparc_median", "ldlj_median", "submovements_per_loop", "mean_speed_cm_per_s"):
+                v = np.array([r[k] for r in trs], float)
+                ok = np.isfinite(v) & np.isfinite(dur)
+                rho = spearmanr(v[ok], dur[ok])[0]
+                print(f"   Spearman rho({k}, drawing duration) = {rho:+.2f}")
     print(f"\ntotal {time.perf_counter() - t0:.1f} s")
     return out
 

@@ -86,7 +86,6 @@ NEW_COLUMNS = {
     "gyro_tremor_note",
     "tremor_detected",
     "tremor_peak_to_background",
-    "tremor_note",
     "n_submovements",
     "submovements_per_loop",
     "sparc_median",

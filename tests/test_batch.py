@@ -30,6 +30,7 @@ from motorlab.storage.bids import write_recording
 
 N_GOOD, N_BAD = 200, 5
 
+
 def _nan_equal(a, b) -> bool:
     """Rows equal value for value, NaN equal to NaN (NaN != NaN, and rows cross process boundaries)."""
 
@@ -43,9 +44,7 @@ def _nan_equal(a, b) -> bool:
     )
 
 
-
 @pytest.fixture(scope="module")
-
 def dataset(tmp_path_factory):
     root = tmp_path_factory.mktemp("ds")
     return generate_dataset(root, n_recordings=N_GOOD, n_corrupt=N_BAD, seed=11)

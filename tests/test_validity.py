@@ -62,7 +62,7 @@ def test_2_a_backwards_step_splits_the_trace_instead_of_sorting_it():
     t_rec = t.copy()
     t_rec[600:] -= 1.3  # the clock steps back 1.3 s at sample 600; the pen path stays continuous
     with pytest.warns(MotorlabWarning, match=r"time steps back 1.29 s at sample 600.*not sorted"):
-        grid, out = signal_resample(t_rec, pos, fs)
+        _grid, out = signal_resample(t_rec, pos, fs)
     steps = np.hypot(*np.diff(out, axis=0).T)
     assert np.nanmax(steps) < 0.1  # file order kept: no jump between interleaved stretches
     assert np.isnan(out[600]).all()  # one separator sample between the two stretches
@@ -178,7 +178,6 @@ def test_7_spiral_warns_only_what_happened():
 # ----------------------------------------------------------------- 8. one answer
 def test_8_analyze_recording_and_a_direct_call_agree_on_a_poor_recording():
     rng = np.random.default_rng(8)
-    fs = 142.0
     t = np.cumsum(rng.choice([0.007, 0.008], 2000))  # +-1 ms jitter, integer-ms stamps
     t = np.delete(t, np.s_[700:760])  # a pen lift: 0.45 s without samples
     t -= t[0]

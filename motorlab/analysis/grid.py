@@ -63,7 +63,9 @@ class Grid:
         )
         if not hits:
             return f"no samples stamped in {where}: {reset}, so later samples are not on this clock"
-        return f"samples of {len(hits)} clock segments are stamped in {where}: {reset}; the window is ambiguous"
+        return (
+            f"samples of {len(hits)} clock segments are stamped in {where}: {reset}; the window is ambiguous"
+        )
 
 
 def uniform_samples(rec: Recording, names: Sequence[str]) -> Grid:

@@ -129,7 +129,9 @@ def pen_grid(
     t = np.asarray(timestamps_s, dtype=np.float64).reshape(-1)
     pos = np.asarray(pos_cm, dtype=np.float64)
     if pos.ndim != 2 or pos.shape[0] != t.size or pos.shape[1] < 2:
-        raise MotorlabError(f"{source + ': ' if source else ''}positions must be ({t.size}, 2), got {pos.shape}")
+        raise MotorlabError(
+            f"{source + ': ' if source else ''}positions must be ({t.size}, 2), got {pos.shape}"
+        )
     cols = [pos[:, :2]]
     if pen_down is not None:
         cols.append(np.asarray(pen_down, dtype=np.float64).reshape(-1, 1))
@@ -138,7 +140,8 @@ def pen_grid(
     data = np.column_stack(cols)
     dt = np.diff(t)
     if t.size > 1 and np.all(np.abs(dt - 1.0 / fs) < UNIFORM_TOLERANCE / fs):
-        grid_t, x, parts = t, data, (slice(0, t.size),)
+        grid_t, x = t, data
+        parts: tuple[slice, ...] = (slice(0, t.size),)
     else:
         pieces = resample_segments(t, data, fs, MAX_GAP_SAMPLES / fs, segments=segments, source=source)
         grid_t, x = join_segments(pieces, fs, data.shape[1])

@@ -20,8 +20,8 @@ import numpy as np
 from ..errors import AnalysisError
 from ..recording import Recording
 from ..signal.segment import segment_force_trials
-from .grid import recording_label as where
 from .grid import Grid, uniform_samples
+from .grid import recording_label as where
 from .grip import (
     GripResult,
     SustainedGripResult,
@@ -33,7 +33,6 @@ from .grip import (
 from .norms import grip_norms
 from .params import GripParams, SustainedGripParams
 from .quality import QualityLog
-from .trials import trial_specs
 from .results import (
     BilateralRatio,
     GripHandSummary,
@@ -42,6 +41,7 @@ from .results import (
     SustainedGripMetrics,
     SustainedGripTrial,
 )
+from .trials import trial_specs
 
 NAN = float("nan")
 

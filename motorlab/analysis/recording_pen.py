@@ -137,6 +137,4 @@ def pen_hold_metrics(rec: Recording, p: TremorParams, log: QualityLog) -> Tremor
                 detection_ratio=p.detection_ratio,
                 detection_alpha=p.detection_alpha,
             )
-    return TremorMetrics(
-        None, None, t, None, None, hand=win.hand, status=win.status, position=res, pos_cm=x
-    )
+    return TremorMetrics(None, None, t, None, None, hand=win.hand, status=win.status, position=res, pos_cm=x)

@@ -19,8 +19,8 @@ from .grid import uniform_samples
 from .params import TremorParams
 from .quality import QualityLog
 from .results import TremorMetrics
-from .trials import analysis_window, window_samples
 from .tremor import TremorResult, tremor_analyze
+from .trials import analysis_window, window_samples
 
 
 def tremor_metrics(rec: Recording, p: TremorParams, log: QualityLog) -> TremorMetrics:

@@ -99,7 +99,8 @@ class SpiralResult:
 
 
 def _nan_result(note: str) -> SpiralResult:
-    return SpiralResult(*([NAN] * 11), tremor_note=note)
+    nan = NAN
+    return SpiralResult(nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, tremor_note=note)
 
 
 def _polar(

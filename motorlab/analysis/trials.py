@@ -100,7 +100,8 @@ def analysis_window(rec: Recording, grid: Grid) -> AnalysisWindow:
     skipped = [s for s in specs if s.status != "valid"]
     if skipped:
         notes.append(
-            "left out: " + ", ".join(f"trial {s.trial} ({s.status}{', ' + s.reason if s.reason else ''})" for s in skipped)
+            "left out: "
+            + ", ".join(f"trial {s.trial} ({s.status}{', ' + s.reason if s.reason else ''})" for s in skipped)
         )
     hands = sorted({s.hand for s in used} or {s.hand for s in specs})
     hand = hands[0] if len(hands) == 1 else "/".join(hands)

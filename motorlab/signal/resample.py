@@ -131,7 +131,8 @@ def join_segments(parts: list[ResampledSegment], fs: float, k: int) -> tuple[np.
         return np.empty(0), np.empty((0, k))
     if len(parts) == 1:
         return parts[0].t_s, parts[0].values
-    ts, vs = [], []
+    ts: list[np.ndarray] = []
+    vs: list[np.ndarray] = []
     for i, p in enumerate(parts):
         if i:
             ts.append(np.array([ts[-1][-1] + 1.0 / fs]))
