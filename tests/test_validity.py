@@ -277,3 +277,27 @@ def test_a_device_clock_reset_is_named_in_the_trial_note():
     msgs = [f.message for f in m.flags("grip_trial")]
     assert any("time stamps step back 9.99 s at sample 1000 (device clock reset?)" in s for s in msgs)
     assert all(math.isnan(tr.result.peak_force_N) for tr in m.grip.trials)  # never a mixed window
+
+
+# ----------------------------------------------------------------- 9. emulated handwriting
+@pytest.mark.parametrize("seed", range(3))
+def test_9_emulated_handwriting_strokes_are_counted_exactly_in_the_trial_window(seed):
+    from motorlab.sim.participants import WriterParticipant
+
+    imu = [Channel(f"acc_{a}", "ACCEL", "m/s^2", a) for a in "xyz"]
+    imu += [Channel(f"gyr_{a}", "GYRO", "deg/s", a) for a in "xyz"]
+    fs = 200.0
+    t = np.arange(int(12 * fs)) / fs
+    w = WriterParticipant(seed=seed)
+    w.on_cue("write", 4.0)  # instructions and countdown before: 4 s of the pen lying still
+    w.on_cue("stop", 10.0)
+    sig = w.pen(t)
+    data = np.column_stack([sig["acc_ms2"], sig["gyro_dps"], sig["tip_force_n"]])
+    ev = [Event(4.0, 6.0, "trial", {"trial": 1, "hand": "right", "status": "valid"})]
+    md = Metadata("P015", task="handwriting", hand="right", tracksys="imupen")
+    rec = Recording(t, data, [*imu, Channel("tip_force", "MISC", "N")], fs, md, ev)
+    r = analyze_recording(rec).handwriting.result
+    truth = w.truth[0]
+    assert r.n_strokes == len(truth["strokes"]) == 12  # formerly 6: touch-down/lift-off strokes lost
+    down_s = sum(b - a for a, b in truth["pen_down"])
+    assert r.in_air_time_s == pytest.approx(6.0 - down_s, abs=0.05)  # the trial only, not the countdown
