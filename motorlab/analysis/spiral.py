@@ -60,7 +60,9 @@ class SpiralResult:
 
     Attributes:
         center_x_cm, center_y_cm: spiral centre used.
-        n_loops: revolutions drawn.
+        n_loops: revolutions drawn: the angle span of the trace outside the innermost
+            ``skip_inner_turns``, plus the inner part counted on the fitted spiral (from its
+            smallest radius to the outer part), where the angle is ill-defined.
         slope_b_cm_per_rad: fitted radial growth per radian (absolute value; inward spirals too).
         loop_spacing_cm: 2*pi*b, distance between successive loops.
         mean_abs_dr_dtheta_cm_per_rad: mean |dr/dtheta| over fixed angular steps.
@@ -444,7 +446,16 @@ def spiral_analyze(
         return _nan_result("too few samples outside the centre")
     keep = np.zeros(pts.shape[0], bool)
     keep[lo:hi] = keep_part
-    _a, b, resid = _fit_line(theta, r)
+    a_fit, b, resid = _fit_line(theta, r)
+    inner = np.ones(pts.shape[0], bool)
+    inner[lo:hi] = False
+    if inner.any() and abs(b) > 0:
+        # revolutions = the outer part's angle span + the inner part counted on the fitted spiral,
+        # from its smallest radius to the outer part's start (the angle there is ill-defined)
+        r_junction = min(a_fit + b * float(theta.min()), a_fit + b * float(theta.max()))
+        n_loops = float(np.ptp(theta)) / TWO_PI + max(r_junction - float(radius[inner].min()), 0.0) / (
+            TWO_PI * abs(b)
+        )
     sm = _lowpassed(pos, valid, fs, smooth_lowpass_hz)
     dr_dtheta = dr_dtheta_fixed_steps(r, theta, np.deg2rad(angle_step_deg))
     # Residual as a time series (NaN where the pen was up or not observed) for the tremor spectrum.
