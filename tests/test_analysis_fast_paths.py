@@ -152,13 +152,16 @@ def test_spiral_residual_jacobian_matches_central_differences():
 def test_spiral_centre_fit_matches_scipy_least_squares(seed):
     pts, centre = _noisy_spiral(seed)
 
+    # the fit's objective: the samples outside the innermost half turn (about the algebraic centre)
+    outer, _ = spiral_mod._outer_part(pts, spiral_mod.algebraic_center(pts), 0.5)
+
     def residual(c):
-        r, theta, _ = spiral_mod._polar(pts, c, drop_center=False)
+        r, theta, _ = spiral_mod._polar(outer, c, drop_center=False)
         return spiral_mod._fit_line(theta, r)[2]
 
     span = float(np.ptp(pts, axis=0).max())
     reference = least_squares(residual, pts.mean(axis=0), x_scale=span, method="lm", xtol=1e-14, ftol=1e-14).x
-    fitted = spiral_mod._fit_center(pts, [pts[0], pts[-1], pts.mean(axis=0)])
+    fitted = spiral_mod._fit_center(pts)
     assert np.max(np.abs(fitted - reference)) < 1e-7 * span
     assert np.max(np.abs(fitted - centre)) < 0.01  # and the drawn centre is found
 

@@ -2,8 +2,12 @@
 
 Segmentation follows MovAlyzeR's default: strokes are delimited by zero
 crossings of the vertical velocity (``np.gradient(y, 1/fs)``), located by
-linear interpolation, inside each pen-down interval; only complete strokes
-(between two crossings) are counted (neuroscript.net/help/segmentation.html).
+linear interpolation, inside each pen-down interval; complete strokes lie between two
+crossings (neuroscript.net/help/segmentation.html). A touch-down or lift-off where the pen
+is at rest (speed at most ``REST_SPEED_FRAC`` of the piece's peak speed) also bounds a stroke:
+MovAlyzeR keeps the first and last segment of a trial when the velocity there is close to
+zero (neuroscript.net/help/experimentsettings_processing_segmentation.html), so a stroke
+from a touch-down to the first turning point counts, while a piece cut mid-movement does not.
 NIV (number of inversions in velocity) per stroke counts sign changes of the
 derivative of absolute speed within the stroke, samples ``ceil(t_start*fs) ..
 floor(t_end*fs)``; an ideal single-peaked stroke has NIV 1 (CSWin "automation").
@@ -26,6 +30,8 @@ from ..signal.segment import segment_pen_down, vertical_velocity_crossings
 from .params import HandwritingParams
 
 NAN = float("nan")
+#: a piece's start/end bounds a stroke when the speed there is at most this fraction of its peak speed
+REST_SPEED_FRAC = 0.2
 
 
 @dataclass(frozen=True)
@@ -88,12 +94,14 @@ def _niv(speed: np.ndarray) -> int:
 
 
 def segment_strokes(
-    pos_cm: np.ndarray, sampling_rate: float, start_index: int = 0
+    pos_cm: np.ndarray, sampling_rate: float, start_index: int = 0, rest_ends: bool = False
 ) -> tuple[list[Stroke], int]:
     """Complete strokes of one continuous pen-down piece of (n, 2) positions (cm).
 
     Returns the strokes (times relative to sample 0 of the whole recording, i.e.
-    ``start_index`` is added) and the number of zero crossings found.
+    ``start_index`` is added) and the number of zero crossings found. With ``rest_ends``
+    the piece's first and last samples are stroke boundaries too when the pen is at rest
+    there (a touch-down and a lift-off; see the module docstring).
     """
     fs = require_rate(sampling_rate)
     pos = np.asarray(pos_cm, dtype=np.float64)
@@ -101,8 +109,15 @@ def segment_strokes(
         return [], 0
     crossings = vertical_velocity_crossings(pos[:, 1], fs)
     speed = np.hypot(np.gradient(pos[:, 0]), np.gradient(pos[:, 1]))
+    bounds = crossings
+    if rest_ends and speed.max() > 0:
+        still = REST_SPEED_FRAC * float(speed.max())
+        last = (pos.shape[0] - 1) / fs
+        head = [0.0] if speed[0] <= still and (crossings.size == 0 or crossings[0] > 0) else []
+        tail = [last] if speed[-1] <= still and (crossings.size == 0 or crossings[-1] < last) else []
+        bounds = np.concatenate([head, crossings, tail])
     strokes = []
-    for t0, t1 in itertools.pairwise(crossings):
+    for t0, t1 in itertools.pairwise(bounds):
         i0, i1 = int(np.ceil(t0 * fs - 1e-9)), int(np.floor(t1 * fs + 1e-9))
         p0, p1 = _interp_pos(pos, fs, t0), _interp_pos(pos, fs, t1)
         path = np.vstack([p0, pos[i0 : i1 + 1], p1])
@@ -127,6 +142,8 @@ def handwriting_analyze(
     gyro_dps: np.ndarray | None = None,
     pen_down_threshold_n: float = HandwritingParams.pen_down_threshold_n,
     lowpass_hz: float | None = HandwritingParams.lowpass_hz,
+    *,
+    pen_down: np.ndarray | None = None,
 ) -> HandwritingResult:
     """Stroke, speed, pen-lift and pressure metrics of a handwriting sample.
 
@@ -138,6 +155,9 @@ def handwriting_analyze(
         sampling_rate: Hz.
         pen_down_threshold_n: the pen is down while tip force is strictly above this.
         lowpass_hz: optional zero-phase low-pass of positions before segmentation.
+        pen_down: (n,) pen-on-surface state (tip switch, or tablet ``pressure > 0``); overrides the
+            tip-force rule. Touch-downs and lift-offs (from either) bound strokes where the pen is
+            at rest; without any pen state the samples are one piece cut anywhere.
     """
     fs = require_rate(sampling_rate)
     if pos_cm is None:
@@ -156,16 +176,23 @@ def handwriting_analyze(
         raise MotorlabError(f"tip force has {tip.size} samples but positions have {n}")
     if lowpass_hz is not None:
         pos = signal_filter(pos, fs, highcut=lowpass_hz)
-    down = np.ones(n, bool) if tip is None else np.zeros(n, bool)
-    if tip is not None:
+    has_state = pen_down is not None or tip is not None
+    if pen_down is not None:
+        down = np.nan_to_num(np.asarray(pen_down, dtype=np.float64).reshape(-1), nan=0.0) > 0.5
+        if down.size != n:
+            raise MotorlabError(f"pen state has {down.size} samples but positions have {n}")
+    elif tip is not None:
+        down = np.zeros(n, bool)
         for a, b in segment_pen_down(tip, fs, pen_down_threshold_n):
             down[a:b] = True
+    else:
+        down = np.ones(n, bool)
     pieces = finite_runs(down & np.all(np.isfinite(pos), axis=1))
     strokes: list[Stroke] = []
     n_points = 0
     path_on_surface = 0.0
     for a, b in pieces:
-        s, k = segment_strokes(pos[a:b], fs, a)
+        s, k = segment_strokes(pos[a:b], fs, a, rest_ends=has_state)
         strokes.extend(s)
         n_points += k
         path_on_surface += float(np.sum(np.linalg.norm(np.diff(pos[a:b], axis=0), axis=1)))

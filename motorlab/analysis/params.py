@@ -226,7 +226,12 @@ class TremorParams(_Section):
         metadata=_check(_class_bands, "Hz; frequency ranges of the classification hints", _plain_class_bands),
     )
     detection_ratio: float = field(
-        default=10.0, metadata=_check(_positive, "peak-to-background PSD ratio for 'tremor present'")
+        default=4.0,
+        metadata=_check(_positive, "a tremor peak's PSD / the fitted broadband background, at least"),
+    )
+    detection_alpha: float = field(
+        default=0.01,
+        metadata=_check(_positive, "a tremor peak's chance in a background-only spectrum, below"),
     )
 
 
@@ -260,6 +265,13 @@ class SpiralParams(_Section):
     )
     band_hz: Band = field(
         default=TremorParams.band_hz, metadata=_check(_band, "Hz; tremor band of the radial residual")
+    )
+    angle_step_deg: float = field(
+        default=20.0, metadata=_check(_positive, "degrees; angular step of mean |dr/dtheta|")
+    )
+    smooth_lowpass_hz: float = field(
+        default=10.0,
+        metadata=_check(_positive, "Hz; low-pass before speed, submovements and path length (SPARC fc)"),
     )
 
 

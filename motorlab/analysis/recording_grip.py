@@ -1,8 +1,11 @@
 """Grip recordings -> :class:`GripMetrics` / :class:`SustainedGripMetrics` (trials, summaries, force trace).
 
 Trials come from the recording's ``trial`` events (their ``trial``/``hand``/``status``
-columns); without events, efforts are found by thresholding the force
-(``GripParams.onset_threshold_n``, at least ``min_trial_s`` long, padded by ``pad_s``).
+columns, a later ``trial_status`` event overriding the status; :mod:`.trials`); without
+events, efforts are found by thresholding the force (``GripParams.onset_threshold_n``, at
+least ``min_trial_s`` long, padded by ``pad_s``). A trial whose window cannot be placed on
+the samples (no samples, or a device clock that stepped back so two clock segments match)
+gets NaN metrics and a ``grip_trial`` flag saying exactly that.
 Invalid trials are reported but left out of the per-hand summaries. Norms need the age
 and sex (parameters, else ``metadata.extra``); the bilateral ratio needs both hands.
 """
@@ -10,16 +13,23 @@ and sex (parameters, else ``metadata.extra``); the bilateral ratio needs both ha
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
 from ..errors import AnalysisError
 from ..recording import Recording
 from ..signal.segment import segment_force_trials
+from .grid import Grid, uniform_samples
 from .grid import recording_label as where
-from .grid import uniform_samples
-from .grip import grip_analyze, grip_bilateral_ratio, grip_sustained_analyze, grip_trials_summary
+from .grip import (
+    GripResult,
+    SustainedGripResult,
+    grip_analyze,
+    grip_bilateral_ratio,
+    grip_sustained_analyze,
+    grip_trials_summary,
+)
 from .norms import grip_norms
 from .params import GripParams, SustainedGripParams
 from .quality import QualityLog
@@ -31,18 +41,20 @@ from .results import (
     SustainedGripMetrics,
     SustainedGripTrial,
 )
+from .trials import trial_specs
 
 NAN = float("nan")
 
 
 @dataclass(frozen=True)
 class TrialWindow:
-    """Where one trial lies in the uniform force trace."""
+    """Where one trial lies in the uniform force trace (``samples``), or why it cannot be placed."""
 
     trial: int | str
     hand: str
     status: str
     samples: slice
+    problem: str = ""
 
 
 def force_channel(rec: Recording) -> str:
@@ -55,27 +67,19 @@ def force_channel(rec: Recording) -> str:
     raise AnalysisError(f"{where(rec)}: no force channel (expected 'force', MISC, N)")
 
 
-def trial_windows(
-    rec: Recording, t: np.ndarray, force: np.ndarray, fs: float, p: GripParams
-) -> list[TrialWindow]:
+def trial_windows(rec: Recording, grid: Grid, force: np.ndarray, p: GripParams) -> list[TrialWindow]:
     """Trial windows from ``trial`` events, or from force thresholding without events."""
-    trials = rec.events_of("trial")
-    if trials:
-        onsets = [e.onset for e in trials]
+    specs = trial_specs(rec)
+    if specs:
         out = []
-        for i, ev in enumerate(trials):
-            dur = ev.duration if ev.duration and np.isfinite(ev.duration) and ev.duration > 0 else None
-            end = ev.onset + dur if dur else (onsets[i + 1] if i + 1 < len(onsets) else t[-1] + 1 / fs)
-            a, b = np.searchsorted(t, [ev.onset, end], side="left")
-            out.append(
-                TrialWindow(
-                    ev.extra.get("trial", i + 1),
-                    ev.extra.get("hand", rec.metadata.hand),
-                    ev.extra.get("status", "valid"),
-                    slice(int(a), int(b)),
-                )
-            )
+        for s in specs:
+            w = grid.window(s.onset_s, s.end_s)
+            if isinstance(w, str):
+                out.append(TrialWindow(s.trial, s.hand, s.status, slice(0, 0), w))
+            else:
+                out.append(TrialWindow(s.trial, s.hand, s.status, w))
         return out
+    fs = grid.fs
     pad = int(round(p.pad_s * fs))
     runs = segment_force_trials(force, fs, p.onset_threshold_n, p.min_trial_s)
     return [
@@ -84,27 +88,36 @@ def trial_windows(
     ]
 
 
-def _force_trace(rec: Recording, log: QualityLog) -> tuple[np.ndarray, np.ndarray, float]:
-    t, data, fs = uniform_samples(rec, [force_channel(rec)])
-    force = data[:, 0]
-    missing = int(np.count_nonzero(~np.isfinite(force)))
+def _force_trace(rec: Recording, log: QualityLog) -> tuple[Grid, np.ndarray]:
+    g = uniform_samples(rec, [force_channel(rec)])
+    force = g.values[:, 0]
+    missing = int(np.count_nonzero(~np.isfinite(force))) - (len(g.parts) - 1)
     if missing:
-        log.add("data_gaps", f"{missing} force samples ({missing / fs:.3g} s) missing")
-    return t, force, fs
+        log.add("data_gaps", f"{missing} force samples ({missing / g.fs:.3g} s) missing")
+    return g, force
+
+
+def _unplaced(log: QualityLog, w: TrialWindow) -> None:
+    log.add("grip_trial", f"trial {w.trial} ({w.hand}): {w.problem}; metrics are NaN")
 
 
 def grip_metrics(rec: Recording, p: GripParams, log: QualityLog) -> GripMetrics:
     """Trials, per-hand summaries (with norms) and bilateral ratio of a maximal-grip recording."""
-    t, force, fs = _force_trace(rec, log)
-    windows = trial_windows(rec, t, force, fs, p)
+    g, force = _force_trace(rec, log)
+    t, fs = g.t_s, g.fs
+    windows = trial_windows(rec, g, force, p)
     if not windows:
         with log.step("no_grip_effort"):
             warnings.warn(f"{where(rec)}: no grip effort found", stacklevel=3)
     trials = []
     for w in windows:
         seg = force[w.samples]
-        with log.step("grip_trial", f"trial {w.trial} ({w.hand})"):
-            res = grip_analyze(seg, fs, p.onset_threshold_n, None, p.baseline_s, p.lowpass_hz)
+        if w.problem:
+            _unplaced(log, w)
+            res = GripResult(*([NAN] * len(fields(GripResult))))
+        else:
+            with log.step("grip_trial", f"trial {w.trial} ({w.hand})"):
+                res = grip_analyze(seg, fs, p.onset_threshold_n, None, p.baseline_s, p.lowpass_hz)
         start = float(t[w.samples][0]) if seg.size else NAN
         trials.append(GripTrial(w.trial, w.hand, w.status, start, res, t[w.samples], seg))
     summaries, bilateral = _summaries(rec, trials, p, log)
@@ -146,15 +159,20 @@ def sustained_metrics(
     rec: Recording, p: SustainedGripParams, pg: GripParams, log: QualityLog
 ) -> SustainedGripMetrics:
     """Hold steadiness and fatigue of each trial of a sustained-grip recording."""
-    t, force, fs = _force_trace(rec, log)
-    windows = trial_windows(rec, t, force, fs, pg)
+    g, force = _force_trace(rec, log)
+    t, fs = g.t_s, g.fs
+    windows = trial_windows(rec, g, force, pg)
     if not windows:
         log.add("no_grip_effort", f"{where(rec)}: no grip effort found")
     trials = []
     for w in windows:
         seg = force[w.samples]
-        with log.step("grip_trial", f"trial {w.trial} ({w.hand})"):
-            res = grip_sustained_analyze(seg, fs, p.cv_window_s, p.fatigue_window_s, p.hold_frac)
+        if w.problem:
+            _unplaced(log, w)
+            res = SustainedGripResult(*([NAN] * len(fields(SustainedGripResult))))
+        else:
+            with log.step("grip_trial", f"trial {w.trial} ({w.hand})"):
+                res = grip_sustained_analyze(seg, fs, p.cv_window_s, p.fatigue_window_s, p.hold_frac)
         start = float(t[w.samples][0]) if seg.size else NAN
         trials.append(SustainedGripTrial(w.trial, w.hand, w.status, start, res, t[w.samples], seg))
     return SustainedGripMetrics(tuple(trials), t, force)

@@ -9,8 +9,12 @@
 * ``gripsustained``: hold steadiness and fatigue per trial;
 * ``tremorrest`` / ``tremorpostural``: accelerometer and/or gyroscope tremor of the hold
   (:mod:`motorlab.analysis.recording_tremor`);
-* ``handwriting`` / ``spiral``: from the recording's pen path, measured positions or the
-  IMU pen (:mod:`motorlab.analysis.recording_pen`).
+* ``handwriting`` / ``spiral`` / ``spiraldynamic``: from the recording's pen path, measured
+  positions or the IMU pen (:mod:`motorlab.analysis.recording_pen`);
+* ``circularhold``: the tremor of the pen-tip position held over a point on a tablet.
+
+The recording's own quality flags (``metadata.extra["quality_flags"]``: an importer's
+``backwards_step``, ``xy_aspect``…) are copied into ``quality`` first, so they reach every row.
 
 :meth:`RecordingMetrics.to_rows` gives the flat table rows (``row`` = "trial",
 "summary" or "recording"; units in the keys).
@@ -27,9 +31,9 @@ from .grid import recording_label
 from .params import AnalysisParams, analysis_parameters
 from .quality import QualityLog
 from .recording_grip import grip_metrics, sustained_metrics
-from .recording_pen import handwriting_metrics, spiral_metrics
+from .recording_pen import handwriting_metrics, pen_hold_metrics, spiral_metrics
 from .recording_tremor import tremor_metrics
-from .results import RecordingIdentity, RecordingMetrics
+from .results import QualityFlag, RecordingIdentity, RecordingMetrics
 
 __all__ = ["TASKS", "analysis_parameters", "analyze_recording"]
 
@@ -44,7 +48,11 @@ _DISPATCH: dict[str, _Adapter] = {
     "handwriting": lambda rec, p, log: {
         "handwriting": handwriting_metrics(rec, p.handwriting, p.smoothness, log)
     },
-    "spiral": lambda rec, p, log: {"spiral": spiral_metrics(rec, p.spiral, log)},
+    "spiral": lambda rec, p, log: {"spiral": spiral_metrics(rec, p.spiral, p.tremor, p.smoothness, log)},
+    "spiraldynamic": lambda rec, p, log: {
+        "spiral": spiral_metrics(rec, p.spiral, p.tremor, p.smoothness, log)
+    },
+    "circularhold": lambda rec, p, log: {"tremor": pen_hold_metrics(rec, p.tremor, log)},
     "tremorrest": lambda rec, p, log: {"tremor": tremor_metrics(rec, p.tremor, log)},
     "tremorpostural": lambda rec, p, log: {"tremor": tremor_metrics(rec, p.tremor, log)},
 }
@@ -75,6 +83,8 @@ def analyze_recording(
             f"{recording_label(rec)}: recording has {rec.n_samples} samples, nothing to analyse"
         )
     log = QualityLog()
+    for f in rec.quality_flags:
+        log.flags.append(QualityFlag(f.code, f.message, f.severity, "recording"))
     with log.analysis() as messages:
         content = adapter(rec, p, log)
     return RecordingMetrics(

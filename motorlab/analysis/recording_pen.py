@@ -1,8 +1,15 @@
-"""Pen recordings (``handwriting``/``spiral``) -> :class:`HandwritingMetrics` / :class:`SpiralMetrics`.
+"""Pen recordings -> :class:`HandwritingMetrics` / :class:`SpiralMetrics` / pen-hold :class:`TremorMetrics`.
 
-Both take the recording's :func:`~motorlab.analysis.pen_path.pen_path` (positions in cm,
-tip force, gaps) and hand it to the pure task functions, so the numbers and the report's
-pen figure come from the same trajectory.
+All take the recording's :func:`~motorlab.analysis.pen_path.pen_path` (positions in cm,
+pen-down state, gaps) and hand the valid trials' part of it
+(:func:`~motorlab.analysis.trials.analysis_window`) to the pure task functions, so the
+numbers and the report's pen figure come from the same trajectory.
+
+* ``handwriting``: stroke, speed, pen-lift and pressure metrics and per-stroke smoothness;
+* ``spiral`` / ``spiraldynamic`` (static: traced over a printed spiral; dynamic: the template
+  blinks): spiral geometry, tremor and submovement smoothness;
+* ``circularhold`` (hold the pen tip over a point on a tablet, UCI TestID 2): the tremor of
+  the pen-tip position (hover included: the tablet measures a hovering pen), in cm.
 """
 
 from __future__ import annotations
@@ -13,12 +20,14 @@ import numpy as np
 
 from ..recording import Recording
 from .handwriting import handwriting_analyze
-from .params import HandwritingParams, SmoothnessParams, SpiralParams
+from .params import HandwritingParams, SmoothnessParams, SpiralParams, TremorParams
 from .pen_path import PenPath, pen_path
 from .quality import QualityLog
-from .results import HandwritingMetrics, SpiralMetrics
+from .results import HandwritingMetrics, SpiralMetrics, TremorMetrics
 from .smoothness import SmoothnessResult, stroke_smoothness
 from .spiral import spiral_analyze
+from .tremor import TremorResult, tremor_analyze
+from .trials import AnalysisWindow, analysis_window, window_samples
 
 NAN = float("nan")
 
@@ -31,15 +40,34 @@ def _path(rec: Recording, threshold_n: float, log: QualityLog) -> PenPath:
     return path
 
 
+def _window(rec: Recording, path: PenPath, log: QualityLog) -> AnalysisWindow:
+    win = analysis_window(rec, path.grid())
+    if not win.analysed:
+        log.add("no_valid_trial", win.note)
+    return win
+
+
+def _in_window(path: PenPath, win: AnalysisWindow) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Positions, pen state and tip force of the analysed rows (NaN/up between trials)."""
+    pos = window_samples(path.pos_cm, win.rows)
+    down = window_samples(path.pen_down.astype(np.float64), win.rows) > 0.5
+    tip = None if path.tip_force_n is None else window_samples(path.tip_force_n, win.rows)
+    return pos, down, tip
+
+
 def handwriting_metrics(
     rec: Recording, p: HandwritingParams, ps: SmoothnessParams, log: QualityLog
 ) -> HandwritingMetrics:
-    """Handwriting metrics plus the smoothness of every complete stroke (at least 4 samples)."""
+    """Handwriting metrics of the valid trials plus the smoothness of every complete stroke (>= 4 samples)."""
     path = _path(rec, p.pen_down_threshold_n, log)
-    fs, pos = path.fs, path.pos_cm
+    fs = path.fs
+    win = _window(rec, path, log)
+    pos, down, tip = _in_window(path, win)
+    if not win.analysed:
+        pos, down, tip = np.full((2, 2), np.nan), np.zeros(2, bool), None
     with log.step("handwriting"):
         r = handwriting_analyze(
-            pos, path.tip_force_n, fs, pen_down_threshold_n=p.pen_down_threshold_n, lowpass_hz=p.lowpass_hz
+            pos, tip, fs, pen_down_threshold_n=p.pen_down_threshold_n, lowpass_hz=p.lowpass_hz, pen_down=down
         )
     smooth: list[SmoothnessResult] = []
     with warnings.catch_warnings():
@@ -59,20 +87,54 @@ def handwriting_metrics(
                 )
     sparc_mean = float(np.nanmean([m.sparc for m in smooth])) if smooth else NAN
     ldlj_mean = float(np.nanmean([m.ldlj_v for m in smooth])) if smooth else NAN
-    return HandwritingMetrics(r, tuple(smooth), sparc_mean, ldlj_mean, path)
+    return HandwritingMetrics(r, tuple(smooth), sparc_mean, ldlj_mean, path, win.hand, win.status)
 
 
-def spiral_metrics(rec: Recording, p: SpiralParams, log: QualityLog) -> SpiralMetrics:
-    """Spiral metrics of the pen path."""
+def spiral_metrics(
+    rec: Recording, p: SpiralParams, pt: TremorParams, ps: SmoothnessParams, log: QualityLog
+) -> SpiralMetrics:
+    """Spiral metrics of the valid trials' pen path."""
     path = _path(rec, p.pen_down_threshold_n, log)
+    win = _window(rec, path, log)
+    pos, down, _ = _in_window(path, win)
+    if not win.analysed:
+        pos, down = np.full((2, 2), np.nan), np.zeros(2, bool)
     with log.step("spiral"):
         r = spiral_analyze(
-            path.pos_cm,
+            pos,
             path.fs,
-            tip_force_n=path.tip_force_n,
             center=p.center,
             pen_down_threshold_n=p.pen_down_threshold_n,
             band=p.band_hz,
             skip_inner_turns=p.skip_inner_turns,
+            pen_down=down,
+            angle_step_deg=p.angle_step_deg,
+            smooth_lowpass_hz=p.smooth_lowpass_hz,
+            detection_ratio=pt.detection_ratio,
+            detection_alpha=pt.detection_alpha,
+            smoothness=ps,
         )
-    return SpiralMetrics(r, path)
+    return SpiralMetrics(r, path, win.hand, win.status)
+
+
+def pen_hold_metrics(rec: Recording, p: TremorParams, log: QualityLog) -> TremorMetrics:
+    """Tremor of the pen-tip position (cm) while the pen is held over a point (hover included)."""
+    path = _path(rec, HandwritingParams.pen_down_threshold_n, log)
+    win = _window(rec, path, log)
+    x = window_samples(path.pos_cm, win.rows)
+    t = window_samples(path.t_s, win.rows)
+    res: TremorResult | None = None
+    if win.analysed:
+        with log.step("tremor", "pen position"):
+            res = tremor_analyze(
+                x,
+                path.fs,
+                band=p.band_hz,
+                window_s=p.window_s,
+                rms_band=p.rms_band_hz,
+                is_acceleration=False,
+                class_bands=p.class_bands_hz,
+                detection_ratio=p.detection_ratio,
+                detection_alpha=p.detection_alpha,
+            )
+    return TremorMetrics(None, None, t, None, None, hand=win.hand, status=win.status, position=res, pos_cm=x)

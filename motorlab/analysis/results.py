@@ -20,7 +20,13 @@ Quality flag names (each with a one-line message):
 * ``spiral``: spiral or spiral-tremor metrics NaN;
 * ``pen_gaps_bridged``: IMU pen samples missing, bridged for the integration;
 * ``data_gaps``: samples missing on the analysis grid (link gaps), with their count and duration;
-* ``analysis``: any other warning raised by an analysis step.
+* ``no_valid_trial``: every trial is invalid (or none has samples): nothing analysed, values NaN;
+* ``analysis``: any other warning raised by an analysis step;
+* the recording's own flags (``metadata.extra["quality_flags"]``, e.g. ``backwards_step``,
+  ``mixed_clock``, ``xy_aspect`` from an importer; codes in docs/formats.md), copied with
+  ``origin="recording"`` and their severity.
+
+Every table row carries ``quality_flags``: the names of all flags, sorted, ";"-separated.
 """
 
 from __future__ import annotations
@@ -44,10 +50,19 @@ from .tremor import TremorResult
 
 @dataclass(frozen=True)
 class QualityFlag:
-    """A named problem found while analysing (see the module docstring for the names)."""
+    """A named problem found while analysing, or recorded with the recording (see the module docstring).
+
+    Attributes:
+        name: the flag's name (``data_gaps``, ``backwards_step``…).
+        message: one line saying what happened and where.
+        severity: "error", "warning" or "info".
+        origin: "analysis" (found while analysing) or "recording" (from the recording's metadata).
+    """
 
     name: str
     message: str
+    severity: str = "warning"
+    origin: str = "analysis"
 
 
 @dataclass(frozen=True)
@@ -259,9 +274,29 @@ class TremorMetrics:
     gyro_dps: np.ndarray | None
     acc_channels: tuple[str, ...] = ()
     gyro_channels: tuple[str, ...] = ()
+    hand: str = "n/a"
+    status: str = "valid"
+    position: TremorResult | None = None
+    pos_cm: np.ndarray | None = None
 
     def to_rows(self) -> list[dict[str, Any]]:
-        row: dict[str, Any] = {"row": "recording"}
+        row: dict[str, Any] = {"row": "recording", "hand": self.hand, "status": self.status}
+        if (q := self.position) is not None:
+            row.update(
+                {
+                    "tremor_peak_freq_Hz": q.peak_freq_Hz,
+                    "tremor_band_power_cm2": q.band_power,
+                    "tremor_rms_cm": q.rms,
+                    "tremor_tsi_Hz": q.tsi_Hz,
+                    "tremor_n_cycles": q.n_cycles,
+                    "tremor_duration_s": q.duration_s,
+                    "tremor_peak_to_background": q.peak_to_background,
+                    "tremor_peak_p_value": q.peak_p_value,
+                    "tremor_detected": q.tremor_detected,
+                    "tremor_note": q.note,
+                    "tremor_hints": "; ".join(q.hints),
+                }
+            )
         if (r := self.accelerometer) is not None:
             row.update(
                 {
@@ -273,7 +308,9 @@ class TremorMetrics:
                     "tremor_n_cycles": r.n_cycles,
                     "tremor_duration_s": r.duration_s,
                     "tremor_peak_to_background": r.peak_to_background,
+                    "tremor_peak_p_value": r.peak_p_value,
                     "tremor_detected": r.tremor_detected,
+                    "tremor_note": r.note,
                     "tremor_hints": "; ".join(r.hints),
                 }
             )
@@ -286,6 +323,7 @@ class TremorMetrics:
                     "gyro_tremor_tsi_Hz": g.tsi_Hz,
                     "gyro_tremor_peak_to_background": g.peak_to_background,
                     "gyro_tremor_detected": g.tremor_detected,
+                    "gyro_tremor_note": g.note,
                 }
             )
             if self.accelerometer is None:
@@ -310,9 +348,17 @@ class HandwritingMetrics:
     stroke_sparc_mean: float
     stroke_ldlj_v_mean: float
     pen: PenPath
+    hand: str = "n/a"
+    status: str = "valid"
 
     def to_rows(self) -> list[dict[str, Any]]:
-        row: dict[str, Any] = {"row": "recording", "position_source": self.pen.source}
+        row: dict[str, Any] = {
+            "row": "recording",
+            "hand": self.hand,
+            "status": self.status,
+            "position_source": self.pen.source,
+            "pen_down_source": self.pen.pen_down_source,
+        }
         row.update({k: v for k, v in asdict(self.result).items() if k != "strokes"})
         row["stroke_sparc_mean"] = self.stroke_sparc_mean
         row["stroke_ldlj_v_mean"] = self.stroke_ldlj_v_mean
@@ -321,13 +367,21 @@ class HandwritingMetrics:
 
 @dataclass(frozen=True, eq=False)
 class SpiralMetrics:
-    """Spiral metrics and the pen path they come from."""
+    """Spiral metrics, the pen path they come from, and the analysed trials' hand and status."""
 
     result: SpiralResult
     pen: PenPath
+    hand: str = "n/a"
+    status: str = "valid"
 
     def to_rows(self) -> list[dict[str, Any]]:
-        row: dict[str, Any] = {"row": "recording", "position_source": self.pen.source}
+        row: dict[str, Any] = {
+            "row": "recording",
+            "hand": self.hand,
+            "status": self.status,
+            "position_source": self.pen.source,
+            "pen_down_source": self.pen.pen_down_source,
+        }
         row.update(asdict(self.result))
         return [row]
 
@@ -341,8 +395,9 @@ class RecordingMetrics:
     """Everything :func:`~motorlab.analysis.analyze_recording` found in one recording.
 
     Exactly one of the task fields is set, chosen by ``identity.task``: ``grip``
-    (task ``grip``), ``gripsustained``, ``tremor`` (``tremorrest``/``tremorpostural``),
-    ``handwriting`` or ``spiral``.
+    (task ``grip``), ``gripsustained``, ``tremor`` (``tremorrest``/``tremorpostural``, and
+    ``circularhold``: the pen-tip position held over a point), ``handwriting`` or ``spiral``
+    (``spiral``/``spiraldynamic``).
     """
 
     identity: RecordingIdentity
@@ -375,4 +430,5 @@ class RecordingMetrics:
         """Flat table rows (batch table, CSV, ``motorlab analyze``): identity columns, then
         ``row`` ("trial", "summary" or "recording") and the metrics, units in the keys."""
         ident = self.identity.row_keys()
-        return [{**ident, **row} for row in self.content.to_rows()]
+        flags = ";".join(sorted({f.name for f in self.quality}))
+        return [{**ident, **row, "quality_flags": flags} for row in self.content.to_rows()]

@@ -248,3 +248,72 @@ def stroke_smoothness(
         path_length=float(np.sum(np.linalg.norm(np.diff(pos, axis=0), axis=1))),
         peak_speed=float(np.max(speed)),
     )
+
+
+def sparc_segments(
+    speed: np.ndarray,
+    bounds: list[tuple[int, int]],
+    sampling_rate: float,
+    padlevel: int = SmoothnessParams.sparc_padlevel,
+    fc: float = SmoothnessParams.sparc_fc_hz,
+    amp_th: float = SmoothnessParams.sparc_amp_th,
+) -> np.ndarray:
+    """:func:`sparc` of ``speed[a:b]`` for every ``(a, b)`` in ``bounds`` (NaN for < 2 samples or
+    a zero profile), the segments sharing an FFT length transformed together (same values,
+    one call instead of one per segment)."""
+    fs = require_rate(sampling_rate)
+    v = np.asarray(speed, dtype=np.float64).reshape(-1)
+    out = np.full(len(bounds), NAN)
+    lengths = np.array([b - a for a, b in bounds], dtype=np.int64)
+    groups: dict[int, list[int]] = {}
+    for i, m in enumerate(lengths):
+        if m >= 2:
+            groups.setdefault(int(2 ** (np.ceil(np.log2(m)) + padlevel)), []).append(i)
+    for nfft, idx in groups.items():
+        block = np.zeros((len(idx), nfft))
+        for row, i in enumerate(idx):
+            a, b = bounds[i]
+            block[row, : b - a] = v[a:b]
+        mag = np.abs(sfft.rfft(block, axis=1))
+        peak = mag.max(axis=1)
+        n_keep = int(np.count_nonzero(np.arange(mag.shape[1]) * (fs / nfft) <= fc))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            m_sel = mag[:, :n_keep] / peak[:, None]
+        above = m_sel >= amp_th
+        has = above.any(axis=1) & (peak > 0)
+        first = np.argmax(above, axis=1)
+        last = n_keep - 1 - np.argmax(above[:, ::-1], axis=1)
+        width = (last - first).astype(np.float64)
+        k = np.arange(n_keep - 1)
+        inside = (k[None, :] >= first[:, None]) & (k[None, :] < last[:, None])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            steps = np.sqrt((1.0 / width)[:, None] ** 2 + np.diff(m_sel, axis=1) ** 2)
+        arc = -np.sum(np.where(inside, steps, 0.0), axis=1)
+        arc = np.where(width > 0, arc, -0.0)
+        out[np.asarray(idx)] = np.where(has, arc, NAN)
+    return out
+
+
+def ldlj_segments(vel: np.ndarray, bounds: list[tuple[int, int]], sampling_rate: float) -> np.ndarray:
+    """:func:`ldlj` (``data_type="vel"``) of ``vel[a:b]`` for every ``(a, b)`` in ``bounds``, from
+    running sums (NaN for fewer than 3 samples or a zero movement)."""
+    fs = require_rate(sampling_rate)
+    arr, _ = as_2d(vel)
+    dt = 1.0 / fs
+    out = np.full(len(bounds), NAN)
+    if arr.shape[0] < 3:
+        return out
+    j2 = np.sum(np.diff(arr, n=2, axis=0) ** 2, axis=1) / dt**4  # |jerk|^2 at i uses rows i..i+2
+    csum = np.concatenate(([0.0], np.cumsum(j2)))
+    speed = np.linalg.norm(arr, axis=1)
+    for i, (a, b) in enumerate(bounds):
+        m = b - a
+        if m < 3:
+            continue
+        amp = float(speed[a:b].max())
+        if not amp > 0:
+            continue
+        cost = (csum[b - 2] - csum[a]) * dt
+        dlj = -((m * dt) ** 3) / amp**2 * cost
+        out[i] = -np.log(abs(dlj)) if dlj != 0 else NAN
+    return out

@@ -20,6 +20,14 @@ Implementation = motorlab recipe: remove mean, Welch peak in band, 2nd-order
 Butterworth band-pass peak +- 2 Hz (sosfiltfilt), upward zero crossings with
 linear interpolation, f_k = 1/period, TSI = IQR(diff f_k) (numpy linear percentiles).
 
+Tremor detection (:func:`motorlab.signal.spectral_peak`): a tremor is reported only
+when the summed spectrum has a genuine local maximum strictly inside the band that
+stands ``detection_ratio`` times above a robust power-law fit of the broadband
+background and is significant (``detection_alpha``, chi-square with the Welch degrees
+of freedom, corrected for the number of band bins). Otherwise the peak frequency, TSI
+and hints are NaN/empty and ``note`` says what was found ("no tremor peak: ..."); band
+power and RMS are still reported (they measure the band's activity, tremor or not).
+
 Classification hints use configurable frequency ranges; defaults from Luft et
 al., Sensors 19:4301 (2019): parkinsonian 3-8 Hz, essential 4-12 Hz,
 physiological 8-12 Hz. They are hints for the therapist, not a diagnosis.
@@ -35,13 +43,19 @@ import numpy as np
 from ..signal._checks import as_2d, finite_runs, require_rate, warn
 from ..signal.filter import signal_filter
 from ..signal.segment import signal_zero_crossings
-from ..signal.spectrum import band_power, peak_frequency, signal_psd
+from ..signal.spectrum import (
+    band_power,
+    peak_frequency,
+    signal_psd,
+    spectral_peak,
+    welch_dof,
+    welch_segments,
+)
 from .params import ClassBands, TremorParams
 
 NAN = float("nan")
 TSI_CUTOFF_HZ = 1.05  # di Biase et al. 2017
 FLAT_BAND_FACTOR = 0.6
-TSI_WINDOW_S = 4.0  # Welch window of the TSI's peak search (s)
 TSI_HALF_WIDTH_HZ = 2.0  # TSI band-pass: peak +- this (Hz)
 
 
@@ -50,19 +64,24 @@ class TremorResult:
     """Tremor of one recording (input units ``u``: m/s^2 for an accelerometer, deg/s for a gyroscope).
 
     Attributes:
-        peak_freq_Hz: frequency of the spectral peak inside ``band``.
+        peak_freq_Hz: frequency of the detected tremor peak, strictly inside ``band``; NaN when
+            no tremor peak was detected.
         band_power: power in ``band`` (u^2), summed over axes.
         rms: RMS of the band-passed signal (u); vector RMS over axes.
         displacement_rms_cm: RMS displacement (cm) in ``band`` (acceleration input only, else NaN).
-        tsi_Hz: Tremor Stability Index (Hz), NaN with fewer than 8 cycles.
+        tsi_Hz: Tremor Stability Index (Hz), NaN without a detected peak or with fewer than 8 cycles.
         n_cycles: tremor cycles found for the TSI.
         duration_s: finite data analysed (s).
         hints: labels of the configured ranges containing the peak, plus a TSI hint;
-            empty ranges when no tremor peak stands above the noise floor.
-        peak_to_background: mean PSD within ±0.5 Hz of the peak divided by the median
-            PSD in ``band`` (dimensionless). A rhythmic tremor gives a narrow peak far
-            above the broadband floor; sensor noise or irregular movement gives ~1–3.
-        tremor_detected: ``peak_to_background >= detection_ratio``.
+            ``("no tremor peak above the noise floor",)`` without a detected peak.
+        peak_to_background: PSD at the largest in-band local maximum / the fitted broadband
+            background there (dimensionless; NaN without any local maximum inside the band).
+            A rhythmic tremor stands 10-1000x above it; noise and drift give ~1-2.
+        tremor_detected: a genuine in-band peak, ``peak_to_background >= detection_ratio`` and
+            ``peak_p_value < detection_alpha`` (see the module docstring).
+        peak_p_value: chance of so high a peak in a background-only spectrum (NaN without a candidate).
+        background_exponent: slope of the fitted background, log10 PSD per log10 Hz.
+        note: one line: the detected peak, or why there is none.
     """
 
     peak_freq_Hz: float
@@ -75,44 +94,48 @@ class TremorResult:
     hints: tuple[str, ...]
     peak_to_background: float = NAN
     tremor_detected: bool = False
+    peak_p_value: float = NAN
+    background_exponent: float = NAN
+    note: str = ""
 
 
-def _principal_axis(x: np.ndarray) -> np.ndarray:
-    """Project (n, k) data (NaN rows allowed) onto its first principal component."""
+def _principal_axis(x: np.ndarray, finite: np.ndarray | None = None) -> np.ndarray:
+    """Project (n, k) data (NaN rows allowed) onto its first principal component, mean removed.
+
+    The axis is the leading eigenvector of the k x k covariance (``numpy.linalg.eigh``, from
+    X'X and the column sums in one pass, no centred copy), signed so that its largest component
+    is positive (a deterministic direction for the zero crossings).
+    """
     if x.shape[1] == 1:
-        return x[:, 0]
-    ok = np.all(np.isfinite(x), axis=1)
-    if not ok.any():
+        col = x[:, 0]
+        ok = np.isfinite(col)
+        return col - col[ok].mean() if ok.any() else col
+    ok = np.all(np.isfinite(x), axis=1) if finite is None else finite
+    n = int(np.count_nonzero(ok))
+    if n == 0:
         return np.full(x.shape[0], np.nan)
-    all_ok = bool(ok.all())
-    centred = x - (x if all_ok else x[ok]).mean(axis=0)
-    _, _, vt = np.linalg.svd(centred if all_ok else centred[ok], full_matrices=False)
-    return centred @ vt[0]
+    used = x if n == x.shape[0] else x[ok]
+    mean = used.sum(axis=0) / n
+    cov = used.T @ used - n * np.outer(mean, mean)
+    _, vecs = np.linalg.eigh(cov)
+    v = vecs[:, -1]
+    if v[np.argmax(np.abs(v))] < 0:
+        v = -v
+    return x @ v - float(mean @ v)
 
 
-def _tsi_signal(arr: np.ndarray) -> np.ndarray | None:
+def _tsi_signal(arr: np.ndarray, finite: np.ndarray | None = None) -> np.ndarray | None:
     """Zero-mean principal-axis signal for the TSI, or None (with a warning) if too few samples."""
-    sig = _principal_axis(arr)
-    finite = np.isfinite(sig)
-    if np.count_nonzero(finite) < 4:
+    ok = np.all(np.isfinite(arr), axis=1) if finite is None else finite
+    if np.count_nonzero(ok) < 4:
         warn("tremor_stability_index: too few samples; result is NaN")
         return None
-    return sig - sig[finite].mean()
+    return _principal_axis(arr, ok)
 
 
-def _tsi_from_signal(
-    sig: np.ndarray,
-    fs: float,
-    peak_band: tuple[float, float],
-    half_width_hz: float,
-    psd: tuple[np.ndarray, np.ndarray] | None,
-) -> tuple[float, int]:
-    """TSI of a zero-mean signal; ``psd`` = its Welch spectrum (band-pass around the peak), or None (raw)."""
-    if psd is not None:
-        f0 = peak_frequency(*psd, peak_band, refine=False)
-        if not np.isfinite(f0):
-            warn("tremor_stability_index: no spectral peak (flat signal); result is NaN")
-            return NAN, 0
+def _tsi_at(sig: np.ndarray, fs: float, f0: float | None, half_width_hz: float) -> tuple[float, int]:
+    """TSI of a zero-mean signal band-passed at ``f0`` +- ``half_width_hz`` (None: the raw signal)."""
+    if f0 is not None:
         lo = max(f0 - half_width_hz, 0.1)
         hi = min(f0 + half_width_hz, 0.45 * fs)
         sig = signal_filter(sig, fs, lowcut=lo, highcut=hi, order=2)
@@ -131,6 +154,23 @@ def _tsi_from_signal(
     d = np.concatenate(changes)
     q75, q25 = np.percentile(d, [75, 25])
     return float(q75 - q25), n_cycles
+
+
+def _tsi_from_signal(
+    sig: np.ndarray,
+    fs: float,
+    peak_band: tuple[float, float],
+    half_width_hz: float,
+    psd: tuple[np.ndarray, np.ndarray] | None,
+) -> tuple[float, int]:
+    """TSI of a zero-mean signal; ``psd`` = its Welch spectrum (band-pass around the peak), or None (raw)."""
+    if psd is None:
+        return _tsi_at(sig, fs, None, half_width_hz)
+    f0 = peak_frequency(*psd, peak_band, refine=False)
+    if not np.isfinite(f0):
+        warn("tremor_stability_index: no spectral peak (flat signal); result is NaN")
+        return NAN, 0
+    return _tsi_at(sig, fs, f0, half_width_hz)
 
 
 def tremor_stability_index(
@@ -183,6 +223,7 @@ def tremor_analyze(
     is_acceleration: bool = True,
     class_bands: Mapping[str, tuple[float, float]] | ClassBands = TremorParams.class_bands_hz,
     detection_ratio: float = TremorParams.detection_ratio,
+    detection_alpha: float = TremorParams.detection_alpha,
 ) -> TremorResult:
     """Tremor metrics of an (n,) or (n, 3) signal (see the module docstring for the recipe).
 
@@ -195,48 +236,46 @@ def tremor_analyze(
         rms_band: band-pass edges for the RMS (default: the flat-band design above).
         is_acceleration: compute displacement RMS (cm) when True.
         class_bands: frequency ranges for the hints (default Luft et al. 2019).
-        detection_ratio: peak-to-background PSD ratio (10 = 10 dB by default) above which
-            a tremor is reported as present and classification hints are given; the
-            idea follows Luft et al. 2019 (power around the peak vs power in the band).
+        detection_ratio: a tremor peak must stand this many times above the fitted broadband
+            background (PSD ratio at the peak bin).
+        detection_alpha: ... and be this unlikely in a background-only spectrum.
     """
     fs = require_rate(sampling_rate)
     arr, _ = as_2d(signal)
     finite = np.all(np.isfinite(arr), axis=1)
-    duration = np.count_nonzero(finite) / fs
-    # One Welch pass for the axes and the TSI's principal-axis signal (same gaps,
-    # same segments) when the TSI uses the same window as the analysis.
-    tsi_sig = _tsi_signal(arr) if np.count_nonzero(finite) >= 4 else None
-    shared = np.column_stack([arr, tsi_sig]) if tsi_sig is not None and window_s == TSI_WINDOW_S else None
-    freqs, pxx = signal_psd(arr if shared is None else shared, fs, window_s=window_s, sum_columns=False)
-    tsi_psd = (freqs, pxx[:, -1]) if shared is not None else None
-    if pxx.ndim == 2:
-        pxx = pxx[:, : arr.shape[1]].sum(axis=1)
-    if freqs.size < 3 or not np.any(pxx[(freqs >= band[0]) & (freqs <= band[1])] > 0):
+    n_finite = int(np.count_nonzero(finite))
+    duration = n_finite / fs
+    freqs, pxx = signal_psd(arr, fs, window_s=window_s)
+    in_band = (freqs >= band[0]) & (freqs <= band[1])
+    if freqs.size < 3 or not np.any(pxx[in_band] > 0):
         warn("tremor_analyze: signal too short or flat for a spectrum; results are NaN")
-        return TremorResult(NAN, NAN, NAN, NAN, NAN, 0, duration, ())
-    f_peak = peak_frequency(freqs, pxx, band, refine=True)
+        return TremorResult(NAN, NAN, NAN, NAN, NAN, 0, duration, (), note="signal too short or flat")
+    nperseg = max(int(round(window_s * fs)), 2)
+    dof = welch_dof(welch_segments(finite, nperseg))
+    peak = spectral_peak(freqs, pxx, band, dof, detection_ratio, detection_alpha)
     power = band_power(freqs, pxx, band)
     if rms_band is None:
         rms_band = (band[0] * FLAT_BAND_FACTOR, min(band[1] / FLAT_BAND_FACTOR, 0.45 * fs))
     filtered = signal_filter(arr, fs, lowcut=rms_band[0], highcut=rms_band[1])
-    ok = np.all(np.isfinite(filtered), axis=1)
-    rms = float(np.sqrt(np.sum(np.mean(filtered[ok] ** 2, axis=0)))) if ok.any() else NAN
+    ok = finite if n_finite == finite.size else np.all(np.isfinite(filtered), axis=1)
+    sq = filtered * filtered if ok.all() else filtered[ok] ** 2
+    rms = float(np.sqrt(sq.sum() / sq.shape[0])) if sq.shape[0] else NAN
     disp = NAN
     if is_acceleration:
         df = freqs[1] - freqs[0]
         sel = (freqs >= band[0] - 2 * df) & (freqs <= band[1] + 2 * df) & (freqs > 0)
         disp = float(np.sqrt(np.sum(pxx[sel] / (2 * np.pi * freqs[sel]) ** 4) * df) * 100.0)
-    assert tsi_sig is not None  # fewer than 4 finite rows give no spectrum and returned above
-    tsi, n_cycles = _tsi_from_signal(tsi_sig, fs, band, TSI_HALF_WIDTH_HZ, tsi_psd or signal_psd(tsi_sig, fs))
-    in_band = (freqs >= band[0]) & (freqs <= band[1])
-    psd_sum = pxx.sum(axis=1) if pxx.ndim == 2 else pxx
-    near = in_band & (np.abs(freqs - f_peak) <= 0.5)
-    floor = float(np.median(psd_sum[in_band])) if in_band.any() else NAN
-    ratio = float(np.mean(psd_sum[near]) / floor) if near.any() and floor > 0 else NAN
-    detected = bool(np.isfinite(ratio) and ratio >= detection_ratio)
-    hints = tremor_hints(f_peak, tsi, class_bands) if detected else ("no tremor peak above the noise floor",)
+    tsi, n_cycles = NAN, 0
+    if peak.detected:
+        sig = _tsi_signal(arr, finite)
+        if sig is not None:
+            k = int(np.argmin(np.abs(freqs - peak.freq_hz)))
+            tsi, n_cycles = _tsi_at(sig, fs, float(freqs[k]), TSI_HALF_WIDTH_HZ)
+        hints = tremor_hints(peak.freq_hz, tsi, class_bands)
+    else:
+        hints = ("no tremor peak above the noise floor",)
     return TremorResult(
-        peak_freq_Hz=f_peak,
+        peak_freq_Hz=peak.freq_hz if peak.detected else NAN,
         band_power=power,
         rms=rms,
         displacement_rms_cm=disp,
@@ -244,6 +283,9 @@ def tremor_analyze(
         n_cycles=n_cycles,
         duration_s=duration,
         hints=hints,
-        peak_to_background=ratio,
-        tremor_detected=detected,
+        peak_to_background=peak.ratio,
+        tremor_detected=peak.detected,
+        peak_p_value=peak.p_value,
+        background_exponent=peak.background_exponent,
+        note=peak.note,
     )

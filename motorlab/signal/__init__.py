@@ -11,7 +11,7 @@ from .imu import (
     imu_orientation,
     pen_trajectory_from_imu,
 )
-from .resample import signal_resample
+from .resample import resample_segments, signal_resample
 from .segment import (
     segment_force_trials,
     segment_pen_down,
@@ -20,16 +20,18 @@ from .segment import (
     speed_minima,
     vertical_velocity_crossings,
 )
-from .spectrum import band_power, peak_frequency, signal_psd
+from .spectrum import SpectralPeak, band_power, peak_frequency, signal_psd, spectral_peak, welch_dof
 
 __all__ = [
     "STANDARD_GRAVITY",
+    "SpectralPeak",
     "band_power",
     "butter_sos",
     "imu_linear_acceleration",
     "imu_orientation",
     "peak_frequency",
     "pen_trajectory_from_imu",
+    "resample_segments",
     "segment_force_trials",
     "segment_pen_down",
     "segment_threshold",
@@ -38,6 +40,8 @@ __all__ = [
     "signal_psd",
     "signal_resample",
     "signal_zero_crossings",
+    "spectral_peak",
     "speed_minima",
     "vertical_velocity_crossings",
+    "welch_dof",
 ]

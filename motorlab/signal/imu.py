@@ -44,6 +44,7 @@ def imu_orientation(
     sampling_rate: float,
     tilt_gain: float = TILT_GAIN,
     accept_g: float = 0.03,
+    trust_acc: np.ndarray | None = None,
 ) -> Rotation:
     """Device-to-world orientation per sample (complementary filter).
 
@@ -53,6 +54,10 @@ def imu_orientation(
         sampling_rate: Hz.
         tilt_gain: correction gain in rad/s per rad of tilt error (time constant 1/gain s).
         accept_g: accelerometer samples are used for correction only when | |a| - g | < accept_g * g.
+        trust_acc: optional (n,) mask of the samples whose accelerometer may correct the tilt at
+            all (e.g. the pen is off the paper). The magnitude test cannot see a horizontal
+            acceleration (0.3 m/s^2 changes |a| by 0.005 m/s^2), and pulling the tilt towards a
+            moving pen's specific force bends the integrated path.
 
     Returns:
         A :class:`scipy.spatial.transform.Rotation` holding n rotations.
@@ -75,6 +80,8 @@ def imu_orientation(
     omega = 0.5 * (gyro[:-1] + gyro[1:])  # rad/s, mean rate over each sample interval
     norm = np.linalg.norm(acc[1:], axis=1)
     use_acc = np.abs(norm - STANDARD_GRAVITY) < accept_g * STANDARD_GRAVITY
+    if trust_acc is not None:
+        use_acc &= np.asarray(trust_acc, dtype=bool).reshape(-1)[1:]
     with np.errstate(divide="ignore", invalid="ignore"):
         unit_acc = acc[1:] / norm[:, None]
     quats = np.empty((n, 4))
@@ -138,9 +145,10 @@ def imu_linear_acceleration(
     sampling_rate: float,
     tilt_gain: float = TILT_GAIN,
     gravity: float = STANDARD_GRAVITY,
+    trust_acc: np.ndarray | None = None,
 ) -> np.ndarray:
-    """World-frame acceleration without gravity (m/s^2), (n, 3)."""
-    rot = imu_orientation(acc_ms2, gyro_dps, sampling_rate, tilt_gain)
+    """World-frame acceleration without gravity (m/s^2), (n, 3); ``trust_acc`` as in :func:`imu_orientation`."""
+    rot = imu_orientation(acc_ms2, gyro_dps, sampling_rate, tilt_gain, trust_acc=trust_acc)
     world = rot.apply(np.asarray(acc_ms2, dtype=np.float64))
     world[:, 2] -= gravity
     return world
@@ -193,7 +201,8 @@ def pen_trajectory_from_imu(
     warning, because the orientation recursion must run through them; missing tip force
     counts as pen up (a gap inside a stroke splits it into two integration pieces).
 
-    Steps: orientation by complementary filter (:func:`imu_orientation`), gravity
+    Steps: orientation by complementary filter (:func:`imu_orientation`; the accelerometer
+    corrects the tilt only while the pen is off the paper, see ``trust_acc``), gravity
     removed in the world frame, then double integration piecewise between pen
     contacts and lifts, assuming the pen is momentarily at rest at each touch-down
     and lift-off (zero-velocity update with linear velocity-drift removal). The
@@ -203,11 +212,13 @@ def pen_trajectory_from_imu(
     fs = require_rate(sampling_rate)
     acc = _bridge_gaps(np.asarray(acc_ms2, dtype=np.float64), "accelerometer")
     gyro = _bridge_gaps(np.asarray(gyro_dps, dtype=np.float64), "gyroscope")
-    lin = imu_linear_acceleration(acc, gyro, fs, tilt_gain)
-    n = lin.shape[0]
     tip = np.nan_to_num(np.asarray(tip_force_n, dtype=np.float64), nan=0.0)
+    n = acc.shape[0]
     if tip.shape != (n,):
         raise MotorlabError(f"tip force has shape {tip.shape}, expected ({n},)")
+    # the tilt is corrected from the accelerometer only while the pen is off the paper: on the
+    # paper it moves, and its horizontal acceleration would be taken for tilt
+    lin = imu_linear_acceleration(acc, gyro, fs, tilt_gain, trust_acc=~(tip > pen_down_threshold_n))
     bounds = {0, n}
     for a, b in segment_pen_down(tip, fs, pen_down_threshold_n):
         bounds.update((a, b))
