@@ -1,4 +1,4 @@
-"""How devices, sim, session, ui and streaming hang together: no import cycles, production code
+"""How devices, sim, session, ui and streaming hang together (import cycles: tests/test_architecture.py): production code
 reaches the simulators only through open_device's typed Device, and a missing sim extra is one line."""
 
 from __future__ import annotations
@@ -48,44 +48,6 @@ def _imports(path: Path) -> set[str]:
 def _graph() -> dict[str, set[str]]:
     files = {_module_name(p): p for pkg in PACKAGES for p in (ROOT / pkg).rglob("*.py")}
     return {m: {t for t in _imports(p) if t in files and t != m} for m, p in files.items()}
-
-
-def test_no_import_cycles_in_devices_sim_session_ui_streaming():
-    graph = _graph()
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    cycles: list[list[str]] = []
-
-    def visit(v: str) -> None:  # Tarjan's strongly connected components
-        index[v] = low[v] = len(index)
-        stack.append(v)
-        on_stack.add(v)
-        for w in graph[v]:
-            if w not in index:
-                visit(w)
-                low[v] = min(low[v], low[w])
-            elif w in on_stack:
-                low[v] = min(low[v], index[w])
-        if low[v] == index[v]:
-            comp = []
-            while True:
-                w = stack.pop()
-                on_stack.discard(w)
-                comp.append(w)
-                if w == v:
-                    break
-            if len(comp) > 1:
-                cycles.append(sorted(comp))
-
-    for v in sorted(graph):
-        if v not in index:
-            visit(v)
-    assert cycles == []
-    assert "motorlab.devices.spec" in graph and graph["motorlab.devices.transports.ble"] >= {
-        "motorlab.devices.spec"
-    }
 
 
 def test_production_layers_never_import_sim_or_ui():
