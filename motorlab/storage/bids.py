@@ -35,13 +35,16 @@ import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..atomic import atomic_write_json
 from ..errors import MotorlabError
 from ..recording import Channel, Event, Metadata, Recording, validate_label
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 BIDS_VERSION = "1.10.0"
 STATUS_KEY = "MotorlabStatus"  # "recording" while streaming, "complete" / "recovered" after
@@ -190,9 +193,10 @@ class RecordingWriter:
             self._write_channels()
             self._write_sidecar(status="recording")
             self._add_scan_row()
-            self._data = open(self.path, "a", encoding="ascii", newline="\n")
+            # Both handles live as long as the writer; close() and __exit__ close them.
+            self._data = open(self.path, "a", encoding="ascii", newline="\n")  # noqa: SIM115
             self._events_path = _sidecar(self.path, "_events.tsv")
-            self._events = open(self._events_path, "w", encoding="utf-8", newline="\n")
+            self._events = open(self._events_path, "w", encoding="utf-8", newline="\n")  # noqa: SIM115
         except OSError as exc:
             raise MotorlabError(
                 f"{exc.filename or folder}: cannot write the recording ({exc.strerror or exc})"
@@ -304,7 +308,7 @@ class RecordingWriter:
         )
         return self.path
 
-    def __enter__(self) -> RecordingWriter:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
