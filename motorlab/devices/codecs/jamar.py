@@ -39,11 +39,10 @@ import math
 import re
 from dataclasses import dataclass
 
-import numpy as np
-
 from ...recording import Channel
 from ...units import FORCE_UNITS_N
-from ..base import CodecEvent, Command, SampleBlock, Start, Stop
+from ..base import CodecEvent, Command, Start, Stop
+from .blocks import new_block
 from .host_timing import HostClock
 from .integrity import IntegrityStats
 
@@ -205,11 +204,9 @@ class JamarCodec:
                 self.stats.malformed_frames += 1
         if not early and not late:
             return []
-        times = np.concatenate(
-            [self.clock.stamp(len(early), held_time), self.clock.stamp(len(late), host_time)]
-        )
-        values = np.array(early + late, dtype=np.float64).reshape(-1, 1)
-        blk = SampleBlock(device_time=times, values=values, seq=self._index)
+        times = self.clock.times(len(early), held_time) + self.clock.times(len(late), host_time)
+        values = early + late
+        blk = new_block(times, values, 1, self._index)
         if host_time is not None and math.isfinite(host_time):
             blk.host_time = host_time
         self._index += len(values)
