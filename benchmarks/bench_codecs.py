@@ -521,7 +521,9 @@ def _clinic_case(
         return one
 
     data = b"".join(pieces)
-    return Case(name, len(pieces), data, pieces, label, make, prime, baseline, plain, "", timed, host_period_s)
+    return Case(
+        name, len(pieces), data, pieces, label, make, prime, baseline, plain, "", timed, host_period_s
+    )
 
 
 def jamar_case(n: int) -> Case:
