@@ -337,3 +337,36 @@ def test_9_emulated_imu_pen_spiral_loops_and_spacing(seed, tremor_hz):
         r = analyze_recording(rec).spiral.result
     assert r.n_loops == pytest.approx(truth["turns"], abs=0.1)
     assert r.loop_spacing_cm == pytest.approx(truth["pitch_cm"], rel=0.05)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_9_emulated_sentence_copy_is_written_in_letters_and_its_strokes_are_counted_exactly(seed):
+    """The pen emulator writes the copy sentence in single-stroke (Hershey) letters; through the
+    IMU pen pipeline every one of its strokes is found, no more (was: three zig-zag bursts)."""
+    from motorlab.session.protocols import HANDWRITING_PROMPTS
+    from motorlab.sim.participants import WriterParticipant
+    from motorlab.sim.participants.glyphs import glyph_strokes
+
+    text = HANDWRITING_PROMPTS["child"]
+    fs = 200.0
+    w = WriterParticipant(seed=seed, text=text)
+    w.on_cue("write", 3.0)
+    truth = w.truth[0]
+    # one pen-down movement per glyph stroke, shaped like the glyph (the letters' bounding boxes)
+    glyphs = [glyph_strokes(c) for c in text if c != " "]
+    assert len(truth["pen_down"]) == sum(len(g[2]) for g in glyphs) == 66
+    t = np.arange(int((truth["end_s"] + 1.5) * fs)) / fs
+    xy = w.position(t)[w.pen_down(t)]
+    assert np.ptp(xy[:, 0]) > 10 * np.ptp(xy[:, 1])  # a line of writing
+    assert 1.0 < np.ptp(xy[:, 1]) < 2.0  # cap height 1 cm plus descenders (g, j, p, q, y)
+    sig = w.pen(t)
+    imu = [Channel(f"acc_{a}", "ACCEL", "m/s^2", a) for a in "xyz"]
+    imu += [Channel(f"gyr_{a}", "GYRO", "deg/s", a) for a in "xyz"]
+    data = np.column_stack([sig["acc_ms2"], sig["gyro_dps"], sig["tip_force_n"]])
+    ev = [Event(3.0, t[-1] - 3.0, "trial", {"trial": 1, "hand": "right", "status": "valid"})]
+    md = Metadata("P017", task="handwriting", hand="right", tracksys="imupen")
+    rec = Recording(t, data, [*imu, Channel("tip_force", "MISC", "N")], fs, md, ev)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = analyze_recording(rec).handwriting.result
+    assert r.n_strokes == len(truth["strokes"]) == 108
