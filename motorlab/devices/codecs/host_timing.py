@@ -68,6 +68,14 @@ class RateEstimator:
                 self._stale += 1
             self._next += 1
 
+    def add_finite(self, times: list[float]) -> None:
+        """:meth:`add` for times known to be finite (one call per notification: kept cheap)."""
+        k = len(times)
+        self._t.extend(times)
+        self._i.extend(range(self._next, self._next + k))
+        self._next += k
+        self._stale += k
+
     @property
     def n(self) -> int:
         """Samples in the window."""
@@ -139,5 +147,5 @@ class HostClock:
             spacing = min(spacing, 1.0 / rate if rate > 0 else (0.0 if math.isinf(spacing) else spacing))
             times = [t - spacing * k for k in range(n - 1, -1, -1)]
         self._last = t
-        self.rate.add(times)
+        self.rate.add_finite(times)
         return times

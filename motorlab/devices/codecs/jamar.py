@@ -139,9 +139,12 @@ class JamarCodec:
 
     def feed(self, data: bytes, host_time: float | None = None) -> list[CodecEvent]:
         """Decode one notification; never raises."""
+        data = bytes(data)
         self.stats.bytes_in += len(data)
+        if not self._held and data.startswith(START) and data.endswith(b"\r\n") and _single(data):
+            return self._decode([(data[:-2], False)], None, host_time)  # one whole message: the usual case
         held = len(self._held)
-        buf = self._held + bytes(data)
+        buf = self._held + data
         held_time = self._held_time
         self._held, self._held_time = b"", None
         messages: list[tuple[bytes, bool]] = []  # (message, completed by held bytes only)
@@ -220,3 +223,9 @@ def _message_end(buf: bytes, start: int) -> int:
     if nxt >= 0:
         ends.append(nxt)
     return min(ends) if ends else -1
+
+
+def _single(data: bytes) -> bool:
+    """Is ``data`` (``::`` ... CR LF) one message with no other start or terminator inside?"""
+    body = data[2:-2]
+    return b"::" not in body and b"\r" not in body and b"\n" not in body and b"\0" not in body
