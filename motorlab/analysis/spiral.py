@@ -361,11 +361,15 @@ def remove_imu_drift(
                     return _radial_fit(q[:, 0], q[:, 1], float(c[0]), float(c[1])).e
 
                 x0 = np.vstack([x, start[len(x) : k]])
-                with np.errstate(all="ignore"):
-                    fit = least_squares(residual, x0.reshape(-1), method="lm")
+                try:
+                    with np.errstate(all="ignore"):
+                        fit = least_squares(residual, x0.reshape(-1), method="lm")
+                except ValueError:  # a residual that is not finite (a degenerate trace): no drift fit
+                    break
                 x = fit.x.reshape(k, 2)
-            if np.all(np.isfinite(x)) and (best is None or fit.cost < best[0]):
-                best = (float(fit.cost), x)
+            else:
+                if np.all(np.isfinite(x)) and (best is None or fit.cost < best[0]):
+                    best = (float(fit.cost), x)
     if best is not None:
         out[idx, :2] = pts - powers @ best[1]
     return out
