@@ -558,6 +558,23 @@ def _run_dask(
         from dask.distributed import Client, LocalCluster, as_completed
     except ModuleNotFoundError:
         raise MotorlabError("dask.distributed is not installed (pip install 'motorlab[cluster]')") from None
+    with _quiet_logs(logging.ERROR, "distributed", "tornado", "bokeh"):
+        return _dask_map(
+            Client, LocalCluster, as_completed, tasks, scheduler, jobs, on_done, timeout_s, dashboard
+        )
+
+
+def _dask_map(
+    Client: Any,  # the dask.distributed classes, imported by the caller
+    LocalCluster: Any,
+    as_completed: Any,
+    tasks: list[BatchTask],
+    scheduler: str | None,
+    jobs: int,
+    on_done: Callable[[RecordingResult], None],
+    timeout_s: float,
+    dashboard: str | None,
+) -> tuple[list[RecordingResult], dict[str, Any]]:
     from .lifeline import ignoring_sigint
 
     cluster = None
@@ -572,6 +589,7 @@ def _run_dask(
                 processes=True,
                 host="127.0.0.1",
                 dashboard_address=dashboard,
+                scheduler_kwargs={"dashboard": dashboard is not None},
                 silence_logs=logging.ERROR,
             )
         address = cluster.scheduler_address
@@ -602,23 +620,24 @@ def _run_dask(
                 raise
     finally:
         if cluster is not None:
-            with _quiet_logs("distributed", "tornado", "asyncio"):
+            with _quiet_logs(logging.CRITICAL, "distributed", "tornado", "asyncio"):
                 cluster.close()
     return results, info
 
 
 @contextlib.contextmanager
-def _quiet_logs(*names: str) -> Iterator[None]:
-    """Silence these loggers (a cluster shutting down after Ctrl-C logs its cancelled tasks)."""
+def _quiet_logs(level: int, *names: str) -> Iterator[None]:
+    """Raise these loggers to ``level`` for the block (Dask logs its start-up at INFO; a
+    cluster shutting down after Ctrl-C logs its cancelled tasks)."""
     loggers = [logging.getLogger(n) for n in names]
-    levels = [lg.level for lg in loggers]
+    before = [lg.level for lg in loggers]
     for lg in loggers:
-        lg.setLevel(logging.CRITICAL)
+        lg.setLevel(max(level, lg.getEffectiveLevel()))
     try:
         yield
     finally:
-        for lg, level in zip(loggers, levels):
-            lg.setLevel(level)
+        for lg, old in zip(loggers, before):
+            lg.setLevel(old)
 
 
 def _progress(total: int, enabled: bool | None):

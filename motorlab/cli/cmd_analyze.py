@@ -81,6 +81,13 @@ def register(subparsers: Any) -> None:
     )
     b.add_argument("--no-cache", action="store_true", help="recompute everything")
     b.add_argument(
+        "--analyzer",
+        default=None,
+        metavar="MODULE:FUNCTION",
+        help="your own analysis, called as FUNCTION(recording, params) in every worker "
+        "(default: motorlab's task metrics)",
+    )
+    b.add_argument(
         "--by-trial",
         action="store_true",
         help="analyse each trial window alone, streaming the file (flat memory for long recordings)",
@@ -121,6 +128,7 @@ def _batch_requested(args: argparse.Namespace) -> bool:
         or args.scheduler is not None
         or args.dask
         or args.dashboard is not None
+        or args.analyzer is not None
         or args.by_trial
     )
 
@@ -144,6 +152,7 @@ def _handle_batch(args: argparse.Namespace, params: AnalysisParams) -> int:
         progress=False if args.quiet else None,
         by_trial=args.by_trial,
         dashboard=args.dashboard,
+        **({"analyzer": args.analyzer} if args.analyzer else {}),
     )
     table, errors_csv, prov = res.write(out)
     errors = [e for e in res.errors if e["level"] == "error"]
