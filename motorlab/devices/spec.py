@@ -236,7 +236,7 @@ DEVICES: tuple[DeviceSpec, ...] = (
             usb_vendors=DIY_BOARDS,
             usb_bridges=(WCH_CH34X, SILABS_CP210X),
         ),
-        sims=(SimSpec("grip", "grip_hx711", "serial"),),
+        sims=(SimSpec("grip", "grip_hx711", "serial"), SimSpec("pinch", "pinch_gauge", "serial")),
         url_example="serial:///dev/ttyUSB0?protocol=motorlab",
         description="open-protocol grip dynamometer (firmware_notes/grip_hx711)",
     ),

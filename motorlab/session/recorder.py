@@ -148,6 +148,9 @@ class Recorder:
         wait_for_start: wait for ``space`` before each trial's countdown.
         best_previous: the client's best in earlier sessions, for the live bar.
         publish_interval_s: seconds between live snapshots while nothing happens.
+        pen_down_threshold_n: for pen tasks: follow the ``tip_force`` channel live and count
+            pen-down segments above this force (N); None follows the device's first channel.
+        notes: the therapist's notes given before the task (stored at time 0).
     """
 
     def __init__(
@@ -160,7 +163,12 @@ class Recorder:
         wait_for_start: bool = False,
         best_previous: float | None = None,
         publish_interval_s: float = 0.1,
+        pen_down_threshold_n: float | None = None,
+        notes: Sequence[str] = (),
     ):
+        self.pen_down_threshold_n = pen_down_threshold_n
+        #: the therapist's session notes: {"time_s": recording time, "text": ...}
+        self.notes: list[dict[str, Any]] = [{"time_s": 0.0, "text": str(n)} for n in notes if str(n).strip()]
         self.device = device
         self.protocol = protocol
         self.target = target
@@ -201,6 +209,12 @@ class Recorder:
             quit=runner is not None and runner.progress.quit,
         )
 
+    def add_note(self, text: str) -> None:
+        """Keep a therapist's note with the recording (sidecar ``MotorlabNotes``), timed now."""
+        if text.strip():
+            t = self._acq.now() if self._acq is not None else 0.0
+            self.notes.append({"time_s": round(float(t), 3), "text": text.strip()})
+
     def _publish(self) -> None:
         self.feed.publish(self.snapshot())
 
@@ -226,7 +240,12 @@ class Recorder:
         writer = self._writer = open_writer(self.target, self.protocol, info, md, t0)
         try:
             await self._prepare(info)
-            acq = self._acq = Acquisition(driver, writer, cal.corrector, t0=t0)
+            names = [c.name for c in info.channels]
+            pen = self.pen_down_threshold_n is not None and "tip_force" in names
+            primary = names.index("tip_force") if pen else 0
+            acq = self._acq = Acquisition(driver, writer, cal.corrector, primary_channel=primary, t0=t0)
+            if pen:
+                acq.signal.down_threshold = self.pen_down_threshold_n
             runner = self._runner = StepRunner(
                 self.protocol,
                 acq,
@@ -305,6 +324,8 @@ class Recorder:
             "MotorlabLinkGaps": len(driver.status.gaps),
             "MotorlabClockDriftPpm": float(np.nan_to_num(driver.clock.drift_ppm)),
         }
+        if self.notes:
+            final["MotorlabNotes"] = list(self.notes)
         if self.device.emulated:
             # emulated data must never pass for a real measurement
             final["MotorlabEmulated"] = True
