@@ -149,7 +149,9 @@ class Codec(Protocol):
     """Sans-I/O protocol codec: bytes in, events out; commands in, bytes out."""
 
     protocol: str
-    stats: CodecStats
+
+    @property
+    def stats(self) -> CodecStats: ...  # read-only here, so codecs may keep a subclass
 
     def feed(self, data: bytes) -> list[CodecEvent]: ...
 
