@@ -142,6 +142,7 @@ class StepRunner:
         progress = self.progress
         progress.step = step
         start = self.acq.now()
+        integrity_before = self.acq.driver.integrity()
         if step.kind == "trial":
             progress.trial_index += 1
             self.acq.signal.reset_trial_peak()
@@ -177,6 +178,10 @@ class StepRunner:
                 extra: dict[str, Any] = {"trial": step.trial, "hand": step.hand, "status": status}
                 if reason:
                     extra["reason"] = reason
+                # sequence integrity of this trial: samples lost in gaps, copies dropped
+                after = self.acq.driver.integrity()
+                for key in ("dropped_samples", "duplicates"):
+                    extra[key] = after[key] - integrity_before[key]
                 self.acq.add_event(Event(start, self.acq.now() - start, "trial", extra))
                 self.last_trial = step
         return repeat
