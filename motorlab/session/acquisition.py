@@ -137,6 +137,8 @@ class Acquisition:
         return time.monotonic() - self.t0
 
     def _to_recording_time(self, blk: SampleBlock) -> np.ndarray:
+        if getattr(self.driver, "preserves_time", False):  # a replay: its times are the recording's
+            return blk.device_time
         if self._segment_dev0 is None:
             self._segment_dev0 = float(blk.device_time[0])
             try:

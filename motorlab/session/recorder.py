@@ -323,9 +323,13 @@ class Recorder:
             "MotorlabDroppedSamples": int(driver.status.dropped_samples),
             "MotorlabLinkGaps": len(driver.status.gaps),
             "MotorlabClockDriftPpm": float(np.nan_to_num(driver.clock.drift_ppm)),
+            "MotorlabIntegrity": driver.integrity(),
         }
         if self.notes:
             final["MotorlabNotes"] = list(self.notes)
+        measured = float(getattr(driver, "measured_rate_hz", np.nan))
+        if np.isfinite(measured):  # devices without a documented rate: what was measured, Hz
+            final["MotorlabMeasuredRateHz"] = measured
         if self.device.emulated:
             # emulated data must never pass for a real measurement
             final["MotorlabEmulated"] = True
