@@ -42,6 +42,9 @@ from .steps import StepRunner
 
 log = logging.getLogger(__name__)
 
+#: receives every block of recorded samples: ``tap(t_s, values)``
+SampleTap = Callable[[np.ndarray, np.ndarray], None]
+
 
 @dataclass(frozen=True)
 class RecordingTarget:
@@ -174,10 +177,27 @@ class Recorder:
         self._writer: RecordingWriter | None = None
         self._info: DeviceInfo | None = None
         self._battery: float | None = None
+        self._sample_taps: list[SampleTap] = []
+        self._finishing = False
 
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
         """Call ``callback(snapshot)`` with every live snapshot; returns the unsubscribe function."""
         return self.feed.subscribe(callback)
+
+    def add_sample_tap(self, tap: SampleTap) -> None:
+        """Also hand every block of samples to ``tap(t_s, values)`` (recording time s, calibrated
+        values (n, channels) in the device's channel units), on the recorder's event loop, as
+        they are written; for views that draw every sample. Must not block; add before :meth:`run`."""
+        self._sample_taps.append(tap)
+
+    def add_note(self, text: str) -> bool:
+        """Store a therapist's note as a ``note`` event at the current recording time (call on
+        the recorder's event loop); False when the recording is not running."""
+        acq = self._acq
+        if acq is None or self._finishing:
+            return False
+        acq.add_event(Event(acq.now(), 0.0, "note", {"note": text}))
+        return True
 
     # -- live state -------------------------------------------------------------------
     def snapshot(self, finished: bool = False) -> LiveSnapshot:
@@ -227,6 +247,8 @@ class Recorder:
         try:
             await self._prepare(info)
             acq = self._acq = Acquisition(driver, writer, cal.corrector, t0=t0)
+            for tap in self._sample_taps:
+                acq.add_tap(tap)
             runner = self._runner = StepRunner(
                 self.protocol,
                 acq,
@@ -286,6 +308,7 @@ class Recorder:
     async def _finish(self, writer: RecordingWriter) -> object:
         """Stop acquiring, finalise the file, publish the final snapshot; returns the emulator's truth."""
         acq, emulator = self._acq, self.device.emulator
+        self._finishing = True
         if acq is not None:
             await acq.stop()
         truth = emulator.truth if emulator is not None else None
