@@ -137,7 +137,10 @@ class RecorderLiveSource:
         self._hold = (0.0, 0.0, 0.0)
         # trial numbering: repeats add a trial (the screen never says "trial 7 of 6")
         self._repeats = 0
+        self._repeats_run = 0
         self._repeat_pending = False
+        self._last_hand = "n/a"
+        self._protocol_trials = [x for x in protocol.steps if x.kind == "trial"]
         self.commands: list[str] = []
         self.notes: list[str] = []
 
@@ -151,6 +154,8 @@ class RecorderLiveSource:
             self._dirty = True
 
     def _new_trial(self, index: int) -> None:
+        if index > self._trial_index and self._repeat_pending:
+            self._repeats_run += 1  # this trial is the repeat asked for
         self._trial_index = index
         self._now = self._peak = None
         self._strokes = 0
@@ -280,16 +285,30 @@ class RecorderLiveSource:
             latest_t_s=self._latest_t,
         )
 
+    def _trial_shown(self, s: session_live.LiveSnapshot, n_trials: int) -> tuple[int, str]:
+        """The trial a screen names: the running one, else the next one (number and hand)."""
+        st = s.step
+        if st.kind == "trial" and st.hand:
+            self._last_hand = st.hand
+            return st.trial_index, st.hand
+        if s.finished or st.trial_index >= n_trials:
+            return st.trial_index, self._last_hand
+        if self._repeat_pending:
+            return st.trial_index + 1, self._last_hand
+        k = st.trial_index - self._repeats_run
+        hand = self._protocol_trials[k].hand if 0 <= k < len(self._protocol_trials) else None
+        return st.trial_index + 1, hand or self._last_hand
+
     def _screen_snapshot(self, s: session_live.LiveSnapshot) -> LiveSnapshot:
         setup, st = self.setup, s.step
-        hand = st.hand or (self.protocol.hand if self.protocol.hand in ("right", "left") else "n/a")
         n_trials = max(self.protocol.n_trials + self._repeats, st.trial_index)
+        trial, hand = self._trial_shown(s, n_trials)
         task = TaskState(
             self.protocol.task,
             setup.view,
             setup.title,
             hand,
-            st.trial_index,
+            trial,
             n_trials,
             f"{self.protocol.name}-{st.trial_index}",
         )

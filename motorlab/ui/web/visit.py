@@ -339,6 +339,7 @@ class VisitRun:
                 ("/visit/current", "Visit summary"),
                 (f"/clients/{pid}/report?session={self.session}", "Report"),
                 (f"/clients/{pid}/parent?session={self.session}", "Parent page"),
+                (f"/clients/{pid}/export.csv", "Export (CSV)"),
             ),
         )
 

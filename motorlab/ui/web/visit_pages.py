@@ -129,15 +129,13 @@ async def parent_page(request: Request) -> Response:
         data = await run_in_threadpool(_collect, pages._root(request), client.participant, session)
     except MotorlabError as exc:
         return pages.error_page(request, one_line(exc), 409, "No session yet")
+    from ...clinic.goals import LEVEL_NAMES
+
     goals = [
         {
             "title": g.goal.title,
             "level": g.level,
-            "words": "not measured yet"
-            if g.level is None
-            else {-2: "below the start", -1: "on the way", 0: "reached", 1: "beyond", 2: "far beyond"}.get(
-                g.level, str(g.level)
-            ),
+            "words": "not measured yet" if g.level is None else LEVEL_NAMES[g.level],
         }
         for g in data.goals
     ]
