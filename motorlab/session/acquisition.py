@@ -164,6 +164,10 @@ class Acquisition:
                 self.sink_error = one_line(exc)
                 log.error("writing an event failed: %s", self.sink_error)
 
+    def add_tap(self, tap: Callable[[np.ndarray, np.ndarray], None]) -> None:
+        """Call ``tap(t, values)`` with every block after it is written (recording time s, calibrated)."""
+        self._taps.append(tap)
+
     # -- data -----------------------------------------------------------------------
     def handle_block(self, blk: SampleBlock) -> None:
         if blk.n == 0:

@@ -42,6 +42,9 @@ from .steps import StepRunner
 
 log = logging.getLogger(__name__)
 
+#: receives every block of recorded samples: ``tap(t_s, values)``
+SampleTap = Callable[[np.ndarray, np.ndarray], None]
+
 
 @dataclass(frozen=True)
 class RecordingTarget:
@@ -182,10 +185,32 @@ class Recorder:
         self._writer: RecordingWriter | None = None
         self._info: DeviceInfo | None = None
         self._battery: float | None = None
+        self._sample_taps: list[SampleTap] = []
+        self._finishing = False
 
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
         """Call ``callback(snapshot)`` with every live snapshot; returns the unsubscribe function."""
         return self.feed.subscribe(callback)
+
+    def add_sample_tap(self, tap: SampleTap) -> None:
+        """Also hand every block of samples to ``tap(t_s, values)`` (recording time s, calibrated
+        values (n, channels) in the device's channel units), on the recorder's event loop, as
+        they are written; for views that draw every sample. Must not block; add before :meth:`run`."""
+        self._sample_taps.append(tap)
+
+    def add_note(self, text: str) -> bool:
+        """Keep a therapist's note with the recording, timed now (recording time, s): in the
+        sidecar's ``MotorlabNotes`` and, while the task runs, as a ``note`` event. Call on the
+        recorder's event loop; False when the text is blank or the recording has finished."""
+        text = text.strip()
+        if not text or self._finishing:
+            return False
+        acq = self._acq
+        t = acq.now() if acq is not None else 0.0
+        self.notes.append({"time_s": round(float(t), 3), "text": text})
+        if acq is not None:
+            acq.add_event(Event(t, 0.0, "note", {"note": text}))
+        return True
 
     # -- live state -------------------------------------------------------------------
     def snapshot(self, finished: bool = False) -> LiveSnapshot:
@@ -208,12 +233,6 @@ class Recorder:
             finished=finished,
             quit=runner is not None and runner.progress.quit,
         )
-
-    def add_note(self, text: str) -> None:
-        """Keep a therapist's note with the recording (sidecar ``MotorlabNotes``), timed now."""
-        if text.strip():
-            t = self._acq.now() if self._acq is not None else 0.0
-            self.notes.append({"time_s": round(float(t), 3), "text": text.strip()})
 
     def _publish(self) -> None:
         self.feed.publish(self.snapshot())
@@ -246,6 +265,8 @@ class Recorder:
             acq = self._acq = Acquisition(driver, writer, cal.corrector, primary_channel=primary, t0=t0)
             if pen:
                 acq.signal.down_threshold = self.pen_down_threshold_n
+            for tap in self._sample_taps:
+                acq.add_tap(tap)
             runner = self._runner = StepRunner(
                 self.protocol,
                 acq,
@@ -305,6 +326,7 @@ class Recorder:
     async def _finish(self, writer: RecordingWriter) -> object:
         """Stop acquiring, finalise the file, publish the final snapshot; returns the emulator's truth."""
         acq, emulator = self._acq, self.device.emulator
+        self._finishing = True
         if acq is not None:
             await acq.stop()
         truth = emulator.truth if emulator is not None else None
