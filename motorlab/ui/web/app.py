@@ -17,7 +17,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 
 from ...errors import MotorlabError, one_line
-from . import pages
+from . import pages, pen_capture
 from .hub import LiveHub
 from .pairing import PairingCodes, qr_svg
 from .security import ROLE_PAIRING, ROLE_THERAPIST, Access, SecurityMiddleware, is_loopback
@@ -163,6 +163,7 @@ def create_app(root: str | Path, access: Access, hub: LiveHub | None = None) -> 
         Route("/pairing/qr.svg", pairing_qr),
         Route("/pair", pair_form, methods=["GET"]),
         Route("/pair", pair_submit, methods=["POST"]),
+        *pen_capture.routes(),
         Mount("/static", StaticFiles(directory=pages.static_dir(), html=False), name="static"),
     ]
     app = Starlette(
