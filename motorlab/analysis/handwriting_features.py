@@ -14,8 +14,8 @@ source of each) are in docs/metrics.md §"Children's handwriting features"; in s
   gaps between strokes wider than ``word_gap_factor`` x the median letter height;
   **writing area** = convex hull of the on-surface points (scipy.spatial.ConvexHull), mm²;
 * kinematic: **speed** = on-surface path length / on-surface time (mm/s); stroke duration;
-  **NIV** = local maxima of the low-passed speed per stroke (1 for a ballistic stroke;
-  Gerth et al. 2016); **in-air time** and in-air / on-surface ratio; **writing stops** =
+  **NIV** = peaks of the low-passed speed per stroke with a prominence >= 10 % of the stroke's
+  maximum speed (1 for a ballistic stroke; Gerth et al. 2016); **in-air time** and in-air / on-surface ratio; **writing stops** =
   on-surface pauses with speed <= 1 mm/s longer than 15 ms, merged when closer than 30 ms
   (BDALab); **tempo** = strokes per second of the writing span;
 * pressure (normalised 0-1): mean, SD, CV on the surface, **number of pressure changes** =
@@ -35,6 +35,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields
 
 import numpy as np
+from scipy.signal import find_peaks
 from scipy.spatial import ConvexHull, QhullError
 from scipy.stats import circmean, circstd
 
@@ -42,7 +43,7 @@ from ..recording import Recording
 from ..signal._checks import finite_runs, require_rate, warn
 from ..signal.filter import signal_filter
 from ..signal.spectrum import band_power, signal_psd, theil_sen
-from .params import PenFeatureParams
+from .params import PenFeatureParams, SmoothnessParams
 from .pen_path import pen_path
 
 NAN = float("nan")
@@ -119,13 +120,15 @@ def _n_extrema(x: np.ndarray) -> int:
     return int(np.count_nonzero(np.diff(np.sign(d)) != 0)) if d.size > 1 else 0
 
 
-def _n_maxima(x: np.ndarray) -> int:
-    d = np.diff(x)
-    d = d[d != 0]
-    if d.size < 2:
-        return 1 if x.size else 0
-    s = np.sign(d)
-    return int(np.count_nonzero((s[:-1] > 0) & (s[1:] < 0))) or 1
+def _n_speed_peaks(speed: np.ndarray, prominence_frac: float) -> int:
+    """Peaks of a stroke's speed (scipy.signal.find_peaks) with a prominence of at least
+    ``prominence_frac`` x its maximum; the stroke starts and ends at rest (zero padded), so a
+    stroke that moves has at least one."""
+    top = float(np.nanmax(speed)) if speed.size else 0.0
+    if not top > 0:
+        return 0
+    peaks, _ = find_peaks(np.concatenate(([0.0], speed, [0.0])), prominence=prominence_frac * top)
+    return int(peaks.size)
 
 
 def _lowpass(x: np.ndarray, fs: float, fc: float, order: int = 4) -> np.ndarray:
@@ -195,10 +198,10 @@ def pen_features(
         dur = (b - a - 1) / fs
         smooth = _lowpass(xy, fs, p.speed_lowpass_hz)
         speed = np.hypot(*np.gradient(smooth, 1.0 / fs, axis=0).T)
-        for s0, s1 in _stops(speed, fs, p.stop_speed_mm_s, p.stop_min_s):
+        v = np.gradient(xy, 1.0 / fs, axis=0)  # unsmoothed, as BDALab's writing stops
+        for s0, s1 in _stops(np.hypot(*v.T), fs, p.stop_speed_mm_s, p.stop_min_s):
             stop_n += 1
             stop_samples += s1 - s0
-        v = np.gradient(xy, 1.0 / fs, axis=0)
         vel_parts.append(v - v.mean(axis=0))
         n_pc = 0
         p_mean = NAN
@@ -218,7 +221,7 @@ def pen_features(
                 mean_speed_mm_s=length / dur if dur > 0 else NAN,
                 height_mm=float(np.ptp(xy[:, 1])),
                 width_mm=float(np.ptp(xy[:, 0])),
-                niv=_n_maxima(speed),
+                niv=_n_speed_peaks(speed, SmoothnessParams.peak_prominence_frac),
                 pressure_mean=p_mean,
                 n_pressure_changes=n_pc,
                 altitude_mean_deg=float(np.nanmean(alt[a:b])) if alt is not None else NAN,
