@@ -223,19 +223,21 @@ def test_features_of_known_shapes():
     assert g.niv_per_stroke == 2
 
 
-def test_tremor_fraction_rises_with_a_10_hz_tremor_and_features_are_rate_invariant():
+def test_tremor_band_power_is_the_added_tremor_and_features_are_rate_invariant():
     def write(fs, tremor_mm):
         t = np.arange(0, 3, 1 / fs)
         x = 15 * t + 3 * np.sin(2 * np.pi * 2 * t) + tremor_mm * np.sin(2 * np.pi * 10 * t)
-        y = 5 * np.sin(2 * np.pi * 2 * t) ** 2
-        down = (t % 1.0) < 0.75
+        y = 5 * np.sin(2 * np.pi * 1.5 * t) ** 2
+        down = (t % 1.0) < 0.7  # 0.3 s in the air = 3 tremor cycles: strokes end to end keep its phase
         return pen_features(
             np.column_stack([x + 10 * np.floor(t), y]), down, fs, pressure=0.3 + 0.1 * np.sin(t)
         )
 
     calm, shaky = write(200, 0.0), write(200, 0.3)
-    assert calm.tremor_band_power_fraction < 0.01
-    assert shaky.tremor_band_power_fraction > 0.04
+    # a 10 Hz, 0.3 mm tremor adds a velocity sinusoid of amplitude 0.3 x 2 pi x 10 mm/s: power A^2 / 2
+    added = (0.3 * 2 * np.pi * 10) ** 2 / 2
+    assert shaky.tremor_band_power_mm2_s2 - calm.tremor_band_power_mm2_s2 == pytest.approx(added, rel=0.1)
+    assert shaky.tremor_band_power_fraction > calm.tremor_band_power_fraction
     for fs in (100.0, 240.0, 500.0):
         other = write(fs, 0.3).to_dict()
         for key in (
@@ -244,9 +246,10 @@ def test_tremor_fraction_rises_with_a_10_hz_tremor_and_features_are_rate_invaria
             "writing_area_mm2",
             "in_air_time_s",
             "pressure_mean",
+            "tremor_band_power_mm2_s2",
             "tremor_band_power_fraction",
         ):
-            tol = 0.1 if key.startswith("tremor") else 0.03  # spectra of 0.75 s strokes: coarse bins
+            tol = 0.1 if key.startswith("tremor") else 0.03  # spectra of 0.7 s strokes: coarse bins
             assert other[key] == pytest.approx(shaky.to_dict()[key], rel=tol), (fs, key)
         assert other["n_strokes"] == 3 and other["n_word_spaces"] == shaky.n_word_spaces
 

@@ -21,9 +21,11 @@ source of each) are in docs/metrics.md §"Children's handwriting features"; in s
 * pressure (normalised 0-1): mean, SD, CV on the surface, **number of pressure changes** =
   local extrema of the 17.5 Hz low-passed pressure within strokes (BDALab NCP);
 * tilt: altitude mean and SD (deg); azimuth circular mean and circular SD (deg);
-* **tremor-band power**: fraction of the on-surface pen-velocity power (Welch) in the tremor
-  band (8-12 Hz, above the ~5 Hz writing rhythm) of the 0.5-30 Hz power (Van Galen: poor writers' velocity spectra show
-  neuromotor noise).
+* **tremor-band power**: power of the on-surface pen velocity (Welch, strokes end to end, each
+  mean-removed) in the tremor band (3-12 Hz, ``TremorParams.band_hz``), mm²/s², and its fraction
+  of the 0.5-30 Hz power (Van Galen: poor writers' velocity spectra show neuromotor noise). In
+  handwriting the writing rhythm itself (about 4-6 Hz) falls in this band: compare a child with
+  their own earlier sessions, not with other children.
 
 Too-short input (no stroke of at least 3 samples) gives NaN and a ``MotorlabWarning``.
 """
@@ -105,6 +107,7 @@ class HandwritingFeatures:
     altitude_sd_deg: float
     azimuth_mean_deg: float
     azimuth_sd_deg: float
+    tremor_band_power_mm2_s2: float
     tremor_band_power_fraction: float
     strokes: tuple[StrokeFeatures, ...] = ()
 
@@ -145,7 +148,7 @@ def _stops(speed: np.ndarray, fs: float, limit: float, min_s: float) -> list[tup
             merged[-1][1] = b
         else:
             merged.append([a, b])
-    return [(a, b) for a, b in merged if (b - a) / fs > min_s]
+    return [(a, b) for a, b in merged if (b - a - 1) / fs > min_s]  # duration: samples - 1 intervals
 
 
 def pen_features(
@@ -157,7 +160,7 @@ def pen_features(
     altitude_deg: np.ndarray | None = None,
     azimuth_deg: np.ndarray | None = None,
     gap: np.ndarray | None = None,
-    t0_s: float = 0.0,
+    timestamps_s: np.ndarray | None = None,
     params: PenFeatureParams | None = None,
 ) -> HandwritingFeatures:
     """Handwriting features of a pen path on a uniform grid.
@@ -168,7 +171,8 @@ def pen_features(
         sampling_rate: grid rate, Hz.
         pressure, altitude_deg, azimuth_deg: (n,) optional channels on the same grid.
         gap: (n,) samples where the pen was not observed (never on-surface).
-        t0_s: time of the first sample, s (for the strokes' start/end).
+        timestamps_s: (n,) grid times, s (strokes' start/end; default n / fs). A grid of several
+            forward segments (a clock that stepped back) may step back between them.
         params: :class:`~motorlab.analysis.params.PenFeatureParams` (defaults if None).
     """
     p = params or PenFeatureParams()
@@ -182,6 +186,7 @@ def pen_features(
     if not runs:
         warn("pen_features: no on-surface stroke of at least 3 samples; features are NaN")
         return _empty()
+    t_grid = np.arange(pos.shape[0]) / fs if timestamps_s is None else np.asarray(timestamps_s, np.float64)
     pres = None if pressure is None else np.asarray(pressure, dtype=np.float64)
     alt = None if altitude_deg is None else np.asarray(altitude_deg, dtype=np.float64)
     azi = None if azimuth_deg is None else np.asarray(azimuth_deg, dtype=np.float64)
@@ -201,7 +206,7 @@ def pen_features(
         v = np.gradient(xy, 1.0 / fs, axis=0)  # unsmoothed, as BDALab's writing stops
         for s0, s1 in _stops(np.hypot(*v.T), fs, p.stop_speed_mm_s, p.stop_min_s):
             stop_n += 1
-            stop_samples += s1 - s0
+            stop_samples += s1 - s0 - 1
         vel_parts.append(v - v.mean(axis=0))
         n_pc = 0
         p_mean = NAN
@@ -214,8 +219,8 @@ def pen_features(
         x_extent.append((float(xy[:, 0].min()), float(xy[:, 0].max())))
         strokes.append(
             StrokeFeatures(
-                start_s=t0_s + a / fs,
-                end_s=t0_s + (b - 1) / fs,
+                start_s=float(t_grid[a]),
+                end_s=float(t_grid[b - 1]),
                 duration_s=dur,
                 length_mm=length,
                 mean_speed_mm_s=length / dur if dur > 0 else NAN,
@@ -231,8 +236,9 @@ def pen_features(
     heights = np.array([s.height_mm for s in strokes])
     on_time = sum(s.duration_s for s in strokes)
     path = sum(s.length_mm for s in strokes)
-    in_air = sum(strokes[i + 1].start_s - strokes[i].end_s for i in range(len(strokes) - 1))
-    span = strokes[-1].end_s - strokes[0].start_s
+    # time between strokes (a step back of the clock between grid segments counts as none)
+    in_air = sum(max(0.0, strokes[i + 1].start_s - strokes[i].end_s) for i in range(len(strokes) - 1))
+    span = on_time + in_air  # first touch to last lift
 
     # static: baseline through the strokes' lowest points, word spaces, area
     lx, ly = np.array(lows).T
@@ -311,6 +317,7 @@ def pen_features(
         altitude_sd_deg=float(alt_d.std(ddof=1)) if alt_d.size > 1 else NAN,
         azimuth_mean_deg=float(np.degrees(circmean(az_d))) if az_d.size else NAN,
         azimuth_sd_deg=float(np.degrees(circstd(az_d))) if az_d.size > 1 else NAN,
+        tremor_band_power_mm2_s2=tremor,
         tremor_band_power_fraction=tremor / total if total > 0 else NAN,
         strokes=tuple(strokes),
     )
@@ -354,7 +361,7 @@ def pen_features_recording(rec: Recording, params: PenFeatureParams | None = Non
         altitude_deg=on_grid("altitude"),
         azimuth_deg=on_grid("azimuth", angle=True),
         gap=path.gap,
-        t0_s=float(path.t_s[0]) if path.t_s.size else 0.0,
+        timestamps_s=path.t_s,
         params=params,
     )
 

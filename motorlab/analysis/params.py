@@ -318,10 +318,7 @@ class PenFeatureParams(_Section):
         default=10.0, metadata=_check(_positive, "Hz; low-pass of positions before speed peaks (NIV)")
     )
     tremor_band_hz: Band = field(
-        default=dict(TremorParams.class_bands_hz)["physiological"],
-        metadata=_check(
-            _band, "Hz; tremor band of the pen velocity (8-12 Hz: above the ~5 Hz rhythm of writing itself)"
-        ),
+        default=TremorParams.band_hz, metadata=_check(_band, "Hz; tremor band of the pen velocity")
     )
     reference_band_hz: Band = field(
         default=(0.5, 30.0), metadata=_check(_band, "Hz; total band the tremor power is a fraction of")
