@@ -303,6 +303,44 @@ class SmoothnessParams(_Section):
     )
 
 
+@dataclass(frozen=True)
+class PenFeatureParams(_Section):
+    """Children's handwriting features (:func:`~motorlab.analysis.handwriting_features.pen_features`).
+
+    Not (yet) a section of :class:`AnalysisParams`: the pen page's recordings are analysed
+    by :func:`~motorlab.analysis.handwriting_features.pen_features_recording` directly.
+    """
+
+    SECTION: ClassVar[str] = "penfeatures"
+
+    stop_speed_mm_s: float = field(
+        default=1.0, metadata=_check(_positive, "mm/s; writing stop = on-surface speed at most this")
+    )
+    stop_min_s: float = field(
+        default=0.015, metadata=_check(_positive, "s; a writing stop lasts longer than this (BDALab)")
+    )
+    change_lowpass_hz: float = field(
+        default=17.5,
+        metadata=_check(_positive, "Hz; low-pass before counting pressure/tilt changes (BDALab)"),
+    )
+    speed_lowpass_hz: float = field(
+        default=10.0, metadata=_check(_positive, "Hz; low-pass of positions before speed peaks (NIV)")
+    )
+    tremor_band_hz: Band = field(
+        default=TremorParams.band_hz, metadata=_check(_band, "Hz; tremor band of the pen velocity")
+    )
+    reference_band_hz: Band = field(
+        default=(0.5, 30.0), metadata=_check(_band, "Hz; total band the tremor power is a fraction of")
+    )
+    psd_window_s: float = field(
+        default=1.0, metadata=_check(_positive, "s; Welch segment of the velocity spectrum")
+    )
+    word_gap_factor: float = field(
+        default=0.5,
+        metadata=_check(_positive, "a horizontal gap wider than this x median letter height is a word space"),
+    )
+
+
 # ------------------------------------------------------------------ all of them
 _SECTIONS: dict[str, type[_Section]] = {
     cls.SECTION: cls
