@@ -248,7 +248,7 @@ CASES = [
          names="_channels.tsv"),
     Case("unit_force_not_force", "force column in a non-force unit (V)", lambda f: f.set_unit("force", "V"),
          error=r"channel 'force'.*'V' is not a force unit", names="_channels.tsv"),
-    Case("unit_misc_other", "MISC force-named-unit column renamed (MISC in lbf, other name)",
+    Case("unit_misc_other", "a MISC column of another name in lbf (read as a force)",
          lambda f: (f.set_chan("force", 0, "load"), f.set_unit("load", "lbf")), flag="unit_converted",
          check=lambda rec: np.testing.assert_allclose(
              rec.channel("load").max(), _grip_recording().channel("force").max() * LBF_N, rtol=1e-9)),
@@ -271,6 +271,16 @@ CASES = [
     Case("unit_type_unknown", "channel type that BIDS does not define (FORCE)",
          lambda f: f.set_chan("force", 2, "FORCE"), error=r"invalid channel table.*'FORCE' is not a BIDS motion type",
          names="_channels.tsv"),
+    Case("unit_case", "force unit in capitals (KGF)", lambda f: f.set_unit("force", "KGF"), flag="unit_converted",
+         check=_force_scaled(KGF_N)),
+    Case("unit_gyro_rad", "angular rate in rad/s", lambda f: (f.set_chan("acc_x", 2, "GYRO"), f.set_chan(
+        "acc_x", 0, "gyr_x"), f.set_unit("gyr_x", "rad/s")), flag="unit_converted",
+         check=lambda rec: np.testing.assert_allclose(
+             rec.channel("gyr_x"), np.rad2deg(_grip_recording().channel("acc_x")), rtol=1e-12, atol=1e-12)),
+    Case("unit_pos_mm", "position in mm", lambda f: (f.set_chan("acc_x", 2, "POS"), f.set_chan(
+        "acc_x", 0, "pos_x"), f.set_unit("pos_x", "mm")), flag="unit_converted",
+         check=lambda rec: np.testing.assert_allclose(
+             rec.channel("pos_x"), _grip_recording().channel("acc_x") / 10, rtol=1e-12, atol=1e-15)),
     # values
     Case("value_inf", "inf in a force sample", lambda f: f.set_cell(250, 1, "inf"), flag="nonfinite_value",
          check=_nan_at(250, "force")),
@@ -316,6 +326,10 @@ CASES = [
     Case("time_other_clock", "half the rows stamped on another clock (Unix epoch)", _other_clock,
          error=r"timestamps span .* rows on different clocks"),
     # messages: encoding and damaged files
+    Case("motion_missing", "_motion.tsv missing (sidecars only)", lambda f: f.motion.unlink(),
+         error=r"file not found"),
+    Case("motion_empty", "a finalised _motion.tsv emptied", lambda f: f.motion.write_bytes(b""),
+         error=rf"truncated: 0 rows but {N}"),
     Case("bad_byte_channels", "a 0xff byte in _channels.tsv", lambda f: f.inject(f.chans, 20, b"\xff"),
          error=r"line 1: byte 0xff is not UTF-8 text", names="_channels.tsv"),
     Case("bad_byte_sidecar", "a 0xfe byte in _motion.json", lambda f: f.inject(f.side, 30, b"\xfe"),
@@ -423,6 +437,16 @@ def test_clean_file_has_no_flags_and_identical_arrays(tmp_path: Path) -> None:
     np.testing.assert_array_equal(back.data, rec.data)
     plain = np.loadtxt(f.motion, delimiter="\t")
     np.testing.assert_array_equal(np.column_stack([back.timestamps, back.data]), plain)
+
+
+def test_windows_line_ends_and_bom_read_identically(tmp_path: Path) -> None:
+    f = _write(tmp_path)
+    f.motion.write_bytes(f.motion.read_bytes().replace(b"\n", b"\r\n"))
+    f.chans.write_bytes(b"\xef\xbb\xbf" + f.chans.read_bytes().replace(b"\n", b"\r\n"))
+    back = read_recording(f.motion)
+    rec = _grip_recording()
+    np.testing.assert_array_equal(back.data, rec.data)
+    assert back.channel_names == rec.channel_names and back.quality_flags == ()
 
 
 def test_chunked_parse_is_identical_across_block_boundaries(tmp_path: Path, monkeypatch) -> None:
@@ -617,3 +641,14 @@ def test_validator_passes_on_demo_output(tmp_path: Path) -> None:
     issues = _validate(out)
     assert _errors(issues) == []
     assert "EVENT_ONSET_ORDER" not in {i["code"] for i in issues}
+
+
+def test_reliability_table_lists_every_case() -> None:
+    """docs/reliability_storage.md has a row per case and names only tests that exist here."""
+    text = DOC.read_text(encoding="utf-8")
+    for case in CASES:
+        assert f"`test_bad_input[{case.id}]`" in text, case.id
+    named = set(re.findall(r"`(test_\w+)", text))
+    assert named <= set(globals()), named - set(globals())
+    rows = [ln for ln in text.splitlines() if ln.startswith("| ") and "`test_" in ln]
+    assert len(rows) >= 40

@@ -63,7 +63,7 @@ FORCE_NAMES = frozenset({"force", "tip_force"})
 #: quaternion components carry no unit
 _UNITLESS = frozenset({"n/a", "1", ""})
 #: bytes parsed at a time (the text of one chunk is the only transient copy)
-CHUNK_BYTES = 1 << 22
+CHUNK_BYTES = 1 << 20
 #: a file with at least this many backwards steps that are also this fraction of intervals is shuffled
 OUT_OF_ORDER_MIN_STEPS = 3
 OUT_OF_ORDER_FRACTION = 0.01
