@@ -619,8 +619,8 @@ def read_recording(path: str | Path) -> Recording:
     segments: tuple[tuple[int, int], ...] = ()
     if head.has_latency:
         timecheck = check_time(arr[:, 0], arr, head.sampling_rate, name)
-        if timecheck.keep is not None:
-            arr = arr[timecheck.keep]
+        if timecheck.kept_rows is not None:
+            arr = timecheck.kept_rows
         flags += timecheck.flags
         segments = timecheck.segments
         timestamps, data = arr[:, 0], arr[:, 1:]
@@ -744,7 +744,9 @@ def recover(path: str | Path) -> tuple[Path, int]:
         rec = read_recording(motion)
     if sidecar.get(STATUS_KEY) == "recording":
         sidecar[STATUS_KEY] = "recovered"
-        sidecar[COUNT_KEY], _ = count_lines(motion)
+        sidecar[COUNT_KEY] = _load_motion(motion, read_header(motion))[0].shape[
+            0
+        ]  # rows as the reader counts them
         sidecar["RecordingDuration"] = rec.duration
         eff = rec.effective_sampling_rate()
         sidecar["SamplingFrequencyEffective"] = eff if np.isfinite(eff) else "n/a"

@@ -264,15 +264,15 @@ class ValueCheck:
 # ------------------------------------------------------------------------ time column
 @dataclass(frozen=True)
 class TimeCheck:
-    """What the time column showed: flags, rows to keep (None = all), forward segments."""
+    """What the time column showed: flags, the rows kept (None = all of them), forward segments."""
 
     flags: tuple[QualityFlag, ...]
-    keep: np.ndarray | None
+    kept_rows: np.ndarray | None
     segments: tuple[tuple[int, int], ...]
 
 
 def check_time(t: np.ndarray, arr: np.ndarray, fs: float, source: str) -> TimeCheck:
-    """Check the LATENCY column ``t`` (s) of the rows ``arr`` against the nominal rate ``fs`` (Hz).
+    """Check the LATENCY column ``t`` (s, ``arr[:, 0]``) of the rows ``arr`` against the nominal rate ``fs`` (Hz).
 
     The common case (finite, strictly increasing) costs one difference array; otherwise
     :func:`~motorlab.signal.timestamps.timestamp_quality` names what is wrong, rows with
@@ -300,7 +300,7 @@ def check_time(t: np.ndarray, arr: np.ndarray, fs: float, source: str) -> TimeCh
         return TimeCheck(tuple(flags), None, ((0, n),))
     report = timestamp_quality(t, fs, source=source, lines=None)
     flags = [f for f in report.flags if f.code not in ("gap", "rate_change", "grid_unjustified")]
-    keep = None
+    kept_rows = None
     if report.outlier_indices:
         keep = report.keep_mask()
         flags = [
@@ -309,13 +309,13 @@ def check_time(t: np.ndarray, arr: np.ndarray, fs: float, source: str) -> TimeCh
             else f
             for f in flags
         ]
-        t = t[keep]
-        arr = arr[keep]
+        arr = kept_rows = arr[keep]
+        t = arr[:, 0]
         report = timestamp_quality(t, fs, source=source, lines=None)
         flags += [f for f in report.flags if f.code not in {g.code for g in flags} | {"gap", "rate_change"}]
     segments = report.segments
     flags += _order_flags(t, arr, segments, source)
-    return TimeCheck(tuple(flags), keep, tuple(segments))
+    return TimeCheck(tuple(flags), kept_rows, tuple(segments))
 
 
 def _order_flags(
