@@ -29,7 +29,7 @@ import numpy as np
 
 from ..errors import ParameterError, RecordingError
 from ..recording import Channel
-from ..signal.timestamps import RATE_TOLERANCE, QualityFlag, timestamp_quality, timestamp_rate
+from ..signal.timestamps import GAP_FACTOR, RATE_TOLERANCE, QualityFlag, timestamp_quality
 from .importers.channels import KNOWN_CHANNELS, time_factor, unit_factor
 
 #: motorlab unit of each BIDS channel type (values of other units are converted into it)
@@ -164,19 +164,18 @@ def _locate_bad_line(text: str, path: Path, first_line: int, n_cols: int) -> Rec
 
 
 def _parse_block(body: bytes, path: Path, first_line: int, n_cols: int) -> np.ndarray:
-    try:
-        text = body.decode("ascii")
-    except UnicodeDecodeError as exc:
-        line = first_line + body.count(b"\n", 0, exc.start)
+    if not body.isascii():
+        at = next(i for i, b in enumerate(body) if b > 127)
+        line = first_line + body.count(b"\n", 0, at)
         raise RecordingError(
-            f"{path}: line {line}: byte 0x{body[exc.start]:02x} is not text (a damaged or binary file)"
-        ) from None
-    if "n/a" in text:
-        text = text.replace("n/a", "nan")
-    try:
-        arr = np.loadtxt(io.StringIO(text), delimiter="\t", ndmin=2, dtype=np.float64)
+            f"{path}: line {line}: byte 0x{body[at]:02x} is not text (a damaged or binary file)"
+        )
+    if b"n/a" in body:
+        body = body.replace(b"n/a", b"nan")
+    try:  # numpy's C parser on the bytes: twice as fast as on a decoded io.StringIO
+        arr = np.loadtxt(io.BytesIO(body), delimiter="\t", ndmin=2, dtype=np.float64)
     except ValueError:
-        raise _locate_bad_line(text, path, first_line, n_cols) from None
+        raise _locate_bad_line(body.decode("ascii"), path, first_line, n_cols) from None
     if arr.size and arr.shape[1] != n_cols:
         raise RecordingError(f"{path}: {arr.shape[1]} columns but the channel table lists {n_cols} channels")
     return arr.reshape(-1, n_cols) if arr.size == 0 else arr
@@ -283,10 +282,12 @@ def check_time(t: np.ndarray, arr: np.ndarray, fs: float, source: str) -> TimeCh
     if n < 2:
         return TimeCheck((), None, ())
     d = np.diff(t)
-    increasing = bool(np.all(d > 0))  # False with NaN too
-    del d
-    if increasing:
-        observed = timestamp_rate(t)
+    if bool(np.all(d > 0)):  # False with NaN too
+        # the observed rate as timestamp_rate computes it (1 / mean regular interval), on d
+        regular = d <= GAP_FACTOR * float(np.median(d))
+        n_reg = int(np.count_nonzero(regular))
+        observed = 1.0 / float(np.mean(d, where=regular)) if n_reg >= 2 else float("nan")
+        del d, regular
         flags: list[QualityFlag] = []
         if np.isfinite(observed) and abs(observed / fs - 1.0) > RATE_TOLERANCE:
             flags.append(
