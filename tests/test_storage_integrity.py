@@ -652,3 +652,59 @@ def test_reliability_table_lists_every_case() -> None:
     assert named <= set(globals()), named - set(globals())
     rows = [ln for ln in text.splitlines() if ln.startswith("| ") and "`test_" in ln]
     assert len(rows) >= 40
+
+
+def test_reader_fuzz_raises_only_one_line_recording_errors(tmp_path: Path) -> None:
+    """Random byte damage to each file of a recording: the reader returns a recording (flags
+    allowed) or raises a one-line RecordingError naming one of its files, nothing else."""
+    rng = np.random.default_rng(12)
+    rec = _grip_recording()
+    clean = Files(write_recording(rec, tmp_path / "clean"))
+    originals = {
+        s: clean.sibling(s).read_bytes()
+        for s in ("_motion.tsv", "_channels.tsv", "_motion.json", "_events.tsv")
+    }
+    specials = [
+        b"\x00",
+        b"\xff",
+        b"\t",
+        b"\n",
+        b"n/a",
+        b"inf",
+        b"-",
+        b"1e308",
+        b'"',
+        b"{",
+        b"\r",
+        b"nan",
+        b"\xc3",
+    ]
+    f = clean
+    for i in range(240):
+        suffix = list(originals)[i % 4]
+        data = bytearray(originals[suffix])
+        for _ in range(int(rng.integers(1, 4))):
+            at = int(rng.integers(0, max(len(data), 1)))
+            op = int(rng.integers(0, 4))
+            if op == 0 and data:
+                data[at] = int(rng.integers(0, 256))
+            elif op == 1:
+                data[at:at] = specials[int(rng.integers(0, len(specials)))]
+            elif op == 2:
+                del data[at : at + int(rng.integers(1, 40))]
+            else:
+                data = data[:at]
+        for s, raw in originals.items():
+            f.sibling(s).write_bytes(bytes(data) if s == suffix else raw)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                back = read_recording(f.motion)
+        except RecordingError as exc:
+            msg = str(exc)
+            assert "\n" not in msg and all(ch.isprintable() for ch in msg), (suffix, msg)
+            assert any(str(f.sibling(s)) in msg for s in originals), (suffix, msg)
+        else:
+            assert back.data.shape[1] == 3
+            finite = back.data[np.isfinite(back.data)]
+            assert np.all(np.abs(finite) <= 1e5), (suffix, bytes(data[:200]))

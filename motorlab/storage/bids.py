@@ -456,7 +456,7 @@ def _read_table(path: Path) -> list[dict[str, str]]:
     if "\x00" in text:
         raise RecordingError(f"{path}: contains NUL bytes (a damaged or binary file)")
     try:
-        return list(csv.DictReader(io.StringIO(text, newline=""), delimiter="\t"))
+        return list(csv.DictReader(io.StringIO(text, newline=""), delimiter="\t", quoting=csv.QUOTE_NONE))
     except csv.Error as exc:
         raise RecordingError(f"{path}: not a tab-separated table ({exc})") from None
 
@@ -665,22 +665,43 @@ def _metadata_from_name(motion: Path) -> dict[str, Any]:
 
 
 def read_events(path: Path) -> list[Event]:
+    """Events of ``_events.tsv`` (none if the file is missing). A torn last row (the writer
+    died mid-line) is ignored; any other row whose onset or duration is not a number is a
+    one-line :class:`RecordingError` naming the file and line."""
     if not path.exists():
         return []
+    rows = _read_table(path)
+    torn = not _read_text(path).endswith("\n")
     out = []
-    for r in _read_table(path):
+    for i, r in enumerate(rows):
         try:
-            onset, duration = float(r["onset"]), float(r["duration"] if r["duration"] != "n/a" else 0)
+            onset = float(r["onset"])
+            duration = float(r["duration"] if r["duration"] != "n/a" else 0)
         except (KeyError, TypeError, ValueError):
-            continue  # torn or foreign row
+            if torn and i == len(rows) - 1:
+                continue
+            if "onset" not in r:
+                raise RecordingError(f"{path}: no onset column") from None
+            cells = f"{r.get('onset')!s} / {r.get('duration')!s}"
+            raise RecordingError(
+                f"{path}: line {i + 2}: onset/duration {_printable(cells, 40)!r} is not a number of seconds"
+            ) from None
         extra = {
-            k: _cell(v) for k, v in r.items() if k not in (*_EVENT_BASE, "info") and _cell(v) is not None
+            k: c
+            for k, v in r.items()
+            if isinstance(k, str) and k not in (*_EVENT_BASE, "info") and isinstance(v, str)
+            if (c := _cell(v)) is not None
         }
-        if r.get("info") not in (None, "", "n/a"):
+        info = r.get("info")
+        if isinstance(info, str) and info not in ("", "n/a"):
             try:
-                extra.update(json.loads(r["info"]))
+                parsed = json.loads(info)
             except json.JSONDecodeError:
-                extra["info"] = r["info"]
+                parsed = None
+            if isinstance(parsed, dict):
+                extra.update(parsed)
+            else:
+                extra["info"] = info
         out.append(Event(onset, duration, r.get("trial_type") or "n/a", extra))
     return apply_trial_status(out)
 
