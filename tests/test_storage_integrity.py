@@ -336,6 +336,9 @@ CASES = [
          error=r"byte 0xfe is not UTF-8 text", names="_motion.json"),
     Case("bad_byte_events", "a 0xc3 byte (cut UTF-8 sequence) in _events.tsv",
          lambda f: f.inject(f.events, 5, b"\xc3"), error=r"line 1: byte 0xc3 is not UTF-8 text", names="_events.tsv"),
+    Case("events_bad_onset", "an events row whose onset is a word", lambda f: f.events.write_text(
+        f.events.read_text().replace("\n8.0\t", "\nsoon\t")), error=r"line 3: onset/duration 'soon / 3.0' is not a number",
+         names="_events.tsv"),
     Case("nul_channels", "NUL bytes in _channels.tsv", lambda f: f.inject(f.chans, 10, b"\x00\x00"),
          error=r"contains NUL bytes", names="_channels.tsv"),
     Case("binary_motion", "binary garbage in _motion.tsv", lambda f: f.inject(f.motion, 3000, bytes(range(128, 160))),
