@@ -309,6 +309,8 @@ CASES = [
          lambda f: f.set_sidecar(SamplingFrequency=20.0), flag="rate_mismatch"),
     Case("no_time_column", "no LATENCY time column", _drop_latency, flag="no_time_column",
          check=lambda rec: np.testing.assert_allclose(rec.timestamps[-1], (N - 1) / FS)),
+    Case("no_time_column_wrong_rate", "no LATENCY column and SamplingFrequency contradicting RecordingDuration",
+         lambda f: (_drop_latency(f), f.set_sidecar(SamplingFrequency=50.0)), flag="duration_mismatch"),
     Case("clock_reset", "device clock reset (time jumps back to 0)", _sort_back_in_time, flag="clock_reset",
          check=_segments(2)),
     Case("rows_shuffled", "rows shuffled", _shuffle, flag="rows_out_of_order"),

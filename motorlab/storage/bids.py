@@ -634,6 +634,22 @@ def read_recording(path: str | Path) -> Recording:
                 f"{head.sampling_rate:g} Hz (dropped samples would shift later events)",
             )
         )
+        stated = head.sidecar.get("RecordingDuration")
+        duration = float(stated) if isinstance(stated, (int, float)) else float("nan")
+        implied = (n_rows - 1) / head.sampling_rate if n_rows > 1 else 0.0
+        if (
+            np.isfinite(duration)
+            and duration > 0
+            and abs(implied - duration) > max(2.0 / head.sampling_rate, 0.01 * duration)
+        ):
+            flags.append(
+                QualityFlag(
+                    "duration_mismatch",
+                    "error",
+                    f"{name}: {n_rows} rows at {head.sampling_rate:g} Hz span {implied:.4g} s but "
+                    f"RecordingDuration is {duration:.4g} s: without a time column events are misplaced",
+                )
+            )
     if head.status == "recording":
         warnings.warn(
             f"{name}: recording was not finalised (process stopped?); "

@@ -12,6 +12,8 @@ Flag codes added by the reader (severity in brackets; timestamp flags come from
 ``implausible_value``     [warning]  values beyond :data:`PLAUSIBLE_ABS` (``1e308`` N…); read as missing
 ``sample_count_mismatch`` [error]    more rows than the sidecar's ``MotorlabSampleCount`` (fewer: error)
 ``no_time_column``        [warning]  no LATENCY column: times are assumed to be n / SamplingFrequency
+``duration_mismatch``     [error]    no LATENCY column, and the rows at SamplingFrequency do not span the
+                                     sidecar's RecordingDuration (events would be misplaced)
 ``rate_mismatch``         [warning]  SamplingFrequency contradicts the time column
 ``clock_reset``           [warning]  time jumps back to about the start (device clock reset); segments
 ``rows_out_of_order``     [error]    many rows step back in time (shuffled or merged rows)
