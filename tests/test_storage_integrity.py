@@ -24,7 +24,7 @@ import pytest
 from motorlab import Channel, Event, Metadata, Recording
 from motorlab.analysis.batch import analyze_batch
 from motorlab.analysis.recording_metrics import analyze_recording
-from motorlab.errors import RecordingError
+from motorlab.errors import MotorlabWarning, RecordingError
 from motorlab.storage.bids import (
     COUNT_KEY,
     RecordingWriter,
@@ -295,6 +295,9 @@ CASES = [
     Case("value_absurd_after_unit", "1e5 kgf (plausible number, absurd force)",
          lambda f: (f.set_unit("force", "kgf"), f.set_cell(254, 1, "1e5")), flag="implausible_value",
          check=_nan_at(254, "force")),
+    Case("value_overflow_after_unit", "1e308 kgf (overflows when converted to N)",
+         lambda f: (f.set_unit("force", "kgf"), f.set_cell(255, 1, "1e308")), flag="implausible_value",
+         check=_nan_at(255, "force")),
     # sample count and completeness
     Case("truncated_half", "a finalised file cut to half its rows", _truncate_half,
          error=rf"truncated: {N // 2} rows but {N} when the recording was finalised \({COUNT_KEY}"),
@@ -473,7 +476,10 @@ def test_streaming_rows_convert_like_the_reader(tmp_path: Path) -> None:
     f.set_unit("force", "kgf")
     f.set_cell(10, 1, "1e308")
     whole = read_recording(f.motion)
-    streamed = np.concatenate(list(iter_motion_rows(f.motion, chunk_rows=50)))
+    with pytest.warns(
+        MotorlabWarning, match=r"implausible_value: .*line 11: 1 implausible value\(s\) of channel 'force'"
+    ):
+        streamed = np.concatenate(list(iter_motion_rows(f.motion, chunk_rows=50)))
     np.testing.assert_array_equal(streamed[:, 1:], whole.data)
     assert np.isnan(streamed[10, 1])
 

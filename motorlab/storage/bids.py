@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..atomic import atomic_write_json, atomic_write_text
-from ..errors import MotorlabError, RecordingError
+from ..errors import MotorlabError, MotorlabWarning, RecordingError
 from ..recording import Channel, Event, Metadata, Recording, validate_label
 from ..signal.timestamps import QualityFlag
 from .integrity import (
@@ -817,7 +817,9 @@ def iter_motion_rows(path: str | Path, chunk_rows: int = 100_000) -> Iterator[np
     """Yield the motion data (LATENCY column included) a block of rows at a time, converted
     like :func:`read_recording` (units, inf and implausible values as NaN), for analyses
     that must keep memory flat on hour-long recordings. ``chunk_rows`` sets the block size
-    roughly (about 100 bytes of text per row are assumed)."""
+    roughly (about 100 bytes of text per row are assumed). Values read as missing are
+    reported at the end as a :class:`~motorlab.errors.MotorlabWarning` per flag (the batch
+    keeps warnings with the recording's results)."""
     head = read_header(path)
     check = ValueCheck(head.plans)
     row = 0
@@ -826,6 +828,8 @@ def iter_motion_rows(path: str | Path, chunk_rows: int = 100_000) -> Iterator[np
             check.apply(block, row)
             row += block.shape[0]
             yield block
+    for flag in check.flags(head.motion_path.name):
+        warnings.warn(f"{flag.code}: {flag.message}", MotorlabWarning, stacklevel=2)
 
 
 def next_session_label(root: str | Path, participant: str) -> str:

@@ -225,12 +225,13 @@ class ValueCheck:
         """Scale each column into its motorlab unit and blank (NaN) inf and implausible data values."""
         for j, plan in enumerate(self.plans):
             col = arr[:, j]
+            inf = None if plan.channel.type == "LATENCY" else np.isinf(col)  # as stored
             if plan.scale != 1.0:
-                col *= plan.scale
-            if plan.channel.type == "LATENCY":
+                with np.errstate(over="ignore"):  # 1e308 kgf: an overflow is an implausible value
+                    col *= plan.scale
+            if inf is None:
                 continue  # time stamps are checked by timestamp_quality
             with np.errstate(invalid="ignore"):
-                inf = np.isinf(col)
                 big = np.abs(col) > plan.limit
             big &= ~inf
             for mask, seen in ((inf, self.nonfinite), (big, self.implausible)):
