@@ -719,3 +719,14 @@ def test_reader_fuzz_raises_only_one_line_recording_errors(tmp_path: Path) -> No
             assert back.data.shape[1] == 3
             finite = back.data[np.isfinite(back.data)]
             assert np.all(np.abs(finite) <= 1e5), (suffix, bytes(data[:200]))
+
+
+def test_trial_by_trial_batch_keeps_the_value_warning(tmp_path: Path) -> None:
+    f = Files(write_recording(_grip_recording(), tmp_path / "ds"))
+    f.set_cell(300, 1, "1e308")  # inside trial 1 (2-5 s)
+    res = analyze_batch(tmp_path / "ds", jobs=1, by_trial=True)
+    assert len(res.results) == 1 and res.results[0].error is None
+    listed = [e["message"] for e in res.errors if e.get("level") == "warning"]
+    assert any("implausible_value" in m and "line 301" in m for m in listed), res.errors
+    peaks = [r["peak_force_N"] for r in res.rows if r.get("row") == "trial"]
+    assert len(peaks) == 3 and all(np.isfinite(peaks)) and max(peaks) < 1e3
