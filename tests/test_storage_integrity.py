@@ -501,6 +501,17 @@ def test_unfinalised_file_is_read_with_a_warning_not_a_count_error(tmp_path: Pat
         assert read_recording(path).n_samples == 700
 
 
+def test_status_of_a_damaged_sidecar_is_unknown(tmp_path: Path) -> None:
+    from motorlab.storage.bids import recording_status
+
+    f = _write(tmp_path)
+    assert recording_status(f.motion) == "complete"
+    f.inject(f.side, 3, b"\xff")
+    assert recording_status(f.motion) == "unknown"
+    f.side.write_text("[1]")
+    assert recording_status(f.motion) == "unknown"
+
+
 def test_sample_count_written_at_close(tmp_path: Path) -> None:
     f = _write(tmp_path)
     assert f.sidecar()[COUNT_KEY] == N

@@ -794,8 +794,9 @@ def recover(path: str | Path) -> tuple[Path, int]:
 def recording_status(path: str | Path) -> str:
     motion = _motion_tsv_from(Path(path))
     try:
-        return json.loads(_sidecar(motion, "_motion.json").read_text()).get(STATUS_KEY, "complete")
-    except (OSError, json.JSONDecodeError):
+        side = json.loads(_sidecar(motion, "_motion.json").read_text(encoding="utf-8"))
+        return str(side.get(STATUS_KEY, "complete")) if isinstance(side, dict) else "unknown"
+    except (OSError, ValueError):  # unreadable, not UTF-8, not JSON
         return "unknown"
 
 
