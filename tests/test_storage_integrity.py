@@ -277,7 +277,7 @@ CASES = [
         "acc_x", 0, "gyr_x"), f.set_unit("gyr_x", "rad/s")), flag="unit_converted",
          check=lambda rec: np.testing.assert_allclose(
              rec.channel("gyr_x"), np.rad2deg(_grip_recording().channel("acc_x")), rtol=1e-12, atol=1e-12)),
-    Case("unit_pos_mm", "position in mm", lambda f: (f.set_chan("acc_x", 2, "POS"), f.set_chan(
+    Case("unit_pos_mm", "position in mm (as the evdev tablet stores it; analysis works in cm)", lambda f: (f.set_chan("acc_x", 2, "POS"), f.set_chan(
         "acc_x", 0, "pos_x"), f.set_unit("pos_x", "mm")), flag="unit_converted",
          check=lambda rec: np.testing.assert_allclose(
              rec.channel("pos_x"), _grip_recording().channel("acc_x") / 10, rtol=1e-12, atol=1e-15)),
