@@ -300,6 +300,18 @@ def _record(args: argparse.Namespace, protocols: list[P.TaskProtocol]) -> int:
     console = Console() if sys.stdout.isatty() else Console(width=120)
     for proto in protocols:
         result = asyncio.run(_record_one(args, proto, target, console))
+        if result.interrupted:  # Ctrl-C/SIGTERM: stopped as q does; one line, no summary
+            cut = [
+                f"trial {e.extra.get('trial')} {e.extra.get('hand')}"
+                for e in result.events
+                if e.trial_type == "trial" and e.extra.get("status") == "incomplete"
+            ]
+            print(
+                f"motorlab: interrupted; {result.path} kept with {result.n_samples} samples, "
+                f"status 'interrupted'{'; incomplete: ' + ', '.join(cut) if cut else ''}",
+                file=sys.stderr,
+            )
+            return 130
         print_recording_summary(result, console)
         if result.quit:
             console.print("[yellow]stopped early by the therapist; the recording is saved[/yellow]")

@@ -11,7 +11,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "recover",
         help="finalise an interrupted recording",
         description="Finalise recordings left unfinished by a crash or power loss: "
-        "cut a torn last line and complete the sidecar.",
+        "cut a torn last line, complete the sidecar and keep the trial that was running "
+        "(as incomplete).",
     )
     p.add_argument(
         "paths", nargs="+", type=Path, metavar="PATH", help="_motion.tsv file(s) or dataset folder(s)"
@@ -20,15 +21,17 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from ..storage.bids import find_recordings, recording_status, recover
+    from ..session.recovery import recover_recording
+    from ..storage.bids import find_recordings, recording_status
 
     n = 0
     for path in find_recordings(*args.paths):
         status = recording_status(path)
         if status != "recording":
             continue
-        motion, n_samples = recover(path)
-        print(f"recovered {motion} ({n_samples} samples)")
+        motion, n_samples, restored = recover_recording(path)
+        note = f"; the interrupted trial kept as incomplete ({restored} row)" if restored else ""
+        print(f"recovered {motion} ({n_samples} samples{note})")
         n += 1
     if n == 0:
         print("nothing to recover: every recording is complete")
