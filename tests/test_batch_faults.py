@@ -194,3 +194,27 @@ def test_cache_key_changes_with_numpy_version(monkeypatch):
     before = batch.cache_key({"a": "1"}, {}, "x")
     monkeypatch.setattr(batch, "software_versions", lambda: {"numpy": "0.0.0"})
     assert batch.cache_key({"a": "1"}, {}, "x") != before
+
+
+def test_damaged_or_read_only_cache_costs_time_not_results(world_dir):
+    root = world_dir / "ds"
+    _grip(root, "S09")
+    cache = world_dir / "cache"
+    first = analyze_batch(root, jobs=1, cache_dir=cache)
+    entries = list(cache.rglob("*.json"))
+    assert len(entries) == 1
+    entries[0].write_bytes(b"\x00garbage{")  # a cache file torn by a crash
+    second = analyze_batch(root, jobs=1, cache_dir=cache)
+    assert second.provenance["counts"]["cached"] == 0
+    assert second.rows == first.rows
+    assert json.loads(entries[0].read_text())["rows"] == first.rows  # rewritten whole
+    # a cache folder nobody may write to: the batch still completes, from scratch
+    fresh = world_dir / "ro-cache"
+    fresh.mkdir()
+    fresh.chmod(0o555)
+    proc = _run_cli(
+        ["analyze", str(root), "--out", str(world_dir / "r.csv"), "--cache-dir", str(fresh)], world_dir
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr and list(fresh.iterdir()) == []
+    assert "S09" in (world_dir / "r.csv").read_text()

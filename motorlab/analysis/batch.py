@@ -517,24 +517,35 @@ def _run_local(
             except cf.process.BrokenProcessPool:
                 break
             on_done(results[-1])
-        done = {r.path for r in results}
-        for t in tasks:  # a worker died (killed, out of memory): the rest are errors, not lost
-            if t.path not in done:
-                results.append(
-                    RecordingResult(
-                        t.name,
-                        t.path,
-                        error=f"{t.path}: not analysed, a worker process died during the batch "
-                        "(killed or out of memory); run again to retry it",
-                    )
-                )
-                on_done(results[-1])
     except BaseException:  # Ctrl-C or an error here: stop the workers now, not after their tasks
         pool.shutdown(wait=False, cancel_futures=True)
         _terminate_workers(pool)
         raise
     pool.shutdown(wait=True)
+    done = {r.path for r in results}
+    left = [t for t in tasks if t.path not in done]
+    if left:  # a worker died (killed, out of memory): each remaining recording in a process of its own
+        with cf.ThreadPoolExecutor(max_workers=jobs) as threads:
+            for res in threads.map(_run_isolated, left):
+                results.append(res)
+                on_done(res)
     return results
+
+
+def _run_isolated(task: BatchTask) -> RecordingResult:
+    """Run one task in a fresh worker process, so a process that dies names its recording."""
+    from .lifeline import bind_to_parent
+
+    with cf.ProcessPoolExecutor(max_workers=1, initializer=bind_to_parent) as pool:
+        try:
+            return pool.submit(run_task, task).result()
+        except cf.process.BrokenProcessPool:
+            return RecordingResult(
+                task.name,
+                task.path,
+                error=f"{task.path}: the analysis process died on this recording (killed, crashed or "
+                "out of memory)",
+            )
 
 
 def _terminate_workers(pool: cf.ProcessPoolExecutor) -> None:

@@ -108,6 +108,12 @@ def grip_metrics(rec: Recording, p: GripParams, log: QualityLog) -> GripMetrics:
     if not windows:
         with log.step("no_grip_effort"):
             warnings.warn(f"{where(rec)}: no grip effort found", stacklevel=3)
+    elif not rec.events_of("trial"):  # never silent: say where the trials came from
+        log.add(
+            "trials_from_force",
+            f"no trial events; {len(windows)} efforts found where the force exceeds "
+            f"{p.onset_threshold_n:g} N, all taken as valid trials of the {rec.metadata.hand} hand",
+        )
     trials = []
     for w in windows:
         seg = force[w.samples]

@@ -138,6 +138,8 @@ def _handle_batch(args: argparse.Namespace, params: AnalysisParams) -> int:
 
     from ..analysis.batch import analyze_batch
 
+    if args.jobs is not None and args.jobs < 1:
+        raise ParameterError(f"--jobs must be at least 1, got {args.jobs}")
     if args.dashboard is not None and not args.dask:
         raise ParameterError("--dashboard needs --dask (it is the private Dask cluster's dashboard)")
     out = args.out or Path("results.csv")
@@ -193,6 +195,8 @@ def handle(args: argparse.Namespace) -> int:
         checked = AnalysisParams.from_mapping(params)
     except ParameterError as exc:
         raise ParameterError(f"{args.params}: {exc}" if args.params is not None else str(exc)) from None
+    if len(args.paths) == 1 and not args.paths[0].exists() and not args.paths[0].is_symlink():
+        raise MotorlabError(f"{args.paths[0]}: no such file or folder")
     if _batch_requested(args):
         return _handle_batch(args, checked)
     args.recording = args.paths[0]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..errors import MotorlabError
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -25,14 +27,22 @@ def _run(args: argparse.Namespace) -> int:
     from ..storage.bids import find_recordings, recording_status
 
     n = 0
+    unreadable = []
     for path in find_recordings(*args.paths):
         status = recording_status(path)
+        if status == "unknown":  # sidecar missing or damaged: cannot tell, never claim it is complete
+            unreadable.append(path)
+            continue
         if status != "recording":
             continue
         motion, n_samples, restored = recover_recording(path)
         note = f"; the interrupted trial kept as incomplete ({restored} row)" if restored else ""
         print(f"recovered {motion} ({n_samples} samples{note})")
         n += 1
+    if unreadable:
+        side = unreadable[0].with_name(unreadable[0].name.replace("_motion.tsv", "_motion.json"))
+        more = f" (and {len(unreadable) - 1} more)" if len(unreadable) > 1 else ""
+        raise MotorlabError(f"{side}: missing or not valid JSON, cannot tell whether it needs recovery{more}")
     if n == 0:
         print("nothing to recover: every recording is complete")
     return 0

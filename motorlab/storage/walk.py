@@ -91,6 +91,9 @@ def walk_recordings(root: str | Path) -> tuple[list[Path], list[WalkProblem]]:
                 is_dir = entry.is_dir(follow_symlinks=True)
             except OSError:
                 is_dir = False
+            if is_dir and entry.name.endswith(MOTION_SUFFIX):
+                problems.append(WalkProblem(path, f"{path}: is a folder, not a recording file"))
+                continue
             if is_dir:
                 try:
                     st = entry.stat(follow_symlinks=True)
