@@ -218,3 +218,15 @@ def test_damaged_or_read_only_cache_costs_time_not_results(world_dir):
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr and list(fresh.iterdir()) == []
     assert "S09" in (world_dir / "r.csv").read_text()
+
+
+def test_file_arguments_any_file_of_a_recording_and_bad_ones(tmp_path):
+    motion = _grip(tmp_path / "ds", "S10")
+    side = motion.with_name(motion.name.replace("_motion.tsv", "_motion.json"))
+    (tmp_path / "notes.txt").write_text("x")
+    found, errors = collect_recordings([side, motion, tmp_path / "notes.txt", tmp_path / "gone"])
+    assert found == [(motion.name, motion)]  # the same recording twice: analysed once
+    assert [e["message"] for e in errors] == [
+        f"{tmp_path / 'notes.txt'}: not a BIDS motion file (expected …_motion.tsv)",
+        f"{tmp_path / 'gone'}: no such file or folder",
+    ]

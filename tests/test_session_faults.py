@@ -187,3 +187,54 @@ def test_grip_task_on_a_device_without_force_is_refused_before_the_first_trial(t
     assert "has no force channel, which task 'grip' needs" in lines[0]
     assert list(tmp_path.rglob("*_motion.tsv")) == []  # nothing started
     assert time.monotonic() - t0 < 30.0
+
+
+def test_ctrl_c_typed_on_a_real_terminal(tmp_path):
+    """The byte a terminal sends for Ctrl-C (0x03) on a real pty: its line discipline raises SIGINT."""
+    import fcntl
+    import pty
+    import termios
+
+    master, slave = pty.openpty()
+
+    def controlling_tty() -> None:  # after setsid (start_new_session): the pty becomes our terminal
+        fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
+
+    proc = subprocess.Popen(
+        _cmd(tmp_path, "--trials", "2"),
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        start_new_session=True,
+        preexec_fn=controlling_tty,
+    )
+    os.close(slave)
+    try:
+        motion = _wait_for(lambda: next(tmp_path.rglob("*_motion.tsv"), None), what="the motion file")
+        events = motion.with_name(motion.name.replace("_motion.tsv", "_events.tsv"))
+        _wait_for(lambda: events.exists() and "squeeze" in events.read_text(), what="the squeeze cue")
+        time.sleep(0.5)
+        os.write(master, b"\x03")
+        proc.wait(30)
+        out = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the terminal's other side is closed
+                break
+            if not chunk:
+                break
+            out += chunk
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(master)
+    text = out.decode(errors="replace")
+    assert proc.returncode == 130, text
+    assert "Traceback" not in text
+    lines = [ln.replace("^C", "").strip() for ln in text.splitlines() if ln.strip()]  # the tty echoes ^C
+    said = [ln for ln in lines if ln.startswith("motorlab")]
+    assert len(said) == 1 and said[0].startswith(f"motorlab: interrupted; {motion} kept with "), text
+    assert _sidecar(motion)["MotorlabStatus"] == "interrupted"
+    _, trials = _trials(motion)
+    assert [t.extra["status"] for t in trials] == ["incomplete"]

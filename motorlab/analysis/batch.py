@@ -480,10 +480,14 @@ def collect_recordings(paths: Iterable[str | Path]) -> tuple[list[tuple[str, Pat
             errors.append({"recording": str(arg), "level": "error", "message": _clean_message(one_line(exc))})
             continue
         for pr in problems:
-            rel = pr.path.relative_to(arg).as_posix() if pr.path != arg else str(arg)
+            rel = (
+                pr.path.relative_to(arg).as_posix()
+                if pr.path.is_relative_to(arg) and pr.path != arg
+                else str(arg)
+            )
             errors.append({"recording": rel, "level": pr.level, "message": _clean_message(pr.message)})
         for f in files:
-            name = f.relative_to(arg).as_posix() if f != arg else f.name
+            name = f.relative_to(arg).as_posix() if f.is_relative_to(arg) and f != arg else f.name
             try:
                 key = (f.parent.resolve(), f.name)
             except OSError:
