@@ -230,3 +230,53 @@ def test_file_arguments_any_file_of_a_recording_and_bad_ones(tmp_path):
         f"{tmp_path / 'notes.txt'}: not a BIDS motion file (expected …_motion.tsv)",
         f"{tmp_path / 'gone'}: no such file or folder",
     ]
+
+
+def test_provenance_columns_say_which_rows_came_from_the_cache(tmp_path, capsys):
+    import csv
+
+    from motorlab.cli.main import main
+
+    root = tmp_path / "ds"
+    _grip(root, "S11")
+    _grip(root, "S12", seed=12)
+    out = tmp_path / "r.csv"
+    args = ["analyze", str(root), "--out", str(out), "--jobs", "1", "--provenance-columns", "-q"]
+
+    def table() -> list[dict[str, str]]:
+        with open(out, newline="") as fh:
+            return list(csv.DictReader(fh))
+
+    assert main(args) == 0
+    first = table()
+    (root / "sub-S12" / "ses-01" / "motion").joinpath(
+        "sub-S12_ses-01_task-grip_tracksys-dynamometer_events.tsv"
+    ).write_text("onset\tduration\ttrial_type\n")  # S12 changed: recomputed, S11 from the cache
+    assert main(args) == 0
+    second = table()
+    assert {r["from_cache"] for r in first} == {"False"}
+    assert {(r["participant"], r["from_cache"]) for r in second} == {("S11", "True"), ("S12", "False")}
+    assert {r["code_fingerprint"] for r in first + second} == {code_fingerprint()[:16]}
+    s11 = [{k: v for k, v in r.items() if k != "from_cache"} for r in first if r["participant"] == "S11"]
+    assert s11 == [
+        {k: v for k, v in r.items() if k != "from_cache"} for r in second if r["participant"] == "S11"
+    ]
+    prov = json.loads((tmp_path / "r_provenance.json").read_text())
+    assert prov["counts"]["cached"] == 1 and prov["code_fingerprint"] == code_fingerprint()
+
+
+def test_recover_reports_an_unreadable_folder_after_recovering_the_rest(world_dir):
+    root = world_dir / "ds"
+    for pid in ("S13", "S14"):
+        motion = _grip(root, pid)
+        side = motion.with_name(motion.name.replace("_motion.tsv", "_motion.json"))
+        side.write_text(
+            side.read_text().replace('"MotorlabStatus": "complete"', '"MotorlabStatus": "recording"')
+        )
+    (root / "sub-S14").chmod(0o000)
+    proc = _run_cli(["recover", str(root)], world_dir)
+    assert proc.returncode == 2
+    assert "recovered " in proc.stdout and "sub-S13" in proc.stdout
+    assert proc.stderr.strip().splitlines() == [
+        f"motorlab: {root / 'sub-S14'}: permission denied: folder not searched, its recordings are missing"
+    ]

@@ -697,6 +697,7 @@ def analyze_batch(
     by_trial: bool = False,
     scheduler_timeout_s: float = 10.0,
     dashboard: str | None = None,
+    provenance_columns: bool = False,
 ) -> BatchResult:
     """Analyse every recording under ``paths`` (BIDS datasets, folders or files).
 
@@ -713,6 +714,8 @@ def analyze_batch(
             :class:`~motorlab.analysis.results.RecordingMetrics` (or one dict per row).
         by_trial: analyse each trial window alone with flat memory (see :func:`process_one`).
         scheduler_timeout_s: how long to try to reach the Dask scheduler.
+        provenance_columns: add ``from_cache`` (bool) and ``code_fingerprint`` (first 16 hex
+            digits of :func:`code_fingerprint`) to every row; the provenance file always has both.
         dashboard: address of the private LocalCluster's dashboard (e.g. ``127.0.0.1:8787``);
             ``None`` (default) starts none.
 
@@ -747,6 +750,10 @@ def analyze_batch(
     wall = time.perf_counter() - t0
     results.sort(key=lambda r: r.name)
     rows = [row for r in results for row in r.rows]
+    if provenance_columns:  # opt-in: the default table is byte-identical whether cached or not
+        rows = [
+            {**row, "from_cache": r.cached, "code_fingerprint": code[:16]} for r in results for row in r.rows
+        ]
     errors = list(path_errors)
     for r in results:
         if r.error is not None:

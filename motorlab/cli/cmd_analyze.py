@@ -92,6 +92,11 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="analyse each trial window alone, streaming the file (flat memory for long recordings)",
     )
+    b.add_argument(
+        "--provenance-columns",
+        action="store_true",
+        help="add from_cache and code_fingerprint columns to every row (always in the provenance file)",
+    )
     b.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary")
     p.add_argument(
         "--params",
@@ -129,6 +134,7 @@ def _batch_requested(args: argparse.Namespace) -> bool:
         or args.dask
         or args.dashboard is not None
         or args.analyzer is not None
+        or args.provenance_columns
         or args.by_trial
     )
 
@@ -154,6 +160,7 @@ def _handle_batch(args: argparse.Namespace, params: AnalysisParams) -> int:
         progress=False if args.quiet else None,
         by_trial=args.by_trial,
         dashboard=args.dashboard,
+        provenance_columns=args.provenance_columns,
         **({"analyzer": args.analyzer} if args.analyzer else {}),
     )
     table, errors_csv, prov = res.write(out)

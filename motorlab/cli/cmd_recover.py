@@ -24,11 +24,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from ..session.recovery import recover_recording
-    from ..storage.bids import find_recordings, recording_status
+    from ..storage.bids import recording_status
+    from ..storage.walk import walk_recordings
 
+    found = []
+    not_searched = []  # unreadable folders: reported after recovering what can be
+    for arg in args.paths:  # folder links followed (as in analyze)
+        files, problems = walk_recordings(arg)
+        found += files
+        not_searched += [pr.message for pr in problems if pr.level == "error" and pr.path.is_dir()]
     n = 0
     unreadable = []
-    for path in find_recordings(*args.paths):
+    for path in sorted(set(found)):
         status = recording_status(path)
         if status == "unknown":  # sidecar missing or damaged: cannot tell, never claim it is complete
             unreadable.append(path)
@@ -39,6 +46,9 @@ def _run(args: argparse.Namespace) -> int:
         note = f"; the interrupted trial kept as incomplete ({restored} row)" if restored else ""
         print(f"recovered {motion} ({n_samples} samples{note})")
         n += 1
+    if not_searched:
+        more = f" (and {len(not_searched) - 1} more)" if len(not_searched) > 1 else ""
+        raise MotorlabError(not_searched[0] + more)
     if unreadable:
         side = unreadable[0].with_name(unreadable[0].name.replace("_motion.tsv", "_motion.json"))
         more = f" (and {len(unreadable) - 1} more)" if len(unreadable) > 1 else ""
