@@ -605,7 +605,7 @@ def _dask_map(
                 host="127.0.0.1",
                 dashboard_address=dashboard,
                 scheduler_kwargs={"dashboard": dashboard is not None},
-                silence_logs=logging.ERROR,
+                silence_logs=logging.CRITICAL,  # a worker racing the shutdown must not print a traceback
             )
         address = cluster.scheduler_address
     else:
@@ -630,7 +630,9 @@ def _dask_map(
                     results.append(fut.result())
                     on_done(results[-1])
                     fut.release()
-            except BaseException:
+            except BaseException:  # Ctrl-C: the shutdown that follows must not print tracebacks
+                for name in ("distributed", "tornado", "asyncio"):
+                    logging.getLogger(name).setLevel(logging.CRITICAL)
                 client.cancel(futures)
                 raise
     finally:
