@@ -274,6 +274,30 @@ def _client_facts(root: Path, participant: str, year: int) -> dict:
     return {"age": c.age_in(year), "sex": c.sex, "dominant_hand": c.dominant_hand}
 
 
+#: duration options (seconds) and whether 0 is allowed
+_DURATIONS = {
+    "countdown": True,
+    "rest": True,
+    "squeeze": False,
+    "hold": False,
+    "duration": False,
+    "time_limit": False,
+}
+
+
+def _check_durations(args: argparse.Namespace) -> None:
+    """Durations and the rate are positive finite numbers: one line before the device opens."""
+    import math
+
+    for name, zero_ok in _DURATIONS.items():
+        value = getattr(args, name, None)
+        if value is not None and not (math.isfinite(value) and (value > 0 or (zero_ok and value == 0))):
+            what = "a number of seconds >= 0" if zero_ok else "a positive number of seconds"
+            raise ParameterError(f"--{name.replace('_', '-')} must be {what}, got {value:g}")
+    if args.rate is not None and not (math.isfinite(args.rate) and args.rate > 0):
+        raise ParameterError(f"--rate must be a positive number of Hz, got {args.rate:g}")
+
+
 def _record(args: argparse.Namespace, protocols: list[P.TaskProtocol]) -> int:
     import datetime as dt
 
@@ -290,6 +314,7 @@ def _record(args: argparse.Namespace, protocols: list[P.TaskProtocol]) -> int:
                 f"--acq-time {args.acq_time!r} is not an ISO date/time such as 2026-11-15T10:30"
             ) from None
     validate_pseudonym(args.participant)
+    _check_durations(args)
     target = RecordingTarget(
         args.out,
         args.participant,
@@ -300,6 +325,18 @@ def _record(args: argparse.Namespace, protocols: list[P.TaskProtocol]) -> int:
     console = Console() if sys.stdout.isatty() else Console(width=120)
     for proto in protocols:
         result = asyncio.run(_record_one(args, proto, target, console))
+        if result.interrupted:  # Ctrl-C/SIGTERM: stopped as q does; one line, no summary
+            cut = [
+                f"trial {e.extra.get('trial')} {e.extra.get('hand')}"
+                for e in result.events
+                if e.trial_type == "trial" and e.extra.get("status") == "incomplete"
+            ]
+            print(
+                f"motorlab: interrupted; {result.path} kept with {result.n_samples} samples, "
+                f"status 'interrupted'{'; incomplete: ' + ', '.join(cut) if cut else ''}",
+                file=sys.stderr,
+            )
+            return 130
         print_recording_summary(result, console)
         if result.quit:
             console.print("[yellow]stopped early by the therapist; the recording is saved[/yellow]")
