@@ -7,7 +7,7 @@ the exact protocol that produced it.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 from ..errors import ParameterError
@@ -382,3 +382,48 @@ def tremor_protocol(
         rate_hz=rate_hz,
         hand=hand,
     )
+
+
+#: clients up to this age (years) get the child sentence and child-friendly instructions
+CHILD_MAX_AGE = 17
+
+#: short, spoken-style texts for children, by task and step kind (None: keep the adult text)
+_CHILD_TEXT: dict[str, dict[str, str]] = {
+    "grip": {
+        "instruction": "Sit up tall. Elbow bent, close to your side.",
+        "trial": "Squeeze! Squeeze! Squeeze!",
+    },
+    "gripsustained": {
+        "instruction": "Sit up tall. Elbow bent, close to your side.",
+        "trial": "Squeeze hard and keep going… don't stop until I say!",
+    },
+    "pinch": {"trial": "Pinch hard, like a crab!"},
+    "spiral": {
+        "instruction": "Draw a snail shell! Start in the middle and go round and round.",
+        "trial": "Round and round — keep the pen on the paper!",
+    },
+    "tremorrest": {
+        "instruction": "Let your hand flop and be still, like a sleepy cat.",
+        "trial": "Still like a sleepy cat…",
+    },
+    "tremorpostural": {
+        "instruction": "Arms out straight like an aeroplane!",
+        "trial": "Aeroplane arms — keep them still!",
+    },
+}
+_CHILD_COMMON = {"countdown": "Ready? 3… 2… 1…", "rest": "Great job! Shake it out and rest."}
+
+
+def for_child(protocol: TaskProtocol) -> TaskProtocol:
+    """The same protocol (steps, timing, cues) with short, spoken-style texts for a child;
+    ``parameters["audience"]`` records it. Pinch keeps the grip's positioning text."""
+    texts = _CHILD_TEXT.get(protocol.task, {})
+    steps = []
+    for st in protocol.steps:
+        text = texts.get(st.kind) or _CHILD_COMMON.get(st.kind)
+        if st.kind == "countdown" and st.hand:
+            text = f"{st.hand.capitalize()} hand! {_CHILD_COMMON['countdown']}"
+        if protocol.task == "pinch" and st.kind == "instruction":
+            text = None
+        steps.append(replace(st, text=text) if text else st)
+    return replace(protocol, steps=tuple(steps), parameters={**protocol.parameters, "audience": "child"})
