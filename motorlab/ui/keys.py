@@ -64,7 +64,7 @@ class TerminalKeys(ControlQueue):
     def start(self, now: Callable[[], float]) -> None:
         fd = self.stream.fileno()
         self._saved = termios.tcgetattr(fd)
-        tty.setcbreak(fd)
+        tty.setcbreak(fd, termios.TCSANOW)  # keep keys pressed while the task was starting
         self._fd = fd
 
         def on_key() -> None:
