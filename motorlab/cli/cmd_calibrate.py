@@ -372,6 +372,8 @@ def _print_force(console: Console, cal: Calibration) -> None:
 
 # -------------------------------------------------------------- check
 def run_check(args: argparse.Namespace) -> int:
+    from ..session.calibration import EXTRAPOLATION_MARGIN, calibrated_range_n
+
     console = Console(highlight=False)
     if not args.mass_kg > 0:
         raise MotorlabError("--mass-kg must be > 0")
@@ -389,6 +391,13 @@ def run_check(args: argparse.Namespace) -> int:
     console.print(table)
     for problem in result.problems():
         console.print(f"[bold red]WARNING: {escape(problem)}[/bold red]")
+    top = calibrated_range_n(cal)
+    if top is not None and result.reference_n > top * (1.0 + EXTRAPOLATION_MARGIN):
+        console.print(
+            f"[bold yellow]WARNING: the {args.mass_kg:g} kg check mass is above the calibrated range "
+            f"({top / STANDARD_GRAVITY:.1f} kg): this checks an extrapolation; "
+            "calibrate up to the largest force you will measure[/bold yellow]"
+        )
     if result.ok:
         console.print("[green]calibration OK[/green]")
         return 0

@@ -334,7 +334,7 @@ def _record(args: argparse.Namespace, make: Callable[[ClientContext], list[P.Tas
     _check_device(args.device)
     target, client = make_target(args)
     protocols = [P.for_child(p) if client.child else p for p in make(client)]
-    console = Console() if sys.stdout.isatty() else Console(width=100)
+    console = Console(width=min(100, Console().width)) if sys.stdout.isatty() else Console(width=100)
     for proto in protocols:
         result = asyncio.run(_record_one(args, proto, target, console))
         print_recording_summary(result, console)

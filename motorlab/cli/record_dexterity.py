@@ -150,7 +150,7 @@ def _render_pegs(st: PegState, participant: str) -> Any:
     if st.phase == "timing":
         body.append(big_number(int(elapsed)) + f"\n{elapsed:5.1f} s  TIMING\n", style="bold yellow")
     elif math.isfinite(st.last_time_s):
-        body.append(f"last time {st.last_time_s:.1f} s\n")
+        body.append(f"last time {st.last_time_s:.1f} s\n", style="bold")
     body.append(st.message, style="yellow")
     title = f"nine-hole peg — {participant} — trial {st.trial_index} of {st.trial_total}"
     return Panel(body, title=title, border_style="cyan")
@@ -202,7 +202,7 @@ def _pegs(args: argparse.Namespace) -> int:
         raise ParameterError("--trials and --pegs must be at least 1")
     target, client = make_target(args)
     hands = client.hands(args.hand)
-    console = Console() if sys.stdout.isatty() else Console(width=100)
+    console = Console(width=min(100, Console().width)) if sys.stdout.isatty() else Console(width=100)
     plan = [(h, k) for h in hands for k in range(1, args.trials + 1)]
     notes: list[str] = list(args.note)
     if args.times:
@@ -254,7 +254,7 @@ def _boxblock(args: argparse.Namespace) -> int:
 
     target, client = make_target(args)
     hands = client.hands(args.hand)
-    console = Console() if sys.stdout.isatty() else Console(width=100)
+    console = Console(width=min(100, Console().width)) if sys.stdout.isatty() else Console(width=100)
     counts: dict[str, int] = {}
     for item in args.count:
         hand, _, n = item.partition("=")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
@@ -111,7 +112,10 @@ def print_recording_summary(result: Any, console: Console) -> None:
         f"{result.n_samples} samples, {result.dropped_samples} dropped, {result.gaps} link gaps, "
         f"calibration {result.calibration_id}"
     )
-    print_task_summary(analyze_recording(read_recording(result.path)), console)
+    with warnings.catch_warnings():  # what the warnings say is in the quality flags
+        warnings.simplefilter("ignore")
+        metrics = analyze_recording(read_recording(result.path))
+    print_task_summary(metrics, console)
 
 
 def print_task_summary(m: RecordingMetrics, console: Console) -> None:
@@ -146,8 +150,7 @@ def print_task_summary(m: RecordingMetrics, console: Console) -> None:
                 )
             elif n is not None:
                 console.print(
-                    "  no norm for this client's age in the table used; a clinic can add its own table "
-                    f"at {GRIP_NORMS_FILE}"
+                    f"  no norm for this age in the table used (a clinic can add one: {GRIP_NORMS_FILE})"
                 )
         if m.grip.bilateral is not None and math.isfinite(m.grip.bilateral.ratio):
             console.print(
@@ -197,7 +200,21 @@ def print_task_summary(m: RecordingMetrics, console: Console) -> None:
         for row in m.to_rows():
             _print_metric_list(row, title, console)
     for flag in m.quality:
+        if flag.name == "grip_trial" and _about_unused_trial(flag.message, m):
+            continue  # an invalid or repeated attempt without a squeeze: nothing to report
         console.print(f"[yellow]note: {flag.message}[/yellow]")
+
+
+def _about_unused_trial(message: str, m: RecordingMetrics) -> bool:
+    """The flag names a trial ("trial 2 (left): …") none of whose valid attempts it can be about."""
+    found = re.match(r"(?:\w+ pinch )?trial (\S+) \((\w+)\)", message)
+    if not found:
+        return False
+    trial, hand = found.groups()
+    part = m.grip or m.pinch
+    trials = part.trials if part is not None else ()
+    same = [t for t in trials if str(t.trial) == trial and t.hand == hand]
+    return bool(same) and all(t.status != "valid" or math.isfinite(t.result.peak_force_N) for t in same)
 
 
 def _print_tremor(m: RecordingMetrics, title: str, console: Console) -> None:

@@ -32,7 +32,7 @@ from ..errors import RecordingError, one_line
 from ..recording import Event, Metadata, validate_pseudonym
 from ..storage.bids import RecordingWriter
 from .acquisition import Acquisition
-from .calibration import CalibrationChoice, calibration_kind, load_calibration
+from .calibration import CalibrationChoice, calibration_kind, extrapolation_warning, load_calibration
 from .controls import ControlSource
 from .live import LiveFeed, LiveSnapshot, Subscriber
 from .prepare import battery_or_none, tare
@@ -182,6 +182,7 @@ class Recorder:
         self._writer: RecordingWriter | None = None
         self._info: DeviceInfo | None = None
         self._battery: float | None = None
+        self._cal: CalibrationChoice | None = None
 
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
         """Call ``callback(snapshot)`` with every live snapshot; returns the unsubscribe function."""
@@ -194,6 +195,12 @@ class Recorder:
         tracker = acq.signal if acq is not None else None
         error = acq.sink_error if acq is not None else ""
         message = runner.progress.message if runner is not None else ""
+        if (
+            self._cal is not None
+            and tracker is not None
+            and (extra := extrapolation_warning(self._cal, tracker.peak))
+        ):
+            message = f"{message} — {extra}" if message else extra
         return LiveSnapshot(
             protocol=self.protocol.name,
             task=self.protocol.task,
@@ -233,6 +240,7 @@ class Recorder:
         driver, emulator = self.device.driver, self.device.emulator
         info = self._info = await driver.info()
         cal: CalibrationChoice = load_calibration(info)
+        self._cal = cal
         if cal.warning and emulator is None:
             log.warning("%s", cal.warning)
         t0 = time.monotonic()
@@ -326,6 +334,13 @@ class Recorder:
         }
         if self.notes:
             final["MotorlabNotes"] = list(self.notes)
+        acq = self._acq
+        if (
+            self._cal is not None
+            and acq is not None
+            and (extra := extrapolation_warning(self._cal, acq.signal.peak))
+        ):
+            final["MotorlabCalibrationWarning"] = extra
         if self.device.emulated:
             # emulated data must never pass for a real measurement
             final["MotorlabEmulated"] = True

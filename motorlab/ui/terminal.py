@@ -88,6 +88,10 @@ def force_chart(
         c = int((t - start_s) / span * width)
         if 0 <= c < width and not (v <= cols[c]):
             cols[c] = v
+    filled = [c for c, v in enumerate(cols) if math.isfinite(v)]
+    for c in range(filled[0] + 1 if filled else width, filled[-1] if filled else 0):
+        if not math.isfinite(cols[c]):  # fewer samples than columns: hold the last value
+            cols[c] = cols[c - 1]
     target_row = None
     if target_kg is not None and math.isfinite(target_kg) and 0 < target_kg <= top_kg:
         target_row = min(height - 1, int(target_kg / top_kg * height))
