@@ -242,3 +242,20 @@ def test_pegs_and_boxblock_are_stored_and_summarised(clinic):
     assert all("no norm" in r["norm_note"] for r in box.to_rows() if r["row"] == "summary")
     with pytest.warns(Warning, match="not a positive time"):
         assert math.isnan(pegs_per_minute(0.0))
+
+
+def test_bell_rings_once_per_countdown_and_trial_start():
+    import io
+
+    from motorlab.ui.terminal import TerminalView
+
+    out = io.StringIO()
+    view = TerminalView(Console(file=out, force_terminal=True, width=100), bell=True)
+    steps = [("instruction", 0.0), ("countdown", 1.0), ("countdown", 1.0), ("trial", 2.0), ("rest", 3.0)]
+    for kind, started in steps:
+        view.update(LiveSnapshot("grip-maximal", "grip", step=StepState(kind=kind, started_s=started)))
+    assert out.getvalue().count("\a") == 2  # the countdown began, the trial began
+    quiet = io.StringIO()
+    view = TerminalView(Console(file=quiet, force_terminal=True, width=100))
+    view.update(LiveSnapshot("grip-maximal", "grip", step=StepState(kind="countdown", started_s=1.0)))
+    assert "\a" not in quiet.getvalue()

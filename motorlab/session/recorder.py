@@ -221,6 +221,9 @@ class Recorder:
         if text.strip():
             t = self._acq.now() if self._acq is not None else 0.0
             self.notes.append({"time_s": round(float(t), 3), "text": text.strip()})
+            if self._runner is not None:
+                self._runner.progress.message = f"note kept: {text.strip()}"
+                self._publish()
 
     def _publish(self) -> None:
         self.feed.publish(self.snapshot())
