@@ -182,6 +182,11 @@ def test_whole_child_visit_in_tmux(tmp_path):
         t.wait("trial 2 of 5", "Squeeze! Squeeze!", "left hand")
         t.keys("r")  # repeat it: it stops, one replacement, total 6; one rest only
         t.wait("trial 2 of 6 (left hand) will be repeated after the rest")
+        t.keys("n")  # a note, typed while the task runs on
+        t.wait("note: ▏")
+        t.keys("-l", "let go early")
+        t.keys("Enter")
+        t.wait("note kept: let go early")
         screen = _press_space_until_done(t)
         _summary_lines_ok(screen)
         assert re.search(r"left hand: mean of 2 valid = \d+\.\d kg", screen), screen
@@ -315,6 +320,9 @@ def test_whole_child_visit_in_tmux(tmp_path):
         ("right", "valid"),
     ]
     assert 1.0 < pegs.summary("left").mean < 4.0
+    side = json.loads(next(data.rglob("*ses-01*_task-grip_*_motion.json")).read_text())
+    ((note),) = side["MotorlabNotes"]
+    assert note["text"] == "let go early" and note["time_s"] > 3
     side = json.loads(next(data.rglob("*ses-02*_task-grip_*_motion.json")).read_text())
     assert side["MotorlabNotes"] == [{"time_s": 0.0, "text": "second visit; used the small handle"}]
     assert elapsed < 240, f"the visit took {elapsed:.0f} s"

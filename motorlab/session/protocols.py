@@ -185,6 +185,10 @@ def grip_sustained_protocol(
     )
 
 
+#: the same seated position for pinch, without the grip handle (Mathiowetz et al. 1984)
+PINCH_POSITION_TEXT = (
+    "Sit upright, feet flat, shoulder relaxed at your side, elbow bent at 90°, forearm and wrist straight."
+)
 #: pinch grips: (name, positioning text); Mathiowetz et al. 1984 positions via tablet.md §3.1
 PINCH_GRIPS = {
     "tip": ("Tip pinch", "Tip pinch: thumb tip against the tip of the index finger."),
@@ -218,10 +222,17 @@ def pinch_protocol(
     steps: list[Step] = []
     for g_i, grip in enumerate(grips):
         title, text = PINCH_GRIPS[grip]
-        steps.append(Step("instruction", min(3.0, countdown_s), f"{GRIP_POSITION_TEXT} {text}"))
+        steps.append(Step("instruction", min(3.0, countdown_s), f"{PINCH_POSITION_TEXT} {text}"))
         for i, (hand, k) in enumerate(seq):
             steps.append(
-                Step("countdown", countdown_s, f"{title}, {hand} hand — get ready…", cue="ready", hand=hand)
+                Step(
+                    "countdown",
+                    countdown_s,
+                    f"{title}, {hand} hand — get ready…",
+                    cue="ready",
+                    hand=hand,
+                    variant=grip,
+                )
             )
             steps.append(
                 Step(
@@ -254,7 +265,7 @@ def pinch_protocol(
         tracksys="pinchgauge",
         steps=tuple(steps),
         parameters=params,
-        instructions=GRIP_POSITION_TEXT,
+        instructions=PINCH_POSITION_TEXT,
         description="Maximal tip, key and palmar pinch; mean of trials per grip and hand",
         rate_hz=rate_hz,
         hand=hands[0] if len(hands) == 1 else "both",
@@ -422,7 +433,12 @@ def for_child(protocol: TaskProtocol) -> TaskProtocol:
     for st in protocol.steps:
         text = texts.get(st.kind) or _CHILD_COMMON.get(st.kind)
         if st.kind == "countdown" and st.hand:
-            text = f"{st.hand.capitalize()} hand! {_CHILD_COMMON['countdown']}"
+            what = (
+                f"{PINCH_GRIPS[st.variant][0]}, {st.hand} hand"
+                if st.variant in PINCH_GRIPS
+                else f"{st.hand.capitalize()} hand"
+            )
+            text = f"{what}! {_CHILD_COMMON['countdown']}"
         if protocol.task == "pinch" and st.kind == "instruction":
             text = None
         steps.append(replace(st, text=text) if text else st)
