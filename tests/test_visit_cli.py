@@ -226,6 +226,14 @@ def test_peg_timer_times_trials_and_replaces_an_invalid_one():
     assert timer.state.trial_total == 3 and timer.state.trial_index == 3
 
 
+def test_peg_timer_x_after_the_last_trial_adds_a_replacement():
+    keys = ScriptedKeys("_@0.1,_@0.4,x@0.6,_@0.8,_@1.0,_@1.2")
+    timer = PegTimer(("right",), 1, keys, confirm_end=True)
+    trials = asyncio.run(timer.run())
+    assert [t.status for t in trials] == ["invalid", "valid"]
+    assert trials[1].time_s == pytest.approx(0.2, abs=0.08) and timer.state.trial_total == 2
+
+
 def test_pegs_and_boxblock_are_stored_and_summarised(clinic):
     data, env = clinic
     _run(env, "client", "add", "K0010", "--birth-year", "2016", "--sex", "F", "--dominant", "left")

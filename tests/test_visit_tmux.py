@@ -235,6 +235,8 @@ def test_whole_child_visit_in_tmux(tmp_path):
         t.wait("trial 3 of 3", "TIMING")
         time.sleep(0.8)
         t.keys("Space")
+        t.wait("all trials done: SPACE to finish")  # x here would still mark the last one invalid
+        t.keys("Space")
         screen = t.done()
         assert "pegs/min" in screen and re.search(
             r"right hand: \d+\.\d s \(\d+\.\d pegs/min\), 1 valid", screen

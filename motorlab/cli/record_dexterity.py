@@ -2,8 +2,8 @@
 
 ``pegs``: a Nine-Hole-Peg-style timed trial per hand (dominant first). SPACE starts the
 timer when the client touches the first peg and stops it when the last peg lands in the
-container; ``x`` marks a trial invalid (one replacement follows), ``r`` abandons the
-attempt, ``q`` stops. Times taken with a stopwatch can be entered with ``--times``.
+container; ``x`` marks a trial invalid (one replacement follows; after the last trial too,
+before the final SPACE), ``r`` abandons the attempt, ``q`` stops. Times taken with a stopwatch can be entered with ``--times``.
 ``boxblock``: the Box-and-Block count per hand, typed in (or ``--count right=45``).
 Both are stored as BIDS behavioural files (:mod:`motorlab.storage.beh`) and summarised
 (:mod:`motorlab.analysis.dexterity`).
@@ -170,7 +170,7 @@ async def _run_pegs(
     controls = ScriptedKeys(args.keys) if args.keys else (keys or ControlQueue())
     if keys is not None:
         keys.on_note = notes.append
-    timer = PegTimer(hands, args.trials, controls)
+    timer = PegTimer(hands, args.trials, controls, confirm_end=args.keys is None)
     if not sys.stdout.isatty():
         timer.on_change = lambda st: console.print(st.message) if st.message else None
         return await timer.run(), notes

@@ -68,8 +68,11 @@ class PegTimer:
         trials: int = 1,
         controls: ControlSource | None = None,
         on_change: Callable[[PegState], None] | None = None,
+        confirm_end: bool = False,
     ):
         self.plan = [(h, k) for h in hands for k in range(1, trials + 1)]
+        #: after the last trial, wait for SPACE (so ``x`` can still mark it invalid)
+        self.confirm_end = confirm_end
         self.controls: ControlSource = controls if controls is not None else ControlQueue()
         self.on_change = on_change
         self.state = PegState(trial_total=len(self.plan))
@@ -84,11 +87,31 @@ class PegTimer:
         st = self.state
         t0 = time.monotonic()
         self.controls.start(lambda: time.monotonic() - t0)
-        queue = list(self.plan)
+        queue = list(self.plan) + ([("", 0)] if self.confirm_end else [])  # ("", 0): confirm the end
         last_done: int | None = None  # index in st.trials of the trial just finished
         try:
             while queue:
                 hand, k = queue.pop(0)
+                if not hand:
+                    st.phase = "ready"
+                    self._changed("all trials done: SPACE to finish (x: the last trial was invalid)")
+                    while True:
+                        control = await self.controls.queue.get()
+                        if control in ("space", "quit"):
+                            break
+                        if control == "invalid" and last_done is not None:
+                            prev = st.trials[last_done]
+                            st.trials[last_done] = TimedTrial(
+                                prev.hand, prev.trial, "invalid", prev.time_s, "marked by therapist"
+                            )
+                            queue[:0] = [(prev.hand, prev.trial), ("", 0)]
+                            st.trial_total += 1
+                            last_done = None
+                            self._changed(
+                                f"trial {st.trial_index} of {st.trial_total} marked invalid — one replacement added"
+                            )
+                            break
+                    continue
                 st.hand, st.phase = hand, "ready"
                 self._changed(f"{hand} hand: press SPACE when the client touches the first peg")
                 while True:
