@@ -22,6 +22,7 @@ from motorlab.session.controls import ScriptedKeys
 from motorlab.session.dexterity import PegTimer
 from motorlab.session.live import LiveSnapshot, SignalState, StepState
 from motorlab.storage.bids import find_recordings, read_recording
+from motorlab.storage.notes import read_notes
 from motorlab.ui.keys import TerminalKeys
 from motorlab.ui.terminal import force_chart, force_scale_kg, render
 
@@ -244,6 +245,9 @@ def test_pegs_and_boxblock_are_stored_and_summarised(clinic):
     assert [(t.hand, t.value) for t in pegs.trials] == [("left", 24.0), ("right", 30.0)]
     assert pegs.summary("right").per_min == pytest.approx(pegs_per_minute(30.0)) == pytest.approx(18.0)
     assert pegs.notes[0]["text"] == "wore glasses" and pegs.session == "01"
+    assert read_notes(next(data.rglob("*_task-ninehole_beh.tsv"))) == [
+        {"time_s": 0.0, "text": "wore glasses"}
+    ]
     box = analyze_dexterity(next(data.rglob("*_task-boxblock_beh.tsv")))
     assert box.session == "01"  # the same visit: today's session
     assert box.summary("left").mean == 40 and box.summary("right").per_min == pytest.approx(35.0)

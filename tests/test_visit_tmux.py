@@ -27,6 +27,7 @@ import pytest
 from motorlab.analysis.dexterity import analyze_dexterity
 from motorlab.analysis.recording_metrics import analyze_recording
 from motorlab.storage.bids import find_recordings, read_recording
+from motorlab.storage.notes import read_notes
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux not installed")
 
@@ -322,8 +323,7 @@ def test_whole_child_visit_in_tmux(tmp_path):
         ("right", "valid"),
     ]
     assert 1.0 < pegs.summary("left").mean < 4.0
-    side = json.loads(next(data.rglob("*ses-01*_task-grip_*_motion.json")).read_text())
-    ((note),) = side["MotorlabNotes"]
+    (note,) = read_notes(next(data.rglob("*ses-01*_task-grip_*_motion.tsv")))
     assert note["text"] == "let go early" and note["time_s"] > 3
     side = json.loads(next(data.rglob("*ses-02*_task-grip_*_motion.json")).read_text())
     assert side["MotorlabNotes"] == [{"time_s": 0.0, "text": "second visit; used the small handle"}]

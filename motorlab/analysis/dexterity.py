@@ -24,6 +24,7 @@ import numpy as np
 
 from ..errors import AnalysisError, MotorlabWarning
 from ..storage.beh import read_beh
+from ..storage.notes import read_notes
 
 #: why dexterity results carry no norm
 DEXTERITY_NO_NORM = (
@@ -201,5 +202,5 @@ def analyze_dexterity(path: str | Path) -> DexterityMetrics:
                 n_pegs,
             )
         )
-    notes = tuple(sidecar.get("MotorlabNotes", []) or [])
+    notes = tuple(read_notes(path))
     return dexterity_metrics(task, str(md.get("participant", "")), str(md.get("session", "")), trials, notes)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ParameterError
+from ..storage.notes import NOTES_KEY
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -101,7 +102,7 @@ def _sidecar(
             "protocol": {"name": task, "version": "1.0", "parameters": params},
             **client.facts,
         },
-        "MotorlabNotes": [{"time_s": 0.0, "text": n} for n in notes if n.strip()],
+        NOTES_KEY: [{"time_s": 0.0, "text": n} for n in notes if n.strip()],
     }
 
 

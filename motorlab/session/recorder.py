@@ -31,6 +31,7 @@ from ..devices.registry import open_device
 from ..errors import RecordingError, one_line
 from ..recording import Event, Metadata, validate_pseudonym
 from ..storage.bids import RecordingWriter
+from ..storage.notes import NOTES_KEY
 from .acquisition import Acquisition
 from .calibration import CalibrationChoice, calibration_kind, extrapolation_warning, load_calibration
 from .controls import ControlSource
@@ -336,7 +337,7 @@ class Recorder:
             "MotorlabClockDriftPpm": float(np.nan_to_num(driver.clock.drift_ppm)),
         }
         if self.notes:
-            final["MotorlabNotes"] = list(self.notes)
+            final[NOTES_KEY] = list(self.notes)
         acq = self._acq
         if (
             self._cal is not None
