@@ -137,7 +137,8 @@ def test_imu_calibration_works_on_the_pen_emulator(clinic):
 
 def test_force_beyond_the_calibrated_range_is_flagged(clinic):
     data, env = clinic
-    _run(env, "calibrate", "force", "--device", "sim://grip", "--yes", "--masses-kg", "5,10,20")
+    proc = _run(env, "calibrate", "force", "--device", "sim://grip", "--yes", "--masses-kg", "5,10,20")
+    assert "Calibrated range 0–20.0 kg" in proc.stdout
     proc = _run(env, "calibrate", "check", "--device", "sim://grip", "--yes", "--mass-kg", "30")
     assert "above the calibrated range (20.0 kg)" in proc.stdout
     _run(env, "client", "add", "P0002", "--birth-year", "1980", "--sex", "M", "--dominant", "right")

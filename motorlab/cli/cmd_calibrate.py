@@ -45,6 +45,7 @@ from ..devices.calibration import (
 from ..devices.device import Device, Emulator
 from ..errors import MotorlabError
 from ..session.acquisition import Acquisition
+from ..session.calibration import EXTRAPOLATION_MARGIN, calibrated_range_n
 from ..session.prepare import tare
 
 _ACC = ("acc_x", "acc_y", "acc_z")
@@ -265,6 +266,12 @@ def run_force(args: argparse.Namespace) -> int:
         raise MotorlabError("--yes needs --masses-kg (nobody is there to type the masses)")
     cal = asyncio.run(_force(args, console))
     _print_force(console, cal)
+    top = calibrated_range_n(cal)
+    if top is not None:
+        console.print(
+            f"[yellow]Calibrated range 0–{top / STANDARD_GRAVITY:.1f} kg: forces above it are extrapolated "
+            "(checks and recordings warn); calibrate up to the largest force you will measure.[/yellow]"
+        )
     if not args.yes and not _confirm(console, "Save this calibration? [Y/n]"):
         console.print("Not saved.")
         return 1
@@ -372,8 +379,6 @@ def _print_force(console: Console, cal: Calibration) -> None:
 
 # -------------------------------------------------------------- check
 def run_check(args: argparse.Namespace) -> int:
-    from ..session.calibration import EXTRAPOLATION_MARGIN, calibrated_range_n
-
     console = Console(highlight=False)
     if not args.mass_kg > 0:
         raise MotorlabError("--mass-kg must be > 0")
