@@ -259,12 +259,17 @@ def _print_metric_list(row: dict[str, Any], title: str, console: Console) -> Non
     t.add_column("measure")
     t.add_column("value", justify="right")
     no_tremor = row.get("tremor_detected") is False
+    no_norm = "norm_z" in row and not _shown(row["norm_z"])
     for k, v in row.items():
         if k in _SKIP or not _shown(v) or (no_tremor and k.startswith("tremor_")):
             continue
+        if no_norm and k.startswith("norm_"):
+            continue  # never a norm source next to nan: one line says why there is none
         t.add_row(label(k), _fmt(v))
     if no_tremor:
         t.add_row("tremor", "no tremor detected")
+    if no_norm:
+        t.add_row("norm", "none for this age, sex and hand")
     console.print(t)
 
 

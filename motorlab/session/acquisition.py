@@ -137,6 +137,8 @@ class Acquisition:
         return time.monotonic() - self.t0
 
     def _to_recording_time(self, blk: SampleBlock) -> np.ndarray:
+        if getattr(self.driver, "preserves_time", False):  # a replay: its times are the recording's
+            return blk.device_time
         if self._segment_dev0 is None:
             self._segment_dev0 = float(blk.device_time[0])
             try:
@@ -161,6 +163,10 @@ class Acquisition:
             except (OSError, MotorlabError) as exc:
                 self.sink_error = one_line(exc)
                 log.error("writing an event failed: %s", self.sink_error)
+
+    def add_tap(self, tap: Callable[[np.ndarray, np.ndarray], None]) -> None:
+        """Call ``tap(t, values)`` with every block after it is written (recording time s, calibrated)."""
+        self._taps.append(tap)
 
     # -- data -----------------------------------------------------------------------
     def handle_block(self, blk: SampleBlock) -> None:

@@ -43,6 +43,9 @@ from .steps import StepRunner
 
 log = logging.getLogger(__name__)
 
+#: receives every block of recorded samples: ``tap(t_s, values)``
+SampleTap = Callable[[np.ndarray, np.ndarray], None]
+
 
 @dataclass(frozen=True)
 class RecordingTarget:
@@ -184,10 +187,35 @@ class Recorder:
         self._info: DeviceInfo | None = None
         self._battery: float | None = None
         self._cal: CalibrationChoice | None = None
+        self._sample_taps: list[SampleTap] = []
+        self._finishing = False
 
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
         """Call ``callback(snapshot)`` with every live snapshot; returns the unsubscribe function."""
         return self.feed.subscribe(callback)
+
+    def add_sample_tap(self, tap: SampleTap) -> None:
+        """Also hand every block of samples to ``tap(t_s, values)`` (recording time s, calibrated
+        values (n, channels) in the device's channel units), on the recorder's event loop, as
+        they are written; for views that draw every sample. Must not block; add before :meth:`run`."""
+        self._sample_taps.append(tap)
+
+    def add_note(self, text: str) -> bool:
+        """Keep a therapist's note with the recording, timed now (recording time, s): in the
+        sidecar's ``MotorlabNotes`` and, while the task runs, as a ``note`` event. Call on the
+        recorder's event loop; False when the text is blank or the recording has finished."""
+        text = text.strip()
+        if not text or self._finishing:
+            return False
+        acq = self._acq
+        t = acq.now() if acq is not None else 0.0
+        self.notes.append({"time_s": round(float(t), 3), "text": text})
+        if acq is not None:
+            acq.add_event(Event(t, 0.0, "note", {"note": text}))
+        if self._runner is not None:
+            self._runner.progress.message = f"note kept: {text}"
+            self._publish()
+        return True
 
     # -- live state -------------------------------------------------------------------
     def snapshot(self, finished: bool = False) -> LiveSnapshot:
@@ -216,15 +244,6 @@ class Recorder:
             finished=finished,
             quit=runner is not None and runner.progress.quit,
         )
-
-    def add_note(self, text: str) -> None:
-        """Keep a therapist's note with the recording (sidecar ``MotorlabNotes``), timed now."""
-        if text.strip():
-            t = self._acq.now() if self._acq is not None else 0.0
-            self.notes.append({"time_s": round(float(t), 3), "text": text.strip()})
-            if self._runner is not None:
-                self._runner.progress.message = f"note kept: {text.strip()}"
-                self._publish()
 
     def _publish(self) -> None:
         self.feed.publish(self.snapshot())
@@ -258,6 +277,8 @@ class Recorder:
             acq = self._acq = Acquisition(driver, writer, cal.corrector, primary_channel=primary, t0=t0)
             if pen:
                 acq.signal.down_threshold = self.pen_down_threshold_n
+            for tap in self._sample_taps:
+                acq.add_tap(tap)
             runner = self._runner = StepRunner(
                 self.protocol,
                 acq,
@@ -317,6 +338,7 @@ class Recorder:
     async def _finish(self, writer: RecordingWriter) -> object:
         """Stop acquiring, finalise the file, publish the final snapshot; returns the emulator's truth."""
         acq, emulator = self._acq, self.device.emulator
+        self._finishing = True
         if acq is not None:
             await acq.stop()
         truth = emulator.truth if emulator is not None else None
@@ -335,9 +357,13 @@ class Recorder:
             "MotorlabDroppedSamples": int(driver.status.dropped_samples),
             "MotorlabLinkGaps": len(driver.status.gaps),
             "MotorlabClockDriftPpm": float(np.nan_to_num(driver.clock.drift_ppm)),
+            "MotorlabIntegrity": driver.integrity(),
         }
         if self.notes:
             final[NOTES_KEY] = list(self.notes)
+        measured = float(getattr(driver, "measured_rate_hz", np.nan))
+        if np.isfinite(measured):  # devices without a documented rate: what was measured, Hz
+            final["MotorlabMeasuredRateHz"] = measured
         acq = self._acq
         if (
             self._cal is not None

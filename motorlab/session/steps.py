@@ -179,6 +179,7 @@ class StepRunner:
         progress = self.progress
         progress.step = step
         start = progress.step_started_s = self.acq.now()
+        integrity_before = self.acq.driver.integrity()
         if step.kind == "trial":
             progress.trial_index += 1
             progress.message = ""  # an earlier trial's message is stale now
@@ -229,6 +230,10 @@ class StepRunner:
                     extra["variant"] = step.variant
                 if reason:
                     extra["reason"] = reason
+                # sequence integrity of this trial: samples lost in gaps, copies dropped
+                after = self.acq.driver.integrity()
+                for key in ("dropped_samples", "duplicates"):
+                    extra[key] = after[key] - integrity_before[key]
                 self.acq.add_event(Event(start, self.acq.now() - start, "trial", extra))
                 self.last_trial, self.last_trial_index = step, index
         return repeat

@@ -28,7 +28,7 @@ class TerminalKeys(ControlQueue):
         self._saved: list | None = None
         self._fd: int | None = None
         #: receives a finished note
-        self.on_note: Callable[[str], None] | None = None
+        self.on_note: Callable[[str], object] | None = None
         #: receives the note being typed (None when typing ends)
         self.on_typing: Callable[[str | None], None] | None = None
         self._note: str | None = None
