@@ -73,8 +73,11 @@ def _add(args: argparse.Namespace) -> int:
 
     from ..clinic.clients import ClientRegistry, make_client
     from ..clinic.dataset import resolve_data_root
+    from ..clinic.pseudonyms import check_new_pseudonym
 
     root = resolve_data_root(args.data)
+    if not args.update:
+        check_new_pseudonym(args.client, root)
     client = make_client(args.client, args.birth_year, args.sex, args.dominant)
     ClientRegistry(root).add(client, replace=args.update)
     Console().print(

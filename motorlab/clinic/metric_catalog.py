@@ -56,6 +56,18 @@ def _grip_strength_kgf(m: RecordingMetrics, hand: str) -> Reading:
     )
 
 
+def _pinch_kgf(grip: str) -> Callable[[RecordingMetrics, str], Reading]:
+    """Mean of the valid trials of one pinch grip (``tip``/``key``/``palmar``) and hand, kg."""
+
+    def read(m: RecordingMetrics, hand: str) -> Reading:
+        s = m.pinch.summary(grip, hand) if m.pinch is not None else None
+        if s is None or not _finite(s.summary.mean_of_3_kgf):
+            return None, 0
+        return s.summary.mean_of_3_kgf, s.summary.n_used
+
+    return read
+
+
 def _sustained_fatigue_pct(m: RecordingMetrics, hand: str) -> Reading:
     if m.gripsustained is None:
         return None, 0
@@ -206,6 +218,22 @@ GOAL_METRICS: dict[str, GoalMetric] = {
             "how much force fades while holding a squeeze",
             higher_is_better=False,
             chart_max=100.0,
+        ),
+        *(
+            GoalMetric(
+                f"{grip}_pinch_kgf",
+                "pinch",
+                _pinch_kgf(grip),
+                "kg",
+                f"{title} strength",
+                f"how hard the {what} can pinch (mean of the trials; no norm table)",
+                chart_max=15.0,  # kg; adult key pinch ~12 kg (men 30-34, tablet.md §3.2); grows above it
+            )
+            for grip, title, what in (
+                ("tip", "Tip pinch", "thumb tip and index tip"),
+                ("key", "Key pinch", "thumb against the side of the index"),
+                ("palmar", "Palmar pinch", "thumb against index and middle finger"),
+            )
         ),
         GoalMetric(
             "writing_speed_cm_s",

@@ -33,8 +33,9 @@ from ..devices.registry import open_device
 from ..errors import DeviceError, MotorlabError, RecordingError, one_line
 from ..recording import Event, Metadata, find_force_channel, validate_pseudonym
 from ..storage.bids import STATUS_KEY, RecordingWriter, recover
+from ..storage.notes import NOTES_KEY
 from .acquisition import Acquisition
-from .calibration import CalibrationChoice, calibration_kind, load_calibration
+from .calibration import CalibrationChoice, calibration_kind, extrapolation_warning, load_calibration
 from .controls import ControlSource
 from .live import LiveFeed, LiveSnapshot, Subscriber
 from .prepare import battery_or_none, tare
@@ -60,11 +61,11 @@ def is_emulated_url(url: str) -> bool:
 
 def check_channels(protocol: TaskProtocol, info: DeviceInfo, url: str) -> None:
     """Refuse, before the first trial, a device that cannot measure the task (one line)."""
-    if protocol.task.startswith("grip") and find_force_channel(info.channels) is None:
+    if protocol.task.startswith(("grip", "pinch")) and find_force_channel(info.channels) is None:
         have = ", ".join(f"{c.name} ({c.type}, {c.units})" for c in info.channels) or "none"
         raise DeviceError(
             f"{url}: {info.model} has no force channel, which task {protocol.task!r} needs "
-            f"(its channels: {have}); use a dynamometer"
+            f"(its channels: {have}); use a dynamometer or pinch gauge"
         )
 
 
@@ -216,6 +217,7 @@ class Recorder:
         self._writer: RecordingWriter | None = None
         self._info: DeviceInfo | None = None
         self._battery: float | None = None
+        self._cal: CalibrationChoice | None = None
         self._sample_taps: list[SampleTap] = []
         self._finishing = False
         self._interrupted = ""  # the signal that stopped the protocol
@@ -242,6 +244,9 @@ class Recorder:
         self.notes.append({"time_s": round(float(t), 3), "text": text})
         if acq is not None:
             acq.add_event(Event(t, 0.0, "note", {"note": text}))
+        if self._runner is not None:
+            self._runner.progress.message = f"note kept: {text}"
+            self._publish()
         return True
 
     # -- live state -------------------------------------------------------------------
@@ -251,6 +256,12 @@ class Recorder:
         tracker = acq.signal if acq is not None else None
         error = acq.sink_error if acq is not None else ""
         message = runner.progress.message if runner is not None else ""
+        if (
+            self._cal is not None
+            and tracker is not None
+            and (extra := extrapolation_warning(self._cal, tracker.peak))
+        ):
+            message = f"{message} — {extra}" if message else extra
         return LiveSnapshot(
             protocol=self.protocol.name,
             task=self.protocol.task,
@@ -290,6 +301,7 @@ class Recorder:
         info = self._info = await driver.info()
         check_channels(self.protocol, info, self.device.url)
         cal: CalibrationChoice = load_calibration(info)
+        self._cal = cal
         if cal.warning and emulator is None:
             log.warning("%s", cal.warning)
         t0 = time.monotonic()
@@ -428,10 +440,17 @@ class Recorder:
             "MotorlabIntegrity": driver.integrity(),
         }
         if self.notes:
-            final["MotorlabNotes"] = list(self.notes)
+            final[NOTES_KEY] = list(self.notes)
         measured = float(getattr(driver, "measured_rate_hz", np.nan))
         if np.isfinite(measured):  # devices without a documented rate: what was measured, Hz
             final["MotorlabMeasuredRateHz"] = measured
+        acq = self._acq
+        if (
+            self._cal is not None
+            and acq is not None
+            and (extra := extrapolation_warning(self._cal, acq.signal.peak))
+        ):
+            final["MotorlabCalibrationWarning"] = extra
         if self.device.emulated:
             # emulated data must never pass for a real measurement
             final["MotorlabEmulated"] = True
