@@ -84,7 +84,7 @@ def test_charts_never_draw_a_change_the_text_calls_no_meaningful_change(sample):
         lo, hi = (float(x) for x in meta["ylim"].split(","))
         metric = goal_metric(meta["metric"])
         assert lo == 0.0 and hi >= metric.chart_max
-        for hand in ("right", "left", "n/a"):
+        for hand in ("right", "left", "na"):
             if f"verdict-{hand}" not in meta:
                 continue
             values = [float(v) for v in meta[f"series-{hand}"].split(",")]
