@@ -36,7 +36,7 @@ from .wording import date_text as _date_text
 
 if TYPE_CHECKING:
     from ..analysis.norms import GripNormTable, NormResult
-    from ..analysis.results import GripMetrics, RecordingMetrics, SustainedGripMetrics
+    from ..analysis.results import GripMetrics, PinchMetrics, RecordingMetrics, SustainedGripMetrics
 
 TASK_TITLES = {
     "grip": "Grip strength",
@@ -45,6 +45,7 @@ TASK_TITLES = {
     "spiral": "Spiral drawing",
     "tremorrest": "Tremor at rest",
     "tremorpostural": "Tremor with arms held out",
+    "pinch": "Pinch strength",
 }
 
 
@@ -514,7 +515,7 @@ def _num(v: float | None, decimals: int, unit: str) -> str:
 PEN_SOURCES = {"position": "measured position", "imu": "reconstructed from the pen's motion sensor"}
 
 
-def _trial_spans(force: GripMetrics | SustainedGripMetrics) -> list[figures.TrialSpan]:
+def _trial_spans(force: GripMetrics | SustainedGripMetrics | PinchMetrics) -> list[figures.TrialSpan]:
     """The trials of a grip or sustained-grip result as labelled spans of its force curve."""
     spans = []
     for tr in force.trials:
@@ -526,7 +527,7 @@ def _trial_spans(force: GripMetrics | SustainedGripMetrics) -> list[figures.Tria
                 float(tr.t_s[0]),
                 float(tr.t_s[-1]) + step,
                 tr.hand,
-                tr.trial,
+                f"{tr.trial} {grip}" if (grip := getattr(tr, "grip", "")) else tr.trial,
                 tr.status == "invalid",
                 newton_to_kgf(tr.result.peak_force_N),
             )
@@ -536,7 +537,7 @@ def _trial_spans(force: GripMetrics | SustainedGripMetrics) -> list[figures.Tria
 
 def _trace_figure(m: RecordingMetrics, title: str) -> Figure | None:
     """The figure of one recording's analysed signal (None when its task has none)."""
-    force = m.grip or m.gripsustained
+    force = m.grip or m.gripsustained or m.pinch
     if force is not None:
         return Figure(
             figures.force_curves_png(force.t_s, force.force_n, _trial_spans(force)),
