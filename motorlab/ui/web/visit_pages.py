@@ -130,12 +130,16 @@ async def parent_page(request: Request) -> Response:
     except MotorlabError as exc:
         return pages.error_page(request, one_line(exc), 409, "No session yet")
     from ...clinic.goals import LEVEL_NAMES
+    from ...report.wording import goal_meaning
 
     goals = [
         {
             "title": g.goal.title,
             "level": g.level,
-            "words": "not measured yet" if g.level is None else LEVEL_NAMES[g.level],
+            # never interpreted at the goals' baseline (GAS scores the sessions after it)
+            "words": LEVEL_NAMES[g.level]
+            if g.status == "scored" and g.level is not None
+            else goal_meaning(g.status, g.level),
         }
         for g in data.goals
     ]
