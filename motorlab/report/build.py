@@ -721,6 +721,13 @@ def _progress(data: ReportData) -> Section:
                 "changed": "no published figure tells whether this is more than day-to-day variation",
             }[verdict]
             words.append(f"{what[:1].upper()}{what[1:]}: {trend}, {reading}.")
+        for ln in data.lines:
+            if ln.metric.key == metric.key and ln.no_tremor:
+                what = _hand_text(ln.hand) if ln.hand != "n/a" else metric.label.lower()
+                words.append(
+                    f"{what[:1].upper()}{what[1:]}: {wording.NO_TREMOR} in this session, so it has no point "
+                    "on the chart."
+                )
         chart = figures.progress_png(metric.label, metric.unit, series, bands, metric.chart_max)
         caption = f"{metric.label} at every session, drawn on a fixed scale from 0" + (
             f". Shaded bands: first session ± the {band_name}; points inside a band are within measurement "
