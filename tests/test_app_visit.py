@@ -243,7 +243,7 @@ def test_whole_emulated_child_visit_in_the_browser(visit_server, probe, clinic_r
     assert resp.status == 200 and resp.headers["content-type"].startswith("text/csv")
     assert 'filename="motorlab_P2017_measures.csv"' in resp.headers["content-disposition"]
     rows_csv = list(csv.DictReader(io.StringIO(resp.text())))
-    got = {(r["metric"], r["hand"]): float(r["value"]) for r in rows_csv}
+    got = {(r["measure"], r["hand"]): float(r["value"]) for r in rows_csv if r["value"]}
     assert got[("grip_strength_kgf", "right")] == pytest.approx(right_kg, abs=1e-3)
     assert got[("grip_strength_kgf", "left")] == pytest.approx(
         measured.value("grip_strength_kgf", "left"), abs=1e-3

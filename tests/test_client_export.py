@@ -85,3 +85,27 @@ def test_export_errors_are_one_line(clinic, tmp_path, capsys, monkeypatch):
     with pytest.raises(MotorlabError, match=r"needs openpyxl: pip install 'motorlab\[xlsx\]'"):
         export_client(clinic.root, "P007", tmp_path / "y.xlsx")
     assert not (tmp_path / "y.xlsx").exists()
+
+
+def test_the_app_serves_the_same_table_and_a_parent_page_without_gas_at_baseline(clinic):
+    """The app's CSV is the CLI's table (one owner: clinic.export); its parent page does not
+    interpret goals on their baseline session."""
+    from motorlab.clinic.export import client_measures, csv_text
+    from tests.app_fixtures import AppServer
+
+    srv = AppServer(clinic.root).start()
+    try:
+        status, headers, body = srv.request("GET", "/clients/P007/export.csv", headers={"Cookie": srv.cookie})
+        assert status == 200 and headers["content-type"].startswith("text/csv")
+        assert body == csv_text(client_measures(clinic.root, "P007"))
+        status, _, first = srv.request(
+            "GET", "/clients/P007/parent?session=1", headers={"Cookie": srv.cookie}
+        )
+        status2, _, later = srv.request(
+            "GET", "/clients/P007/parent?session=2", headers={"Cookie": srv.cookie}
+        )
+    finally:
+        srv.stop()
+    assert status == status2 == 200
+    assert first.count("baseline: scored from the next session") == 3 and "than expected" not in first
+    assert "baseline: scored" not in later and "than expected" in later

@@ -100,7 +100,8 @@ def client_measures(root: str | Path, participant: str) -> list[MeasureRow]:
     return rows
 
 
-def _csv_text(rows: list[MeasureRow]) -> str:
+def csv_text(rows: list[MeasureRow]) -> str:
+    """The rows as CSV text (header :data:`COLUMNS`, ISO dates, empty cells for missing values)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(COLUMNS)
@@ -144,7 +145,7 @@ def export_client(root: str | Path, participant: str, out: str | Path) -> tuple[
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         if suffix == ".csv":
-            atomic_write_text(path, _csv_text(rows))
+            atomic_write_text(path, csv_text(rows))
         else:
             _write_xlsx(rows, path)
     except OSError as exc:
