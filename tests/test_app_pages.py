@@ -7,6 +7,7 @@ import re
 import pytest
 
 from motorlab.clinic import ClientRegistry, GoalStore
+from motorlab.devices import PROTOCOLS
 from motorlab.report.build import SECTION_TITLES
 from motorlab.sim.sample_clinic import write_sample_clinic
 
@@ -176,10 +177,10 @@ def test_visit_page_checks_the_device_and_marks_emulators(app_server, probe, cli
     page.fill("#device_pen", "sim://pen")
     page.click("button[type=submit]")
     assert (
-        page.locator("#form-error")
-        .inner_text()
-        .startswith("Force device (grip tasks): serial:///dev/ttyUSB0: add ?protocol=NAME (mark10, motorlab,")
+        page.locator("#form-error").inner_text()
+        == f"Force device (grip tasks): serial:///dev/ttyUSB0: add ?protocol=NAME ({', '.join(sorted(PROTOCOLS))})"
     )
+    assert {"mark10", "motorlab"} <= set(PROTOCOLS)
     assert page.is_checked("input[value=spiral]") and page.input_value("#device_pen") == "sim://pen"
     page.fill("#device_force", "sim://nosuch")
     page.click("button[type=submit]")
