@@ -1,4 +1,4 @@
-"""``motorlab client add|list|show``: the clinic's clients (pseudonyms only)."""
+"""``motorlab client add|list|show|export``: the clinic's clients (pseudonyms only)."""
 
 from __future__ import annotations
 
@@ -66,6 +66,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     sh.add_argument("client", metavar="ID", help="client code, e.g. P007")
     add_data_option(sh)
     sh.set_defaults(func=_show)
+
+    from .client_export import add_parser as add_export_parser
+
+    add_export_parser(actions, add_data_option)
 
 
 def _add(args: argparse.Namespace) -> int:
