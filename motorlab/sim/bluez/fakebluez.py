@@ -155,6 +155,8 @@ class _Adapter1(ServiceInterface):
         self.address = address
         self.discovery_sessions = 0
         self.uuid_filter: list[str] = []
+        #: the radio is on (``bluetoothctl power off`` / rfkill make it False)
+        self.powered = True
 
     @dbus_property(access=PropertyAccess.READ)
     def Address(self) -> DBusStr:
@@ -174,7 +176,7 @@ class _Adapter1(ServiceInterface):
 
     @dbus_property(access=PropertyAccess.READ)
     def Powered(self) -> DBusBool:
-        return True
+        return self.powered
 
     @dbus_property(access=PropertyAccess.READ)
     def Discovering(self) -> DBusBool:
