@@ -210,6 +210,12 @@ def _common(p: argparse.ArgumentParser, default_url: str) -> None:
     )
     p.add_argument("--no-live", action="store_true", help="no live view (plain log lines)")
     p.add_argument(
+        "--lsl-markers",
+        default=None,
+        metavar="NAME",
+        help="store the markers of this LSL stream (type Markers) as 'marker' events (needs pylsl)",
+    )
+    p.add_argument(
         "--acq-time",
         default=None,
         metavar="ISO",
@@ -333,9 +339,20 @@ async def _record_one(
 
             plot = LivePlot(f"{proto.name} — {args.participant}")
             views.callback(plot.close)
+        sources = []
+        if getattr(args, "lsl_markers", None):
+            from ..streaming.markers import LslMarkerInlet
+
+            sources.append(LslMarkerInlet(args.lsl_markers))
         async with await open_device(args.device) as device:
             recorder = Recorder(
-                device, proto, target, controls=controls, wait_for_start=interactive, best_previous=best
+                device,
+                proto,
+                target,
+                controls=controls,
+                wait_for_start=interactive,
+                best_previous=best,
+                event_sources=sources,
             )
             if args.no_live or not sys.stdout.isatty():
                 recorder.subscribe(LogLines().update)

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -41,6 +41,16 @@ from .snapshot import link_state, signal_state, step_state, writer_state
 from .steps import StepRunner
 
 log = logging.getLogger(__name__)
+
+
+class EventSource(Protocol):
+    """Something that adds events to a running recording (e.g. an LSL marker inlet,
+    :class:`motorlab.streaming.markers.LslMarkerInlet`): started once acquisition
+    runs, stopped before the file is finalised."""
+
+    async def start(self, acq: Acquisition) -> None: ...
+
+    async def stop(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -148,6 +158,7 @@ class Recorder:
         wait_for_start: wait for ``space`` before each trial's countdown.
         best_previous: the client's best in earlier sessions, for the live bar.
         publish_interval_s: seconds between live snapshots while nothing happens.
+        event_sources: other software's events to store with the recording (opt-in).
     """
 
     def __init__(
@@ -160,7 +171,9 @@ class Recorder:
         wait_for_start: bool = False,
         best_previous: float | None = None,
         publish_interval_s: float = 0.1,
+        event_sources: Sequence[EventSource] = (),
     ):
+        self.event_sources = list(event_sources)
         self.device = device
         self.protocol = protocol
         self.target = target
@@ -272,13 +285,21 @@ class Recorder:
         driver = self.device.driver
         await driver.start()
         acq.start()
-        task = asyncio.ensure_future(runner.run())
+        started: list[EventSource] = []
         try:
-            await self._publish_while(task)
+            for source in self.event_sources:
+                await source.start(acq)
+                started.append(source)
+            task = asyncio.ensure_future(runner.run())
+            try:
+                await self._publish_while(task)
+            finally:
+                if not task.done():
+                    task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
         finally:
-            if not task.done():
-                task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+            for source in started:
+                await source.stop()
         task.result()
         await driver.stop()
         await acq.drain()
@@ -325,6 +346,7 @@ async def record_task(
     wait_for_start: bool = False,
     best_previous: float | None = None,
     views: Sequence[Subscriber] = (),
+    event_sources: Sequence[EventSource] = (),
 ) -> RecordResult:
     """Open the device at ``url``, record ``protocol`` into ``target`` with ``views``
     subscribed to the live state, and close the device."""
@@ -336,6 +358,7 @@ async def record_task(
             controls=controls,
             wait_for_start=wait_for_start,
             best_previous=best_previous,
+            event_sources=event_sources,
         )
         for view in views:
             recorder.subscribe(view)
