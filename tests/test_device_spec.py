@@ -37,6 +37,7 @@ def test_every_device_names_a_known_protocol_and_every_protocol_a_device():
         "activ5",
         "cts500",
         "kgrip",
+        "tablet",
     }
     assert [d.key for d in devices_of("motorlab")] == ["diy-grip", "diy-pen"]
 
@@ -46,11 +47,15 @@ def test_each_protocol_has_a_driver_and_a_transport(name):
     spec = protocol_spec(name)
     module = importlib.import_module(f"motorlab.devices.drivers.{spec.driver}")
     assert callable(module.make_driver)
-    assert spec.serial or spec.ble is not None
+    assert spec.serial or spec.ble is not None or spec.input
     if spec.ble is not None:
         for uuid in (spec.ble.service_uuid, spec.ble.notify_uuid, spec.ble.write_uuid):
             assert _UUID128.match(uuid), uuid  # full 128-bit, lower case
-    url = f"serial:///dev/null?protocol={name}" if spec.serial else f"ble://X?protocol={name}"
+    url = (
+        f"serial:///dev/null?protocol={name}"
+        if spec.serial
+        else (f"input:///dev/null?protocol={name}" if spec.input else f"ble://X?protocol={name}")
+    )
     assert make_driver(url).codec.protocol == name
 
 
@@ -74,7 +79,7 @@ def test_discovery_reads_the_spec():
 def test_unknown_protocol_and_simulator_are_one_line_errors():
     with pytest.raises(
         DeviceError,
-        match=r"unknown protocol 'nope'; known: activ5, cts500, jamar, kinvent-kgrip, mark10, motorlab",
+        match=r"unknown protocol 'nope'; known: activ5, cts500, evdev-tablet, jamar, kinvent-kgrip, mark10, motorlab",
     ):
         make_driver("serial:///dev/null?protocol=nope")
     with pytest.raises(
@@ -86,7 +91,7 @@ def test_unknown_protocol_and_simulator_are_one_line_errors():
 
 
 #: sims whose handshake reports the spec's nominal rate (no rate in the URL)
-SERIAL_SIMS = ["grip", "pen", "wt901", "mark10", "kgrip"]
+SERIAL_SIMS = ["grip", "pen", "wt901", "mark10", "kgrip", "tablet"]
 BLE_SIMS = [
     pytest.param(n, marks=pytest.mark.skipif(not PrivateBus.available(), reason="dbus-daemon not installed"))
     for n in ("progressor", "gdxhd", "penble", "jamar", "activ5", "cts500")

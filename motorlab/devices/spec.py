@@ -41,7 +41,7 @@ from .codecs import vernier as _vernier
 from .codecs import witmotion as _witmotion
 from .codecs import witmotion_ble as _witmotion_ble
 
-Link = Literal["serial", "ble"]
+Link = Literal["serial", "ble", "input"]
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,7 @@ class ProtocolSpec:
         ble: GATT profile when it runs over BLE, else None.
         default_baud: serial baud rate when the URL gives none, baud.
         description: one line for ``--help`` and listings.
+        input: runs on a Linux input node (``input:///dev/input/eventN``).
     """
 
     name: str
@@ -77,6 +78,7 @@ class ProtocolSpec:
     ble: BleProfile | None = None
     default_baud: int = 115200
     description: str = ""
+    input: bool = False
 
 
 @dataclass(frozen=True)
@@ -234,6 +236,13 @@ PROTOCOLS: dict[str, ProtocolSpec] = {
             serial=True,
             default_baud=_kinvent.KGRIP_BAUD,
             description="Kinvent K-Grip over USB serial (11-byte FF FF FE frames, raw counts; host tare)",
+        ),
+        ProtocolSpec(
+            "evdev-tablet",
+            driver="evdev_tablet",
+            serial=False,
+            input=True,
+            description="graphics tablet pen on Linux (evdev input_event; mm from the declared resolution)",
         ),
     )
 }
@@ -402,6 +411,27 @@ DEVICES += (
         sims=(SimSpec("kgrip", "kinvent_kgrip", "serial"),),
         url_example="serial:///dev/ttyACM0?protocol=kinvent-kgrip",
         description="grip dynamometer over USB; raw counts, tared and scaled on the host",
+    ),
+    DeviceSpec(
+        key="tablet",
+        model="Graphics tablet (Linux evdev pen node)",
+        protocol="evdev-tablet",
+        channels=(
+            Channel("pos_x", "POS", "mm", "x", "pentip"),
+            Channel("pos_y", "POS", "mm", "y", "pentip"),
+            Channel("pressure", "MISC", "1", tracked_point="pentip"),
+            Channel("distance", "MISC", "1", tracked_point="pentip"),
+            Channel("tilt_x", "ORNT", "rad", "x", "pen"),
+            Channel("tilt_y", "ORNT", "rad", "y", "pen"),
+            Channel("in_range", "MISC", "n/a", tracked_point="pen"),
+            Channel("tip_contact", "MISC", "n/a", tracked_point="pentip"),
+            Channel("barrel_button", "MISC", "n/a", tracked_point="pen"),
+        ),  # what an Intuos Pro pen node declares; other tablets may lack distance or tilt
+        nominal_rate_hz=200.0,  # not fixed (133-266 reports/s): measured from kernel timestamps
+        discovery=DiscoveryHints(),
+        sims=(SimSpec("tablet", "evdev_tablet", "input"),),
+        url_example="input:///dev/input/event5",
+        description="Wacom and other tablets through the kernel's evdev interface",
     ),
 )
 
