@@ -19,6 +19,8 @@ from motorlab.devices.registry import open_device
 from motorlab.errors import DeviceError
 from motorlab.session.prepare import tare
 from motorlab.sim.emulators.activ5 import Activ5Emulator
+from motorlab.sim.emulators.ble_weight_scale import WeightScaleEmulator
+from motorlab.sim.emulators.forceboard import ForceBoardEmulator
 from motorlab.sim.emulators.cts500 import Cts500Emulator
 from motorlab.sim.emulators.jamar import JamarEmulator
 from motorlab.units import KGF_N, LBF_N
@@ -262,6 +264,95 @@ async def test_cts500_rate_is_set_from_its_table(ble_sandbox):
     assert cts.command_frame(cts.OP_STOP) in device.emulator.commands
 
 
+# ------------------------------------------------------------------ Force Board
+async def test_forceboard_streams_pounds_tares_and_counts_bad_notifications(ble_sandbox, tmp_path):
+    device = await open_device("sim://forceboard?seed=4&noise_n=0&offset_n=30&inject_every=6")
+    emu, driver = device.emulator, device.driver
+    try:
+        await driver.tare()
+        assert emu.tare_n == pytest.approx(30.0) and emu.commands[-1] == b"\x05"
+
+        async def squeeze(acq):
+            emu.cue("squeeze")
+            await asyncio.sleep(2.0)
+
+        rec = await record(driver, tmp_path, "grip", squeeze)
+        rate = driver.measured_rate_hz
+    finally:
+        await device.close()
+    force = rec.channel("force")
+    assert_slice_of(force, emu.sent[:, 2] * LBF_N)  # whole pounds, exactly
+    assert rec.n_samples > 0.9 * 80 * 2.0
+    assert rate == pytest.approx(80.0, rel=0.05)
+    [effort] = emu.truth
+    assert force.max() == pytest.approx(effort["peak_n"], abs=LBF_N)
+    assert driver.integrity()["malformed_frames"] == emu.injected >= 5
+
+
+async def test_forceboard_link_loss_reconnects_and_restarts_the_stream(ble_sandbox, tmp_path):
+    device = await open_device("sim://forceboard?seed=1")
+    emu, driver = device.emulator, device.driver
+    driver.reconnect_backoff_s = 0.05
+
+    async def script(acq):
+        await asyncio.sleep(0.5)
+        emu.drop_link()
+        await wait_until(lambda: driver.status.reconnects == 1, 15, "reconnect")
+        await wait_until(lambda: emu.streams == 2, 5, "stream restarted")
+        await asyncio.sleep(0.5)
+
+    try:
+        rec = await record(driver, tmp_path, "grip", script)
+    finally:
+        await device.close()
+    assert len(rec.events_of("gap")) == 1 and np.all(np.diff(rec.timestamps) > 0)
+    assert rec.n_samples > 60
+
+
+# ------------------------------------------------------------------ BLE Weight Scale profile
+async def test_weight_scale_indications_with_host_tare(ble_sandbox, tmp_path):
+    device = await open_device("sim://weightscale?seed=2&noise_n=0&offset_n=25&peak_n=200&inject_every=7")
+    emu, driver = device.emulator, device.driver
+    try:
+        await driver.tare()  # nothing is written: the zero is taken on the host
+        assert driver.zero_n == pytest.approx(round(25 / 9.80665 / 0.005) * 0.005 * KGF_N, rel=1e-12)
+        assert emu.commands == []
+
+        async def squeeze(acq):
+            emu.cue("squeeze")
+            await asyncio.sleep(3.0)
+
+        rec = await record(driver, tmp_path, "grip", squeeze)
+        rate = driver.measured_rate_hz
+    finally:
+        await device.close()
+    force = rec.channel("force")
+    sent_n = emu.sent[:, 2] * KGF_N - driver.zero_n
+    assert_slice_of(force, sent_n)
+    [effort] = emu.truth
+    assert force.max() == pytest.approx(effort["peak_n"], rel=0.01)  # 10 Hz may miss the exact peak
+    assert rate == pytest.approx(10.0, rel=0.1)
+    assert driver.integrity()["malformed_frames"] == emu.injected >= 3
+
+
+async def test_weight_scale_link_loss_reconnects(ble_sandbox, tmp_path):
+    device = await open_device("sim://weightscale?seed=3")
+    emu, driver = device.emulator, device.driver
+    driver.reconnect_backoff_s = 0.05
+
+    async def script(acq):
+        await asyncio.sleep(0.6)
+        emu.drop_link()
+        await wait_until(lambda: driver.status.reconnects == 1, 15, "reconnect")
+        await wait_until(lambda: (emu.sent[:, 0] == 2).sum() >= 5, 10, "indications again")
+
+    try:
+        rec = await record(driver, tmp_path, "grip", script)
+    finally:
+        await device.close()
+    assert len(rec.events_of("gap")) == 1 and rec.n_samples >= 8
+
+
 # ------------------------------------------------------------------ discovery
 @pytest.mark.parametrize(
     ("emulator", "protocol", "model"),
@@ -269,6 +360,12 @@ async def test_cts500_rate_is_set_from_its_table(ble_sandbox):
         (lambda: JamarEmulator(address="C8:2E:47:00:00:B1"), "jamar", "Jamar Smart hand dynamometer"),
         (lambda: Activ5Emulator(address="D0:5F:B8:00:00:B2"), "activ5", "Activbody Activ5"),
         (lambda: Cts500Emulator(address="A4:C1:38:00:00:B3"), "cts500", "CTS500 climbing training scale"),
+        (lambda: ForceBoardEmulator(address="E8:9F:6D:00:00:B4"), "forceboard", "PitchSix Force Board"),
+        (
+            lambda: WeightScaleEmulator(address="24:6F:28:00:00:B5"),
+            "ble-weight-scale",
+            "BLE Weight Scale profile device (DIY grip)",
+        ),
     ],
 )
 async def test_devices_probe_cli_recognises_the_emulated_device(fake_bluez, emulator, protocol, model):

@@ -32,7 +32,9 @@ from typing import Literal
 
 from ..recording import Channel
 from .codecs import activ5 as _activ5
+from .codecs import ble_weight_scale as _weight_scale
 from .codecs import cts500 as _cts500
+from .codecs import forceboard as _forceboard
 from .codecs import jamar as _jamar
 from .codecs import kinvent as _kinvent
 from .codecs import mark10 as _mark10
@@ -238,6 +240,27 @@ PROTOCOLS: dict[str, ProtocolSpec] = {
             description="Kinvent K-Grip over USB serial (11-byte FF FF FE frames, raw counts; host tare)",
         ),
         ProtocolSpec(
+            "forceboard",
+            driver="forceboard",
+            serial=False,
+            ble=BleProfile(
+                _forceboard.FORCEBOARD_SERVICE_UUID, _forceboard.FORCE_UUID, _forceboard.MODE_UUID, True
+            ),
+            description="PitchSix Force Board (BLE; u16 count + 3-byte lb samples, host-timed)",
+        ),
+        ProtocolSpec(
+            "ble-weight-scale",
+            driver="ble_weight_scale",
+            serial=False,
+            # nothing is written: the Feature characteristic stands in for the profile's write slot
+            ble=BleProfile(
+                _weight_scale.SERVICE_UUID,
+                _weight_scale.WEIGHT_MEASUREMENT_UUID,
+                _weight_scale.WEIGHT_FEATURE_UUID,
+            ),
+            description="standard BLE Weight Scale profile 0x181D (DIY HX711 grips; Weight Measurement 0x2A9D)",
+        ),
+        ProtocolSpec(
             "evdev-tablet",
             driver="evdev_tablet",
             serial=False,
@@ -411,6 +434,28 @@ DEVICES += (
         sims=(SimSpec("kgrip", "kinvent_kgrip", "serial"),),
         url_example="serial:///dev/ttyACM0?protocol=kinvent-kgrip",
         description="grip dynamometer over USB; raw counts, tared and scaled on the host",
+    ),
+    DeviceSpec(
+        key="forceboard",
+        model="PitchSix Force Board",
+        protocol="forceboard",
+        channels=_forceboard.CHANNELS,
+        nominal_rate_hz=80.0,  # not documented: measured from host times
+        discovery=DiscoveryHints(ble_name_prefixes=(_forceboard.NAME_PREFIX,)),
+        sims=(SimSpec("forceboard", "forceboard", "ble"),),
+        url_example="ble://Force%20Board?protocol=forceboard",
+        description="portable force plate; whole pounds, stored in N",
+    ),
+    DeviceSpec(
+        key="weight-scale",
+        model="BLE Weight Scale profile device (DIY grip)",
+        protocol="ble-weight-scale",
+        channels=_weight_scale.CHANNELS,
+        nominal_rate_hz=10.0,  # what a build chooses; measured from host times
+        discovery=DiscoveryHints(ble_name_prefixes=("ForceGrip",)),
+        sims=(SimSpec("weightscale", "ble_weight_scale", "ble"),),
+        url_example="ble://ForceGrip?protocol=ble-weight-scale",
+        description="ESP32 + HX711 builds on the SIG Weight Scale service 0x181D (host tare)",
     ),
     DeviceSpec(
         key="tablet",
