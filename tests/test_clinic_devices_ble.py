@@ -20,8 +20,8 @@ from motorlab.errors import DeviceError
 from motorlab.session.prepare import tare
 from motorlab.sim.emulators.activ5 import Activ5Emulator
 from motorlab.sim.emulators.ble_weight_scale import WeightScaleEmulator
-from motorlab.sim.emulators.forceboard import ForceBoardEmulator
 from motorlab.sim.emulators.cts500 import Cts500Emulator
+from motorlab.sim.emulators.forceboard import ForceBoardEmulator
 from motorlab.sim.emulators.jamar import JamarEmulator
 from motorlab.units import KGF_N, LBF_N
 
