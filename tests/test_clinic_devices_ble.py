@@ -23,6 +23,7 @@ from motorlab.sim.emulators.ble_weight_scale import WeightScaleEmulator
 from motorlab.sim.emulators.cts500 import Cts500Emulator
 from motorlab.sim.emulators.forceboard import ForceBoardEmulator
 from motorlab.sim.emulators.jamar import JamarEmulator
+from motorlab.sim.emulators.kinvent_kforce import KForceEmulator
 from motorlab.units import KGF_N, LBF_N
 
 from .ble_helpers import record, wait_until
@@ -361,6 +362,11 @@ async def test_weight_scale_link_loss_reconnects(ble_sandbox, tmp_path):
         (lambda: Activ5Emulator(address="D0:5F:B8:00:00:B2"), "activ5", "Activbody Activ5"),
         (lambda: Cts500Emulator(address="A4:C1:38:00:00:B3"), "cts500", "CTS500 climbing training scale"),
         (lambda: ForceBoardEmulator(address="E8:9F:6D:00:00:B4"), "forceboard", "PitchSix Force Board"),
+        (
+            lambda: KForceEmulator(address="00:1E:C0:00:00:B6"),
+            "kinvent-kforce",
+            "Kinvent K-Force (K-Pull, K-Push, plates)",
+        ),
         (
             lambda: WeightScaleEmulator(address="24:6F:28:00:00:B5"),
             "ble-weight-scale",

@@ -40,6 +40,7 @@ def test_every_device_names_a_known_protocol_and_every_protocol_a_device():
         "tablet",
         "forceboard",
         "weightscale",
+        "kforce",
     }
     assert [d.key for d in devices_of("motorlab")] == ["diy-grip", "diy-pen"]
 
@@ -81,11 +82,12 @@ def test_discovery_reads_the_spec():
 def test_unknown_protocol_and_simulator_are_one_line_errors():
     with pytest.raises(
         DeviceError,
-        match=r"unknown protocol 'nope'; known: activ5, ble-weight-scale, cts500, evdev-tablet, forceboard, jamar, kinvent-kgrip, mark10, motorlab",
+        match=r"unknown protocol 'nope'; known: activ5, ble-weight-scale, cts500, evdev-tablet, forceboard, jamar, kinvent-kforce, kinvent-kgrip, mark10, motorlab",
     ):
         make_driver("serial:///dev/null?protocol=nope")
     with pytest.raises(
-        DeviceError, match=r"^sim://nope: unknown simulator; known: activ5, cts500, forceboard, gdxhd, grip"
+        DeviceError,
+        match=r"^sim://nope: unknown simulator; known: activ5, cts500, forceboard, gdxhd, grip, jamar, kforce",
     ):
         asyncio.run(open_device("sim://nope"))
     with pytest.raises(DeviceError, match="BLE-only"):
@@ -96,7 +98,17 @@ def test_unknown_protocol_and_simulator_are_one_line_errors():
 SERIAL_SIMS = ["grip", "pen", "wt901", "mark10", "kgrip", "tablet"]
 BLE_SIMS = [
     pytest.param(n, marks=pytest.mark.skipif(not PrivateBus.available(), reason="dbus-daemon not installed"))
-    for n in ("progressor", "gdxhd", "penble", "jamar", "activ5", "cts500", "forceboard", "weightscale")
+    for n in (
+        "progressor",
+        "gdxhd",
+        "penble",
+        "jamar",
+        "activ5",
+        "cts500",
+        "forceboard",
+        "weightscale",
+        "kforce",
+    )
 ]
 
 

@@ -240,6 +240,15 @@ PROTOCOLS: dict[str, ProtocolSpec] = {
             description="Kinvent K-Grip over USB serial (11-byte FF FF FE frames, raw counts; host tare)",
         ),
         ProtocolSpec(
+            "kinvent-kforce",
+            driver="kinvent_kforce",
+            serial=False,
+            ble=BleProfile(
+                _kinvent.KFORCE_SERVICE_UUID, _kinvent.KFORCE_UART_UUID, _kinvent.KFORCE_UART_UUID, False
+            ),
+            description="Kinvent K-Force sensors over BLE (17-byte frames, 4 raw channels, keep-alive; host tare)",
+        ),
+        ProtocolSpec(
             "forceboard",
             driver="forceboard",
             serial=False,
@@ -434,6 +443,17 @@ DEVICES += (
         sims=(SimSpec("kgrip", "kinvent_kgrip", "serial"),),
         url_example="serial:///dev/ttyACM0?protocol=kinvent-kgrip",
         description="grip dynamometer over USB; raw counts, tared and scaled on the host",
+    ),
+    DeviceSpec(
+        key="kforce",
+        model="Kinvent K-Force (K-Pull, K-Push, plates)",
+        protocol="kinvent-kforce",
+        channels=(Channel("force", "MISC", "N", tracked_point="load_cell"),),
+        nominal_rate_hz=75.0,  # not documented for the force sensors (K-Move: 75 Hz); gaps use the counter
+        discovery=DiscoveryHints(ble_name_prefixes=(_kinvent.KFORCE_NAME_PREFIX,)),
+        sims=(SimSpec("kforce", "kinvent_kforce", "ble"),),
+        url_example="ble://KFORCELink?protocol=kinvent-kforce",
+        description="raw counts from four load-cell channels; tared and scaled on the host",
     ),
     DeviceSpec(
         key="forceboard",

@@ -14,6 +14,7 @@ frames are counted and never fatal. Every sample delivered is logged in
 from __future__ import annotations
 
 import asyncio
+import math
 
 import numpy as np
 
@@ -71,7 +72,8 @@ class ForceBleEmulator(BleEmulator):
 
     # -- streaming ---------------------------------------------------------------------
     def encode_samples(self, values_n: np.ndarray, t: np.ndarray) -> tuple[list[bytes], list[float]]:
-        """Wire messages for these samples, and each sample's value as sent (device unit)."""
+        """Wire messages for these samples, and each sample's value as sent (device unit; NaN
+        for a sample the emulated device loses)."""
         raise NotImplementedError
 
     def malformed(self) -> bytes:
@@ -122,7 +124,9 @@ class ForceBleEmulator(BleEmulator):
                         self.injected += 1
                     out.append(msg)
                 if self.deliver(out):
-                    self._sent.extend((stream_no, float(ti), float(v)) for ti, v in zip(t, values))
+                    self._sent.extend(
+                        (stream_no, float(ti), float(v)) for ti, v in zip(t, values) if not math.isnan(v)
+                    )
                 k = due
                 await p.flush()
             await asyncio.sleep(self.tick_s)
