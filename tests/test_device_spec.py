@@ -41,6 +41,7 @@ def test_every_device_names_a_known_protocol_and_every_protocol_a_device():
         "forceboard",
         "weightscale",
         "kforce",
+        "whc06",
     }
     assert [d.key for d in devices_of("motorlab")] == ["diy-grip", "diy-pen"]
 
@@ -50,7 +51,7 @@ def test_each_protocol_has_a_driver_and_a_transport(name):
     spec = protocol_spec(name)
     module = importlib.import_module(f"motorlab.devices.drivers.{spec.driver}")
     assert callable(module.make_driver)
-    assert spec.serial or spec.ble is not None or spec.input
+    assert spec.serial or spec.ble is not None or spec.input or spec.ble_adverts is not None
     if spec.ble is not None:
         for uuid in (spec.ble.service_uuid, spec.ble.notify_uuid, spec.ble.write_uuid):
             assert _UUID128.match(uuid), uuid  # full 128-bit, lower case

@@ -192,6 +192,15 @@ def guess_ble_protocol(
     return None, "no known name or service"
 
 
+def _guess_by_manufacturer(data: dict[int, bytes], proto: str | None, why: str) -> tuple[str | None, str]:
+    """Devices that only advertise are known by the company ID of their manufacturer data."""
+    for d in DEVICES:
+        for company in d.discovery.manufacturer_ids:
+            if company in data:
+                return d.protocol, f"advertises manufacturer data 0x{company:04X}"
+    return proto, why
+
+
 async def discover_ble(timeout: float = 5.0, *, only_known: bool = False) -> list[Candidate]:
     """Scan for BLE advertisers for ``timeout`` seconds (bleak ``BleakScanner.discover``).
 
@@ -224,6 +233,8 @@ async def discover_ble(timeout: float = 5.0, *, only_known: bool = False) -> lis
     for address, (device, adv) in found.items():
         name = adv.local_name or device.name or ""
         proto, why = guess_ble_protocol(name, adv.service_uuids or [], rules)
+        if proto is None:
+            proto, why = _guess_by_manufacturer(adv.manufacturer_data or {}, proto, why)
         if only_known and proto is None:
             continue
         out.append(Candidate("ble", address, name, proto, why, rssi=adv.rssi))

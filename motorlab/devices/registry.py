@@ -107,6 +107,10 @@ def make_driver(url: str | DeviceURL) -> CodecDriver:
         except ValueError:
             raise DeviceError(f"{u.text}: baud={u.params['baud']!r} is not a whole number") from None
         return driver_factory(spec)(SerialTransport(u.target, baud), u.text)
+    if u.scheme == "ble" and spec.ble_adverts is not None:  # a device that only advertises
+        from .transports.ble_adverts import BleAdvertisementTransport
+
+        return driver_factory(spec)(BleAdvertisementTransport(u.target, spec.ble_adverts), u.text)
     if u.scheme == "ble":
         if spec.ble is None:
             raise DeviceError(f"{u.text}: protocol {spec.name!r} has no BLE profile")

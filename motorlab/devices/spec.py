@@ -40,6 +40,7 @@ from .codecs import kinvent as _kinvent
 from .codecs import mark10 as _mark10
 from .codecs import tindeq as _tindeq
 from .codecs import vernier as _vernier
+from .codecs import whc06 as _whc06
 from .codecs import witmotion as _witmotion
 from .codecs import witmotion_ble as _witmotion_ble
 
@@ -72,6 +73,8 @@ class ProtocolSpec:
         default_baud: serial baud rate when the URL gives none, baud.
         description: one line for ``--help`` and listings.
         input: runs on a Linux input node (``input:///dev/input/eventN``).
+        ble_adverts: company ID of the manufacturer data a device that only
+            advertises sends its readings in (``ble://`` without a connection).
     """
 
     name: str
@@ -81,6 +84,7 @@ class ProtocolSpec:
     default_baud: int = 115200
     description: str = ""
     input: bool = False
+    ble_adverts: int | None = None
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,7 @@ class DiscoveryHints:
     Attributes:
         ble_name_prefixes: advertised names start with one of these.
         ble_name_contains: advertised names contain one of these (weaker, tried last).
+        manufacturer_ids: company IDs of advertised manufacturer data (devices that only advertise).
         port_keywords: words (lower case) in a serial port's description/manufacturer.
         usb_vendors: USB vendor ids that identify the protocol (microcontroller
             boards a DIY device is built on).
@@ -107,6 +112,7 @@ class DiscoveryHints:
 
     ble_name_prefixes: tuple[str, ...] = ()
     ble_name_contains: tuple[str, ...] = ()
+    manufacturer_ids: tuple[int, ...] = ()
     port_keywords: tuple[str, ...] = ()
     usb_vendors: tuple[UsbVendor, ...] = ()
     usb_bridges: tuple[UsbVendor, ...] = ()
@@ -268,6 +274,13 @@ PROTOCOLS: dict[str, ProtocolSpec] = {
                 _weight_scale.WEIGHT_FEATURE_UUID,
             ),
             description="standard BLE Weight Scale profile 0x181D (DIY HX711 grips; Weight Measurement 0x2A9D)",
+        ),
+        ProtocolSpec(
+            "wh-c06",
+            driver="whc06",
+            serial=False,
+            ble_adverts=_whc06.COMPANY_ID,
+            description="WH-C06-style scales that only advertise (manufacturer data 0x0100, kg/100; host tare)",
         ),
         ProtocolSpec(
             "evdev-tablet",
@@ -476,6 +489,17 @@ DEVICES += (
         sims=(SimSpec("weightscale", "ble_weight_scale", "ble"),),
         url_example="ble://ForceGrip?protocol=ble-weight-scale",
         description="ESP32 + HX711 builds on the SIG Weight Scale service 0x181D (host tare)",
+    ),
+    DeviceSpec(
+        key="wh-c06",
+        model="WH-C06 BLE scale (advertising only)",
+        protocol="wh-c06",
+        channels=_whc06.CHANNELS,
+        nominal_rate_hz=_whc06.NOMINAL_RATE_HZ,
+        discovery=DiscoveryHints(manufacturer_ids=(_whc06.COMPANY_ID,)),
+        sims=(SimSpec("whc06", "whc06", "ble"),),
+        url_example="ble://C4:A5:DF:00:C0:06?protocol=wh-c06",
+        description="cheap crane scale used as a grip meter; weight read from scans",
     ),
     DeviceSpec(
         key="tablet",
