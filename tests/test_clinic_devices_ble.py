@@ -150,6 +150,35 @@ async def test_activ5_streams_newtons_and_drops_restart_copies(ble_sandbox, tmp_
     assert driver.measured_rate_hz == pytest.approx(10.0, rel=0.1)
 
 
+async def test_activ5_copies_are_counted_per_trial_in_the_events(ble_sandbox, tmp_path):
+    from motorlab.session import RecordingTarget, grip_protocol
+    from motorlab.session.recorder import Recorder
+
+    device = await open_device("sim://activ5?seed=6&hold_s=0.3")
+    driver = device.driver
+    try:
+        await driver.start()  # a stop/restart cycle before the task: every reading now comes twice
+        await asyncio.sleep(0.3)
+        await driver.stop()
+        await asyncio.sleep(0.2)
+        driver.pending_blocks()
+        warmup = driver.integrity()["duplicates"]
+        protocol = grip_protocol(trials=2, countdown_s=0.2, squeeze_s=1.0, rest_s=0.3)
+        result = await Recorder(device, protocol, RecordingTarget(tmp_path, "P090")).run()
+        total = driver.integrity()["duplicates"] - warmup
+    finally:
+        await device.close()
+    trials = [e for e in result.events if e.trial_type == "trial"]
+    assert len(trials) == 2
+    per_trial = [e.extra["duplicates"] for e in trials]
+    assert all(k >= 8 for k in per_trial)  # ~10 copies per second of each trial
+    assert sum(per_trial) <= total  # the rest fell in countdown and rest steps
+    assert all(e.extra["dropped_samples"] == 0 for e in trials)
+    sidecar = json.loads(result.path.with_suffix(".json").read_text())
+    assert sidecar["MotorlabIntegrity"]["duplicates"] == total + warmup
+    assert sidecar["MotorlabMeasuredRateHz"] == pytest.approx(10.0, rel=0.1)
+
+
 async def test_activ5_device_tare_and_malformed_readings(ble_sandbox, tmp_path):
     device = await open_device("sim://activ5?noise_n=0&offset_n=12&inject_every=5&restart_fault=0")
     emu, driver = device.emulator, device.driver

@@ -65,6 +65,30 @@ async def test_tablet_pen_in_mm_pressure_tilt_contact_with_kernel_times(tmp_path
     assert driver.integrity()["dropped_samples"] == 0 and touching.sum() > 50
 
 
+async def test_proximity_follows_the_pen_leaving_and_returning(tmp_path):
+    device = await open_device("sim://tablet?seed=5")
+    emu, driver = device.emulator, device.driver
+    try:
+
+        async def script(acq):
+            await asyncio.sleep(0.4)
+            emu.lift_away()
+            await asyncio.sleep(0.4)
+            emu.bring_back()
+            await asyncio.sleep(0.4)
+
+        rec = await record(driver, tmp_path, "handwriting", script)
+    finally:
+        await device.close()
+    in_range = rec.channel("in_range")
+    # in range, one report saying the tool left (no reports while away), in range again
+    changes = np.flatnonzero(np.diff(in_range))
+    assert len(changes) == 2 and in_range[0] == 1 and in_range[-1] == 1
+    away = changes[0] + 1
+    assert in_range[away] == 0 and rec.channel("tip_contact")[away] == 0
+    assert rec.timestamps[away + 1] - rec.timestamps[away] >= 0.3  # silence while out of range
+
+
 async def test_a_tablet_without_resolution_is_refused():
     with pytest.raises(
         DeviceError, match=r"declares no resolution for ABS_X, so positions cannot be given in mm"

@@ -132,6 +132,14 @@ class TabletEmulator(ParticipantDevice):
                 return False
         return True
 
+    def lift_away(self) -> None:
+        """The pen leaves the tablet's range (BTN_TOOL_PEN released; no reports until it returns)."""
+        self.in_range = False
+
+    def bring_back(self) -> None:
+        """The pen comes back into range."""
+        self.in_range = True
+
     def overflow(self) -> None:
         """The kernel's buffer overflowed: ``SYN_DROPPED`` (then the state is re-read)."""
         self._write([(ev.EV_SYN, ev.SYN_DROPPED, 0)], time.monotonic())
