@@ -86,3 +86,23 @@ async def test_kforce_without_keepalive_the_sensor_drops_the_link_and_the_driver
     assert emu.link_drops == 1
     assert len(rec.events_of("gap")) == 1
     assert emu.commands.count(kv.KFORCE_INIT_WRITES[-2]) == 2  # init sent again on the new link
+
+
+def test_kforce_force_calibration_corrects_the_device_coefficient(tmp_path, capsys, require_dbus):
+    from motorlab.cli.main import main
+    from motorlab.devices.calibration import CalibrationStore
+    from motorlab.session import RecordingTarget, grip_protocol, record_task
+
+    url = "sim://kforce?seed=7&gain_error=-0.04&noise_n=0&peak_n=260"  # coefficient 4 % low
+    argv = ["calibrate", "force", "--device", url, "--masses-kg", "0,5,10,20", "--yes", "--average-s", "0.5"]
+    assert main(argv) == 0, capsys.readouterr().err
+    (cal,) = CalibrationStore().all()
+    assert cal.device_serial == "00:1E:C0:00:4B:01"
+    assert cal.gain["force"] == pytest.approx(1 / 0.96, rel=0.003)
+    protocol = grip_protocol(trials=1, countdown_s=0.2, squeeze_s=1.5)
+    result = asyncio.run(record_task(url, protocol, RecordingTarget(tmp_path, "P042")))
+    assert result.calibration_id == cal.id
+    from motorlab.storage.bids import read_recording
+
+    [effort] = result.truth
+    assert read_recording(result.path).channel("force").max() == pytest.approx(effort["peak_n"], rel=0.003)
