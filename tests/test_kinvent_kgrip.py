@@ -65,6 +65,8 @@ async def test_kgrip_host_tare_takes_the_unloaded_median(tmp_path):
         await driver.tare()
         assert driver.baseline == pytest.approx(4100 + round(30.0 / STANDARD_GRAVITY / 0.004882), abs=1)
         emu.participant.set_static_load(130.0)
+        await asyncio.sleep(0.3)  # frames of the old load still in the pipe are not data
+        driver.pending_blocks()
         rec = await record(driver, tmp_path, "grip", lambda acq: asyncio.sleep(0.5))
     finally:
         await device.close()
