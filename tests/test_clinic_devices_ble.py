@@ -57,7 +57,7 @@ async def test_jamar_streams_lb_as_newtons_and_measures_its_rate(ble_sandbox, tm
     assert len(sent) - 3 <= rec.n_samples <= len(sent) and rec.n_samples > 20
     # lb with one decimal, exactly as sent, converted with the exact lbf
     assert_slice_of(force, sent[:, 2] * LBF_N)
-    assert rate == pytest.approx(10.0, rel=0.05)
+    assert rate == pytest.approx(10.0, rel=0.1)
     [effort] = emu.truth
     assert force.max() == pytest.approx(effort["peak_n"], abs=2.0)  # 0.1 lb rounding + noise
     assert driver.integrity()["malformed_frames"] == 0
@@ -235,7 +235,7 @@ async def test_cts500_streams_kg_as_newtons_and_stops_before_disconnect(ble_sand
     force = rec.channel("force")
     np.testing.assert_allclose(force, emu.sent[:, 2] * KGF_N, rtol=1e-12)
     assert rec.n_samples > 0.9 * 80 * 2.0
-    assert rate == pytest.approx(80.0, rel=0.05)
+    assert rate == pytest.approx(80.0, rel=0.1)
     [effort] = emu.truth
     assert force.max() == pytest.approx(effort["peak_n"], rel=0.01)
     # stop was sent (and answered) before the link went down
@@ -313,7 +313,7 @@ async def test_forceboard_streams_pounds_tares_and_counts_bad_notifications(ble_
     force = rec.channel("force")
     assert_slice_of(force, emu.sent[:, 2] * LBF_N)  # whole pounds, exactly
     assert rec.n_samples > 0.9 * 80 * 2.0
-    assert rate == pytest.approx(80.0, rel=0.05)
+    assert rate == pytest.approx(80.0, rel=0.1)
     [effort] = emu.truth
     assert force.max() == pytest.approx(effort["peak_n"], abs=LBF_N)
     assert driver.integrity()["malformed_frames"] == emu.injected >= 2

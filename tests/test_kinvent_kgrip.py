@@ -51,7 +51,7 @@ async def test_kgrip_counts_become_newtons_with_the_device_coefficient(tmp_path)
     assert n > 150
     matches = [i for i in range(len(expected) - n + 1) if np.array_equal(expected[i : i + n], force)]
     assert matches, "recorded force is not the emulator's counts scaled"
-    assert rate == pytest.approx(100.0, rel=0.05)
+    assert rate == pytest.approx(100.0, rel=0.1)
     [effort] = emu.truth["efforts"]
     # counts are quantised to 0.004882 kg = 0.048 N
     assert force.max() == pytest.approx(effort["peak_n"], abs=0.05)
