@@ -7,6 +7,7 @@ read(2) into a FIFO that stands in for /dev/input/eventN.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import subprocess
@@ -151,3 +152,28 @@ def test_a_node_without_permission_names_the_input_group_fix():
         f"{node}: permission denied: add yourself to the input group: "
         "sudo usermod -aG input $USER, then log in again"
     ), out.stderr
+
+
+def test_devices_lists_an_unreadable_input_node_with_the_fix_and_skips_non_pens():
+    d = Path(tempfile.mkdtemp(prefix="motorlab-devdir-"))
+    try:
+        d.chmod(0o755)
+        (d / "input").mkdir(mode=0o755)
+        locked, other = d / "input" / "event9", d / "input" / "event2"
+        os.mkfifo(locked, 0o600)
+        os.mkfifo(other, 0o666)  # readable, but not an input device
+        if os.geteuid() != 0:
+            locked.chmod(0)
+        cmd = [sys.executable, "-m", "motorlab", "devices", "--no-ble", "--json"]
+        if os.geteuid() == 0:
+            cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *cmd]
+        env = {**os.environ, "MOTORLAB_DEV_DIR": str(d)}
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=env, check=False)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+    assert out.returncode == 0, out.stderr
+    rows = [r for r in json.loads(out.stdout)["devices"] if r["transport"] == "input"]
+    assert [r["address"] for r in rows] == [str(locked)]
+    assert rows[0]["reason"] == (
+        "no permission to read it: add yourself to the input group: sudo usermod -aG input $USER, then log in again"
+    )

@@ -21,6 +21,7 @@ import asyncio
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from .base import DeviceError
 from .registry import make_driver
@@ -144,6 +145,54 @@ def discover_serial(extra_ports: Sequence[str] = (), protocol: str | None = None
             continue
         why = "given with --port" + ("" if protocol else "; protocol unknown (use --probe)")
         out.append(Candidate("serial", path, "", protocol, why, usb=False))
+    return out
+
+
+# ------------------------------------------------------------------- input nodes (tablets)
+#: where input nodes are listed (``MOTORLAB_DEV_DIR`` moves it, for tests and odd systems)
+DEV_DIR_ENV = "MOTORLAB_DEV_DIR"
+
+
+def discover_input() -> list[Candidate]:
+    """Linux input nodes that are a tablet's pen (ABS_X and BTN_TOOL_PEN), via python-evdev.
+
+    A node this user may not read is listed with the fix (the ``input`` group);
+    nodes that are not pens are left out. Without python-evdev or off Linux: nothing.
+    """
+    import os
+    import sys
+    from pathlib import Path
+
+    from .transports.input_node import INPUT_GROUP_FIX
+
+    if not sys.platform.startswith("linux"):
+        return []
+    evdev: Any = None
+    try:
+        import evdev
+    except ModuleNotFoundError:  # tablets need the 'tablet' extra; unreadable nodes are still worth a line
+        pass
+    dev = Path(os.environ.get(DEV_DIR_ENV, "/dev")) / "input"
+    out: list[Candidate] = []
+    for node in sorted(dev.glob("event*")):
+        path = str(node)
+        if not os.access(path, os.R_OK):
+            out.append(Candidate("input", path, "", None, f"no permission to read it: {INPUT_GROUP_FIX}"))
+            continue
+        if evdev is None:
+            continue
+        try:
+            device = evdev.InputDevice(path)
+        except OSError:
+            continue  # not an input device (or gone)
+        try:
+            caps = device.capabilities()
+            name = device.name
+        finally:
+            device.close()
+        ecodes = evdev.ecodes
+        if ecodes.ABS_X in caps.get(ecodes.EV_ABS, []) and ecodes.BTN_TOOL_PEN in caps.get(ecodes.EV_KEY, []):
+            out.append(Candidate("input", path, name, "evdev-tablet", "pen node (ABS_X and BTN_TOOL_PEN)"))
     return out
 
 
