@@ -17,6 +17,7 @@ it from the device (``absinfo`` values and ``active_keys()``).
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -77,6 +78,11 @@ class TabletDriver(CodecDriver):
 
     def _read_device(self) -> None:
         """Name, axes and a state reader from python-evdev."""
+        path = self.transport.address
+        try:  # a permission problem first: it has a one-line fix whatever else is missing
+            os.close(os.open(path, os.O_RDONLY | os.O_NONBLOCK))
+        except OSError as exc:
+            raise open_failure(path, exc) from None
         try:
             import evdev
         except ModuleNotFoundError:
