@@ -285,6 +285,12 @@ def _client_options(p: argparse.ArgumentParser) -> None:
         help="session label (default: a new numbered session today, or today's if it exists)",
     )
     p.add_argument(
+        "--lsl-markers",
+        default=None,
+        metavar="NAME",
+        help="store the markers of this LSL stream (type Markers) as 'marker' events (needs pylsl)",
+    )
+    p.add_argument(
         "--acq-time",
         default=None,
         metavar="ISO",
@@ -417,6 +423,11 @@ async def _record_one(
 
             plot = LivePlot(f"{proto.name} — {args.participant}")
             views.callback(plot.close)
+        sources = []
+        if getattr(args, "lsl_markers", None):
+            from ..streaming.markers import LslMarkerInlet
+
+            sources.append(LslMarkerInlet(args.lsl_markers))
         async with await open_device(args.device) as device:
             pen = proto.task in ("handwriting", "spiral")
             recorder = Recorder(
@@ -428,6 +439,7 @@ async def _record_one(
                 best_previous=best,
                 pen_down_threshold_n=HandwritingParams().pen_down_threshold_n if pen else None,
                 notes=args.note,
+                event_sources=sources,
             )
             if keys is not None:
                 keys.on_note = recorder.add_note

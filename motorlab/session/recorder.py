@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -67,6 +67,16 @@ def check_channels(protocol: TaskProtocol, info: DeviceInfo, url: str) -> None:
             f"{url}: {info.model} has no force channel, which task {protocol.task!r} needs "
             f"(its channels: {have}); use a dynamometer or pinch gauge"
         )
+
+
+class EventSource(Protocol):
+    """Something that adds events to a running recording (e.g. an LSL marker inlet,
+    :class:`motorlab.streaming.markers.LslMarkerInlet`): started once acquisition
+    runs, stopped before the file is finalised."""
+
+    async def start(self, acq: Acquisition) -> None: ...
+
+    async def stop(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -186,6 +196,7 @@ class Recorder:
         pen_down_threshold_n: for pen tasks: follow the ``tip_force`` channel live and count
             pen-down segments above this force (N); None follows the device's first channel.
         notes: the therapist's notes given before the task (stored at time 0).
+        event_sources: other software's events to store with the recording (opt-in).
     """
 
     def __init__(
@@ -200,7 +211,9 @@ class Recorder:
         publish_interval_s: float = 0.1,
         pen_down_threshold_n: float | None = None,
         notes: Sequence[str] = (),
+        event_sources: Sequence[EventSource] = (),
     ):
+        self.event_sources = list(event_sources)
         self.pen_down_threshold_n = pen_down_threshold_n
         #: the therapist's session notes: {"time_s": recording time, "text": ...}
         self.notes: list[dict[str, Any]] = [{"time_s": 0.0, "text": str(n)} for n in notes if str(n).strip()]
@@ -389,23 +402,31 @@ class Recorder:
         driver = self.device.driver
         await driver.start()
         acq.start()
-        task = asyncio.ensure_future(runner.run())
-        loop = asyncio.get_running_loop()
-        handled = []
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            try:  # the main thread's loop only (not on Windows or in a worker thread)
-                loop.add_signal_handler(sig, self._interrupt, sig.name)
-                handled.append(sig)
-            except (NotImplementedError, RuntimeError, ValueError):
-                pass
+        started: list[EventSource] = []
         try:
-            await self._publish_while(task)
+            for source in self.event_sources:
+                await source.start(acq)
+                started.append(source)
+            task = asyncio.ensure_future(runner.run())
+            loop = asyncio.get_running_loop()
+            handled = []
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                try:  # the main thread's loop only (not on Windows or in a worker thread)
+                    loop.add_signal_handler(sig, self._interrupt, sig.name)
+                    handled.append(sig)
+                except (NotImplementedError, RuntimeError, ValueError):
+                    pass
+            try:
+                await self._publish_while(task)
+            finally:
+                for sig in handled:
+                    loop.remove_signal_handler(sig)
+                if not task.done():
+                    task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
         finally:
-            for sig in handled:
-                loop.remove_signal_handler(sig)
-            if not task.done():
-                task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+            for source in started:
+                await source.stop()
         task.result()
         await driver.stop()
         await acq.drain()
@@ -480,6 +501,7 @@ async def record_task(
     wait_for_start: bool = False,
     best_previous: float | None = None,
     views: Sequence[Subscriber] = (),
+    event_sources: Sequence[EventSource] = (),
 ) -> RecordResult:
     """Open the device at ``url``, record ``protocol`` into ``target`` with ``views``
     subscribed to the live state, and close the device."""
@@ -491,6 +513,7 @@ async def record_task(
             controls=controls,
             wait_for_start=wait_for_start,
             best_previous=best_previous,
+            event_sources=event_sources,
         )
         for view in views:
             recorder.subscribe(view)
