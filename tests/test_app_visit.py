@@ -304,3 +304,48 @@ def _motion_of(root, pid: str, task: str):
             return found[0]
         time.sleep(0.05)
     raise AssertionError(f"no {task} recording under {folder}")
+
+
+def test_link_loss_and_low_battery_appear_at_once_in_words(clinic_root, probe, artifacts_dir):
+    """The emulated dynamometer's cable is pulled and put back during the task."""
+    from motorlab.clinic import make_client
+
+    ClientRegistry(clinic_root).add(make_client("P2019", 2017, "F", "right"))
+    srv = AppServer(clinic_root).start()
+    try:
+        page = probe.page
+        page.goto(srv.app.url)
+        page.goto(f"{srv.base}/visit?client=P2019")
+        page.check("input[value=grip]")
+        page.fill("#device_force", "sim://grip?seed=5&battery=12")
+        page.check("input[name=timing][value=quick]")
+        page.click("button[type=submit]")
+        page.click("#start-visit")
+        page.wait_for_url(f"{srv.base}/task")
+        _wait_step(page, "waiting", "Trial 1 of 6 · right hand")
+        _wait(page, "() => document.getElementById('alerts').textContent.includes('Battery low (12 %)')")
+        run = srv.app.server.config.app.state.motorlab.visit
+        device = run._recorder.device
+        device.driver.reconnect_backoff_s = 0.05
+        run._loop.call_soon_threadsafe(device.emulator.link.vanish)
+        _wait(
+            page,
+            "() => document.getElementById('alerts').textContent.includes('Lost the device – reconnecting…')",
+        )
+        page.screenshot(path=str(artifacts_dir / "app_visit_link_lost.png"), full_page=True)
+        time.sleep(0.5)
+        run._loop.call_soon_threadsafe(device.emulator.link.restore)
+        _wait(
+            page,
+            """() => { const a = document.getElementById('alerts').textContent;
+                       return a.includes('The link dropped 1 time(s) during this task') && !a.includes('reconnecting'); }""",
+        )
+        page.keyboard.press("q")  # stop the task: the visit ends
+        _wait(page, "() => document.getElementById('task').dataset.state === 'idle'")
+        assert run.tasks[0].status == "stopped"
+    finally:
+        srv.stop()
+    rec = read_recording(_motion_of(clinic_root, "P2019", "grip"))
+    gaps = [e for e in rec.events if e.trial_type == "gap"]
+    assert len(gaps) == 1 and gaps[0].duration > 0.3
+    assert probe.errors == []
