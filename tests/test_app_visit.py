@@ -100,7 +100,7 @@ def test_whole_emulated_child_visit_in_the_browser(visit_server, probe, clinic_r
     page.fill("#device_pen", PEN_URL)
     page.fill("#trials", "1")
     page.check("input[name=timing][value=quick]")
-    page.click("button[type=submit]")
+    page.click("#check-visit")
     rows = page.locator("#visit-tasks li")
     assert rows.count() == 2
     assert [rows.nth(i).locator(".badge.emulated").inner_text() for i in range(2)] == ["EMULATED"] * 2
@@ -270,7 +270,7 @@ def test_closing_the_tab_mid_trial_keeps_every_sample_and_the_trial_incomplete(c
         page.fill("#device_force", "sim://grip?seed=4&peak_n=140")
         page.fill("#device_pen", "sim://pen")
         page.check("input[name=timing][value=standard]")
-        page.click("button[type=submit]")
+        page.click("#check-visit")
         page.click("#start-visit")
         page.wait_for_url(f"{srv.base}/task")
         _press_space_when_waiting(page, "Trial 1 of 6 · left hand")  # the dominant hand first
@@ -319,7 +319,7 @@ def test_link_loss_and_low_battery_appear_at_once_in_words(clinic_root, probe, a
         page.check("input[value=grip]")
         page.fill("#device_force", "sim://grip?seed=5&battery=12")
         page.check("input[name=timing][value=quick]")
-        page.click("button[type=submit]")
+        page.click("#check-visit")
         page.click("#start-visit")
         page.wait_for_url(f"{srv.base}/task")
         _wait_step(page, "waiting", "Trial 1 of 6 · right hand")

@@ -377,7 +377,45 @@ def _emulators() -> list[str]:
     return [f"sim://{name}" for name in sorted(simulators())]
 
 
-def _visit_context(request: Request, form: Any, error: str | None) -> dict[str, Any]:
+#: seconds the visit page's "Find connected devices" listens for BLE advertisers
+BLE_SCAN_S = 3.0
+
+
+async def discover_devices() -> tuple[list[dict[str, str]], list[str]]:
+    """Serial ports and BLE advertisers that look like measurement devices (``motorlab devices``'
+    discovery): ``(found, problems)``, each found one with its URL when the protocol is known."""
+    from ...devices.discovery import discover_ble, discover_serial
+
+    found: list[dict[str, str]] = []
+    problems: list[str] = []
+    candidates = []
+    try:
+        candidates += await run_in_threadpool(discover_serial)
+    except (MotorlabError, OSError) as exc:
+        problems.append(f"serial ports: {one_line(exc)}")
+    try:
+        candidates += await discover_ble(timeout=BLE_SCAN_S, only_known=True)
+    except (MotorlabError, OSError) as exc:
+        problems.append(one_line(exc))
+    for c in candidates:
+        url = c.url()
+        found.append(
+            {
+                "url": url or "",
+                "where": f"{c.transport} {c.address}",
+                "name": c.name,
+                "why": c.reason if url else f"{c.reason}; protocol unknown: try `motorlab devices --probe`",
+            }
+        )
+    return found, problems
+
+
+def _visit_context(
+    request: Request,
+    form: Any,
+    error: str | None,
+    discovered: tuple[list[dict[str, str]], list[str]] | None = None,
+) -> dict[str, Any]:
     from ...clinic import ClientRegistry
 
     return {
@@ -387,12 +425,14 @@ def _visit_context(request: Request, form: Any, error: str | None) -> dict[str, 
         "emulators": _emulators(),
         "form": form,
         "error": error,
+        "discovered": discovered,
     }
 
 
 async def visit_page(request: Request) -> Response:
     form = Form([("client", request.query_params.get("client", ""))])
-    return render(request, "visit.html", **_visit_context(request, form, None))
+    discovered = await discover_devices() if request.query_params.get("find") else None
+    return render(request, "visit.html", **_visit_context(request, form, None, discovered))
 
 
 async def start_visit(request: Request) -> Response:
