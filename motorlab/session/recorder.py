@@ -151,6 +151,9 @@ class Recorder:
         wait_for_start: wait for ``space`` before each trial's countdown.
         best_previous: the client's best in earlier sessions, for the live bar.
         publish_interval_s: seconds between live snapshots while nothing happens.
+        pen_down_threshold_n: for pen tasks: follow the ``tip_force`` channel live and count
+            pen-down segments above this force (N); None follows the device's first channel.
+        notes: the therapist's notes given before the task (stored at time 0).
     """
 
     def __init__(
@@ -163,7 +166,12 @@ class Recorder:
         wait_for_start: bool = False,
         best_previous: float | None = None,
         publish_interval_s: float = 0.1,
+        pen_down_threshold_n: float | None = None,
+        notes: Sequence[str] = (),
     ):
+        self.pen_down_threshold_n = pen_down_threshold_n
+        #: the therapist's session notes: {"time_s": recording time, "text": ...}
+        self.notes: list[dict[str, Any]] = [{"time_s": 0.0, "text": str(n)} for n in notes if str(n).strip()]
         self.device = device
         self.protocol = protocol
         self.target = target
@@ -191,12 +199,17 @@ class Recorder:
         self._sample_taps.append(tap)
 
     def add_note(self, text: str) -> bool:
-        """Store a therapist's note as a ``note`` event at the current recording time (call on
-        the recorder's event loop); False when the recording is not running."""
-        acq = self._acq
-        if acq is None or self._finishing:
+        """Keep a therapist's note with the recording, timed now (recording time, s): in the
+        sidecar's ``MotorlabNotes`` and, while the task runs, as a ``note`` event. Call on the
+        recorder's event loop; False when the text is blank or the recording has finished."""
+        text = text.strip()
+        if not text or self._finishing:
             return False
-        acq.add_event(Event(acq.now(), 0.0, "note", {"note": text}))
+        acq = self._acq
+        t = acq.now() if acq is not None else 0.0
+        self.notes.append({"time_s": round(float(t), 3), "text": text})
+        if acq is not None:
+            acq.add_event(Event(t, 0.0, "note", {"note": text}))
         return True
 
     # -- live state -------------------------------------------------------------------
@@ -246,7 +259,12 @@ class Recorder:
         writer = self._writer = open_writer(self.target, self.protocol, info, md, t0)
         try:
             await self._prepare(info)
-            acq = self._acq = Acquisition(driver, writer, cal.corrector, t0=t0)
+            names = [c.name for c in info.channels]
+            pen = self.pen_down_threshold_n is not None and "tip_force" in names
+            primary = names.index("tip_force") if pen else 0
+            acq = self._acq = Acquisition(driver, writer, cal.corrector, primary_channel=primary, t0=t0)
+            if pen:
+                acq.signal.down_threshold = self.pen_down_threshold_n
             for tap in self._sample_taps:
                 acq.add_tap(tap)
             runner = self._runner = StepRunner(
@@ -327,7 +345,13 @@ class Recorder:
             "MotorlabDroppedSamples": int(driver.status.dropped_samples),
             "MotorlabLinkGaps": len(driver.status.gaps),
             "MotorlabClockDriftPpm": float(np.nan_to_num(driver.clock.drift_ppm)),
+            "MotorlabIntegrity": driver.integrity(),
         }
+        if self.notes:
+            final["MotorlabNotes"] = list(self.notes)
+        measured = float(getattr(driver, "measured_rate_hz", np.nan))
+        if np.isfinite(measured):  # devices without a documented rate: what was measured, Hz
+            final["MotorlabMeasuredRateHz"] = measured
         if self.device.emulated:
             # emulated data must never pass for a real measurement
             final["MotorlabEmulated"] = True

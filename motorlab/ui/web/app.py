@@ -17,7 +17,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 
 from ...errors import MotorlabError, one_line
-from . import pages, visit_pages
+from . import pages, pen_capture, visit_pages
 from .hub import LiveHub
 from .pairing import PairingCodes, qr_svg
 from .security import ROLE_PAIRING, ROLE_THERAPIST, Access, SecurityMiddleware, is_loopback
@@ -175,6 +175,7 @@ def create_app(root: str | Path, access: Access, hub: LiveHub | None = None) -> 
         Route("/pairing/qr.svg", pairing_qr),
         Route("/pair", pair_form, methods=["GET"]),
         Route("/pair", pair_submit, methods=["POST"]),
+        *pen_capture.routes(),
         Mount("/static", StaticFiles(directory=pages.static_dir(), html=False), name="static"),
     ]
     app = Starlette(
