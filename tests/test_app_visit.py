@@ -124,7 +124,10 @@ def test_whole_emulated_child_visit_in_the_browser(visit_server, probe, clinic_r
     _wait(page, "() => document.getElementById('ack').textContent === 'Sent: repeat the trial.'")
     # between trials the screen names the next one: the repeat, with the same hand
     _wait_step(page, "rest", "Trial 2 of 3 · right hand")
-    _wait(page, "() => document.getElementById('alerts').textContent.includes('Trial 1 will be repeated')")
+    _wait(
+        page,
+        "() => document.getElementById('alerts').textContent.includes('Trial 1 of 3 (right hand) will be repeated after the rest')",
+    )
     shot("grip_repeat")
 
     # the repeat, with a note; then the left hand
@@ -234,8 +237,10 @@ def test_whole_emulated_child_visit_in_the_browser(visit_server, probe, clinic_r
     right_line = next(m for m in measures if "(right hand)" in m and " kg" in m)
     assert f"{right_kg:.1f} kg – first measurement" in right_line
     goals = page.locator("#parent-goals li").all_inner_texts()
-    # today's value lies between the -1 and the expected level: "somewhat less than expected"
-    assert goals == ["Carry her school bag with the right hand: somewhat less than expected"]
+    # set after today's session, whose value is its baseline: scored from the next session on
+    assert goals == [
+        "Carry her school bag with the right hand: just set – progress is measured from the next session on"
+    ]
     shot("parent")
 
     # --- the export: every session's headline measures -------------------------------------------------

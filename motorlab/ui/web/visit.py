@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
+from ...analysis.params import HandwritingParams
 from ...errors import MotorlabError, one_line
 from ...session import protocols as P
 from ...session.controls import KEY_NAMES, Control, ControlQueue
@@ -221,6 +222,8 @@ class VisitRun:
     plan: VisitPlan
     hub: LiveHub
     abandon_s: float | None = 30.0
+    #: seconds a finished task stays on the screens ("Well done") before the next one connects
+    pause_between_s: float = 2.0
     session: str = ""
     tasks: list[TaskRun] = field(default_factory=list)
     state: str = "starting"  # starting, running, finished, stopped
@@ -405,6 +408,9 @@ class VisitRun:
                     controls=controls,
                     wait_for_start=True,
                     publish_interval_s=1 / 30,
+                    pen_down_threshold_n=HandwritingParams.pen_down_threshold_n
+                    if run.spec.instrument == "pen"
+                    else None,
                 )
                 recorder.subscribe(source.on_snapshot)
                 recorder.add_sample_tap(source.on_samples)
@@ -418,6 +424,8 @@ class VisitRun:
                     self._controls, self._recorder = None, None
             run.path, run.n_samples = str(result.path), result.n_samples
             run.status = "stopped" if result.quit else "done"
+            if not self._stop.is_set():
+                await asyncio.sleep(self.pause_between_s)
         except MotorlabError as exc:
             run.status, run.error = "failed", one_line(exc)
             self.hub.detach(text=f"“{run.spec.title}” could not run: {run.error}")

@@ -117,6 +117,18 @@ def parent_lines(data: Any) -> list[dict[str, str]]:
     return out
 
 
+def goal_words(score: Any, level_names: dict[int, str]) -> str:
+    """A goal's state in words for the family (the report's scoring: GAS only after the baseline)."""
+    status = getattr(score, "status", "scored")
+    if score.level is not None:
+        return level_names[score.level]
+    if status == "baseline":
+        return "just set – progress is measured from the next session on"
+    if status == "not measured":
+        return "not measured since the goal was set"
+    return str(status)
+
+
 async def parent_page(request: Request) -> Response:
     """GET /clients/ID/parent[?session=N]: a one-page summary for the family."""
     client = pages._client_or_404(request)
@@ -132,12 +144,7 @@ async def parent_page(request: Request) -> Response:
     from ...clinic.goals import LEVEL_NAMES
 
     goals = [
-        {
-            "title": g.goal.title,
-            "level": g.level,
-            "words": "not measured yet" if g.level is None else LEVEL_NAMES[g.level],
-        }
-        for g in data.goals
+        {"title": g.goal.title, "level": g.level, "words": goal_words(g, LEVEL_NAMES)} for g in data.goals
     ]
     emulated = any(r.emulated for r in data.session.recordings)
     return pages.render(
