@@ -87,3 +87,43 @@ async def test_tremor_hold_view_moves_with_the_hand(tmp_path):
     w = (t > last_t - 1.0) & (t <= last_t)
     expected = np.sqrt(np.mean((ax[w] - ax[w].mean()) ** 2 + (ay[w] - ay[w].mean()) ** 2))
     assert updates[-1].snapshot.hold.rms == pytest.approx(expected, rel=0.05)
+
+
+def test_a_pinch_visit_runs_through_the_visit_runner(tmp_path):
+    """VisitRun without a server: the hub's source is polled as the hub would, Space sent when asked."""
+    import time
+
+    from motorlab.clinic import ClientRegistry, make_client
+    from motorlab.ui.web.hub import LiveHub
+    from motorlab.ui.web.visit import VisitRun, make_plan
+
+    ClientRegistry(tmp_path).add(make_client("P5002", 2016, "F", "left"))
+    plan = make_plan(tmp_path, "P5002", ["pinch"], {"force": ("sim://pinch?seed=3", True)}, 1, "quick")
+    hub = LiveHub()
+    run = VisitRun(plan, hub, abandon_s=None, pause_between_s=0.0).start()
+    seen = []
+    end = time.monotonic() + 90
+    while run.active and time.monotonic() < end:
+        src = hub.source
+        upd = src.poll() if src is not None else None
+        if upd is not None:
+            s = upd.snapshot
+            seen.append((s.task.title, s.task.trial, s.task.n_trials, s.task.hand, s.step.kind, s.force))
+            if s.step.kind == "waiting":
+                run.command("space")
+        time.sleep(1 / 30)
+    run.join(10)
+    assert run.state == "finished" and run.tasks[0].status == "done"
+    titles = {t for t, *_ in seen}
+    assert titles == {"Pinch as hard as you can!"}
+    trials = sorted({(n, k, h) for _, n, k, h, kind, _ in seen if kind == "trial"})
+    # tip, key and palmar pinch, one trial per hand each, the dominant (left) hand first
+    assert [n for n, _, _ in trials] == [1, 2, 3, 4, 5, 6] and {k for _, k, _ in trials} == {6}
+    assert [h for _, _, h in trials][:2] == ["left", "right"]
+    forces = [f for *_, kind, f in seen if kind == "trial" and f is not None and f.peak is not None]
+    assert {f.scale_max for f in forces} == {10.0} and {f.unit for f in forces} == {
+        "kg"
+    }  # a child's pinch scale
+    rec = read_recording(run.tasks[0].path)
+    stored_kg = newton_to_kgf(np.nanmax(rec.channel("force")))
+    assert max(f.peak for f in forces) == pytest.approx(stored_kg, abs=0.05)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import threading
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from ...errors import MotorlabError, one_line
+from .visit import TASKS
 
 #: largest form body accepted (bytes)
 MAX_FORM_BYTES = 64 * 1024
@@ -33,32 +33,14 @@ REPORT_CSP = (
 )
 
 
-@dataclass(frozen=True)
-class VisitTask:
-    """A task the visit page offers, and the task screen view that shows it live."""
-
-    task: str  # BIDS task label (motorlab.session.protocols)
-    title: str
-    view: str  # motorlab.ui.web.live.VIEWS
-    instrument: str  # which device field of the visit form it uses: "force" or "pen"
-    record: str  # the terminal command that records it today (``motorlab record ...``)
-
-
 #: the visit form's device fields: instrument -> (label, example URL)
 INSTRUMENTS: dict[str, tuple[str, str]] = {
-    "force": ("Force device (grip tasks)", "sim://grip"),
+    "force": ("Force device (grip and pinch tasks)", "sim://grip"),
     "pen": ("Pen or IMU device (pen and tremor tasks)", "sim://pen"),
 }
 
-#: tasks of a visit, in the order a therapist runs them
-VISIT_TASKS: tuple[VisitTask, ...] = (
-    VisitTask("grip", "Grip strength (3 trials per hand)", "force_max", "force", "grip --hand both"),
-    VisitTask("gripsustained", "Sustained grip", "force_hold", "force", "grip-sustained"),
-    VisitTask("handwriting", "Handwriting (timed copy)", "pen", "pen", "handwriting"),
-    VisitTask("spiral", "Archimedean spiral", "pen", "pen", "spiral"),
-    VisitTask("tremorrest", "Rest tremor", "hold", "pen", "tremor --condition rest"),
-    VisitTask("tremorpostural", "Postural tremor", "hold", "pen", "tremor --condition postural"),
-)
+#: tasks of a visit (owned by :mod:`.visit`, which runs them)
+VISIT_TASKS = TASKS
 
 _env = jinja2.Environment(
     loader=jinja2.PackageLoader("motorlab.ui.web", "templates"),
