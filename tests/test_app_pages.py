@@ -176,7 +176,9 @@ def test_visit_page_checks_the_device_and_marks_emulators(app_server, probe, cli
     page.fill("#device_pen", "sim://pen")
     page.click("#check-visit")
     error = page.locator("#form-error").inner_text()
-    assert error.startswith("Force device (grip tasks): serial:///dev/ttyUSB0: add ?protocol=NAME (")
+    assert error.startswith(
+        "Force device (grip and pinch tasks): serial:///dev/ttyUSB0: add ?protocol=NAME ("
+    )
     assert ", motorlab, " in error  # the known protocols are listed
     assert page.is_checked("input[value=spiral]") and page.input_value("#device_pen") == "sim://pen"
     page.fill("#device_force", "sim://nosuch")
