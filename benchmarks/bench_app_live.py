@@ -211,6 +211,37 @@ def _t0_of(root: Path, participant: str) -> float:
 #: the two devices of issue 14's load: URL and the task-screen view that shows it
 URLS = {"grip": ("sim://grip?seed=1&rate=80", "force_max"), "pen": ("sim://pen?seed=1&rate=1000", "pen")}
 
+#: ``--external``: each emulator in a process of its own on its pty, opened by its serial URL
+#: as real hardware is (the participant then gets no cues: the values are rest noise)
+EMULATOR_PROCESS = """
+import sys, time
+from motorlab.sim.emulators.grip_hx711 import GripHX711Emulator
+from motorlab.sim.emulators.imu_pen import IMUPenEmulator
+emu = GripHX711Emulator(rate_hz=80.0) if sys.argv[1] == "grip" else IMUPenEmulator(rate_hz=1000.0)
+print(emu.link.link_path, flush=True)
+sys.stdin.read()
+"""
+
+
+def external_devices() -> tuple[dict[str, tuple[str, str]], list]:
+    """Start both emulators in their own processes; their serial URLs and the processes."""
+    import subprocess
+
+    urls, procs = {}, []
+    for name, (_, view) in URLS.items():
+        proc = subprocess.Popen(
+            [sys.executable, "-c", EMULATOR_PROCESS, name],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=str(Path(__file__).resolve().parents[1]),
+        )
+        assert proc.stdout is not None
+        urls[name] = (f"serial://{proc.stdout.readline().strip()}?protocol=motorlab", view)
+        procs.append(proc)
+    return urls, procs
+
+
 BROWSER_JS = """() => {
   window.__frames = [];
   const root = document.getElementById('task');
@@ -221,7 +252,9 @@ BROWSER_JS = """() => {
 }"""
 
 
-def run_recorder_path(seconds: float, show: str, browser: bool) -> dict[str, np.ndarray]:
+def run_recorder_path(
+    seconds: float, show: str, browser: bool, urls: dict[str, tuple[str, str]] = URLS
+) -> dict[str, np.ndarray]:
     """Both devices recorded at once; ``show`` (grip or pen) on the screens. Latencies in ms."""
     root = Path(tempfile.mkdtemp(prefix="bench_app_"))
     hub = LiveHub()
@@ -270,7 +303,7 @@ def run_recorder_path(seconds: float, show: str, browser: bool) -> dict[str, np.
         await asyncio.gather(
             *(
                 _record(root, url, f"B{i}00", seconds, view, hub if name == show else None)
-                for i, (name, (url, view)) in enumerate(URLS.items(), start=1)
+                for i, (name, (url, view)) in enumerate(urls.items(), start=1)
             )
         )
 
@@ -358,7 +391,13 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=8.0)
     ap.add_argument("--no-browser", action="store_true", help="measure to the WebSocket client only")
+    ap.add_argument(
+        "--external",
+        action="store_true",
+        help="emulators in processes of their own, opened by serial:// URL as real devices are",
+    )
     args = ap.parse_args()
+    urls, procs = external_devices() if args.external else (URLS, [])
     load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
     print(
         f"host {platform.node()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
@@ -371,8 +410,8 @@ def main() -> None:
     rows: list[tuple[str, np.ndarray]] = []
     ratios = []
     for show in ("grip", "pen"):
-        base_dev = run_device_baseline(URLS[show][0], args.seconds)
-        res = run_recorder_path(args.seconds, show, bool(browser))
+        base_dev = run_device_baseline(urls[show][0], args.seconds)
+        res = run_recorder_path(args.seconds, show, bool(browser), urls)
         rows.append((f"{show}: device -> bare websocket (baseline)", base_dev))
         rows.append((f"{show}: Recorder -> app, newest sample", res["newest"]))
         rows.append((f"{show}: Recorder -> app, oldest sample", res["oldest"]))
@@ -387,6 +426,9 @@ def main() -> None:
             f"{show} p50 {o50 / b50:.1f}x (+{o50 - np.median(base_dev):.0f} ms), "
             f"p95 {o95 / b95:.1f}x (+{o95 - np.percentile(base_dev, 95):.0f} ms)"
         )
+    for proc in procs:
+        proc.kill()
+    print(f"devices: {', '.join(u for u, _ in urls.values())}")
     for name, x in rows:
         print(f"{name:44s} {_stats(x)}")
     worst = max(float(np.percentile(x, 95)) for name, x in rows if "baseline" not in name)
