@@ -8,12 +8,15 @@ down; the steady-hold view of a tremor hold moves and has a finite RMS.
 from __future__ import annotations
 
 import asyncio
+import json
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from motorlab.devices.registry import open_device
+from motorlab.errors import MotorlabError
 from motorlab.session import ControlQueue, Recorder, RecordingTarget, grip_sustained_protocol, tremor_protocol
 from motorlab.storage.bids import read_recording
 from motorlab.ui.web.live_source import HOLD_BAND_FRACTION, RecorderLiveSource, ScreenSetup
@@ -101,6 +104,7 @@ def test_a_pinch_visit_runs_through_the_visit_runner(tmp_path):
     plan = make_plan(tmp_path, "P5002", ["pinch"], {"force": ("sim://pinch?seed=3", True)}, 1, "quick")
     hub = LiveHub()
     run = VisitRun(plan, hub, abandon_s=None, pause_between_s=0.0).start()
+    run.note("typed while the device connects")  # kept for the task about to start
     seen = []
     end = time.monotonic() + 90
     while run.active and time.monotonic() < end:
@@ -125,5 +129,9 @@ def test_a_pinch_visit_runs_through_the_visit_runner(tmp_path):
         "kg"
     }  # a child's pinch scale
     rec = read_recording(run.tasks[0].path)
+    side = json.loads(Path(run.tasks[0].path).with_suffix(".json").read_text())
+    assert [n["text"] for n in side["MotorlabNotes"]] == ["typed while the device connects"]
+    with pytest.raises(MotorlabError, match="no task is running"):
+        run.note("after the visit")  # nothing left to keep it with
     stored_kg = newton_to_kgf(np.nanmax(rec.channel("force")))
     assert max(f.peak for f in forces) == pytest.approx(stored_kg, abs=0.05)

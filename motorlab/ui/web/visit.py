@@ -281,6 +281,7 @@ class VisitRun:
     _controls: ControlQueue | None = None
     _recorder: Recorder | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
+    _pending_notes: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         from ...storage.bids import next_session_label
@@ -336,9 +337,13 @@ class VisitRun:
         self._push(name)
 
     def note(self, text: str) -> None:
-        """A therapist's note: stored as a ``note`` event in the running task's recording."""
+        """A therapist's note: kept with the running task's recording (``MotorlabNotes`` and a
+        ``note`` event); between tasks, with the next task's recording (at its time 0)."""
         loop, rec = self._loop, self._recorder
         if loop is None or rec is None:
+            if self.active and any(t.status == "waiting" for t in self.tasks):
+                self._pending_notes.append(text)
+                return
             raise MotorlabError("notes are saved with a task's recording: no task is running")
 
         async def add() -> bool:
@@ -393,6 +398,10 @@ class VisitRun:
                 (f"/clients/{pid}/export.csv", "Export (CSV)"),
             ),
         )
+
+    def _take_pending_notes(self) -> list[str]:
+        notes, self._pending_notes = self._pending_notes, []
+        return notes
 
     async def _watch_screens(self) -> None:
         """Stop the visit when every task screen has been gone for ``abandon_s`` seconds."""
@@ -462,6 +471,7 @@ class VisitRun:
                     pen_down_threshold_n=HandwritingParams.pen_down_threshold_n
                     if run.spec.instrument == "pen"
                     else None,
+                    notes=self._take_pending_notes(),
                 )
                 recorder.subscribe(source.on_snapshot)
                 recorder.add_sample_tap(source.on_samples)
