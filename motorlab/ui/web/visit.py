@@ -282,6 +282,7 @@ class VisitRun:
     _recorder: Recorder | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
     _pending_notes: list[str] = field(default_factory=list)
+    _note_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         from ...storage.bids import next_session_label
@@ -339,12 +340,13 @@ class VisitRun:
     def note(self, text: str) -> None:
         """A therapist's note: kept with the running task's recording (``MotorlabNotes`` and a
         ``note`` event); between tasks, with the next task's recording (at its time 0)."""
-        loop, rec = self._loop, self._recorder
-        if loop is None or rec is None:
-            if self.active and any(t.status == "waiting" for t in self.tasks):
-                self._pending_notes.append(text)
-                return
-            raise MotorlabError("notes are saved with a task's recording: no task is running")
+        with self._note_lock:
+            loop, rec = self._loop, self._recorder
+            if loop is None or rec is None:
+                if self.active and any(t.status in ("waiting", "running") for t in self.tasks):
+                    self._pending_notes.append(text)  # a task is still to be recorded
+                    return
+                raise MotorlabError("notes are saved with a task's recording: no task is running")
 
         async def add() -> bool:
             return rec.add_note(text)
@@ -398,10 +400,6 @@ class VisitRun:
                 (f"/clients/{pid}/export.csv", "Export (CSV)"),
             ),
         )
-
-    def _take_pending_notes(self) -> list[str]:
-        notes, self._pending_notes = self._pending_notes, []
-        return notes
 
     async def _watch_screens(self) -> None:
         """Stop the visit when every task screen has been gone for ``abandon_s`` seconds."""
@@ -461,21 +459,23 @@ class VisitRun:
                 )
                 controls = ControlQueue()
                 source = RecorderLiveSource(setup, proto, info.channels, self.command, self.note)
-                recorder = Recorder(
-                    device,
-                    proto,
-                    target,
-                    controls=controls,
-                    wait_for_start=True,
-                    publish_interval_s=1 / 30,
-                    pen_down_threshold_n=HandwritingParams.pen_down_threshold_n
-                    if run.spec.instrument == "pen"
-                    else None,
-                    notes=self._take_pending_notes(),
-                )
+                with self._note_lock:  # a note typed now goes to the notes or to the recorder
+                    recorder = Recorder(
+                        device,
+                        proto,
+                        target,
+                        controls=controls,
+                        wait_for_start=True,
+                        publish_interval_s=1 / 30,
+                        pen_down_threshold_n=HandwritingParams.pen_down_threshold_n
+                        if run.spec.instrument == "pen"
+                        else None,
+                        notes=self._pending_notes,
+                    )
+                    self._pending_notes = []
+                    self._controls, self._recorder = controls, recorder
                 recorder.subscribe(source.on_snapshot)
                 recorder.add_sample_tap(source.on_samples)
-                self._controls, self._recorder = controls, recorder
                 if self._stop.is_set():  # stopped while the device was opening
                     controls.push("quit")
                 self.hub.attach(source)
