@@ -122,8 +122,12 @@ def test_whole_emulated_child_visit_in_the_browser(visit_server, probe, clinic_r
     shot("grip_trial")
     page.keyboard.press("r")
     _wait(page, "() => document.getElementById('ack').textContent === 'Sent: repeat the trial.'")
-    # between trials the screen names the next one: the repeat, with the same hand
-    _wait_step(page, "rest", "Trial 2 of 3 · right hand")
+    # between trials the screen names the next one: the replacement, with the same hand
+    _wait(
+        page,
+        """() => document.getElementById('task').dataset.step !== 'trial' &&
+                 document.getElementById('trial-info').textContent === 'Trial 2 of 3 · right hand'""",
+    )
     _wait(
         page,
         "() => document.getElementById('alerts').textContent.includes('Trial 1 of 3 (right hand) will be repeated after the rest')",
@@ -137,7 +141,11 @@ def test_whole_emulated_child_visit_in_the_browser(visit_server, probe, clinic_r
     _wait(page, "() => document.getElementById('ack').textContent === 'Note saved.'")
     _press_space_when_waiting(page, "Trial 3 of 3 · left hand")
     _wait(page, "() => Number(document.getElementById('curve').dataset.points) > 20")
-    _wait_step(page, "done")
+    # the task's end ("done", shown 2 s) or already the next task: the peak stays as last drawn
+    _wait(
+        page,
+        "() => ['done', 'waiting', 'instruction'].includes(document.getElementById('task').dataset.step)",
+    )
     left_peak_shown = float(_bar(page)["peak"].removesuffix(" kg"))
     shot("grip_done")
 
@@ -150,7 +158,11 @@ def test_whole_emulated_child_visit_in_the_browser(visit_server, probe, clinic_r
     assert page.locator("#pen-state").inner_text() in ("Pen up", "Pen down")
     assert page.locator("#tip-force").inner_text().endswith(" N")
     shot("pen")
-    _wait_step(page, "done")
+    _wait(
+        page,
+        """() => { const r = document.getElementById('task');
+                   return r.dataset.state === 'idle' || r.dataset.step === 'done'; }""",
+    )
     strokes_shown = int(page.locator("#strokes").inner_text())
 
     # --- the visit ends: links to the summary, report and parent page -----------------------------
