@@ -276,3 +276,43 @@ def test_wire_fields_are_those_the_page_sends():
     # the page builds each row in WIRE_FIELDS order: t, x, y, pressure, tilt, angles, twist, ...
     assert "return [e.timeStamp, e.clientX - rect.left, e.clientY - rect.top, e.pressure" in js
     assert len(WIRE_FIELDS) == 14
+
+
+def test_ink_is_coloured_by_speed_and_drawn_in_the_html_report(tmp_path):
+    from motorlab.analysis.handwriting_features import pen_speed_mm_s
+    from motorlab.clinic import ClientRegistry, make_client
+    from motorlab.report import build_report
+    from motorlab.report.ink import ink_png
+
+    fs = 200.0
+    pos = np.vstack([_line(fs, speed=40.0, dur=0.5), _line(fs, speed=80.0, dur=0.5) + [0, 10]])
+    down = np.ones(len(pos), bool)
+    down[len(pos) // 2] = False  # a lift between the two lines
+    speed = pen_speed_mm_s(pos, fs, down)
+    assert np.isnan(speed[len(pos) // 2])
+    assert np.nanmedian(speed[:90]) == pytest.approx(40.0) and np.nanmedian(speed[110:]) == pytest.approx(
+        80.0
+    )
+    png = ink_png(pos, down, speed, "pen speed (mm/s)", template_mm=[[[0, 0], [50, 0]]])
+    assert png.startswith(b"\x89PNG")
+
+    # a browser-pen handwriting recording of a client -> the HTML report shows the ink
+    root = tmp_path / "clinic"
+    ClientRegistry(root).add(make_client("P007", 2017, "F", "right"))
+    surface = SurfaceInfo(800.0, 400.0, 0.25, "cal-1", "card")
+    cap = PenCapture(
+        root, "P007", "01", pen_task("sentence", surface.size_mm, age_y=9), surface, SCREEN, t0_ms=0.0
+    )
+    t = np.arange(0, 4, 1 / fs)
+    x = 100 + 40 * t + 10 * np.sin(2 * np.pi * 2 * t)
+    y = 200 - 30 * np.sin(2 * np.pi * 1.5 * t) ** 2
+    rows = [
+        row(1000 * ti, xi, yi, p=0.5 + 0.2 * np.sin(ti), buttons=int(ti % 1 < 0.8))
+        for ti, xi, yi in zip(t, x, y)
+    ]
+    for i in range(0, len(rows), 100):
+        cap.feed({"seq": i // 100, "samples": rows[i : i + 100]})
+    cap.close(n_sent=len(rows))
+    files = build_report(root, "P007")
+    html = files.html.read_text(encoding="utf-8")
+    assert "writing coloured by speed" in html

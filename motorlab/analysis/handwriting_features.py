@@ -323,6 +323,23 @@ def pen_features(
     )
 
 
+def pen_speed_mm_s(
+    pos_mm: np.ndarray, sampling_rate: float, pen_down: np.ndarray | None = None
+) -> np.ndarray:
+    """Pen-tip speed (mm/s) of each sample: central differences within each on-surface run
+    (``pen_down``; all finite samples when None); NaN elsewhere (the ink figure's colour)."""
+    fs = require_rate(sampling_rate)
+    pos = np.asarray(pos_mm, dtype=np.float64)
+    ok = np.all(np.isfinite(pos), axis=1)
+    if pen_down is not None:
+        ok &= np.asarray(pen_down, dtype=bool)
+    out = np.full(pos.shape[0], np.nan)
+    for a, b in finite_runs(ok):
+        if b - a >= 2:
+            out[a:b] = np.hypot(*np.gradient(pos[a:b], 1.0 / fs, axis=0).T)
+    return out
+
+
 def _empty() -> HandwritingFeatures:
     vals = {
         f.name: (0 if f.type in ("int", int) else NAN)
@@ -407,4 +424,5 @@ __all__ = [
     "compare_with_earlier",
     "pen_features",
     "pen_features_recording",
+    "pen_speed_mm_s",
 ]
