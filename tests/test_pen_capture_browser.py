@@ -154,8 +154,10 @@ async def _write(srv: AppServer, url: str, traj_of: Any, calibrate_box: float | 
             await page.click("#pen-stop")
             await page.wait_for_selector("#pen[data-state=saved]", timeout=15000)
             result = json.loads(await page.evaluate("document.getElementById('pen').dataset.result"))
+            await page.wait_for_selector("#pen[data-summary]", timeout=15000)
+            summary = json.loads(await page.evaluate("document.getElementById('pen').dataset.summary"))
             assert not errors
-            return {"rect": rect, "traj": traj, "events": events, "result": result}
+            return {"rect": rect, "traj": traj, "events": events, "result": result, "summary": summary}
         finally:
             await browser.close()
 
@@ -258,6 +260,27 @@ def test_sentence_written_with_a_cdp_pen_is_stored_sample_for_sample(pen_server:
     assert got["n_strokes"] == 4 and got["n_word_spaces"] == 3
     assert got["letter_height_mm"] == pytest.approx(40 * mm_per_px, rel=0.02)
     assert got["in_air_time_s"] == pytest.approx(3 * 51 / FS, rel=0.01)
+    shown = {r["name"]: r for r in run["summary"]["rows"]}
+    assert run["summary"]["n_earlier"] == 0 and shown["speed_mm_s"]["earlier_mean"] is None
+    assert shown["speed_mm_s"]["value"] == pytest.approx(got["speed_mm_s"], abs=1e-3)
+
+    # the same writing in a second session: compared with the first, nothing changed
+    again = asyncio.run(
+        _write(
+            pen_server,
+            "/pen?participant=P001&task=sentence&age=9&lang=en&hand=right&session=02",
+            lambda rect: [
+                {**s, "x": s["x"] + rect["left"], "y": s["y"] + rect["top"]} for s in sentence_trajectory()
+            ],
+            None,  # the screen's calibration is found in the store
+        )
+    )
+    shown = {r["name"]: r for r in again["summary"]["rows"]}
+    assert again["summary"]["n_earlier"] == 1
+    assert shown["speed_mm_s"]["earlier_mean"] == pytest.approx(got["speed_mm_s"], abs=1e-3)
+    assert shown["speed_mm_s"]["change"] == pytest.approx(0.0, abs=2e-3)
+    second = read_header(next(pen_server.root.rglob("*ses-02*task-handwriting*_motion.tsv")))
+    assert second.metadata.calibration_id == head.metadata.calibration_id
 
 
 @pytest.mark.timeout(180)

@@ -18,13 +18,16 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from ...clinic.pen_history import compare_with_history
 from ...devices.calibration import CalibrationStore
 from ...devices.codecs.browser_pen import WIRE_FIELDS
 from ...devices.screen_calibration import (
@@ -95,6 +98,7 @@ class PenSocket:
         self.surface: SurfaceInfo | None = None
         self.screen: ScreenInfo | None = None
         self.capture: PenCapture | None = None
+        self.last: tuple[str, str, Path] | None = None
 
     async def send(self, **msg: Any) -> None:
         await self.ws.send_text(json.dumps(msg, allow_nan=False, default=str))
@@ -165,6 +169,7 @@ class PenSocket:
         n_sent = msg.get("n_sent")
         result = self.capture.close(int(n_sent) if isinstance(n_sent, int) else None)
         name = self.capture.path.name
+        self.last = (self.capture.participant, self.capture.task.task, self.capture.path)
         self.capture = None
         return {
             "type": "saved",
@@ -204,6 +209,8 @@ class PenSocket:
                         )
                     elif kind == "stop":
                         await self.send(**self.stop(msg))
+                        if self.last is not None:
+                            await self.send(**await run_in_threadpool(summary, root, *self.last))
                     else:
                         raise MotorlabError(f"unknown message type {kind!r}")
                 except (MotorlabError, ValueError) as exc:
@@ -214,6 +221,46 @@ class PenSocket:
             if self.capture is not None:  # the page went away mid-recording: keep what arrived
                 self.capture.close(None)
                 self.capture = None
+
+
+#: features shown to the therapist after a pen task, with their units
+SUMMARY_FEATURES: tuple[tuple[str, str, str], ...] = (
+    ("n_strokes", "Strokes", ""),
+    ("speed_mm_s", "Writing speed", "mm/s"),
+    ("letter_height_mm", "Letter height", "mm"),
+    ("letter_height_cv_pct", "Letter height variability", "%"),
+    ("niv_per_stroke", "Velocity peaks per stroke (NIV)", ""),
+    ("in_air_ratio", "In-air / on-surface time", ""),
+    ("n_writing_stops", "Writing stops", ""),
+    ("pressure_mean", "Pressure (0-1)", ""),
+    ("altitude_mean_deg", "Pen altitude", "deg"),
+    ("tremor_band_power_mm2_s2", "Tremor-band power", "mm²/s²"),
+)
+
+
+def summary(root: Path, participant: str, task: str, path: Path) -> dict[str, Any]:
+    """Key features of the recording just saved, beside the child's earlier recordings of the task."""
+    try:
+        _, changes, n_earlier = compare_with_history(root, participant, task, path)
+    except MotorlabError as exc:
+        return {"type": "summary", "error": one_line(exc), "rows": [], "n_earlier": 0}
+    by_name = {c.name: c for c in changes}
+
+    def num(x: float) -> float | None:
+        return round(float(x), 3) if math.isfinite(x) else None
+
+    rows = [
+        {
+            "name": name,
+            "label": label,
+            "unit": unit,
+            "value": num(by_name[name].current),
+            "earlier_mean": num(by_name[name].earlier_mean),
+            "change": num(by_name[name].change),
+        }
+        for name, label, unit in SUMMARY_FEATURES
+    ]
+    return {"type": "summary", "rows": rows, "n_earlier": n_earlier}
 
 
 async def pen_socket(websocket: WebSocket) -> None:

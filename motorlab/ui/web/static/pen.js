@@ -141,10 +141,34 @@
         document.getElementById("pen-result").textContent =
           "Saved " + msg.n_samples + " samples" + (msg.lost ? ", " + msg.lost + " LOST" : "");
         st("saved");
+      } else if (msg.type === "summary") {
+        showSummary(msg);
       } else if (msg.type === "error") {
         warn.hidden = false; warn.textContent = msg.text; root.dataset.error = msg.text;
       }
     };
+  }
+
+  function showSummary(msg) {
+    const table = document.getElementById("pen-summary");
+    const body = table.querySelector("tbody");
+    body.textContent = "";
+    const fmt = (v, unit) => (v === null ? "–" : (Math.round(v * 100) / 100) + (unit ? " " + unit : ""));
+    for (const r of msg.rows) {
+      const tr = document.createElement("tr");
+      for (const text of [r.label, fmt(r.value, r.unit), msg.n_earlier ? fmt(r.earlier_mean, r.unit) : "–",
+        msg.n_earlier && r.change !== null ? (r.change > 0 ? "+" : "") + fmt(r.change, r.unit) : "–"]) {
+        const td = document.createElement("td");
+        td.textContent = text;
+        tr.appendChild(td);
+      }
+      body.appendChild(tr);
+    }
+    document.getElementById("pen-summary-note").textContent = msg.n_earlier
+      ? "Compared with this child's " + msg.n_earlier + " earlier recording(s) of this task (no grade norms are available)."
+      : "First recording of this task: later sessions will be compared with it.";
+    table.hidden = false;
+    root.dataset.summary = JSON.stringify(msg);
   }
 
   startBtn.addEventListener("click", () => {
