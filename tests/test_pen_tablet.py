@@ -274,7 +274,7 @@ def test_wire_fields_are_those_the_page_sends():
 
     js = (static_dir() / "pen.js").read_text()
     # the page builds each row in WIRE_FIELDS order: t, x, y, pressure, tilt, angles, twist, ...
-    assert "return [e.timeStamp, e.clientX - rect.left, e.clientY - rect.top, e.pressure" in js
+    assert "return [stamp, e.clientX - rect.left, e.clientY - rect.top, e.pressure" in js
     assert len(WIRE_FIELDS) == 14
 
 

@@ -48,12 +48,14 @@
     for (const d of t.dots) { g.beginPath(); g.arc(d[0], d[1], 6, 0, 2 * Math.PI); g.fill(); }
   }
 
-  function row(e, kind) {
-    // order = WIRE_FIELDS of motorlab/devices/codecs/browser_pen.py
+  function row(e, kind, parentStamp) {
+    // order = WIRE_FIELDS of motorlab/devices/codecs/browser_pen.py; a coalesced entry stamped 0
+    // (an old Firefox bug, bugzilla 1753724) takes its parent event's time stamp
+    const stamp = e.timeStamp || parentStamp || 0;
     const alt = typeof e.altitudeAngle === "number" ? e.altitudeAngle : null;
     const az = typeof e.azimuthAngle === "number" ? e.azimuthAngle : null;
     const type = e.pointerType in TYPES ? TYPES[e.pointerType] : 3;
-    return [e.timeStamp, e.clientX - rect.left, e.clientY - rect.top, e.pressure, e.tiltX || 0, e.tiltY || 0,
+    return [stamp, e.clientX - rect.left, e.clientY - rect.top, e.pressure, e.tiltX || 0, e.tiltY || 0,
       alt, az, e.twist || 0, e.tangentialPressure || 0, e.buttons, type, e.pointerId, kind];
   }
 
@@ -96,7 +98,7 @@
     const kind = KIND[e.type];
     if (e.type === "pointermove") {
       const list = typeof e.getCoalescedEvents === "function" ? e.getCoalescedEvents() : [];
-      if (list.length) { for (const c of list) push(row(c, 0)); } else { push(row(e, 0)); }
+      if (list.length) { for (const c of list) push(row(c, 0, e.timeStamp)); } else { push(row(e, 0)); }
     } else {
       push(row(e, kind));
     }

@@ -1,0 +1,112 @@
+"""The pen page's WebSocket on the real server (uvicorn on 127.0.0.1), without a browser:
+the app's token and Origin checks guard it, bad messages get one-line errors, a page that
+disappears mid-recording leaves a finalised file with every sample that arrived."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import websockets
+
+from motorlab.devices.codecs.browser_pen import WIRE_FIELDS
+from motorlab.storage.bids import read_header, read_recording
+
+from .app_fixtures import AppServer
+
+
+@pytest.fixture
+def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("MOTORLAB_CONFIG_DIR", str(tmp_path / "config"))
+    root = tmp_path / "clinic"
+    root.mkdir()
+    srv = AppServer(root).start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+HELLO = {
+    "type": "hello",
+    "task": "loops",
+    "screen": {"width_px": 1280, "height_px": 800, "device_pixel_ratio": 1},
+    "surface": {"width_px": 800, "height_px": 400},
+}
+START = {"type": "start", "participant": "P010", "t0_ms": 100.0, "wire_fields": list(WIRE_FIELDS)}
+
+
+def rows(start: int, n: int) -> list[list[Any]]:
+    return [
+        [100.0 + 5 * i, 10 + i, 200, 0.5, 5, 5, None, None, 0, 0, 1, 0, 2, 0] for i in range(start, start + n)
+    ]
+
+
+def _url(srv: AppServer, token: str | None = None) -> str:
+    return f"ws://127.0.0.1:{srv.port}/ws/pen?token={token if token is not None else srv.token}"
+
+
+async def _talk(
+    srv: AppServer, messages: list[dict[str, Any]], origin: str | None = None
+) -> list[dict[str, Any]]:
+    replies = []
+    async with websockets.connect(
+        _url(srv), additional_headers={"Origin": origin or srv.base}, max_size=None
+    ) as ws:
+        for m in messages:
+            await ws.send(json.dumps(m))
+            if m["type"] != "mark":
+                replies.append(json.loads(await ws.recv()))
+    return replies
+
+
+def test_the_socket_needs_the_token_and_the_app_origin(server: AppServer) -> None:
+    async def refused(url: str, origin: str) -> bool:
+        try:
+            async with websockets.connect(url, additional_headers={"Origin": origin}):
+                return False
+        except websockets.exceptions.InvalidStatus as exc:
+            return exc.response.status_code == 403
+
+    assert asyncio.run(refused(_url(server, "wrong"), server.base))
+    assert asyncio.run(refused(_url(server), "http://evil.example"))
+    assert asyncio.run(_talk(server, [HELLO]))[0]["type"] == "task"
+
+
+def test_bad_messages_get_one_line_errors_and_change_nothing(server: AppServer) -> None:
+    bad = [
+        {"type": "samples", "seq": 0, "samples": rows(0, 3)},  # before start
+        {**HELLO, "screen": {"width_px": -1}},
+        HELLO,
+        {**START, "participant": "Anna Smith"},  # never a name
+        {**START, "wire_fields": ["t_ms"]},
+        START,
+        {"type": "samples", "seq": 0, "samples": rows(0, 201)},
+        {"type": "launch"},
+    ]
+    replies = asyncio.run(_talk(server, bad))
+    kinds = [r["type"] for r in replies]
+    assert kinds == ["error", "error", "task", "error", "error", "started", "error", "error"]
+    texts = [r["text"] for r in replies if r["type"] == "error"]
+    assert all("\n" not in t for t in texts)
+    assert "samples before start" in texts[0] and "at most 200" in texts[4] and "'launch'" in texts[5]
+    assert "not a valid BIDS label" in texts[2] and "another sample layout" in texts[3]
+    assert not list(server.root.rglob("*Anna*"))
+
+
+def test_a_page_that_goes_away_mid_recording_leaves_a_finalised_file(server: AppServer) -> None:
+    msgs = [HELLO, START, *({"type": "samples", "seq": k, "samples": rows(20 * k, 20)} for k in range(5))]
+    replies = asyncio.run(_talk(server, msgs))  # the connection closes without "stop"
+    assert replies[-1] == {"type": "ack", "seq": 4, "stored": 100}
+    path = next(server.root.rglob("*task-loops*_motion.tsv"))
+    for _ in range(50):  # the server finalises when it sees the close
+        if read_header(path).status == "complete":
+            break
+        asyncio.run(asyncio.sleep(0.1))
+    head = read_header(path)
+    assert head.status == "complete" and head.sidecar["MotorlabSamplesSent"] is None
+    rec = read_recording(path)
+    assert rec.n_samples == 100 and rec.timestamps[-1] == pytest.approx(0.495)
