@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 
 from motorlab.analysis.handwriting_features import pen_features, pen_features_recording
+from motorlab.analysis.template_deviation import template_deviation, template_of
 from motorlab.devices.codecs.browser_pen import UNCALIBRATED_MM_PER_PX, tilt_to_altitude_azimuth
 from motorlab.storage.bids import read_header, read_recording
 
@@ -309,3 +310,14 @@ def test_spiral_uncalibrated_says_so_and_keeps_its_template(pen_server: AppServe
     assert tpl["template"]["turns"] == 3.0 and len(tpl["template"]["polylines"][0]) > 300
     got = _check_features(rec, exp)
     assert got["n_strokes"] == 1 and got["niv_per_stroke"] >= 1
+    # deviation from the stored template: the stored path and the sent one give the same
+    polylines = template_of(head.sidecar)
+    stored = template_deviation(
+        np.column_stack([rec.channel("pos_x"), rec.channel("pos_y")]) * 10,
+        rec.channel("pen_down") > 0,
+        polylines,
+    )
+    sent = template_deviation(np.column_stack([exp["x_mm"], exp["y_mm"]]), exp["down"] > 0, polylines)
+    assert (
+        stored.mean_mm == pytest.approx(sent.mean_mm, abs=1e-3) and stored.n_samples == sent.n_samples == 800
+    )

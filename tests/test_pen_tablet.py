@@ -316,3 +316,24 @@ def test_ink_is_coloured_by_speed_and_drawn_in_the_html_report(tmp_path):
     files = build_report(root, "P007")
     html = files.html.read_text(encoding="utf-8")
     assert "writing coloured by speed" in html
+
+
+def test_template_deviation_of_a_spiral_drawn_1_mm_outside_and_half_traced():
+    from motorlab.analysis.template_deviation import template_deviation
+
+    task = pen_task("spiral", (240.0, 135.0))
+    c = np.array(task.template["centre_mm"])
+    b = task.template["b_mm_per_rad"]
+    th = np.linspace(0, 2 * np.pi * 3, 3000)
+    r = b * th + 1.0
+    drawn = c + np.column_stack([r * np.cos(th), r * np.sin(th)])
+    dev = template_deviation(drawn, np.ones(len(th), bool), task.template["polylines"])
+    # 1 mm radially; near the centre the nearest template point is a little closer than radially
+    assert dev.mean_mm == pytest.approx(1.0, abs=0.05) and dev.max_mm < 1.1 and dev.coverage_pct == 100.0
+    half = th <= 3 * np.pi  # the inner 1.5 turns: a quarter of the spiral's length (length ~ theta^2)
+    part = template_deviation(drawn, half, task.template["polylines"])
+    assert part.coverage_pct == pytest.approx(25.0, abs=2.0)
+    with pytest.warns(MotorlabWarning):
+        assert math.isnan(
+            template_deviation(drawn, np.zeros(len(th), bool), task.template["polylines"]).mean_mm
+        )

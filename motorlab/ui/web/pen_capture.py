@@ -4,7 +4,8 @@ Routes (registered by :func:`routes`; the app's security middleware guards them 
 token or paired device, Host and Origin checks):
 
 * ``GET /pen?participant=P001&task=spiral&variant=dynamic&age=8&lang=en&hand=right&session=01``
-  — the writing surface (``static/pen.js``). Served from 127.0.0.1, the page is a secure
+  — the writing surface (``static/pen.js``); ``age`` and ``hand`` default to the client's
+  record (birth year, dominant hand) when the client is registered. Served from 127.0.0.1, the page is a secure
   context, so ``getCoalescedEvents()`` gives every pen sample between frames.
 * ``WS /ws/pen`` — the page's channel: ``hello`` (screen and surface size) -> ``task``
   (template in CSS px, calibration); ``start`` -> ``started``; ``samples`` batches ->
@@ -16,6 +17,7 @@ token or paired device, Host and Origin checks):
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import math
 from pathlib import Path
@@ -27,6 +29,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from ...clinic.clients import Client, ClientRegistry
 from ...clinic.pen_history import compare_with_history
 from ...devices.calibration import CalibrationStore
 from ...devices.codecs.browser_pen import WIRE_FIELDS
@@ -280,6 +283,11 @@ async def pen_page(request: Request) -> Response:
     lang = q.get("lang", "en")
     if lang not in LANGUAGES:
         return pages.error_page(request, f"language {lang!r}: known are {', '.join(LANGUAGES)}")
+    age, hand = q.get("age", ""), q.get("hand", "")
+    client = _client(request, participant)
+    if client is not None:  # the clinic's record fills what the link leaves out
+        age = age or str(client.age_in(_dt.date.today().year))
+        hand = hand or client.dominant_hand
     return pages.render(
         request,
         "pen.html",
@@ -287,10 +295,18 @@ async def pen_page(request: Request) -> Response:
         session=session,
         task=task,
         variant=q.get("variant", "static"),
-        age=q.get("age", ""),
+        age=age,
         lang=lang,
-        hand=q.get("hand", "n/a"),
+        hand=hand or "n/a",
     )
+
+
+def _client(request: Request, participant: str) -> Client | None:
+    registry = ClientRegistry(request.app.state.motorlab.root)
+    try:
+        return registry.get(participant) if registry.exists(participant) else None
+    except MotorlabError:
+        return None
 
 
 async def calibrate_page(request: Request) -> Response:
