@@ -110,3 +110,23 @@ def test_a_page_that_goes_away_mid_recording_leaves_a_finalised_file(server: App
     assert head.status == "complete" and head.sidecar["MotorlabSamplesSent"] is None
     rec = read_recording(path)
     assert rec.n_samples == 100 and rec.timestamps[-1] == pytest.approx(0.495)
+
+
+def test_the_pen_page_takes_age_and_hand_from_the_clients_record(server: AppServer) -> None:
+    import datetime as dt
+    import re
+
+    from motorlab.clinic import ClientRegistry, make_client
+
+    ClientRegistry(server.root).add(make_client("P011", dt.date.today().year - 7, "F", "left"))
+    status, _, body = server.request(
+        "GET", "/pen?participant=P011&task=sentence", headers={"Cookie": server.cookie}
+    )
+    assert status == 200
+    assert re.search(r'data-age="7"', body) and re.search(r'data-hand="left"', body)
+    reply = asyncio.run(_talk(server, [{**HELLO, "task": "sentence", "age": 7}]))[0]
+    assert reply["task"]["prompt"] == "I can see a big red bus."  # under 8: the short sentence
+    status, _, body = server.request(
+        "GET", "/pen?participant=Anna%20Smith", headers={"Cookie": server.cookie}
+    )
+    assert status == 400 and "participant=ID" in body
