@@ -108,6 +108,8 @@ def test_a_page_that_goes_away_mid_recording_leaves_a_finalised_file(server: App
         asyncio.run(asyncio.sleep(0.1))
     head = read_header(path)
     assert head.status == "complete" and head.sidecar["MotorlabSamplesSent"] is None
+    assert head.sidecar["MotorlabPenCapture"]["coalesced_events"] is True
+    assert "no_coalesced_events" not in {f["code"] for f in head.metadata.extra["quality_flags"]}
     rec = read_recording(path)
     assert rec.n_samples == 100 and rec.timestamps[-1] == pytest.approx(0.495)
 
@@ -130,3 +132,17 @@ def test_the_pen_page_takes_age_and_hand_from_the_clients_record(server: AppServ
         "GET", "/pen?participant=Anna%20Smith", headers={"Cookie": server.cookie}
     )
     assert status == 400 and "participant=ID" in body
+
+
+def test_a_page_without_coalesced_events_is_flagged(server: AppServer) -> None:
+    msgs = [
+        HELLO,
+        {**START, "participant": "P012", "coalesced_events": False},
+        {"type": "samples", "seq": 0, "samples": rows(0, 30)},
+        {"type": "stop", "n_sent": 30},
+    ]
+    replies = asyncio.run(_talk(server, msgs))
+    assert replies[3]["type"] == "saved" and replies[3]["lost"] == 0
+    assert "no_coalesced_events" in replies[3]["flags"]
+    head = read_header(next(server.root.rglob("sub-P012/**/*_motion.tsv")))
+    assert head.sidecar["MotorlabPenCapture"]["coalesced_events"] is False

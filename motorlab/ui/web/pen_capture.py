@@ -162,6 +162,7 @@ class PenSocket:
             time_origin_ms=float(msg.get("time_origin_ms") or float("nan")),
             hand=hand,
             user_agent=str(msg.get("user_agent", "")),
+            coalesced_events=msg.get("coalesced_events") is not False,
             participant_info=info,
         )
         return {"type": "started", "file": self.capture.path.name}

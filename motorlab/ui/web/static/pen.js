@@ -16,7 +16,7 @@
   const FLUSH_MS = 50;
   let ws = null, task = null, maxBatch = 200, wireFields = null;
   let recording = false, seq = 0, nSent = 0, buffer = [], all = [], rect = null, last = null;
-  let blinkTimer = null;
+  let blinkTimer = null, nMoveEvents = 0;
   const st = (s) => { root.dataset.state = s; };
 
   function sizeCanvases() {
@@ -97,6 +97,7 @@
     if (!recording) return;
     const kind = KIND[e.type];
     if (e.type === "pointermove") {
+      root.dataset.moveEvents = String(++nMoveEvents);
       const list = typeof e.getCoalescedEvents === "function" ? e.getCoalescedEvents() : [];
       if (list.length) { for (const c of list) push(row(c, 0, e.timeStamp)); } else { push(row(e, 0)); }
     } else {
@@ -130,6 +131,11 @@
           let on = true;
           blinkTimer = setInterval(() => { on = !on; tpl.style.visibility = on ? "visible" : "hidden"; },
             task.blink_period_s * 500);
+        }
+        if (!(typeof PointerEvent === "function" && typeof PointerEvent.prototype.getCoalescedEvents === "function")) {
+          warn.hidden = false;
+          warn.textContent = "This page is not a secure context here: pen samples between screen frames are lost. " +
+            "Open motorlab on the computer the pen is connected to (127.0.0.1).";
         }
         startBtn.disabled = false;
         st("ready");
@@ -181,6 +187,7 @@
       type: "start", participant: root.dataset.participant, session: root.dataset.session,
       hand: root.dataset.hand, age: root.dataset.age ? parseFloat(root.dataset.age) : null,
       t0_ms: t0, time_origin_ms: performance.timeOrigin, user_agent: navigator.userAgent, wire_fields: wireFields,
+      coalesced_events: typeof PointerEvent === "function" && typeof PointerEvent.prototype.getCoalescedEvents === "function",
     }));
   });
   stopBtn.addEventListener("click", () => {
