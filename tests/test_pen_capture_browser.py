@@ -112,7 +112,17 @@ def cdp_events(traj: list[dict[str, float]], t0: float) -> list[dict[str, Any]]:
     return events
 
 
-async def _write(srv: AppServer, url: str, traj_of: Any, calibrate_box: float | None) -> dict[str, Any]:
+#: inked pixels of the template canvas (its 2-D context, read in the page)
+TEMPLATE_INK = (
+    "(() => { const c = document.getElementById('pen-template');"
+    " const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+    " let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return n; })()"
+)
+
+
+async def _write(
+    srv: AppServer, url: str, traj_of: Any, calibrate_box: float | None, screenshot: Path | None = None
+) -> dict[str, Any]:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:
@@ -132,6 +142,7 @@ async def _write(srv: AppServer, url: str, traj_of: Any, calibrate_box: float | 
             await page.wait_for_selector("#pen[data-state=ready]", timeout=15000)
             await page.click("#pen-start")
             await page.wait_for_selector("#pen[data-state=recording]")
+            template_pixels = await page.evaluate(TEMPLATE_INK)  # still shown while the child writes
             rect = await page.evaluate(
                 "(() => { const r = document.getElementById('pen-ink').getBoundingClientRect();"
                 " return {left: r.left, top: r.top, width: r.width, height: r.height}; })()"
@@ -152,6 +163,8 @@ async def _write(srv: AppServer, url: str, traj_of: Any, calibrate_box: float | 
                 },
             )
             await page.wait_for_timeout(200)
+            if screenshot is not None:
+                await page.screenshot(path=str(screenshot))
             await page.click("#pen-stop")
             await page.wait_for_selector("#pen[data-state=saved]", timeout=15000)
             result = json.loads(await page.evaluate("document.getElementById('pen').dataset.result"))
@@ -166,6 +179,7 @@ async def _write(srv: AppServer, url: str, traj_of: Any, calibrate_box: float | 
                 "result": result,
                 "summary": summary,
                 "move_events": move_events,
+                "template_pixels": template_pixels,
             }
         finally:
             await browser.close()
@@ -229,7 +243,9 @@ def _check_features(rec: Any, exp: dict[str, np.ndarray]) -> dict[str, float]:
 
 
 @pytest.mark.timeout(180)
-def test_sentence_written_with_a_cdp_pen_is_stored_sample_for_sample(pen_server: AppServer) -> None:
+def test_sentence_written_with_a_cdp_pen_is_stored_sample_for_sample(
+    pen_server: AppServer, artifacts_dir: Path
+) -> None:
     if CHROMIUM is None:
         pytest.skip("chromium is not installed")
     box_w = 340.0  # the card fitted over 340 CSS px -> 85.60 / 340 mm per px
@@ -241,9 +257,11 @@ def test_sentence_written_with_a_cdp_pen_is_stored_sample_for_sample(pen_server:
                 {**s, "x": s["x"] + rect["left"], "y": s["y"] + rect["top"]} for s in sentence_trajectory()
             ],
             box_w,
+            artifacts_dir / "pen_sentence.png",
         )
     )
     mm_per_px = 85.60 / box_w
+    assert run["template_pixels"] > 1000  # the ruled line is drawn
     assert run["result"]["n_samples"] == len(run["events"]) and run["result"]["lost"] == 0
     path = next(pen_server.root.rglob("*task-handwriting*_motion.tsv"))
     rec = read_recording(path)
@@ -298,7 +316,9 @@ def test_sentence_written_with_a_cdp_pen_is_stored_sample_for_sample(pen_server:
 
 
 @pytest.mark.timeout(180)
-def test_spiral_uncalibrated_says_so_and_keeps_its_template(pen_server: AppServer) -> None:
+def test_spiral_uncalibrated_says_so_and_keeps_its_template(
+    pen_server: AppServer, artifacts_dir: Path
+) -> None:
     if CHROMIUM is None:
         pytest.skip("chromium is not installed")
     run = asyncio.run(
@@ -309,8 +329,10 @@ def test_spiral_uncalibrated_says_so_and_keeps_its_template(pen_server: AppServe
                 rect["left"] + rect["width"] / 2, rect["top"] + rect["height"] / 2
             ),
             None,
+            artifacts_dir / "pen_spiral.png",
         )
     )
+    assert run["template_pixels"] > 1000  # the spiral template is drawn
     path = next(pen_server.root.rglob("*task-spiraldynamic*_motion.tsv"))
     rec = read_recording(path)
     exp = _expected(run, UNCALIBRATED_MM_PER_PX)

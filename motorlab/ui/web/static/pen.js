@@ -76,8 +76,7 @@
     buffer.push(r);
     all.push(r);
     drawInk(r);
-    if (r[11] !== 0) {
-      warn.hidden = false;
+    if (r[11] !== 0 && r[13] === 1) {  // a finger or mouse pressed on the surface
       warn.textContent = "Please use the pen: finger and mouse do not draw.";
     }
     if (buffer.length >= maxBatch) flush();
@@ -90,11 +89,12 @@
       nSent += part.length;
       ws.send(JSON.stringify({ type: "samples", seq: seq++, samples: part }));
     }
-    countEl.textContent = all.length + " samples";
+    countEl.textContent = all.filter((r) => r[11] === 0 && r[13] <= 2).length + " pen samples";
   }
 
   function onPointer(e) {
     if (!recording) return;
+    rect = ink.getBoundingClientRect();  // where the surface is now (the page may have moved)
     const kind = KIND[e.type];
     if (e.type === "pointermove") {
       root.dataset.moveEvents = String(++nMoveEvents);
@@ -110,6 +110,14 @@
     ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws/pen");
     ws.onopen = () => {
       conn.textContent = "Connected";
+      hello();
+    };
+    ws.onclose = () => { conn.textContent = "Disconnected"; st("closed"); };
+    ws.onmessage = onMessage;
+  }
+
+  function hello() {
+      // (re)lay the task out for the surface's current size: the server answers with the template
       sizeCanvases();
       ws.send(JSON.stringify({
         type: "hello", task: root.dataset.task, variant: root.dataset.variant, age: root.dataset.age,
@@ -117,9 +125,9 @@
         screen: { width_px: screen.width, height_px: screen.height, device_pixel_ratio: window.devicePixelRatio || 1 },
         surface: { width_px: rect.width, height_px: rect.height },
       }));
-    };
-    ws.onclose = () => { conn.textContent = "Disconnected"; st("closed"); };
-    ws.onmessage = (m) => {
+  }
+
+  function onMessage(m) {
       const msg = JSON.parse(m.data);
       if (msg.type === "task") {
         task = msg.task; maxBatch = msg.max_batch; wireFields = msg.wire_fields;
@@ -127,13 +135,13 @@
         document.getElementById("pen-prompt").textContent = task.prompt || task.instructions;
         document.getElementById("pen-calib").hidden = msg.calibrated;
         drawTemplate(msg.template_px);
+        if (blinkTimer) { clearInterval(blinkTimer); blinkTimer = null; tpl.style.visibility = "visible"; }
         if (task.blink_period_s > 0) {
           let on = true;
           blinkTimer = setInterval(() => { on = !on; tpl.style.visibility = on ? "visible" : "hidden"; },
             task.blink_period_s * 500);
         }
         if (!(typeof PointerEvent === "function" && typeof PointerEvent.prototype.getCoalescedEvents === "function")) {
-          warn.hidden = false;
           warn.textContent = "This page is not a secure context here: pen samples between screen frames are lost. " +
             "Open motorlab on the computer the pen is connected to (127.0.0.1).";
         }
@@ -152,9 +160,8 @@
       } else if (msg.type === "summary") {
         showSummary(msg);
       } else if (msg.type === "error") {
-        warn.hidden = false; warn.textContent = msg.text; root.dataset.error = msg.text;
+        warn.textContent = msg.text; root.dataset.error = msg.text;
       }
-    };
   }
 
   function showSummary(msg) {
@@ -180,7 +187,6 @@
   }
 
   startBtn.addEventListener("click", () => {
-    sizeCanvases();
     ink.getContext("2d").clearRect(0, 0, rect.width, rect.height);
     const t0 = performance.now();
     ws.send(JSON.stringify({
@@ -198,6 +204,11 @@
   });
   for (const t of Object.keys(KIND)) ink.addEventListener(t, onPointer, { passive: false });
   setInterval(flush, FLUSH_MS);
-  window.addEventListener("resize", () => { if (!recording) sizeCanvases(); });
+  let resizeTimer = null;
+  window.addEventListener("resize", () => {
+    if (recording || !ws || ws.readyState !== WebSocket.OPEN || root.dataset.state === "saved") return;
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(hello, 300);  // a new size: lay the template out again
+  });
   connect();
 })();
