@@ -191,14 +191,16 @@ def test_visit_page_checks_the_device_and_marks_emulators(app_server, probe, cli
     grip, spiral = tasks.all_inner_texts()
     assert grip.startswith("Grip strength (3 trials per hand) – serial:///dev/ttyUSB0?protocol=motorlab")
     assert "EMULATED" not in grip  # a real device carries no badge
-    assert (
-        "motorlab record grip --hand both --participant P010 --device serial:///dev/ttyUSB0?protocol=motorlab"
-        in grip
-    )
     assert spiral.startswith("Archimedean spiral – sim://pen EMULATED a virtual client")
-    assert "motorlab record spiral --participant P010 --device sim://pen" in spiral
     assert tasks.nth(1).locator(".badge.emulated").is_visible()
-    assert "not connected yet" in page.locator("#not-yet").inner_text()
+    assert page.locator("#visit-timing").inner_text() == "Grip trials per hand: 3 · timing: standard"
+    assert page.locator("#start-visit").is_visible()
+    # the terminal way stays available for technicians
+    commands = page.locator("#terminal-way li").all_text_contents()
+    assert commands == [
+        "motorlab record grip --hand both --participant P010 --device serial:///dev/ttyUSB0?protocol=motorlab",
+        "motorlab record spiral --participant P010 --device sim://pen",
+    ]
     page.screenshot(path=str(artifacts_dir / "app_visit.png"), full_page=True)
     assert probe.errors == []
 

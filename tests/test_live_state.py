@@ -54,7 +54,9 @@ async def test_snapshots_follow_the_task_and_end_with_the_stored_result(tmp_path
     with pytest.raises(dataclasses.FrozenInstanceError):
         last.message = "x"  # type: ignore[misc]
     assert json.loads(json.dumps(last.as_dict(), allow_nan=True))["writer"]["path"] == str(result.path)
-    assert "trial 2/2" in plain_line(last) and render(last).title == "grip-maximal — trial 2 of 2"
+    assert (
+        "trial 2/2" in plain_line(last) and render(last).title == "grip-maximal — trial 2 of 2 · right hand"
+    )
 
 
 async def test_updates_stream_ends_with_the_final_snapshot_and_a_broken_view_is_dropped(tmp_path):

@@ -71,7 +71,9 @@ def test_numbers_match_the_generating_values(clinic, report):
     assert left.real(left.change_previous) is False and left.real(left.change_baseline) is False
     spiral = data.line("spiral_tremor_rms_cm", "right")
     assert spiral.value == pytest.approx(last.spiral_tremor_amp_cm / math.sqrt(2), rel=0.1)
-    assert spiral.mdc is None and spiral.real(spiral.change_baseline) is None
+    # tremor amplitudes: the test-retest band of 66 % of the first session (Elble et al. 2016)
+    assert spiral.mdc == pytest.approx(0.66 * spiral.baseline)
+    assert spiral.real(spiral.change_baseline) is (abs(spiral.change_baseline) > spiral.mdc)
 
 
 def test_goals_are_scored_from_the_measurements(clinic, report):

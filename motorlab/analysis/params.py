@@ -62,10 +62,19 @@ def _integer(where: str, value: Any) -> int:
     return int(value)
 
 
+def _pair(where: str, value: Any) -> Band:
+    if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)) or len(value) != 2:
+        raise _type_error(where, "two numbers", value)
+    a, b = (_number(where, v) for v in value)
+    return (a, b)
+
+
 def _band(where: str, value: Any) -> Band:
     if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)) or len(value) != 2:
         raise _type_error(where, "two numbers [low, high]", value)
     lo, hi = (_number(where, v) for v in value)
+    if not 0 <= lo < hi:
+        raise _type_error(where, "two numbers [low, high] with 0 <= low < high", value)
     return (lo, hi)
 
 
@@ -94,7 +103,7 @@ def _text(where: str, value: Any) -> str:
 def _center(where: str, value: Any) -> str | Band:
     if isinstance(value, str):
         return _one_of("fit", "start")(where, value)
-    return _band(where, value)
+    return _pair(where, value)
 
 
 def _class_bands(where: str, value: Any) -> ClassBands:

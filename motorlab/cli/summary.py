@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from rich.console import Console
 from rich.table import Table
 
@@ -50,10 +52,15 @@ def print_metrics(rows: list[dict], console: Console) -> None:
         table = Table(title=f"{title}: {r.get('row', 'metrics')}", show_header=True)
         table.add_column("metric")
         table.add_column("value", justify="right")
+        no_norm = "norm_z" in r and not _finite(r["norm_z"])
         for k, v in r.items():
             if k in _IDENTITY or isinstance(v, (list, dict)):
                 continue
+            if no_norm and k.startswith("norm_"):
+                continue  # never a norm source next to nan: one line says why there is none
             table.add_row(k, _fmt(v))
+        if no_norm:
+            table.add_row("norm", "none for this age, sex and hand")
         console.print(table)
 
 
@@ -70,6 +77,10 @@ def print_rows(
     for r in rows:
         table.add_row(*[_fmt(r.get(c)) for c in cols])
     console.print(table)
+
+
+def _finite(v) -> bool:
+    return isinstance(v, (int, float)) and math.isfinite(v)
 
 
 def _fmt(v) -> str:

@@ -149,7 +149,9 @@ class Codec(Protocol):
     """Sans-I/O protocol codec: bytes in, events out; commands in, bytes out."""
 
     protocol: str
-    stats: CodecStats
+
+    @property
+    def stats(self) -> CodecStats: ...  # read-only here, so a codec may keep a subclass (IntegrityStats)
 
     def feed(self, data: bytes) -> list[CodecEvent]: ...
 

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 
 #: module whose ``open_sim(url: DeviceURL) -> Device`` opens ``sim://`` URLs (imported on first use)
 SIM_MODULE = "motorlab.sim.opening"
+#: module whose ``open_replay(url: DeviceURL) -> Device`` opens ``replay://`` URLs (it reads files)
+REPLAY_MODULE = "motorlab.session.replay"
 
 MakeDriver = Callable[["Transport", str], "CodecDriver"]
 SimOpener = Callable[["DeviceURL"], Awaitable[Device]]
@@ -55,8 +57,8 @@ class DeviceURL:
 def parse_device_url(text: str) -> DeviceURL:
     """Split a device URL; an unknown scheme or an empty target is a one-line DeviceError."""
     parts = urlsplit(text)
-    if parts.scheme not in {"serial", "ble", "sim"}:
-        raise DeviceError(f"{text}: unknown device URL scheme (use serial://, ble:// or sim://)")
+    if parts.scheme not in {"serial", "ble", "sim", "replay"}:
+        raise DeviceError(f"{text}: unknown device URL scheme (use serial://, ble://, sim:// or replay://)")
     target = unquote(parts.netloc + parts.path) if parts.scheme != "sim" else parts.netloc
     if not target:
         raise DeviceError(f"{text}: device URL names no port, address or simulator")
@@ -121,6 +123,9 @@ async def open_device(url: str) -> Device:
     u = parse_device_url(url)
     if u.scheme == "sim":
         return await _sim_opener(url)(u)
+    if u.scheme == "replay":
+        opener = cast(SimOpener, importlib.import_module(REPLAY_MODULE).open_replay)
+        return await opener(u)
     driver = make_driver(u)
     await driver.open()
     try:

@@ -31,7 +31,11 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ..recording import Channel
+from .codecs import activ5 as _activ5
 from .codecs import browser_pen as _browser_pen
+from .codecs import cts500 as _cts500
+from .codecs import jamar as _jamar
+from .codecs import kinvent as _kinvent
 from .codecs import mark10 as _mark10
 from .codecs import tindeq as _tindeq
 from .codecs import vernier as _vernier
@@ -204,6 +208,34 @@ PROTOCOLS: dict[str, ProtocolSpec] = {
             ble=BleProfile(_vernier.SERVICE_UUID, _vernier.RESPONSE_UUID, _vernier.COMMAND_UUID, False),
             description="Vernier Go Direct hand dynamometer GDX-HD (BLE; period set by the host, zeroed on the host)",
         ),
+        ProtocolSpec(
+            "jamar",
+            driver="jamar",
+            serial=False,
+            ble=BleProfile(_jamar.SERVICE_UUID, _jamar.TX_UUID, _jamar.RX_UUID, True),
+            description="Jamar Smart hand dynamometer (BLE Nordic UART, ASCII '::VAL 1,<lb>', host-timed)",
+        ),
+        ProtocolSpec(
+            "activ5",
+            driver="activ5",
+            serial=False,
+            ble=BleProfile(_activ5.SERVICE_UUID, _activ5.NOTIFY_UUID, _activ5.WRITE_UUID, True),
+            description="Activbody Activ5 isometric sensor (BLE, ASCII 'IS<N>/IS' ~10 Hz, copies de-duplicated)",
+        ),
+        ProtocolSpec(
+            "cts500",
+            driver="cts500",
+            serial=False,
+            ble=BleProfile(_cts500.SERVICE_UUID, _cts500.NOTIFY_UUID, _cts500.WRITE_UUID, False),
+            description="CTS500 climbing scale (BLE UART bridge, checksummed 05 frames ~80 Hz; stop before disconnect)",
+        ),
+        ProtocolSpec(
+            "kinvent-kgrip",
+            driver="kinvent_kgrip",
+            serial=True,
+            default_baud=_kinvent.KGRIP_BAUD,
+            description="Kinvent K-Grip over USB serial (11-byte FF FF FE frames, raw counts; host tare)",
+        ),
     )
 }
 
@@ -237,7 +269,7 @@ DEVICES: tuple[DeviceSpec, ...] = (
             usb_vendors=DIY_BOARDS,
             usb_bridges=(WCH_CH34X, SILABS_CP210X),
         ),
-        sims=(SimSpec("grip", "grip_hx711", "serial"),),
+        sims=(SimSpec("grip", "grip_hx711", "serial"), SimSpec("pinch", "pinch_gauge", "serial")),
         url_example="serial:///dev/ttyUSB0?protocol=motorlab",
         description="open-protocol grip dynamometer (firmware_notes/grip_hx711)",
     ),
@@ -319,6 +351,58 @@ DEVICES: tuple[DeviceSpec, ...] = (
         sims=(SimSpec("mark10", "mark10", "serial"),),
         url_example="serial:///dev/ttyUSB0?protocol=mark10",
         description="bench force gauge, polled over USB serial",
+    ),
+)
+
+
+# ------------------------------------------------------------------ clinic devices
+#: force as recorded by the clinic dynamometers (their drivers convert to N)
+_CLINIC_FORCE = (Channel("force", "MISC", "N", tracked_point="handle"),)
+
+DEVICES += (
+    DeviceSpec(
+        key="jamar-smart",
+        model="Jamar Smart hand dynamometer",
+        protocol="jamar",
+        channels=_jamar.CHANNELS,
+        nominal_rate_hz=10.0,  # not documented: the driver measures it (measured_rate_hz)
+        discovery=DiscoveryHints(ble_name_contains=("Jamar", "JAMAR")),
+        sims=(SimSpec("jamar", "jamar", "ble"),),
+        url_example="ble://Jamar?protocol=jamar",
+        description="reference clinical grip dynamometer; force sent in lb, stored in N",
+    ),
+    DeviceSpec(
+        key="activ5",
+        model="Activbody Activ5",
+        protocol="activ5",
+        channels=_activ5.CHANNELS,
+        nominal_rate_hz=_activ5.NOMINAL_RATE_HZ,
+        discovery=DiscoveryHints(ble_name_prefixes=("ACTIV5", "Activ5"), ble_name_contains=("ctiv5",)),
+        sims=(SimSpec("activ5", "activ5", "ble"),),
+        url_example="ble://ACTIV5?protocol=activ5",
+        description="palm-sized isometric force sensor (N, integers)",
+    ),
+    DeviceSpec(
+        key="cts500",
+        model="CTS500 climbing training scale",
+        protocol="cts500",
+        channels=_cts500.CHANNELS,
+        nominal_rate_hz=_cts500.NOMINAL_RATE_HZ,
+        discovery=DiscoveryHints(ble_name_prefixes=_cts500.NAMES),
+        sims=(SimSpec("cts500", "cts500", "ble"),),
+        url_example="ble://CTS500?protocol=cts500",
+        description="Progressor-like crane scale; kg/100 frames, stored in N",
+    ),
+    DeviceSpec(
+        key="kgrip",
+        model="Kinvent K-Grip",
+        protocol="kinvent-kgrip",
+        channels=_CLINIC_FORCE,
+        nominal_rate_hz=100.0,  # not documented: measured from host times
+        discovery=DiscoveryHints(port_keywords=("kinvent", "k-grip", "kgrip")),
+        sims=(SimSpec("kgrip", "kinvent_kgrip", "serial"),),
+        url_example="serial:///dev/ttyACM0?protocol=kinvent-kgrip",
+        description="grip dynamometer over USB; raw counts, tared and scaled on the host",
     ),
 )
 

@@ -42,6 +42,9 @@ from .steps import StepRunner
 
 log = logging.getLogger(__name__)
 
+#: receives every block of recorded samples: ``tap(t_s, values)``
+SampleTap = Callable[[np.ndarray, np.ndarray], None]
+
 
 @dataclass(frozen=True)
 class RecordingTarget:
@@ -148,6 +151,9 @@ class Recorder:
         wait_for_start: wait for ``space`` before each trial's countdown.
         best_previous: the client's best in earlier sessions, for the live bar.
         publish_interval_s: seconds between live snapshots while nothing happens.
+        pen_down_threshold_n: for pen tasks: follow the ``tip_force`` channel live and count
+            pen-down segments above this force (N); None follows the device's first channel.
+        notes: the therapist's notes given before the task (stored at time 0).
     """
 
     def __init__(
@@ -160,7 +166,12 @@ class Recorder:
         wait_for_start: bool = False,
         best_previous: float | None = None,
         publish_interval_s: float = 0.1,
+        pen_down_threshold_n: float | None = None,
+        notes: Sequence[str] = (),
     ):
+        self.pen_down_threshold_n = pen_down_threshold_n
+        #: the therapist's session notes: {"time_s": recording time, "text": ...}
+        self.notes: list[dict[str, Any]] = [{"time_s": 0.0, "text": str(n)} for n in notes if str(n).strip()]
         self.device = device
         self.protocol = protocol
         self.target = target
@@ -174,10 +185,32 @@ class Recorder:
         self._writer: RecordingWriter | None = None
         self._info: DeviceInfo | None = None
         self._battery: float | None = None
+        self._sample_taps: list[SampleTap] = []
+        self._finishing = False
 
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
         """Call ``callback(snapshot)`` with every live snapshot; returns the unsubscribe function."""
         return self.feed.subscribe(callback)
+
+    def add_sample_tap(self, tap: SampleTap) -> None:
+        """Also hand every block of samples to ``tap(t_s, values)`` (recording time s, calibrated
+        values (n, channels) in the device's channel units), on the recorder's event loop, as
+        they are written; for views that draw every sample. Must not block; add before :meth:`run`."""
+        self._sample_taps.append(tap)
+
+    def add_note(self, text: str) -> bool:
+        """Keep a therapist's note with the recording, timed now (recording time, s): in the
+        sidecar's ``MotorlabNotes`` and, while the task runs, as a ``note`` event. Call on the
+        recorder's event loop; False when the text is blank or the recording has finished."""
+        text = text.strip()
+        if not text or self._finishing:
+            return False
+        acq = self._acq
+        t = acq.now() if acq is not None else 0.0
+        self.notes.append({"time_s": round(float(t), 3), "text": text})
+        if acq is not None:
+            acq.add_event(Event(t, 0.0, "note", {"note": text}))
+        return True
 
     # -- live state -------------------------------------------------------------------
     def snapshot(self, finished: bool = False) -> LiveSnapshot:
@@ -226,7 +259,14 @@ class Recorder:
         writer = self._writer = open_writer(self.target, self.protocol, info, md, t0)
         try:
             await self._prepare(info)
-            acq = self._acq = Acquisition(driver, writer, cal.corrector, t0=t0)
+            names = [c.name for c in info.channels]
+            pen = self.pen_down_threshold_n is not None and "tip_force" in names
+            primary = names.index("tip_force") if pen else 0
+            acq = self._acq = Acquisition(driver, writer, cal.corrector, primary_channel=primary, t0=t0)
+            if pen:
+                acq.signal.down_threshold = self.pen_down_threshold_n
+            for tap in self._sample_taps:
+                acq.add_tap(tap)
             runner = self._runner = StepRunner(
                 self.protocol,
                 acq,
@@ -286,6 +326,7 @@ class Recorder:
     async def _finish(self, writer: RecordingWriter) -> object:
         """Stop acquiring, finalise the file, publish the final snapshot; returns the emulator's truth."""
         acq, emulator = self._acq, self.device.emulator
+        self._finishing = True
         if acq is not None:
             await acq.stop()
         truth = emulator.truth if emulator is not None else None
@@ -304,7 +345,13 @@ class Recorder:
             "MotorlabDroppedSamples": int(driver.status.dropped_samples),
             "MotorlabLinkGaps": len(driver.status.gaps),
             "MotorlabClockDriftPpm": float(np.nan_to_num(driver.clock.drift_ppm)),
+            "MotorlabIntegrity": driver.integrity(),
         }
+        if self.notes:
+            final["MotorlabNotes"] = list(self.notes)
+        measured = float(getattr(driver, "measured_rate_hz", np.nan))
+        if np.isfinite(measured):  # devices without a documented rate: what was measured, Hz
+            final["MotorlabMeasuredRateHz"] = measured
         if self.device.emulated:
             # emulated data must never pass for a real measurement
             final["MotorlabEmulated"] = True

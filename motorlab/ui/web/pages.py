@@ -410,10 +410,20 @@ async def start_visit(request: Request) -> Response:
                 devices[kind] = check_device_url(form.get(f"device_{kind}", ""))
             except MotorlabError as exc:
                 raise MotorlabError(f"{INSTRUMENTS[kind][0]}: {one_line(exc)}") from None
+        from .visit import make_plan
+
+        make_plan(
+            _root(request),
+            client.participant,
+            [t.task for t in chosen],
+            devices,
+            form.get("trials", "3"),
+            form.get("timing", "standard"),
+        )
     except MotorlabError as exc:
         return render(request, "visit.html", status=400, **_visit_context(request, form, one_line(exc)))
     rows = [(t, *devices[t.instrument]) for t in chosen]
-    return render(request, "visit_ready.html", client=client, rows=rows)
+    return render(request, "visit_ready.html", client=client, rows=rows, form=form)
 
 
 # ------------------------------------------------------------------ task screen
