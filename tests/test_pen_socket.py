@@ -146,3 +146,19 @@ def test_a_page_without_coalesced_events_is_flagged(server: AppServer) -> None:
     assert "no_coalesced_events" in replies[3]["flags"]
     head = read_header(next(server.root.rglob("sub-P012/**/*_motion.tsv")))
     assert head.sidecar["MotorlabPenCapture"]["coalesced_events"] is False
+
+
+def test_the_client_page_links_the_pen_tasks(server: AppServer) -> None:
+    import datetime as dt
+
+    from motorlab.clinic import ClientRegistry, make_client
+
+    ClientRegistry(server.root).add(make_client("P013", dt.date.today().year - 9, "M", "right"))
+    status, _, body = server.request("GET", "/clients/P013", headers={"Cookie": server.cookie})
+    assert status == 200
+    for task in ("sentence", "spiral", "trace", "loops"):
+        assert f'href="/pen?participant=P013&amp;task={task}' in body
+    status, _, page = server.request(
+        "GET", "/pen?participant=P013&task=loops", headers={"Cookie": server.cookie}
+    )
+    assert status == 200 and 'data-task="loops"' in page and 'data-hand="right"' in page
