@@ -162,3 +162,30 @@ def test_the_client_page_links_the_pen_tasks(server: AppServer) -> None:
         "GET", "/pen?participant=P013&task=loops", headers={"Cookie": server.cookie}
     )
     assert status == 200 and 'data-task="loops"' in page and 'data-hand="right"' in page
+
+
+def test_a_full_disk_stops_the_recording_with_one_line_and_keeps_what_was_written(
+    server: AppServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from motorlab.storage.bids import RecordingWriter
+
+    real_append = RecordingWriter.append
+    calls = {"n": 0}
+
+    def append(self, t, v):  # the third batch finds the disk full
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OSError(errno.ENOSPC, "No space left on device", str(self.path))
+        real_append(self, t, v)
+
+    monkeypatch.setattr(RecordingWriter, "append", append)
+    msgs = [HELLO, {**START, "participant": "P014"}]
+    msgs += [{"type": "samples", "seq": k, "samples": rows(20 * k, 20)} for k in range(4)]
+    replies = asyncio.run(_talk(server, msgs))
+    assert [r["type"] for r in replies[2:]] == ["ack", "ack", "error", "error"]
+    assert "No space left on device" in replies[4]["text"] and "\n" not in replies[4]["text"]
+    assert replies[5]["text"] == "samples before start"  # nothing more is written
+    path = next(server.root.rglob("sub-P014/**/*_motion.tsv"))
+    assert read_recording(path).n_samples == 40

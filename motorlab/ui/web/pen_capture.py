@@ -219,12 +219,31 @@ class PenSocket:
                         raise MotorlabError(f"unknown message type {kind!r}")
                 except (MotorlabError, ValueError) as exc:
                     await self.send(type="error", text=one_line(exc))
+                except OSError as exc:  # the disk is full or gone: stop, keep what is on disk
+                    await self.send(type="error", text=self._write_failed(exc))
         except WebSocketDisconnect:
             pass
         finally:
             if self.capture is not None:  # the page went away mid-recording: keep what arrived
-                self.capture.close(None)
+                try:
+                    self.capture.close(None)
+                except OSError:
+                    pass  # already reported to the page; the samples before it are on disk
                 self.capture = None
+
+    def _write_failed(self, exc: OSError) -> str:
+        """End the recording after a write error; the one-line message for the page."""
+        cap, self.capture = self.capture, None
+        where = cap.path if cap is not None else exc.filename or "recording"
+        if cap is not None:
+            try:
+                cap.close(None)
+            except OSError:
+                pass
+        return (
+            f"{where}: writing stopped ({exc.strerror or exc}); the samples before it are on disk "
+            "(motorlab recover finalises the file)"
+        )
 
 
 #: features shown to the therapist after a pen task, with their units
