@@ -337,3 +337,18 @@ def test_template_deviation_of_a_spiral_drawn_1_mm_outside_and_half_traced():
         assert math.isnan(
             template_deviation(drawn, np.zeros(len(th), bool), task.template["polylines"]).mean_mm
         )
+
+
+def test_hover_between_strokes_is_measured_only_while_in_range():
+    fs = 200.0
+    a = _line(fs, speed=40.0, dur=0.5)  # 10 -> 29.8 mm
+    hover = np.column_stack([a[-1, 0] + 100.0 * np.arange(1, 41) / fs, np.full(40, 20.0)])  # 100 mm/s, 0.2 s
+    b = _line(fs, speed=40.0, dur=0.5) + [hover[-1, 0] + 0.5 - 10, 0]
+    pos = np.vstack([a, hover, b])
+    down = np.r_[np.ones(len(a)), np.zeros(len(hover)), np.ones(len(b))].astype(bool)
+    f = pen_features(pos, down, fs)
+    assert f.hover_path_mm == pytest.approx(20.0 + 0.5) and f.hover_speed_mm_s == pytest.approx(20.5 / 0.205)
+    gap = ~down  # the same lift out of range: nothing observed
+    g = pen_features(np.where(gap[:, None], np.nan, pos), down, fs, gap=gap)
+    assert g.hover_path_mm == 0.0 and math.isnan(g.hover_speed_mm_s)
+    assert g.in_air_time_s == pytest.approx(f.in_air_time_s) == pytest.approx(41 / fs)

@@ -14,6 +14,7 @@ source of each) are in docs/metrics.md §"Children's handwriting features"; in s
   gaps between strokes wider than ``word_gap_factor`` x the median letter height;
   **writing area** = convex hull of the on-surface points (scipy.spatial.ConvexHull), mm²;
 * kinematic: **speed** = on-surface path length / on-surface time (mm/s); stroke duration;
+  **hover** path and speed of the observed pen-up samples between strokes (pen in range);
   **NIV** = peaks of the low-passed speed per stroke with a prominence >= 10 % of the stroke's
   maximum speed (1 for a ballistic stroke; Gerth et al. 2016); **in-air time** and in-air / on-surface ratio; **writing stops** =
   on-surface pauses with speed <= 1 mm/s longer than 15 ms, merged when closer than 30 ms
@@ -95,6 +96,8 @@ class HandwritingFeatures:
     on_surface_time_s: float
     in_air_time_s: float
     in_air_ratio: float
+    hover_path_mm: float
+    hover_speed_mm_s: float
     n_writing_stops: int
     writing_stop_time_s: float
     tempo_strokes_per_s: float
@@ -240,6 +243,21 @@ def pen_features(
     in_air = sum(max(0.0, strokes[i + 1].start_s - strokes[i].end_s) for i in range(len(strokes) - 1))
     span = on_time + in_air  # first touch to last lift
 
+    # hover: observed pen-up samples (pen in range, no contact) between the first and last stroke
+    observed = np.all(np.isfinite(pos), axis=1) & ~np.asarray(pen_down, dtype=bool)
+    if gap is not None:
+        observed &= ~np.asarray(gap, dtype=bool)
+    observed[: runs[0][0]] = False
+    observed[runs[-1][1] :] = False
+    hover_path = hover_time = 0.0
+    for a, b in finite_runs(observed):
+        lo, hi = max(a - 1, 0), min(b + 1, pos.shape[0])  # from the lift to the next touch
+        seg = pos[lo:hi]
+        seg = seg[np.all(np.isfinite(seg), axis=1)]
+        if seg.shape[0] >= 2:
+            hover_path += float(np.hypot(*np.diff(seg, axis=0).T).sum())
+            hover_time += (seg.shape[0] - 1) / fs
+
     # static: baseline through the strokes' lowest points, word spaces, area
     lx, ly = np.array(lows).T
     if len(lows) >= 2 and np.ptp(lx) > 0:
@@ -305,6 +323,8 @@ def pen_features(
         on_surface_time_s=on_time,
         in_air_time_s=in_air,
         in_air_ratio=in_air / on_time if on_time > 0 else NAN,
+        hover_path_mm=hover_path,
+        hover_speed_mm_s=hover_path / hover_time if hover_time > 0 else NAN,
         n_writing_stops=stop_n,
         writing_stop_time_s=stop_samples / fs,
         tempo_strokes_per_s=len(strokes) / span if span > 0 else NAN,
