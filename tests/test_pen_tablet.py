@@ -352,3 +352,25 @@ def test_hover_between_strokes_is_measured_only_while_in_range():
     g = pen_features(np.where(gap[:, None], np.nan, pos), down, fs, gap=gap)
     assert g.hover_path_mm == 0.0 and math.isnan(g.hover_speed_mm_s)
     assert g.in_air_time_s == pytest.approx(f.in_air_time_s) == pytest.approx(41 / fs)
+
+
+def test_a_clock_that_steps_back_keeps_pressure_with_its_own_samples():
+    from motorlab.recording import Channel, Metadata, Recording
+
+    fs = 100.0
+    n = 200
+    t = np.r_[np.arange(n) / fs, 0.5 + np.arange(n) / fs]  # the second half restarts at 0.5 s
+    x = np.r_[np.linspace(0, 4, n), np.linspace(5, 9, n)]  # cm
+    y = np.r_[np.full(n, 1.0), np.full(n, 3.0)]
+    p = np.r_[np.full(n, 0.2), np.full(n, 0.8)]
+    chans = [
+        Channel("pos_x", "POS", "cm", "x"),
+        Channel("pos_y", "POS", "cm", "y"),
+        Channel("pressure", "MISC", "1"),
+    ]
+    rec = Recording(t, np.column_stack([x, y, p]), chans, fs, Metadata("P001", task="handwriting"))
+    assert len(rec.timestamp_segments) == 2
+    f = pen_features_recording(rec)
+    assert f.n_strokes == 2 and f.pressure_mean == pytest.approx(0.5, abs=0.01)
+    assert [s.pressure_mean for s in f.strokes] == [pytest.approx(0.2), pytest.approx(0.8)]
+    assert f.in_air_time_s == 0.0  # the step back is no time in the air

@@ -45,7 +45,9 @@ from scipy.stats import circmean, circstd
 from ..recording import Recording
 from ..signal._checks import finite_runs, require_rate, warn
 from ..signal.filter import signal_filter
+from ..signal.resample import join_segments, resample_segments
 from ..signal.spectrum import band_power, signal_psd, theil_sen
+from .grid import MAX_GAP_SAMPLES, recording_label
 from .params import PenFeatureParams, SmoothnessParams
 from .pen_path import pen_path
 
@@ -371,32 +373,38 @@ def _empty() -> HandwritingFeatures:
 
 def pen_features_recording(rec: Recording, params: PenFeatureParams | None = None) -> HandwritingFeatures:
     """:func:`pen_features` of a tablet recording, from its pen path (cm -> mm) and its
-    ``pressure``, ``altitude`` and ``azimuth`` channels (linearly interpolated onto the path's grid;
+    ``pressure``, ``altitude`` and ``azimuth`` channels put on the same grid by the same resampler
+    (each forward time segment on its own grid, :func:`~motorlab.signal.resample.resample_segments`;
     azimuth unwrapped first so 359° -> 1° does not pass through 180°)."""
     path = pen_path(rec)
-    names = set(rec.channel_names)
-    t = rec.timestamps
-
-    def on_grid(name: str, angle: bool = False) -> np.ndarray | None:
-        if name not in names:
-            return None
-        v = rec.channel(name)
-        if np.array_equal(path.t_s, t):
-            return v
-        if angle:
-            ok = np.isfinite(v)
-            w = np.full_like(v, np.nan)
-            w[ok] = np.degrees(np.unwrap(np.radians(v[ok])))
-            return np.mod(np.interp(path.t_s, t[ok], w[ok]), 360.0)
-        return np.interp(path.t_s, t, v)
-
+    names = [n for n in ("pressure", "altitude", "azimuth") if n in rec.channel_names]
+    extra: dict[str, np.ndarray] = {}
+    if names:
+        vals = rec.select(names).copy()
+        if "azimuth" in names:
+            j = names.index("azimuth")
+            ok = np.isfinite(vals[:, j])
+            vals[ok, j] = np.degrees(np.unwrap(np.radians(vals[ok, j])))
+        if np.array_equal(path.t_s, rec.timestamps):
+            grid_vals = vals
+        else:
+            pieces = resample_segments(
+                rec.timestamps, vals, path.fs, MAX_GAP_SAMPLES / path.fs, segments=rec.timestamp_segments
+            )
+            grid_t, grid_vals = join_segments(pieces, path.fs, len(names))
+            if grid_t.shape != path.t_s.shape:  # not the pen path's grid: leave these channels out
+                warn(f"{recording_label(rec)}: pressure/angle channels not on the pen path's grid; left out")
+                grid_vals = np.full((path.t_s.size, len(names)), np.nan)
+        extra = {n: grid_vals[:, i] for i, n in enumerate(names)}
+        if "azimuth" in extra:
+            extra["azimuth"] = np.mod(extra["azimuth"], 360.0)
     return pen_features(
         path.pos_cm * 10.0,
         path.pen_down,
         path.fs,
-        pressure=on_grid("pressure"),
-        altitude_deg=on_grid("altitude"),
-        azimuth_deg=on_grid("azimuth", angle=True),
+        pressure=extra.get("pressure"),
+        altitude_deg=extra.get("altitude"),
+        azimuth_deg=extra.get("azimuth"),
         gap=path.gap,
         timestamps_s=path.t_s,
         params=params,
