@@ -374,3 +374,15 @@ def test_a_clock_that_steps_back_keeps_pressure_with_its_own_samples():
     assert f.n_strokes == 2 and f.pressure_mean == pytest.approx(0.5, abs=0.01)
     assert [s.pressure_mean for s in f.strokes] == [pytest.approx(0.2), pytest.approx(0.8)]
     assert f.in_air_time_s == 0.0  # the step back is no time in the air
+
+
+def test_letter_height_is_each_loop_top_above_the_slanting_baseline():
+    fs = 200.0
+    t = np.arange(0, 3, 1 / fs)
+    down = (t % 1.0) < 0.8  # three words of joined loops, 0.2 s in the air between them
+    x = 12 * t + 2 * np.sin(2 * np.pi * 2.5 * t) + 8 * np.floor(t)
+    y = 6 * np.sin(2 * np.pi * 2.5 * t) ** 2 + 0.05 * x  # 6 mm loops on a baseline rising 0.05 mm/mm
+    f = pen_features(np.column_stack([x, y]), down, fs)
+    assert f.letter_height_mm == pytest.approx(6.0, abs=0.05) and f.letter_height_cv_pct < 1.0
+    assert f.baseline_angle_deg == pytest.approx(np.degrees(np.arctan(0.05)), abs=0.2)
+    assert f.n_strokes == 3 and f.n_word_spaces == 2

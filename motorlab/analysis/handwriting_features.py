@@ -8,8 +8,9 @@ source of each) are in docs/metrics.md §"Children's handwriting features"; in s
 
 * a **stroke** is a maximal run of on-surface (pen-down) samples; the time between two
   strokes is **in-air** (BDALab handwriting-features: strokes per pen state; ComPET);
-* static (Asselborn et al. 2018 feature families): **letter height** = vertical extent of
-  each stroke (mean, SD, CV); **baseline** = Theil-Sen line through each stroke's lowest
+* static (Asselborn et al. 2018 feature families): **letter height** = height of each letter
+  top (a peak of y with >= 1 mm prominence, or a stroke's highest point) above the baseline
+  (mean, SD, CV); **baseline** = Theil-Sen line through each stroke's lowest
   point: drift over the writing width (mm) and its angle; **word spacing** = horizontal
   gaps between strokes wider than ``word_gap_factor`` x the median letter height;
   **writing area** = convex hull of the on-surface points (scipy.spatial.ConvexHull), mm²;
@@ -262,14 +263,25 @@ def pen_features(
 
     # static: baseline through the strokes' lowest points, word spaces, area
     lx, ly = np.array(lows).T
-    if len(lows) >= 2 and np.ptp(lx) > 0:
+    has_baseline = len(lows) >= 2 and bool(np.ptp(lx) > 0)
+    slope = icpt = 0.0
+    if has_baseline:
         slope, icpt = theil_sen(lx, ly)
         width = float(np.ptp(lx))
         drift, angle = slope * width, math.degrees(math.atan(slope))
         resid_sd = float(np.std(ly - (icpt + slope * lx), ddof=1)) if len(lows) > 2 else NAN
     else:
         drift = angle = resid_sd = NAN
-    med_h = float(np.median(heights))
+    # letter heights: each letter top (a peak of y, or the stroke's top) above the baseline there
+    tops: list[float] = []
+    for (a, b), (_, y_low) in zip(runs, lows):
+        y = pos[a:b, 1]
+        peaks, _ = find_peaks(y, prominence=p.letter_peak_prominence_mm)
+        idx = peaks if peaks.size else np.array([int(np.argmax(y))])
+        base = icpt + slope * pos[a:b, 0][idx] if has_baseline else np.full(idx.size, y_low)
+        tops.extend(h for h in (y[idx] - base).tolist() if h > 0)
+    letters = np.array(tops) if tops else heights
+    med_h = float(np.median(letters))
     gaps_x: list[float] = []
     right = x_extent[0][1]
     for lo_x, hi_x in x_extent[1:]:
@@ -306,10 +318,10 @@ def pen_features(
 
     return HandwritingFeatures(
         n_strokes=len(strokes),
-        letter_height_mm=float(heights.mean()),
-        letter_height_sd_mm=float(heights.std(ddof=1)) if heights.size > 1 else NAN,
-        letter_height_cv_pct=float(100 * heights.std(ddof=1) / heights.mean())
-        if heights.size > 1 and heights.mean() > 0
+        letter_height_mm=float(letters.mean()),
+        letter_height_sd_mm=float(letters.std(ddof=1)) if letters.size > 1 else NAN,
+        letter_height_cv_pct=float(100 * letters.std(ddof=1) / letters.mean())
+        if letters.size > 1 and letters.mean() > 0
         else NAN,
         baseline_drift_mm=drift,
         baseline_angle_deg=angle,
