@@ -238,6 +238,10 @@ def test_tremor_band_power_is_the_added_tremor_and_features_are_rate_invariant()
     added = (0.3 * 2 * np.pi * 10) ** 2 / 2
     assert shaky.tremor_band_power_mm2_s2 - calm.tremor_band_power_mm2_s2 == pytest.approx(added, rel=0.1)
     assert shaky.tremor_band_power_fraction > calm.tremor_band_power_fraction
+    per_stroke = [
+        s.tremor_band_power_mm2_s2 - c.tremor_band_power_mm2_s2 for s, c in zip(shaky.strokes, calm.strokes)
+    ]
+    assert per_stroke == [pytest.approx(added, rel=0.25)] * 3  # 0.7 s strokes: coarser, same power
     for fs in (100.0, 240.0, 500.0):
         other = write(fs, 0.3).to_dict()
         for key in (

@@ -55,6 +55,8 @@ from .pen_path import pen_path
 NAN = float("nan")
 #: shortest stroke (samples) that gets kinematic features
 MIN_STROKE_SAMPLES = 3
+#: shortest stroke (s) with its own tremor-band power (bins of 1 / duration Hz: 4 Hz at 0.25 s)
+MIN_TREMOR_STROKE_S = 0.25
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ class StrokeFeatures:
     pressure_mean: float
     n_pressure_changes: int
     altitude_mean_deg: float
+    tremor_band_power_mm2_s2: float = NAN
 
 
 @dataclass(frozen=True)
@@ -214,6 +217,10 @@ def pen_features(
             stop_n += 1
             stop_samples += s1 - s0 - 1
         vel_parts.append(v - v.mean(axis=0))
+        stroke_tremor = NAN
+        if dur >= MIN_TREMOR_STROKE_S:  # one Welch segment as long as the stroke (1/duration Hz bins)
+            f_s, psd_s = signal_psd(vel_parts[-1], fs, window_s=min(p.psd_window_s, (b - a) / fs))
+            stroke_tremor = band_power(f_s, psd_s, (p.tremor_band_hz[0], min(p.tremor_band_hz[1], fs / 2)))
         n_pc = 0
         p_mean = NAN
         if pres is not None:
@@ -236,6 +243,7 @@ def pen_features(
                 pressure_mean=p_mean,
                 n_pressure_changes=n_pc,
                 altitude_mean_deg=float(np.nanmean(alt[a:b])) if alt is not None else NAN,
+                tremor_band_power_mm2_s2=stroke_tremor,
             )
         )
 
