@@ -86,13 +86,15 @@ def test_bad_messages_get_one_line_errors_and_change_nothing(server: AppServer) 
         START,
         {"type": "samples", "seq": 0, "samples": rows(0, 201)},
         {"type": "launch"},
+        HELLO,  # the task cannot change under a running recording
     ]
     replies = asyncio.run(_talk(server, bad))
     kinds = [r["type"] for r in replies]
-    assert kinds == ["error", "error", "task", "error", "error", "started", "error", "error"]
+    assert kinds == ["error", "error", "task", "error", "error", "started", "error", "error", "error"]
     texts = [r["text"] for r in replies if r["type"] == "error"]
     assert all("\n" not in t for t in texts)
     assert "samples before start" in texts[0] and "at most 200" in texts[4] and "'launch'" in texts[5]
+    assert "recording is running" in texts[6]
     assert "not a valid BIDS label" in texts[2] and "another sample layout" in texts[3]
     assert not list(server.root.rglob("*Anna*"))
 

@@ -107,6 +107,8 @@ class PenSocket:
         await self.ws.send_text(json.dumps(msg, allow_nan=False, default=str))
 
     def hello(self, msg: dict[str, Any]) -> dict[str, Any]:
+        if self.capture is not None:
+            raise MotorlabError("a recording is running on this page; stop it before changing the task")
         self.screen = _screen(msg.get("screen"))
         surf = msg.get("surface") or {}
         w = _num(surf.get("width_px"), "surface width")
