@@ -340,6 +340,8 @@ def test_spiral_uncalibrated_says_so_and_keeps_its_template(
     head = read_header(path)
     assert head.sidecar["MotorlabPenCapture"]["calibration"]["uncalibrated"] is True
     assert "screen_uncalibrated" in [f["code"] for f in head.metadata.extra["quality_flags"]]
+    blinks = [e.trial_type for e in rec.events if e.trial_type.startswith("template_")]
+    assert blinks and set(blinks) <= {"template_shown", "template_hidden"}  # the blinking is on record
     tpl = head.sidecar["MotorlabTemplate"]
     assert tpl["variant"] == "dynamic" and tpl["blink_period_s"] == 1.0
     assert tpl["template"]["turns"] == 3.0 and len(tpl["template"]["polylines"][0]) > 300

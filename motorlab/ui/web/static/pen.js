@@ -138,8 +138,13 @@
         if (blinkTimer) { clearInterval(blinkTimer); blinkTimer = null; tpl.style.visibility = "visible"; }
         if (task.blink_period_s > 0) {
           let on = true;
-          blinkTimer = setInterval(() => { on = !on; tpl.style.visibility = on ? "visible" : "hidden"; },
-            task.blink_period_s * 500);
+          blinkTimer = setInterval(() => {
+            on = !on;
+            tpl.style.visibility = on ? "visible" : "hidden";
+            if (recording) {  // an event row: when the child could see the template
+              ws.send(JSON.stringify({ type: "mark", t_ms: performance.now(), what: on ? "template_shown" : "template_hidden" }));
+            }
+          }, task.blink_period_s * 500);
         }
         if (!(typeof PointerEvent === "function" && typeof PointerEvent.prototype.getCoalescedEvents === "function")) {
           warn.textContent = "This page is not a secure context here: pen samples between screen frames are lost. " +
