@@ -171,6 +171,14 @@ async def _write(
             await page.wait_for_selector("#pen[data-summary]", timeout=15000)
             summary = json.loads(await page.evaluate("document.getElementById('pen').dataset.summary"))
             move_events = int(await page.evaluate("document.getElementById('pen').dataset.moveEvents"))
+            ink_img_width = await page.evaluate(
+                "(() => { const i = document.getElementById('pen-ink-png');"
+                " return i.decode().then(() => i.naturalWidth); })()"
+            )
+            if screenshot is not None:
+                await page.screenshot(
+                    path=str(screenshot.with_name(screenshot.stem + "_saved.png")), full_page=True
+                )
             assert not errors
             return {
                 "rect": rect,
@@ -180,6 +188,7 @@ async def _write(
                 "summary": summary,
                 "move_events": move_events,
                 "template_pixels": template_pixels,
+                "ink_img_width": ink_img_width,
             }
         finally:
             await browser.close()
@@ -294,6 +303,7 @@ def test_sentence_written_with_a_cdp_pen_is_stored_sample_for_sample(
     assert got["in_air_time_s"] == pytest.approx(3 * 51 / FS, rel=0.01)
     shown = {r["name"]: r for r in run["summary"]["rows"]}
     assert run["summary"]["n_earlier"] == 0 and shown["speed_mm_s"]["earlier_mean"] is None
+    assert run["summary"]["ink_png"] > 1000 and run["ink_img_width"] > 100  # the writing as drawn, shown
     assert shown["speed_mm_s"]["value"] == pytest.approx(got["speed_mm_s"], abs=1e-3)
 
     # the same writing in a second session: compared with the first, nothing changed

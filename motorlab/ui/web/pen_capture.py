@@ -17,6 +17,7 @@ token or paired device, Host and Origin checks):
 
 from __future__ import annotations
 
+import base64
 import datetime as _dt
 import json
 import math
@@ -29,6 +30,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from ...analysis.template_deviation import template_of
 from ...clinic.clients import Client, ClientRegistry
 from ...clinic.pen_history import compare_with_history
 from ...devices.calibration import CalibrationStore
@@ -45,8 +47,10 @@ from ...devices.screen_calibration import (
 )
 from ...errors import MotorlabError, one_line
 from ...recording import validate_label, validate_pseudonym
+from ...report.ink import ink_png
 from ...session.pen_capture import PenCapture, SurfaceInfo
 from ...session.protocols_pen import LANGUAGES, TASKS, PenTask, pen_task
+from ...storage.bids import read_header, read_recording
 from . import pages
 
 #: largest number of samples in one batch the page may send
@@ -285,7 +289,25 @@ def summary(root: Path, participant: str, task: str, path: Path) -> dict[str, An
         }
         for name, label, unit in SUMMARY_FEATURES
     ]
-    return {"type": "summary", "rows": rows, "n_earlier": n_earlier}
+    return {"type": "summary", "rows": rows, "n_earlier": n_earlier, "ink_png": _ink_data_url(path)}
+
+
+def _ink_data_url(path: Path) -> str | None:
+    """The writing as drawn over its template, ink coloured by pressure, as a ``data:`` PNG URL."""
+    rec = read_recording(path)
+    if rec.n_samples < 2 or "pressure" not in rec.channel_names:
+        return None
+    pos_mm = rec.select(["pos_x", "pos_y"]) * 10.0
+    with pages._report_lock:  # matplotlib's rc state is process-wide: one figure at a time
+        png = ink_png(
+            pos_mm,
+            rec.channel("pen_down") > 0,
+            rec.channel("pressure"),
+            "pen pressure (0-1)",
+            template_mm=template_of(read_header(path).sidecar),
+            vmax=1.0,
+        )
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
 async def pen_socket(websocket: WebSocket) -> None:

@@ -188,7 +188,9 @@
       ? "Compared with this child's " + msg.n_earlier + " earlier recording(s) of this task (no grade norms are available)."
       : "First recording of this task: later sessions will be compared with it.";
     table.hidden = false;
-    root.dataset.summary = JSON.stringify(msg);
+    const img = document.getElementById("pen-ink-png");
+    if (msg.ink_png) { img.src = msg.ink_png; img.hidden = false; }
+    root.dataset.summary = JSON.stringify({ ...msg, ink_png: msg.ink_png ? msg.ink_png.length : 0 });
   }
 
   startBtn.addEventListener("click", () => {
