@@ -342,6 +342,9 @@ class PenFeatureParams(_Section):
     psd_window_s: float = field(
         default=1.0, metadata=_check(_positive, "s; Welch segment of the velocity spectrum")
     )
+    letter_peak_prominence_mm: float = field(
+        default=1.0, metadata=_check(_positive, "mm; a letter top is a peak of y this prominent")
+    )
     word_gap_factor: float = field(
         default=0.5,
         metadata=_check(_positive, "a horizontal gap wider than this x median letter height is a word space"),

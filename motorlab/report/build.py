@@ -564,6 +564,14 @@ def _trace_figure(m: RecordingMetrics, title: str) -> Figure | None:
     return None
 
 
+def _ink_figure(m: RecordingMetrics, title: str) -> Figure | None:
+    """The writing as drawn, ink coloured by speed (tablet and browser pen tasks; report/ink.py)."""
+    from .ink import ink_figure
+
+    pen = m.handwriting.pen if m.handwriting else m.spiral.pen if m.spiral else None
+    return ink_figure(pen, title) if pen is not None else None
+
+
 def _traces(data: ReportData) -> Section:
     s = Section("traces", SECTION_TITLES["traces"])
     shown = 0
@@ -575,6 +583,9 @@ def _traces(data: ReportData) -> Section:
         if fig is not None:
             s.add(fig)
             shown += 1
+        ink_fig = _ink_figure(res.metrics, TASK_TITLES.get(task, task))
+        if ink_fig is not None:
+            s.add(ink_fig)
     if not shown:
         s.add(Paragraph("No force or pen recording in this session."))
     else:
