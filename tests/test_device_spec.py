@@ -26,6 +26,7 @@ def test_every_device_names_a_known_protocol_and_every_protocol_a_device():
     assert len(set(names)) == len(names) == len(simulators())
     assert set(simulators()) == {
         "grip",
+        "pinch",
         "pen",
         "penble",
         "wt901",
@@ -33,6 +34,15 @@ def test_every_device_names_a_known_protocol_and_every_protocol_a_device():
         "mark10",
         "progressor",
         "gdxhd",
+        "jamar",
+        "activ5",
+        "cts500",
+        "kgrip",
+        "tablet",
+        "forceboard",
+        "weightscale",
+        "kforce",
+        "whc06",
     }
     assert [d.key for d in devices_of("motorlab")] == ["diy-grip", "diy-pen"]
 
@@ -42,11 +52,15 @@ def test_each_protocol_has_a_driver_and_a_transport(name):
     spec = protocol_spec(name)
     module = importlib.import_module(f"motorlab.devices.drivers.{spec.driver}")
     assert callable(module.make_driver)
-    assert spec.serial or spec.ble is not None
+    assert spec.serial or spec.ble is not None or spec.input or spec.ble_adverts is not None
     if spec.ble is not None:
         for uuid in (spec.ble.service_uuid, spec.ble.notify_uuid, spec.ble.write_uuid):
             assert _UUID128.match(uuid), uuid  # full 128-bit, lower case
-    url = f"serial:///dev/null?protocol={name}" if spec.serial else f"ble://X?protocol={name}"
+    url = (
+        f"serial:///dev/null?protocol={name}"
+        if spec.serial
+        else (f"input:///dev/null?protocol={name}" if spec.input else f"ble://X?protocol={name}")
+    )
     assert make_driver(url).codec.protocol == name
 
 
@@ -58,7 +72,7 @@ def test_each_simulator_module_opens_sim_urls(name):
 
 
 def test_discovery_reads_the_spec():
-    assert SERIAL_PROBE_ORDER == ("motorlab", "witmotion", "mark10")
+    assert SERIAL_PROBE_ORDER == ("motorlab", "witmotion", "mark10", "kinvent-kgrip")
     services = {r.protocol: r.service_uuid for r in ble_rules()}
     for name, spec in PROTOCOLS.items():
         if spec.ble is not None:
@@ -68,19 +82,35 @@ def test_discovery_reads_the_spec():
 
 
 def test_unknown_protocol_and_simulator_are_one_line_errors():
-    with pytest.raises(DeviceError, match=r"unknown protocol 'nope'; known: mark10, motorlab"):
+    with pytest.raises(
+        DeviceError,
+        match=r"unknown protocol 'nope'; known: activ5, ble-weight-scale, cts500, evdev-tablet, forceboard, jamar, kinvent-kforce, kinvent-kgrip, mark10, motorlab",
+    ):
         make_driver("serial:///dev/null?protocol=nope")
-    with pytest.raises(DeviceError, match=r"^sim://nope: unknown simulator; known: gdxhd, grip"):
+    with pytest.raises(
+        DeviceError,
+        match=r"^sim://nope: unknown simulator; known: activ5, cts500, forceboard, gdxhd, grip, jamar, kforce",
+    ):
         asyncio.run(open_device("sim://nope"))
     with pytest.raises(DeviceError, match="BLE-only"):
         make_driver("serial:///dev/null?protocol=tindeq")
 
 
 #: sims whose handshake reports the spec's nominal rate (no rate in the URL)
-SERIAL_SIMS = ["grip", "pen", "wt901", "mark10"]
+SERIAL_SIMS = ["grip", "pen", "wt901", "mark10", "kgrip", "tablet"]
 BLE_SIMS = [
     pytest.param(n, marks=pytest.mark.skipif(not PrivateBus.available(), reason="dbus-daemon not installed"))
-    for n in ("progressor", "gdxhd", "penble")
+    for n in (
+        "progressor",
+        "gdxhd",
+        "penble",
+        "jamar",
+        "activ5",
+        "cts500",
+        "forceboard",
+        "weightscale",
+        "kforce",
+    )
 ]
 
 

@@ -31,13 +31,21 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ..recording import Channel
+from .codecs import activ5 as _activ5
+from .codecs import ble_weight_scale as _weight_scale
+from .codecs import browser_pen as _browser_pen
+from .codecs import cts500 as _cts500
+from .codecs import forceboard as _forceboard
+from .codecs import jamar as _jamar
+from .codecs import kinvent as _kinvent
 from .codecs import mark10 as _mark10
 from .codecs import tindeq as _tindeq
 from .codecs import vernier as _vernier
+from .codecs import whc06 as _whc06
 from .codecs import witmotion as _witmotion
 from .codecs import witmotion_ble as _witmotion_ble
 
-Link = Literal["serial", "ble"]
+Link = Literal["serial", "ble", "input"]
 
 
 @dataclass(frozen=True)
@@ -65,6 +73,9 @@ class ProtocolSpec:
         ble: GATT profile when it runs over BLE, else None.
         default_baud: serial baud rate when the URL gives none, baud.
         description: one line for ``--help`` and listings.
+        input: runs on a Linux input node (``input:///dev/input/eventN``).
+        ble_adverts: company ID of the manufacturer data a device that only
+            advertises sends its readings in (``ble://`` without a connection).
     """
 
     name: str
@@ -73,6 +84,8 @@ class ProtocolSpec:
     ble: BleProfile | None = None
     default_baud: int = 115200
     description: str = ""
+    input: bool = False
+    ble_adverts: int | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +103,7 @@ class DiscoveryHints:
     Attributes:
         ble_name_prefixes: advertised names start with one of these.
         ble_name_contains: advertised names contain one of these (weaker, tried last).
+        manufacturer_ids: company IDs of advertised manufacturer data (devices that only advertise).
         port_keywords: words (lower case) in a serial port's description/manufacturer.
         usb_vendors: USB vendor ids that identify the protocol (microcontroller
             boards a DIY device is built on).
@@ -99,6 +113,7 @@ class DiscoveryHints:
 
     ble_name_prefixes: tuple[str, ...] = ()
     ble_name_contains: tuple[str, ...] = ()
+    manufacturer_ids: tuple[int, ...] = ()
     port_keywords: tuple[str, ...] = ()
     usb_vendors: tuple[UsbVendor, ...] = ()
     usb_bridges: tuple[UsbVendor, ...] = ()
@@ -203,6 +218,78 @@ PROTOCOLS: dict[str, ProtocolSpec] = {
             ble=BleProfile(_vernier.SERVICE_UUID, _vernier.RESPONSE_UUID, _vernier.COMMAND_UUID, False),
             description="Vernier Go Direct hand dynamometer GDX-HD (BLE; period set by the host, zeroed on the host)",
         ),
+        ProtocolSpec(
+            "jamar",
+            driver="jamar",
+            serial=False,
+            ble=BleProfile(_jamar.SERVICE_UUID, _jamar.TX_UUID, _jamar.RX_UUID, True),
+            description="Jamar Smart hand dynamometer (BLE Nordic UART, ASCII '::VAL 1,<lb>', host-timed)",
+        ),
+        ProtocolSpec(
+            "activ5",
+            driver="activ5",
+            serial=False,
+            ble=BleProfile(_activ5.SERVICE_UUID, _activ5.NOTIFY_UUID, _activ5.WRITE_UUID, True),
+            description="Activbody Activ5 isometric sensor (BLE, ASCII 'IS<N>/IS' ~10 Hz, copies de-duplicated)",
+        ),
+        ProtocolSpec(
+            "cts500",
+            driver="cts500",
+            serial=False,
+            ble=BleProfile(_cts500.SERVICE_UUID, _cts500.NOTIFY_UUID, _cts500.WRITE_UUID, False),
+            description="CTS500 climbing scale (BLE UART bridge, checksummed 05 frames ~80 Hz; stop before disconnect)",
+        ),
+        ProtocolSpec(
+            "kinvent-kgrip",
+            driver="kinvent_kgrip",
+            serial=True,
+            default_baud=_kinvent.KGRIP_BAUD,
+            description="Kinvent K-Grip over USB serial (11-byte FF FF FE frames, raw counts; host tare)",
+        ),
+        ProtocolSpec(
+            "kinvent-kforce",
+            driver="kinvent_kforce",
+            serial=False,
+            ble=BleProfile(
+                _kinvent.KFORCE_SERVICE_UUID, _kinvent.KFORCE_UART_UUID, _kinvent.KFORCE_UART_UUID, False
+            ),
+            description="Kinvent K-Force sensors over BLE (17-byte frames, 4 raw channels, keep-alive; host tare)",
+        ),
+        ProtocolSpec(
+            "forceboard",
+            driver="forceboard",
+            serial=False,
+            ble=BleProfile(
+                _forceboard.FORCEBOARD_SERVICE_UUID, _forceboard.FORCE_UUID, _forceboard.MODE_UUID, True
+            ),
+            description="PitchSix Force Board (BLE; u16 count + 3-byte lb samples, host-timed)",
+        ),
+        ProtocolSpec(
+            "ble-weight-scale",
+            driver="ble_weight_scale",
+            serial=False,
+            # nothing is written: the Feature characteristic stands in for the profile's write slot
+            ble=BleProfile(
+                _weight_scale.SERVICE_UUID,
+                _weight_scale.WEIGHT_MEASUREMENT_UUID,
+                _weight_scale.WEIGHT_FEATURE_UUID,
+            ),
+            description="standard BLE Weight Scale profile 0x181D (DIY HX711 grips; Weight Measurement 0x2A9D)",
+        ),
+        ProtocolSpec(
+            "wh-c06",
+            driver="whc06",
+            serial=False,
+            ble_adverts=_whc06.COMPANY_ID,
+            description="WH-C06-style scales that only advertise (manufacturer data 0x0100, kg/100; host tare)",
+        ),
+        ProtocolSpec(
+            "evdev-tablet",
+            driver="evdev_tablet",
+            serial=False,
+            input=True,
+            description="graphics tablet pen on Linux (evdev input_event; mm from the declared resolution)",
+        ),
     )
 }
 
@@ -236,7 +323,7 @@ DEVICES: tuple[DeviceSpec, ...] = (
             usb_vendors=DIY_BOARDS,
             usb_bridges=(WCH_CH34X, SILABS_CP210X),
         ),
-        sims=(SimSpec("grip", "grip_hx711", "serial"),),
+        sims=(SimSpec("grip", "grip_hx711", "serial"), SimSpec("pinch", "pinch_gauge", "serial")),
         url_example="serial:///dev/ttyUSB0?protocol=motorlab",
         description="open-protocol grip dynamometer (firmware_notes/grip_hx711)",
     ),
@@ -322,9 +409,143 @@ DEVICES: tuple[DeviceSpec, ...] = (
 )
 
 
+# ------------------------------------------------------------------ clinic devices
+#: force as recorded by the clinic dynamometers (their drivers convert to N)
+_CLINIC_FORCE = (Channel("force", "MISC", "N", tracked_point="handle"),)
+
+DEVICES += (
+    DeviceSpec(
+        key="jamar-smart",
+        model="Jamar Smart hand dynamometer",
+        protocol="jamar",
+        channels=_jamar.CHANNELS,
+        nominal_rate_hz=10.0,  # not documented: the driver measures it (measured_rate_hz)
+        discovery=DiscoveryHints(ble_name_contains=("Jamar", "JAMAR")),
+        sims=(SimSpec("jamar", "jamar", "ble"),),
+        url_example="ble://Jamar?protocol=jamar",
+        description="reference clinical grip dynamometer; force sent in lb, stored in N",
+    ),
+    DeviceSpec(
+        key="activ5",
+        model="Activbody Activ5",
+        protocol="activ5",
+        channels=_activ5.CHANNELS,
+        nominal_rate_hz=_activ5.NOMINAL_RATE_HZ,
+        discovery=DiscoveryHints(ble_name_prefixes=("ACTIV5", "Activ5"), ble_name_contains=("ctiv5",)),
+        sims=(SimSpec("activ5", "activ5", "ble"),),
+        url_example="ble://ACTIV5?protocol=activ5",
+        description="palm-sized isometric force sensor (N, integers)",
+    ),
+    DeviceSpec(
+        key="cts500",
+        model="CTS500 climbing training scale",
+        protocol="cts500",
+        channels=_cts500.CHANNELS,
+        nominal_rate_hz=_cts500.NOMINAL_RATE_HZ,
+        discovery=DiscoveryHints(ble_name_prefixes=_cts500.NAMES),
+        sims=(SimSpec("cts500", "cts500", "ble"),),
+        url_example="ble://CTS500?protocol=cts500",
+        description="Progressor-like crane scale; kg/100 frames, stored in N",
+    ),
+    DeviceSpec(
+        key="kgrip",
+        model="Kinvent K-Grip",
+        protocol="kinvent-kgrip",
+        channels=_CLINIC_FORCE,
+        nominal_rate_hz=100.0,  # not documented: measured from host times
+        discovery=DiscoveryHints(port_keywords=("kinvent", "k-grip", "kgrip")),
+        sims=(SimSpec("kgrip", "kinvent_kgrip", "serial"),),
+        url_example="serial:///dev/ttyACM0?protocol=kinvent-kgrip",
+        description="grip dynamometer over USB; raw counts, tared and scaled on the host",
+    ),
+    DeviceSpec(
+        key="kforce",
+        model="Kinvent K-Force (K-Pull, K-Push, plates)",
+        protocol="kinvent-kforce",
+        channels=(Channel("force", "MISC", "N", tracked_point="load_cell"),),
+        nominal_rate_hz=75.0,  # not documented for the force sensors (K-Move: 75 Hz); gaps use the counter
+        discovery=DiscoveryHints(ble_name_prefixes=(_kinvent.KFORCE_NAME_PREFIX,)),
+        sims=(SimSpec("kforce", "kinvent_kforce", "ble"),),
+        url_example="ble://KFORCELink?protocol=kinvent-kforce",
+        description="raw counts from four load-cell channels; tared and scaled on the host",
+    ),
+    DeviceSpec(
+        key="forceboard",
+        model="PitchSix Force Board",
+        protocol="forceboard",
+        channels=_forceboard.CHANNELS,
+        nominal_rate_hz=80.0,  # not documented: measured from host times
+        discovery=DiscoveryHints(ble_name_prefixes=(_forceboard.NAME_PREFIX,)),
+        sims=(SimSpec("forceboard", "forceboard", "ble"),),
+        url_example="ble://Force%20Board?protocol=forceboard",
+        description="portable force plate; whole pounds, stored in N",
+    ),
+    DeviceSpec(
+        key="weight-scale",
+        model="BLE Weight Scale profile device (DIY grip)",
+        protocol="ble-weight-scale",
+        channels=_weight_scale.CHANNELS,
+        nominal_rate_hz=10.0,  # what a build chooses; measured from host times
+        discovery=DiscoveryHints(ble_name_prefixes=("ForceGrip",)),
+        sims=(SimSpec("weightscale", "ble_weight_scale", "ble"),),
+        url_example="ble://ForceGrip?protocol=ble-weight-scale",
+        description="ESP32 + HX711 builds on the SIG Weight Scale service 0x181D (host tare)",
+    ),
+    DeviceSpec(
+        key="wh-c06",
+        model="WH-C06 BLE scale (advertising only)",
+        protocol="wh-c06",
+        channels=_whc06.CHANNELS,
+        nominal_rate_hz=_whc06.NOMINAL_RATE_HZ,
+        discovery=DiscoveryHints(manufacturer_ids=(_whc06.COMPANY_ID,)),
+        sims=(SimSpec("whc06", "whc06", "ble"),),
+        url_example="ble://C4:A5:DF:00:C0:06?protocol=wh-c06",
+        description="cheap crane scale used as a grip meter; weight read from scans",
+    ),
+    DeviceSpec(
+        key="tablet",
+        model="Graphics tablet (Linux evdev pen node)",
+        protocol="evdev-tablet",
+        channels=(
+            Channel("pos_x", "POS", "mm", "x", "pentip"),
+            Channel("pos_y", "POS", "mm", "y", "pentip"),
+            Channel("pressure", "MISC", "1", tracked_point="pentip"),
+            Channel("distance", "MISC", "1", tracked_point="pentip"),
+            Channel("tilt_x", "ORNT", "rad", "x", "pen"),
+            Channel("tilt_y", "ORNT", "rad", "y", "pen"),
+            Channel("in_range", "MISC", "n/a", tracked_point="pen"),
+            Channel("tip_contact", "MISC", "n/a", tracked_point="pentip"),
+            Channel("barrel_button", "MISC", "n/a", tracked_point="pen"),
+        ),  # what an Intuos Pro pen node declares; other tablets may lack distance or tilt
+        nominal_rate_hz=200.0,  # not fixed (133-266 reports/s): measured from kernel timestamps
+        discovery=DiscoveryHints(),
+        sims=(SimSpec("tablet", "evdev_tablet", "input"),),
+        url_example="input:///dev/input/event5",
+        description="Wacom and other tablets through the kernel's evdev interface",
+    ),
+)
+
+
+#: a stylus in the browser (``motorlab app``'s pen page): Pointer Events over the app's WebSocket,
+#: not a serial/BLE device, so it has no wire protocol entry and is not probed or emulated
+BROWSER_PEN = DeviceSpec(
+    key="browser-pen",
+    model="Stylus in a web browser (W3C Pointer Events)",
+    protocol="pointer-events",
+    channels=_browser_pen.CHANNELS,
+    nominal_rate_hz=240.0,  # Apple Pencil's stated maximum; the real rate is measured per recording
+    discovery=DiscoveryHints(),
+    sims=(),
+    url_example="http://127.0.0.1:PORT/pen (motorlab app)",
+    description="pen tablet, pen display or tablet computer writing in motorlab app's pen page",
+)
+#: devices reached through the app rather than a device URL
+HOST_DEVICES: tuple[DeviceSpec, ...] = (BROWSER_PEN,)
+
+
 def device(key: str) -> DeviceSpec:
     """The device with this key (KeyError for an unknown key: a programming error)."""
-    for d in DEVICES:
+    for d in (*DEVICES, *HOST_DEVICES):
         if d.key == key:
             return d
     raise KeyError(key)

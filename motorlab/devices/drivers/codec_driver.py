@@ -258,6 +258,23 @@ class CodecDriver:
         assert isinstance(ev, BatteryReply)
         return ev.percent
 
+    def integrity(self) -> dict[str, int]:
+        """Sequence integrity so far (counts since the driver was built).
+
+        ``dropped_samples``: samples known missing (sequence gaps); ``duplicates``:
+        repeated samples dropped; ``malformed_frames``: frames that failed a check
+        (checksum, length, syntax); ``unknown_frames``: well-formed messages of an
+        unknown kind; ``link_gaps``: link losses. Codecs without a counter report 0.
+        """
+        stats = self.codec.stats
+        return {
+            "dropped_samples": int(self.status.dropped_samples),
+            "duplicates": int(getattr(stats, "duplicates", 0)),
+            "malformed_frames": int(getattr(stats, "malformed_frames", 0)) + int(stats.crc_errors),
+            "unknown_frames": int(getattr(stats, "unknown_frames", 0)),
+            "link_gaps": len(self.status.gaps),
+        }
+
     def _gap_reached(self, gap: LinkGap) -> None:
         for cb in self.on_gap:
             cb(gap.host_lost, gap.host_back)

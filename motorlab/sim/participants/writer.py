@@ -148,9 +148,25 @@ class WriterParticipant:
         self._segments: list[_Segment] = []
         self._rest_pos: tuple[float, float] = (0.0, 0.0)
         self.truth: list[dict[str, Any]] = []
+        #: calibration: the pen held still with this axis up (``+z``…), None while writing
+        self._pose: str | None = None
+
+    # -- calibration poses (a virtual technician turns the pen) ---------------------
+    def set_pose(self, up: str) -> None:
+        """Hold the pen still with axis ``up`` (``+x``…``-z``) pointing up (IMU calibration)."""
+        from .tremor import pose_gravity
+
+        pose_gravity(up)  # validates
+        self._pose = up
+
+    def still(self, is_still: bool = True) -> None:
+        """Held still (calibration); ``False`` returns the pen to the writing hand."""
+        if not is_still:
+            self._pose = None
 
     # -- cues ---------------------------------------------------------------------
     def on_cue(self, kind: str, t_s: float) -> None:
+        self._pose = None
         t0 = float(t_s) + self.reaction_s
         if kind == "write":
             self._cut(t0)
@@ -374,6 +390,11 @@ class WriterParticipant:
             # tip displaced along x by d(t) with the hand as pivot: tilt about y = d / lever (rad)
             rate = self.tremor_amp_cm * 2 * np.pi * self.tremor_hz * np.cos(2 * np.pi * self.tremor_hz * t)
             gyro[:, 1] = np.degrees(rate / self.lever_cm)
+        if self._pose is not None:  # held still in a calibration pose: gravity only
+            from .tremor import pose_gravity
+
+            acc = np.tile(pose_gravity(self._pose), (n, 1))
+            gyro = np.zeros((n, 3))
         force = self._tip_force_clean(t)
         force = np.maximum(force + self.force_noise_n * hashed_normal(t, self.seed, 30), 0.0)
         for k in range(3):

@@ -1,0 +1,63 @@
+"""Driver for the Jamar Smart hand dynamometer over BLE (``ble://Jamar…?protocol=jamar``).
+
+The device streams ``::VAL 1,<lb>`` over the Nordic UART service as soon as
+notifications are on (:mod:`motorlab.devices.codecs.jamar`); no host command
+is documented, so start/stop are host-side: samples that arrive before
+:meth:`start` are dropped, and :meth:`stop` releases a message the device left
+without terminator. The sample rate is not documented: it is measured
+(:attr:`~.host_timed.HostTimedDriver.measured_rate_hz`) and written to the
+recording's sidecar. The Jamar zeroes itself, so :meth:`tare` says so (the
+session then logs that the device has no tare).
+"""
+
+from __future__ import annotations
+
+import time
+
+from ..base import DeviceError, DeviceInfo, Start
+from ..codecs.jamar import CHANNELS, JamarCodec
+from ..spec import device
+from ..transports.base import Transport
+from .host_timed import HostTimedDriver
+
+
+class JamarDriver(HostTimedDriver):
+    codec: JamarCodec
+
+    def __init__(self, transport: Transport, codec: JamarCodec | None = None, url: str = ""):
+        super().__init__(transport, codec or JamarCodec(), url)
+
+    async def info(self) -> DeviceInfo:
+        """What is known without a handshake (none is documented): the BLE address is the serial."""
+        if self._info is None:
+            spec = device("jamar-smart")
+            self._info = DeviceInfo(
+                model=spec.model,
+                serial=self.transport.peer_address or self.transport.address,
+                firmware="n/a",
+                channels=CHANNELS,
+                nominal_rate_hz=spec.nominal_rate_hz,
+                protocol="jamar",
+                manufacturer="Performance Health",
+            )
+        return self._info
+
+    async def set_rate(self, rate_hz: float) -> None:
+        raise DeviceError(f"{self.url}: the Jamar Smart's sample rate cannot be set (it is measured)")
+
+    async def start(self) -> None:
+        self.clock.reset()
+        await self.send(Start())  # host-side: restarts the codec's clock, writes nothing
+        self._streaming = True
+
+    async def stop(self) -> None:
+        for ev in self.codec.flush(time.monotonic()):
+            self._dispatch(ev, time.monotonic())
+        self._streaming = False
+
+    async def tare(self) -> None:
+        raise DeviceError(f"{self.url}: the Jamar Smart zeroes itself (no tare command)")
+
+
+def make_driver(transport: Transport, url: str) -> JamarDriver:
+    return JamarDriver(transport, JamarCodec(), url)
