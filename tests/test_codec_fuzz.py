@@ -503,7 +503,9 @@ def test_every_codec_module_has_a_fuzz_target():
     import motorlab.devices.codecs as pkg
 
     helpers = {"__init__", "blocks", "bulk_framing", "fuzzing", "host_timing", "integrity", "sync_framer"}
-    modules = {p.stem for p in Path(pkg.__file__).parent.glob("*.py")} - helpers
+    # JSON messages of the browser page, not device bytes: fuzzed by test_browser_pen_messages_never_raise
+    message_codecs = {"browser_pen"}
+    modules = {p.stem for p in Path(pkg.__file__).parent.glob("*.py")} - helpers - message_codecs
     covered = {type(t.make()).__module__.rsplit(".", 1)[-1] for t in fuzzing.TARGETS}
     protocols = [t.make().protocol for t in fuzzing.TARGETS]
     assert covered == modules, sorted(modules ^ covered)
@@ -667,3 +669,77 @@ def test_encode_of_any_shared_command_gives_bytes_or_the_documented_error(target
             assert "\n" not in str(exc) and str(exc)
         else:
             assert isinstance(wire, bytes)
+
+
+# ------------------------------------------------------------------ browser pen (JSON Pointer Events batches)
+_JSON_ODD = (
+    None,
+    True,
+    "1",
+    [],
+    {},
+    -1,
+    0,
+    1,
+    2,
+    3,
+    5,
+    255,
+    2**31,
+    10**400,
+    -(10**400),
+    1e308,
+    -1e308,
+    0.5,
+    -0.0,
+)
+
+
+@FUZZ
+@given(seed=st.integers(0, 2**64))
+def test_browser_pen_messages_never_raise(seed):
+    """Mutated ``samples`` messages (odd JSON values in any field, rows cut or padded, bad seq, broken
+    JSON text) give a PenBatch of consistent shapes, counted, with warnings as errors (found: a JSON
+    integer too large for a float raised OverflowError; a huge pointer type warned in the int cast)."""
+    import json
+
+    from motorlab.devices.codecs.browser_pen import CHANNELS, BrowserPenCodec, PenBatch
+
+    rng = random.Random(seed)
+    codec = BrowserPenCodec(t0_ms=1000.0, surface_height_px=600.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for k in range(5):
+            rows = []
+            for i in range(rng.randint(0, 6)):
+                row: list = [
+                    1000.0 + 5 * i,
+                    100.0 + i,
+                    200.0,
+                    0.5,
+                    10,
+                    -5,
+                    None,
+                    None,
+                    0,
+                    0,
+                    1,
+                    0,
+                    1,
+                    rng.randrange(6),
+                ]
+                for _ in range(rng.randint(0, 3)):
+                    row[rng.randrange(len(row))] = rng.choice(_JSON_ODD)
+                if rng.random() < 0.1:
+                    row = row[: rng.randrange(len(row))] if rng.random() < 0.5 else [*row, 0]
+                rows.append(row)
+            msg: object = {"type": "samples", "seq": rng.choice((k, k + 2, -1, "x", None)), "samples": rows}
+            if rng.random() < 0.1:
+                msg = rng.choice(([1, 2], "text", 3, {"samples": "no"}, {"seq": 1}))
+            text = json.dumps(msg)
+            if rng.random() < 0.1:
+                text = text[: rng.randrange(len(text) + 1)]
+            batch = codec.feed(text)
+            assert isinstance(batch, PenBatch)
+            assert batch.values.shape == (batch.t_s.size, len(CHANNELS))
+            assert np.isfinite(batch.values[:, :4]).all() and np.isfinite(batch.t_s).all()

@@ -197,14 +197,20 @@ class BrowserPenCodec:
         for i, v in enumerate(row):
             if v is None and WIRE_FIELDS[i] in ("altitude_rad", "azimuth_rad"):
                 continue
-            if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v):
+            if not isinstance(v, (int, float)) or isinstance(v, bool):
+                return False
+            try:
+                if not math.isfinite(v):
+                    return False
+            except OverflowError:  # a JSON integer too large for a float
                 return False
         return True
 
     def _decode(self, a: np.ndarray) -> PenBatch:
         col = {name: a[:, i] for i, name in enumerate(WIRE_FIELDS)}
-        ptype = col["pointer_type"].astype(int)
-        kind = col["kind"].astype(int)
+        # (codes outside the known ones are clipped to an unknown code before the integer cast)
+        ptype = np.clip(col["pointer_type"], -1, len(POINTER_TYPES)).astype(int)
+        kind = np.clip(col["kind"], -1, len(KINDS)).astype(int)
         is_sample = np.isin(kind, SAMPLE_KINDS)
         self.stats.refused_mouse += int(np.count_nonzero(is_sample & (ptype == 1)))
         self.stats.refused_touch += int(np.count_nonzero(is_sample & (ptype == 2)))
@@ -222,7 +228,7 @@ class BrowserPenCodec:
             return PenBatch(np.zeros(0), np.zeros((0, len(CHANNELS))), events)
         c = {k: v[keep] for k, v in col.items()}
         buttons = c["buttons"]
-        down = (buttons.astype(np.int64) & TIP_BIT) > 0
+        down = (np.clip(buttons, 0, 2**62).astype(np.int64) & TIP_BIT) > 0
         alt, az = c["altitude_rad"], c["azimuth_rad"]
         missing = ~np.isfinite(alt) | ~np.isfinite(az)
         if np.any(missing):
