@@ -204,6 +204,8 @@ class BrowserPenCodec:
                     return False
             except OverflowError:  # a JSON integer too large for a float
                 return False
+            if WIRE_FIELDS[i] in ("tilt_x_deg", "tilt_y_deg") and not -90 <= v <= 90:  # [PE] range
+                return False
         return True
 
     def _decode(self, a: np.ndarray) -> PenBatch:
@@ -230,7 +232,9 @@ class BrowserPenCodec:
         buttons = c["buttons"]
         down = (np.clip(buttons, 0, 2**62).astype(np.int64) & TIP_BIT) > 0
         alt, az = c["altitude_rad"], c["azimuth_rad"]
-        missing = ~np.isfinite(alt) | ~np.isfinite(az)
+        # outside the spec's ranges (altitude 0..pi/2, azimuth 0..2 pi) an angle counts as missing
+        with np.errstate(invalid="ignore"):
+            missing = ~((alt >= 0) & (alt <= math.pi / 2) & (az >= 0) & (az <= 2 * math.pi))
         if np.any(missing):
             alt_c, az_c = tilt_to_altitude_azimuth(c["tilt_x_deg"], c["tilt_y_deg"])
             alt, az = np.where(missing, alt_c, alt), np.where(missing, az_c, az)
