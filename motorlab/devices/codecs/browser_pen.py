@@ -21,8 +21,9 @@ Events [PE], CDP ``Input.dispatchMouseEvent``):
 * Tip contact is ``buttons & 1`` (not ``pressure > 0``); a pen in range with no contact is
   hover (``pen_down`` 0, pressure 0 by the spec).
 * ``altitude``/``azimuth`` are taken from the browser (radians) and stored in degrees;
-  when the browser has none (``null``) they are computed from the tilt with the spec's
-  conversion (:func:`tilt_to_altitude_azimuth`).
+  when the browser has none (``null``), or sends one outside the spec's range (altitude
+  0..π/2, azimuth 0..2π), they are computed from the tilt with the spec's conversion
+  (:func:`tilt_to_altitude_azimuth`); a tilt outside ±90° makes the row malformed.
 * ``pointer_type`` 0 pen, 1 mouse, 2 touch, 3 unknown: only pen samples are stored;
   mouse and touch samples are refused and counted (:attr:`BrowserPenStats.refused_mouse`,
   ``refused_touch``), so a finger or palm never draws.
