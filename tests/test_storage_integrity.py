@@ -24,7 +24,7 @@ import pytest
 from motorlab import Channel, Event, Metadata, Recording
 from motorlab.analysis.batch import analyze_batch
 from motorlab.analysis.recording_metrics import analyze_recording
-from motorlab.errors import RecordingError
+from motorlab.errors import MotorlabWarning, RecordingError
 from motorlab.storage.bids import (
     COUNT_KEY,
     RecordingWriter,
@@ -248,7 +248,7 @@ CASES = [
          names="_channels.tsv"),
     Case("unit_force_not_force", "force column in a non-force unit (V)", lambda f: f.set_unit("force", "V"),
          error=r"channel 'force'.*'V' is not a force unit", names="_channels.tsv"),
-    Case("unit_misc_other", "MISC force-named-unit column renamed (MISC in lbf, other name)",
+    Case("unit_misc_other", "a MISC column of another name in lbf (read as a force)",
          lambda f: (f.set_chan("force", 0, "load"), f.set_unit("load", "lbf")), flag="unit_converted",
          check=lambda rec: np.testing.assert_allclose(
              rec.channel("load").max(), _grip_recording().channel("force").max() * LBF_N, rtol=1e-9)),
@@ -271,6 +271,16 @@ CASES = [
     Case("unit_type_unknown", "channel type that BIDS does not define (FORCE)",
          lambda f: f.set_chan("force", 2, "FORCE"), error=r"invalid channel table.*'FORCE' is not a BIDS motion type",
          names="_channels.tsv"),
+    Case("unit_case", "force unit in capitals (KGF)", lambda f: f.set_unit("force", "KGF"), flag="unit_converted",
+         check=_force_scaled(KGF_N)),
+    Case("unit_gyro_rad", "angular rate in rad/s", lambda f: (f.set_chan("acc_x", 2, "GYRO"), f.set_chan(
+        "acc_x", 0, "gyr_x"), f.set_unit("gyr_x", "rad/s")), flag="unit_converted",
+         check=lambda rec: np.testing.assert_allclose(
+             rec.channel("gyr_x"), np.rad2deg(_grip_recording().channel("acc_x")), rtol=1e-12, atol=1e-12)),
+    Case("unit_pos_mm", "position in mm (as the evdev tablet stores it; analysis works in cm)", lambda f: (f.set_chan("acc_x", 2, "POS"), f.set_chan(
+        "acc_x", 0, "pos_x"), f.set_unit("pos_x", "mm")), flag="unit_converted",
+         check=lambda rec: np.testing.assert_allclose(
+             rec.channel("pos_x"), _grip_recording().channel("acc_x") / 10, rtol=1e-12, atol=1e-15)),
     # values
     Case("value_inf", "inf in a force sample", lambda f: f.set_cell(250, 1, "inf"), flag="nonfinite_value",
          check=_nan_at(250, "force")),
@@ -285,6 +295,9 @@ CASES = [
     Case("value_absurd_after_unit", "1e5 kgf (plausible number, absurd force)",
          lambda f: (f.set_unit("force", "kgf"), f.set_cell(254, 1, "1e5")), flag="implausible_value",
          check=_nan_at(254, "force")),
+    Case("value_overflow_after_unit", "1e308 kgf (overflows when converted to N)",
+         lambda f: (f.set_unit("force", "kgf"), f.set_cell(255, 1, "1e308")), flag="implausible_value",
+         check=_nan_at(255, "force")),
     # sample count and completeness
     Case("truncated_half", "a finalised file cut to half its rows", _truncate_half,
          error=rf"truncated: {N // 2} rows but {N} when the recording was finalised \({COUNT_KEY}"),
@@ -299,6 +312,8 @@ CASES = [
          lambda f: f.set_sidecar(SamplingFrequency=20.0), flag="rate_mismatch"),
     Case("no_time_column", "no LATENCY time column", _drop_latency, flag="no_time_column",
          check=lambda rec: np.testing.assert_allclose(rec.timestamps[-1], (N - 1) / FS)),
+    Case("no_time_column_wrong_rate", "no LATENCY column and SamplingFrequency contradicting RecordingDuration",
+         lambda f: (_drop_latency(f), f.set_sidecar(SamplingFrequency=50.0)), flag="duration_mismatch"),
     Case("clock_reset", "device clock reset (time jumps back to 0)", _sort_back_in_time, flag="clock_reset",
          check=_segments(2)),
     Case("rows_shuffled", "rows shuffled", _shuffle, flag="rows_out_of_order"),
@@ -316,12 +331,19 @@ CASES = [
     Case("time_other_clock", "half the rows stamped on another clock (Unix epoch)", _other_clock,
          error=r"timestamps span .* rows on different clocks"),
     # messages: encoding and damaged files
+    Case("motion_missing", "_motion.tsv missing (sidecars only)", lambda f: f.motion.unlink(),
+         error=r"file not found"),
+    Case("motion_empty", "a finalised _motion.tsv emptied", lambda f: f.motion.write_bytes(b""),
+         error=rf"truncated: 0 rows but {N}"),
     Case("bad_byte_channels", "a 0xff byte in _channels.tsv", lambda f: f.inject(f.chans, 20, b"\xff"),
          error=r"line 1: byte 0xff is not UTF-8 text", names="_channels.tsv"),
     Case("bad_byte_sidecar", "a 0xfe byte in _motion.json", lambda f: f.inject(f.side, 30, b"\xfe"),
          error=r"byte 0xfe is not UTF-8 text", names="_motion.json"),
     Case("bad_byte_events", "a 0xc3 byte (cut UTF-8 sequence) in _events.tsv",
          lambda f: f.inject(f.events, 5, b"\xc3"), error=r"line 1: byte 0xc3 is not UTF-8 text", names="_events.tsv"),
+    Case("events_bad_onset", "an events row whose onset is a word", lambda f: f.events.write_text(
+        f.events.read_text().replace("\n8.0\t", "\nsoon\t")), error=r"line 3: onset/duration 'soon / 3.0' is not a number",
+         names="_events.tsv"),
     Case("nul_channels", "NUL bytes in _channels.tsv", lambda f: f.inject(f.chans, 10, b"\x00\x00"),
          error=r"contains NUL bytes", names="_channels.tsv"),
     Case("binary_motion", "binary garbage in _motion.tsv", lambda f: f.inject(f.motion, 3000, bytes(range(128, 160))),
@@ -425,6 +447,16 @@ def test_clean_file_has_no_flags_and_identical_arrays(tmp_path: Path) -> None:
     np.testing.assert_array_equal(np.column_stack([back.timestamps, back.data]), plain)
 
 
+def test_windows_line_ends_and_bom_read_identically(tmp_path: Path) -> None:
+    f = _write(tmp_path)
+    f.motion.write_bytes(f.motion.read_bytes().replace(b"\n", b"\r\n"))
+    f.chans.write_bytes(b"\xef\xbb\xbf" + f.chans.read_bytes().replace(b"\n", b"\r\n"))
+    back = read_recording(f.motion)
+    rec = _grip_recording()
+    np.testing.assert_array_equal(back.data, rec.data)
+    assert back.channel_names == rec.channel_names and back.quality_flags == ()
+
+
 def test_chunked_parse_is_identical_across_block_boundaries(tmp_path: Path, monkeypatch) -> None:
     """Blocks of 1 kB cut lines everywhere; the array equals numpy's parse of the whole file."""
     from motorlab.storage import integrity
@@ -444,7 +476,10 @@ def test_streaming_rows_convert_like_the_reader(tmp_path: Path) -> None:
     f.set_unit("force", "kgf")
     f.set_cell(10, 1, "1e308")
     whole = read_recording(f.motion)
-    streamed = np.concatenate(list(iter_motion_rows(f.motion, chunk_rows=50)))
+    with pytest.warns(
+        MotorlabWarning, match=r"implausible_value: .*line 11: 1 implausible value\(s\) of channel 'force'"
+    ):
+        streamed = np.concatenate(list(iter_motion_rows(f.motion, chunk_rows=50)))
     np.testing.assert_array_equal(streamed[:, 1:], whole.data)
     assert np.isnan(streamed[10, 1])
 
@@ -464,6 +499,17 @@ def test_unfinalised_file_is_read_with_a_warning_not_a_count_error(tmp_path: Pat
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert read_recording(path).n_samples == 700
+
+
+def test_status_of_a_damaged_sidecar_is_unknown(tmp_path: Path) -> None:
+    from motorlab.storage.bids import recording_status
+
+    f = _write(tmp_path)
+    assert recording_status(f.motion) == "complete"
+    f.inject(f.side, 3, b"\xff")
+    assert recording_status(f.motion) == "unknown"
+    f.side.write_text("[1]")
+    assert recording_status(f.motion) == "unknown"
 
 
 def test_sample_count_written_at_close(tmp_path: Path) -> None:
@@ -617,3 +663,81 @@ def test_validator_passes_on_demo_output(tmp_path: Path) -> None:
     issues = _validate(out)
     assert _errors(issues) == []
     assert "EVENT_ONSET_ORDER" not in {i["code"] for i in issues}
+
+
+def test_reliability_table_lists_every_case() -> None:
+    """docs/reliability_storage.md has a row per case and names only tests that exist here."""
+    text = DOC.read_text(encoding="utf-8")
+    for case in CASES:
+        assert f"`test_bad_input[{case.id}]`" in text, case.id
+    named = set(re.findall(r"`(test_\w+)", text))
+    assert named <= set(globals()), named - set(globals())
+    rows = [ln for ln in text.splitlines() if ln.startswith("| ") and "`test_" in ln]
+    assert len(rows) >= 40
+
+
+def test_reader_fuzz_raises_only_one_line_recording_errors(tmp_path: Path) -> None:
+    """Random byte damage to each file of a recording: the reader returns a recording (flags
+    allowed) or raises a one-line RecordingError naming one of its files, nothing else."""
+    rng = np.random.default_rng(12)
+    rec = _grip_recording()
+    clean = Files(write_recording(rec, tmp_path / "clean"))
+    originals = {
+        s: clean.sibling(s).read_bytes()
+        for s in ("_motion.tsv", "_channels.tsv", "_motion.json", "_events.tsv")
+    }
+    specials = [
+        b"\x00",
+        b"\xff",
+        b"\t",
+        b"\n",
+        b"n/a",
+        b"inf",
+        b"-",
+        b"1e308",
+        b'"',
+        b"{",
+        b"\r",
+        b"nan",
+        b"\xc3",
+    ]
+    f = clean
+    for i in range(240):
+        suffix = list(originals)[i % 4]
+        data = bytearray(originals[suffix])
+        for _ in range(int(rng.integers(1, 4))):
+            at = int(rng.integers(0, max(len(data), 1)))
+            op = int(rng.integers(0, 4))
+            if op == 0 and data:
+                data[at] = int(rng.integers(0, 256))
+            elif op == 1:
+                data[at:at] = specials[int(rng.integers(0, len(specials)))]
+            elif op == 2:
+                del data[at : at + int(rng.integers(1, 40))]
+            else:
+                data = data[:at]
+        for s, raw in originals.items():
+            f.sibling(s).write_bytes(bytes(data) if s == suffix else raw)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                back = read_recording(f.motion)
+        except RecordingError as exc:
+            msg = str(exc)
+            assert "\n" not in msg and all(ch.isprintable() for ch in msg), (suffix, msg)
+            assert any(str(f.sibling(s)) in msg for s in originals), (suffix, msg)
+        else:
+            assert back.data.shape[1] == 3
+            finite = back.data[np.isfinite(back.data)]
+            assert np.all(np.abs(finite) <= 1e5), (suffix, bytes(data[:200]))
+
+
+def test_trial_by_trial_batch_keeps_the_value_warning(tmp_path: Path) -> None:
+    f = Files(write_recording(_grip_recording(), tmp_path / "ds"))
+    f.set_cell(300, 1, "1e308")  # inside trial 1 (2-5 s)
+    res = analyze_batch(tmp_path / "ds", jobs=1, by_trial=True)
+    assert len(res.results) == 1 and res.results[0].error is None
+    listed = [e["message"] for e in res.errors if e.get("level") == "warning"]
+    assert any("implausible_value" in m and "line 301" in m for m in listed), res.errors
+    peaks = [r["peak_force_N"] for r in res.rows if r.get("row") == "trial"]
+    assert len(peaks) == 3 and all(np.isfinite(peaks)) and max(peaks) < 1e3

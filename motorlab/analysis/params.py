@@ -282,6 +282,13 @@ class SpiralParams(_Section):
         default=10.0,
         metadata=_check(_positive, "Hz; low-pass before speed, submovements and path length (SPARC fc)"),
     )
+    imu_drift_degree: int = field(
+        default=3,
+        metadata=_check(
+            _non_negative,
+            "IMU pen: degree of the integration drift (polynomial in time) fitted with the spiral",
+        ),
+    )
 
 
 @dataclass(frozen=True)

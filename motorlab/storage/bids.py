@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..atomic import atomic_write_json, atomic_write_text
-from ..errors import MotorlabError, RecordingError
+from ..errors import MotorlabError, MotorlabWarning, RecordingError
 from ..recording import Channel, Event, Metadata, Recording, validate_label
 from ..signal.timestamps import QualityFlag
 from .integrity import (
@@ -456,7 +456,7 @@ def _read_table(path: Path) -> list[dict[str, str]]:
     if "\x00" in text:
         raise RecordingError(f"{path}: contains NUL bytes (a damaged or binary file)")
     try:
-        return list(csv.DictReader(io.StringIO(text, newline=""), delimiter="\t"))
+        return list(csv.DictReader(io.StringIO(text, newline=""), delimiter="\t", quoting=csv.QUOTE_NONE))
     except csv.Error as exc:
         raise RecordingError(f"{path}: not a tab-separated table ({exc})") from None
 
@@ -619,8 +619,8 @@ def read_recording(path: str | Path) -> Recording:
     segments: tuple[tuple[int, int], ...] = ()
     if head.has_latency:
         timecheck = check_time(arr[:, 0], arr, head.sampling_rate, name)
-        if timecheck.keep is not None:
-            arr = arr[timecheck.keep]
+        if timecheck.kept_rows is not None:
+            arr = timecheck.kept_rows
         flags += timecheck.flags
         segments = timecheck.segments
         timestamps, data = arr[:, 0], arr[:, 1:]
@@ -634,6 +634,22 @@ def read_recording(path: str | Path) -> Recording:
                 f"{head.sampling_rate:g} Hz (dropped samples would shift later events)",
             )
         )
+        stated = head.sidecar.get("RecordingDuration")
+        duration = float(stated) if isinstance(stated, (int, float)) else float("nan")
+        implied = (n_rows - 1) / head.sampling_rate if n_rows > 1 else 0.0
+        if (
+            np.isfinite(duration)
+            and duration > 0
+            and abs(implied - duration) > max(2.0 / head.sampling_rate, 0.01 * duration)
+        ):
+            flags.append(
+                QualityFlag(
+                    "duration_mismatch",
+                    "error",
+                    f"{name}: {n_rows} rows at {head.sampling_rate:g} Hz span {implied:.4g} s but "
+                    f"RecordingDuration is {duration:.4g} s: without a time column events are misplaced",
+                )
+            )
     if head.status == "recording":
         warnings.warn(
             f"{name}: recording was not finalised (process stopped?); "
@@ -665,22 +681,43 @@ def _metadata_from_name(motion: Path) -> dict[str, Any]:
 
 
 def read_events(path: Path) -> list[Event]:
+    """Events of ``_events.tsv`` (none if the file is missing). A torn last row (the writer
+    died mid-line) is ignored; any other row whose onset or duration is not a number is a
+    one-line :class:`RecordingError` naming the file and line."""
     if not path.exists():
         return []
+    rows = _read_table(path)
+    torn = not _read_text(path).endswith("\n")
     out = []
-    for r in _read_table(path):
+    for i, r in enumerate(rows):
         try:
-            onset, duration = float(r["onset"]), float(r["duration"] if r["duration"] != "n/a" else 0)
+            onset = float(r["onset"])
+            duration = float(r["duration"] if r["duration"] != "n/a" else 0)
         except (KeyError, TypeError, ValueError):
-            continue  # torn or foreign row
+            if torn and i == len(rows) - 1:
+                continue
+            if "onset" not in r:
+                raise RecordingError(f"{path}: no onset column") from None
+            cells = f"{r.get('onset')!s} / {r.get('duration')!s}"
+            raise RecordingError(
+                f"{path}: line {i + 2}: onset/duration {_printable(cells, 40)!r} is not a number of seconds"
+            ) from None
         extra = {
-            k: _cell(v) for k, v in r.items() if k not in (*_EVENT_BASE, "info") and _cell(v) is not None
+            k: c
+            for k, v in r.items()
+            if isinstance(k, str) and k not in (*_EVENT_BASE, "info") and isinstance(v, str)
+            if (c := _cell(v)) is not None
         }
-        if r.get("info") not in (None, "", "n/a"):
+        info = r.get("info")
+        if isinstance(info, str) and info not in ("", "n/a"):
             try:
-                extra.update(json.loads(r["info"]))
+                parsed = json.loads(info)
             except json.JSONDecodeError:
-                extra["info"] = r["info"]
+                parsed = None
+            if isinstance(parsed, dict):
+                extra.update(parsed)
+            else:
+                extra["info"] = info
         out.append(Event(onset, duration, r.get("trial_type") or "n/a", extra))
     return apply_trial_status(out)
 
@@ -744,7 +781,9 @@ def recover(path: str | Path) -> tuple[Path, int]:
         rec = read_recording(motion)
     if sidecar.get(STATUS_KEY) == "recording":
         sidecar[STATUS_KEY] = "recovered"
-        sidecar[COUNT_KEY], _ = count_lines(motion)
+        sidecar[COUNT_KEY] = _load_motion(motion, read_header(motion))[0].shape[
+            0
+        ]  # rows as the reader counts them
         sidecar["RecordingDuration"] = rec.duration
         eff = rec.effective_sampling_rate()
         sidecar["SamplingFrequencyEffective"] = eff if np.isfinite(eff) else "n/a"
@@ -755,8 +794,9 @@ def recover(path: str | Path) -> tuple[Path, int]:
 def recording_status(path: str | Path) -> str:
     motion = _motion_tsv_from(Path(path))
     try:
-        return json.loads(_sidecar(motion, "_motion.json").read_text()).get(STATUS_KEY, "complete")
-    except (OSError, json.JSONDecodeError):
+        side = json.loads(_sidecar(motion, "_motion.json").read_text(encoding="utf-8"))
+        return str(side.get(STATUS_KEY, "complete")) if isinstance(side, dict) else "unknown"
+    except (OSError, ValueError):  # unreadable, not UTF-8, not JSON
         return "unknown"
 
 
@@ -778,7 +818,9 @@ def iter_motion_rows(path: str | Path, chunk_rows: int = 100_000) -> Iterator[np
     """Yield the motion data (LATENCY column included) a block of rows at a time, converted
     like :func:`read_recording` (units, inf and implausible values as NaN), for analyses
     that must keep memory flat on hour-long recordings. ``chunk_rows`` sets the block size
-    roughly (about 100 bytes of text per row are assumed)."""
+    roughly (about 100 bytes of text per row are assumed). Values read as missing are
+    reported at the end as a :class:`~motorlab.errors.MotorlabWarning` per flag (the batch
+    keeps warnings with the recording's results)."""
     head = read_header(path)
     check = ValueCheck(head.plans)
     row = 0
@@ -787,6 +829,8 @@ def iter_motion_rows(path: str | Path, chunk_rows: int = 100_000) -> Iterator[np
             check.apply(block, row)
             row += block.shape[0]
             yield block
+    for flag in check.flags(head.motion_path.name):
+        warnings.warn(f"{flag.code}: {flag.message}", MotorlabWarning, stacklevel=2)
 
 
 def next_session_label(root: str | Path, participant: str) -> str:

@@ -135,10 +135,9 @@ class RecorderLiveSource:
         self._acc_hist: deque[tuple[float, float, float]] = deque()
         self._acc_sum = [0.0, 0.0]
         self._hold = (0.0, 0.0, 0.0)
-        # trial numbering: repeats add a trial (the screen never says "trial 7 of 6")
-        self._repeats = 0
-        self._repeats_run = 0
-        self._repeat_pending = False
+        # trial numbering is the session's (replacements included); this tracks which
+        # upcoming trial is a replacement, to name the next trial between trials
+        self._replacements_run = 0
         self._last_hand = "n/a"
         self._protocol_trials = [x for x in protocol.steps if x.kind == "trial"]
         self.commands: list[str] = []
@@ -154,13 +153,17 @@ class RecorderLiveSource:
             self._dirty = True
 
     def _new_trial(self, index: int) -> None:
-        if index > self._trial_index and self._repeat_pending:
-            self._repeats_run += 1  # this trial is the repeat asked for
+        if index > self._trial_index and self._pending_replacements() > 0:
+            self._replacements_run += 1  # the session runs a pending replacement first
         self._trial_index = index
         self._now = self._peak = None
         self._strokes = 0
         self._down = False
-        self._repeat_pending = False
+
+    def _pending_replacements(self) -> int:
+        """Replacement trials the session has scheduled (its ``trial_total`` grew) and not yet run."""
+        total = self._snap.step.trial_total if self._snap is not None else self.protocol.n_trials
+        return max(0, total - self.protocol.n_trials - self._replacements_run)
 
     def on_samples(self, t_s: np.ndarray, values: np.ndarray) -> None:
         """A Recorder sample tap: every block of calibrated samples (recording time s)."""
@@ -239,14 +242,6 @@ class RecorderLiveSource:
         return LiveUpdate(snapshot, fs, ps)
 
     def command(self, name: str) -> None:
-        with self._lock:
-            snap = self._snap
-            if name == "repeat" and snap is not None and not self._repeat_pending:
-                in_trial = snap.step.kind == "trial"
-                if in_trial or snap.step.trial_index > 0:
-                    self._repeats += 1
-                    self._repeat_pending = True
-            self._dirty = True
         self.commands.append(name)
         if self._on_command is not None:
             self._on_command(name)
@@ -265,8 +260,7 @@ class RecorderLiveSource:
             return StepState("waiting", "Press SPACE (or Start) when the child is ready.", 0.0, 0.0)
         if st.kind not in ("instruction", "countdown", "trial", "rest"):
             return StepState("waiting", st.text or "Getting ready…")
-        durations = [x.duration_s for x in self.protocol.steps if x.kind == st.kind]
-        duration = max(durations) if durations else 0.0
+        duration = st.duration_s
         countdown = max(1, math.ceil(st.left_s)) if st.kind == "countdown" else None
         return StepState(st.kind, st.text, max(0.0, st.left_s), duration, countdown)  # type: ignore[arg-type]
 
@@ -293,15 +287,15 @@ class RecorderLiveSource:
             return st.trial_index, st.hand
         if s.finished or st.trial_index >= n_trials:
             return st.trial_index, self._last_hand
-        if self._repeat_pending:
+        if self._pending_replacements() > 0:  # a replacement of the last trial comes first
             return st.trial_index + 1, self._last_hand
-        k = st.trial_index - self._repeats_run
+        k = st.trial_index - self._replacements_run
         hand = self._protocol_trials[k].hand if 0 <= k < len(self._protocol_trials) else None
         return st.trial_index + 1, hand or self._last_hand
 
     def _screen_snapshot(self, s: session_live.LiveSnapshot) -> LiveSnapshot:
         setup, st = self.setup, s.step
-        n_trials = max(self.protocol.n_trials + self._repeats, st.trial_index)
+        n_trials = max(st.trial_total, st.trial_index)
         trial, hand = self._trial_shown(s, n_trials)
         task = TaskState(
             self.protocol.task,

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
+from ...analysis.params import HandwritingParams
 from ...errors import MotorlabError, one_line
 from ...session import protocols as P
 from ...session.controls import KEY_NAMES, Control, ControlQueue
@@ -41,6 +42,10 @@ log = logging.getLogger(__name__)
 GRIP_METRIC = "grip_strength_kgf"
 #: default top of the grip scale (kg) for children (< 13 years) and for everyone else
 GRIP_SCALE_CHILD_KG, GRIP_SCALE_ADULT_KG = 40.0, 60.0
+#: the same for pinch (kg)
+PINCH_SCALE_CHILD_KG, PINCH_SCALE_ADULT_KG = 10.0, 20.0
+#: rest between pinch trials (s): the protocol's default (``pinch_protocol``)
+PINCH_REST_S = 15.0
 
 
 @dataclass(frozen=True)
@@ -67,25 +72,56 @@ TIMINGS = {t.name: t for t in (STANDARD, QUICK)}
 
 
 @dataclass(frozen=True)
-class VisitTaskSpec:
-    """A task the visit offers and the screen that shows it live."""
+class VisitTask:
+    """A task a visit offers, the task screen view that shows it live, and its terminal command."""
 
     task: str  # BIDS task label (motorlab.session.protocols)
     title: str  # what the visit page lists
-    screen_title: str  # heading of the task screen, for the child
     view: str  # motorlab.ui.web.live.VIEWS
     instrument: str  # which device of the visit it uses: "force" or "pen"
+    record: str  # the same task in a terminal: ``motorlab record ...`` ("" for none yet)
+    screen_title: str  # heading of the task screen, for the child
 
 
-TASKS: tuple[VisitTaskSpec, ...] = (
-    VisitTaskSpec("grip", "Grip strength (per hand)", "Squeeze as hard as you can!", "force_max", "force"),
-    VisitTaskSpec(
-        "gripsustained", "Sustained grip", "Squeeze and keep it in the band!", "force_hold", "force"
+#: tasks of a visit, in the order a therapist runs them
+TASKS: tuple[VisitTask, ...] = (
+    VisitTask(
+        "grip",
+        "Grip strength (3 trials per hand)",
+        "force_max",
+        "force",
+        "grip --hand both",
+        "Squeeze as hard as you can!",
     ),
-    VisitTaskSpec("handwriting", "Handwriting (timed copy)", "Copy the sentence", "pen", "pen"),
-    VisitTaskSpec("spiral", "Archimedean spiral", "Draw a spiral", "pen", "pen"),
-    VisitTaskSpec("tremorrest", "Rest tremor", "Rest your hand and stay still", "hold", "pen"),
-    VisitTaskSpec("tremorpostural", "Postural tremor", "Hold your arm out, nice and still", "hold", "pen"),
+    VisitTask(
+        "pinch",
+        "Pinch strength (tip, key, palmar)",
+        "force_max",
+        "force",
+        "",
+        "Pinch as hard as you can!",
+    ),
+    VisitTask(
+        "gripsustained",
+        "Sustained grip",
+        "force_hold",
+        "force",
+        "grip-sustained",
+        "Squeeze and keep it in the band!",
+    ),
+    VisitTask("handwriting", "Handwriting (timed copy)", "pen", "pen", "handwriting", "Copy the sentence"),
+    VisitTask("spiral", "Archimedean spiral", "pen", "pen", "spiral", "Draw a spiral"),
+    VisitTask(
+        "tremorrest", "Rest tremor", "hold", "pen", "tremor --condition rest", "Rest your hand and stay still"
+    ),
+    VisitTask(
+        "tremorpostural",
+        "Postural tremor",
+        "hold",
+        "pen",
+        "tremor --condition postural",
+        "Hold your arm out, nice and still",
+    ),
 )
 TASK_SPECS = {t.task: t for t in TASKS}
 
@@ -139,7 +175,7 @@ def make_plan(
     )
 
 
-def task_protocol(spec: VisitTaskSpec, plan: VisitPlan, age: int | None, dominant: str) -> TaskProtocol:
+def task_protocol(spec: VisitTask, plan: VisitPlan, age: int | None, dominant: str) -> TaskProtocol:
     """The task's protocol for this client (hand and sentence from the client's facts)."""
     tm = plan.timing
     hand = dominant if dominant in ("right", "left") else "right"
@@ -150,6 +186,14 @@ def task_protocol(spec: VisitTaskSpec, plan: VisitPlan, age: int | None, dominan
             countdown_s=tm.countdown_s,
             squeeze_s=tm.squeeze_s,
             rest_s=tm.rest_s,
+        )
+    if spec.task == "pinch":
+        return P.pinch_protocol(
+            trials=plan.trials,
+            hands=(hand, "left" if hand == "right" else "right"),
+            countdown_s=tm.countdown_s,
+            squeeze_s=tm.squeeze_s,
+            rest_s=min(tm.rest_s, PINCH_REST_S),
         )
     if spec.task == "gripsustained":
         return P.grip_sustained_protocol(hold_s=tm.sustained_s, hand=hand, countdown_s=tm.countdown_s)
@@ -187,18 +231,23 @@ def grip_marks(root: Path, participant: str, session: str) -> tuple[dict[str, fl
     return best, target
 
 
-def grip_scale_kg(age: int | None, marks: list[float]) -> float:
-    """Top of the fixed grip scale: the age group's default, raised to show every mark, in 10-kg steps."""
-    base = GRIP_SCALE_CHILD_KG if age is not None and age < 13 else GRIP_SCALE_ADULT_KG
+def grip_scale_kg(age: int | None, marks: list[float], task: str = "grip") -> float:
+    """Top of the fixed force scale: the age group's default for the task, raised to show every
+    mark (1.2 x the largest), in steps of 10 kg (grip) or 5 kg (pinch)."""
+    child = age is not None and age < 13
+    if task == "pinch":
+        base, step = (PINCH_SCALE_CHILD_KG if child else PINCH_SCALE_ADULT_KG), 5
+    else:
+        base, step = (GRIP_SCALE_CHILD_KG if child else GRIP_SCALE_ADULT_KG), 10
     top = max([base, *(1.2 * m for m in marks if math.isfinite(m))])
-    return float(10 * math.ceil(top / 10))
+    return float(step * math.ceil(top / step))
 
 
 @dataclass
 class TaskRun:
     """One task of a running visit, as the visit page lists it."""
 
-    spec: VisitTaskSpec
+    spec: VisitTask
     device: str
     emulated: bool
     status: str = "waiting"  # waiting, running, done, stopped, failed, skipped
@@ -221,6 +270,8 @@ class VisitRun:
     plan: VisitPlan
     hub: LiveHub
     abandon_s: float | None = 30.0
+    #: seconds a finished task stays on the screens ("Well done") before the next one connects
+    pause_between_s: float = 2.0
     session: str = ""
     tasks: list[TaskRun] = field(default_factory=list)
     state: str = "starting"  # starting, running, finished, stopped
@@ -230,6 +281,8 @@ class VisitRun:
     _controls: ControlQueue | None = None
     _recorder: Recorder | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
+    _pending_notes: list[str] = field(default_factory=list)
+    _note_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         from ...storage.bids import next_session_label
@@ -285,10 +338,15 @@ class VisitRun:
         self._push(name)
 
     def note(self, text: str) -> None:
-        """A therapist's note: stored as a ``note`` event in the running task's recording."""
-        loop, rec = self._loop, self._recorder
-        if loop is None or rec is None:
-            raise MotorlabError("notes are saved with a task's recording: no task is running")
+        """A therapist's note: kept with the running task's recording (``MotorlabNotes`` and a
+        ``note`` event); between tasks, with the next task's recording (at its time 0)."""
+        with self._note_lock:
+            loop, rec = self._loop, self._recorder
+            if loop is None or rec is None:
+                if self.active and any(t.status in ("waiting", "running") for t in self.tasks):
+                    self._pending_notes.append(text)  # a task is still to be recorded
+                    return
+                raise MotorlabError("notes are saved with a task's recording: no task is running")
 
         async def add() -> bool:
             return rec.add_note(text)
@@ -379,13 +437,16 @@ class VisitRun:
         try:
             setup_extra: dict[str, Any] = {}
             if run.spec.instrument == "force":
-                best, target_kg = await asyncio.to_thread(
-                    grip_marks, self.plan.root, self.participant, self.session
-                )
+                best: dict[str, float] = {}
+                target_kg: dict[str, float] = {}
+                if run.spec.task != "pinch":  # the catalog's grip measure (no pinch goals yet)
+                    best, target_kg = await asyncio.to_thread(
+                        grip_marks, self.plan.root, self.participant, self.session
+                    )
                 setup_extra = {
                     "previous_best_kg": best,
                     "target_kg": target_kg,
-                    "scale_max_kg": grip_scale_kg(age, [*best.values(), *target_kg.values()]),
+                    "scale_max_kg": grip_scale_kg(age, [*best.values(), *target_kg.values()], run.spec.task),
                 }
             async with await open_device(run.device) as device:
                 info = await device.driver.info()
@@ -398,17 +459,23 @@ class VisitRun:
                 )
                 controls = ControlQueue()
                 source = RecorderLiveSource(setup, proto, info.channels, self.command, self.note)
-                recorder = Recorder(
-                    device,
-                    proto,
-                    target,
-                    controls=controls,
-                    wait_for_start=True,
-                    publish_interval_s=1 / 30,
-                )
+                with self._note_lock:  # a note typed now goes to the notes or to the recorder
+                    recorder = Recorder(
+                        device,
+                        proto,
+                        target,
+                        controls=controls,
+                        wait_for_start=True,
+                        publish_interval_s=1 / 30,
+                        pen_down_threshold_n=HandwritingParams.pen_down_threshold_n
+                        if run.spec.instrument == "pen"
+                        else None,
+                        notes=self._pending_notes,
+                    )
+                    self._pending_notes = []
+                    self._controls, self._recorder = controls, recorder
                 recorder.subscribe(source.on_snapshot)
                 recorder.add_sample_tap(source.on_samples)
-                self._controls, self._recorder = controls, recorder
                 if self._stop.is_set():  # stopped while the device was opening
                     controls.push("quit")
                 self.hub.attach(source)
@@ -418,6 +485,8 @@ class VisitRun:
                     self._controls, self._recorder = None, None
             run.path, run.n_samples = str(result.path), result.n_samples
             run.status = "stopped" if result.quit else "done"
+            if not self._stop.is_set():
+                await asyncio.sleep(self.pause_between_s)
         except MotorlabError as exc:
             run.status, run.error = "failed", one_line(exc)
             self.hub.detach(text=f"“{run.spec.title}” could not run: {run.error}")
