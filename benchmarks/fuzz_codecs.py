@@ -44,13 +44,20 @@ class Result:
 
 def fuzz_one(name: str, n_inputs: int, seed: int, fresh_every: int) -> Result:
     """Fuzz the codec ``name`` with ``n_inputs`` inputs from ``seed``."""
-    from motorlab.devices.codecs.fuzzing import TARGETS, Corpus, check_events, fuzz_input
+    from motorlab.devices.codecs.fuzzing import (
+        TARGETS,
+        Corpus,
+        check_events,
+        feed_piece,
+        fuzz_input,
+        next_host_time,
+    )
 
     target = next(t for t in TARGETS if t.name == name)
     rng = random.Random(f"{seed}:{name}")
     res = Result(name)
     corpus = Corpus.build(target, rng)
-    codec, expected_in = None, 0
+    codec, expected_in, host_time = None, 0, 1000.0
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a RuntimeWarning (overflow, invalid cast) is a failure too
@@ -68,14 +75,15 @@ def fuzz_one(name: str, n_inputs: int, seed: int, fresh_every: int) -> Result:
                 res.calls += 1
                 res.bytes_fed += len(piece)
                 expected_in += len(piece)
+                host_time = next_host_time(rng, host_time)
                 try:
-                    events = codec.feed(piece)
+                    events = feed_piece(target, codec, piece, host_time)
                 except Exception:
                     res.exceptions += 1
                     _note(res, "exception", pieces, traceback.format_exc(limit=-3))
                     codec = None  # its state may be broken: start again
                     break
-                problem = check_events(target, events)
+                problem = check_events(target, events, host_time)
                 if problem is None and codec.stats.bytes_in != expected_in:
                     problem = f"stats.bytes_in {codec.stats.bytes_in}, fed {expected_in}"
                 if problem is not None:

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from motorlab.clinic import ClientRegistry, GoalStore
+from motorlab.devices import PROTOCOLS
 from motorlab.report.build import SECTION_TITLES
 from motorlab.sim.sample_clinic import write_sample_clinic
 
@@ -174,31 +175,40 @@ def test_visit_page_checks_the_device_and_marks_emulators(app_server, probe, cli
     page.check("input[value=spiral]")
     page.fill("#device_force", "serial:///dev/ttyUSB0")
     page.fill("#device_pen", "sim://pen")
-    page.click("button[type=submit]")
+    page.click("#check-visit")
     assert (
-        page.locator("#form-error")
-        .inner_text()
-        .startswith("Force device (grip tasks): serial:///dev/ttyUSB0: add ?protocol=NAME (mark10, motorlab,")
+        page.locator("#form-error").inner_text()
+        == "Force device (grip and pinch tasks): serial:///dev/ttyUSB0: add ?protocol=NAME "
+        f"({', '.join(sorted(PROTOCOLS))})"
     )
+    assert {"mark10", "motorlab"} <= set(PROTOCOLS)
     assert page.is_checked("input[value=spiral]") and page.input_value("#device_pen") == "sim://pen"
     page.fill("#device_force", "sim://nosuch")
-    page.click("button[type=submit]")
+    page.click("#check-visit")
     assert "unknown emulator" in page.locator("#form-error").inner_text()
     page.fill("#device_force", "serial:///dev/ttyUSB0?protocol=motorlab")
-    page.click("button[type=submit]")
+    page.check("input[name=timing][value=quick]")
+    page.click("#check-visit")
+    assert page.locator("#form-error").inner_text() == (
+        "quick timing is for emulated devices only; use standard timing with a real device"
+    )
+    page.check("input[name=timing][value=standard]")
+    page.click("#check-visit")
     tasks = page.locator("#visit-tasks li")
     assert tasks.count() == 2
     grip, spiral = tasks.all_inner_texts()
     assert grip.startswith("Grip strength (3 trials per hand) – serial:///dev/ttyUSB0?protocol=motorlab")
     assert "EMULATED" not in grip  # a real device carries no badge
-    assert (
-        "motorlab record grip --hand both --participant P010 --device serial:///dev/ttyUSB0?protocol=motorlab"
-        in grip
-    )
     assert spiral.startswith("Archimedean spiral – sim://pen EMULATED a virtual client")
-    assert "motorlab record spiral --participant P010 --device sim://pen" in spiral
     assert tasks.nth(1).locator(".badge.emulated").is_visible()
-    assert "not connected yet" in page.locator("#not-yet").inner_text()
+    assert page.locator("#visit-timing").inner_text() == "Grip trials per hand: 3 · timing: standard"
+    assert page.locator("#start-visit").is_visible()
+    # the terminal way stays available for technicians
+    commands = page.locator("#terminal-way li").all_text_contents()
+    assert commands == [
+        "motorlab record grip --hand both --participant P010 --device serial:///dev/ttyUSB0?protocol=motorlab",
+        "motorlab record spiral --participant P010 --device sim://pen",
+    ]
     page.screenshot(path=str(artifacts_dir / "app_visit.png"), full_page=True)
     assert probe.errors == []
 

@@ -26,6 +26,7 @@ def test_every_device_names_a_known_protocol_and_every_protocol_a_device():
     assert len(set(names)) == len(names) == len(simulators())
     assert set(simulators()) == {
         "grip",
+        "pinch",
         "pen",
         "penble",
         "wt901",

@@ -71,7 +71,9 @@ def test_numbers_match_the_generating_values(clinic, report):
     assert left.real(left.change_previous) is False and left.real(left.change_baseline) is False
     spiral = data.line("spiral_tremor_rms_cm", "right")
     assert spiral.value == pytest.approx(last.spiral_tremor_amp_cm / math.sqrt(2), rel=0.1)
-    assert spiral.mdc is None and spiral.real(spiral.change_baseline) is None
+    # tremor amplitudes: the test-retest band of 66 % of the first session (Elble et al. 2016)
+    assert spiral.mdc == pytest.approx(0.66 * spiral.baseline)
+    assert spiral.real(spiral.change_baseline) is (abs(spiral.change_baseline) > spiral.mdc)
 
 
 def test_goals_are_scored_from_the_measurements(clinic, report):
@@ -285,4 +287,6 @@ def test_report_draws_the_analysed_arrays_and_never_rereads_a_recording(clinic, 
     assert pos is spiral.pen.pos_cm and pen_down is spiral.pen.pen_down
     assert drawn["tremor_trace_png"][1] is tremor.acc_ms2
     traces = next(s for s in doc.sections if s.key == "traces")
-    assert sum(type(b).__name__ == "Figure" for b in traces.blocks) == 3
+    # force, pen trace, the spiral as drawn (ink coloured by speed, report/ink.py), tremor
+    assert sum(type(b).__name__ == "Figure" for b in traces.blocks) == 4
+    assert any(type(b).__name__ == "Figure" and "coloured by speed" in b.alt for b in traces.blocks)

@@ -63,7 +63,7 @@ def test_layout_follows_bids_motion(tmp_path):
     side = json.loads(path.with_name(path.name.replace("_motion.tsv", "_motion.json")).read_text())
     assert side["TaskName"] == "handwriting" and side["SamplingFrequency"] == 200.0
     assert side["ACCELChannelCount"] == 2 and side["GYROChannelCount"] == 1
-    assert side["MiscChannelCount"] == 1 and side["LATENCYChannelCount"] == 1
+    assert side["MISCChannelCount"] == 1 and side["POSChannelCount"] == 0 and side["LATENCYChannelCount"] == 1
     assert side["MotionChannelCount"] == 5
     with open(path.with_name(path.name.replace("_motion.tsv", "_channels.tsv"))) as fh:
         rows = list(csv.reader(fh, delimiter="\t"))

@@ -38,21 +38,38 @@ def test_key_script_parsing():
 
 
 async def test_invalid_and_repeat_keep_every_trial(tmp_path):
+    titles: list[tuple[str, int, int]] = []
     res = await record_task(
         "sim://grip?seed=21",
         grip_protocol(**FAST),
         RecordingTarget(tmp_path, "P020"),
         controls=ScriptedKeys("x@1.0,r@3.0"),
+        views=[lambda s: titles.append((s.step.kind, s.step.trial_index, s.step.trial_total))],
     )
     rec = _read(res.path)
-    # trial 1 marked invalid, trial 2 repeated (first attempt invalid), trial 3 valid
-    assert _trials(rec) == [(1, "invalid"), (2, "invalid"), (2, "valid"), (3, "valid")]
+    # x during trial 1: invalid plus one replacement; r during that replacement: it stops,
+    # is invalid and gets its own replacement; then trials 2 and 3 as planned
+    assert _trials(rec) == [(1, "invalid"), (1, "invalid"), (1, "valid"), (2, "valid"), (3, "valid")]
     rows = analyze_recording(rec).to_rows()
     summary = next(r for r in rows if r["row"] == "summary")
-    assert summary["n_trials"] == 4 and summary["n_valid"] == 2
-    # every attempt's data is on disk: four force peaks well above rest
+    assert summary["n_trials"] == 5 and summary["n_valid"] == 3
     peaks = [r["peak_force_N"] for r in rows if r["row"] == "trial"]
-    assert len(peaks) == 4 and min(peaks[0], peaks[2], peaks[3]) > 200
+    assert len(peaks) == 5 and min(peaks[0], peaks[2], peaks[3], peaks[4]) > 200
+    # the title's numbering grows with each replacement and never passes the total
+    assert all(i <= n for _, i, n in titles)
+    assert {(i, n) for k, i, n in titles if k == "trial"} == {
+        (1, 3),
+        (1, 4),
+        (2, 4),
+        (2, 5),
+        (3, 5),
+        (4, 5),
+        (5, 5),
+    }
+    # one rest (0.6 s) + countdown (0.3 s) between the repeated attempt and its replacement
+    tr = rec.events_of("trial")
+    gap = tr[2].onset - (tr[1].onset + tr[1].duration)
+    assert 0.8 < gap < 1.2
 
 
 async def test_invalid_mark_after_the_trial_applies_to_the_last_trial(tmp_path):
@@ -61,9 +78,9 @@ async def test_invalid_mark_after_the_trial_applies_to_the_last_trial(tmp_path):
         grip_protocol(**FAST),
         RecordingTarget(tmp_path, "P021"),
         controls=ScriptedKeys("x@1.9"),
-    )  # during the rest after trial 1
+    )  # during the rest after trial 1: trial 1 is invalid and replaced before trial 2
     rec = _read(res.path)
-    assert _trials(rec) == [(1, "invalid"), (2, "valid"), (3, "valid")]
+    assert _trials(rec) == [(1, "invalid"), (1, "valid"), (2, "valid"), (3, "valid")]
     assert len(rec.events_of("trial_status")) == 1
 
 
@@ -152,3 +169,25 @@ async def test_previous_best_feeds_the_live_bar(tmp_path):
     best = _previous_best(tmp_path, "P025", "grip", "02")
     assert best == pytest.approx(max(t["peak_n"] for t in res.truth), rel=0.01)
     assert _previous_best(tmp_path, "P025", "grip", "01") is None  # the current session does not count
+
+
+async def test_space_during_the_positioning_text_or_a_rest_is_not_swallowed(tmp_path):
+    # instruction 0.3 s: SPACE at 0.1 s ends it and starts the countdown at once; SPACE during
+    # the rest after trial 1 starts trial 2 when the rest ends. No other key is pressed: a
+    # swallowed SPACE would leave the task waiting forever.
+    proto = grip_protocol(trials=2, countdown_s=0.3, squeeze_s=0.8, rest_s=0.8)
+    res = await asyncio.wait_for(
+        record_task(
+            "sim://grip?seed=27",
+            proto,
+            RecordingTarget(tmp_path, "P026"),
+            controls=ScriptedKeys("_@0.1,_@1.6"),
+            wait_for_start=True,
+        ),
+        timeout=30,
+    )
+    trials = _read(res.path).events_of("trial")
+    assert [e.extra["status"] for e in trials] == ["valid", "valid"]
+    assert trials[0].onset < 0.6  # the instruction ended at the SPACE (0.1 s), then the 0.3-s countdown
+    gap = trials[1].onset - (trials[0].onset + trials[0].duration)
+    assert 1.0 < gap < 1.4  # rest 0.8 s + countdown 0.3 s, no wait in between

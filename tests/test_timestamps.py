@@ -154,7 +154,8 @@ def test_recording_refuses_an_implausible_span():
 def test_recording_quality_hooks_and_bids_round_trip(tmp_path):
     t = np.arange(300) * 0.01
     t[200:] -= 0.5
-    rec = Recording(t, np.sin(t), [FORCE], 100.0, Metadata("P001"))
+    # values not a function of time: overlapping stretches would otherwise repeat whole rows (duplicate_rows)
+    rec = Recording(t, np.sin(np.arange(300) * 0.37), [FORCE], 100.0, Metadata("P001"))
     rep = rec.timestamp_quality()
     assert rep.codes == ("backwards_step",)
     assert "sub-P001 ses-01 task-grip: sample 200" in rep.flags[0].message

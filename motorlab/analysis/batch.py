@@ -9,7 +9,10 @@ under the given paths, with
   existing ``dask.distributed`` scheduler (``scheduler="tcp://host:port"``) or a
   private :class:`dask.distributed.LocalCluster` on 127.0.0.1 (``dask=True``);
 * a cache keyed by SHA-256 of the input files + analysis parameters
-  (``AnalysisParams.to_dict()``) + motorlab version, so a re-run skips unchanged recordings;
+  (``AnalysisParams.to_dict()``) + a fingerprint of the analysis code
+  (:func:`code_fingerprint`) + the motorlab/Python/NumPy/SciPy versions, so a re-run
+  skips unchanged recordings and never serves results of other code; the provenance
+  file says per recording whether it came from the cache and names the code fingerprint;
 * per-recording error capture: a bad file becomes one row of the errors table
   (path + one-line reason) and the batch goes on;
 * a stable order (recording name, then trial order) so local and Dask runs give
@@ -22,19 +25,22 @@ needed for :meth:`BatchResult.to_dataframe`.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import csv
 import dataclasses
 import datetime as _dt
+import functools
 import hashlib
 import importlib
 import json
+import logging
 import math
 import os
 import platform
 import sys
 import time
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -70,6 +76,7 @@ class BatchTask:
     analyzer: str = DEFAULT_ANALYZER
     cache_dir: str | None = None
     by_trial: bool = False
+    code: str = ""  # fingerprint of the analysis code (:func:`code_fingerprint`) in the parent
 
 
 @dataclass
@@ -203,17 +210,53 @@ def hash_inputs(motion_tsv: str | Path, chunk: int = 1 << 20) -> dict[str, str]:
     return out
 
 
+#: the source that decides a row's values: a change to any of these files invalidates the cache
+_FINGERPRINT_SOURCES = ("analysis", "signal", "storage", "recording.py", "units.py")
+
+
+@functools.lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """SHA-256 (hex) of the analysis code: every ``.py`` file of ``motorlab/analysis``,
+    ``motorlab/signal`` and ``motorlab/storage`` (the reader converts units), plus
+    ``recording.py`` and ``units.py``, by relative path and content. An edited metric, a
+    fixed reader or a changed default gives a new fingerprint, so the cache recomputes."""
+    base = Path(__file__).resolve().parent.parent
+    h = hashlib.sha256()
+    for source in _FINGERPRINT_SOURCES:
+        top = base / source
+        for f in sorted(top.rglob("*.py")) if top.is_dir() else [top]:
+            h.update(f.relative_to(base).as_posix().encode() + b"\0")
+            h.update(f.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def software_versions() -> dict[str, str | None]:
+    """Versions whose change may change numbers: motorlab, Python, NumPy, SciPy."""
+    return {
+        "motorlab": __version__,
+        "python": platform.python_version(),
+        "numpy": _version_of("numpy"),
+        "scipy": _version_of("scipy"),
+    }
+
+
 def cache_key(
-    inputs: dict[str, str], parameters: dict[str, Any], analyzer: str, by_trial: bool = False
+    inputs: dict[str, str],
+    parameters: dict[str, Any],
+    analyzer: str,
+    by_trial: bool = False,
+    code: str | None = None,
 ) -> str:
-    """SHA-256 over input hashes, full analysis parameters, analyzer, mode and motorlab version."""
+    """SHA-256 over input hashes, full analysis parameters, analyzer, mode, the analysis
+    code's fingerprint (:func:`code_fingerprint` unless given) and the software versions."""
     blob = json.dumps(
         {
             "inputs": inputs,
             "parameters": parameters,
             "analyzer": analyzer,
             "by_trial": by_trial,
-            "motorlab": __version__,
+            "code": code if code is not None else code_fingerprint(),
+            "software": software_versions(),
         },
         sort_keys=True,
         default=str,
@@ -382,7 +425,7 @@ def run_task(task: BatchTask) -> RecordingResult:
         except MotorlabError as exc:
             res.error = _clean_message(one_line(exc))
             return res
-        res.cache_key = cache_key(res.inputs, parameters, task.analyzer, task.by_trial)
+        res.cache_key = cache_key(res.inputs, parameters, task.analyzer, task.by_trial, task.code or None)
         cache_file = Path(task.cache_dir) / res.cache_key[:2] / f"{res.cache_key}.json"
         cached = _cache_read(cache_file)
         if cached is not None:
@@ -392,7 +435,8 @@ def run_task(task: BatchTask) -> RecordingResult:
             return res
     res.rows, res.error, res.warnings = _process(path, task.params, task.analyzer, task.name, task.by_trial)
     if cache_file is not None and res.error is None:
-        _cache_write(cache_file, {"rows": res.rows, "warnings": res.warnings, "inputs": res.inputs})
+        entry = {"rows": res.rows, "warnings": res.warnings, "inputs": res.inputs, "code": task.code}
+        _cache_write(cache_file, entry)
     res.seconds = time.perf_counter() - t0
     return res
 
@@ -418,25 +462,40 @@ def collect_recordings(paths: Iterable[str | Path]) -> tuple[list[tuple[str, Pat
 
     Names are relative to the folder argument they were found under (a file
     argument gives its own file name), so tables do not depend on where the
-    dataset lives.
+    dataset lives. Folders are walked by :func:`motorlab.storage.walk.walk_recordings`:
+    directory links are followed (each folder once), unreadable folders and absent
+    git-annex content become error rows, and the returned paths are the *link* paths
+    (the sidecars of a DataLad dataset lie next to the link, not next to its target).
+    A recording reached twice (same folder through a link) is analysed once.
     """
-    from ..storage.bids import find_recordings
+    from ..storage.walk import walk_recordings
 
-    found: dict[Path, str] = {}
+    found: dict[tuple[Path, str], tuple[str, Path]] = {}
     errors = []
     for arg in paths:
         arg = Path(arg)
         try:
-            files = find_recordings(arg)
+            files, problems = walk_recordings(arg)
         except (MotorlabError, OSError) as exc:
             errors.append({"recording": str(arg), "level": "error", "message": _clean_message(one_line(exc))})
             continue
+        for pr in problems:
+            rel = (
+                pr.path.relative_to(arg).as_posix()
+                if pr.path.is_relative_to(arg) and pr.path != arg
+                else str(arg)
+            )
+            errors.append({"recording": rel, "level": pr.level, "message": _clean_message(pr.message)})
         for f in files:
-            name = f.relative_to(arg).as_posix() if arg.is_dir() else f.name
-            found.setdefault(f.resolve(), name)
-    names = list(found.values())
+            name = f.relative_to(arg).as_posix() if f.is_relative_to(arg) and f != arg else f.name
+            try:
+                key = (f.parent.resolve(), f.name)
+            except OSError:
+                key = (f.parent, f.name)
+            found.setdefault(key, (name, f))
+    names = [n for n, _ in found.values()]
     dupes = {n for n in names if names.count(n) > 1}
-    pairs = [(str(p) if n in dupes else n, p) for p, n in found.items()]
+    pairs = [(str(p) if n in dupes else n, p) for n, p in found.values()]
     return sorted(pairs, key=lambda x: x[0]), errors
 
 
@@ -450,13 +509,56 @@ def _run_local(
             out.append(run_task(t))
             on_done(out[-1])
         return out
-    results = []
-    with cf.ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(run_task, t) for t in tasks]
+    from .lifeline import bind_to_parent
+
+    results: list[RecordingResult] = []
+    pool = cf.ProcessPoolExecutor(max_workers=jobs, initializer=bind_to_parent)
+    try:
+        futures = {pool.submit(run_task, t): t for t in tasks}
         for fut in cf.as_completed(futures):
-            results.append(fut.result())
+            try:
+                results.append(fut.result())
+            except cf.process.BrokenProcessPool:
+                break
             on_done(results[-1])
+    except BaseException:  # Ctrl-C or an error here: stop the workers now, not after their tasks
+        pool.shutdown(wait=False, cancel_futures=True)
+        _terminate_workers(pool)
+        raise
+    pool.shutdown(wait=True)
+    done = {r.path for r in results}
+    left = [t for t in tasks if t.path not in done]
+    if left:  # a worker died (killed, out of memory): each remaining recording in a process of its own
+        with cf.ThreadPoolExecutor(max_workers=jobs) as threads:
+            for res in threads.map(_run_isolated, left):
+                results.append(res)
+                on_done(res)
     return results
+
+
+def _run_isolated(task: BatchTask) -> RecordingResult:
+    """Run one task in a fresh worker process, so a process that dies names its recording."""
+    from .lifeline import bind_to_parent
+
+    with cf.ProcessPoolExecutor(max_workers=1, initializer=bind_to_parent) as pool:
+        try:
+            return pool.submit(run_task, task).result()
+        except cf.process.BrokenProcessPool:
+            return RecordingResult(
+                task.name,
+                task.path,
+                error=f"{task.path}: the analysis process died on this recording (killed, crashed or "
+                "out of memory)",
+            )
+
+
+def _terminate_workers(pool: cf.ProcessPoolExecutor) -> None:
+    terminate = getattr(pool, "terminate_workers", None)  # Python >= 3.14
+    if terminate is not None:
+        terminate()
+        return
+    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+        proc.terminate()
 
 
 def _run_dask(
@@ -465,21 +567,45 @@ def _run_dask(
     jobs: int,
     on_done: Callable[[RecordingResult], None],
     timeout_s: float = 10.0,
+    dashboard: str | None = None,
 ) -> tuple[list[RecordingResult], dict[str, Any]]:
     try:
         from dask.distributed import Client, LocalCluster, as_completed
     except ModuleNotFoundError:
         raise MotorlabError("dask.distributed is not installed (pip install 'motorlab[cluster]')") from None
+    with _quiet_logs(logging.ERROR, "distributed", "tornado", "bokeh"):
+        return _dask_map(
+            Client, LocalCluster, as_completed, tasks, scheduler, jobs, on_done, timeout_s, dashboard
+        )
+
+
+def _dask_map(
+    Client: Any,  # the dask.distributed classes, imported by the caller
+    LocalCluster: Any,
+    as_completed: Any,
+    tasks: list[BatchTask],
+    scheduler: str | None,
+    jobs: int,
+    on_done: Callable[[RecordingResult], None],
+    timeout_s: float,
+    dashboard: str | None,
+) -> tuple[list[RecordingResult], dict[str, Any]]:
+    from .lifeline import ignoring_sigint
+
     cluster = None
-    if scheduler is None:  # a private cluster on loopback only, no dashboard
-        with warnings.catch_warnings():  # its small HTTP server (loopback) may move off a busy port 8787
+    if scheduler is None:  # a private cluster on loopback only, quiet, no dashboard unless asked
+        # its workers ignore Ctrl-C (the inherited disposition survives exec): this process
+        # handles it once and closes the cluster
+        with warnings.catch_warnings(), ignoring_sigint():
             warnings.filterwarnings("ignore", message="Port .* is already in use")
             cluster = LocalCluster(
                 n_workers=max(1, jobs),
                 threads_per_worker=1,
                 processes=True,
                 host="127.0.0.1",
-                dashboard_address=None,
+                dashboard_address=dashboard,
+                scheduler_kwargs={"dashboard": dashboard is not None},
+                silence_logs=logging.CRITICAL,  # a worker racing the shutdown must not print a traceback
             )
         address = cluster.scheduler_address
     else:
@@ -495,16 +621,40 @@ def _run_dask(
                 "scheduler": address if scheduler else "LocalCluster(127.0.0.1)",
                 "workers": len(client.scheduler_info().get("workers", {})),
             }
+            if cluster is not None and dashboard is not None:
+                info["dashboard"] = cluster.dashboard_link
             futures = client.map(run_task, tasks, pure=False)
             results = []
-            for fut in as_completed(futures):
-                results.append(fut.result())
-                on_done(results[-1])
-                fut.release()
+            try:
+                for fut in as_completed(futures):
+                    results.append(fut.result())
+                    on_done(results[-1])
+                    fut.release()
+            except BaseException:  # Ctrl-C: the shutdown that follows must not print tracebacks
+                for name in ("distributed", "tornado", "asyncio"):
+                    logging.getLogger(name).setLevel(logging.CRITICAL)
+                client.cancel(futures)
+                raise
     finally:
         if cluster is not None:
-            cluster.close()
+            with _quiet_logs(logging.CRITICAL, "distributed", "tornado", "asyncio"):
+                cluster.close()
     return results, info
+
+
+@contextlib.contextmanager
+def _quiet_logs(level: int, *names: str) -> Iterator[None]:
+    """Raise these loggers to ``level`` for the block (Dask logs its start-up at INFO; a
+    cluster shutting down after Ctrl-C logs its cancelled tasks)."""
+    loggers = [logging.getLogger(n) for n in names]
+    before = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(max(level, lg.getEffectiveLevel()))
+    try:
+        yield
+    finally:
+        for lg, old in zip(loggers, before):
+            lg.setLevel(old)
 
 
 def _progress(total: int, enabled: bool | None):
@@ -548,6 +698,8 @@ def analyze_batch(
     analyzer: str = DEFAULT_ANALYZER,
     by_trial: bool = False,
     scheduler_timeout_s: float = 10.0,
+    dashboard: str | None = None,
+    provenance_columns: bool = False,
 ) -> BatchResult:
     """Analyse every recording under ``paths`` (BIDS datasets, folders or files).
 
@@ -564,6 +716,10 @@ def analyze_batch(
             :class:`~motorlab.analysis.results.RecordingMetrics` (or one dict per row).
         by_trial: analyse each trial window alone with flat memory (see :func:`process_one`).
         scheduler_timeout_s: how long to try to reach the Dask scheduler.
+        provenance_columns: add ``from_cache`` (bool) and ``code_fingerprint`` (first 16 hex
+            digits of :func:`code_fingerprint`) to every row; the provenance file always has both.
+        dashboard: address of the private LocalCluster's dashboard (e.g. ``127.0.0.1:8787``);
+            ``None`` (default) starts none.
 
     Returns:
         :class:`BatchResult` with rows sorted by recording name then trial order.
@@ -579,7 +735,8 @@ def analyze_batch(
     if not found:
         raise MotorlabError(f"{', '.join(map(str, paths))}: no recordings (*_motion.tsv) found")
     cache = None if cache_dir is None else str(Path(cache_dir).resolve())
-    tasks = [BatchTask(str(p), name, parameters, analyzer, cache, by_trial) for name, p in found]
+    code = code_fingerprint()
+    tasks = [BatchTask(str(p), name, parameters, analyzer, cache, by_trial, code) for name, p in found]
     t0 = time.perf_counter()
     with _progress(len(tasks), progress) as bar:
         task_id = bar.add_task("analysing", total=len(tasks))
@@ -588,13 +745,17 @@ def analyze_batch(
             bar.advance(task_id)
 
         if dask or scheduler is not None:
-            results, executor = _run_dask(tasks, scheduler, jobs, on_done, scheduler_timeout_s)
+            results, executor = _run_dask(tasks, scheduler, jobs, on_done, scheduler_timeout_s, dashboard)
         else:
             results = _run_local(tasks, jobs, on_done)
             executor = {"kind": "processes" if jobs > 1 and len(tasks) > 1 else "serial", "jobs": jobs}
     wall = time.perf_counter() - t0
     results.sort(key=lambda r: r.name)
     rows = [row for r in results for row in r.rows]
+    if provenance_columns:  # opt-in: the default table is byte-identical whether cached or not
+        rows = [
+            {**row, "from_cache": r.cached, "code_fingerprint": code[:16]} for r in results for row in r.rows
+        ]
     errors = list(path_errors)
     for r in results:
         if r.error is not None:
@@ -611,6 +772,7 @@ def analyze_batch(
             "numpy": _version_of("numpy"),
             "scipy": _version_of("scipy"),
         },
+        "code_fingerprint": code,
         "created_utc": started.isoformat(timespec="seconds"),
         "command": " ".join(sys.argv) if sys.argv and sys.argv[0] else None,
         "analyzer": analyzer,
@@ -622,6 +784,7 @@ def analyze_batch(
                 "files": r.inputs,
                 "cache_key": r.cache_key or None,
                 "status": "error" if r.error else ("cached" if r.cached else "analysed"),
+                "code_fingerprint": None if r.error else code,
             }
             for r in results
         },

@@ -62,10 +62,19 @@ def _integer(where: str, value: Any) -> int:
     return int(value)
 
 
+def _pair(where: str, value: Any) -> Band:
+    if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)) or len(value) != 2:
+        raise _type_error(where, "two numbers", value)
+    a, b = (_number(where, v) for v in value)
+    return (a, b)
+
+
 def _band(where: str, value: Any) -> Band:
     if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)) or len(value) != 2:
         raise _type_error(where, "two numbers [low, high]", value)
     lo, hi = (_number(where, v) for v in value)
+    if not 0 <= lo < hi:
+        raise _type_error(where, "two numbers [low, high] with 0 <= low < high", value)
     return (lo, hi)
 
 
@@ -94,7 +103,7 @@ def _text(where: str, value: Any) -> str:
 def _center(where: str, value: Any) -> str | Band:
     if isinstance(value, str):
         return _one_of("fit", "start")(where, value)
-    return _band(where, value)
+    return _pair(where, value)
 
 
 def _class_bands(where: str, value: Any) -> ClassBands:
@@ -273,6 +282,13 @@ class SpiralParams(_Section):
         default=10.0,
         metadata=_check(_positive, "Hz; low-pass before speed, submovements and path length (SPARC fc)"),
     )
+    imu_drift_degree: int = field(
+        default=3,
+        metadata=_check(
+            _non_negative,
+            "IMU pen: degree of the integration drift (polynomial in time) fitted with the spiral",
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -291,6 +307,47 @@ class SmoothnessParams(_Section):
     sparc_padlevel: int = field(default=4, metadata=_check(_integer, "SPARC zero padding (powers of 2)"))
     peak_prominence_frac: float = field(
         default=0.1, metadata=_check(_non_negative, "velocity peaks: prominence >= this x maximum")
+    )
+
+
+@dataclass(frozen=True)
+class PenFeatureParams(_Section):
+    """Children's handwriting features (:func:`~motorlab.analysis.handwriting_features.pen_features`).
+
+    Not (yet) a section of :class:`AnalysisParams`: the pen page's recordings are analysed
+    by :func:`~motorlab.analysis.handwriting_features.pen_features_recording` directly.
+    """
+
+    SECTION: ClassVar[str] = "penfeatures"
+
+    stop_speed_mm_s: float = field(
+        default=1.0, metadata=_check(_positive, "mm/s; writing stop = on-surface speed at most this")
+    )
+    stop_min_s: float = field(
+        default=0.015, metadata=_check(_positive, "s; a writing stop lasts longer than this (BDALab)")
+    )
+    change_lowpass_hz: float = field(
+        default=17.5,
+        metadata=_check(_positive, "Hz; low-pass before counting pressure/tilt changes (BDALab)"),
+    )
+    speed_lowpass_hz: float = field(
+        default=10.0, metadata=_check(_positive, "Hz; low-pass of positions before speed peaks (NIV)")
+    )
+    tremor_band_hz: Band = field(
+        default=TremorParams.band_hz, metadata=_check(_band, "Hz; tremor band of the pen velocity")
+    )
+    reference_band_hz: Band = field(
+        default=(0.5, 30.0), metadata=_check(_band, "Hz; total band the tremor power is a fraction of")
+    )
+    psd_window_s: float = field(
+        default=1.0, metadata=_check(_positive, "s; Welch segment of the velocity spectrum")
+    )
+    letter_peak_prominence_mm: float = field(
+        default=1.0, metadata=_check(_positive, "mm; a letter top is a peak of y this prominent")
+    )
+    word_gap_factor: float = field(
+        default=0.5,
+        metadata=_check(_positive, "a horizontal gap wider than this x median letter height is a word space"),
     )
 
 

@@ -7,6 +7,8 @@
   fatigue index, norms when age and sex are known) and, with both hands, the
   dominant/non-dominant ratio (:mod:`motorlab.analysis.recording_grip`);
 * ``gripsustained``: hold steadiness and fatigue per trial;
+* ``pinch``: tip/key/palmar pinch trials and a mean of 3 per grip and hand, no norm
+  (:mod:`motorlab.analysis.recording_pinch`);
 * ``tremorrest`` / ``tremorpostural``: accelerometer and/or gyroscope tremor of the hold
   (:mod:`motorlab.analysis.recording_tremor`);
 * ``handwriting`` / ``spiral`` / ``spiraldynamic``: from the recording's pen path, measured
@@ -32,6 +34,7 @@ from .params import AnalysisParams, analysis_parameters
 from .quality import QualityLog
 from .recording_grip import grip_metrics, sustained_metrics
 from .recording_pen import handwriting_metrics, pen_hold_metrics, spiral_metrics
+from .recording_pinch import pinch_metrics
 from .recording_tremor import tremor_metrics
 from .results import QualityFlag, RecordingIdentity, RecordingMetrics
 
@@ -45,6 +48,7 @@ _DISPATCH: dict[str, _Adapter] = {
     "gripsustained": lambda rec, p, log: {
         "gripsustained": sustained_metrics(rec, p.gripsustained, p.grip, log)
     },
+    "pinch": lambda rec, p, log: {"pinch": pinch_metrics(rec, p.grip, log)},
     "handwriting": lambda rec, p, log: {
         "handwriting": handwriting_metrics(rec, p.handwriting, p.smoothness, log)
     },

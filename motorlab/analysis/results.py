@@ -2,7 +2,7 @@
 
 A ``RecordingMetrics`` holds who/what was recorded (:class:`RecordingIdentity`), the
 :class:`~motorlab.analysis.params.AnalysisParams` used, the typed content of its task
-(exactly one of ``grip``, ``gripsustained``, ``tremor``, ``handwriting``, ``spiral``), the
+(exactly one of ``grip``, ``gripsustained``, ``tremor``, ``handwriting``, ``spiral``, ``pinch``), the
 arrays a report draws (force traces, the analysed IMU window, the pen path), named
 :class:`QualityFlag` s and the warnings raised while analysing.
 
@@ -13,6 +13,8 @@ and CSV files (units in the keys, e.g. ``peak_force_N``).
 Quality flag names (each with a one-line message):
 
 * ``no_grip_effort``: a grip recording without trial events and no effort above the onset threshold;
+* ``trials_from_force``: a grip recording without trial events: its efforts were found by
+  the force threshold and all taken as valid trials of the recording's hand;
 * ``grip_trial``: a trial's grip metrics are NaN (too short, no onset...);
 * ``grip_summary``: a hand without a valid trial, or a dominant hand that is neither right nor left;
 * ``tremor``: a tremor spectrum or stability index could not be computed (NaN);
@@ -254,6 +256,86 @@ class SustainedGripMetrics:
         return [t.to_row() for t in self.trials]
 
 
+# ----------------------------------------------------------------------- pinch
+#: why pinch results carry no norm (tablet.md §3.2: the Mathiowetz tables were not readable)
+PINCH_NO_NORM = (
+    "no norm: no readable published pinch table is bundled (Mathiowetz 1985 adults, 1986 ages 6-19 "
+    "not transcribed); compare with this client's earlier sessions"
+)
+
+
+@dataclass(frozen=True, eq=False)
+class PinchTrial:
+    """One maximal pinch trial (``grip``: ``tip``, ``key`` or ``palmar``; rest as :class:`GripTrial`)."""
+
+    grip: str
+    trial: int | str
+    hand: str
+    status: str
+    trial_start_s: float
+    result: GripResult
+    t_s: np.ndarray
+    force_n: np.ndarray
+
+    def to_row(self) -> dict[str, Any]:
+        row: dict[str, Any] = {
+            "row": "trial",
+            "pinch_grip": self.grip,
+            "trial": self.trial,
+            "hand": self.hand,
+            "status": self.status,
+            "trial_start_s": self.trial_start_s,
+        }
+        row.update(asdict(self.result))
+        return row
+
+
+@dataclass(frozen=True)
+class PinchSummary:
+    """The trials of one pinch grip and hand: mean of 3 (the reliable score, Mathiowetz 1984),
+    best and between-trial CV; ``norm_note`` says why there is no norm."""
+
+    grip: str
+    hand: str
+    summary: GripSummary
+    norm_note: str = PINCH_NO_NORM
+
+    def to_row(self) -> dict[str, Any]:
+        s = self.summary
+        return {
+            "row": "summary",
+            "pinch_grip": self.grip,
+            "trial": "all",
+            "hand": self.hand,
+            "status": "summary",
+            "n_trials": s.n_trials,
+            "n_valid": s.n_valid,
+            "n_used": s.n_used,
+            "mean_of_3_N": s.mean_of_3_N,
+            "mean_of_3_kgf": s.mean_of_3_kgf,
+            "best_N": s.best_N,
+            "best_kgf": s.best_kgf,
+            "between_trial_cv_pct": s.cv_pct,
+            "norm_note": self.norm_note,
+        }
+
+
+@dataclass(frozen=True, eq=False)
+class PinchMetrics:
+    """Maximal tip/key/palmar pinches: trials, one summary per (grip, hand), the force trace (s, N)."""
+
+    trials: tuple[PinchTrial, ...]
+    summaries: tuple[PinchSummary, ...]
+    t_s: np.ndarray
+    force_n: np.ndarray
+
+    def summary(self, grip: str, hand: str) -> PinchSummary | None:
+        return next((s for s in self.summaries if s.grip == grip and s.hand == hand), None)
+
+    def to_rows(self) -> list[dict[str, Any]]:
+        return [t.to_row() for t in self.trials] + [s.to_row() for s in self.summaries]
+
+
 # ----------------------------------------------------------------------- tremor
 @dataclass(frozen=True, eq=False)
 class TremorMetrics:
@@ -387,7 +469,9 @@ class SpiralMetrics:
 
 
 # ----------------------------------------------------------------------- recording
-TaskMetrics = GripMetrics | SustainedGripMetrics | TremorMetrics | HandwritingMetrics | SpiralMetrics
+TaskMetrics = (
+    GripMetrics | SustainedGripMetrics | TremorMetrics | HandwritingMetrics | SpiralMetrics | PinchMetrics
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -407,6 +491,7 @@ class RecordingMetrics:
     tremor: TremorMetrics | None = None
     handwriting: HandwritingMetrics | None = None
     spiral: SpiralMetrics | None = None
+    pinch: PinchMetrics | None = None
     quality: tuple[QualityFlag, ...] = ()
     warnings: tuple[str, ...] = ()
 
@@ -417,7 +502,7 @@ class RecordingMetrics:
     @property
     def content(self) -> TaskMetrics:
         """The task's typed content (whichever task field is set)."""
-        for part in (self.grip, self.gripsustained, self.tremor, self.handwriting, self.spiral):
+        for part in (self.grip, self.gripsustained, self.tremor, self.handwriting, self.spiral, self.pinch):
             if part is not None:
                 return part
         raise ValueError(f"RecordingMetrics of task {self.task!r} has no content")

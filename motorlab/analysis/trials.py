@@ -1,8 +1,9 @@
 """Trials of a recording: the ``trial`` events with their final status, and the analysis window.
 
 A trial's status is its ``trial`` event's ``status`` (``valid`` when absent), overridden by
-any later ``trial_status`` event for the same trial and hand (the therapist marking the
-previous trial invalid between trials). Tasks analysed over a window (tremor holds,
+a later ``trial_status`` event for the same trial and hand (the therapist marking the
+previous trial invalid between trials; it applies to the latest attempt of that trial begun
+before it, so a replacement attempt keeps its own status). Tasks analysed over a window (tremor holds,
 handwriting, spiral) use the valid trials only: invalid or incomplete trials, the
 instructions and the countdown are never analysed. A recording without ``trial`` events
 (an imported file) is analysed whole; one whose trials are all invalid is not analysed.
@@ -38,10 +39,19 @@ def trial_specs(rec: Recording) -> list[TrialSpec]:
     trials = rec.events_of("trial")
     if not trials:
         return []
-    overrides: dict[tuple[str, str], tuple[str, str]] = {}
+    # a trial_status event applies to the latest attempt of its trial and hand that began
+    # before it (a replacement attempt of the same trial number keeps its own status)
+    overrides: dict[int, tuple[str, str]] = {}
     for ev in rec.events_of("trial_status"):
         key = (str(ev.extra.get("trial")), str(ev.extra.get("hand", rec.metadata.hand)))
-        overrides[key] = (str(ev.extra.get("status", "valid")), str(ev.extra.get("reason", "")))
+        before = [
+            i
+            for i, tr in enumerate(trials)
+            if (str(tr.extra.get("trial", i + 1)), str(tr.extra.get("hand", rec.metadata.hand))) == key
+            and tr.onset <= ev.onset
+        ]
+        if before:
+            overrides[before[-1]] = (str(ev.extra.get("status", "valid")), str(ev.extra.get("reason", "")))
     end_of_rec = float(rec.timestamps.max()) + 1.0 / rec.sampling_rate if rec.n_samples else 0.0
     out = []
     for i, ev in enumerate(trials):
@@ -49,7 +59,7 @@ def trial_specs(rec: Recording) -> list[TrialSpec]:
         hand = str(ev.extra.get("hand", rec.metadata.hand))
         status = str(ev.extra.get("status", "valid"))
         reason = str(ev.extra.get("reason", ""))
-        status, reason = overrides.get((str(trial), hand), (status, reason))
+        status, reason = overrides.get(i, (status, reason))
         if ev.duration and np.isfinite(ev.duration) and ev.duration > 0:
             end = ev.onset + ev.duration
         else:

@@ -67,6 +67,12 @@ def register(subparsers: Any) -> None:
         help="run on Dask (a private LocalCluster on 127.0.0.1 unless --scheduler)",
     )
     b.add_argument(
+        "--dashboard",
+        default=None,
+        metavar="HOST:PORT",
+        help="with --dask: serve the private cluster's dashboard there, e.g. 127.0.0.1:8787 (default: none)",
+    )
+    b.add_argument(
         "--cache-dir",
         type=Path,
         default=None,
@@ -75,9 +81,21 @@ def register(subparsers: Any) -> None:
     )
     b.add_argument("--no-cache", action="store_true", help="recompute everything")
     b.add_argument(
+        "--analyzer",
+        default=None,
+        metavar="MODULE:FUNCTION",
+        help="your own analysis, called as FUNCTION(recording, params) in every worker "
+        "(default: motorlab's task metrics)",
+    )
+    b.add_argument(
         "--by-trial",
         action="store_true",
         help="analyse each trial window alone, streaming the file (flat memory for long recordings)",
+    )
+    b.add_argument(
+        "--provenance-columns",
+        action="store_true",
+        help="add from_cache and code_fingerprint columns to every row (always in the provenance file)",
     )
     b.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary")
     p.add_argument(
@@ -114,6 +132,9 @@ def _batch_requested(args: argparse.Namespace) -> bool:
         or args.jobs is not None
         or args.scheduler is not None
         or args.dask
+        or args.dashboard is not None
+        or args.analyzer is not None
+        or args.provenance_columns
         or args.by_trial
     )
 
@@ -123,6 +144,10 @@ def _handle_batch(args: argparse.Namespace, params: AnalysisParams) -> int:
 
     from ..analysis.batch import analyze_batch
 
+    if args.jobs is not None and args.jobs < 1:
+        raise ParameterError(f"--jobs must be at least 1, got {args.jobs}")
+    if args.dashboard is not None and not args.dask:
+        raise ParameterError("--dashboard needs --dask (it is the private Dask cluster's dashboard)")
     out = args.out or Path("results.csv")
     cache = None if args.no_cache else (args.cache_dir or out.parent / ".motorlab-cache")
     res = analyze_batch(
@@ -134,6 +159,9 @@ def _handle_batch(args: argparse.Namespace, params: AnalysisParams) -> int:
         cache_dir=cache,
         progress=False if args.quiet else None,
         by_trial=args.by_trial,
+        dashboard=args.dashboard,
+        provenance_columns=args.provenance_columns,
+        **({"analyzer": args.analyzer} if args.analyzer else {}),
     )
     table, errors_csv, prov = res.write(out)
     errors = [e for e in res.errors if e["level"] == "error"]
@@ -160,9 +188,11 @@ def handle(args: argparse.Namespace) -> int:
     params = None
     if args.params is not None:
         try:
-            params = json.loads(Path(args.params).read_text())
+            params = json.loads(Path(args.params).read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
             raise MotorlabError(f"{args.params}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+        except UnicodeDecodeError:
+            raise MotorlabError(f"{args.params}: not a UTF-8 text file (expected JSON)") from None
     if args.norms is not None:
         params = {} if params is None else params
         if not isinstance(params, dict) or not isinstance(params.get("grip", {}), dict):
@@ -172,6 +202,8 @@ def handle(args: argparse.Namespace) -> int:
         checked = AnalysisParams.from_mapping(params)
     except ParameterError as exc:
         raise ParameterError(f"{args.params}: {exc}" if args.params is not None else str(exc)) from None
+    if len(args.paths) == 1 and not args.paths[0].exists() and not args.paths[0].is_symlink():
+        raise MotorlabError(f"{args.paths[0]}: no such file or folder")
     if _batch_requested(args):
         return _handle_batch(args, checked)
     args.recording = args.paths[0]

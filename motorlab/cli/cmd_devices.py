@@ -132,4 +132,17 @@ def run(args: argparse.Namespace) -> int:
         console.print(table)
     for note in notes:
         console.print(f"[yellow]{escape(note)}[/yellow]")
+    if not any(r.ok for r in results):
+        console.print(_emulator_hint())
     return 0
+
+
+def _emulator_hint() -> str:
+    """No device answered: point at the built-in emulators (``sim://`` URLs)."""
+    from ..devices.spec import simulators
+
+    names = ", ".join(f"sim://{name}" for name in sorted(simulators()))
+    return (
+        "No hardware answered. To try motorlab without hardware, use a built-in emulator as the "
+        f"device URL: {names} (e.g. motorlab record grip --device sim://grip ...)."
+    )

@@ -106,7 +106,7 @@ def _set(args: argparse.Namespace) -> int:
     console = Console()
     root, client, store = _context(args)
     if args.from_json:
-        goals = _goals_from_json(args.from_json, store)
+        goals = [_checked(console, root, client, g) for g in _goals_from_json(args.from_json, store)]
         for g in goals:
             store.put(g)
         console.print(f"saved {len(goals)} goal(s) for {client.participant} in {store.path}")
@@ -138,6 +138,7 @@ def _set(args: argparse.Namespace) -> int:
             args.weight,
             args.target_date or _default_target(),
         )
+        goal = _checked(console, root, client, goal)
     else:
         goal = _ask_goal(console, root, client, store, args.goal_id)
         if goal is None:
@@ -146,6 +147,28 @@ def _set(args: argparse.Namespace) -> int:
     store.put(goal)
     console.print(f"saved goal [bold]{goal.goal_id}[/bold] for {client.participant} in {store.path}")
     return 0
+
+
+def _checked(console, root: Path, client, goal):
+    """The goal tied to the client's latest session as its baseline; prints its warnings."""
+    import dataclasses
+
+    from ..clinic.goals import goal_warnings
+    from ..clinic.history import client_sessions
+
+    if not goal.baseline_session:
+        sessions = client_sessions(root, client.participant)
+        if sessions:
+            goal = dataclasses.replace(goal, baseline_session=sessions[-1].label)
+    for text in goal_warnings(goal):
+        console.print(f"[yellow]warning:[/yellow] {goal.goal_id}: {text}", highlight=False)
+    if goal.baseline_session:
+        console.print(
+            f"{goal.goal_id} is scored from the first session after session {goal.baseline_session} "
+            "(its baseline)",
+            highlight=False,
+        )
+    return goal
 
 
 def _goals_from_json(path: Path, store) -> list:
@@ -274,6 +297,7 @@ def _ask_goal(console, root: Path, client, store, goal_id: str | None):
     target = _ask_until(console, "Target date (YYYY-MM-DD)", _date, _default_target())
     goal = make_goal(goal_id or store.next_id(), title, metric.key, hand, baseline, levels, weight, target)
     _print_goals(console, [goal])
+    goal = _checked(console, root, client, goal)
     answer = _ask(console, "Save this goal? (y/n)", "y").lower()
     return goal if answer.startswith("y") else None
 

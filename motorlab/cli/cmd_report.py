@@ -60,22 +60,34 @@ def _run(args: argparse.Namespace) -> int:
         f"{len(data.sessions)} session(s) in total"
     )
     for ln in data.lines:
-        if ln.change_baseline is None:
-            continue
-        real = ln.real(ln.change_baseline)
-        verdict = "real change" if real else "within noise" if real is not None else "MDC not known"
         hand = f" ({ln.hand})" if ln.hand != "n/a" else ""
+        if ln.no_tremor:
+            console.print(f"  {ln.metric.label}{hand}: no tremor detected")
+            continue
+        if ln.change_baseline is None or ln.baseline is None or ln.value is None:
+            continue
+        verdict = {
+            "improved": "real improvement",
+            "declined": "real decline",
+            "no meaningful change": "no meaningful change",
+            "changed": "noise band not known",
+        }.get(ln.verdict(ln.change_baseline), "")
         console.print(
             f"  {ln.metric.label}{hand}: {ln.baseline:.{ln.metric.decimals}f} → "
             f"{ln.value:.{ln.metric.decimals}f} {ln.metric.unit} since the first session, {verdict}"
         )
-    if data.gas_tscore is not None:
+    if data.goals_at_baseline:
+        console.print("  goals: baseline (set at this session); scored from the next session")
+    elif data.gas_tscore is not None:
         console.print(
-            f"  GAS T-score {data.gas_tscore:.1f} over {sum(g.level is not None for g in data.goals)} goal(s)"
+            f"  GAS T-score {data.gas_tscore:.1f} over "
+            f"{sum(g.status == 'scored' and g.level is not None for g in data.goals)} goal(s)"
         )
     problems = [r.error for r in data.current.results if r.error]
     for p in problems:
         console.print(f"  [yellow]not analysed:[/yellow] {p}")
     console.print(f"HTML: {files.html.resolve()}")
     console.print(f"PDF:  {files.pdf.resolve()}")
+    if files.parent_pdf is not None and files.parent_html is not None:
+        console.print(f"parent page: {files.parent_pdf.resolve()} (and .html)")
     return 0

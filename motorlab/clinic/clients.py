@@ -111,6 +111,12 @@ def _write_table(path: Path, header: list[str], rows: list[dict[str, str]]) -> N
         )
 
 
+def _recorded_only(row: dict[str, str]) -> bool:
+    """A row the recorder added for a participant never registered as a client: every
+    client fact is ``n/a`` (see :func:`motorlab.storage.bids.register_participant`)."""
+    return all((row.get(c) or "").strip() == "n/a" for c in COLUMNS[1:])
+
+
 def _client_from_row(row: dict[str, str], path: Path) -> Client:
     pid = (row.get("participant_id") or "").strip()
     ident = pid.removeprefix("sub-")
@@ -130,7 +136,11 @@ class ClientRegistry:
     def list(self) -> list[Client]:
         """All clients, in the file's order."""
         _, rows = _read_table(self.path)
-        return [_client_from_row(r, self.path) for r in rows if (r.get("participant_id") or "").strip()]
+        return [
+            _client_from_row(r, self.path)
+            for r in rows
+            if (r.get("participant_id") or "").strip() and not _recorded_only(r)
+        ]
 
     def get(self, participant: str) -> Client:
         """The client with this ID (with or without ``sub-``); MotorlabError if unknown."""
@@ -165,7 +175,7 @@ class ClientRegistry:
         }
         for r in rows:
             if (r.get("participant_id") or "").strip() == pid:
-                if not replace:
+                if not replace and not _recorded_only(r):
                     raise MotorlabError(
                         f"{self.path}: client {client.participant} already exists "
                         "(use --update to change their details)"

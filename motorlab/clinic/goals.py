@@ -9,6 +9,11 @@ thresholds mean "higher is better" (grip force), falling ones "lower is better"
 (tremor). A measured value scores the highest level whose threshold it reaches;
 anything short of the −1 threshold scores −2.
 
+GAS rates change after the goals were written, so a goal is not scored at its baseline:
+the session the goal was set on (``baseline_session``, else any session on or before the
+day it was ``created``) and earlier ones only show the baseline; scoring starts with the
+first session after it (:func:`scored_at`).
+
 Goals are derived data, stored per client in
 ``derivatives/motorlab/sub-<ID>/sub-<ID>_goals.json``.
 """
@@ -63,6 +68,8 @@ class Goal:
         weight: GAS weight (> 0; 1 = equal weights).
         target_date: ISO date by which the goal should be reached.
         created: ISO date the goal was written.
+        baseline_session: label of the client's latest session when the goal was written
+            ("" if unknown); that session and earlier ones are the goal's baseline.
     """
 
     goal_id: str
@@ -74,6 +81,7 @@ class Goal:
     weight: float = 1.0
     target_date: str = ""
     created: str = field(default_factory=lambda: _dt.date.today().isoformat())
+    baseline_session: str = ""
 
     @property
     def higher_is_better(self) -> bool:
@@ -110,6 +118,7 @@ def make_goal(
     weight: float | str = 1.0,
     target_date: str = "",
     created: str | None = None,
+    baseline_session: str = "",
 ) -> Goal:
     """Validate the parts of a goal and build it; MotorlabError says what is wrong.
 
@@ -172,7 +181,59 @@ def make_goal(
         w,
         target,
         created or _dt.date.today().isoformat(),
+        str(baseline_session or ""),
     )
+
+
+def _session_number(label: str) -> int | None:
+    digits = "".join(itertools.takewhile(str.isdigit, str(label)))
+    return int(digits) if digits else None
+
+
+def scored_at(goal: Goal, session_label: str, session_date: _dt.date | None) -> bool:
+    """Whether a session comes after the goal's baseline, so that GAS may score the goal there.
+
+    With a recorded ``baseline_session`` the session number must be larger; otherwise the
+    session must be dated after the day the goal was ``created`` (unknown dates: not scored).
+    """
+    base, now = _session_number(goal.baseline_session), _session_number(session_label)
+    if base is not None and now is not None:
+        return now > base
+    try:
+        created = _dt.date.fromisoformat(goal.created)
+    except ValueError:
+        return False
+    return session_date is not None and session_date > created
+
+
+def goal_warnings(goal: Goal) -> list[str]:
+    """What looks wrong with a goal that is still valid: one line each (empty when fine).
+
+    * two neighbouring thresholds closer together than the measure's noise band (MDC95 or
+      test-retest band, see :mod:`~motorlab.clinic.metric_catalog`) at the baseline: the
+      level could change from measurement noise alone;
+    * a baseline that already reaches the expected outcome (level 0 or better).
+    """
+    spec = goal_metric(goal.metric)
+    out = []
+    limit = spec.change_limit(goal.baseline)
+    if limit is not None and spec.band is not None:
+        close = [(a, b) for a, b in itertools.pairwise(goal.levels) if abs(b.threshold - a.threshold) < limit]
+        if close:
+            pairs = ", ".join(f"{a.level:+d}/{b.level:+d}" for a, b in close)
+            out.append(
+                f"thresholds of levels {pairs} are closer together than the {spec.band.name} "
+                f"of {limit:.{spec.decimals}f} {spec.unit}: measurement noise alone could move the goal "
+                "between these levels"
+            )
+    start = attained_level(goal, goal.baseline)
+    if start is not None and start >= 0:
+        out.append(
+            f"the baseline {goal.baseline:.{spec.decimals}f} {spec.unit} already reaches level {start:+d} "
+            f"(expected outcome at {goal.level(0).threshold:.{spec.decimals}f} {spec.unit}): set the expected "
+            "level beyond the baseline"
+        )
+    return out
 
 
 def _number(value: Any, what: str) -> float:
@@ -198,6 +259,7 @@ def goal_from_dict(d: dict[str, Any]) -> Goal:
             d.get("weight", 1.0),
             d.get("target_date", ""),
             d.get("created"),
+            d.get("baseline_session", ""),
         )
     except KeyError as exc:
         raise MotorlabError(f"goal is missing the field {exc.args[0]!r}") from None
@@ -267,5 +329,7 @@ __all__ = [
     "GoalStore",
     "attained_level",
     "goal_from_dict",
+    "goal_warnings",
     "make_goal",
+    "scored_at",
 ]

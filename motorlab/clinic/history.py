@@ -32,6 +32,8 @@ class RecordingInfo:
     status: str
     error: str | None = None  # why the sidecar could not be read (facts then come from the file name)
     emulated: bool = False  # recorded from a built-in emulator (virtual client), not a real person
+    #: the therapist's notes typed during the recording: (seconds from its start, text)
+    notes: tuple[tuple[float, str], ...] = ()
 
 
 @dataclass
@@ -65,6 +67,26 @@ class SessionInfo:
         return [r for r in self.recordings if r.task == task]
 
 
+NOTES_KEY = "MotorlabNotes"
+
+
+def parse_notes(value: object) -> tuple[tuple[float, str], ...]:
+    """The sidecar's ``MotorlabNotes`` (a list of ``{"time_s": float, "text": str}``) as
+    ``(time_s, text)`` pairs sorted by time; absent or malformed entries are left out."""
+    if not isinstance(value, list):
+        return ()
+    out = []
+    for item in value:
+        if not isinstance(item, dict) or not isinstance(item.get("text"), str) or not item["text"].strip():
+            continue
+        try:
+            t = float(item.get("time_s", float("nan")))
+        except (TypeError, ValueError):
+            t = float("nan")
+        out.append((t, item["text"].strip()))
+    return tuple(sorted(out, key=lambda n: (n[0] != n[0], n[0] if n[0] == n[0] else 0.0)))
+
+
 def parse_acq_time(value: str | None) -> _dt.datetime | None:
     """An ISO 8601 ``acq_time`` as a naive local datetime (None if absent/invalid)."""
     if not value or value == "n/a":
@@ -96,6 +118,7 @@ def read_recording_info(motion_tsv: Path) -> RecordingInfo:
         acq_time=md.acq_time,
         status=head.status,
         emulated=bool(side.get("MotorlabEmulated", False)),
+        notes=parse_notes(side.get(NOTES_KEY)),
     )
 
 

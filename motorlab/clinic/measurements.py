@@ -43,10 +43,16 @@ class SessionMeasurements:
     values: dict[tuple[str, str], float] = field(default_factory=dict)
     #: (metric key, hand) -> number of trials the value averages
     n_trials: dict[tuple[str, str], int] = field(default_factory=dict)
+    #: (metric key, hand) of tremor measures that were recorded but found no tremor peak
+    not_detected: set[tuple[str, str]] = field(default_factory=set)
 
     def value(self, metric: str, hand: str = "n/a") -> float | None:
         v = self.values.get((metric, hand))
         return v if v is not None and math.isfinite(v) else None
+
+    def no_tremor(self, metric: str, hand: str = "n/a") -> bool:
+        """True when this session measured ``metric`` for ``hand`` and detected no tremor."""
+        return (metric, hand) in self.not_detected and self.value(metric, hand) is None
 
     def results_of(self, task: str) -> list[RecordingResult]:
         return [r for r in self.results if r.info.task == task]
@@ -82,6 +88,10 @@ def measure_session(session: SessionInfo) -> SessionMeasurements:
                 if value is not None:
                     out.values[(metric.key, hand)] = value
                     out.n_trials[(metric.key, hand)] = n
+                    out.not_detected.discard((metric.key, hand))
+                elif metric.detected is not None and metric.detected(res.metrics, hand) is False:
+                    out.values.pop((metric.key, hand), None)
+                    out.not_detected.add((metric.key, hand))
     return out
 
 

@@ -5,6 +5,11 @@ Each entry names the task it comes from, how it is read from the typed result of
 whether it is measured per hand, which direction is better and how trials of one
 session are combined (the mean of the valid trials, as in Mathiowetz et al. 1985 for
 grip; for grip the per-hand mean of 3 of the analysis).
+
+The catalog is also the one place for each measure's *change facts*: how large a change
+must be to exceed measurement noise (:class:`ChangeBand`: a published MDC95, or the measure's
+own test-retest band) and the fixed, clinically meaningful range its progress chart is drawn
+on (``chart_max``), so a chart never blows a change within noise up to the full plot height.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeGuard
 
+from ..analysis.goals import GRIP_MDC_SOURCE, grip_mdc95_kg
 from ..errors import MotorlabError
 
 if TYPE_CHECKING:
@@ -50,6 +56,18 @@ def _grip_strength_kgf(m: RecordingMetrics, hand: str) -> Reading:
     )
 
 
+def _pinch_kgf(grip: str) -> Callable[[RecordingMetrics, str], Reading]:
+    """Mean of the valid trials of one pinch grip (``tip``/``key``/``palmar``) and hand, kg."""
+
+    def read(m: RecordingMetrics, hand: str) -> Reading:
+        s = m.pinch.summary(grip, hand) if m.pinch is not None else None
+        if s is None or not _finite(s.summary.mean_of_3_kgf):
+            return None, 0
+        return s.summary.mean_of_3_kgf, s.summary.n_used
+
+    return read
+
+
 def _sustained_fatigue_pct(m: RecordingMetrics, hand: str) -> Reading:
     if m.gripsustained is None:
         return None, 0
@@ -66,12 +84,81 @@ def _writing_speed(m: RecordingMetrics, hand: str) -> Reading:
 
 
 def _spiral_tremor_rms(m: RecordingMetrics, hand: str) -> Reading:
-    return _recording_value(m, hand, m.spiral.result.tremor_rms_cm if m.spiral is not None else None)
+    """The spiral's tremor-band RMS, only where a tremor peak was detected (else no value)."""
+    res = m.spiral.result if m.spiral is not None else None
+    return _recording_value(m, hand, res.tremor_rms_cm if res is not None and res.tremor_detected else None)
+
+
+def _spiral_tremor_detected(m: RecordingMetrics, hand: str) -> bool | None:
+    res = m.spiral.result if m.spiral is not None else None
+    if res is None or m.identity.hand != hand or not _finite(res.tremor_rms_cm):
+        return None
+    return bool(res.tremor_detected)
 
 
 def _acc_tremor_rms(m: RecordingMetrics, hand: str) -> Reading:
+    """The hand's band-limited acceleration RMS, only where a tremor peak was detected."""
     acc = m.tremor.accelerometer if m.tremor is not None else None
-    return _recording_value(m, hand, acc.rms if acc is not None else None)
+    return _recording_value(m, hand, acc.rms if acc is not None and acc.tremor_detected else None)
+
+
+def _acc_tremor_detected(m: RecordingMetrics, hand: str) -> bool | None:
+    acc = m.tremor.accelerometer if m.tremor is not None else None
+    if acc is None or m.identity.hand != hand or not _finite(acc.rms):
+        return None
+    return bool(acc.tremor_detected)
+
+
+def _pinch_reader(grip: str) -> Callable[[RecordingMetrics, str], Reading]:
+    """The hand's mean of 3 (kg) of one pinch grip (``tip``, ``key`` or ``palmar``)."""
+
+    def read(m: RecordingMetrics, hand: str) -> Reading:
+        s = m.pinch.summary(grip, hand) if m.pinch is not None else None
+        if s is None or not _finite(s.summary.mean_of_3_kgf):
+            return None, 0
+        return s.summary.mean_of_3_kgf, s.summary.n_used
+
+    return read
+
+
+@dataclass(frozen=True)
+class ChangeBand:
+    """How large a change of a measure must be to exceed measurement noise (metric units).
+
+    Attributes:
+        name: what the band is, as the report names it ("MDC95", "test-retest band").
+        absolute: ``absolute(baseline)``: the band's half-width at a baseline value, in the
+            metric's unit.
+        source: citation.
+    """
+
+    name: str
+    absolute: Callable[[float], float]
+    source: str
+
+    def at(self, baseline: float) -> float:
+        return float(self.absolute(baseline))
+
+
+#: grip: the published MDC95 of the mean of three trials (Bai et al. 2019)
+GRIP_BAND = ChangeBand("MDC95", grip_mdc95_kg, GRIP_MDC_SOURCE)
+
+
+#: Tremor amplitude measured by transducers varies between sessions by about 66 % of its
+#: baseline (geometric mean), so the minimal detectable change is that large (Elble et al. 2016,
+#: see research/metrics.md section 2.1); used for every tremor amplitude of the catalog.
+TREMOR_RETEST_FRACTION = 0.66
+TREMOR_RETEST_SOURCE = (
+    "Elble et al. 2016 (MDS task force on tremor rating): transducer tremor amplitude varies between "
+    "sessions by about 66 % of baseline"
+)
+
+
+def _tremor_band_abs(baseline: float) -> float:
+    return TREMOR_RETEST_FRACTION * abs(baseline)
+
+
+TREMOR_BAND = ChangeBand("test-retest band (±66 % of baseline)", _tremor_band_abs, TREMOR_RETEST_SOURCE)
 
 
 @dataclass(frozen=True)
@@ -89,6 +176,14 @@ class GoalMetric:
         higher_is_better: direction of improvement.
         per_hand: measured separately for right and left hand.
         decimals: digits shown in the report.
+        band: the change that exceeds measurement noise (None where no figure is known).
+        chart_max: top of the progress chart's fixed axis (metric units; the axis starts at 0
+            and only grows when a value lies above it); None: 1.3 x the largest value.
+        detected: for tremor measures, ``detected(metrics, hand)``: False when the recording
+            measured that hand and found no tremor peak (the report then says "no tremor
+            detected" instead of a number), None when it does not measure it.
+        trials_in_norm: trials the published norms average (a result of fewer trials gets a
+            caveat next to the norm); 0 when the measure has no norms.
     """
 
     key: str
@@ -100,6 +195,16 @@ class GoalMetric:
     higher_is_better: bool = True
     per_hand: bool = True
     decimals: int = 1
+    band: ChangeBand | None = None
+    chart_max: float | None = None
+    detected: Callable[[RecordingMetrics, str], bool | None] | None = None
+    trials_in_norm: int = 0
+
+    def change_limit(self, baseline: float | None) -> float | None:
+        """Half-width of the noise band at ``baseline`` (None when unknown or no baseline)."""
+        if self.band is None or baseline is None or not _finite(baseline):
+            return None
+        return self.band.at(baseline)
 
 
 GOAL_METRICS: dict[str, GoalMetric] = {
@@ -112,6 +217,9 @@ GOAL_METRICS: dict[str, GoalMetric] = {
             "kg",
             "Grip strength",
             "how hard the hand can squeeze (mean of the trials)",
+            band=GRIP_BAND,
+            chart_max=50.0,
+            trials_in_norm=3,
         ),
         GoalMetric(
             "sustained_grip_fatigue_pct",
@@ -121,6 +229,23 @@ GOAL_METRICS: dict[str, GoalMetric] = {
             "Sustained grip fatigue",
             "how much force fades while holding a squeeze",
             higher_is_better=False,
+            chart_max=100.0,
+        ),
+        *(
+            GoalMetric(
+                f"{grip}_pinch_kgf",
+                "pinch",
+                _pinch_kgf(grip),
+                "kg",
+                f"{title} strength",
+                f"how hard the {what} can pinch (mean of the trials; no norm table)",
+                chart_max=15.0,  # kg; adult key pinch ~12 kg (men 30-34, tablet.md §3.2); grows above it
+            )
+            for grip, title, what in (
+                ("tip", "Tip pinch", "thumb tip and index tip"),
+                ("key", "Key pinch", "thumb against the side of the index"),
+                ("palmar", "Palmar pinch", "thumb against index and middle finger"),
+            )
         ),
         GoalMetric(
             "writing_speed_cm_s",
@@ -129,6 +254,7 @@ GOAL_METRICS: dict[str, GoalMetric] = {
             "cm/s",
             "Writing speed",
             "how fast the pen moves while writing",
+            chart_max=8.0,
         ),
         GoalMetric(
             "spiral_tremor_rms_cm",
@@ -139,6 +265,9 @@ GOAL_METRICS: dict[str, GoalMetric] = {
             "how much the line of a drawn spiral shakes (tremor-band wobble)",
             higher_is_better=False,
             decimals=3,
+            band=TREMOR_BAND,
+            chart_max=0.5,
+            detected=_spiral_tremor_detected,
         ),
         GoalMetric(
             "rest_tremor_rms_ms2",
@@ -149,6 +278,9 @@ GOAL_METRICS: dict[str, GoalMetric] = {
             "how much the hand shakes at rest",
             higher_is_better=False,
             decimals=3,
+            band=TREMOR_BAND,
+            chart_max=2.0,
+            detected=_acc_tremor_detected,
         ),
         GoalMetric(
             "postural_tremor_rms_ms2",
@@ -159,6 +291,25 @@ GOAL_METRICS: dict[str, GoalMetric] = {
             "how much the hand shakes when held out",
             higher_is_better=False,
             decimals=3,
+            band=TREMOR_BAND,
+            chart_max=2.0,
+            detected=_acc_tremor_detected,
+        ),
+        *(
+            GoalMetric(
+                f"pinch_{grip}_kgf",
+                "pinch",
+                _pinch_reader(grip),
+                "kg",
+                f"{grip.capitalize()} pinch strength",
+                f"how hard the thumb and fingers can pinch ({words}; mean of the trials)",
+                chart_max=15.0,
+            )
+            for grip, words in (
+                ("tip", "thumb tip against index fingertip"),
+                ("key", "thumb against the side of the index finger"),
+                ("palmar", "thumb against index and middle fingers"),
+            )
         ),
     )
 }

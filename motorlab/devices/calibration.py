@@ -45,7 +45,11 @@ from ..errors import MotorlabError, MotorlabWarning
 #: standard gravity, m/s^2 (CGPM 1901; also the kg -> N factor used for masses)
 from ..units import STANDARD_GRAVITY
 
-KINDS = ("force", "imu")
+KINDS = (
+    "force",
+    "imu",
+    "screen",
+)  # screen: a browser pen surface, mm per CSS px (devices/screen_calibration.py)
 #: environment variable that moves the whole motorlab config dir (tests use it)
 CONFIG_ENV = "MOTORLAB_CONFIG_DIR"
 

@@ -167,11 +167,13 @@ def discover_input() -> list[Candidate]:
 
     if not sys.platform.startswith("linux"):
         return []
-    evdev: Any = None
+    evdev: Any
     try:
-        import evdev
+        import evdev as _evdev
+
+        evdev = _evdev
     except ModuleNotFoundError:  # tablets need the 'tablet' extra; unreadable nodes are still worth a line
-        pass
+        evdev = None
     dev = Path(os.environ.get(DEV_DIR_ENV, "/dev")) / "input"
     out: list[Candidate] = []
     for node in sorted(dev.glob("event*")):

@@ -58,6 +58,12 @@ def parse_device_url(text: str) -> DeviceURL:
     """Split a device URL; an unknown scheme or an empty target is a one-line DeviceError."""
     parts = urlsplit(text)
     if parts.scheme not in {"serial", "ble", "sim", "replay", "input"}:
+        if text.startswith("/dev/") or text.upper().startswith("COM"):
+            raise DeviceError(
+                f"{text}: a port needs the URL form serial://{text}?protocol=NAME "
+                f"(NAME: {', '.join(sorted(p for p, s in PROTOCOLS.items() if s.serial))}; "
+                "`motorlab devices --probe` finds it)"
+            )
         raise DeviceError(
             f"{text}: unknown device URL scheme (use serial://, ble://, input://, sim:// or replay://)"
         )

@@ -33,6 +33,7 @@ from typing import Literal
 from ..recording import Channel
 from .codecs import activ5 as _activ5
 from .codecs import ble_weight_scale as _weight_scale
+from .codecs import browser_pen as _browser_pen
 from .codecs import cts500 as _cts500
 from .codecs import forceboard as _forceboard
 from .codecs import jamar as _jamar
@@ -322,7 +323,7 @@ DEVICES: tuple[DeviceSpec, ...] = (
             usb_vendors=DIY_BOARDS,
             usb_bridges=(WCH_CH34X, SILABS_CP210X),
         ),
-        sims=(SimSpec("grip", "grip_hx711", "serial"),),
+        sims=(SimSpec("grip", "grip_hx711", "serial"), SimSpec("pinch", "pinch_gauge", "serial")),
         url_example="serial:///dev/ttyUSB0?protocol=motorlab",
         description="open-protocol grip dynamometer (firmware_notes/grip_hx711)",
     ),
@@ -525,9 +526,26 @@ DEVICES += (
 )
 
 
+#: a stylus in the browser (``motorlab app``'s pen page): Pointer Events over the app's WebSocket,
+#: not a serial/BLE device, so it has no wire protocol entry and is not probed or emulated
+BROWSER_PEN = DeviceSpec(
+    key="browser-pen",
+    model="Stylus in a web browser (W3C Pointer Events)",
+    protocol="pointer-events",
+    channels=_browser_pen.CHANNELS,
+    nominal_rate_hz=240.0,  # Apple Pencil's stated maximum; the real rate is measured per recording
+    discovery=DiscoveryHints(),
+    sims=(),
+    url_example="http://127.0.0.1:PORT/pen (motorlab app)",
+    description="pen tablet, pen display or tablet computer writing in motorlab app's pen page",
+)
+#: devices reached through the app rather than a device URL
+HOST_DEVICES: tuple[DeviceSpec, ...] = (BROWSER_PEN,)
+
+
 def device(key: str) -> DeviceSpec:
     """The device with this key (KeyError for an unknown key: a programming error)."""
-    for d in DEVICES:
+    for d in (*DEVICES, *HOST_DEVICES):
         if d.key == key:
             return d
     raise KeyError(key)

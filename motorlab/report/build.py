@@ -23,7 +23,7 @@ from .. import __version__
 from ..atomic import atomic_write_text
 from ..clinic.clients import Client, ClientRegistry
 from ..clinic.dataset import clinic_grip_norms_path, derivatives_dir
-from ..clinic.goals import Goal, GoalStore, attained_level
+from ..clinic.goals import Goal, GoalStore, attained_level, scored_at
 from ..clinic.history import SessionInfo, client_sessions, find_session
 from ..clinic.measurements import SessionMeasurements, measure_session
 from ..clinic.metric_catalog import GOAL_METRICS, GoalMetric, goal_metric
@@ -31,10 +31,12 @@ from ..errors import MotorlabError
 from ..units import newton_to_kgf
 from . import figures, wording
 from .document import Document, Facts, Figure, Paragraph, Section, Subheading, Table
+from .wording import clock_text as _clock
+from .wording import date_text as _date_text
 
 if TYPE_CHECKING:
     from ..analysis.norms import GripNormTable, NormResult
-    from ..analysis.results import GripMetrics, RecordingMetrics, SustainedGripMetrics
+    from ..analysis.results import GripMetrics, PinchMetrics, RecordingMetrics, SustainedGripMetrics
 
 TASK_TITLES = {
     "grip": "Grip strength",
@@ -43,7 +45,9 @@ TASK_TITLES = {
     "spiral": "Spiral drawing",
     "tremorrest": "Tremor at rest",
     "tremorpostural": "Tremor with arms held out",
+    "pinch": "Pinch strength",
 }
+
 
 SECTION_TITLES = {
     "overview": "Client and session",
@@ -72,6 +76,8 @@ class MetricLine:
     baseline_session: str | None = None
     mdc: float | None = None
     mdc_source: str = ""
+    mdc_name: str = ""
+    no_tremor: bool = False  # a tremor measure recorded this session that found no tremor peak
 
     @property
     def change_previous(self) -> float | None:
@@ -82,20 +88,32 @@ class MetricLine:
         return _diff(self.value, self.baseline)
 
     def real(self, change: float | None) -> bool | None:
-        """True when |change| exceeds the MDC95, None when either is unknown."""
+        """True when |change| exceeds the noise band (and shows at the displayed precision),
+        None when either is unknown."""
         if change is None or self.mdc is None or not math.isfinite(self.mdc):
             return None
-        return abs(change) > self.mdc
+        return wording.change_verdict(self.metric, change, self.mdc) in ("improved", "declined")
+
+    def verdict(self, change: float | None) -> str:
+        """:func:`wording.change_verdict` of ``change`` with this line's band."""
+        return wording.change_verdict(self.metric, change, self.mdc)
 
 
 @dataclass
 class GoalScore:
-    """A goal scored at the reported session."""
+    """A goal scored at the reported session.
+
+    ``status``: ``scored``; ``baseline`` (the reported session is the goal's baseline or earlier,
+    so GAS does not score it yet); ``not measured`` (no session after the baseline measured it);
+    ``no tremor detected`` (the latest measurement found no tremor: no score).
+    """
 
     goal: Goal
     value: float | None
     level: int | None
     baseline_level: int | None
+    status: str = "scored"
+    session: str = ""  # label of the session the value comes from
 
 
 @dataclass
@@ -111,6 +129,12 @@ class ReportData:
     gas_tscore: float | None = None
     age: int | None = None
     norms_table: GripNormTable | None = None  # the clinic's own grip norms table, if any
+    notes: list[SessionNote] = field(default_factory=list)  # the therapist's notes of the session
+
+    @property
+    def goals_at_baseline(self) -> bool:
+        """True when goals exist and the reported session is the baseline of every one of them."""
+        return bool(self.goals) and all(g.status == "baseline" for g in self.goals)
 
     @property
     def current(self) -> SessionMeasurements:
@@ -129,6 +153,8 @@ class ReportFiles:
     pdf: Path
     data: ReportData
     document: Document
+    parent_html: Path | None = None  # the one-page parent summary
+    parent_pdf: Path | None = None
 
 
 def _diff(a: float | None, b: float | None) -> float | None:
@@ -138,12 +164,10 @@ def _diff(a: float | None, b: float | None) -> float | None:
 
 
 def _mdc_for(metric: GoalMetric, baseline: float | None) -> tuple[float | None, str]:
-    """MDC95 in the metric's unit and its source (None where no published value is known)."""
-    from ..analysis.goals import GRIP_MDC_SOURCE, grip_mdc95_kg
-
-    if metric.key == "grip_strength_kgf" and baseline is not None:
-        return grip_mdc95_kg(baseline), GRIP_MDC_SOURCE
-    return None, ""
+    """The noise band (MDC95 or test-retest band) in the metric's unit at ``baseline`` and its
+    source, from the metric catalog (None where no figure is known)."""
+    limit = metric.change_limit(baseline)
+    return (limit, metric.band.source) if limit is not None and metric.band is not None else (None, "")
 
 
 def _norm_for(
@@ -188,19 +212,23 @@ def collect(root: str | Path, participant: str, session: str | int | None = None
     for metric in GOAL_METRICS.values():
         for hand in ("right", "left", "n/a") if metric.per_hand else ("n/a",):
             value = current.value(metric.key, hand)
-            if value is None:
+            no_tremor = current.no_tremor(metric.key, hand)
+            if value is None and not no_tremor:
                 continue
             ln = MetricLine(metric, hand, value, current.n_trials.get((metric.key, hand), 0))
+            ln.no_tremor = no_tremor
             earlier = [(m.session.label, m.value(metric.key, hand)) for m in measurements[:-1]]
             earlier = [(lab, v) for lab, v in earlier if v is not None]
             if earlier:
                 ln.baseline_session, ln.baseline = earlier[0]
                 ln.previous_session, ln.previous = earlier[-1]
             ln.mdc, ln.mdc_source = _mdc_for(metric, ln.baseline if ln.baseline is not None else value)
+            ln.mdc_name = metric.band.name if metric.band is not None and ln.mdc is not None else ""
             ln.norm = _norm_for(metric, hand, value, client, data.age, data.norms_table)
             data.lines.append(ln)
+    data.notes = session_notes(chosen)
     data.goals = score_goals(GoalStore(root, client.participant).load(), measurements)
-    scored = [g for g in data.goals if g.level is not None]
+    scored = [g for g in data.goals if g.status == "scored" and g.level is not None]
     if scored:
         from ..analysis.goals import gas_tscore
 
@@ -211,23 +239,54 @@ def collect(root: str | Path, participant: str, session: str | int | None = None
 
 
 def score_goals(goals: list[Goal], measurements: list[SessionMeasurements]) -> list[GoalScore]:
-    """Each goal's GAS level from the latest session that measured its metric (up to the reported one)."""
+    """Each goal's GAS level from the latest session after its baseline that measured its metric.
+
+    Sessions up to the goal's baseline (:func:`motorlab.clinic.goals.scored_at`) never score it:
+    when the reported session is one of them the goal is at ``baseline`` and not interpreted.
+    """
     out = []
     for g in goals:
-        value = None
+        start = attained_level(g, g.baseline)
+        reported = measurements[-1].session
+        if not scored_at(g, reported.label, reported.date):
+            out.append(GoalScore(g, None, None, start, "baseline"))
+            continue
+        found: GoalScore | None = None
         for m in reversed(measurements):
+            if not scored_at(g, m.session.label, m.session.date):
+                break
             value = m.value(g.metric, g.hand)
             if value is not None:
+                found = GoalScore(g, value, attained_level(g, value), start, "scored", m.session.label)
                 break
-        out.append(GoalScore(g, value, attained_level(g, value), attained_level(g, g.baseline)))
+            if m.no_tremor(g.metric, g.hand):
+                found = GoalScore(g, None, None, start, wording.NO_TREMOR, m.session.label)
+                break
+        out.append(found or GoalScore(g, None, None, start, "not measured"))
     return out
 
 
+@dataclass(frozen=True)
+class SessionNote:
+    """A note the therapist typed during a recording (``MotorlabNotes`` in its sidecar)."""
+
+    task: str
+    hand: str
+    time_s: float
+    text: str
+
+
+def session_notes(session: SessionInfo) -> list[SessionNote]:
+    """The therapist's notes of every recording of the session, in recording order."""
+    return [
+        SessionNote(r.task, r.hand, t, text)
+        for r in session.recordings
+        for t, text in r.notes
+        if text.strip()
+    ]
+
+
 # ---------------------------------------------------------------------- document
-def _date_text(d: _dt.date | None) -> str:
-    return d.strftime("%d %b %Y") if d else "date unknown"
-
-
 def _hand_text(hand: str) -> str:
     return f"{hand} hand" if hand in ("right", "left") else "–"
 
@@ -292,6 +351,18 @@ def _overview(data: ReportData) -> Section:
             caption="Recordings of this session (BIDS motion files).",
         )
     )
+    if data.notes:
+        s.add(Subheading("Session notes"))
+        s.add(
+            Table(
+                ("Task", "Hand", "Time", "Note"),
+                tuple(
+                    (TASK_TITLES.get(n.task, n.task), _hand_text(n.hand), _clock(n.time_s), n.text)
+                    for n in data.notes
+                ),
+                caption="Notes the therapist typed during the recordings (time from the recording's start).",
+            )
+        )
     return s
 
 
@@ -310,14 +381,13 @@ def _results(data: ReportData) -> Section:
         notes: list[str] = []
         for m in {ln.metric.key: ln.metric for ln in lines}.values():
             plain.append(f"{m.label} shows {m.plain}.")
+        percentiles = False
         for ln in lines:
             m, norm = ln.metric, ln.norm
-            row: list[str] = [
-                m.label,
-                _hand_text(ln.hand),
-                f"{wording.fmt(ln.value, m)} {m.unit}",
-                str(ln.n_trials) if ln.n_trials else "–",
-            ]
+            result = wording.NO_TREMOR if ln.no_tremor else f"{wording.fmt(ln.value, m)} {m.unit}"
+            row: list[str] = [m.label, _hand_text(ln.hand), result, str(ln.n_trials) if ln.n_trials else "–"]
+            if ln.no_tremor:
+                plain.append(wording.no_tremor_sentence(m, ln.hand))
             if with_norms:
                 if norm is not None and math.isfinite(norm.z):
                     row += [
@@ -325,20 +395,27 @@ def _results(data: ReportData) -> Section:
                         f"{norm.z:+.2f}".replace("-", "−"),
                         f"{norm.percentile:.0f}",
                     ]
-                    ref = f"{'women' if data.client.sex == 'F' else 'men'} aged {norm.age_band.replace('-', '–')}"
+                    ref = wording.reference_group(data.client.sex, data.age, norm.age_band)
                     plain.append(wording.percentile_sentence(m, ln.hand, norm.percentile, ref))
+                    percentiles = True
+                    caveat = wording.fewer_trials_caveat(ln.n_trials, m.trials_in_norm)
+                    if caveat:
+                        plain.append(caveat)
+                        notes.append(f"{_hand_text(ln.hand).capitalize()}: {caveat}")
                 else:
                     row += ["no norm", "–", "–"]
-                    if norm is not None and norm.note:
-                        notes.append(norm.note)
             rows.append(tuple(row))
         cols: tuple[str, ...] = ("Measure", "Hand", "Result", "Trials")
         if with_norms:
             cols += ("Norm mean ± SD", "z", "Percentile")
+        s.add(Table(cols, tuple(rows), caption=_results_caption(task, lines)))
+        for note in notes:
+            s.add(Paragraph(note))
+        missing = [ln for ln in lines if ln.norm is not None and not math.isfinite(ln.norm.z)]
+        if missing:
+            plain.append(_no_norm_words(data))
+        if percentiles:
             plain.append(wording.PERCENTILE_HINT)
-        s.add(Table(cols, tuple(rows), caption=_results_caption(task)))
-        for note in sorted(set(notes)):
-            s.add(Paragraph(f"No comparison with norms: {note}."))
         if task == "grip":
             trials = _trial_table(data)
             if trials is not None:
@@ -350,13 +427,54 @@ def _results(data: ReportData) -> Section:
     return s
 
 
-def _results_caption(task: str) -> str:
-    if task == "grip":
+#: how a clinic adds the grip norms table it uses (a CSV with its citation; docs/metrics.md "Norms")
+NORMS_HOWTO = (
+    "save the published table as a CSV file with a '# source: <citation>' line and the columns "
+    "age_lo,age_hi,sex,hand,mean_kg,sd_kg at code/motorlab/grip_norms.csv in the clinic's data folder "
+    "(or pass it to 'motorlab analyze --norms FILE'); the report then compares with it"
+)
+
+
+def _no_norm_words(data: ReportData) -> str:
+    """The plain-words text when no norm table covers the client's age, sex and hand."""
+    age = f"age {data.age}" if data.age is not None else "this age"
+    if data.norms_table is not None:
         return (
-            "Grip strength is the mean of the valid trials in kilograms-force (1 kg = 9.80665 N). "
-            "Norms: Mathiowetz et al. 1985 (Jamar, mean of three trials); percentile assumes a normal "
-            "distribution within the age band."
+            f"There is no norm for {age} in the clinic's table ({data.norms_table.source}) or in the "
+            "built-in adult table, so this result is not compared with other people of the same age; "
+            "it is compared with earlier sessions instead. To add one, " + NORMS_HOWTO + "."
         )
+    who = "children of this age" if data.age is not None and data.age < 20 else "this age"
+    return (
+        f"There is no norm for {age}: motorlab has no built-in table for {who}, so this result is not "
+        "compared with other people of the same age; it is compared with earlier sessions instead. "
+        "The clinic can add a table: " + NORMS_HOWTO + "."
+    )
+
+
+def _norm_source_words(source: str) -> str:
+    from ..analysis.norms import MATHIOWETZ_1985_SOURCE
+
+    if source == MATHIOWETZ_1985_SOURCE:
+        return "Mathiowetz et al. 1985 (adults, Jamar, mean of three trials)"
+    return f"the clinic's table: {source}"
+
+
+def _results_caption(task: str, lines: list[MetricLine]) -> str:
+    if task == "grip":
+        used = sorted(
+            {
+                _norm_source_words(ln.norm.source)
+                for ln in lines
+                if ln.norm is not None and math.isfinite(ln.norm.z)
+            }
+        )
+        norms = (
+            "Norms: " + "; ".join(used) + "; percentile assumes a normal distribution within the age band."
+            if used
+            else "No norm table covers this client's age, sex and hand."
+        )
+        return "Grip strength is the mean of the valid trials in kilograms-force (1 kg = 9.80665 N). " + norms
     return (
         "No published normative table is built in for this task; values are compared with earlier sessions."
     )
@@ -374,15 +492,14 @@ def _trial_table(data: ReportData) -> Table | None:
                     f"{tr.hand or '–'} {tr.trial}",
                     tr.status,
                     _num(g.peak_force_kgf, 1, "kg"),
-                    _num(g.peak_force_N, 0, "N"),
                     _num(g.time_to_peak_s, 2, "s"),
-                    _num(g.rfd_0_100ms_N_per_s, 0, "N/s"),
+                    _num(newton_to_kgf(g.rfd_0_100ms_N_per_s), 0, "kg/s"),
                 )
             )
     if not rows:
         return None
     return Table(
-        ("Trial", "Status", "Peak (kg)", "Peak (N)", "Time to peak", "RFD 0–100 ms"),
+        ("Trial", "Status", "Peak", "Time to peak", "RFD 0–100 ms"),
         tuple(rows),
         caption="Every grip trial; invalid trials are listed but left out of the mean. RFD = rate of "
         "force development over the first 100 ms after onset.",
@@ -398,7 +515,7 @@ def _num(v: float | None, decimals: int, unit: str) -> str:
 PEN_SOURCES = {"position": "measured position", "imu": "reconstructed from the pen's motion sensor"}
 
 
-def _trial_spans(force: GripMetrics | SustainedGripMetrics) -> list[figures.TrialSpan]:
+def _trial_spans(force: GripMetrics | SustainedGripMetrics | PinchMetrics) -> list[figures.TrialSpan]:
     """The trials of a grip or sustained-grip result as labelled spans of its force curve."""
     spans = []
     for tr in force.trials:
@@ -410,7 +527,7 @@ def _trial_spans(force: GripMetrics | SustainedGripMetrics) -> list[figures.Tria
                 float(tr.t_s[0]),
                 float(tr.t_s[-1]) + step,
                 tr.hand,
-                tr.trial,
+                f"{tr.trial} {grip}" if (grip := getattr(tr, "grip", "")) else tr.trial,
                 tr.status == "invalid",
                 newton_to_kgf(tr.result.peak_force_N),
             )
@@ -420,7 +537,7 @@ def _trial_spans(force: GripMetrics | SustainedGripMetrics) -> list[figures.Tria
 
 def _trace_figure(m: RecordingMetrics, title: str) -> Figure | None:
     """The figure of one recording's analysed signal (None when its task has none)."""
-    force = m.grip or m.gripsustained
+    force = m.grip or m.gripsustained or m.pinch
     if force is not None:
         return Figure(
             figures.force_curves_png(force.t_s, force.force_n, _trial_spans(force)),
@@ -447,6 +564,14 @@ def _trace_figure(m: RecordingMetrics, title: str) -> Figure | None:
     return None
 
 
+def _ink_figure(m: RecordingMetrics, title: str) -> Figure | None:
+    """The writing as drawn, ink coloured by speed (tablet and browser pen tasks; report/ink.py)."""
+    from .ink import ink_figure
+
+    pen = m.handwriting.pen if m.handwriting else m.spiral.pen if m.spiral else None
+    return ink_figure(pen, title) if pen is not None else None
+
+
 def _traces(data: ReportData) -> Section:
     s = Section("traces", SECTION_TITLES["traces"])
     shown = 0
@@ -458,11 +583,23 @@ def _traces(data: ReportData) -> Section:
         if fig is not None:
             s.add(fig)
             shown += 1
+        ink_fig = _ink_figure(res.metrics, TASK_TITLES.get(task, task))
+        if ink_fig is not None:
+            s.add(ink_fig)
     if not shown:
         s.add(Paragraph("No force or pen recording in this session."))
     else:
         s.add(Paragraph("The pictures show the raw measurements the numbers were taken from.", plain=True))
     return s
+
+
+_VERDICT_WORDS = {
+    "improved": "real improvement",
+    "declined": "real decline",
+    wording.NO_CHANGE: wording.NO_CHANGE,
+    "changed": "changed (band not known)",
+    "": "–",
+}
 
 
 def _change(data: ReportData) -> Section:
@@ -472,13 +609,10 @@ def _change(data: ReportData) -> Section:
     plain: list[str] = []
     for ln in data.lines:
         m = ln.metric
-        if ln.previous is None:
+        if ln.previous is None or ln.value is None:
             continue
-        verdicts = []
-        for ch in (ln.change_previous, ln.change_baseline):
-            real = ln.real(ch)
-            verdicts.append("–" if real is None else "real change" if real else "within noise")
-        if "real change" in verdicts:
+        verdicts = [ln.verdict(ch) for ch in (ln.change_previous, ln.change_baseline)]
+        if {"improved", "declined"} & set(verdicts):
             emph.append(len(rows))
         rows.append(
             (
@@ -490,7 +624,7 @@ def _change(data: ReportData) -> Section:
                 f"{wording.fmt(ln.change_previous, m, signed=True)} {m.unit}",
                 f"{wording.fmt(ln.change_baseline, m, signed=True)} {m.unit}",
                 f"±{wording.fmt(ln.mdc, m)} {m.unit}" if ln.mdc is not None else "not known",
-                " / ".join(verdicts) if ln.mdc is not None else "MDC not known",
+                " / ".join(_VERDICT_WORDS[v] for v in verdicts),
             )
         )
         when = _date_text(_session_date(data, ln.previous_session))
@@ -523,13 +657,14 @@ def _change(data: ReportData) -> Section:
                 "Now",
                 "Since previous",
                 "Since baseline",
-                "MDC95",
+                "Noise band",
                 "Verdict (previous / baseline)",
             ),
             tuple(rows),
-            caption="A change counts as real only when it is larger than the minimal detectable change "
-            "(MDC95); smaller changes can come from normal day-to-day variation. Highlighted rows "
-            "show a real change." + (f" MDC95 source: {sources}." if sources else ""),
+            caption="A change counts as real only when it is larger than the measure's noise band (the "
+            "minimal detectable change, MDC95, or its test-retest band); smaller changes, and changes that "
+            "round to zero, are no meaningful change. Highlighted rows show a real change."
+            + (f" Sources: {sources}." if sources else ""),
             emphasis=tuple(emph),
         )
     )
@@ -545,66 +680,90 @@ def _session_date(data: ReportData, label: str | None) -> _dt.date | None:
     return None
 
 
-def _progress(data: ReportData) -> Section:
-    from ..analysis.goals import progress_series
+def progress_series_of(data: ReportData, metric: GoalMetric) -> dict[str, list[figures.ProgressPoint]]:
+    """Per hand, the metric's value at every session up to the reported one (sessions without a value
+    are left out)."""
+    series: dict[str, list[figures.ProgressPoint]] = {}
+    for hand in ("right", "left", "n/a") if metric.per_hand else ("n/a",):
+        pts = [
+            figures.ProgressPoint(m.session.label, m.session.date, v)
+            for m in data.measurements
+            if (v := m.value(metric.key, hand)) is not None
+        ]
+        if pts:
+            series[hand] = pts
+    return series
 
+
+def _key(hand: str) -> str:
+    """A hand as an HTML data-attribute name part ('n/a' -> 'na')."""
+    return hand.replace("/", "")
+
+
+def _progress(data: ReportData) -> Section:
     s = Section("progress", SECTION_TITLES["progress"])
     charts = 0
     shown = {ln.metric.key for ln in data.lines}
     for metric in GOAL_METRICS.values():
         if metric.key not in shown:
             continue
-        series: dict[str, list[figures.ProgressPoint]] = {}
-        for hand in ("right", "left", "n/a") if metric.per_hand else ("n/a",):
-            pts = [
-                figures.ProgressPoint(m.session.label, m.session.date, v)
-                for m in data.measurements
-                if (v := m.value(metric.key, hand)) is not None
-            ]
-            if pts:
-                series[hand] = pts
+        series = progress_series_of(data, metric)
         if not series or max(len(p) for p in series.values()) < 2:
             continue
-        mdcs = {hand: _mdc_for(metric, pts[0].value)[0] for hand, pts in series.items()}
-        known = [v for v in mdcs.values() if v is not None]
-        mdc = max(known) if known else None
-        base = {hand: pts[0].value for hand, pts in series.items()}
-        caption = (
-            f"{metric.label} at every session. Shaded bands: first session ± MDC95; points inside a band "
-            "are within measurement noise of the first session."
-            if mdc is not None
-            else f"{metric.label} at every session (no MDC95 is known for this measure)."
-        )
-        s.add(
-            Figure(
-                figures.progress_png(metric.label, metric.unit, series, mdc, base),
-                caption,
-                f"{metric.label} across sessions",
-                height_in=2.4,
-            )
-        )
+        bands = {hand: metric.change_limit(pts[0].value) for hand, pts in series.items()}
+        band_name = metric.band.name if metric.band is not None else ""
         words = []
+        verdicts = {}
         for hand, pts in series.items():
             if len(pts) < 2:
                 continue
-            prog = progress_series(
-                [p.value for p in pts],
-                [p.session for p in pts],
-                mdc=mdcs[hand] if mdcs[hand] is not None else math.inf,
-                higher_is_better=metric.higher_is_better,
-            )
-            what = f"{_hand_text(hand)}" if hand != "n/a" else metric.label.lower()
-            first, last = prog[0], prog[-1]
+            first, last = pts[0], pts[-1]
+            verdict = wording.change_verdict(metric, last.value - first.value, bands[hand])
+            verdicts[hand] = verdict
+            what = _hand_text(hand) if hand != "n/a" else metric.label.lower()
             trend = (
                 f"from {wording.fmt(first.value, metric)} to {wording.fmt(last.value, metric)} {metric.unit} "
-                f"over {len(prog)} sessions"
+                f"over {len(pts)} sessions"
             )
-            if mdcs[hand] is None:
-                words.append(f"{what.capitalize()}: {trend}.")
-            else:
+            reading = {
+                "improved": "a real improvement since the first session",
+                "declined": "a real decline since the first session",
+                wording.NO_CHANGE: f"{wording.NO_CHANGE} since the first session",
+                "changed": "no published figure tells whether this is more than day-to-day variation",
+            }[verdict]
+            words.append(f"{what[:1].upper()}{what[1:]}: {trend}, {reading}.")
+        for ln in data.lines:
+            if ln.metric.key == metric.key and ln.no_tremor:
+                what = _hand_text(ln.hand) if ln.hand != "n/a" else metric.label.lower()
                 words.append(
-                    f"{what.capitalize()}: {trend} – {last.direction} compared with the first session."
+                    f"{what[:1].upper()}{what[1:]}: {wording.NO_TREMOR} in this session, so it has no point "
+                    "on the chart."
                 )
+        chart = figures.progress_png(metric.label, metric.unit, series, bands, metric.chart_max)
+        caption = f"{metric.label} at every session, drawn on a fixed scale from 0" + (
+            f". Shaded bands: first session ± the {band_name}; points inside a band are within measurement "
+            "noise of the first session."
+            if any(b is not None for b in bands.values())
+            else " (no published figure for this measure's day-to-day variation)."
+        )
+        s.add(
+            Figure(
+                chart.png,
+                caption,
+                f"{metric.label} across sessions",
+                height_in=2.4,
+                meta=(
+                    ("metric", metric.key),
+                    ("ylim", f"{chart.ylim[0]:.6g},{chart.ylim[1]:.6g}"),
+                    *(
+                        (f"series-{_key(hand)}", ",".join(f"{p.value:.6g}" for p in pts))
+                        for hand, pts in series.items()
+                    ),
+                    *((f"band-{_key(hand)}", f"{b:.6g}") for hand, b in bands.items() if b is not None),
+                    *((f"verdict-{_key(hand)}", v) for hand, v in verdicts.items()),
+                ),
+            )
+        )
         s.add(Paragraph(f"{metric.label}. " + " ".join(words), plain=True))
         charts += 1
     if not charts:
@@ -628,6 +787,12 @@ def _goals(data: ReportData) -> Section:
     for gs in data.goals:
         g, m = gs.goal, goal_metric(gs.goal.metric)
         lvl = ("0" if gs.level == 0 else f"{gs.level:+d}".replace("-", "−")) if gs.level is not None else "–"
+        if gs.status == "scored":
+            now = f"{wording.fmt(gs.value, m)} {m.unit}"
+        elif gs.status == "baseline":
+            now = "–"
+        else:
+            now = gs.status
         rows.append(
             (
                 g.goal_id,
@@ -635,9 +800,9 @@ def _goals(data: ReportData) -> Section:
                 f"{m.label}{', ' + g.hand + ' hand' if g.hand != 'n/a' else ''}",
                 f"{wording.fmt(g.baseline, m)} {m.unit}",
                 f"{wording.fmt(g.level(0).threshold, m)} {m.unit}",
-                f"{wording.fmt(gs.value, m)} {m.unit}" if gs.value is not None else "not measured",
+                now,
                 lvl,
-                wording.level_sentence(gs.level),
+                wording.goal_meaning(gs.status, gs.level),
                 f"{g.weight:g}",
                 g.target_date or "–",
             )
@@ -658,16 +823,20 @@ def _goals(data: ReportData) -> Section:
             ),
             tuple(rows),
             caption="Levels: −2 much less than expected, −1 somewhat less, 0 expected outcome, +1 somewhat "
-            "more, +2 much more. A value scores the highest level whose threshold it reaches.",
+            "more, +2 much more. A value scores the highest level whose threshold it reaches. A goal is "
+            "scored only from the first session after the one it was set on (its baseline).",
         )
     )
-    scored = [gs for gs in data.goals if gs.level is not None]
+    scored = [gs for gs in data.goals if gs.status == "scored" and gs.level is not None]
     if scored:
         labels = [textwrap.fill(f"{gs.goal.goal_id}: {gs.goal.title}", 34) for gs in data.goals]
         s.add(
             Figure(
                 figures.goals_png(
-                    [(label, gs.baseline_level, gs.level) for label, gs in zip(labels, data.goals)]
+                    [
+                        (label, gs.baseline_level, gs.level if gs.status == "scored" else None)
+                        for label, gs in zip(labels, data.goals)
+                    ]
                 ),
                 "Goal levels: hollow circle = level at baseline, filled circle = level now.",
                 "Goal attainment levels",
@@ -675,26 +844,36 @@ def _goals(data: ReportData) -> Section:
             )
         )
     t = data.gas_tscore
-    s.add(
-        Paragraph(
-            f"GAS T-score: {t:.1f} over {len(scored)} scored goal(s) (Kiresuk & Sherman 1968; inter-goal "
-            "correlation 0.3, weights as set)."
-            if t is not None
-            else "GAS T-score: not available (no goal measured)."
+    if data.goals_at_baseline:
+        s.add(
+            Paragraph(
+                "GAS T-score: not calculated at baseline (the goals were set at this session or later)."
+            )
         )
-    )
-    s.add(Paragraph(wording.gas_sentence(t, len(scored)), plain=True))
+    else:
+        s.add(
+            Paragraph(
+                f"GAS T-score: {t:.1f} over {len(scored)} scored goal(s) (Kiresuk & Sherman 1968; inter-goal "
+                "correlation 0.3, weights as set)."
+                if t is not None
+                else "GAS T-score: not available (no goal measured after its baseline)."
+            )
+        )
+    s.add(Paragraph(wording.gas_sentence(t, len(scored), data.goals_at_baseline), plain=True))
     return s
 
 
 def _norms_method(data: ReportData) -> str:
     adult = (
-        "Mathiowetz et al. 1985 adult table by age band, sex and hand; z = (value − mean) / SD, "
+        "Mathiowetz et al. 1985 adult table (20+ years) by age band, sex and hand; z = (value − mean) / SD, "
         "percentile = 100·Φ(z)."
     )
     if data.norms_table is None:
         return (
-            "Norms: " + adult + " No pediatric table is included; children's results are shown without norms."
+            "Norms: "
+            + adult
+            + " No pediatric table is included; children's results are shown without norms. To add a "
+            "table, " + NORMS_HOWTO + "."
         )
     return (
         f"Norms: the clinic's table ({data.norms_table.source}) where it has a band for the client's age, "
@@ -713,7 +892,10 @@ def _methods(data: ReportData) -> Section:
         _norms_method(data),
         (
             "Real change: MDC95 = 1.96·√2·SEM; for grip the published MDC95 of Bai et al. (BMC Musculoskelet "
-            "Disord, 2019) is used: 4.9 kg for grip ≤ 20 kg and 5.1 kg above."
+            "Disord, 2019) is used: 4.9 kg for grip ≤ 20 kg and 5.1 kg above. Tremor amplitudes use a "
+            "test-retest band of ±66 % of the first session (Elble et al. 2016). A change that rounds to "
+            "zero at the precision shown is no meaningful change. Progress charts start at 0 on a fixed "
+            "scale per measure."
         ),
         (
             "Goals: Goal Attainment Scaling, T = 50 + 10·Σwᵢxᵢ / √(0.7·Σwᵢ² + 0.3·(Σwᵢ)²) (Kiresuk & Sherman 1968, "
@@ -721,7 +903,9 @@ def _methods(data: ReportData) -> Section:
         ),
         (
             "Tremor: spectral peak and band-limited RMS of the accelerometer; handwriting and spirals from the pen-tip "
-            "path and tip force. See the motorlab documentation for every parameter."
+            "path and tip force. A tremor amplitude is reported only when a tremor peak stands out of the "
+            "spectrum's background; otherwise the report says 'no tremor detected'. See the motorlab "
+            "documentation for every parameter."
         ),
         (
             f"Report made with motorlab {__version__} on {_dt.date.today().isoformat()} from "
@@ -752,30 +936,41 @@ def build_document(data: ReportData) -> Document:
     return doc
 
 
-def report_paths(root: str | Path, participant: str, session_label: str) -> tuple[Path, Path]:
+def report_paths(
+    root: str | Path, participant: str, session_label: str, kind: str = "report"
+) -> tuple[Path, Path]:
+    """HTML and PDF paths of the full report (``kind="report"``) or the parent page (``"parent"``)."""
     folder = derivatives_dir(root, participant)
-    stem = f"sub-{participant}_ses-{session_label}_report"
+    stem = f"sub-{participant}_ses-{session_label}_{kind}"
     return folder / f"{stem}.html", folder / f"{stem}.pdf"
 
 
 def build_report(
     root: str | Path, participant: str, session: str | int | None = None, out_dir: str | Path | None = None
 ) -> ReportFiles:
-    """Write the HTML and PDF report of one session; returns the paths and the data shown."""
+    """Write the HTML and PDF report of one session and its one-page parent summary;
+    returns the paths and the data shown."""
     from .html import render_html
+    from .parent import build_parent_summary, render_parent_html, render_parent_pdf
     from .pdf import render_pdf
 
     data = collect(root, participant, session)
     doc = build_document(data)
-    html_path, pdf_path = report_paths(root, data.client.participant, data.session.label)
+    paths = [
+        report_paths(root, data.client.participant, data.session.label, kind) for kind in ("report", "parent")
+    ]
     if out_dir is not None:
-        html_path, pdf_path = Path(out_dir) / html_path.name, Path(out_dir) / pdf_path.name
+        paths = [(Path(out_dir) / h.name, Path(out_dir) / p.name) for h, p in paths]
+    (html_path, pdf_path), (parent_html, parent_pdf) = paths
+    parent = build_parent_summary(data, TASK_TITLES)
     try:
         html_path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_text(html_path, render_html(doc))
         render_pdf(doc, pdf_path)
+        atomic_write_text(parent_html, render_parent_html(parent))
+        render_parent_pdf(parent, parent_pdf)
     except OSError as exc:
         raise MotorlabError(
             f"{exc.filename or html_path.parent}: cannot write the report ({exc.strerror or exc})"
         ) from None
-    return ReportFiles(html_path, pdf_path, data, doc)
+    return ReportFiles(html_path, pdf_path, data, doc, parent_html, parent_pdf)

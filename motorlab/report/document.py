@@ -36,13 +36,18 @@ class Table:
 
 @dataclass(frozen=True)
 class Figure:
-    """A PNG figure (bytes) with a caption and alternative text."""
+    """A PNG figure (bytes) with a caption and alternative text.
+
+    ``meta``: name/value facts about what the figure draws (e.g. a chart's axis limits and
+    values), written as ``data-`` attributes in the HTML so checks can compare them with the text.
+    """
 
     png: bytes
     caption: str
     alt: str
     width_in: float = 7.0
     height_in: float = 3.0
+    meta: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -138,17 +138,44 @@ class ProgressPoint:
     value: float
 
 
+@dataclass(frozen=True)
+class ProgressChart:
+    """A progress chart's PNG and the y-axis limits it was drawn with (metric units)."""
+
+    png: bytes
+    ylim: tuple[float, float]
+
+
+def progress_axis(
+    series: Mapping[str, Sequence[ProgressPoint]],
+    bands: Mapping[str, float | None],
+    chart_max: float | None,
+) -> tuple[float, float]:
+    """The fixed y-axis of a progress chart: from 0 to the measure's clinically meaningful
+    maximum, raised only when a value or a noise band lies above it (1.3 x the largest
+    value when the measure has no fixed maximum)."""
+    tops = [p.value for pts in series.values() for p in pts]
+    tops += [pts[0].value + b for h, pts in series.items() if pts and (b := bands.get(h)) is not None]
+    highest = max(tops, default=1.0)
+    top = max(chart_max, 1.08 * highest) if chart_max is not None else 1.3 * highest
+    lowest = min([p.value for pts in series.values() for p in pts] + [0.0])
+    return (1.08 * lowest if lowest < 0 else 0.0, top if top > 0 else 1.0)
+
+
 def progress_png(
     label: str,
     unit: str,
     series: Mapping[str, Sequence[ProgressPoint]],
-    mdc: float | None,
-    baseline: Mapping[str, float] | None = None,
-) -> bytes:
-    """A metric across sessions, one line per hand, with the ±MDC95 band around each baseline.
+    bands: Mapping[str, float | None] | None = None,
+    chart_max: float | None = None,
+) -> ProgressChart:
+    """A metric across sessions, one line per hand, on a fixed axis from 0 (:func:`progress_axis`),
+    with the noise band (MDC95 or test-retest band) around each hand's first session.
 
     Points inside the band are within measurement noise of the baseline.
     """
+    bands = bands or {}
+    ylim = progress_axis(series, bands, chart_max)
     with matplotlib.rc_context(_STYLE):
         fig = _figure(7.0, 2.4)
         ax = fig.add_subplot()
@@ -162,11 +189,11 @@ def progress_png(
             ys = [p.value for p in pts]
             name = f"{hand} hand" if hand != "n/a" else label
             ax.plot(xs, ys, marker="o", color=color, lw=1.4, label=name)
-            b = (baseline or {}).get(hand, ys[0])
-            if mdc is not None and np.isfinite(mdc):
+            b, band = ys[0], bands.get(hand)
+            if band is not None and np.isfinite(band):
                 span = [xs[0], xs[-1]]
-                ax.fill_between(span, b - mdc, b + mdc, color=color, alpha=0.10, lw=0)
-                for edge in (b - mdc, b + mdc):
+                ax.fill_between(span, b - band, b + band, color=color, alpha=0.10, lw=0)
+                for edge in (b - band, b + band):
                     ax.plot(span, [edge, edge], color=color, lw=0.7, ls=":")
             for x, p in zip(xs, pts):
                 ticks[x] = (
@@ -176,9 +203,10 @@ def progress_png(
         ax.set_xticks(order, [ticks[x] for x in order])
         ax.set_xlabel("session")
         ax.set_ylabel(f"{label} ({unit})")
-        ax.margins(x=0.06, y=0.2)
+        ax.margins(x=0.06)
+        ax.set_ylim(*ylim)
         ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), frameon=False, ncols=3)
-        return to_png(fig)
+        return ProgressChart(to_png(fig), ylim)
 
 
 def goals_png(goals: Sequence[tuple[str, int | None, int | None]]) -> bytes:

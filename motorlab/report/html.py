@@ -119,8 +119,9 @@ def _table(t: Table) -> str:
 def _figure(f: Figure) -> str:
     data = base64.b64encode(f.png).decode("ascii")
     width = int(round(f.width_in * 112))  # CSS px at the figure's intended size (max 784 px of text width)
+    attrs = "".join(f' data-{escape(k, quote=True)}="{escape(v, quote=True)}"' for k, v in f.meta)
     return (
-        f'<figure style="max-width: {width}px"><img src="data:image/png;base64,{data}" '
+        f'<figure style="max-width: {width}px"{attrs}><img src="data:image/png;base64,{data}" '
         f'alt="{escape(f.alt, quote=True)}"><figcaption>{escape(f.caption)}</figcaption></figure>'
     )
 

@@ -55,9 +55,14 @@ class SignalTracker:
     """Running statistics of the primary channel, updated on every block.
 
     ``trace_t``/``trace_v`` keep a decimated recent trace (recording time s, value).
+    With ``down_threshold`` set (a pen's tip force, N) it also counts pen-down segments
+    ("strokes so far") in the current trial: rising crossings of the threshold.
     """
 
     primary: int = 0
+    down_threshold: float | None = None
+    pen_down: bool = False
+    strokes: int = 0
     latest: np.ndarray | None = None
     peak: float = -math.inf
     trial_peak: float = -math.inf
@@ -69,6 +74,7 @@ class SignalTracker:
 
     def reset_trial_peak(self) -> None:
         self.trial_peak = -math.inf
+        self.strokes = 1 if self.pen_down else 0
 
     def update(self, t: np.ndarray, values: np.ndarray, dropped_before: int) -> None:
         self.n_samples += len(t)
@@ -80,6 +86,11 @@ class SignalTracker:
             top = float(finite.max())
             self.peak = max(self.peak, top)
             self.trial_peak = max(self.trial_peak, top)
+        if self.down_threshold is not None and finite.size:
+            down = finite > self.down_threshold
+            rises = int(np.count_nonzero(down[1:] & ~down[:-1])) + int(bool(down[0]) and not self.pen_down)
+            self.strokes += rises
+            self.pen_down = bool(down[-1])
         step = max(1, len(t) // 8)
         self.trace_t.extend(t[::step].tolist())
         self.trace_v.extend(col[::step].tolist())
@@ -111,8 +122,12 @@ class Acquisition:
         self.signal = SignalTracker(primary=primary_channel)
         self.t0 = time.monotonic() if t0 is None else t0
         self.events: list[Event] = []
-        #: the first error of the sink, one line; nothing more is written after it
+        #: the first error of the sink, one line; no samples are written after it (events
+        #: still are while their own file takes them: the interrupted trial's row matters)
         self.sink_error: str = ""
+        #: when samples stopped being written (recording time, s); NaN while all is well
+        self.sink_error_t: float = math.nan
+        self._events_failed = False
         self._segment_dev0: float | None = None
         self._segment_start = 0.0
         self._last_t = -np.inf
@@ -146,12 +161,18 @@ class Acquisition:
     # -- events ---------------------------------------------------------------------
     def add_event(self, event: Event) -> None:
         self.events.append(event)
-        if self.sink is not None and not self.sink_error:
+        if self.sink is not None and not self._events_failed:
             try:
                 self.sink.add_event(event)
             except (OSError, MotorlabError) as exc:
-                self.sink_error = one_line(exc)
-                log.error("writing an event failed: %s", self.sink_error)
+                self._events_failed = True
+                if not self.sink_error:
+                    self.sink_error, self.sink_error_t = one_line(exc), self.now()
+                log.debug("writing an event failed: %s", one_line(exc))
+
+    def add_tap(self, tap: Callable[[np.ndarray, np.ndarray], None]) -> None:
+        """Call ``tap(t, values)`` with every block after it is written (recording time s, calibrated)."""
+        self._taps.append(tap)
 
     # -- data -----------------------------------------------------------------------
     def handle_block(self, blk: SampleBlock) -> None:
@@ -163,8 +184,8 @@ class Acquisition:
             try:
                 self.sink.append(t, values)
             except (OSError, MotorlabError) as exc:
-                self.sink_error = one_line(exc)
-                log.error("writing samples failed: %s", self.sink_error)
+                self.sink_error, self.sink_error_t = one_line(exc), float(t[0])
+                log.debug("writing samples failed: %s", self.sink_error)
         self._last_t = float(t[-1])
         self.signal.update(t, values, blk.dropped_before)
         for tap in list(self._taps):

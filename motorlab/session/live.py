@@ -35,6 +35,9 @@ class StepState:
         trial: trial number within the hand (``trial`` steps), else None.
         hand: ``right``/``left`` for ``trial`` steps, else None.
         waiting_for_start: the task waits for the therapist to start the next trial.
+        started_s: recording time (s) at which this step began (the whole trial is drawn from it).
+        duration_s: planned length of the step (s).
+        variant: the kind of trial where a task has several (pinch ``tip``/``key``/``palmar``).
     """
 
     kind: str = ""
@@ -45,6 +48,9 @@ class StepState:
     trial: int | None = None
     hand: str | None = None
     waiting_for_start: bool = False
+    started_s: float = 0.0
+    duration_s: float = 0.0
+    variant: str | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,9 @@ class SignalState:
         trace_t, trace_v: recent primary-channel trace, recording time s and values
             (decimated, at most a few thousand points).
         n_samples: samples received.
+        pen_down: for a pen (primary channel = tip force): the pen touches the paper now;
+            None for other devices.
+        strokes: pen-down segments so far in the current trial (pens only).
     """
 
     channel: str = ""
@@ -73,6 +82,8 @@ class SignalState:
     trace_t: tuple[float, ...] = ()
     trace_v: tuple[float, ...] = ()
     n_samples: int = 0
+    pen_down: bool | None = None
+    strokes: int = 0
 
 
 @dataclass(frozen=True)

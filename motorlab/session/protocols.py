@@ -7,7 +7,7 @@ the exact protocol that produced it.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 from ..errors import ParameterError
@@ -35,7 +35,9 @@ class Step:
             to a virtual participant when the device is emulated.
         end_cue: cue at the end of the step (``release``…).
         trial: 1-based trial number within the hand, for ``trial`` steps.
-        hand: ``right``/``left`` for ``trial`` steps.
+        hand: ``right``/``left`` for ``trial`` steps (and the countdown before them).
+        variant: what kind of trial, where a task has several (pinch: ``tip``/``key``/``palmar``);
+            written into the trial event as ``variant``.
     """
 
     kind: StepKind
@@ -45,6 +47,7 @@ class Step:
     end_cue: str | None = None
     trial: int | None = None
     hand: str | None = None
+    variant: str | None = None
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,9 @@ def grip_protocol(
     seq = _hand_sequence(tuple(hands), trials, order)
     steps: list[Step] = [Step("instruction", min(3.0, countdown_s), GRIP_POSITION_TEXT)]
     for i, (hand, k) in enumerate(seq):
-        steps.append(Step("countdown", countdown_s, f"{hand.capitalize()} hand — get ready…", cue="ready"))
+        steps.append(
+            Step("countdown", countdown_s, f"{hand.capitalize()} hand — get ready…", cue="ready", hand=hand)
+        )
         steps.append(
             Step(
                 "trial",
@@ -155,7 +160,7 @@ def grip_sustained_protocol(
         raise ParameterError(f"hand {hand!r} must be 'right' or 'left'")
     steps = (
         Step("instruction", min(3.0, countdown_s), GRIP_POSITION_TEXT),
-        Step("countdown", countdown_s, f"{hand.capitalize()} hand — get ready…", cue="ready"),
+        Step("countdown", countdown_s, f"{hand.capitalize()} hand — get ready…", cue="ready", hand=hand),
         Step(
             "trial",
             hold_s,
@@ -177,6 +182,93 @@ def grip_sustained_protocol(
         description="Sustained maximal grip; fatigue index and hold CV",
         rate_hz=rate_hz,
         hand=hand,
+    )
+
+
+#: the same seated position for pinch, without the grip handle (Mathiowetz et al. 1984)
+PINCH_POSITION_TEXT = (
+    "Sit upright, feet flat, shoulder relaxed at your side, elbow bent at 90°, forearm and wrist straight."
+)
+#: pinch grips: (name, positioning text); Mathiowetz et al. 1984 positions via tablet.md §3.1
+PINCH_GRIPS = {
+    "tip": ("Tip pinch", "Tip pinch: thumb tip against the tip of the index finger."),
+    "key": ("Key pinch", "Key pinch: thumb pad against the side of the index finger, like holding a key."),
+    "palmar": ("Palmar pinch", "Palmar pinch: thumb pad against the pads of the index and middle fingers."),
+}
+
+
+def pinch_protocol(
+    grips: tuple[str, ...] = ("tip", "key", "palmar"),
+    trials: int = 3,
+    hands: tuple[str, ...] = ("right", "left"),
+    order: str = "alternating",
+    countdown_s: float = 3.0,
+    squeeze_s: float = 3.0,
+    rest_s: float = 15.0,
+    rate_hz: float | None = None,
+) -> TaskProtocol:
+    """Pinch strength: for each grip (tip, key/lateral, palmar) ``trials`` maximal pinches per
+    hand on any force device, seated as for grip (Mathiowetz et al. 1984: the mean of three
+    trials is the most reliable score; tablet.md §3.1). Trials carry the grip as ``variant``."""
+    if trials < 1:
+        raise ParameterError("trials must be at least 1")
+    unknown = [g for g in grips if g not in PINCH_GRIPS]
+    if unknown or not grips:
+        raise ParameterError(f"pinch grip {unknown or grips!r}: choose from {', '.join(PINCH_GRIPS)}")
+    for h in hands:
+        if h not in ("right", "left"):
+            raise ParameterError(f"hand {h!r} must be 'right' or 'left'")
+    seq = _hand_sequence(tuple(hands), trials, order)
+    steps: list[Step] = []
+    for g_i, grip in enumerate(grips):
+        title, text = PINCH_GRIPS[grip]
+        steps.append(Step("instruction", min(3.0, countdown_s), f"{PINCH_POSITION_TEXT} {text}"))
+        for i, (hand, k) in enumerate(seq):
+            steps.append(
+                Step(
+                    "countdown",
+                    countdown_s,
+                    f"{title}, {hand} hand — get ready…",
+                    cue="ready",
+                    hand=hand,
+                    variant=grip,
+                )
+            )
+            steps.append(
+                Step(
+                    "trial",
+                    squeeze_s,
+                    f"{title}: pinch as hard as you can!",
+                    cue=f"pinch-{grip}",
+                    end_cue="release",
+                    trial=k,
+                    hand=hand,
+                    variant=grip,
+                )
+            )
+            if i < len(seq) - 1 or g_i < len(grips) - 1:
+                steps.append(Step("rest", rest_s, "Let go and rest."))
+    params = {
+        "grips": list(grips),
+        "trials": trials,
+        "hands": list(hands),
+        "order": order,
+        "countdown_s": countdown_s,
+        "squeeze_s": squeeze_s,
+        "rest_s": rest_s,
+        "rate_hz": rate_hz,
+    }
+    return TaskProtocol(
+        name="pinch-maximal",
+        version="1.0",
+        task="pinch",
+        tracksys="pinchgauge",
+        steps=tuple(steps),
+        parameters=params,
+        instructions=PINCH_POSITION_TEXT,
+        description="Maximal tip, key and palmar pinch; mean of trials per grip and hand",
+        rate_hz=rate_hz,
+        hand=hands[0] if len(hands) == 1 else "both",
     )
 
 
@@ -301,3 +393,53 @@ def tremor_protocol(
         rate_hz=rate_hz,
         hand=hand,
     )
+
+
+#: clients up to this age (years) get the child sentence and child-friendly instructions
+CHILD_MAX_AGE = 17
+
+#: short, spoken-style texts for children, by task and step kind (None: keep the adult text)
+_CHILD_TEXT: dict[str, dict[str, str]] = {
+    "grip": {
+        "instruction": "Sit up tall. Elbow bent, close to your side.",
+        "trial": "Squeeze! Squeeze! Squeeze!",
+    },
+    "gripsustained": {
+        "instruction": "Sit up tall. Elbow bent, close to your side.",
+        "trial": "Squeeze hard and keep going… don't stop until I say!",
+    },
+    "pinch": {"trial": "Pinch hard, like a crab!"},
+    "spiral": {
+        "instruction": "Draw a snail shell! Start in the middle and go round and round.",
+        "trial": "Round and round — keep the pen on the paper!",
+    },
+    "tremorrest": {
+        "instruction": "Let your hand flop and be still, like a sleepy cat.",
+        "trial": "Still like a sleepy cat…",
+    },
+    "tremorpostural": {
+        "instruction": "Arms out straight like an aeroplane!",
+        "trial": "Aeroplane arms — keep them still!",
+    },
+}
+_CHILD_COMMON = {"countdown": "Ready? 3… 2… 1…", "rest": "Great job! Shake it out and rest."}
+
+
+def for_child(protocol: TaskProtocol) -> TaskProtocol:
+    """The same protocol (steps, timing, cues) with short, spoken-style texts for a child;
+    ``parameters["audience"]`` records it. Pinch keeps the grip's positioning text."""
+    texts = _CHILD_TEXT.get(protocol.task, {})
+    steps = []
+    for st in protocol.steps:
+        text = texts.get(st.kind) or _CHILD_COMMON.get(st.kind)
+        if st.kind == "countdown" and st.hand:
+            what = (
+                f"{PINCH_GRIPS[st.variant][0]}, {st.hand} hand"
+                if st.variant in PINCH_GRIPS
+                else f"{st.hand.capitalize()} hand"
+            )
+            text = f"{what}! {_CHILD_COMMON['countdown']}"
+        if protocol.task == "pinch" and st.kind == "instruction":
+            text = None
+        steps.append(replace(st, text=text) if text else st)
+    return replace(protocol, steps=tuple(steps), parameters={**protocol.parameters, "audience": "child"})

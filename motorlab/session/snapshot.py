@@ -32,18 +32,22 @@ def step_state(progress: Progress | None, trial_total: int) -> StepState:
         text=s.text if s else "",
         left_s=progress.left_s,
         trial_index=progress.trial_index,
-        trial_total=trial_total,
+        trial_total=progress.trial_total or trial_total,
         trial=s.trial if s else None,
         hand=s.hand if s else None,
         waiting_for_start=progress.waiting_for_start,
+        started_s=progress.step_started_s,
+        duration_s=s.duration_s if s else 0.0,
+        variant=s.variant if s else None,
     )
 
 
 def signal_state(
     info: DeviceInfo | None, tracker: SignalTracker | None, best_previous: float | None
 ) -> SignalState:
-    """The signal so far; the primary channel is the device's first."""
-    channel = info.channels[0] if info is not None and info.channels else None
+    """The signal so far, of the tracker's primary channel (the device's first by default)."""
+    index = tracker.primary if tracker is not None else 0
+    channel = info.channels[index] if info is not None and len(info.channels) > index else None
     base = SignalState(
         channel=channel.name if channel else "",
         unit=channel.units if channel else "",
@@ -63,6 +67,8 @@ def signal_state(
         trace_t=tuple(tracker.trace_t),
         trace_v=tuple(tracker.trace_v),
         n_samples=tracker.n_samples,
+        pen_down=tracker.pen_down if tracker.down_threshold is not None else None,
+        strokes=tracker.strokes,
     )
 
 

@@ -3,10 +3,19 @@
 :class:`StepRunner` runs each :class:`~motorlab.session.protocols.Step` for its
 duration, writes ``cue``, ``trial`` and ``trial_status`` events through the
 acquisition, gives cues to a cue sink (the virtual participant of an emulated
-device) and handles the controls of :mod:`motorlab.session.controls`: a
-repeated trial is inserted again after a rest, ``invalid`` marks the current or
-last trial, ``quit`` ends the task with the current trial ``incomplete``.
-Its :class:`Progress` is what the live view shows of the task.
+device) and handles the controls of :mod:`motorlab.session.controls`:
+
+* ``invalid`` (x) marks the current trial (or, between trials, the last one) invalid and
+  schedules one replacement trial of the same hand;
+* ``repeat`` (r) ends the current trial early, marks it invalid and schedules a replacement;
+* a replacement runs after the rest that follows anyway (never a second rest), or after a
+  short rest when it was the last trial;
+* ``space`` pressed during the instructions or a rest counts as the start of the next trial;
+* ``quit`` ends the task with the current trial ``incomplete``.
+
+Trials are numbered over the whole task ("trial 3 of 6"); every replacement adds one to the
+total, so the number shown never exceeds the total. Its :class:`Progress` is what the live
+view shows of the task.
 """
 
 from __future__ import annotations
@@ -35,7 +44,9 @@ class Progress:
 
     step: Step | None = None
     left_s: float = 0.0
-    trial_index: int = 0  # 1-based index over all trials of the task
+    trial_index: int = 0  # 1-based index over all trials of the task (replacements included)
+    trial_total: int = 0  # planned trials plus the replacements scheduled so far
+    step_started_s: float = 0.0  # recording time (s) at which the current step began
     waiting_for_start: bool = False
     message: str = ""
     quit: bool = False
@@ -71,9 +82,23 @@ class StepRunner:
         self.wait_for_start = wait_for_start
         self.repeat_rest_s = repeat_rest_s
         self.on_change = on_change
-        self.progress = Progress()
+        self.progress = Progress(trial_total=protocol.n_trials)
         self.last_trial: Step | None = None
-        self._repeat_last = False
+        self.last_trial_index = 0
+        #: replacement trials scheduled and not yet inserted
+        self._pending: list[Step] = []
+        #: trial indices already given a replacement (one per attempt)
+        self._replaced: set[int] = set()
+        self._start_armed = False
+        #: why the task stopped early: ``stopped`` (the therapist's q), ``interrupted``
+        #: (Ctrl-C/SIGTERM), ``writing failed``; it becomes the interrupted trial's ``reason``
+        self.stop_reason = "stopped"
+
+    def stop(self, reason: str) -> None:
+        """Stop the task as ``q`` does (the current trial is kept as ``incomplete``), for ``reason``."""
+        if not self.progress.quit and self.stop_reason == "stopped":
+            self.stop_reason = reason
+            self.controls.queue.put_nowait("quit")
 
     # -- plumbing -----------------------------------------------------------------------
     def _changed(self) -> None:
@@ -90,9 +115,25 @@ class StepRunner:
             extra["hand"] = step.hand
         if step.trial:
             extra["trial"] = step.trial
+        if step.variant:
+            extra["variant"] = step.variant
         self.acq.add_event(Event(self.acq.now(), 0.0, "cue", extra))
         if self.cue_sink is not None:
             self.cue_sink(kind)
+
+    def _label(self, index: int, step: Step) -> str:
+        """``trial 3 of 7 (right hand)``: the numbering of the title."""
+        hand = f" ({step.hand} hand)" if step.hand else ""
+        return f"trial {index} of {self.progress.trial_total}{hand}"
+
+    def _schedule_replacement(self, index: int, step: Step) -> bool:
+        """One replacement for attempt ``index`` (False when it already has one)."""
+        if index in self._replaced:
+            return False
+        self._replaced.add(index)
+        self._pending.append(step)
+        self.progress.trial_total += 1
+        return True
 
     def _mark_last(self, status: str, reason: str) -> None:
         if self.last_trial is None:
@@ -104,7 +145,9 @@ class StepRunner:
             "reason": reason,
         }
         self.acq.add_event(Event(self.acq.now(), 0.0, "trial_status", extra))
-        self._say(f"trial {self.last_trial.trial} ({self.last_trial.hand}) marked {status}")
+        added = self._schedule_replacement(self.last_trial_index, self.last_trial)
+        label = self._label(self.last_trial_index, self.last_trial)
+        self._say(f"{label} marked {status}" + (" — one replacement trial added" if added else ""))
 
     async def _next_control(self, timeout: float) -> Control | None:
         try:
@@ -117,11 +160,14 @@ class StepRunner:
             self._mark_last("invalid", "marked by therapist")
         elif control == "repeat" and self.last_trial is not None:
             self._mark_last("invalid", "repeated")
-            self._repeat_last = True
 
     # -- steps --------------------------------------------------------------------------
     async def _wait_start(self, step: Step) -> None:
+        if self._start_armed:  # SPACE was pressed during the instructions or the rest
+            self._start_armed = False
+            return
         self.progress.step = step
+        self.progress.step_started_s = self.acq.now()
         self.progress.waiting_for_start = True
         self._say("Press SPACE when the client is ready (q to stop)")
         try:
@@ -138,14 +184,16 @@ class StepRunner:
             self.progress.waiting_for_start = False
 
     async def run_step(self, step: Step) -> bool:
-        """Run one step; returns True when the trial must be repeated."""
+        """Run one step; returns True when the trial was stopped to be repeated."""
         progress = self.progress
         progress.step = step
-        start = self.acq.now()
+        start = progress.step_started_s = self.acq.now()
         integrity_before = self.acq.driver.integrity()
         if step.kind == "trial":
             progress.trial_index += 1
+            progress.message = ""  # an earlier trial's message is stale now
             self.acq.signal.reset_trial_peak()
+        index = progress.trial_index
         self._changed()
         if step.cue:
             self._cue(step.cue, step)
@@ -159,16 +207,27 @@ class StepRunner:
                 if step.kind != "trial":
                     if control in ("invalid", "repeat"):
                         self._handle_between(control)
+                    elif control == "space" and step.kind in ("instruction", "rest") and self.wait_for_start:
+                        self._start_armed = True
+                        self._say("starting the next trial after this step")
+                        if step.kind == "instruction":
+                            break
                     continue
                 if control == "invalid":
-                    status, reason = "invalid", "marked by therapist"
-                    self._say(f"trial {step.trial} marked invalid")
+                    if status != "invalid":
+                        status, reason = "invalid", "marked by therapist"
+                        added = self._schedule_replacement(index, step)
+                        self._say(
+                            f"{self._label(index, step)} marked invalid"
+                            + (" — one replacement trial added" if added else "")
+                        )
                 elif control == "repeat":
                     status, reason, repeat = "invalid", "repeated", True
-                    self._say(f"trial {step.trial} will be repeated")
+                    self._schedule_replacement(index, step)
+                    self._say(f"{self._label(index, step)} will be repeated after the rest")
                     break
         except (asyncio.CancelledError, QuitTask):
-            status, reason = "incomplete", "stopped"
+            status, reason = "incomplete", self.stop_reason
             raise
         finally:
             progress.left_s = 0.0
@@ -176,6 +235,8 @@ class StepRunner:
                 self._cue(step.end_cue, step)
             if step.kind == "trial":
                 extra: dict[str, Any] = {"trial": step.trial, "hand": step.hand, "status": status}
+                if step.variant:
+                    extra["variant"] = step.variant
                 if reason:
                     extra["reason"] = reason
                 # sequence integrity of this trial: samples lost in gaps, copies dropped
@@ -183,45 +244,49 @@ class StepRunner:
                 for key in ("dropped_samples", "duplicates"):
                     extra[key] = after[key] - integrity_before[key]
                 self.acq.add_event(Event(start, self.acq.now() - start, "trial", extra))
-                self.last_trial = step
+                self.last_trial, self.last_trial_index = step, index
         return repeat
 
     async def run(self) -> None:
-        """Run every step (plus repeats); a ``quit`` ends it early with ``progress.quit`` set."""
+        """Run every step (plus replacements); a ``quit`` ends it early with ``progress.quit`` set."""
         steps = list(self.protocol.steps)
         self.controls.start(self.acq.now)
         try:
             i = 0
-            while i < len(steps):
+            while True:
+                if i >= len(steps):
+                    if not self._pending:
+                        break
+                    steps.extend(self._replacement_steps(steps, last=True))
                 step = steps[i]
+                if step.kind == "countdown" and self._pending:
+                    steps[i:i] = self._replacement_steps(steps, last=False)
+                    step = steps[i]
                 if step.kind == "countdown" and self.wait_for_start:
                     await self._wait_start(step)
-                repeat = await self.run_step(step)
-                if step.kind == "trial" and repeat:
-                    self._repeat_last = True
-                if (
-                    self._repeat_last
-                    and self.last_trial is not None
-                    and (i + 1 >= len(steps) or steps[i + 1].kind != "rest")
-                ):
-                    steps[i + 1 : i + 1] = self._repeat_steps(steps)
-                    self._repeat_last = False
+                await self.run_step(step)
                 i += 1
         except QuitTask:
             self.progress.quit = True
-            self._say("stopped by therapist — recording saved")
+            who = "by therapist" if self.stop_reason == "stopped" else f"({self.stop_reason})"
+            self._say(f"stopped {who} — recording saved")
         finally:
             self.controls.close()
 
-    def _repeat_steps(self, steps: list[Step]) -> list[Step]:
-        trial = self.last_trial
-        assert trial is not None
-        countdown = next((s for s in steps if s.kind == "countdown"), None)
-        rest_s = self.repeat_rest_s
-        if rest_s is None:
-            rest_s = next((s.duration_s for s in steps if s.kind == "rest"), 2.0)
-        out = [Step("rest", rest_s, "Let's do that one again. Rest first.")]
+    def _replacement_steps(self, steps: list[Step], last: bool) -> list[Step]:
+        """Countdown + the replacement trial, before the next trial's countdown (followed by the
+        protocol's rest) or, at the end of the task, after a rest of ``repeat_rest_s``."""
+        trial = self._pending.pop(0)
+        countdown = next((s for s in steps if s.kind == "countdown" and s.hand == trial.hand), None)
+        countdown = countdown or next((s for s in steps if s.kind == "countdown"), None)
+        rest = next((s for s in steps if s.kind == "rest"), None)
+        rest_s = rest.duration_s if rest is not None else 2.0
+        out: list[Step] = []
+        if last:
+            out.append(Step("rest", self.repeat_rest_s or rest_s, "Rest, then one more try."))
         if countdown is not None:
-            out.append(Step("countdown", countdown.duration_s, countdown.text, cue=countdown.cue))
+            out.append(countdown)
         out.append(trial)
+        if not last:
+            out.append(rest or Step("rest", rest_s, "Let go and rest."))
         return out

@@ -39,9 +39,20 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..atomic import atomic_write_json
-from ..errors import MotorlabError
+from ..atomic import atomic_write_json, atomic_write_text
+from ..errors import MotorlabError, MotorlabWarning, RecordingError
 from ..recording import Channel, Event, Metadata, Recording, validate_label
+from ..signal.timestamps import QualityFlag
+from .integrity import (
+    ColumnPlan,
+    ValueCheck,
+    _printable,
+    check_time,
+    column_plan,
+    count_lines,
+    iter_blocks,
+    merge_flags,
+)
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -49,6 +60,35 @@ if TYPE_CHECKING:
 BIDS_VERSION = "1.10.0"
 STATUS_KEY = "MotorlabStatus"  # "recording" while streaming, "complete" / "recovered" after
 META_KEY = "MotorlabMetadata"
+#: rows of ``_motion.tsv`` when the recording was finalised (checked on reading)
+COUNT_KEY = "MotorlabSampleCount"
+PARTICIPANTS_TSV = "participants.tsv"
+#: ``_events.json``: what the columns of ``_events.tsv`` mean (BIDS column descriptions)
+EVENT_COLUMNS: dict[str, dict[str, Any]] = {
+    "onset": {"Description": "Start of the event, seconds from the first sample", "Units": "s"},
+    "duration": {"Description": "Length of the event (0 for an instant)", "Units": "s"},
+    "trial_type": {
+        "Description": "Kind of event",
+        "Levels": {
+            "trial": "one attempt of the task (a squeeze, a hold, a drawing)",
+            "cue": "an instruction shown to the participant (see the cue column)",
+            "trial_status": "a later change of a trial's status (e.g. marked invalid)",
+        },
+    },
+    "trial": {"Description": "Trial number within the task, counted per hand from 1"},
+    "hand": {"Description": "Hand used", "Levels": {"right": "right hand", "left": "left hand"}},
+    "status": {
+        "Description": "Whether the trial counts",
+        "Levels": {
+            "valid": "the trial is analysed",
+            "invalid": "marked invalid by the examiner",
+            "incomplete": "the recording stopped during the trial",
+        },
+    },
+    "cue": {"Description": "Instruction shown at a cue event (ready, squeeze, release, write…)"},
+    "value": {"Description": "A number attached to the event (its meaning depends on trial_type)"},
+    "info": {"Description": "Further event attributes as a JSON object"},
+}
 _LATENCY = Channel("latency", "LATENCY", "s")
 _NUM_FMT = "%.17g"
 _EVENT_BASE = ("onset", "duration", "trial_type")
@@ -61,7 +101,7 @@ _TYPE_COUNT_KEYS = {
     "JNTANG": "JNTANGChannelCount",
     "LATENCY": "LATENCYChannelCount",
     "MAGN": "MAGNChannelCount",
-    "MISC": "MiscChannelCount",
+    "MISC": "MISCChannelCount",
     "ORNT": "ORNTChannelCount",
     "POS": "POSChannelCount",
     "VEL": "VELChannelCount",
@@ -192,7 +232,9 @@ class RecordingWriter:
             self.path = folder / f"{motion_stem(metadata, run)}_motion.tsv"
             self._write_channels()
             self._write_sidecar(status="recording")
+            self._write_events_json()
             self._add_scan_row()
+            register_participant(self.root, metadata.participant)
             # Both handles live as long as the writer; close() and __exit__ close them.
             self._data = open(self.path, "a", encoding="ascii", newline="\n")  # noqa: SIM115
             self._events_path = _sidecar(self.path, "_events.tsv")
@@ -214,7 +256,7 @@ class RecordingWriter:
 
     def _sidecar_dict(self, status: str, **final: Any) -> dict[str, Any]:
         md = self.metadata
-        counts: dict[str, int] = {}
+        counts: dict[str, int] = dict.fromkeys(_TYPE_COUNT_KEYS.values(), 0)
         for c in [_LATENCY, *self.channels]:
             key = _TYPE_COUNT_KEYS[c.type]
             counts[key] = counts.get(key, 0) + 1
@@ -243,6 +285,15 @@ class RecordingWriter:
 
     def _write_sidecar(self, status: str, **final: Any) -> None:
         _atomic_write_json(_sidecar(self.path, "_motion.json"), self._sidecar_dict(status, **final))
+
+    def _write_events_json(self) -> None:
+        from .. import __version__
+
+        desc = {
+            **EVENT_COLUMNS,
+            "StimulusPresentation": {"SoftwareName": "motorlab", "SoftwareVersion": __version__},
+        }
+        _atomic_write_json(_sidecar(self.path, "_events.json"), desc)
 
     def _add_scan_row(self) -> None:
         md = self.metadata
@@ -298,12 +349,14 @@ class RecordingWriter:
         self._sync(force=True)
         self._data.close()
         self._events.close()
+        sort_events_file(self._events_path)
         duration = self.last_t - self.first_t if self.n_samples > 1 else 0.0
         eff = (self.n_samples - 1) / duration if duration > 0 else "n/a"
         self._write_sidecar(
             "complete",
             SamplingFrequencyEffective=eff,
             RecordingDuration=duration,
+            **{COUNT_KEY: self.n_samples},
             **final_sidecar,
         )
         return self.path
@@ -315,10 +368,97 @@ class RecordingWriter:
         self.close()
 
 
+# ----------------------------------------------------------------- dataset files
+def register_participant(root: Path, participant: str) -> None:
+    """Keep ``participants.tsv`` in step with the subjects written: append a row (other
+    columns ``n/a``) for a participant it does not list yet. A dataset without the file
+    is left without one (no participant table is then valid BIDS too)."""
+    path = Path(root) / PARTICIPANTS_TSV
+    if not path.exists():
+        return
+    pid = f"sub-{participant}"
+    try:
+        raw = path.read_bytes()
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise RecordingError(
+            f"{path}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})"
+        ) from None
+    except OSError as exc:
+        raise MotorlabError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    lines = text.splitlines()
+    if not lines:
+        return
+    header = lines[0].split("\t")
+    if "participant_id" not in header:
+        raise RecordingError(f"{path}: no participant_id column; is this a BIDS participants.tsv?")
+    col = header.index("participant_id")
+    listed = {ln.split("\t")[col].strip() for ln in lines[1:] if len(ln.split("\t")) > col}
+    if pid in listed:
+        return
+    row = ["n/a"] * len(header)
+    row[col] = pid
+    try:
+        with open(path, "a", encoding="utf-8", newline="\n") as fh:
+            fh.write(("" if raw.endswith(b"\n") else "\n") + "\t".join(row) + "\n")
+    except OSError as exc:
+        raise MotorlabError(f"{path}: cannot add {pid} ({exc.strerror or exc})") from None
+
+
+def sort_events_file(path: Path) -> None:
+    """Rewrite an ``_events.tsv`` with its rows in onset order (stable; BIDS asks for it).
+
+    Events are appended as they happen (a trial's row when it ends, after its cues), so
+    the streamed file is not sorted; this runs when the recording is closed or recovered.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return
+    lines = text.split("\n")
+    if len(lines) < 3:
+        return
+    header, rows = lines[0], [ln for ln in lines[1:] if ln]
+
+    def onset(line: str) -> float:
+        try:
+            return float(line.split("\t", 1)[0])
+        except ValueError:
+            return float("inf")
+
+    ordered = sorted(rows, key=onset)
+    if ordered != rows:
+        atomic_write_text(path, "\n".join([header, *ordered]) + "\n")
+
+
 # ------------------------------------------------------------------------ reader
+def _decode_error(path: Path, raw: bytes, exc: UnicodeDecodeError) -> RecordingError:
+    line = raw.count(b"\n", 0, exc.start) + 1
+    return RecordingError(f"{path}: line {line}: byte 0x{raw[exc.start]:02x} is not UTF-8 text")
+
+
+def _read_text(path: Path) -> str:
+    """A sidecar's text; one-line errors naming it for a missing, unreadable or non-UTF-8 file."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise RecordingError(f"{path}: sidecar missing") from None
+    except OSError as exc:
+        raise RecordingError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise _decode_error(path, raw, exc) from None
+
+
 def _read_table(path: Path) -> list[dict[str, str]]:
-    with open(path, encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh, delimiter="\t"))
+    text = _read_text(path)
+    if "\x00" in text:
+        raise RecordingError(f"{path}: contains NUL bytes (a damaged or binary file)")
+    try:
+        return list(csv.DictReader(io.StringIO(text, newline=""), delimiter="\t", quoting=csv.QUOTE_NONE))
+    except csv.Error as exc:
+        raise RecordingError(f"{path}: not a tab-separated table ({exc})") from None
 
 
 def _cell(value: str | None) -> Any:
@@ -331,42 +471,26 @@ def _cell(value: str | None) -> Any:
     return int(f) if f.is_integer() and re.fullmatch(r"-?\d+", value) else f
 
 
-def _load_motion(path: Path, n_cols: int) -> tuple[np.ndarray, int]:
-    """Parse the headerless TSV; ignore a torn last line. Returns (array, n_torn)."""
-    with open(path, "rb") as fh:
-        raw = fh.read()
-    torn = 0
-    if raw and not raw.endswith(b"\n"):
-        cut = raw.rfind(b"\n") + 1
-        raw, torn = raw[:cut], 1
-    if not raw:
-        return np.zeros((0, n_cols)), torn
-    text = raw.decode("ascii", errors="replace")
-    if "n/a" in text:
-        text = text.replace("n/a", "nan")
-    try:
-        arr = np.loadtxt(io.StringIO(text), delimiter="\t", ndmin=2, dtype=np.float64)
-    except ValueError as exc:
-        raise MotorlabError(f"{path}: malformed motion data ({str(exc).splitlines()[0]})") from None
-    if arr.shape[1] != n_cols:
-        raise MotorlabError(f"{path}: {arr.shape[1]} columns but _channels.tsv lists {n_cols} channels")
-    return arr, torn
-
-
 @dataclass(frozen=True)
 class RecordingHeader:
-    """Everything about a stored recording except its samples (sidecars only)."""
+    """Everything about a stored recording except its samples (sidecars only).
+
+    ``channels`` are in motorlab units (a ``kgf`` force column is described as ``N``);
+    ``plans`` say how each stored column is converted, ``flags`` what the sidecars showed.
+    """
 
     motion_path: Path
     sidecar: dict[str, Any]
-    channels: list[Channel]  # as in _channels.tsv, LATENCY included
+    channels: list[Channel]  # LATENCY included, motorlab units
     sampling_rate: float
     metadata: Metadata
     events: list[Event]
+    plans: tuple[ColumnPlan, ...] = ()
+    flags: tuple[QualityFlag, ...] = ()
 
     @property
     def status(self) -> str:
-        return self.sidecar.get(STATUS_KEY, "complete")
+        return str(self.sidecar.get(STATUS_KEY, "complete"))
 
     @property
     def has_latency(self) -> bool:
@@ -377,65 +501,173 @@ class RecordingHeader:
         return self.channels[1:] if self.has_latency else list(self.channels)
 
 
+def _sampling_rate(sidecar: dict[str, Any], side_path: Path) -> float:
+    value = sidecar.get("SamplingFrequency")
+    try:
+        fs = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        fs = float("nan")
+    if value is None:
+        raise RecordingError(f"{side_path}: SamplingFrequency missing")
+    if not (np.isfinite(fs) and fs > 0):
+        shown = _printable(json.dumps(value) if not isinstance(value, float) else repr(value))
+        raise RecordingError(f"{side_path}: SamplingFrequency must be a positive number of Hz, got {shown}")
+    return fs
+
+
 def read_header(path: str | Path) -> RecordingHeader:
     """Read the sidecars of a recording (any of its files) without its samples."""
     motion = _motion_tsv_from(Path(path))
     side_path, chan_path = _sidecar(motion, "_motion.json"), _sidecar(motion, "_channels.tsv")
     if not motion.exists():
-        raise MotorlabError(f"{motion}: file not found")
+        raise RecordingError(f"{motion}: file not found")
+    side_text = _read_text(side_path)
     try:
-        sidecar = json.loads(side_path.read_text(encoding="utf-8"))
-        rows = _read_table(chan_path)
-    except FileNotFoundError as exc:
-        raise MotorlabError(f"{exc.filename}: sidecar missing") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise MotorlabError(f"{side_path}: not valid JSON ({exc})") from None
+        sidecar = json.loads(side_text)
+    except json.JSONDecodeError as exc:
+        raise RecordingError(f"{side_path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
     if not isinstance(sidecar, dict):
-        raise MotorlabError(f"{side_path}: not a JSON object")
+        raise RecordingError(f"{side_path}: not a JSON object")
+    rows = _read_table(chan_path)
+    missing = [c for c in ("name", "type", "units") if rows and c not in rows[0]]
+    if missing:
+        raise RecordingError(f"{chan_path}: missing column(s) {', '.join(missing)}")
     try:
-        channels = [
+        stored = [
             Channel(
-                r["name"], r["type"], r["units"], r.get("component", "n/a"), r.get("tracked_point", "n/a")
+                r["name"] or "",
+                r["type"] or "",
+                r["units"] or "n/a",
+                r.get("component") or "n/a",
+                r.get("tracked_point") or "n/a",
             )
             for r in rows
         ]
     except (KeyError, ValueError) as exc:
-        raise MotorlabError(f"{chan_path}: invalid channel table ({exc})") from None
-    if not channels:
-        raise MotorlabError(f"{chan_path}: no channels")
-    try:
-        fs = float(sidecar.get("SamplingFrequency") or 0)
-    except (TypeError, ValueError):
-        fs = 0.0
-    if fs <= 0:
-        raise MotorlabError(f"{side_path}: SamplingFrequency missing or invalid")
-    md_dict = dict(sidecar.get(META_KEY) or {}) or _metadata_from_name(motion)
+        raise RecordingError(f"{chan_path}: invalid channel table ({_printable(str(exc), 120)})") from None
+    if not stored:
+        raise RecordingError(f"{chan_path}: no channels")
+    plans, flags = column_plan(stored, chan_path)
+    fs = _sampling_rate(sidecar, side_path)
+    md_raw = sidecar.get(META_KEY)
+    if md_raw is not None and not isinstance(md_raw, dict):
+        raise RecordingError(f"{side_path}: {META_KEY} must be a JSON object")
+    md_dict = dict(md_raw or {}) or _metadata_from_name(motion)
     try:
         metadata = Metadata(**md_dict)
     except (TypeError, ValueError) as exc:
-        raise MotorlabError(f"{motion}: invalid metadata ({exc})") from None
+        raise RecordingError(f"{side_path}: invalid {META_KEY} ({_printable(str(exc), 120)})") from None
+    if not isinstance(metadata.extra, dict):
+        raise RecordingError(f"{side_path}: {META_KEY}.extra must be a JSON object")
     events = read_events(_sidecar(motion, "_events.tsv"))
-    return RecordingHeader(motion, sidecar, channels, fs, metadata, events)
+    channels = [p.channel for p in plans]
+    return RecordingHeader(motion, sidecar, channels, fs, metadata, events, tuple(plans), tuple(flags))
+
+
+def _load_motion(path: Path, head: RecordingHeader) -> tuple[np.ndarray, bool, ValueCheck]:
+    """Parse the headerless TSV straight into one preallocated array (units converted,
+    inf and implausible values blanked); a torn last line is ignored.
+    Returns (array, torn, value check)."""
+    n_cols = len(head.channels)
+    try:
+        n_lines, torn = count_lines(path)
+        arr = np.empty((n_lines, n_cols), dtype=np.float64)
+        check = ValueCheck(head.plans)
+        row = 0
+        for _, block in iter_blocks(path, n_cols):
+            k = block.shape[0]
+            check.apply(block, row)
+            arr[row : row + k] = block
+            row += k
+    except OSError as exc:
+        raise RecordingError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    return (arr if row == n_lines else arr[:row]), torn, check
 
 
 def read_recording(path: str | Path) -> Recording:
-    """Read a recording written by :class:`RecordingWriter` (or any BIDS motion file
-    whose first channel is LATENCY; without one, timestamps are n / SamplingFrequency)."""
+    """Read a recording written by :class:`RecordingWriter` (or any BIDS motion file).
+
+    Units of ``_channels.tsv`` are converted into motorlab's (``kgf`` -> N…); what the
+    checks of :mod:`motorlab.storage.integrity` find is a one-line :class:`RecordingError`
+    naming the file, or a quality flag in ``metadata.extra["quality_flags"]``. Without a
+    LATENCY column, timestamps are n / SamplingFrequency (flagged ``no_time_column``).
+    """
     head = read_header(path)
     motion = head.motion_path
-    arr, torn = _load_motion(motion, len(head.channels))
+    name = motion.name
+    arr, torn, values = _load_motion(motion, head)
+    n_rows = arr.shape[0]
+    flags: list[QualityFlag] = [*head.flags, *values.flags(name)]
+    expected = head.sidecar.get(COUNT_KEY)
+    if isinstance(expected, int) and head.status != "recording":
+        if n_rows < expected:
+            raise RecordingError(
+                f"{motion}: truncated: {n_rows} rows but {expected} when the recording was finalised "
+                f"({COUNT_KEY} in {_sidecar(motion, '_motion.json').name})"
+            )
+        if n_rows > expected:
+            flags.append(
+                QualityFlag(
+                    "sample_count_mismatch",
+                    "error",
+                    f"{name}: {n_rows} rows but {expected} when the recording was finalised: "
+                    "rows were added to the file later",
+                    expected,
+                    n_rows - expected,
+                )
+            )
+    segments: tuple[tuple[int, int], ...] = ()
     if head.has_latency:
+        timecheck = check_time(arr[:, 0], arr, head.sampling_rate, name)
+        if timecheck.kept_rows is not None:
+            arr = timecheck.kept_rows
+        flags += timecheck.flags
+        segments = timecheck.segments
         timestamps, data = arr[:, 0], arr[:, 1:]
     else:
-        timestamps, data = np.arange(arr.shape[0]) / head.sampling_rate, arr
+        timestamps, data = np.arange(n_rows) / head.sampling_rate, arr
+        flags.append(
+            QualityFlag(
+                "no_time_column",
+                "warning",
+                f"{name}: no LATENCY time column; samples assumed evenly spaced at "
+                f"{head.sampling_rate:g} Hz (dropped samples would shift later events)",
+            )
+        )
+        stated = head.sidecar.get("RecordingDuration")
+        duration = float(stated) if isinstance(stated, (int, float)) else float("nan")
+        implied = (n_rows - 1) / head.sampling_rate if n_rows > 1 else 0.0
+        if (
+            np.isfinite(duration)
+            and duration > 0
+            and abs(implied - duration) > max(2.0 / head.sampling_rate, 0.01 * duration)
+        ):
+            flags.append(
+                QualityFlag(
+                    "duration_mismatch",
+                    "error",
+                    f"{name}: {n_rows} rows at {head.sampling_rate:g} Hz span {implied:.4g} s but "
+                    f"RecordingDuration is {duration:.4g} s: without a time column events are misplaced",
+                )
+            )
     if head.status == "recording":
         warnings.warn(
-            f"{motion.name}: recording was not finalised (process stopped?); "
-            f"read {arr.shape[0]} samples{' and dropped a torn last line' if torn else ''}; "
+            f"{name}: recording was not finalised (process stopped?); "
+            f"read {n_rows} samples{' and dropped a torn last line' if torn else ''}; "
             "run 'motorlab recover' to finalise it",
             stacklevel=2,
         )
-    return Recording(timestamps, data, head.data_channels, head.sampling_rate, head.metadata, head.events)
+    md = head.metadata
+    if flags or len(segments) > 1:
+        extra = dict(md.extra)
+        extra["quality_flags"] = merge_flags(extra.get("quality_flags") or [], flags)
+        if len(segments) > 1:
+            extra["timestamp_segments"] = [[int(a), int(b)] for a, b in segments]
+        md = md.replace(extra=extra)
+    try:
+        return Recording(timestamps, data, head.data_channels, head.sampling_rate, md, head.events)
+    except RecordingError as exc:
+        raise RecordingError(f"{motion}: {exc}") from None
 
 
 def _metadata_from_name(motion: Path) -> dict[str, Any]:
@@ -449,22 +681,43 @@ def _metadata_from_name(motion: Path) -> dict[str, Any]:
 
 
 def read_events(path: Path) -> list[Event]:
+    """Events of ``_events.tsv`` (none if the file is missing). A torn last row (the writer
+    died mid-line) is ignored; any other row whose onset or duration is not a number is a
+    one-line :class:`RecordingError` naming the file and line."""
     if not path.exists():
         return []
+    rows = _read_table(path)
+    torn = not _read_text(path).endswith("\n")
     out = []
-    for r in _read_table(path):
+    for i, r in enumerate(rows):
         try:
-            onset, duration = float(r["onset"]), float(r["duration"] if r["duration"] != "n/a" else 0)
+            onset = float(r["onset"])
+            duration = float(r["duration"] if r["duration"] != "n/a" else 0)
         except (KeyError, TypeError, ValueError):
-            continue  # torn or foreign row
+            if torn and i == len(rows) - 1:
+                continue
+            if "onset" not in r:
+                raise RecordingError(f"{path}: no onset column") from None
+            cells = f"{r.get('onset')!s} / {r.get('duration')!s}"
+            raise RecordingError(
+                f"{path}: line {i + 2}: onset/duration {_printable(cells, 40)!r} is not a number of seconds"
+            ) from None
         extra = {
-            k: _cell(v) for k, v in r.items() if k not in (*_EVENT_BASE, "info") and _cell(v) is not None
+            k: c
+            for k, v in r.items()
+            if isinstance(k, str) and k not in (*_EVENT_BASE, "info") and isinstance(v, str)
+            if (c := _cell(v)) is not None
         }
-        if r.get("info") not in (None, "", "n/a"):
+        info = r.get("info")
+        if isinstance(info, str) and info not in ("", "n/a"):
             try:
-                extra.update(json.loads(r["info"]))
+                parsed = json.loads(info)
             except json.JSONDecodeError:
-                extra["info"] = r["info"]
+                parsed = None
+            if isinstance(parsed, dict):
+                extra.update(parsed)
+            else:
+                extra["info"] = info
         out.append(Event(onset, duration, r.get("trial_type") or "n/a", extra))
     return apply_trial_status(out)
 
@@ -511,8 +764,8 @@ def recover(path: str | Path) -> tuple[Path, int]:
         raw = motion.read_bytes()
     except FileNotFoundError as exc:
         raise MotorlabError(f"{exc.filename}: file not found") from None
-    except json.JSONDecodeError as exc:
-        raise MotorlabError(f"{side}: not valid JSON ({exc})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise RecordingError(f"{side}: not valid JSON ({_printable(str(exc), 80)})") from None
     if raw and not raw.endswith(b"\n"):
         with open(motion, "r+b") as fh:
             fh.truncate(raw.rfind(b"\n") + 1)
@@ -522,11 +775,15 @@ def recover(path: str | Path) -> tuple[Path, int]:
         if ev_raw and not ev_raw.endswith(b"\n"):
             with open(ev_path, "r+b") as fh:
                 fh.truncate(ev_raw.rfind(b"\n") + 1)
+        sort_events_file(ev_path)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         rec = read_recording(motion)
     if sidecar.get(STATUS_KEY) == "recording":
         sidecar[STATUS_KEY] = "recovered"
+        sidecar[COUNT_KEY] = _load_motion(motion, read_header(motion))[0].shape[
+            0
+        ]  # rows as the reader counts them
         sidecar["RecordingDuration"] = rec.duration
         eff = rec.effective_sampling_rate()
         sidecar["SamplingFrequencyEffective"] = eff if np.isfinite(eff) else "n/a"
@@ -537,8 +794,9 @@ def recover(path: str | Path) -> tuple[Path, int]:
 def recording_status(path: str | Path) -> str:
     motion = _motion_tsv_from(Path(path))
     try:
-        return json.loads(_sidecar(motion, "_motion.json").read_text()).get(STATUS_KEY, "complete")
-    except (OSError, json.JSONDecodeError):
+        side = json.loads(_sidecar(motion, "_motion.json").read_text(encoding="utf-8"))
+        return str(side.get(STATUS_KEY, "complete")) if isinstance(side, dict) else "unknown"
+    except (OSError, ValueError):  # unreadable, not UTF-8, not JSON
         return "unknown"
 
 
@@ -557,19 +815,22 @@ def find_recordings(*paths: str | Path) -> list[Path]:
 
 
 def iter_motion_rows(path: str | Path, chunk_rows: int = 100_000) -> Iterator[np.ndarray]:
-    """Yield the motion data (LATENCY column included) in chunks of rows, for
-    analyses that must keep memory flat on hour-long recordings."""
-    motion = _motion_tsv_from(Path(path))
-    with open(motion, encoding="ascii") as fh:
-        while True:
-            lines = [ln for _, ln in zip(range(chunk_rows), fh)]
-            if not lines:
-                return
-            if not lines[-1].endswith("\n"):
-                lines.pop()
-            if lines:
-                text = "".join(lines).replace("n/a", "nan")
-                yield np.loadtxt(io.StringIO(text), delimiter="\t", ndmin=2)
+    """Yield the motion data (LATENCY column included) a block of rows at a time, converted
+    like :func:`read_recording` (units, inf and implausible values as NaN), for analyses
+    that must keep memory flat on hour-long recordings. ``chunk_rows`` sets the block size
+    roughly (about 100 bytes of text per row are assumed). Values read as missing are
+    reported at the end as a :class:`~motorlab.errors.MotorlabWarning` per flag (the batch
+    keeps warnings with the recording's results)."""
+    head = read_header(path)
+    check = ValueCheck(head.plans)
+    row = 0
+    for _, block in iter_blocks(head.motion_path, len(head.channels), max(chunk_rows, 1) * 100):
+        if block.shape[0]:
+            check.apply(block, row)
+            row += block.shape[0]
+            yield block
+    for flag in check.flags(head.motion_path.name):
+        warnings.warn(f"{flag.code}: {flag.message}", MotorlabWarning, stacklevel=2)
 
 
 def next_session_label(root: str | Path, participant: str) -> str:

@@ -29,8 +29,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..base import Ack, BatteryReply, Codec, CodecEvent, InfoReply, SampleBlock, Start
-from . import mark10, tindeq, vernier, witmotion, witmotion_ble
+from ..base import Ack, BatteryReply, Codec, CodecEvent, GetBattery, GetInfo, InfoReply, SampleBlock, Start
+from . import (
+    activ5,
+    ble_weight_scale,
+    cts500,
+    evdev_tablet,
+    forceboard,
+    jamar,
+    kinvent,
+    mark10,
+    tindeq,
+    vernier,
+    whc06,
+    witmotion,
+    witmotion_ble,
+)
 from . import motorlab_protocol as mp
 
 #: byte values that mean something to some protocol (headers, types, delimiters, CR LF)
@@ -53,6 +67,8 @@ class FuzzTarget:
         lie: a valid frame with a length/count field rewritten and its checksum
             fixed (None: the protocol has no such field).
         extra_events: codec-specific event types besides the shared ones.
+        timed: the codec takes the host arrival time (``feed(data, host_time=...)``,
+            devices without a clock); see :func:`feed_piece`.
     """
 
     name: str
@@ -62,6 +78,19 @@ class FuzzTarget:
     datagrams: bool
     lie: Callable[[random.Random], bytes] | None = None
     extra_events: tuple[type, ...] = ()
+    timed: bool = False
+
+
+def feed_piece(target: FuzzTarget, codec: Codec, piece: bytes, host_time: float) -> list[CodecEvent]:
+    """Feed one piece as the driver would: with the host arrival time if the codec takes one."""
+    if target.timed:
+        return codec.feed(piece, host_time=host_time)  # type: ignore[call-arg]
+    return codec.feed(piece)
+
+
+def next_host_time(rng: random.Random, host_time: float) -> float:
+    """The host clock at the next ``feed``: BLE bursts (same time), periods, pauses."""
+    return host_time + rng.choice((0.0, 0.0, 1e-4, 0.0075, 0.0125, 0.1, 0.1, 2.0))
 
 
 def _floats(rng: random.Random, n: int, scale: float = 100.0) -> np.ndarray:
@@ -294,6 +323,259 @@ def _motorlab_prime(codec: Codec, n: int) -> None:
         codec.feed(_ml_info(random.Random(n), 2, 1 + n % 4))
 
 
+# ------------------------------------------------------------------ jamar (ASCII "::VAL" messages over BLE)
+def _jamar_capture(rng: random.Random) -> list[bytes]:
+    notes = []
+    for _ in range(rng.randint(1, 6)):
+        msgs = []
+        for _ in range(rng.choice((1, 1, 1, 2, 3))):
+            end = rng.choice((b"\r\n", b"\r\n", b"\0", b"\n", b""))
+            if rng.random() < 0.85:
+                unit = rng.choice(("", "", " lb", " kg", " N", "LB"))
+                msgs.append(f"::VAL {rng.randint(1, 2)},{rng.uniform(-5, 200):.1f}{unit}".encode() + end)
+            else:
+                msgs.append(rng.choice((b"::BAT 87", b"::ID JAMAR-1234", b"::ZERO")) + end)
+        notes.append(b"".join(msgs))
+    return notes
+
+
+_JAMAR_LIES = (b"::VAL 99999999999999999999999,1e308 lb\r\n", b"::VAL 1,.\r\n", b"::VAL ,5\r\n",
+               b"::VAL 1,5 furlong\r\n", b"::VAL 1," + b"9" * 400 + b"\r\n", b"::" * 40, b"::\xff\xfe\r\n",
+               b"::VAL 1,-0.0 KG\r\n", b"::VAL1,2lb")  # fmt: skip
+
+
+def _jamar_lie(rng: random.Random) -> bytes:
+    return rng.choice(_JAMAR_LIES)
+
+
+def _start_prime(codec: Codec, n: int) -> None:
+    codec.encode(Start())
+
+
+# ------------------------------------------------------------------ kinvent (FF FF FE frames)
+def _kforce_capture(rng: random.Random) -> list[bytes]:
+    counter = rng.randrange(2**16)
+    notes = []
+    for _ in range(rng.randint(1, 6)):
+        if rng.random() < 0.05:
+            notes.append(f"{rng.randrange(10**6):06d}".encode())
+            continue
+        frames = []
+        for _ in range(rng.choice((1, 1, 1, 2, 4))):
+            ch = (
+                rng.randint(-(2**23), 2**23 - 1),
+                rng.randint(-100, 100),
+                0,
+                rng.randint(-(2**23), 2**23 - 1),
+            )
+            frames.append(kinvent.kforce_frame(counter, ch))
+            counter = (counter + rng.choice((1, 1, 1, 1, 0, 2, 40, -3))) % 2**16
+        notes.append(b"".join(frames))
+    return notes
+
+
+def _kinvent_lie(rng: random.Random) -> bytes:
+    """A header inside data, a frame cut short or run long (the protocol has no checksum)."""
+    frame = kinvent.kforce_frame(rng.randrange(2**16), (-1, -1, -1, -1))
+    frame = frame[: rng.randint(3, len(frame))] + kinvent.HEADER * rng.randint(0, 3)
+    return frame + bytes(rng.randint(0, 20))
+
+
+def _kforce_prime(codec: Codec, n: int) -> None:
+    codec.encode(Start() if n % 2 else kinvent.GetCoefficient())
+
+
+def _kgrip_capture(rng: random.Random) -> list[bytes]:
+    out = []
+    for _ in range(rng.randint(1, 6)):
+        if rng.random() < 0.1:
+            out.append(f"{rng.randrange(10**6):06d}".encode())
+        else:
+            out.append(
+                b"".join(kinvent.kgrip_frame(rng.randrange(2**16), rng.randbytes(6)) for _ in range(3))
+            )
+    return out
+
+
+def _kgrip_prime(codec: Codec, n: int) -> None:
+    codec.encode(kinvent.GetCoefficient() if n % 2 else Start())
+
+
+# ------------------------------------------------------------------ activ5 ("IS<number>/IS")
+def _activ5_capture(rng: random.Random) -> list[bytes]:
+    notes = []
+    for _ in range(rng.randint(1, 6)):
+        r = rng.random()
+        if r < 0.8:
+            note = b"".join(
+                activ5.reading_message(rng.uniform(-50, 500)) for _ in range(rng.choice((1, 1, 2)))
+            )
+        elif r < 0.9:
+            note = activ5.command_bytes(rng.choice((activ5.CMD_START, activ5.CMD_TARE, "TVGTIME")))
+        else:
+            note = rng.choice((b"IS12", b"3/IS", b"ISOM!", b"I"))
+        notes.append(note)
+        if rng.random() < 0.2:
+            notes.append(note)  # the copy the firmware sends
+    return notes
+
+
+_ACTIV5_LIES = (b"IS1e999/IS", b"IS--3/IS", b"ISIS/IS", b"IS/IS", b"IS" + b"9" * 400 + b"/IS", b"IS" * 30,
+                b"IS 12 \x00/IS", b"IS.5/IS/IS")  # fmt: skip
+
+
+def _activ5_lie(rng: random.Random) -> bytes:
+    return rng.choice(_ACTIV5_LIES)
+
+
+def _activ5_prime(codec: Codec, n: int) -> None:
+    codec.encode(activ5.Handshake() if n % 2 else Start())
+
+
+# ------------------------------------------------------------------ cts500 (05 ... checksum frames)
+def _cts500_capture(rng: random.Random) -> list[bytes]:
+    notes = []
+    for _ in range(rng.randint(1, 6)):
+        frames = []
+        for _ in range(rng.choice((1, 1, 1, 2))):
+            r = rng.random()
+            if r < 0.8:
+                frames.append(cts500.weight_frame(rng.uniform(-20, 500)))
+            elif r < 0.9:
+                op = rng.choice(
+                    (cts500.OP_BATTERY, cts500.OP_TEMPERATURE, cts500.OP_FIRMWARE, cts500.OP_TARE)
+                )
+                frames.append(cts500.response_frame(op, rng.randbytes(3)))
+            else:
+                frames.append(cts500.command_frame(rng.choice(list(cts500.OPCODES)))[:6])
+        notes.append(b"".join(frames))
+    return notes
+
+
+def _cts500_lie(rng: random.Random) -> bytes:
+    """A 7-byte frame with any type byte and any value, checksum made right."""
+    body = bytes((cts500.HEADER, rng.randrange(256))) + rng.randbytes(4)
+    return body + bytes((cts500.checksum(body),))
+
+
+def _cts500_prime(codec: Codec, n: int) -> None:
+    codec.encode((Start(), GetBattery(), GetInfo(), cts500.GetTemperature())[n % 4])
+
+
+# ------------------------------------------------------------------ forceboard (count + 24-bit samples)
+def _forceboard_capture(rng: random.Random) -> list[bytes]:
+    return [
+        forceboard.force_notification([rng.randint(-(2**23), 2**23 - 1) for _ in range(rng.randint(0, 6))])
+        for _ in range(rng.randint(1, 6))
+    ]
+
+
+def _forceboard_lie(rng: random.Random) -> bytes:
+    """A notification whose count field is anything."""
+    note = bytearray(
+        forceboard.force_notification([rng.randint(-100, 100) for _ in range(rng.randint(0, 4))])
+    )
+    note[:2] = rng.choice((0, 1, 5, 255, 0xFFFF, rng.randrange(2**16))).to_bytes(2, "big")
+    return bytes(note)
+
+
+# ------------------------------------------------------------------ whc06 (advertisement manufacturer data)
+def _whc06_capture(rng: random.Random) -> list[bytes]:
+    return [
+        whc06.manufacturer_data(rng.uniform(0, 180), rng.choice((12, 16, 16, 20)))
+        for _ in range(rng.randint(1, 6))
+    ]
+
+
+def _whc06_lie(rng: random.Random) -> bytes:
+    return rng.randbytes(rng.randint(0, whc06.WEIGHT_OFFSET + 3))
+
+
+# ------------------------------------------------------------------ BLE Weight Scale profile (0x2A9D)
+def _weight_scale_capture(rng: random.Random) -> list[bytes]:
+    notes = []
+    for _ in range(rng.randint(1, 6)):
+        imperial = rng.random() < 0.3
+        weight = math.nan if rng.random() < 0.05 else rng.uniform(0, 300 if imperial else 150)
+        ts = (2026, rng.randint(1, 12), rng.randint(1, 28), 10, 5, 59) if rng.random() < 0.3 else None
+        user = rng.randrange(256) if rng.random() < 0.3 else None
+        bmi = (rng.uniform(10, 40), rng.uniform(1, 2) if not imperial else rng.uniform(40, 80))
+        notes.append(
+            ble_weight_scale.weight_measurement(
+                weight, imperial, ts, user, bmi if rng.random() < 0.3 else None
+            )
+        )
+    return notes
+
+
+def _weight_scale_lie(rng: random.Random) -> bytes:
+    """A measurement whose flags claim other optional fields than it carries."""
+    note = bytearray(ble_weight_scale.weight_measurement(rng.uniform(0, 150), user_id=1))
+    note[0] = rng.randrange(256) if rng.random() < 0.3 else rng.randrange(16)
+    return bytes(note)
+
+
+# ------------------------------------------------------------------ evdev tablet (struct input_event)
+_TABLET_AXES = {
+    evdev_tablet.ABS_X: evdev_tablet.AbsAxis(0, 44800, 200),
+    evdev_tablet.ABS_Y: evdev_tablet.AbsAxis(0, 29600, 200, 0),
+    evdev_tablet.ABS_PRESSURE: evdev_tablet.AbsAxis(0, 8191),
+    evdev_tablet.ABS_DISTANCE: evdev_tablet.AbsAxis(0, 63),
+    evdev_tablet.ABS_TILT_X: evdev_tablet.AbsAxis(-64, 63, 57),
+    evdev_tablet.ABS_TILT_Y: evdev_tablet.AbsAxis(-64, 63),  # no resolution: the fallback range
+}
+
+
+def _tablet() -> Codec:
+    return evdev_tablet.EvdevTabletCodec(_TABLET_AXES, "fuzz-tablet")
+
+
+def _tablet_capture(rng: random.Random) -> list[bytes]:
+    et = evdev_tablet
+    us = rng.choice((0, rng.randrange(10**12)))
+    out = []
+    for _ in range(rng.randint(1, 6)):
+        events = []
+        for _ in range(rng.randint(1, 4)):
+            sec, usec = divmod(us, 1_000_000)
+            if rng.random() < 0.1:
+                events.append(
+                    (
+                        sec,
+                        usec,
+                        et.EV_KEY,
+                        rng.choice((et.BTN_TOOL_PEN, et.BTN_TOUCH, et.BTN_STYLUS)),
+                        rng.randint(0, 1),
+                    )
+                )
+            for code in rng.sample(list(_TABLET_AXES), rng.randint(0, 4)):
+                events.append((sec, usec, et.EV_ABS, code, rng.randint(-70, 45000)))
+            if rng.random() < 0.03:
+                events.append((sec, usec, et.EV_SYN, et.SYN_DROPPED, 0))
+            events.append((sec, usec, et.EV_SYN, et.SYN_REPORT, 0))
+            us += rng.choice((5000, 7500, 3750, 0, -20000))
+        out.append(et.pack_events(events))
+    return out
+
+
+def _tablet_lie(rng: random.Random) -> bytes:
+    """Events with values no kernel sends: huge or negative times, out-of-range usec, odd types."""
+    big = (2**63 - 1, -(2**63), 2**31, -1, 0)
+    return evdev_tablet.pack_events(
+        [
+            (rng.choice(big), rng.choice((-1, 0, 999_999, 1_000_000, 2**40)), rng.choice((0, 1, 3, 0x1F, 0x20, 0xFFFF)),
+             rng.choice((0, 1, 3, 0x18, 0x140, 0x14A, 0xFFFF)), rng.choice((-(2**31), 0, 1, 2**31 - 1)))
+            for _ in range(rng.randint(1, 4))
+        ]
+    )  # fmt: skip
+
+
+def _tablet_prime(codec: Codec, n: int) -> None:
+    codec.encode(Start())
+    if n % 3 == 0 and isinstance(codec, evdev_tablet.EvdevTabletCodec):
+        codec.resync({evdev_tablet.ABS_X: n, evdev_tablet.ABS_PRESSURE: 10 * n}, {evdev_tablet.BTN_TOOL_PEN})
+
+
 TARGETS: list[FuzzTarget] = [
     FuzzTarget("tindeq", tindeq.TindeqCodec, _tindeq_prime, _tindeq_capture, True, _tindeq_lie),
     FuzzTarget(
@@ -324,6 +606,32 @@ TARGETS: list[FuzzTarget] = [
     ),
     FuzzTarget("mark10", mark10.Mark10Codec, _mark10_prime, _mark10_capture, False, _mark10_lie),
     FuzzTarget("motorlab", mp.MotorlabCodec, _motorlab_prime, _motorlab_capture, False, _motorlab_lie),
+    # the clinic devices (devices_clinic.md); most have no clock and are timed from host arrival times
+    FuzzTarget("jamar", jamar.JamarCodec, _start_prime, _jamar_capture, True, _jamar_lie, timed=True),
+    FuzzTarget("kforce", kinvent.KForceCodec, _kforce_prime, _kforce_capture, True, _kinvent_lie),
+    FuzzTarget("kgrip", kinvent.KGripUsbCodec, _kgrip_prime, _kgrip_capture, False, _kinvent_lie, timed=True),
+    FuzzTarget("activ5", activ5.Activ5Codec, _activ5_prime, _activ5_capture, True, _activ5_lie, timed=True),
+    FuzzTarget("cts500", cts500.Cts500Codec, _cts500_prime, _cts500_capture, True, _cts500_lie, timed=True),
+    FuzzTarget(
+        "forceboard",
+        forceboard.ForceBoardCodec,
+        _start_prime,
+        _forceboard_capture,
+        True,
+        _forceboard_lie,
+        timed=True,
+    ),
+    FuzzTarget("whc06", whc06.WhC06Codec, _start_prime, _whc06_capture, True, _whc06_lie, timed=True),
+    FuzzTarget(
+        "weight_scale",
+        ble_weight_scale.WeightScaleCodec,
+        _start_prime,
+        _weight_scale_capture,
+        True,
+        _weight_scale_lie,
+        timed=True,
+    ),
+    FuzzTarget("evdev_tablet", _tablet, _tablet_prime, _tablet_capture, False, _tablet_lie),
 ]
 
 
@@ -417,9 +725,10 @@ def fuzz_input(corpus: Corpus, rng: random.Random) -> list[bytes]:
     return pieces
 
 
-def check_events(target: FuzzTarget, events: list[CodecEvent]) -> str | None:
+def check_events(target: FuzzTarget, events: list[CodecEvent], host_time: float = math.nan) -> str | None:
     """What is wrong with one ``feed`` result (None: nothing): the event types, and sample blocks
-    with float64 (n,) times and (n, channels) values, ``dropped_before`` >= 0."""
+    with float64 (n,) times and (n, channels) values, ``dropped_before`` >= 0, and the host
+    time of the call on the block (``nan`` for codecs that take none)."""
     if not isinstance(events, list):
         return f"feed returned {type(events).__name__}, not a list"
     allowed = (SampleBlock, InfoReply, Ack, BatteryReply, *target.extra_events)
@@ -434,7 +743,8 @@ def check_events(target: FuzzTarget, events: list[CodecEvent]) -> str | None:
                 return f"sample block arrays {t.dtype}{t.shape} / {v.dtype}{v.shape}"
             if v.shape[0] != t.size or v.shape[1] == 0 or t.size == 0:
                 return f"sample block of {t.size} times and values {v.shape}"
-            if ev.dropped_before < 0 or not (ev.seq is None or ev.seq >= 0) or not math.isnan(ev.host_time):
+            stamped = ev.host_time == host_time if target.timed else math.isnan(ev.host_time)
+            if ev.dropped_before < 0 or not (ev.seq is None or ev.seq >= 0) or not stamped:
                 return (
                     f"sample block seq={ev.seq} dropped_before={ev.dropped_before} host_time={ev.host_time}"
                 )

@@ -9,15 +9,19 @@ truth tests compare against (``truth``). Everything is a pure function of
 * :class:`GripParticipant` — force for dynamometers and force gauges.
 * :class:`TremorParticipant` — a limb holding an IMU, with a tremor.
 * :class:`WriterParticipant` — a hand writing or drawing a spiral with an IMU pen.
+* :class:`PinchParticipant` — tip, key and palmar pinch on a force gauge (cues ``pinch-tip``…).
 """
 
 from .grip import GRIP_PARTICIPANT_PARAMS, GripParticipant, grip_participant_from_params
+from .pinch import PINCH_RATIOS, PinchParticipant
 from .tremor import TremorParticipant, pose_gravity
 from .writer import WriterParticipant
 
 __all__ = [
     "GRIP_PARTICIPANT_PARAMS",
+    "PINCH_RATIOS",
     "GripParticipant",
+    "PinchParticipant",
     "TremorParticipant",
     "WriterParticipant",
     "grip_participant_from_params",

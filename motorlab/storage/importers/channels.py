@@ -61,8 +61,10 @@ _UNIT_FACTORS: dict[str, dict[str, float]] = {
     "cm": {"cm": 1.0, "mm": MM_M / CM_M, "m": 1.0 / CM_M, "in": INCH_CM, "inch": INCH_CM, "um": 1e-4},
     "deg": {"deg": 1.0, "°": 1.0, "rad": 180.0 / math.pi},
     "deg/s": {"deg/s": 1.0, "dps": 1.0, "rad/s": 180.0 / math.pi},
-    "m/s^2": {"m/s^2": 1.0, "m/s2": 1.0, "g": STANDARD_GRAVITY, "mg": STANDARD_GRAVITY * 1e-3},
-    "uT": {"ut": 1.0, "µt": 1.0, "mt": 1e3, "t": 1e6, "gauss": 100.0, "mgauss": 0.1},
+    "m/s^2": {"m/s^2": 1.0, "m/s2": 1.0, "m/s²": 1.0, "g": STANDARD_GRAVITY, "mg": STANDARD_GRAVITY * 1e-3},
+    "uT": {"ut": 1.0, "µt": 1.0, "nt": 1e-3, "mt": 1e3, "t": 1e6, "gauss": 100.0, "mgauss": 0.1},
+    "m/s": {"m/s": 1.0, "cm/s": CM_M, "mm/s": MM_M},
+    "deg/s^2": {"deg/s^2": 1.0, "deg/s2": 1.0, "rad/s^2": 180.0 / math.pi, "rad/s2": 180.0 / math.pi},
     "1": {"1": 1.0, "%": 0.01},
     "n/a": {"n/a": 1.0},
 }

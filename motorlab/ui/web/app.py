@@ -17,10 +17,11 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 
 from ...errors import MotorlabError, one_line
-from . import pages
+from . import pages, pen_capture, visit_pages
 from .hub import LiveHub
 from .pairing import PairingCodes, qr_svg
 from .security import ROLE_PAIRING, ROLE_THERAPIST, Access, SecurityMiddleware, is_loopback
+from .visit import VisitRun
 
 
 @dataclass
@@ -31,6 +32,10 @@ class AppState:
     access: Access
     hub: LiveHub
     pairing: PairingCodes = field(default_factory=PairingCodes)
+    #: the running or last visit (one at a time)
+    visit: VisitRun | None = None
+    #: a running visit stops when no task screen has been open for this long (s; None: never)
+    abandon_s: float | None = 30.0
 
 
 def _state(request: Request | WebSocket) -> AppState:
@@ -139,6 +144,8 @@ def create_app(root: str | Path, access: Access, hub: LiveHub | None = None) -> 
         try:
             yield
         finally:
+            if state.visit is not None and state.visit.active:  # shutdown mid-task: quit it safely
+                await asyncio.to_thread(state.visit.stop, "the app was stopped")
             ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await ticker
@@ -155,6 +162,11 @@ def create_app(root: str | Path, access: Access, hub: LiveHub | None = None) -> 
         Route("/clients/{pid:str}/report.pdf", pages.report_pdf),
         Route("/visit", pages.visit_page, methods=["GET"]),
         Route("/visit", pages.start_visit, methods=["POST"]),
+        Route("/visit/start", visit_pages.start_visit, methods=["POST"]),
+        Route("/visit/current", visit_pages.visit_current),
+        Route("/visit/stop", visit_pages.stop_visit, methods=["POST"]),
+        Route("/clients/{pid:str}/parent", visit_pages.parent_page),
+        Route("/clients/{pid:str}/export.csv", visit_pages.export_csv),
         Route("/task", pages.task_screen),
         WebSocketRoute("/ws/live", live_socket),
         Route("/pairing", pairing_page),
@@ -163,6 +175,7 @@ def create_app(root: str | Path, access: Access, hub: LiveHub | None = None) -> 
         Route("/pairing/qr.svg", pairing_qr),
         Route("/pair", pair_form, methods=["GET"]),
         Route("/pair", pair_submit, methods=["POST"]),
+        *pen_capture.routes(),
         Mount("/static", StaticFiles(directory=pages.static_dir(), html=False), name="static"),
     ]
     app = Starlette(

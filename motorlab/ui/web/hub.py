@@ -78,6 +78,8 @@ class LiveHub:
         self._reset_trial("")
         self._snapshot: LiveSnapshot | None = None
         self._idle_text = "No task is running."
+        self._idle_links: tuple[tuple[str, str], ...] = ()
+        self._idle_changed = False
         self.polls = 0
 
     # ------------------------------------------------------------------ source
@@ -89,10 +91,21 @@ class LiveHub:
         """Show ``source`` on every screen from the next tick on (None: back to idle). Thread-safe."""
         if source is not None:
             self._idle_text = "No task is running."
+            self._idle_links = ()
         self._source = source
 
-    def detach(self) -> None:
-        self.attach(None)
+    def detach(self, text: str | None = None, links: tuple[tuple[str, str], ...] = ()) -> None:
+        """Back to idle; screens show ``text`` (default "No task is running.") and ``links``
+        (``(href, words)`` pairs of this app's pages, e.g. the report after a visit). Thread-safe."""
+        self._idle_text = text or "No task is running."
+        self._idle_links = tuple(links)
+        self._idle_changed = True
+        self._source = None
+
+    @property
+    def screen_count(self) -> int:
+        """Task screens connected now."""
+        return len(self._screens)
 
     # ------------------------------------------------------------------ state
     def _reset_trial(self, key: str) -> None:
@@ -154,6 +167,12 @@ class LiveHub:
         """Poll the source once; True when screens have something new."""
         src = self._source
         self.polls += 1
+        if src is None and self._idle_changed:  # new idle text (e.g. the visit has ended)
+            self._idle_changed = False
+            self._polled, self._snapshot = None, None
+            self._reset_trial("")
+            self._version += 1
+            return True
         if src is not self._polled:
             self._polled = src
             self._snapshot = None
@@ -202,7 +221,7 @@ class LiveHub:
         if snap is None:
             screen.trial_key = None
             if self._source is None:
-                return idle_message(self._idle_text)
+                return idle_message(self._idle_text, self._idle_links)
             return idle_message("Waiting for the task to start…")
         key = self._display_key
         if screen.trial_key != key:

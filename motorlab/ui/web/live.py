@@ -181,6 +181,8 @@ class DeviceState:
         write_error: why the recording cannot be written, None while writing works.
         samples: samples recorded so far.
         dropped: samples known to be lost.
+        latest_t_s: recording time (s) of the newest sample behind this snapshot, if known
+            (lets a screen or a benchmark measure sample-to-screen latency).
     """
 
     device: str
@@ -191,6 +193,7 @@ class DeviceState:
     write_error: str | None = None
     samples: int = 0
     dropped: int = 0
+    latest_t_s: float | None = None
 
     def __post_init__(self) -> None:
         if self.link not in LINKS:
@@ -364,6 +367,7 @@ def snapshot_dict(s: LiveSnapshot) -> dict[str, Any]:
             "write_error": s.device.write_error,
             "samples": s.device.samples,
             "dropped": s.device.dropped,
+            "latest_t_s": _num(s.device.latest_t_s, 4),
         },
         "force": None,
         "pen": None,
@@ -406,9 +410,14 @@ def snapshot_dict(s: LiveSnapshot) -> dict[str, Any]:
     return out
 
 
-def idle_message(text: str = "No task is running.") -> dict[str, Any]:
-    """What screens get while no source is attached."""
-    return {"type": "idle", "schema": SCHEMA_VERSION, "text": text}
+def idle_message(
+    text: str = "No task is running.", links: tuple[tuple[str, str], ...] = ()
+) -> dict[str, Any]:
+    """What screens get while no source is attached (``links``: ``(href, words)`` of app pages)."""
+    msg: dict[str, Any] = {"type": "idle", "schema": SCHEMA_VERSION, "text": text}
+    if links:
+        msg["links"] = [{"href": h, "text": t} for h, t in links]
+    return msg
 
 
 @dataclass

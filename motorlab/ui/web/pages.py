@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import threading
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from ...errors import MotorlabError, one_line
+from .visit import TASKS
 
 #: largest form body accepted (bytes)
 MAX_FORM_BYTES = 64 * 1024
@@ -33,32 +33,14 @@ REPORT_CSP = (
 )
 
 
-@dataclass(frozen=True)
-class VisitTask:
-    """A task the visit page offers, and the task screen view that shows it live."""
-
-    task: str  # BIDS task label (motorlab.session.protocols)
-    title: str
-    view: str  # motorlab.ui.web.live.VIEWS
-    instrument: str  # which device field of the visit form it uses: "force" or "pen"
-    record: str  # the terminal command that records it today (``motorlab record ...``)
-
-
 #: the visit form's device fields: instrument -> (label, example URL)
 INSTRUMENTS: dict[str, tuple[str, str]] = {
-    "force": ("Force device (grip tasks)", "sim://grip"),
+    "force": ("Force device (grip and pinch tasks)", "sim://grip"),
     "pen": ("Pen or IMU device (pen and tremor tasks)", "sim://pen"),
 }
 
-#: tasks of a visit, in the order a therapist runs them
-VISIT_TASKS: tuple[VisitTask, ...] = (
-    VisitTask("grip", "Grip strength (3 trials per hand)", "force_max", "force", "grip --hand both"),
-    VisitTask("gripsustained", "Sustained grip", "force_hold", "force", "grip-sustained"),
-    VisitTask("handwriting", "Handwriting (timed copy)", "pen", "pen", "handwriting"),
-    VisitTask("spiral", "Archimedean spiral", "pen", "pen", "spiral"),
-    VisitTask("tremorrest", "Rest tremor", "hold", "pen", "tremor --condition rest"),
-    VisitTask("tremorpostural", "Postural tremor", "hold", "pen", "tremor --condition postural"),
-)
+#: tasks of a visit (owned by :mod:`.visit`, which runs them)
+VISIT_TASKS = TASKS
 
 _env = jinja2.Environment(
     loader=jinja2.PackageLoader("motorlab.ui.web", "templates"),
@@ -265,7 +247,7 @@ async def goals_page(request: Request) -> Response:
 
 
 async def set_goal(request: Request) -> Response:
-    from ...clinic import GoalStore, make_goal
+    from ...clinic import GoalStore, client_sessions, make_goal
 
     client = _client_or_404(request)
     if client is None:
@@ -289,6 +271,9 @@ async def set_goal(request: Request) -> Response:
             levels,
             form.get("weight", "") or "1",
             form.get("target_date", ""),
+            baseline_session=next(
+                (s.label for s in reversed(client_sessions(_root(request), client.participant))), ""
+            ),
         )
         store.put(goal)
     except MotorlabError as exc:
@@ -377,7 +362,45 @@ def _emulators() -> list[str]:
     return [f"sim://{name}" for name in sorted(simulators())]
 
 
-def _visit_context(request: Request, form: Any, error: str | None) -> dict[str, Any]:
+#: seconds the visit page's "Find connected devices" listens for BLE advertisers
+BLE_SCAN_S = 3.0
+
+
+async def discover_devices() -> tuple[list[dict[str, str]], list[str]]:
+    """Serial ports and BLE advertisers that look like measurement devices (``motorlab devices``'
+    discovery): ``(found, problems)``, each found one with its URL when the protocol is known."""
+    from ...devices.discovery import discover_ble, discover_serial
+
+    found: list[dict[str, str]] = []
+    problems: list[str] = []
+    candidates = []
+    try:
+        candidates += await run_in_threadpool(discover_serial)
+    except (MotorlabError, OSError) as exc:
+        problems.append(f"serial ports: {one_line(exc)}")
+    try:
+        candidates += await discover_ble(timeout=BLE_SCAN_S, only_known=True)
+    except (MotorlabError, OSError) as exc:
+        problems.append(one_line(exc))
+    for c in candidates:
+        url = c.url()
+        found.append(
+            {
+                "url": url or "",
+                "where": f"{c.transport} {c.address}",
+                "name": c.name,
+                "why": c.reason if url else f"{c.reason}; protocol unknown: try `motorlab devices --probe`",
+            }
+        )
+    return found, problems
+
+
+def _visit_context(
+    request: Request,
+    form: Any,
+    error: str | None,
+    discovered: tuple[list[dict[str, str]], list[str]] | None = None,
+) -> dict[str, Any]:
     from ...clinic import ClientRegistry
 
     return {
@@ -387,12 +410,14 @@ def _visit_context(request: Request, form: Any, error: str | None) -> dict[str, 
         "emulators": _emulators(),
         "form": form,
         "error": error,
+        "discovered": discovered,
     }
 
 
 async def visit_page(request: Request) -> Response:
     form = Form([("client", request.query_params.get("client", ""))])
-    return render(request, "visit.html", **_visit_context(request, form, None))
+    discovered = await discover_devices() if request.query_params.get("find") else None
+    return render(request, "visit.html", **_visit_context(request, form, None, discovered))
 
 
 async def start_visit(request: Request) -> Response:
@@ -410,10 +435,20 @@ async def start_visit(request: Request) -> Response:
                 devices[kind] = check_device_url(form.get(f"device_{kind}", ""))
             except MotorlabError as exc:
                 raise MotorlabError(f"{INSTRUMENTS[kind][0]}: {one_line(exc)}") from None
+        from .visit import make_plan
+
+        make_plan(
+            _root(request),
+            client.participant,
+            [t.task for t in chosen],
+            devices,
+            form.get("trials", "3"),
+            form.get("timing", "standard"),
+        )
     except MotorlabError as exc:
         return render(request, "visit.html", status=400, **_visit_context(request, form, one_line(exc)))
     rows = [(t, *devices[t.instrument]) for t in chosen]
-    return render(request, "visit_ready.html", client=client, rows=rows)
+    return render(request, "visit_ready.html", client=client, rows=rows, form=form)
 
 
 # ------------------------------------------------------------------ task screen

@@ -119,6 +119,7 @@
       root.dataset.state = "idle";
       $("idle").textContent = msg.text;
       $("idle").hidden = false;
+      renderLinks(msg.links || []);
       for (const id of Object.values(VIEW_OF)) $(id).hidden = true;
       $("countdown").hidden = true;
       $("task-title").textContent = "Task screen";
@@ -143,12 +144,31 @@
     }
   }
 
+  function renderLinks(links) {
+    const box = $("idle-links");
+    // only this app's own pages (the server sends paths such as /clients/P001/report)
+    const ok = links.filter((l) => typeof l.href === "string" && l.href.startsWith("/") && !l.href.startsWith("//"));
+    box.replaceChildren(
+      ...ok.map((l, i) => {
+        const a = document.createElement("a");
+        a.href = l.href;
+        a.textContent = l.text;
+        a.className = i ? "button secondary" : "button";
+        return a;
+      })
+    );
+    box.hidden = ok.length === 0;
+  }
+
   function render(msg) {
     st.last = msg;
     root.dataset.state = "live";
     root.dataset.seq = String(msg.seq);
     root.dataset.view = msg.task.view;
+    root.dataset.step = msg.step.kind;
+    if (msg.device.latest_t_s !== null && msg.device.latest_t_s !== undefined) root.dataset.latestT = String(msg.device.latest_t_s);
     $("idle").hidden = true;
+    $("idle-links").hidden = true;
     const t = msg.task;
     $("task-title").textContent = t.title;
     const hand = t.hand && t.hand !== "n/a" ? ` · ${t.hand} hand` : "";
