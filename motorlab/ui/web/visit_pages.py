@@ -91,20 +91,24 @@ def _fmt(value: float | None, decimals: int) -> str:
 
 
 def parent_lines(data: Any) -> list[dict[str, str]]:
-    """The session's measures in plain words, with the change since the previous session."""
+    """The session's measures in plain words, with the change since the previous session read
+    as the report reads it (:func:`motorlab.report.wording.change_verdict`)."""
+    from ...report import wording
+
     out = []
     for ln in data.lines:
         m = ln.metric
         change = ln.change_previous
-        if change is None:
-            trend = "first measurement"
-        elif ln.real(change) is False or round(change, m.decimals) == 0:
-            trend = "about the same as last time (within measurement error)"
-        elif ln.real(change) is None:
-            trend = f"{change:+.{m.decimals}f} {m.unit} since last time"
+        verdict = wording.change_verdict(m, change, ln.mdc)
+        step = "" if change is None else f"{change:+.{m.decimals}f} {m.unit}"
+        if not verdict:
+            trend = "first measurement" if ln.previous is None else "cannot be compared with last time"
+        elif verdict == wording.NO_CHANGE:
+            trend = f"about the same as last time ({wording.NO_CHANGE})"
+        elif verdict == "changed":
+            trend = f"{step} since last time"
         else:
-            better = (change > 0) == m.higher_is_better
-            trend = f"{'better' if better else 'lower'} than last time ({change:+.{m.decimals}f} {m.unit})"
+            trend = f"{'better' if verdict == 'improved' else 'lower'} than last time ({step})"
         out.append(
             {
                 "label": m.label,
