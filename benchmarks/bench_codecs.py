@@ -32,6 +32,8 @@ from __future__ import annotations
 
 import argparse
 import binascii
+import itertools
+import math
 import struct
 import time
 from collections.abc import Callable
@@ -59,6 +61,20 @@ class Case:
     #: a fresh plain decoder of one piece (struct.unpack, same checks as the loop) -> its SampleBlocks
     plain: Callable[[], Callable[[bytes], list]]
     note: str = ""
+    #: the codec takes the host arrival time of each piece (clinic devices without a clock): times
+    #: come from its HostClock, so only the values are compared
+    timed: bool = False
+    host_period_s: float = 0.0125  # between pieces, when timed
+
+
+def _host_fed(case: Case, feed: Callable[..., list]) -> Callable[[bytes], list]:
+    """``feed`` as the driver calls it: with the host time of each piece if the codec takes one
+    (80 pieces per second here)."""
+    if not case.timed:
+        return feed
+    clock = itertools.count()
+    period = case.host_period_s
+    return lambda piece: feed(piece, host_time=next(clock) * period)
 
 
 def _fresh(case: Case):
@@ -101,12 +117,14 @@ def paired_runs(case: Case, repeat: int) -> Runs:
                 t0 = time.perf_counter()
                 out = case.baseline()
             elif name == "plain":
-                decode = case.plain()
+                decode = _host_fed(case, case.plain())
                 t0 = time.perf_counter()
                 out = _collect(decode, case.as_sent)
             else:
                 codec = _fresh(case)
-                feed = codec.feed_bulk if name == "bulk" else codec.feed  # type: ignore[attr-defined]
+                if name == "bulk" and not hasattr(codec, "feed_bulk"):
+                    continue  # (the clinic codecs have no replay entry point)
+                feed = codec.feed_bulk if name == "bulk" else _host_fed(case, codec.feed)  # type: ignore[attr-defined]
                 t0 = time.perf_counter()
                 out = _collect(feed, [case.data] if name == "bulk" else case.as_sent)
             times[name] = time.perf_counter() - t0
@@ -117,7 +135,14 @@ def paired_runs(case: Case, repeat: int) -> Runs:
     return runs
 
 
-def same(got: tuple[np.ndarray, np.ndarray], ref: tuple[np.ndarray, np.ndarray]) -> bool:
+def same(got: tuple[np.ndarray, np.ndarray], ref: tuple[np.ndarray, np.ndarray], timed: bool = False) -> bool:
+    if timed:  # host-clock times: finite and never going back; the values equal
+        t, v = got
+        return (
+            bool(t.shape == ref[0].shape and np.isfinite(t).all() and (np.diff(t) >= 0).all())
+            and v.shape == ref[1].shape
+            and np.allclose(v, ref[1], rtol=1e-9, atol=1e-9)
+        )
     return all(
         g.shape == r.shape and np.allclose(g, r, rtol=1e-9, atol=1e-9, equal_nan=True)
         for g, r in zip(got, ref)
@@ -461,6 +486,215 @@ def motorlab_case(n: int) -> Case:
     )
 
 
+# ------------------------------------------------------------------ clinic devices (devices_clinic.md)
+def _clinic_case(
+    name: str,
+    label: str,
+    pieces: list[bytes],
+    make: Callable[[], object],
+    decode: Callable[[bytes, dict, list, list, float], None],
+    n_channels: int,
+    timed: bool = True,
+    prime: Callable[[object], None] | None = None,
+    host_period_s: float = 0.0125,
+) -> Case:
+    """A case whose loop and plain decoder share one per-frame ``decode(piece, state, t, v, host_t)``
+    (struct/int.from_bytes, appending to the lists t and v; host_t = the piece's arrival time)."""
+
+    def baseline():
+        state: dict = {}
+        t: list[float] = []
+        v: list[float] = []
+        for k, piece in enumerate(pieces):
+            decode(piece, state, t, v, k * host_period_s)
+        return np.array(t), np.array(v).reshape(-1, n_channels)
+
+    def plain():
+        state: dict = {}
+
+        def one(piece: bytes, host_time: float = math.nan) -> list:
+            t: list[float] = []
+            v: list[float] = []
+            decode(piece, state, t, v, host_time)
+            return [SampleBlock(np.array(t), np.array(v).reshape(-1, n_channels))] if t else []
+
+        return one
+
+    data = b"".join(pieces)
+    return Case(
+        name, len(pieces), data, pieces, label, make, prime, baseline, plain, "", timed, host_period_s
+    )
+
+
+def jamar_case(n: int) -> Case:
+    from motorlab.devices.codecs.jamar import JamarCodec, val_message
+    from motorlab.units import LBF_N
+
+    lb = np.random.default_rng(6).integers(0, 2000, n) / 10
+
+    def decode(piece, state, t, v, host_t):
+        if piece.startswith(b"::VAL") and piece.endswith(b"\r\n"):
+            t.append(host_t)
+            v.append(float(piece[piece.index(b",", 5) + 1 : -2]) * LBF_N)
+
+    pieces = [val_message(x) for x in lb]
+    return _clinic_case("jamar (ASCII ::VAL)", "1 notification = 1 message", pieces, JamarCodec, decode, 1)
+
+
+def kforce_case(n: int) -> Case:
+    from motorlab.devices.codecs.kinvent import HEADER, KForceCodec, kforce_frame
+
+    n = min(n, 60_000)  # (the u16 counter does not wrap: the loop does not unwrap it)
+    raw = np.random.default_rng(7).integers(-(2**23), 2**23, (n, 4))
+    pieces = [kforce_frame(k, tuple(int(x) for x in row)) for k, row in enumerate(raw)]  # type: ignore[arg-type]
+
+    def decode(piece, state, t, v, host_t):
+        if len(piece) == 17 and piece[:3] == HEADER:
+            t.append((piece[3] << 8 | piece[4]) * 1e-3)
+            v += [float(int.from_bytes(piece[k : k + 3], "big", signed=True)) for k in (5, 8, 11, 14)]
+
+    label = "1 notification = 1 frame (4 ch)"
+    return _clinic_case("kinvent K-Force", label, pieces, KForceCodec, decode, 4, timed=False)
+
+
+def kgrip_case(n: int) -> Case:
+    from motorlab.devices.codecs.kinvent import HEADER, KGripUsbCodec, kgrip_frame
+
+    raw = np.random.default_rng(8).integers(0, 2**16, n)
+    pieces = [kgrip_frame(int(x)) for x in raw]
+
+    def decode(piece, state, t, v, host_t):
+        if len(piece) == 11 and piece[:3] == HEADER:
+            t.append(host_t)
+            v.append(float(piece[3] << 8 | piece[4]))
+
+    return _clinic_case("kinvent K-Grip (USB)", "1 read = 1 frame", pieces, KGripUsbCodec, decode, 1)
+
+
+def activ5_case(n: int) -> Case:
+    from motorlab.devices.codecs.activ5 import Activ5Codec, reading_message
+
+    newtons = np.random.default_rng(9).integers(-50, 600, n)
+    pieces = [reading_message(float(x)) for x in newtons]
+
+    def decode(piece, state, t, v, host_t):
+        if piece.startswith(b"IS") and piece.endswith(b"/IS"):
+            t.append(host_t)
+            v.append(float(piece[2:-3]))
+
+    label = "1 notification = 1 reading (10 Hz)"  # (a repeated value 100 ms later is not a BLE copy)
+    return _clinic_case("activ5 (ASCII IS..)", label, pieces, Activ5Codec, decode, 1, host_period_s=0.1)
+
+
+def cts500_case(n: int) -> Case:
+    from motorlab.devices.codecs.cts500 import Cts500Codec, weight_frame
+    from motorlab.units import KGF_N
+
+    kg = np.random.default_rng(10).integers(-2000, 50000, n) / 100
+    pieces = [weight_frame(float(x)) for x in kg]
+
+    def decode(piece, state, t, v, host_t):
+        if len(piece) == 7 and piece[0] == 0x05 and piece[1] == 0 and sum(piece[:6]) & 0xFF == piece[6]:
+            t.append(host_t)
+            v.append(int.from_bytes(piece[2:6], "big", signed=True) / 100.0 * KGF_N)
+
+    return _clinic_case("cts500", "1 notification = 1 frame", pieces, Cts500Codec, decode, 1)
+
+
+def forceboard_case(n: int, per: int = 4) -> Case:
+    from motorlab.devices.codecs.forceboard import ForceBoardCodec, force_notification
+    from motorlab.units import LBF_N
+
+    raw = np.random.default_rng(11).integers(-1000, 100_000, n)
+    pieces = [force_notification([int(x) for x in raw[i : i + per]]) for i in range(0, n, per)]
+
+    def decode(piece, state, t, v, host_t):
+        count = piece[0] << 8 | piece[1]
+        if len(piece) == 2 + 3 * count:
+            for k in range(2, len(piece), 3):
+                t.append(host_t)
+                v.append(int.from_bytes(piece[k : k + 3], "big", signed=True) * LBF_N)
+
+    label = f"1 notification = {per} samples"
+    return _clinic_case("forceboard", label, pieces, ForceBoardCodec, decode, 1)
+
+
+def whc06_case(n: int) -> Case:
+    from motorlab.devices.codecs.whc06 import WhC06Codec, manufacturer_data
+    from motorlab.units import KGF_N
+
+    kg = np.random.default_rng(12).integers(0, 18000, n) / 100
+    pieces = [manufacturer_data(float(x)) for x in kg]
+
+    def decode(piece, state, t, v, host_t):
+        if len(piece) >= 12:
+            t.append(host_t)
+            v.append(int.from_bytes(piece[10:12], "big") / 100.0 * KGF_N)
+
+    label = "1 advertisement = 1 sample"
+    return _clinic_case("wh-c06 (advertising)", label, pieces, WhC06Codec, decode, 1)
+
+
+def weight_scale_case(n: int) -> Case:
+    from motorlab.devices.codecs.ble_weight_scale import WeightScaleCodec, weight_measurement
+    from motorlab.units import KGF_N
+
+    kg = np.random.default_rng(13).integers(0, 30000, n) * 0.005
+    pieces = [weight_measurement(float(x)) for x in kg]
+
+    def decode(piece, state, t, v, host_t):
+        if len(piece) == 3 and piece[0] == 0:
+            t.append(host_t)
+            v.append((piece[1] | piece[2] << 8) * 0.005 * KGF_N)
+
+    label = "1 indication = 1 measurement"
+    return _clinic_case("ble weight scale (2A9D)", label, pieces, WeightScaleCodec, decode, 1)
+
+
+def evdev_case(n: int) -> Case:
+    from motorlab.devices.codecs import evdev_tablet as et
+
+    axes = {
+        et.ABS_X: et.AbsAxis(0, 44800, 200),
+        et.ABS_Y: et.AbsAxis(0, 29600, 200),
+        et.ABS_PRESSURE: et.AbsAxis(0, 8191),
+    }
+    rng = np.random.default_rng(14)
+    xyz = np.column_stack([rng.integers(0, 44800, n), rng.integers(0, 29600, n), rng.integers(1, 8191, n)])
+    pieces = []
+    for k, (x, y, p) in enumerate(xyz.tolist()):
+        sec, usec = divmod(1_000_000 + k * 5_000, 1_000_000)  # 200 reports/s
+        keys = (
+            [(sec, usec, et.EV_KEY, et.BTN_TOOL_PEN, 1), (sec, usec, et.EV_KEY, et.BTN_TOUCH, 1)]
+            if k == 0
+            else []
+        )
+        events = [
+            (sec, usec, et.EV_ABS, code, val)
+            for code, val in ((et.ABS_X, x), (et.ABS_Y, y), (et.ABS_PRESSURE, p))
+        ]
+        pieces.append(et.pack_events([*keys, *events, (sec, usec, et.EV_SYN, et.SYN_REPORT, 0)]))
+    event = struct.Struct("=qqHHi")
+    sx, sp = 1.0 / 200, 1.0 / 8191
+
+    def decode(piece, state, t, v, host_t):
+        for sec, usec, etype, code, value in event.iter_unpack(piece):
+            if etype == et.EV_ABS:
+                state[code] = float(value)
+            elif etype == et.EV_KEY:
+                state[code] = value != 0
+            elif etype == et.EV_SYN and code == et.SYN_REPORT:
+                now = sec + usec * 1e-6
+                t.append(now - state.setdefault("origin", now))
+                p = min(1.0, max(0.0, state[et.ABS_PRESSURE] * sp))
+                v += (state[et.ABS_X] * sx, state[et.ABS_Y] * sx, p, 1.0, float(state[et.BTN_TOUCH]), 0.0)
+
+    label = "1 read = 1 report (x, y, pressure, SYN)"
+    return _clinic_case(
+        "evdev tablet", label, pieces, lambda: et.EvdevTabletCodec(axes), decode, 6, timed=False
+    )
+
+
 CASES = {
     "tindeq": tindeq_case,
     "tindeq_clones": tindeq_clone_case,
@@ -469,6 +703,15 @@ CASES = {
     "mark10": mark10_case,
     "witmotion": witmotion_case,
     "motorlab": motorlab_case,
+    "jamar": jamar_case,
+    "kforce": kforce_case,
+    "kgrip": kgrip_case,
+    "activ5": activ5_case,
+    "cts500": cts500_case,
+    "forceboard": forceboard_case,
+    "whc06": whc06_case,
+    "weight_scale": weight_scale_case,
+    "evdev_tablet": evdev_case,
 }
 
 
@@ -502,6 +745,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     for col in columns:
         table.add_column(col, justify="left" if col in ("codec", "live: fed as", "note") else "right")
+    verdicts: list[tuple[str, float, float]] = []
     for name in names:
         try:
             case = CASES[name](args.samples)
@@ -510,7 +754,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         runs = paired_runs(case, args.repeat)
         ref = runs.outputs["loop"]
-        wrong = [k for k, out in runs.outputs.items() if not same(out, ref)]
+        wrong = [k for k, out in runs.outputs.items() if not same(out, ref, case.timed)]
         if wrong:
             shapes = ", ".join(f"{k} {runs.outputs[k][1].shape}" for k in wrong)
             table.add_row(
@@ -518,16 +762,25 @@ def main(argv: list[str] | None = None) -> int:
             )
             continue
         live, loop, plain, bulk = (np.array(x) for x in (runs.live, runs.loop, runs.plain, runs.bulk))
+        vs_plain = float(np.median(plain / live))
+        verdicts.append((case.name, vs_plain, float(np.median(loop / bulk)) if bulk.size else math.nan))
         table.add_row(
             case.name,
             case.as_sent_label,
             _ratio(loop / live, 2),
             _ratio(plain / live, 2),
             f"{np.median(live) / len(case.as_sent) * 1e6:.1f}",
-            _ratio(loop / bulk, 0),
+            _ratio(loop / bulk, 0) if bulk.size else "-",
             case.note,
         )
     Console(width=200).print(table)
+    slow = [f"{n} {r:.2f}x" for n, r, _ in verdicts if not r >= 1.0]
+    few = [f"{n} {b:.0f}x" for n, _, b in verdicts if math.isfinite(b) and not b >= 20.0]
+    print(
+        f"verdict: live >= 1x the plain per-call decoder: {'yes' if not slow else 'NO (' + ', '.join(slow) + ')'}; "
+        f"bulk replay >= 20x the loop: {'yes' if not few else 'NO (' + ', '.join(few) + ')'} "
+        f"({len(verdicts)} codecs; medians of paired runs)"
+    )
     return 0
 
 

@@ -83,6 +83,18 @@ class Channel:
             raise RecordingError(f"channel {self.name!r}: component {self.component!r} is invalid")
 
 
+def find_force_channel(channels: Sequence[Channel]) -> str | None:
+    """The grip force channel: ``force``, else the first MISC channel in N other than a pen's
+    ``tip_force``; None when there is none (the one rule for analysis and recording)."""
+    names = [c.name for c in channels]
+    if "force" in names:
+        return "force"
+    for ch in channels:
+        if ch.type == "MISC" and ch.units == "N" and ch.name != "tip_force":
+            return ch.name
+    return None
+
+
 @dataclass(frozen=True)
 class Event:
     """An annotated moment or interval (one row of BIDS ``_events.tsv``).

@@ -249,10 +249,8 @@ def test_whole_emulated_child_visit_in_the_browser(visit_server, probe, clinic_r
     right_line = next(m for m in measures if "(right hand)" in m and " kg" in m)
     assert f"{right_kg:.1f} kg – first measurement" in right_line
     goals = page.locator("#parent-goals li").all_inner_texts()
-    # set after today's session, whose value is its baseline: scored from the next session on
-    assert goals == [
-        "Carry her school bag with the right hand: just set – progress is measured from the next session on"
-    ]
+    # the goal was set after today's session: today is its baseline, GAS scores from the next session
+    assert goals == ["Carry her school bag with the right hand: baseline: scored from the next session"]
     shot("parent")
 
     # --- the export: every session's headline measures -------------------------------------------------
@@ -260,7 +258,7 @@ def test_whole_emulated_child_visit_in_the_browser(visit_server, probe, clinic_r
     assert resp.status == 200 and resp.headers["content-type"].startswith("text/csv")
     assert 'filename="motorlab_P2017_measures.csv"' in resp.headers["content-disposition"]
     rows_csv = list(csv.DictReader(io.StringIO(resp.text())))
-    got = {(r["metric"], r["hand"]): float(r["value"]) for r in rows_csv}
+    got = {(r["measure"], r["hand"]): float(r["value"]) for r in rows_csv if r["value"]}
     assert got[("grip_strength_kgf", "right")] == pytest.approx(right_kg, abs=1e-3)
     assert got[("grip_strength_kgf", "left")] == pytest.approx(
         measured.value("grip_strength_kgf", "left"), abs=1e-3

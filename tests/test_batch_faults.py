@@ -194,3 +194,89 @@ def test_cache_key_changes_with_numpy_version(monkeypatch):
     before = batch.cache_key({"a": "1"}, {}, "x")
     monkeypatch.setattr(batch, "software_versions", lambda: {"numpy": "0.0.0"})
     assert batch.cache_key({"a": "1"}, {}, "x") != before
+
+
+def test_damaged_or_read_only_cache_costs_time_not_results(world_dir):
+    root = world_dir / "ds"
+    _grip(root, "S09")
+    cache = world_dir / "cache"
+    first = analyze_batch(root, jobs=1, cache_dir=cache)
+    entries = list(cache.rglob("*.json"))
+    assert len(entries) == 1
+    entries[0].write_bytes(b"\x00garbage{")  # a cache file torn by a crash
+    second = analyze_batch(root, jobs=1, cache_dir=cache)
+    assert second.provenance["counts"]["cached"] == 0
+    assert second.rows == first.rows
+    assert json.loads(entries[0].read_text())["rows"] == first.rows  # rewritten whole
+    # a cache folder nobody may write to: the batch still completes, from scratch
+    fresh = world_dir / "ro-cache"
+    fresh.mkdir()
+    fresh.chmod(0o555)
+    proc = _run_cli(
+        ["analyze", str(root), "--out", str(world_dir / "r.csv"), "--cache-dir", str(fresh)], world_dir
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr and list(fresh.iterdir()) == []
+    assert "S09" in (world_dir / "r.csv").read_text()
+
+
+def test_file_arguments_any_file_of_a_recording_and_bad_ones(tmp_path):
+    motion = _grip(tmp_path / "ds", "S10")
+    side = motion.with_name(motion.name.replace("_motion.tsv", "_motion.json"))
+    (tmp_path / "notes.txt").write_text("x")
+    found, errors = collect_recordings([side, motion, tmp_path / "notes.txt", tmp_path / "gone"])
+    assert found == [(motion.name, motion)]  # the same recording twice: analysed once
+    assert [e["message"] for e in errors] == [
+        f"{tmp_path / 'notes.txt'}: not a BIDS motion file (expected …_motion.tsv)",
+        f"{tmp_path / 'gone'}: no such file or folder",
+    ]
+
+
+def test_provenance_columns_say_which_rows_came_from_the_cache(tmp_path, capsys):
+    import csv
+
+    from motorlab.cli.main import main
+
+    root = tmp_path / "ds"
+    _grip(root, "S11")
+    _grip(root, "S12", seed=12)
+    out = tmp_path / "r.csv"
+    args = ["analyze", str(root), "--out", str(out), "--jobs", "1", "--provenance-columns", "-q"]
+
+    def table() -> list[dict[str, str]]:
+        with open(out, newline="") as fh:
+            return list(csv.DictReader(fh))
+
+    assert main(args) == 0
+    first = table()
+    (root / "sub-S12" / "ses-01" / "motion").joinpath(
+        "sub-S12_ses-01_task-grip_tracksys-dynamometer_events.tsv"
+    ).write_text("onset\tduration\ttrial_type\n")  # S12 changed: recomputed, S11 from the cache
+    assert main(args) == 0
+    second = table()
+    assert {r["from_cache"] for r in first} == {"False"}
+    assert {(r["participant"], r["from_cache"]) for r in second} == {("S11", "True"), ("S12", "False")}
+    assert {r["code_fingerprint"] for r in first + second} == {code_fingerprint()[:16]}
+    s11 = [{k: v for k, v in r.items() if k != "from_cache"} for r in first if r["participant"] == "S11"]
+    assert s11 == [
+        {k: v for k, v in r.items() if k != "from_cache"} for r in second if r["participant"] == "S11"
+    ]
+    prov = json.loads((tmp_path / "r_provenance.json").read_text())
+    assert prov["counts"]["cached"] == 1 and prov["code_fingerprint"] == code_fingerprint()
+
+
+def test_recover_reports_an_unreadable_folder_after_recovering_the_rest(world_dir):
+    root = world_dir / "ds"
+    for pid in ("S13", "S14"):
+        motion = _grip(root, pid)
+        side = motion.with_name(motion.name.replace("_motion.tsv", "_motion.json"))
+        side.write_text(
+            side.read_text().replace('"MotorlabStatus": "complete"', '"MotorlabStatus": "recording"')
+        )
+    (root / "sub-S14").chmod(0o000)
+    proc = _run_cli(["recover", str(root)], world_dir)
+    assert proc.returncode == 2
+    assert "recovered " in proc.stdout and "sub-S13" in proc.stdout
+    assert proc.stderr.strip().splitlines() == [
+        f"motorlab: {root / 'sub-S14'}: permission denied: folder not searched, its recordings are missing"
+    ]

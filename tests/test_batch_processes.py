@@ -36,12 +36,27 @@ def slow(rec, params=None):
 """
 
 
+KILLER = """
+import os
+import signal
+
+from motorlab.analysis.recording_metrics import analyze_recording
+
+
+def killer(rec, params=None):
+    if rec.metadata.participant == "S003":  # as the out-of-memory killer would
+        os.kill(os.getpid(), signal.SIGKILL)
+    return analyze_recording(rec, params)
+"""
+
+
 @pytest.fixture
 def dataset(tmp_path):
     root = tmp_path / "ds"
     for i in range(12):
         write_recording(simulate_grip(f"S{i:03d}", peak_n=(150.0 + i,), seed=i).recording, root)
     (tmp_path / "slowmod.py").write_text(SLOW)
+    (tmp_path / "killmod.py").write_text(KILLER)
     return root
 
 
@@ -162,3 +177,31 @@ def test_sigkill_of_the_parent_ends_the_dask_workers(dataset, tmp_path):
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(10)
     assert _all_gone(workers, timeout=20) == []
+
+
+def test_a_worker_killed_mid_batch_is_one_error_row_and_the_rest_completes(dataset, tmp_path):
+    out = tmp_path / "r.csv"
+    proc = _start(
+        [
+            "analyze",
+            str(dataset),
+            "--jobs",
+            "2",
+            "--analyzer",
+            "killmod:killer",
+            "--no-cache",
+            "--out",
+            str(out),
+        ],
+        tmp_path,
+    )
+    _, err = proc.communicate(timeout=180)
+    assert proc.returncode == 1, err
+    assert "Traceback" not in err
+    errors = [ln for ln in err.splitlines() if ln.startswith("motorlab: error: ")]
+    assert len(errors) == 1 and "S003" in errors[0] and "process died on this recording" in errors[0]
+    import csv
+
+    with open(out, newline="") as fh:
+        participants = {r["participant"] for r in csv.DictReader(fh)}
+    assert participants == {f"S{i:03d}" for i in range(12)} - {"S003"}

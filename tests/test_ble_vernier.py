@@ -42,7 +42,7 @@ def test_measurements_split_into_20_byte_notifications_are_joined_and_timed_by_p
     for frame in frames:  # each frame starts a notification (as godirect-js reads them)
         for i in range(0, len(frame), 20):
             events += codec.feed(frame[i : i + 20])
-    assert [type(e) for e in events] == [SampleBlock, SampleBlock]
+    assert len(events) == 2 and all(isinstance(e, SampleBlock) for e in events)
     t = np.concatenate([e.device_time for e in events])
     np.testing.assert_allclose(t, np.arange(7) * 0.02)
     np.testing.assert_array_equal(np.concatenate([e.values[:, 0] for e in events]), values)

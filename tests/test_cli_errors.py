@@ -40,6 +40,7 @@ def test_missing_port(tmp_path):
         "serial:///dev/ttyMOTORLAB9?protocol=motorlab",
         "--participant",
         "P001",
+        "--new",
         "--out",
         str(tmp_path),
         "--yes",
@@ -81,6 +82,7 @@ def test_device_speaking_another_protocol(tmp_path, ascii_scale_port):
         f"serial://{ascii_scale_port}?protocol=motorlab",
         "--participant",
         "P001",
+        "--new",
         "--out",
         str(tmp_path),
         "--yes",
@@ -98,6 +100,7 @@ def test_unwritable_output_folder(tmp_path):
         "sim://grip",
         "--participant",
         "P001",
+        "--new",
         "--out",
         str(blocker / "data"),
         "--yes",
@@ -125,7 +128,9 @@ def test_name_like_participant_is_refused(tmp_path):
 
 
 def test_unknown_device_url():
-    proc = _motorlab("record", "grip", "--device", "usb://whatever", "--participant", "P001", "--yes")
+    proc = _motorlab(
+        "record", "grip", "--device", "usb://whatever", "--participant", "P001", "--new", "--yes"
+    )
     _one_line_error(proc, "usb://whatever")
 
 

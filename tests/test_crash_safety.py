@@ -45,6 +45,7 @@ def test_sigkill_mid_trial_keeps_all_but_the_last_200ms(tmp_path):
         f"sim://grip?seed=5&rate={rate:g}",
         "--participant",
         "P007",
+        "--new",
         "--out",
         str(tmp_path),
         "--yes",

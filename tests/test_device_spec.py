@@ -38,6 +38,11 @@ def test_every_device_names_a_known_protocol_and_every_protocol_a_device():
         "activ5",
         "cts500",
         "kgrip",
+        "tablet",
+        "forceboard",
+        "weightscale",
+        "kforce",
+        "whc06",
     }
     assert [d.key for d in devices_of("motorlab")] == ["diy-grip", "diy-pen"]
 
@@ -47,11 +52,15 @@ def test_each_protocol_has_a_driver_and_a_transport(name):
     spec = protocol_spec(name)
     module = importlib.import_module(f"motorlab.devices.drivers.{spec.driver}")
     assert callable(module.make_driver)
-    assert spec.serial or spec.ble is not None
+    assert spec.serial or spec.ble is not None or spec.input or spec.ble_adverts is not None
     if spec.ble is not None:
         for uuid in (spec.ble.service_uuid, spec.ble.notify_uuid, spec.ble.write_uuid):
             assert _UUID128.match(uuid), uuid  # full 128-bit, lower case
-    url = f"serial:///dev/null?protocol={name}" if spec.serial else f"ble://X?protocol={name}"
+    url = (
+        f"serial:///dev/null?protocol={name}"
+        if spec.serial
+        else (f"input:///dev/null?protocol={name}" if spec.input else f"ble://X?protocol={name}")
+    )
     assert make_driver(url).codec.protocol == name
 
 
@@ -75,11 +84,12 @@ def test_discovery_reads_the_spec():
 def test_unknown_protocol_and_simulator_are_one_line_errors():
     with pytest.raises(
         DeviceError,
-        match=r"unknown protocol 'nope'; known: activ5, cts500, jamar, kinvent-kgrip, mark10, motorlab",
+        match=r"unknown protocol 'nope'; known: activ5, ble-weight-scale, cts500, evdev-tablet, forceboard, jamar, kinvent-kforce, kinvent-kgrip, mark10, motorlab",
     ):
         make_driver("serial:///dev/null?protocol=nope")
     with pytest.raises(
-        DeviceError, match=r"^sim://nope: unknown simulator; known: activ5, cts500, gdxhd, grip"
+        DeviceError,
+        match=r"^sim://nope: unknown simulator; known: activ5, cts500, forceboard, gdxhd, grip, jamar, kforce",
     ):
         asyncio.run(open_device("sim://nope"))
     with pytest.raises(DeviceError, match="BLE-only"):
@@ -87,10 +97,20 @@ def test_unknown_protocol_and_simulator_are_one_line_errors():
 
 
 #: sims whose handshake reports the spec's nominal rate (no rate in the URL)
-SERIAL_SIMS = ["grip", "pen", "wt901", "mark10", "kgrip"]
+SERIAL_SIMS = ["grip", "pen", "wt901", "mark10", "kgrip", "tablet"]
 BLE_SIMS = [
     pytest.param(n, marks=pytest.mark.skipif(not PrivateBus.available(), reason="dbus-daemon not installed"))
-    for n in ("progressor", "gdxhd", "penble", "jamar", "activ5", "cts500")
+    for n in (
+        "progressor",
+        "gdxhd",
+        "penble",
+        "jamar",
+        "activ5",
+        "cts500",
+        "forceboard",
+        "weightscale",
+        "kforce",
+    )
 ]
 
 

@@ -133,17 +133,17 @@ async def test_a_disk_that_fills_up_stops_the_task_with_one_line(tmp_path):
     msg = str(exc.value)
     # /dev/full fails a write with ENOSPC and an fsync with EINVAL: whichever comes first is reported
     os_error = ("No space left", "Invalid argument")
-    assert "\n" not in msg and "_motion.tsv: writing stopped" in msg and any(e in msg for e in os_error)
+    assert "\n" not in msg and "_motion.tsv: writing failed at" in msg and any(e in msg for e in os_error)
     last = snaps[-1]
     assert last.finished and last.quit and not last.writer.ok
     assert any(e in last.writer.error for e in os_error)
     assert "WRITING FAILED" in last.message
     # the task stopped long before its 3 trials (about 5 s) were over
     assert last.elapsed_s < 4.0
-    # what was written before the failure is on disk and recoverable
+    # what was written before the failure is on disk, finalised as failed
     motion = next(tmp_path.rglob("*_motion.tsv"))
-    assert recording_status(motion) == "recording"
-    recover(motion)
+    assert recording_status(motion) == "failed"
+    recover(motion)  # nothing left to do
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         rec = read_recording(motion)

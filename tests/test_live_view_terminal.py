@@ -58,6 +58,7 @@ def test_live_view_shows_countdown_and_trial_counter_and_obeys_keys(tmp_path):
             "sim://grip?seed=11",
             "--participant",
             "P010",
+            "--new",
             "--out",
             str(tmp_path),
             "--trials",

@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 
 from motorlab.analysis.handwriting_features import pen_features, pen_features_recording
+from motorlab.analysis.template_deviation import template_deviation, template_of
 from motorlab.devices.codecs.browser_pen import UNCALIBRATED_MM_PER_PX, tilt_to_altitude_azimuth
 from motorlab.storage.bids import read_header, read_recording
 
@@ -111,7 +112,17 @@ def cdp_events(traj: list[dict[str, float]], t0: float) -> list[dict[str, Any]]:
     return events
 
 
-async def _write(srv: AppServer, url: str, traj_of: Any, calibrate_box: float | None) -> dict[str, Any]:
+#: inked pixels of the template canvas (its 2-D context, read in the page)
+TEMPLATE_INK = (
+    "(() => { const c = document.getElementById('pen-template');"
+    " const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+    " let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return n; })()"
+)
+
+
+async def _write(
+    srv: AppServer, url: str, traj_of: Any, calibrate_box: float | None, screenshot: Path | None = None
+) -> dict[str, Any]:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:
@@ -131,6 +142,7 @@ async def _write(srv: AppServer, url: str, traj_of: Any, calibrate_box: float | 
             await page.wait_for_selector("#pen[data-state=ready]", timeout=15000)
             await page.click("#pen-start")
             await page.wait_for_selector("#pen[data-state=recording]")
+            template_pixels = await page.evaluate(TEMPLATE_INK)  # still shown while the child writes
             rect = await page.evaluate(
                 "(() => { const r = document.getElementById('pen-ink').getBoundingClientRect();"
                 " return {left: r.left, top: r.top, width: r.width, height: r.height}; })()"
@@ -151,11 +163,33 @@ async def _write(srv: AppServer, url: str, traj_of: Any, calibrate_box: float | 
                 },
             )
             await page.wait_for_timeout(200)
+            if screenshot is not None:
+                await page.screenshot(path=str(screenshot))
             await page.click("#pen-stop")
             await page.wait_for_selector("#pen[data-state=saved]", timeout=15000)
             result = json.loads(await page.evaluate("document.getElementById('pen').dataset.result"))
+            await page.wait_for_selector("#pen[data-summary]", timeout=15000)
+            summary = json.loads(await page.evaluate("document.getElementById('pen').dataset.summary"))
+            move_events = int(await page.evaluate("document.getElementById('pen').dataset.moveEvents"))
+            ink_img_width = await page.evaluate(
+                "(() => { const i = document.getElementById('pen-ink-png');"
+                " return i.decode().then(() => i.naturalWidth); })()"
+            )
+            if screenshot is not None:
+                await page.screenshot(
+                    path=str(screenshot.with_name(screenshot.stem + "_saved.png")), full_page=True
+                )
             assert not errors
-            return {"rect": rect, "traj": traj, "events": events, "result": result}
+            return {
+                "rect": rect,
+                "traj": traj,
+                "events": events,
+                "result": result,
+                "summary": summary,
+                "move_events": move_events,
+                "template_pixels": template_pixels,
+                "ink_img_width": ink_img_width,
+            }
         finally:
             await browser.close()
 
@@ -218,7 +252,9 @@ def _check_features(rec: Any, exp: dict[str, np.ndarray]) -> dict[str, float]:
 
 
 @pytest.mark.timeout(180)
-def test_sentence_written_with_a_cdp_pen_is_stored_sample_for_sample(pen_server: AppServer) -> None:
+def test_sentence_written_with_a_cdp_pen_is_stored_sample_for_sample(
+    pen_server: AppServer, artifacts_dir: Path
+) -> None:
     if CHROMIUM is None:
         pytest.skip("chromium is not installed")
     box_w = 340.0  # the card fitted over 340 CSS px -> 85.60 / 340 mm per px
@@ -230,9 +266,11 @@ def test_sentence_written_with_a_cdp_pen_is_stored_sample_for_sample(pen_server:
                 {**s, "x": s["x"] + rect["left"], "y": s["y"] + rect["top"]} for s in sentence_trajectory()
             ],
             box_w,
+            artifacts_dir / "pen_sentence.png",
         )
     )
     mm_per_px = 85.60 / box_w
+    assert run["template_pixels"] > 1000  # the ruled line is drawn
     assert run["result"]["n_samples"] == len(run["events"]) and run["result"]["lost"] == 0
     path = next(pen_server.root.rglob("*task-handwriting*_motion.tsv"))
     rec = read_recording(path)
@@ -246,6 +284,11 @@ def test_sentence_written_with_a_cdp_pen_is_stored_sample_for_sample(pen_server:
     assert timing["median_interval_ms"] == pytest.approx(5.0, abs=0.01)
     assert timing["sd_interval_ms"] < 0.05 and timing["duplicates"] == 0
     cap = side["MotorlabPenCapture"]
+    # Chromium merged the moves fired together: fewer pointermove events than move samples, the
+    # rest came from getCoalescedEvents() (a secure context on 127.0.0.1)
+    n_moves = sum(e["type"] == "mouseMoved" for e in run["events"])
+    print(f"{n_moves} pen moves arrived in {run['move_events']} pointermove events")
+    assert cap["coalesced_events"] is True and run["move_events"] < n_moves / 2
     assert cap["calibration"]["mm_per_px"] == pytest.approx(mm_per_px)
     assert head.metadata.calibration_id == cap["calibration"]["id"] != "n/a"
     codes = [f["code"] for f in head.metadata.extra["quality_flags"]]
@@ -258,10 +301,34 @@ def test_sentence_written_with_a_cdp_pen_is_stored_sample_for_sample(pen_server:
     assert got["n_strokes"] == 4 and got["n_word_spaces"] == 3
     assert got["letter_height_mm"] == pytest.approx(40 * mm_per_px, rel=0.02)
     assert got["in_air_time_s"] == pytest.approx(3 * 51 / FS, rel=0.01)
+    shown = {r["name"]: r for r in run["summary"]["rows"]}
+    assert run["summary"]["n_earlier"] == 0 and shown["speed_mm_s"]["earlier_mean"] is None
+    assert run["summary"]["ink_png"] > 1000 and run["ink_img_width"] > 100  # the writing as drawn, shown
+    assert shown["speed_mm_s"]["value"] == pytest.approx(got["speed_mm_s"], abs=1e-3)
+
+    # the same writing in a second session: compared with the first, nothing changed
+    again = asyncio.run(
+        _write(
+            pen_server,
+            "/pen?participant=P001&task=sentence&age=9&lang=en&hand=right&session=02",
+            lambda rect: [
+                {**s, "x": s["x"] + rect["left"], "y": s["y"] + rect["top"]} for s in sentence_trajectory()
+            ],
+            None,  # the screen's calibration is found in the store
+        )
+    )
+    shown = {r["name"]: r for r in again["summary"]["rows"]}
+    assert again["summary"]["n_earlier"] == 1
+    assert shown["speed_mm_s"]["earlier_mean"] == pytest.approx(got["speed_mm_s"], abs=1e-3)
+    assert shown["speed_mm_s"]["change"] == pytest.approx(0.0, abs=2e-3)
+    second = read_header(next(pen_server.root.rglob("*ses-02*task-handwriting*_motion.tsv")))
+    assert second.metadata.calibration_id == head.metadata.calibration_id
 
 
 @pytest.mark.timeout(180)
-def test_spiral_uncalibrated_says_so_and_keeps_its_template(pen_server: AppServer) -> None:
+def test_spiral_uncalibrated_says_so_and_keeps_its_template(
+    pen_server: AppServer, artifacts_dir: Path
+) -> None:
     if CHROMIUM is None:
         pytest.skip("chromium is not installed")
     run = asyncio.run(
@@ -272,8 +339,10 @@ def test_spiral_uncalibrated_says_so_and_keeps_its_template(pen_server: AppServe
                 rect["left"] + rect["width"] / 2, rect["top"] + rect["height"] / 2
             ),
             None,
+            artifacts_dir / "pen_spiral.png",
         )
     )
+    assert run["template_pixels"] > 1000  # the spiral template is drawn
     path = next(pen_server.root.rglob("*task-spiraldynamic*_motion.tsv"))
     rec = read_recording(path)
     exp = _expected(run, UNCALIBRATED_MM_PER_PX)
@@ -281,8 +350,21 @@ def test_spiral_uncalibrated_says_so_and_keeps_its_template(pen_server: AppServe
     head = read_header(path)
     assert head.sidecar["MotorlabPenCapture"]["calibration"]["uncalibrated"] is True
     assert "screen_uncalibrated" in [f["code"] for f in head.metadata.extra["quality_flags"]]
+    blinks = [e.trial_type for e in rec.events if e.trial_type.startswith("template_")]
+    assert blinks and set(blinks) <= {"template_shown", "template_hidden"}  # the blinking is on record
     tpl = head.sidecar["MotorlabTemplate"]
     assert tpl["variant"] == "dynamic" and tpl["blink_period_s"] == 1.0
     assert tpl["template"]["turns"] == 3.0 and len(tpl["template"]["polylines"][0]) > 300
     got = _check_features(rec, exp)
     assert got["n_strokes"] == 1 and got["niv_per_stroke"] >= 1
+    # deviation from the stored template: the stored path and the sent one give the same
+    polylines = template_of(head.sidecar)
+    stored = template_deviation(
+        np.column_stack([rec.channel("pos_x"), rec.channel("pos_y")]) * 10,
+        rec.channel("pen_down") > 0,
+        polylines,
+    )
+    sent = template_deviation(np.column_stack([exp["x_mm"], exp["y_mm"]]), exp["down"] > 0, polylines)
+    assert (
+        stored.mean_mm == pytest.approx(sent.mean_mm, abs=1e-3) and stored.n_samples == sent.n_samples == 800
+    )

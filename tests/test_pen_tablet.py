@@ -238,6 +238,10 @@ def test_tremor_band_power_is_the_added_tremor_and_features_are_rate_invariant()
     added = (0.3 * 2 * np.pi * 10) ** 2 / 2
     assert shaky.tremor_band_power_mm2_s2 - calm.tremor_band_power_mm2_s2 == pytest.approx(added, rel=0.1)
     assert shaky.tremor_band_power_fraction > calm.tremor_band_power_fraction
+    per_stroke = [
+        s.tremor_band_power_mm2_s2 - c.tremor_band_power_mm2_s2 for s, c in zip(shaky.strokes, calm.strokes)
+    ]
+    assert per_stroke == [pytest.approx(added, rel=0.25)] * 3  # 0.7 s strokes: coarser, same power
     for fs in (100.0, 240.0, 500.0):
         other = write(fs, 0.3).to_dict()
         for key in (
@@ -274,5 +278,115 @@ def test_wire_fields_are_those_the_page_sends():
 
     js = (static_dir() / "pen.js").read_text()
     # the page builds each row in WIRE_FIELDS order: t, x, y, pressure, tilt, angles, twist, ...
-    assert "return [e.timeStamp, e.clientX - rect.left, e.clientY - rect.top, e.pressure" in js
+    assert "return [stamp, e.clientX - rect.left, e.clientY - rect.top, e.pressure" in js
     assert len(WIRE_FIELDS) == 14
+
+
+def test_ink_is_coloured_by_speed_and_drawn_in_the_html_report(tmp_path):
+    from motorlab.analysis.handwriting_features import pen_speed_mm_s
+    from motorlab.clinic import ClientRegistry, make_client
+    from motorlab.report import build_report
+    from motorlab.report.ink import ink_png
+
+    fs = 200.0
+    pos = np.vstack([_line(fs, speed=40.0, dur=0.5), _line(fs, speed=80.0, dur=0.5) + [0, 10]])
+    down = np.ones(len(pos), bool)
+    down[len(pos) // 2] = False  # a lift between the two lines
+    speed = pen_speed_mm_s(pos, fs, down)
+    assert np.isnan(speed[len(pos) // 2])
+    assert np.nanmedian(speed[:90]) == pytest.approx(40.0) and np.nanmedian(speed[110:]) == pytest.approx(
+        80.0
+    )
+    png = ink_png(pos, down, speed, "pen speed (mm/s)", template_mm=[[[0, 0], [50, 0]]])
+    assert png.startswith(b"\x89PNG")
+
+    # a browser-pen handwriting recording of a client -> the HTML report shows the ink
+    root = tmp_path / "clinic"
+    ClientRegistry(root).add(make_client("P007", 2017, "F", "right"))
+    surface = SurfaceInfo(800.0, 400.0, 0.25, "cal-1", "card")
+    cap = PenCapture(
+        root, "P007", "01", pen_task("sentence", surface.size_mm, age_y=9), surface, SCREEN, t0_ms=0.0
+    )
+    t = np.arange(0, 4, 1 / fs)
+    x = 100 + 40 * t + 10 * np.sin(2 * np.pi * 2 * t)
+    y = 200 - 30 * np.sin(2 * np.pi * 1.5 * t) ** 2
+    rows = [
+        row(1000 * ti, xi, yi, p=0.5 + 0.2 * np.sin(ti), buttons=int(ti % 1 < 0.8))
+        for ti, xi, yi in zip(t, x, y)
+    ]
+    for i in range(0, len(rows), 100):
+        cap.feed({"seq": i // 100, "samples": rows[i : i + 100]})
+    cap.close(n_sent=len(rows))
+    files = build_report(root, "P007")
+    html = files.html.read_text(encoding="utf-8")
+    assert "writing coloured by speed" in html
+
+
+def test_template_deviation_of_a_spiral_drawn_1_mm_outside_and_half_traced():
+    from motorlab.analysis.template_deviation import template_deviation
+
+    task = pen_task("spiral", (240.0, 135.0))
+    c = np.array(task.template["centre_mm"])
+    b = task.template["b_mm_per_rad"]
+    th = np.linspace(0, 2 * np.pi * 3, 3000)
+    r = b * th + 1.0
+    drawn = c + np.column_stack([r * np.cos(th), r * np.sin(th)])
+    dev = template_deviation(drawn, np.ones(len(th), bool), task.template["polylines"])
+    # 1 mm radially; near the centre the nearest template point is a little closer than radially
+    assert dev.mean_mm == pytest.approx(1.0, abs=0.05) and dev.max_mm < 1.1 and dev.coverage_pct == 100.0
+    half = th <= 3 * np.pi  # the inner 1.5 turns: a quarter of the spiral's length (length ~ theta^2)
+    part = template_deviation(drawn, half, task.template["polylines"])
+    assert part.coverage_pct == pytest.approx(25.0, abs=2.0)
+    with pytest.warns(MotorlabWarning):
+        assert math.isnan(
+            template_deviation(drawn, np.zeros(len(th), bool), task.template["polylines"]).mean_mm
+        )
+
+
+def test_hover_between_strokes_is_measured_only_while_in_range():
+    fs = 200.0
+    a = _line(fs, speed=40.0, dur=0.5)  # 10 -> 29.8 mm
+    hover = np.column_stack([a[-1, 0] + 100.0 * np.arange(1, 41) / fs, np.full(40, 20.0)])  # 100 mm/s, 0.2 s
+    b = _line(fs, speed=40.0, dur=0.5) + [hover[-1, 0] + 0.5 - 10, 0]
+    pos = np.vstack([a, hover, b])
+    down = np.r_[np.ones(len(a)), np.zeros(len(hover)), np.ones(len(b))].astype(bool)
+    f = pen_features(pos, down, fs)
+    assert f.hover_path_mm == pytest.approx(20.0 + 0.5) and f.hover_speed_mm_s == pytest.approx(20.5 / 0.205)
+    gap = ~down  # the same lift out of range: nothing observed
+    g = pen_features(np.where(gap[:, None], np.nan, pos), down, fs, gap=gap)
+    assert g.hover_path_mm == 0.0 and math.isnan(g.hover_speed_mm_s)
+    assert g.in_air_time_s == pytest.approx(f.in_air_time_s) == pytest.approx(41 / fs)
+
+
+def test_a_clock_that_steps_back_keeps_pressure_with_its_own_samples():
+    from motorlab.recording import Channel, Metadata, Recording
+
+    fs = 100.0
+    n = 200
+    t = np.r_[np.arange(n) / fs, 0.5 + np.arange(n) / fs]  # the second half restarts at 0.5 s
+    x = np.r_[np.linspace(0, 4, n), np.linspace(5, 9, n)]  # cm
+    y = np.r_[np.full(n, 1.0), np.full(n, 3.0)]
+    p = np.r_[np.full(n, 0.2), np.full(n, 0.8)]
+    chans = [
+        Channel("pos_x", "POS", "cm", "x"),
+        Channel("pos_y", "POS", "cm", "y"),
+        Channel("pressure", "MISC", "1"),
+    ]
+    rec = Recording(t, np.column_stack([x, y, p]), chans, fs, Metadata("P001", task="handwriting"))
+    assert len(rec.timestamp_segments) == 2
+    f = pen_features_recording(rec)
+    assert f.n_strokes == 2 and f.pressure_mean == pytest.approx(0.5, abs=0.01)
+    assert [s.pressure_mean for s in f.strokes] == [pytest.approx(0.2), pytest.approx(0.8)]
+    assert f.in_air_time_s == 0.0  # the step back is no time in the air
+
+
+def test_letter_height_is_each_loop_top_above_the_slanting_baseline():
+    fs = 200.0
+    t = np.arange(0, 3, 1 / fs)
+    down = (t % 1.0) < 0.8  # three words of joined loops, 0.2 s in the air between them
+    x = 12 * t + 2 * np.sin(2 * np.pi * 2.5 * t) + 8 * np.floor(t)
+    y = 6 * np.sin(2 * np.pi * 2.5 * t) ** 2 + 0.05 * x  # 6 mm loops on a baseline rising 0.05 mm/mm
+    f = pen_features(np.column_stack([x, y]), down, fs)
+    assert f.letter_height_mm == pytest.approx(6.0, abs=0.05) and f.letter_height_cv_pct < 1.0
+    assert f.baseline_angle_deg == pytest.approx(np.degrees(np.arctan(0.05)), abs=0.2)
+    assert f.n_strokes == 3 and f.n_word_spaces == 2

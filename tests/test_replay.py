@@ -92,3 +92,18 @@ async def test_replay_of_a_missing_file_or_a_bad_speed_is_one_line(tmp_path):
         await open_device(f"replay://{tmp_path}/no_such_motion.tsv")
     with pytest.raises(DeviceError, match=r"speed must be positive"):
         await open_device(f"replay://{tmp_path}/x_motion.tsv?speed=0")
+
+
+def test_replay_command_writes_the_same_samples(visit, tmp_path, capsys):
+    from motorlab.cli.main import main
+
+    path = visit[0]
+    assert main(["replay", str(path), "--out", str(tmp_path), "--speed", "50"]) == 0
+    out = capsys.readouterr().out.strip()
+    assert out.startswith(f"replayed {path} -> {tmp_path}")
+    replayed = read_recording(out.rsplit(" -> ", 1)[1])
+    original = read_recording(path)
+    np.testing.assert_array_equal(replayed.timestamps, original.timestamps)
+    np.testing.assert_array_equal(replayed.data, original.data)
+    assert main(["replay", str(tmp_path / "missing_motion.tsv"), "--out", str(tmp_path)]) == 2
+    assert "missing_motion.tsv: no such recording to replay" in capsys.readouterr().err

@@ -287,4 +287,6 @@ def test_report_draws_the_analysed_arrays_and_never_rereads_a_recording(clinic, 
     assert pos is spiral.pen.pos_cm and pen_down is spiral.pen.pen_down
     assert drawn["tremor_trace_png"][1] is tremor.acc_ms2
     traces = next(s for s in doc.sections if s.key == "traces")
-    assert sum(type(b).__name__ == "Figure" for b in traces.blocks) == 3
+    # force, pen trace, the spiral as drawn (ink coloured by speed, report/ink.py), tremor
+    assert sum(type(b).__name__ == "Figure" for b in traces.blocks) == 4
+    assert any(type(b).__name__ == "Figure" and "coloured by speed" in b.alt for b in traces.blocks)

@@ -204,3 +204,155 @@ def test_report_renders_in_chromium_without_errors(report, tmp_path, artifacts_d
     assert images and all(ok and w > 100 and h > 50 for ok, w, h in images)
     assert plain >= 5
     assert "P007" in text and "GAS T-score" in text
+
+
+# ------------------------------------------------------------- what the pages say (issue 13)
+class _Page:
+    """One report file opened in headless Chromium; ``js`` evaluates an expression in it."""
+
+    def __init__(self, path, profile):
+        self.cdp = CdpPipe(profile)
+        target = self.cdp.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+        self.ses = self.cdp.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+        for domain in ("Page", "Runtime", "Log"):
+            self.cdp.send(f"{domain}.enable", session=self.ses)
+        self.cdp.send("Page.navigate", {"url": path.resolve().as_uri()}, session=self.ses)
+        self.cdp.wait_event("Page.loadEventFired")
+
+    def js(self, expr: str) -> Any:
+        res = self.cdp.send("Runtime.evaluate", {"expression": expr, "returnByValue": True}, session=self.ses)
+        return res["result"].get("value")
+
+    def print_pdf(self) -> bytes:
+        res = self.cdp.send(
+            "Page.printToPDF", {"preferCSSPageSize": True, "printBackground": True}, session=self.ses
+        )
+        return base64.b64decode(res["data"])
+
+    def close(self) -> list[str]:
+        errors = _errors(self.cdp.events)
+        self.cdp.close()
+        return errors
+
+
+_PROGRESS_JS = """[...document.querySelectorAll('#progress figure')].map(f => {
+  const d = {...f.dataset};
+  let p = f.nextElementSibling;
+  while (p && !(p.tagName === 'P' && p.classList.contains('plain'))) p = p.nextElementSibling;
+  d.text = p ? p.innerText : '';
+  return d;
+})"""
+
+
+def test_no_chart_draws_a_change_the_text_calls_no_meaningful_change(report, tmp_path):
+    page = _Page(report.html, tmp_path / "profile")
+    try:
+        charts = page.js(_PROGRESS_JS)
+    finally:
+        assert page.close() == []
+    assert len(charts) >= 3
+    said_no_change = 0
+    for chart in charts:
+        lo, hi = (float(x) for x in chart["ylim"].split(","))
+        for key, verdict in chart.items():
+            if not key.startswith("verdict"):
+                continue
+            hand = key[len("verdict") :].lower()  # dataset keys: verdictRight -> right
+            values = [float(v) for v in chart[f"series{hand.capitalize()}"].split(",")]
+            change = values[-1] - values[0]
+            band = float(chart.get(f"band{hand.capitalize()}", "nan"))
+            words = f"{hand} hand" if hand != "na" else ""
+            sentence = (
+                next(s for s in chart["text"].split(". ") if s.lower().startswith(words)) if words else ""
+            )
+            if verdict == "no meaningful change":
+                said_no_change += 1
+                assert "no meaningful change" in (sentence or chart["text"])
+                # inside the drawn band, or under 5 % of the fixed axis: nothing that looks like a change
+                assert abs(change) <= band or abs(change) / (hi - lo) < 0.05, (chart["metric"], hand)
+            else:
+                assert "no meaningful change" not in sentence
+    assert said_no_change >= 2  # left grip, spiral tremor, rest tremor in the sample
+
+
+def test_gas_is_not_interpreted_at_baseline_in_the_browser(tmp_path):
+    root = tmp_path / "clinic"
+    write_sample_clinic(root)
+    first = build_report(root, "P007", session="01", out_dir=tmp_path / "s1")
+    later = build_report(root, "P007", session="02", out_dir=tmp_path / "s2")
+    texts = {}
+    for name, files in (("first", first), ("later", later)):
+        page = _Page(files.html, tmp_path / f"profile-{name}")
+        try:
+            texts[name] = page.js("document.querySelector('#goals').innerText")
+            texts[name + "-parent"] = ""
+        finally:
+            assert page.close() == []
+        page = _Page(files.parent_html, tmp_path / f"profile-{name}-parent")
+        try:
+            texts[name + "-parent"] = page.js("document.querySelector('#goals').innerText")
+        finally:
+            assert page.close() == []
+    assert "not calculated at baseline" in texts["first"] and "GAS T-score: " not in texts["first"].replace(
+        "GAS T-score: not calculated", ""
+    )
+    assert "progress on the goals is" not in texts["first"] and "starting point" in texts["first"]
+    assert "baseline: scored from the next session" in texts["first-parent"]
+    assert "expected" not in texts["first-parent"]
+    assert f"GAS T-score: {later.data.gas_tscore:.1f}" in texts["later"]
+    assert "progress on the goals is" in texts["later"]
+
+
+def test_norm_wording_matches_the_table_used_in_the_browser(tmp_path):
+    from motorlab.clinic import ClientRegistry, make_client
+    from motorlab.clinic.dataset import clinic_grip_norms_path
+
+    root = tmp_path / "clinic"
+    write_sample_clinic(root, goals=False)
+    ClientRegistry(root).add(make_client("P007", 2017, "M", "right"), replace=True)  # a boy of 9
+    without = build_report(root, "P007", out_dir=tmp_path / "without")
+    table = clinic_grip_norms_path(root)
+    table.parent.mkdir(parents=True)
+    src = "made-up test table, not clinical data"
+    table.write_text(
+        f"# source: {src}\nage_lo,age_hi,sex,hand,mean_kg,sd_kg\n8,10,M,R,17.0,3.0\n8,10,M,L,16.0,3.0\n"
+    )
+    with_table = build_report(root, "P007", out_dir=tmp_path / "with")
+    seen = {}
+    for name, files in (("without", without), ("with", with_table)):
+        page = _Page(files.html, tmp_path / f"profile-{name}")
+        try:
+            seen[name] = page.js("document.querySelector('#results').innerText")
+        finally:
+            assert page.close() == []
+    assert "There is no norm for age 9" in seen["without"] and "grip_norms.csv" in seen["without"]
+    assert "50 in 100" not in seen["without"] and "Mathiowetz" not in seen["without"]
+    assert f"the clinic's table: {src}" in seen["with"] and "Mathiowetz" not in seen["with"]
+    assert "boys aged 8–10" in seen["with"] and " men " not in seen["with"]
+
+
+def test_parent_page_is_one_a4_page(report, tmp_path):
+    import re
+    import subprocess
+
+    if shutil.which("pdfinfo") is None:
+        pytest.skip("poppler-utils not installed")
+    info = subprocess.run(["pdfinfo", str(report.parent_pdf)], capture_output=True, text=True, check=True)
+    assert re.search(r"Pages:\s+1\n", info.stdout) and "595.28 x 841.89 pts (A4)" in info.stdout
+    page = _Page(report.parent_html, tmp_path / "profile")
+    try:
+        sections = page.js("[...document.querySelectorAll('h2')].map(h => h.innerText)")
+        printed = page.print_pdf()
+    finally:
+        assert page.close() == []
+    assert sections == [
+        "What we measured",
+        "What it means",
+        "Progress on goals",
+        "Next steps",
+        "Therapist's note",
+    ]
+    out = tmp_path / "printed.pdf"
+    out.write_bytes(printed)
+    info = subprocess.run(["pdfinfo", str(out)], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"Pages:\s+1\n", info) and "(A4)" in info  # Chromium prints it on one A4 sheet too

@@ -84,7 +84,7 @@ def test_charts_never_draw_a_change_the_text_calls_no_meaningful_change(sample):
         lo, hi = (float(x) for x in meta["ylim"].split(","))
         metric = goal_metric(meta["metric"])
         assert lo == 0.0 and hi >= metric.chart_max
-        for hand in ("right", "left", "n/a"):
+        for hand in ("right", "left", "na"):
             if f"verdict-{hand}" not in meta:
                 continue
             values = [float(v) for v in meta[f"series-{hand}"].split(",")]
@@ -160,6 +160,7 @@ def test_goals_set_command_warns_and_records_the_baseline_session(sample, capsys
 def test_no_tremor_is_said_not_charted_and_not_scored(tmp_path):
     sessions = [
         ({"right": (18.0, 18.0, 18.0), "left": (16.0, 16.0, 16.0)}, 0.10, 0.6),
+        ({"right": (18.5, 18.5, 18.5), "left": (16.0, 16.0, 16.0)}, 0.09, 0.6),
         ({"right": (19.0, 19.0, 19.0), "left": (16.0, 16.0, 16.0)}, 0.0, 0.6),  # spiral without tremor
     ]
     truth = write_sample_clinic(tmp_path, sessions=sessions)
@@ -169,9 +170,10 @@ def test_no_tremor_is_said_not_charted_and_not_scored(tmp_path):
     spiral_goal = next(g for g in data.goals if g.goal.metric == "spiral_tremor_rms_cm")
     assert spiral_goal.status == wording.NO_TREMOR and spiral_goal.level is None
     series = progress_series_of(data, goal_metric("spiral_tremor_rms_cm"))
-    assert [p.session for p in series["right"]] == ["01"]  # no chart point for session 02
+    assert [p.session for p in series["right"]] == ["01", "02"]  # no chart point for session 03
     text = _text(build_document(data))
     assert "no tremor detected" in text and not re.search(r"\bnan\b", text, re.IGNORECASE)
+    assert "no tremor detected in this session, so it has no point on the chart" in text
 
 
 # ------------------------------------------------------------------------------- norms

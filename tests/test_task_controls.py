@@ -169,3 +169,25 @@ async def test_previous_best_feeds_the_live_bar(tmp_path):
     best = _previous_best(tmp_path, "P025", "grip", "02")
     assert best == pytest.approx(max(t["peak_n"] for t in res.truth), rel=0.01)
     assert _previous_best(tmp_path, "P025", "grip", "01") is None  # the current session does not count
+
+
+async def test_space_during_the_positioning_text_or_a_rest_is_not_swallowed(tmp_path):
+    # instruction 0.3 s: SPACE at 0.1 s ends it and starts the countdown at once; SPACE during
+    # the rest after trial 1 starts trial 2 when the rest ends. No other key is pressed: a
+    # swallowed SPACE would leave the task waiting forever.
+    proto = grip_protocol(trials=2, countdown_s=0.3, squeeze_s=0.8, rest_s=0.8)
+    res = await asyncio.wait_for(
+        record_task(
+            "sim://grip?seed=27",
+            proto,
+            RecordingTarget(tmp_path, "P026"),
+            controls=ScriptedKeys("_@0.1,_@1.6"),
+            wait_for_start=True,
+        ),
+        timeout=30,
+    )
+    trials = _read(res.path).events_of("trial")
+    assert [e.extra["status"] for e in trials] == ["valid", "valid"]
+    assert trials[0].onset < 0.6  # the instruction ended at the SPACE (0.1 s), then the 0.3-s countdown
+    gap = trials[1].onset - (trials[0].onset + trials[0].duration)
+    assert 1.0 < gap < 1.4  # rest 0.8 s + countdown 0.3 s, no wait in between

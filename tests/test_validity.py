@@ -301,3 +301,72 @@ def test_9_emulated_handwriting_strokes_are_counted_exactly_in_the_trial_window(
     assert r.n_strokes == len(truth["strokes"]) == 12  # formerly 6: touch-down/lift-off strokes lost
     down_s = sum(b - a for a, b in truth["pen_down"])
     assert r.in_air_time_s == pytest.approx(6.0 - down_s, abs=0.05)  # the trial only, not the countdown
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("tremor_hz", [0.0, 5.0])
+def test_9_emulated_imu_pen_spiral_loops_and_spacing(seed, tremor_hz):
+    """The IMU pen's spiral (3 loops, 1.0 cm apart) through the pipeline: the emulated pen's signals
+    quantised as its firmware sends them (int16 counts), a Recording, analyze_recording. Was 0.2-2.6
+    loops and 0.5-1.3 cm; the integration drift is now fitted jointly with the spiral."""
+    from motorlab.sim.emulators.imu_pen import ACC_SCALE, GYRO_SCALE, TIP_SCALE
+    from motorlab.sim.participants import WriterParticipant
+
+    imu = [Channel(f"acc_{a}", "ACCEL", "m/s^2", a) for a in "xyz"]
+    imu += [Channel(f"gyr_{a}", "GYRO", "deg/s", a) for a in "xyz"]
+    fs = 200.0
+    t = np.arange(int(13 * fs)) / fs
+    w = WriterParticipant(
+        seed=seed, spiral_turns=3.0, spiral_pitch_cm=1.0, tremor_hz=tremor_hz, tremor_amp_cm=0.05
+    )
+    w.on_cue("draw", 4.0)
+    sig = w.pen(t)
+    data = np.column_stack(
+        [
+            np.round(sig["acc_ms2"] / ACC_SCALE) * ACC_SCALE,
+            np.round(sig["gyro_dps"] / GYRO_SCALE) * GYRO_SCALE,
+            np.round(sig["tip_force_n"] / TIP_SCALE) * TIP_SCALE,
+        ]
+    )
+    truth = w.truth[0]
+    ev = [Event(4.0, truth["end_s"] + 1.0 - 4.0, "trial", {"trial": 1, "hand": "right", "status": "valid"})]
+    md = Metadata("P016", task="spiral", hand="right", tracksys="imupen")
+    rec = Recording(t, data, [*imu, Channel("tip_force", "MISC", "N")], fs, md, ev)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (too little residual for a tremor spectrum is not the point here)
+        r = analyze_recording(rec).spiral.result
+    assert r.n_loops == pytest.approx(truth["turns"], abs=0.1)
+    assert r.loop_spacing_cm == pytest.approx(truth["pitch_cm"], rel=0.05)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_9_emulated_sentence_copy_is_written_in_letters_and_its_strokes_are_counted_exactly(seed):
+    """The pen emulator writes the copy sentence in single-stroke (Hershey) letters; through the
+    IMU pen pipeline every one of its strokes is found, no more (was: three zig-zag bursts)."""
+    from motorlab.session.protocols import HANDWRITING_PROMPTS
+    from motorlab.sim.participants import WriterParticipant
+    from motorlab.sim.participants.glyphs import glyph_strokes
+
+    text = HANDWRITING_PROMPTS["child"]
+    fs = 200.0
+    w = WriterParticipant(seed=seed, text=text)
+    w.on_cue("write", 3.0)
+    truth = w.truth[0]
+    # one pen-down movement per glyph stroke, shaped like the glyph (the letters' bounding boxes)
+    glyphs = [glyph_strokes(c) for c in text if c != " "]
+    assert len(truth["pen_down"]) == sum(len(g[2]) for g in glyphs) == 66
+    t = np.arange(int((truth["end_s"] + 1.5) * fs)) / fs
+    xy = w.position(t)[w.pen_down(t)]
+    assert np.ptp(xy[:, 0]) > 10 * np.ptp(xy[:, 1])  # a line of writing
+    assert 1.0 < np.ptp(xy[:, 1]) < 2.0  # cap height 1 cm plus descenders (g, j, p, q, y)
+    sig = w.pen(t)
+    imu = [Channel(f"acc_{a}", "ACCEL", "m/s^2", a) for a in "xyz"]
+    imu += [Channel(f"gyr_{a}", "GYRO", "deg/s", a) for a in "xyz"]
+    data = np.column_stack([sig["acc_ms2"], sig["gyro_dps"], sig["tip_force_n"]])
+    ev = [Event(3.0, t[-1] - 3.0, "trial", {"trial": 1, "hand": "right", "status": "valid"})]
+    md = Metadata("P017", task="handwriting", hand="right", tracksys="imupen")
+    rec = Recording(t, data, [*imu, Channel("tip_force", "MISC", "N")], fs, md, ev)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = analyze_recording(rec).handwriting.result
+    assert r.n_strokes == len(truth["strokes"]) == 108

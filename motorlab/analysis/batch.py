@@ -480,10 +480,14 @@ def collect_recordings(paths: Iterable[str | Path]) -> tuple[list[tuple[str, Pat
             errors.append({"recording": str(arg), "level": "error", "message": _clean_message(one_line(exc))})
             continue
         for pr in problems:
-            rel = pr.path.relative_to(arg).as_posix() if pr.path != arg else str(arg)
+            rel = (
+                pr.path.relative_to(arg).as_posix()
+                if pr.path.is_relative_to(arg) and pr.path != arg
+                else str(arg)
+            )
             errors.append({"recording": rel, "level": pr.level, "message": _clean_message(pr.message)})
         for f in files:
-            name = f.relative_to(arg).as_posix() if f != arg else f.name
+            name = f.relative_to(arg).as_posix() if f.is_relative_to(arg) and f != arg else f.name
             try:
                 key = (f.parent.resolve(), f.name)
             except OSError:
@@ -517,24 +521,35 @@ def _run_local(
             except cf.process.BrokenProcessPool:
                 break
             on_done(results[-1])
-        done = {r.path for r in results}
-        for t in tasks:  # a worker died (killed, out of memory): the rest are errors, not lost
-            if t.path not in done:
-                results.append(
-                    RecordingResult(
-                        t.name,
-                        t.path,
-                        error=f"{t.path}: not analysed, a worker process died during the batch "
-                        "(killed or out of memory); run again to retry it",
-                    )
-                )
-                on_done(results[-1])
     except BaseException:  # Ctrl-C or an error here: stop the workers now, not after their tasks
         pool.shutdown(wait=False, cancel_futures=True)
         _terminate_workers(pool)
         raise
     pool.shutdown(wait=True)
+    done = {r.path for r in results}
+    left = [t for t in tasks if t.path not in done]
+    if left:  # a worker died (killed, out of memory): each remaining recording in a process of its own
+        with cf.ThreadPoolExecutor(max_workers=jobs) as threads:
+            for res in threads.map(_run_isolated, left):
+                results.append(res)
+                on_done(res)
     return results
+
+
+def _run_isolated(task: BatchTask) -> RecordingResult:
+    """Run one task in a fresh worker process, so a process that dies names its recording."""
+    from .lifeline import bind_to_parent
+
+    with cf.ProcessPoolExecutor(max_workers=1, initializer=bind_to_parent) as pool:
+        try:
+            return pool.submit(run_task, task).result()
+        except cf.process.BrokenProcessPool:
+            return RecordingResult(
+                task.name,
+                task.path,
+                error=f"{task.path}: the analysis process died on this recording (killed, crashed or "
+                "out of memory)",
+            )
 
 
 def _terminate_workers(pool: cf.ProcessPoolExecutor) -> None:
@@ -590,7 +605,7 @@ def _dask_map(
                 host="127.0.0.1",
                 dashboard_address=dashboard,
                 scheduler_kwargs={"dashboard": dashboard is not None},
-                silence_logs=logging.ERROR,
+                silence_logs=logging.CRITICAL,  # a worker racing the shutdown must not print a traceback
             )
         address = cluster.scheduler_address
     else:
@@ -615,7 +630,9 @@ def _dask_map(
                     results.append(fut.result())
                     on_done(results[-1])
                     fut.release()
-            except BaseException:
+            except BaseException:  # Ctrl-C: the shutdown that follows must not print tracebacks
+                for name in ("distributed", "tornado", "asyncio"):
+                    logging.getLogger(name).setLevel(logging.CRITICAL)
                 client.cancel(futures)
                 raise
     finally:
@@ -682,6 +699,7 @@ def analyze_batch(
     by_trial: bool = False,
     scheduler_timeout_s: float = 10.0,
     dashboard: str | None = None,
+    provenance_columns: bool = False,
 ) -> BatchResult:
     """Analyse every recording under ``paths`` (BIDS datasets, folders or files).
 
@@ -698,6 +716,8 @@ def analyze_batch(
             :class:`~motorlab.analysis.results.RecordingMetrics` (or one dict per row).
         by_trial: analyse each trial window alone with flat memory (see :func:`process_one`).
         scheduler_timeout_s: how long to try to reach the Dask scheduler.
+        provenance_columns: add ``from_cache`` (bool) and ``code_fingerprint`` (first 16 hex
+            digits of :func:`code_fingerprint`) to every row; the provenance file always has both.
         dashboard: address of the private LocalCluster's dashboard (e.g. ``127.0.0.1:8787``);
             ``None`` (default) starts none.
 
@@ -732,6 +752,10 @@ def analyze_batch(
     wall = time.perf_counter() - t0
     results.sort(key=lambda r: r.name)
     rows = [row for r in results for row in r.rows]
+    if provenance_columns:  # opt-in: the default table is byte-identical whether cached or not
+        rows = [
+            {**row, "from_cache": r.cached, "code_fingerprint": code[:16]} for r in results for row in r.rows
+        ]
     errors = list(path_errors)
     for r in results:
         if r.error is not None:

@@ -113,6 +113,10 @@ def segment_strokes(
     if rest_ends and speed.max() > 0:
         still = REST_SPEED_FRAC * float(speed.max())
         last = (pos.shape[0] - 1) / fs
+        # the pen at rest after touch-down and before lift-off makes no stroke: vertical-velocity
+        # crossings there are noise (of an IMU pen's integration above all), not stroke ends
+        moving = np.flatnonzero(speed > still)
+        crossings = crossings[(crossings >= moving[0] / fs) & (crossings <= moving[-1] / fs)]
         head = [0.0] if speed[0] <= still and (crossings.size == 0 or crossings[0] > 0) else []
         tail = [last] if speed[-1] <= still and (crossings.size == 0 or crossings[-1] < last) else []
         bounds = np.concatenate([head, crossings, tail])

@@ -8,12 +8,14 @@ source of each) are in docs/metrics.md §"Children's handwriting features"; in s
 
 * a **stroke** is a maximal run of on-surface (pen-down) samples; the time between two
   strokes is **in-air** (BDALab handwriting-features: strokes per pen state; ComPET);
-* static (Asselborn et al. 2018 feature families): **letter height** = vertical extent of
-  each stroke (mean, SD, CV); **baseline** = Theil-Sen line through each stroke's lowest
+* static (Asselborn et al. 2018 feature families): **letter height** = height of each letter
+  top (a peak of y with >= 1 mm prominence, or a stroke's highest point) above the baseline
+  (mean, SD, CV); **baseline** = Theil-Sen line through each stroke's lowest
   point: drift over the writing width (mm) and its angle; **word spacing** = horizontal
   gaps between strokes wider than ``word_gap_factor`` x the median letter height;
   **writing area** = convex hull of the on-surface points (scipy.spatial.ConvexHull), mm²;
 * kinematic: **speed** = on-surface path length / on-surface time (mm/s); stroke duration;
+  **hover** path and speed of the observed pen-up samples between strokes (pen in range);
   **NIV** = peaks of the low-passed speed per stroke with a prominence >= 10 % of the stroke's
   maximum speed (1 for a ballistic stroke; Gerth et al. 2016); **in-air time** and in-air / on-surface ratio; **writing stops** =
   on-surface pauses with speed <= 1 mm/s longer than 15 ms, merged when closer than 30 ms
@@ -44,13 +46,17 @@ from scipy.stats import circmean, circstd
 from ..recording import Recording
 from ..signal._checks import finite_runs, require_rate, warn
 from ..signal.filter import signal_filter
+from ..signal.resample import join_segments, resample_segments
 from ..signal.spectrum import band_power, signal_psd, theil_sen
+from .grid import MAX_GAP_SAMPLES, recording_label
 from .params import PenFeatureParams, SmoothnessParams
 from .pen_path import pen_path
 
 NAN = float("nan")
 #: shortest stroke (samples) that gets kinematic features
 MIN_STROKE_SAMPLES = 3
+#: shortest stroke (s) with its own tremor-band power (bins of 1 / duration Hz: 4 Hz at 0.25 s)
+MIN_TREMOR_STROKE_S = 0.25
 
 
 @dataclass(frozen=True)
@@ -68,6 +74,7 @@ class StrokeFeatures:
     pressure_mean: float
     n_pressure_changes: int
     altitude_mean_deg: float
+    tremor_band_power_mm2_s2: float = NAN
 
 
 @dataclass(frozen=True)
@@ -95,6 +102,8 @@ class HandwritingFeatures:
     on_surface_time_s: float
     in_air_time_s: float
     in_air_ratio: float
+    hover_path_mm: float
+    hover_speed_mm_s: float
     n_writing_stops: int
     writing_stop_time_s: float
     tempo_strokes_per_s: float
@@ -208,6 +217,10 @@ def pen_features(
             stop_n += 1
             stop_samples += s1 - s0 - 1
         vel_parts.append(v - v.mean(axis=0))
+        stroke_tremor = NAN
+        if dur >= MIN_TREMOR_STROKE_S:  # one Welch segment as long as the stroke (1/duration Hz bins)
+            f_s, psd_s = signal_psd(vel_parts[-1], fs, window_s=min(p.psd_window_s, (b - a) / fs))
+            stroke_tremor = band_power(f_s, psd_s, (p.tremor_band_hz[0], min(p.tremor_band_hz[1], fs / 2)))
         n_pc = 0
         p_mean = NAN
         if pres is not None:
@@ -230,6 +243,7 @@ def pen_features(
                 pressure_mean=p_mean,
                 n_pressure_changes=n_pc,
                 altitude_mean_deg=float(np.nanmean(alt[a:b])) if alt is not None else NAN,
+                tremor_band_power_mm2_s2=stroke_tremor,
             )
         )
 
@@ -240,16 +254,42 @@ def pen_features(
     in_air = sum(max(0.0, strokes[i + 1].start_s - strokes[i].end_s) for i in range(len(strokes) - 1))
     span = on_time + in_air  # first touch to last lift
 
+    # hover: observed pen-up samples (pen in range, no contact) between the first and last stroke
+    observed = np.all(np.isfinite(pos), axis=1) & ~np.asarray(pen_down, dtype=bool)
+    if gap is not None:
+        observed &= ~np.asarray(gap, dtype=bool)
+    observed[: runs[0][0]] = False
+    observed[runs[-1][1] :] = False
+    hover_path = hover_time = 0.0
+    for a, b in finite_runs(observed):
+        lo, hi = max(a - 1, 0), min(b + 1, pos.shape[0])  # from the lift to the next touch
+        seg = pos[lo:hi]
+        seg = seg[np.all(np.isfinite(seg), axis=1)]
+        if seg.shape[0] >= 2:
+            hover_path += float(np.hypot(*np.diff(seg, axis=0).T).sum())
+            hover_time += (seg.shape[0] - 1) / fs
+
     # static: baseline through the strokes' lowest points, word spaces, area
     lx, ly = np.array(lows).T
-    if len(lows) >= 2 and np.ptp(lx) > 0:
+    has_baseline = len(lows) >= 2 and bool(np.ptp(lx) > 0)
+    slope = icpt = 0.0
+    if has_baseline:
         slope, icpt = theil_sen(lx, ly)
         width = float(np.ptp(lx))
         drift, angle = slope * width, math.degrees(math.atan(slope))
         resid_sd = float(np.std(ly - (icpt + slope * lx), ddof=1)) if len(lows) > 2 else NAN
     else:
         drift = angle = resid_sd = NAN
-    med_h = float(np.median(heights))
+    # letter heights: each letter top (a peak of y, or the stroke's top) above the baseline there
+    tops: list[float] = []
+    for (a, b), (_, y_low) in zip(runs, lows):
+        y = pos[a:b, 1]
+        peaks, _ = find_peaks(y, prominence=p.letter_peak_prominence_mm)
+        idx = peaks if peaks.size else np.array([int(np.argmax(y))])
+        base = icpt + slope * pos[a:b, 0][idx] if has_baseline else np.full(idx.size, y_low)
+        tops.extend(h for h in (y[idx] - base).tolist() if h > 0)
+    letters = np.array(tops) if tops else heights
+    med_h = float(np.median(letters))
     gaps_x: list[float] = []
     right = x_extent[0][1]
     for lo_x, hi_x in x_extent[1:]:
@@ -286,10 +326,10 @@ def pen_features(
 
     return HandwritingFeatures(
         n_strokes=len(strokes),
-        letter_height_mm=float(heights.mean()),
-        letter_height_sd_mm=float(heights.std(ddof=1)) if heights.size > 1 else NAN,
-        letter_height_cv_pct=float(100 * heights.std(ddof=1) / heights.mean())
-        if heights.size > 1 and heights.mean() > 0
+        letter_height_mm=float(letters.mean()),
+        letter_height_sd_mm=float(letters.std(ddof=1)) if letters.size > 1 else NAN,
+        letter_height_cv_pct=float(100 * letters.std(ddof=1) / letters.mean())
+        if letters.size > 1 and letters.mean() > 0
         else NAN,
         baseline_drift_mm=drift,
         baseline_angle_deg=angle,
@@ -305,6 +345,8 @@ def pen_features(
         on_surface_time_s=on_time,
         in_air_time_s=in_air,
         in_air_ratio=in_air / on_time if on_time > 0 else NAN,
+        hover_path_mm=hover_path,
+        hover_speed_mm_s=hover_path / hover_time if hover_time > 0 else NAN,
         n_writing_stops=stop_n,
         writing_stop_time_s=stop_samples / fs,
         tempo_strokes_per_s=len(strokes) / span if span > 0 else NAN,
@@ -323,6 +365,23 @@ def pen_features(
     )
 
 
+def pen_speed_mm_s(
+    pos_mm: np.ndarray, sampling_rate: float, pen_down: np.ndarray | None = None
+) -> np.ndarray:
+    """Pen-tip speed (mm/s) of each sample: central differences within each on-surface run
+    (``pen_down``; all finite samples when None); NaN elsewhere (the ink figure's colour)."""
+    fs = require_rate(sampling_rate)
+    pos = np.asarray(pos_mm, dtype=np.float64)
+    ok = np.all(np.isfinite(pos), axis=1)
+    if pen_down is not None:
+        ok &= np.asarray(pen_down, dtype=bool)
+    out = np.full(pos.shape[0], np.nan)
+    for a, b in finite_runs(ok):
+        if b - a >= 2:
+            out[a:b] = np.hypot(*np.gradient(pos[a:b], 1.0 / fs, axis=0).T)
+    return out
+
+
 def _empty() -> HandwritingFeatures:
     vals = {
         f.name: (0 if f.type in ("int", int) else NAN)
@@ -334,32 +393,38 @@ def _empty() -> HandwritingFeatures:
 
 def pen_features_recording(rec: Recording, params: PenFeatureParams | None = None) -> HandwritingFeatures:
     """:func:`pen_features` of a tablet recording, from its pen path (cm -> mm) and its
-    ``pressure``, ``altitude`` and ``azimuth`` channels (linearly interpolated onto the path's grid;
+    ``pressure``, ``altitude`` and ``azimuth`` channels put on the same grid by the same resampler
+    (each forward time segment on its own grid, :func:`~motorlab.signal.resample.resample_segments`;
     azimuth unwrapped first so 359° -> 1° does not pass through 180°)."""
     path = pen_path(rec)
-    names = set(rec.channel_names)
-    t = rec.timestamps
-
-    def on_grid(name: str, angle: bool = False) -> np.ndarray | None:
-        if name not in names:
-            return None
-        v = rec.channel(name)
-        if np.array_equal(path.t_s, t):
-            return v
-        if angle:
-            ok = np.isfinite(v)
-            w = np.full_like(v, np.nan)
-            w[ok] = np.degrees(np.unwrap(np.radians(v[ok])))
-            return np.mod(np.interp(path.t_s, t[ok], w[ok]), 360.0)
-        return np.interp(path.t_s, t, v)
-
+    names = [n for n in ("pressure", "altitude", "azimuth") if n in rec.channel_names]
+    extra: dict[str, np.ndarray] = {}
+    if names:
+        vals = rec.select(names).copy()
+        if "azimuth" in names:
+            j = names.index("azimuth")
+            ok = np.isfinite(vals[:, j])
+            vals[ok, j] = np.degrees(np.unwrap(np.radians(vals[ok, j])))
+        if np.array_equal(path.t_s, rec.timestamps):
+            grid_vals = vals
+        else:
+            pieces = resample_segments(
+                rec.timestamps, vals, path.fs, MAX_GAP_SAMPLES / path.fs, segments=rec.timestamp_segments
+            )
+            grid_t, grid_vals = join_segments(pieces, path.fs, len(names))
+            if grid_t.shape != path.t_s.shape:  # not the pen path's grid: leave these channels out
+                warn(f"{recording_label(rec)}: pressure/angle channels not on the pen path's grid; left out")
+                grid_vals = np.full((path.t_s.size, len(names)), np.nan)
+        extra = {n: grid_vals[:, i] for i, n in enumerate(names)}
+        if "azimuth" in extra:
+            extra["azimuth"] = np.mod(extra["azimuth"], 360.0)
     return pen_features(
         path.pos_cm * 10.0,
         path.pen_down,
         path.fs,
-        pressure=on_grid("pressure"),
-        altitude_deg=on_grid("altitude"),
-        azimuth_deg=on_grid("azimuth", angle=True),
+        pressure=extra.get("pressure"),
+        altitude_deg=extra.get("altitude"),
+        azimuth_deg=extra.get("azimuth"),
         gap=path.gap,
         timestamps_s=path.t_s,
         params=params,
@@ -407,4 +472,5 @@ __all__ = [
     "compare_with_earlier",
     "pen_features",
     "pen_features_recording",
+    "pen_speed_mm_s",
 ]

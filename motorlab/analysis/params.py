@@ -282,6 +282,13 @@ class SpiralParams(_Section):
         default=10.0,
         metadata=_check(_positive, "Hz; low-pass before speed, submovements and path length (SPARC fc)"),
     )
+    imu_drift_degree: int = field(
+        default=3,
+        metadata=_check(
+            _non_negative,
+            "IMU pen: degree of the integration drift (polynomial in time) fitted with the spiral",
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -334,6 +341,9 @@ class PenFeatureParams(_Section):
     )
     psd_window_s: float = field(
         default=1.0, metadata=_check(_positive, "s; Welch segment of the velocity spectrum")
+    )
+    letter_peak_prominence_mm: float = field(
+        default=1.0, metadata=_check(_positive, "mm; a letter top is a peak of y this prominent")
     )
     word_gap_factor: float = field(
         default=0.5,

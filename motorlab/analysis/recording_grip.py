@@ -18,7 +18,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from ..errors import AnalysisError
-from ..recording import Recording
+from ..recording import Recording, find_force_channel
 from ..signal.segment import segment_force_trials
 from .grid import Grid, uniform_samples
 from .grid import recording_label as where
@@ -58,12 +58,11 @@ class TrialWindow:
 
 
 def force_channel(rec: Recording) -> str:
-    """``force``, else the first MISC channel in N other than the pen's tip force."""
-    if "force" in rec.channel_names:
-        return "force"
-    for ch in rec.channels:
-        if ch.type == "MISC" and ch.units == "N" and ch.name != "tip_force":
-            return ch.name
+    """``force``, else the first MISC channel in N other than the pen's tip force
+    (:func:`~motorlab.recording.find_force_channel`)."""
+    name = find_force_channel(rec.channels)
+    if name is not None:
+        return name
     raise AnalysisError(f"{where(rec)}: no force channel (expected 'force', MISC, N)")
 
 
@@ -109,6 +108,12 @@ def grip_metrics(rec: Recording, p: GripParams, log: QualityLog) -> GripMetrics:
     if not windows:
         with log.step("no_grip_effort"):
             warnings.warn(f"{where(rec)}: no grip effort found", stacklevel=3)
+    elif not rec.events_of("trial"):  # never silent: say where the trials came from
+        log.add(
+            "trials_from_force",
+            f"no trial events; {len(windows)} efforts found where the force exceeds "
+            f"{p.onset_threshold_n:g} N, all taken as valid trials of the {rec.metadata.hand} hand",
+        )
     trials = []
     for w in windows:
         seg = force[w.samples]

@@ -113,6 +113,7 @@ def spiral_metrics(
             detection_ratio=pt.detection_ratio,
             detection_alpha=pt.detection_alpha,
             smoothness=ps,
+            drift_degree=p.imu_drift_degree if path.source == "imu" else 0,
         )
     return SpiralMetrics(r, path, win.hand, win.status)
 

@@ -13,6 +13,8 @@ and CSV files (units in the keys, e.g. ``peak_force_N``).
 Quality flag names (each with a one-line message):
 
 * ``no_grip_effort``: a grip recording without trial events and no effort above the onset threshold;
+* ``trials_from_force``: a grip recording without trial events: its efforts were found by
+  the force threshold and all taken as valid trials of the recording's hand;
 * ``grip_trial``: a trial's grip metrics are NaN (too short, no onset...);
 * ``grip_summary``: a hand without a valid trial, or a dominant hand that is neither right nor left;
 * ``tremor``: a tremor spectrum or stability index could not be computed (NaN);

@@ -92,6 +92,11 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="analyse each trial window alone, streaming the file (flat memory for long recordings)",
     )
+    b.add_argument(
+        "--provenance-columns",
+        action="store_true",
+        help="add from_cache and code_fingerprint columns to every row (always in the provenance file)",
+    )
     b.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary")
     p.add_argument(
         "--params",
@@ -129,6 +134,7 @@ def _batch_requested(args: argparse.Namespace) -> bool:
         or args.dask
         or args.dashboard is not None
         or args.analyzer is not None
+        or args.provenance_columns
         or args.by_trial
     )
 
@@ -138,6 +144,8 @@ def _handle_batch(args: argparse.Namespace, params: AnalysisParams) -> int:
 
     from ..analysis.batch import analyze_batch
 
+    if args.jobs is not None and args.jobs < 1:
+        raise ParameterError(f"--jobs must be at least 1, got {args.jobs}")
     if args.dashboard is not None and not args.dask:
         raise ParameterError("--dashboard needs --dask (it is the private Dask cluster's dashboard)")
     out = args.out or Path("results.csv")
@@ -152,6 +160,7 @@ def _handle_batch(args: argparse.Namespace, params: AnalysisParams) -> int:
         progress=False if args.quiet else None,
         by_trial=args.by_trial,
         dashboard=args.dashboard,
+        provenance_columns=args.provenance_columns,
         **({"analyzer": args.analyzer} if args.analyzer else {}),
     )
     table, errors_csv, prov = res.write(out)
@@ -193,6 +202,8 @@ def handle(args: argparse.Namespace) -> int:
         checked = AnalysisParams.from_mapping(params)
     except ParameterError as exc:
         raise ParameterError(f"{args.params}: {exc}" if args.params is not None else str(exc)) from None
+    if len(args.paths) == 1 and not args.paths[0].exists() and not args.paths[0].is_symlink():
+        raise MotorlabError(f"{args.paths[0]}: no such file or folder")
     if _batch_requested(args):
         return _handle_batch(args, checked)
     args.recording = args.paths[0]

@@ -45,6 +45,7 @@ from ..devices.calibration import (
 from ..devices.device import Device, Emulator
 from ..errors import MotorlabError
 from ..session.acquisition import Acquisition
+from ..session.calibration import EXTRAPOLATION_MARGIN, calibrated_range_n
 from ..session.prepare import tare
 
 _ACC = ("acc_x", "acc_y", "acc_z")
@@ -265,6 +266,12 @@ def run_force(args: argparse.Namespace) -> int:
         raise MotorlabError("--yes needs --masses-kg (nobody is there to type the masses)")
     cal = asyncio.run(_force(args, console))
     _print_force(console, cal)
+    top = calibrated_range_n(cal)
+    if top is not None:
+        console.print(
+            f"[yellow]Calibrated range 0–{top / STANDARD_GRAVITY:.1f} kg: forces above it are extrapolated "
+            "(checks and recordings warn); calibrate up to the largest force you will measure.[/yellow]"
+        )
     if not args.yes and not _confirm(console, "Save this calibration? [Y/n]"):
         console.print("Not saved.")
         return 1
@@ -389,6 +396,13 @@ def run_check(args: argparse.Namespace) -> int:
     console.print(table)
     for problem in result.problems():
         console.print(f"[bold red]WARNING: {escape(problem)}[/bold red]")
+    top = calibrated_range_n(cal)
+    if top is not None and result.reference_n > top * (1.0 + EXTRAPOLATION_MARGIN):
+        console.print(
+            f"[bold yellow]WARNING: the {args.mass_kg:g} kg check mass is above the calibrated range "
+            f"({top / STANDARD_GRAVITY:.1f} kg): this checks an extrapolation; "
+            "calibrate up to the largest force you will measure[/bold yellow]"
+        )
     if result.ok:
         console.print("[green]calibration OK[/green]")
         return 0

@@ -1,4 +1,4 @@
-"""``motorlab client add|list|show``: the clinic's clients (pseudonyms only)."""
+"""``motorlab client add|list|show|export``: the clinic's clients (pseudonyms only)."""
 
 from __future__ import annotations
 
@@ -67,14 +67,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_data_option(sh)
     sh.set_defaults(func=_show)
 
+    from .client_export import add_parser as add_export_parser
+
+    add_export_parser(actions, add_data_option)
+
 
 def _add(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from ..clinic.clients import ClientRegistry, make_client
     from ..clinic.dataset import resolve_data_root
+    from ..clinic.pseudonyms import check_new_pseudonym
 
     root = resolve_data_root(args.data)
+    if not args.update:
+        check_new_pseudonym(args.client, root)
     client = make_client(args.client, args.birth_year, args.sex, args.dominant)
     ClientRegistry(root).add(client, replace=args.update)
     Console().print(

@@ -31,7 +31,9 @@ def register(subparsers) -> None:
         help="also consider this serial port (ports the OS does not list, e.g. a pty); repeatable",
     )
     p.add_argument("--protocol", default=None, help="protocol to assume/probe for --port paths")
-    p.add_argument("--no-serial", dest="serial", action="store_false", help="skip serial ports")
+    p.add_argument(
+        "--no-serial", dest="serial", action="store_false", help="skip serial ports and input nodes"
+    )
     p.add_argument("--no-ble", dest="ble", action="store_false", help="skip the BLE scan")
     p.add_argument(
         "--timeout", type=float, default=5.0, help="BLE scan time and per-probe timeout, s (default 5)"
@@ -45,12 +47,14 @@ def register(subparsers) -> None:
 
 async def _collect(args: argparse.Namespace) -> tuple[list, list, list[str]]:
     from ..devices.base import DeviceError
-    from ..devices.discovery import discover_ble, discover_serial, probe_all
+    from ..devices.discovery import discover_ble, discover_input, discover_serial, probe_all
 
     notes: list[str] = []
     candidates = []
     if args.serial or args.port:
         candidates += discover_serial(args.port, args.protocol)
+    if args.serial:
+        candidates += discover_input()  # tablets' pen nodes
     if args.ble:
         try:
             candidates += await discover_ble(args.timeout, only_known=not args.all)
@@ -69,6 +73,7 @@ async def _collect(args: argparse.Namespace) -> tuple[list, list, list[str]]:
             or args.all
             or (c.transport == "serial" and c.usb)
         ]
+        todo = [c for c in todo if c.transport != "input" or c.protocol is not None]
         results = await probe_all(todo, timeout=args.timeout)
     return candidates, results, notes
 
@@ -127,4 +132,17 @@ def run(args: argparse.Namespace) -> int:
         console.print(table)
     for note in notes:
         console.print(f"[yellow]{escape(note)}[/yellow]")
+    if not any(r.ok for r in results):
+        console.print(_emulator_hint())
     return 0
+
+
+def _emulator_hint() -> str:
+    """No device answered: point at the built-in emulators (``sim://`` URLs)."""
+    from ..devices.spec import simulators
+
+    names = ", ".join(f"sim://{name}" for name in sorted(simulators()))
+    return (
+        "No hardware answered. To try motorlab without hardware, use a built-in emulator as the "
+        f"device URL: {names} (e.g. motorlab record grip --device sim://grip ...)."
+    )

@@ -88,4 +88,6 @@ def _run(args: argparse.Namespace) -> int:
         console.print(f"  [yellow]not analysed:[/yellow] {p}")
     console.print(f"HTML: {files.html.resolve()}")
     console.print(f"PDF:  {files.pdf.resolve()}")
+    if files.parent_pdf is not None and files.parent_html is not None:
+        console.print(f"parent page: {files.parent_pdf.resolve()} (and .html)")
     return 0

@@ -56,6 +56,18 @@ def _grip_strength_kgf(m: RecordingMetrics, hand: str) -> Reading:
     )
 
 
+def _pinch_kgf(grip: str) -> Callable[[RecordingMetrics, str], Reading]:
+    """Mean of the valid trials of one pinch grip (``tip``/``key``/``palmar``) and hand, kg."""
+
+    def read(m: RecordingMetrics, hand: str) -> Reading:
+        s = m.pinch.summary(grip, hand) if m.pinch is not None else None
+        if s is None or not _finite(s.summary.mean_of_3_kgf):
+            return None, 0
+        return s.summary.mean_of_3_kgf, s.summary.n_used
+
+    return read
+
+
 def _sustained_fatigue_pct(m: RecordingMetrics, hand: str) -> Reading:
     if m.gripsustained is None:
         return None, 0
@@ -95,6 +107,18 @@ def _acc_tremor_detected(m: RecordingMetrics, hand: str) -> bool | None:
     if acc is None or m.identity.hand != hand or not _finite(acc.rms):
         return None
     return bool(acc.tremor_detected)
+
+
+def _pinch_reader(grip: str) -> Callable[[RecordingMetrics, str], Reading]:
+    """The hand's mean of 3 (kg) of one pinch grip (``tip``, ``key`` or ``palmar``)."""
+
+    def read(m: RecordingMetrics, hand: str) -> Reading:
+        s = m.pinch.summary(grip, hand) if m.pinch is not None else None
+        if s is None or not _finite(s.summary.mean_of_3_kgf):
+            return None, 0
+        return s.summary.mean_of_3_kgf, s.summary.n_used
+
+    return read
 
 
 @dataclass(frozen=True)
@@ -207,6 +231,22 @@ GOAL_METRICS: dict[str, GoalMetric] = {
             higher_is_better=False,
             chart_max=100.0,
         ),
+        *(
+            GoalMetric(
+                f"{grip}_pinch_kgf",
+                "pinch",
+                _pinch_kgf(grip),
+                "kg",
+                f"{title} strength",
+                f"how hard the {what} can pinch (mean of the trials; no norm table)",
+                chart_max=15.0,  # kg; adult key pinch ~12 kg (men 30-34, tablet.md §3.2); grows above it
+            )
+            for grip, title, what in (
+                ("tip", "Tip pinch", "thumb tip and index tip"),
+                ("key", "Key pinch", "thumb against the side of the index"),
+                ("palmar", "Palmar pinch", "thumb against index and middle finger"),
+            )
+        ),
         GoalMetric(
             "writing_speed_cm_s",
             "handwriting",
@@ -254,6 +294,22 @@ GOAL_METRICS: dict[str, GoalMetric] = {
             band=TREMOR_BAND,
             chart_max=2.0,
             detected=_acc_tremor_detected,
+        ),
+        *(
+            GoalMetric(
+                f"pinch_{grip}_kgf",
+                "pinch",
+                _pinch_reader(grip),
+                "kg",
+                f"{grip.capitalize()} pinch strength",
+                f"how hard the thumb and fingers can pinch ({words}; mean of the trials)",
+                chart_max=15.0,
+            )
+            for grip, words in (
+                ("tip", "thumb tip against index fingertip"),
+                ("key", "thumb against the side of the index finger"),
+                ("palmar", "thumb against index and middle fingers"),
+            )
         ),
     )
 }

@@ -8,6 +8,7 @@ Transports move bytes; drivers join a transport and a codec.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
@@ -64,6 +65,95 @@ class SampleBlock:
     @property
     def n(self) -> int:
         return int(self.device_time.size)
+
+    @property
+    def n_channels(self) -> int:
+        return int(self.values.shape[1]) if self.values.ndim == 2 else 0
+
+    @property
+    def first_time(self) -> float:
+        """Device time of the first sample (s); the block must not be empty."""
+        return float(self.device_time[0])
+
+    @property
+    def last_time(self) -> float:
+        """Device time of the last sample (s); the block must not be empty."""
+        return float(self.device_time[-1])
+
+
+class RowBlock(SampleBlock):
+    """A :class:`SampleBlock` that keeps the decoded Python floats and builds its arrays on first use.
+
+    A per-frame parser decodes a few values with :mod:`struct`; making two arrays
+    of them costs more than the decoding (about a microsecond per ``np.array``
+    call), and a one-sample BLE notification then costs several times a plain
+    loop's work per sample. A consumer that joins many blocks
+    (:func:`stack_blocks`, ``codecs.blocks.join_runs``) builds one array for all
+    of them instead; one that reads ``device_time``/``values`` gets the same
+    float64 arrays as from any block. ``n``, ``n_channels``, ``first_time`` and
+    ``last_time`` need no arrays.
+
+    Args:
+        times: device times (s), one per sample.
+        flat: values sample by sample, channel by channel (``len(times) * n_channels``).
+    """
+
+    def __init__(
+        self,
+        times: Sequence[float],
+        flat: Sequence[float],
+        n_channels: int,
+        seq: int | None = None,
+        dropped_before: int = 0,
+        host_time: float = float("nan"),
+    ) -> None:  # (no dataclass __init__: the arrays are properties here)
+        self.rows: tuple[Sequence[float], Sequence[float]] | None = (times, flat)  # None once arrays exist
+        self._n, self._n_channels = len(times), n_channels
+        self._t: np.ndarray | None = None
+        self._v: np.ndarray | None = None
+        self.host_time, self.seq, self.dropped_before = host_time, seq, dropped_before
+
+    def _arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._t is None or self._v is None:
+            times, flat = self.rows or ([], [])
+            self._t = np.array(times, dtype=np.float64)
+            self._v = np.array(flat, dtype=np.float64).reshape(self._n, self._n_channels)
+            self.rows = None  # the arrays may be changed in place from now on
+        return self._t, self._v
+
+    @property
+    def device_time(self) -> np.ndarray:
+        return self._arrays()[0]
+
+    @device_time.setter
+    def device_time(self, value: np.ndarray) -> None:
+        self._arrays()
+        self._t = np.asarray(value, dtype=np.float64)
+
+    @property
+    def values(self) -> np.ndarray:
+        return self._arrays()[1]
+
+    @values.setter
+    def values(self, value: np.ndarray) -> None:
+        self._arrays()
+        self._v = np.asarray(value, dtype=np.float64)
+
+    @property
+    def n(self) -> int:
+        return self._n
+
+    @property
+    def n_channels(self) -> int:
+        return self._n_channels
+
+    @property
+    def first_time(self) -> float:
+        return self.rows[0][0] if self.rows is not None else float(self.device_time[0])
+
+    @property
+    def last_time(self) -> float:
+        return self.rows[0][-1] if self.rows is not None else float(self.device_time[-1])
 
 
 # ------------------------------------------------------------ codec events
@@ -162,6 +252,11 @@ def stack_blocks(blocks: Sequence[SampleBlock]) -> tuple[np.ndarray, np.ndarray]
     """Concatenate blocks into (device_time, values) arrays."""
     if not blocks:
         return np.zeros(0), np.zeros((0, 0))
+    rows = [b.rows for b in blocks if isinstance(b, RowBlock) and b.rows is not None]
+    if len(rows) == len(blocks) and len({b.n_channels for b in blocks}) == 1:  # one array each
+        times = list(itertools.chain.from_iterable(r[0] for r in rows))
+        flat = np.array(list(itertools.chain.from_iterable(r[1] for r in rows)), dtype=np.float64)
+        return np.array(times, dtype=np.float64), flat.reshape(len(times), blocks[0].n_channels)
     return (
         np.concatenate([b.device_time for b in blocks]),
         np.concatenate([b.values for b in blocks], axis=0),

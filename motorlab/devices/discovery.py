@@ -21,6 +21,7 @@ import asyncio
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from .base import DeviceError
 from .registry import make_driver
@@ -147,6 +148,56 @@ def discover_serial(extra_ports: Sequence[str] = (), protocol: str | None = None
     return out
 
 
+# ------------------------------------------------------------------- input nodes (tablets)
+#: where input nodes are listed (``MOTORLAB_DEV_DIR`` moves it, for tests and odd systems)
+DEV_DIR_ENV = "MOTORLAB_DEV_DIR"
+
+
+def discover_input() -> list[Candidate]:
+    """Linux input nodes that are a tablet's pen (ABS_X and BTN_TOOL_PEN), via python-evdev.
+
+    A node this user may not read is listed with the fix (the ``input`` group);
+    nodes that are not pens are left out. Without python-evdev or off Linux: nothing.
+    """
+    import os
+    import sys
+    from pathlib import Path
+
+    from .transports.input_node import INPUT_GROUP_FIX
+
+    if not sys.platform.startswith("linux"):
+        return []
+    evdev: Any
+    try:
+        import evdev as _evdev
+
+        evdev = _evdev
+    except ModuleNotFoundError:  # tablets need the 'tablet' extra; unreadable nodes are still worth a line
+        evdev = None
+    dev = Path(os.environ.get(DEV_DIR_ENV, "/dev")) / "input"
+    out: list[Candidate] = []
+    for node in sorted(dev.glob("event*")):
+        path = str(node)
+        if not os.access(path, os.R_OK):
+            out.append(Candidate("input", path, "", None, f"no permission to read it: {INPUT_GROUP_FIX}"))
+            continue
+        if evdev is None:
+            continue
+        try:
+            device = evdev.InputDevice(path)
+        except OSError:
+            continue  # not an input device (or gone)
+        try:
+            caps = device.capabilities()
+            name = device.name
+        finally:
+            device.close()
+        ecodes = evdev.ecodes
+        if ecodes.ABS_X in caps.get(ecodes.EV_ABS, []) and ecodes.BTN_TOOL_PEN in caps.get(ecodes.EV_KEY, []):
+            out.append(Candidate("input", path, name, "evdev-tablet", "pen node (ABS_X and BTN_TOOL_PEN)"))
+    return out
+
+
 # ------------------------------------------------------------------- BLE
 @dataclass(frozen=True)
 class BleRule:
@@ -192,6 +243,15 @@ def guess_ble_protocol(
     return None, "no known name or service"
 
 
+def _guess_by_manufacturer(data: dict[int, bytes], proto: str | None, why: str) -> tuple[str | None, str]:
+    """Devices that only advertise are known by the company ID of their manufacturer data."""
+    for d in DEVICES:
+        for company in d.discovery.manufacturer_ids:
+            if company in data:
+                return d.protocol, f"advertises manufacturer data 0x{company:04X}"
+    return proto, why
+
+
 async def discover_ble(timeout: float = 5.0, *, only_known: bool = False) -> list[Candidate]:
     """Scan for BLE advertisers for ``timeout`` seconds (bleak ``BleakScanner.discover``).
 
@@ -224,6 +284,8 @@ async def discover_ble(timeout: float = 5.0, *, only_known: bool = False) -> lis
     for address, (device, adv) in found.items():
         name = adv.local_name or device.name or ""
         proto, why = guess_ble_protocol(name, adv.service_uuids or [], rules)
+        if proto is None:
+            proto, why = _guess_by_manufacturer(adv.manufacturer_data or {}, proto, why)
         if only_known and proto is None:
             continue
         out.append(Candidate("ble", address, name, proto, why, rssi=adv.rssi))

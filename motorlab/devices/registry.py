@@ -57,8 +57,16 @@ class DeviceURL:
 def parse_device_url(text: str) -> DeviceURL:
     """Split a device URL; an unknown scheme or an empty target is a one-line DeviceError."""
     parts = urlsplit(text)
-    if parts.scheme not in {"serial", "ble", "sim", "replay"}:
-        raise DeviceError(f"{text}: unknown device URL scheme (use serial://, ble://, sim:// or replay://)")
+    if parts.scheme not in {"serial", "ble", "sim", "replay", "input"}:
+        if text.startswith("/dev/") or text.upper().startswith("COM"):
+            raise DeviceError(
+                f"{text}: a port needs the URL form serial://{text}?protocol=NAME "
+                f"(NAME: {', '.join(sorted(p for p, s in PROTOCOLS.items() if s.serial))}; "
+                "`motorlab devices --probe` finds it)"
+            )
+        raise DeviceError(
+            f"{text}: unknown device URL scheme (use serial://, ble://, input://, sim:// or replay://)"
+        )
     target = unquote(parts.netloc + parts.path) if parts.scheme != "sim" else parts.netloc
     if not target:
         raise DeviceError(f"{text}: device URL names no port, address or simulator")
@@ -85,6 +93,13 @@ def driver_factory(spec: ProtocolSpec) -> MakeDriver:
 def make_driver(url: str | DeviceURL) -> CodecDriver:
     """Build (not open) the driver for a serial:// or ble:// URL."""
     u = url if isinstance(url, DeviceURL) else parse_device_url(url)
+    if u.scheme == "input":  # a Linux input node: a graphics tablet's pen
+        from .transports.input_node import InputNodeTransport
+
+        spec = protocol_spec(u.protocol or "evdev-tablet")
+        if not spec.input:
+            raise DeviceError(f"{u.text}: protocol {spec.name!r} does not run on an input node")
+        return driver_factory(spec)(InputNodeTransport(u.target), u.text)
     if u.protocol is None:
         raise DeviceError(f"{u.text}: add ?protocol=NAME ({', '.join(sorted(PROTOCOLS))})")
     spec = protocol_spec(u.protocol)
@@ -98,6 +113,10 @@ def make_driver(url: str | DeviceURL) -> CodecDriver:
         except ValueError:
             raise DeviceError(f"{u.text}: baud={u.params['baud']!r} is not a whole number") from None
         return driver_factory(spec)(SerialTransport(u.target, baud), u.text)
+    if u.scheme == "ble" and spec.ble_adverts is not None:  # a device that only advertises
+        from .transports.ble_adverts import BleAdvertisementTransport
+
+        return driver_factory(spec)(BleAdvertisementTransport(u.target, spec.ble_adverts), u.text)
     if u.scheme == "ble":
         if spec.ble is None:
             raise DeviceError(f"{u.text}: protocol {spec.name!r} has no BLE profile")

@@ -32,17 +32,20 @@ from typing import Literal
 
 from ..recording import Channel
 from .codecs import activ5 as _activ5
+from .codecs import ble_weight_scale as _weight_scale
 from .codecs import browser_pen as _browser_pen
 from .codecs import cts500 as _cts500
+from .codecs import forceboard as _forceboard
 from .codecs import jamar as _jamar
 from .codecs import kinvent as _kinvent
 from .codecs import mark10 as _mark10
 from .codecs import tindeq as _tindeq
 from .codecs import vernier as _vernier
+from .codecs import whc06 as _whc06
 from .codecs import witmotion as _witmotion
 from .codecs import witmotion_ble as _witmotion_ble
 
-Link = Literal["serial", "ble"]
+Link = Literal["serial", "ble", "input"]
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,9 @@ class ProtocolSpec:
         ble: GATT profile when it runs over BLE, else None.
         default_baud: serial baud rate when the URL gives none, baud.
         description: one line for ``--help`` and listings.
+        input: runs on a Linux input node (``input:///dev/input/eventN``).
+        ble_adverts: company ID of the manufacturer data a device that only
+            advertises sends its readings in (``ble://`` without a connection).
     """
 
     name: str
@@ -78,6 +84,8 @@ class ProtocolSpec:
     ble: BleProfile | None = None
     default_baud: int = 115200
     description: str = ""
+    input: bool = False
+    ble_adverts: int | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +103,7 @@ class DiscoveryHints:
     Attributes:
         ble_name_prefixes: advertised names start with one of these.
         ble_name_contains: advertised names contain one of these (weaker, tried last).
+        manufacturer_ids: company IDs of advertised manufacturer data (devices that only advertise).
         port_keywords: words (lower case) in a serial port's description/manufacturer.
         usb_vendors: USB vendor ids that identify the protocol (microcontroller
             boards a DIY device is built on).
@@ -104,6 +113,7 @@ class DiscoveryHints:
 
     ble_name_prefixes: tuple[str, ...] = ()
     ble_name_contains: tuple[str, ...] = ()
+    manufacturer_ids: tuple[int, ...] = ()
     port_keywords: tuple[str, ...] = ()
     usb_vendors: tuple[UsbVendor, ...] = ()
     usb_bridges: tuple[UsbVendor, ...] = ()
@@ -235,6 +245,50 @@ PROTOCOLS: dict[str, ProtocolSpec] = {
             serial=True,
             default_baud=_kinvent.KGRIP_BAUD,
             description="Kinvent K-Grip over USB serial (11-byte FF FF FE frames, raw counts; host tare)",
+        ),
+        ProtocolSpec(
+            "kinvent-kforce",
+            driver="kinvent_kforce",
+            serial=False,
+            ble=BleProfile(
+                _kinvent.KFORCE_SERVICE_UUID, _kinvent.KFORCE_UART_UUID, _kinvent.KFORCE_UART_UUID, False
+            ),
+            description="Kinvent K-Force sensors over BLE (17-byte frames, 4 raw channels, keep-alive; host tare)",
+        ),
+        ProtocolSpec(
+            "forceboard",
+            driver="forceboard",
+            serial=False,
+            ble=BleProfile(
+                _forceboard.FORCEBOARD_SERVICE_UUID, _forceboard.FORCE_UUID, _forceboard.MODE_UUID, True
+            ),
+            description="PitchSix Force Board (BLE; u16 count + 3-byte lb samples, host-timed)",
+        ),
+        ProtocolSpec(
+            "ble-weight-scale",
+            driver="ble_weight_scale",
+            serial=False,
+            # nothing is written: the Feature characteristic stands in for the profile's write slot
+            ble=BleProfile(
+                _weight_scale.SERVICE_UUID,
+                _weight_scale.WEIGHT_MEASUREMENT_UUID,
+                _weight_scale.WEIGHT_FEATURE_UUID,
+            ),
+            description="standard BLE Weight Scale profile 0x181D (DIY HX711 grips; Weight Measurement 0x2A9D)",
+        ),
+        ProtocolSpec(
+            "wh-c06",
+            driver="whc06",
+            serial=False,
+            ble_adverts=_whc06.COMPANY_ID,
+            description="WH-C06-style scales that only advertise (manufacturer data 0x0100, kg/100; host tare)",
+        ),
+        ProtocolSpec(
+            "evdev-tablet",
+            driver="evdev_tablet",
+            serial=False,
+            input=True,
+            description="graphics tablet pen on Linux (evdev input_event; mm from the declared resolution)",
         ),
     )
 }
@@ -403,6 +457,71 @@ DEVICES += (
         sims=(SimSpec("kgrip", "kinvent_kgrip", "serial"),),
         url_example="serial:///dev/ttyACM0?protocol=kinvent-kgrip",
         description="grip dynamometer over USB; raw counts, tared and scaled on the host",
+    ),
+    DeviceSpec(
+        key="kforce",
+        model="Kinvent K-Force (K-Pull, K-Push, plates)",
+        protocol="kinvent-kforce",
+        channels=(Channel("force", "MISC", "N", tracked_point="load_cell"),),
+        nominal_rate_hz=75.0,  # not documented for the force sensors (K-Move: 75 Hz); gaps use the counter
+        discovery=DiscoveryHints(ble_name_prefixes=(_kinvent.KFORCE_NAME_PREFIX,)),
+        sims=(SimSpec("kforce", "kinvent_kforce", "ble"),),
+        url_example="ble://KFORCELink?protocol=kinvent-kforce",
+        description="raw counts from four load-cell channels; tared and scaled on the host",
+    ),
+    DeviceSpec(
+        key="forceboard",
+        model="PitchSix Force Board",
+        protocol="forceboard",
+        channels=_forceboard.CHANNELS,
+        nominal_rate_hz=80.0,  # not documented: measured from host times
+        discovery=DiscoveryHints(ble_name_prefixes=(_forceboard.NAME_PREFIX,)),
+        sims=(SimSpec("forceboard", "forceboard", "ble"),),
+        url_example="ble://Force%20Board?protocol=forceboard",
+        description="portable force plate; whole pounds, stored in N",
+    ),
+    DeviceSpec(
+        key="weight-scale",
+        model="BLE Weight Scale profile device (DIY grip)",
+        protocol="ble-weight-scale",
+        channels=_weight_scale.CHANNELS,
+        nominal_rate_hz=10.0,  # what a build chooses; measured from host times
+        discovery=DiscoveryHints(ble_name_prefixes=("ForceGrip",)),
+        sims=(SimSpec("weightscale", "ble_weight_scale", "ble"),),
+        url_example="ble://ForceGrip?protocol=ble-weight-scale",
+        description="ESP32 + HX711 builds on the SIG Weight Scale service 0x181D (host tare)",
+    ),
+    DeviceSpec(
+        key="wh-c06",
+        model="WH-C06 BLE scale (advertising only)",
+        protocol="wh-c06",
+        channels=_whc06.CHANNELS,
+        nominal_rate_hz=_whc06.NOMINAL_RATE_HZ,
+        discovery=DiscoveryHints(manufacturer_ids=(_whc06.COMPANY_ID,)),
+        sims=(SimSpec("whc06", "whc06", "ble"),),
+        url_example="ble://C4:A5:DF:00:C0:06?protocol=wh-c06",
+        description="cheap crane scale used as a grip meter; weight read from scans",
+    ),
+    DeviceSpec(
+        key="tablet",
+        model="Graphics tablet (Linux evdev pen node)",
+        protocol="evdev-tablet",
+        channels=(
+            Channel("pos_x", "POS", "mm", "x", "pentip"),
+            Channel("pos_y", "POS", "mm", "y", "pentip"),
+            Channel("pressure", "MISC", "1", tracked_point="pentip"),
+            Channel("distance", "MISC", "1", tracked_point="pentip"),
+            Channel("tilt_x", "ORNT", "rad", "x", "pen"),
+            Channel("tilt_y", "ORNT", "rad", "y", "pen"),
+            Channel("in_range", "MISC", "n/a", tracked_point="pen"),
+            Channel("tip_contact", "MISC", "n/a", tracked_point="pentip"),
+            Channel("barrel_button", "MISC", "n/a", tracked_point="pen"),
+        ),  # what an Intuos Pro pen node declares; other tablets may lack distance or tilt
+        nominal_rate_hz=200.0,  # not fixed (133-266 reports/s): measured from kernel timestamps
+        discovery=DiscoveryHints(),
+        sims=(SimSpec("tablet", "evdev_tablet", "input"),),
+        url_example="input:///dev/input/event5",
+        description="Wacom and other tablets through the kernel's evdev interface",
     ),
 )
 

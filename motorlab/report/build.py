@@ -31,10 +31,12 @@ from ..errors import MotorlabError
 from ..units import newton_to_kgf
 from . import figures, wording
 from .document import Document, Facts, Figure, Paragraph, Section, Subheading, Table
+from .wording import clock_text as _clock
+from .wording import date_text as _date_text
 
 if TYPE_CHECKING:
     from ..analysis.norms import GripNormTable, NormResult
-    from ..analysis.results import GripMetrics, RecordingMetrics, SustainedGripMetrics
+    from ..analysis.results import GripMetrics, PinchMetrics, RecordingMetrics, SustainedGripMetrics
 
 TASK_TITLES = {
     "grip": "Grip strength",
@@ -43,7 +45,9 @@ TASK_TITLES = {
     "spiral": "Spiral drawing",
     "tremorrest": "Tremor at rest",
     "tremorpostural": "Tremor with arms held out",
+    "pinch": "Pinch strength",
 }
+
 
 SECTION_TITLES = {
     "overview": "Client and session",
@@ -149,6 +153,8 @@ class ReportFiles:
     pdf: Path
     data: ReportData
     document: Document
+    parent_html: Path | None = None  # the one-page parent summary
+    parent_pdf: Path | None = None
 
 
 def _diff(a: float | None, b: float | None) -> float | None:
@@ -281,10 +287,6 @@ def session_notes(session: SessionInfo) -> list[SessionNote]:
 
 
 # ---------------------------------------------------------------------- document
-def _date_text(d: _dt.date | None) -> str:
-    return d.strftime("%d %b %Y") if d else "date unknown"
-
-
 def _hand_text(hand: str) -> str:
     return f"{hand} hand" if hand in ("right", "left") else "–"
 
@@ -362,14 +364,6 @@ def _overview(data: ReportData) -> Section:
             )
         )
     return s
-
-
-def _clock(seconds: float) -> str:
-    """m:ss of a time in seconds ('–' when unknown)."""
-    if not math.isfinite(seconds) or seconds < 0:
-        return "–"
-    whole = int(seconds)
-    return f"{whole // 60}:{whole % 60:02d}"
 
 
 def _results(data: ReportData) -> Section:
@@ -521,7 +515,7 @@ def _num(v: float | None, decimals: int, unit: str) -> str:
 PEN_SOURCES = {"position": "measured position", "imu": "reconstructed from the pen's motion sensor"}
 
 
-def _trial_spans(force: GripMetrics | SustainedGripMetrics) -> list[figures.TrialSpan]:
+def _trial_spans(force: GripMetrics | SustainedGripMetrics | PinchMetrics) -> list[figures.TrialSpan]:
     """The trials of a grip or sustained-grip result as labelled spans of its force curve."""
     spans = []
     for tr in force.trials:
@@ -533,7 +527,7 @@ def _trial_spans(force: GripMetrics | SustainedGripMetrics) -> list[figures.Tria
                 float(tr.t_s[0]),
                 float(tr.t_s[-1]) + step,
                 tr.hand,
-                tr.trial,
+                f"{tr.trial} {grip}" if (grip := getattr(tr, "grip", "")) else tr.trial,
                 tr.status == "invalid",
                 newton_to_kgf(tr.result.peak_force_N),
             )
@@ -543,7 +537,7 @@ def _trial_spans(force: GripMetrics | SustainedGripMetrics) -> list[figures.Tria
 
 def _trace_figure(m: RecordingMetrics, title: str) -> Figure | None:
     """The figure of one recording's analysed signal (None when its task has none)."""
-    force = m.grip or m.gripsustained
+    force = m.grip or m.gripsustained or m.pinch
     if force is not None:
         return Figure(
             figures.force_curves_png(force.t_s, force.force_n, _trial_spans(force)),
@@ -570,6 +564,14 @@ def _trace_figure(m: RecordingMetrics, title: str) -> Figure | None:
     return None
 
 
+def _ink_figure(m: RecordingMetrics, title: str) -> Figure | None:
+    """The writing as drawn, ink coloured by speed (tablet and browser pen tasks; report/ink.py)."""
+    from .ink import ink_figure
+
+    pen = m.handwriting.pen if m.handwriting else m.spiral.pen if m.spiral else None
+    return ink_figure(pen, title) if pen is not None else None
+
+
 def _traces(data: ReportData) -> Section:
     s = Section("traces", SECTION_TITLES["traces"])
     shown = 0
@@ -581,6 +583,9 @@ def _traces(data: ReportData) -> Section:
         if fig is not None:
             s.add(fig)
             shown += 1
+        ink_fig = _ink_figure(res.metrics, TASK_TITLES.get(task, task))
+        if ink_fig is not None:
+            s.add(ink_fig)
     if not shown:
         s.add(Paragraph("No force or pen recording in this session."))
     else:
@@ -690,6 +695,11 @@ def progress_series_of(data: ReportData, metric: GoalMetric) -> dict[str, list[f
     return series
 
 
+def _key(hand: str) -> str:
+    """A hand as an HTML data-attribute name part ('n/a' -> 'na')."""
+    return hand.replace("/", "")
+
+
 def _progress(data: ReportData) -> Section:
     s = Section("progress", SECTION_TITLES["progress"])
     charts = 0
@@ -722,6 +732,13 @@ def _progress(data: ReportData) -> Section:
                 "changed": "no published figure tells whether this is more than day-to-day variation",
             }[verdict]
             words.append(f"{what[:1].upper()}{what[1:]}: {trend}, {reading}.")
+        for ln in data.lines:
+            if ln.metric.key == metric.key and ln.no_tremor:
+                what = _hand_text(ln.hand) if ln.hand != "n/a" else metric.label.lower()
+                words.append(
+                    f"{what[:1].upper()}{what[1:]}: {wording.NO_TREMOR} in this session, so it has no point "
+                    "on the chart."
+                )
         chart = figures.progress_png(metric.label, metric.unit, series, bands, metric.chart_max)
         caption = f"{metric.label} at every session, drawn on a fixed scale from 0" + (
             f". Shaded bands: first session ± the {band_name}; points inside a band are within measurement "
@@ -739,11 +756,11 @@ def _progress(data: ReportData) -> Section:
                     ("metric", metric.key),
                     ("ylim", f"{chart.ylim[0]:.6g},{chart.ylim[1]:.6g}"),
                     *(
-                        (f"series-{hand}", ",".join(f"{p.value:.6g}" for p in pts))
+                        (f"series-{_key(hand)}", ",".join(f"{p.value:.6g}" for p in pts))
                         for hand, pts in series.items()
                     ),
-                    *((f"band-{hand}", f"{b:.6g}") for hand, b in bands.items() if b is not None),
-                    *((f"verdict-{hand}", v) for hand, v in verdicts.items()),
+                    *((f"band-{_key(hand)}", f"{b:.6g}") for hand, b in bands.items() if b is not None),
+                    *((f"verdict-{_key(hand)}", v) for hand, v in verdicts.items()),
                 ),
             )
         )
@@ -754,15 +771,6 @@ def _progress(data: ReportData) -> Section:
             Paragraph("The progress charts appear once a measure has been recorded in two or more sessions.")
         )
     return s
-
-
-def goal_meaning(gs: GoalScore) -> str:
-    """The words for a goal's state at the reported session."""
-    if gs.status == "baseline":
-        return "baseline: scored from the next session"
-    if gs.status == wording.NO_TREMOR:
-        return f"{wording.NO_TREMOR}: not scored"
-    return wording.level_sentence(gs.level)
 
 
 def _goals(data: ReportData) -> Section:
@@ -794,7 +802,7 @@ def _goals(data: ReportData) -> Section:
                 f"{wording.fmt(g.level(0).threshold, m)} {m.unit}",
                 now,
                 lvl,
-                goal_meaning(gs),
+                wording.goal_meaning(gs.status, gs.level),
                 f"{g.weight:g}",
                 g.target_date or "–",
             )
@@ -928,30 +936,41 @@ def build_document(data: ReportData) -> Document:
     return doc
 
 
-def report_paths(root: str | Path, participant: str, session_label: str) -> tuple[Path, Path]:
+def report_paths(
+    root: str | Path, participant: str, session_label: str, kind: str = "report"
+) -> tuple[Path, Path]:
+    """HTML and PDF paths of the full report (``kind="report"``) or the parent page (``"parent"``)."""
     folder = derivatives_dir(root, participant)
-    stem = f"sub-{participant}_ses-{session_label}_report"
+    stem = f"sub-{participant}_ses-{session_label}_{kind}"
     return folder / f"{stem}.html", folder / f"{stem}.pdf"
 
 
 def build_report(
     root: str | Path, participant: str, session: str | int | None = None, out_dir: str | Path | None = None
 ) -> ReportFiles:
-    """Write the HTML and PDF report of one session; returns the paths and the data shown."""
+    """Write the HTML and PDF report of one session and its one-page parent summary;
+    returns the paths and the data shown."""
     from .html import render_html
+    from .parent import build_parent_summary, render_parent_html, render_parent_pdf
     from .pdf import render_pdf
 
     data = collect(root, participant, session)
     doc = build_document(data)
-    html_path, pdf_path = report_paths(root, data.client.participant, data.session.label)
+    paths = [
+        report_paths(root, data.client.participant, data.session.label, kind) for kind in ("report", "parent")
+    ]
     if out_dir is not None:
-        html_path, pdf_path = Path(out_dir) / html_path.name, Path(out_dir) / pdf_path.name
+        paths = [(Path(out_dir) / h.name, Path(out_dir) / p.name) for h, p in paths]
+    (html_path, pdf_path), (parent_html, parent_pdf) = paths
+    parent = build_parent_summary(data, TASK_TITLES)
     try:
         html_path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_text(html_path, render_html(doc))
         render_pdf(doc, pdf_path)
+        atomic_write_text(parent_html, render_parent_html(parent))
+        render_parent_pdf(parent, parent_pdf)
     except OSError as exc:
         raise MotorlabError(
             f"{exc.filename or html_path.parent}: cannot write the report ({exc.strerror or exc})"
         ) from None
-    return ReportFiles(html_path, pdf_path, data, doc)
+    return ReportFiles(html_path, pdf_path, data, doc, parent_html, parent_pdf)

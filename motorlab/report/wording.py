@@ -6,6 +6,7 @@ formatted by the caller's metric (unit and decimals).
 
 from __future__ import annotations
 
+import datetime as _dt
 import math
 
 from ..clinic.metric_catalog import GoalMetric
@@ -172,3 +173,24 @@ def level_sentence(level: int | None) -> str:
         1: "more than expected",
         2: "much more than expected",
     }[level]
+
+
+def goal_meaning(status: str, level: int | None) -> str:
+    """The words for a goal's state at the reported session (see ``GoalScore.status``)."""
+    if status == "baseline":
+        return "baseline: scored from the next session"
+    if status == NO_TREMOR:
+        return f"{NO_TREMOR}: not scored"
+    return level_sentence(level)
+
+
+def date_text(d: _dt.date | None) -> str:
+    return d.strftime("%d %b %Y") if d else "date unknown"
+
+
+def clock_text(seconds: float) -> str:
+    """m:ss of a time in seconds ('–' when unknown)."""
+    if not math.isfinite(seconds) or seconds < 0:
+        return "–"
+    whole = int(seconds)
+    return f"{whole // 60}:{whole % 60:02d}"

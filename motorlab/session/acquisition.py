@@ -122,8 +122,12 @@ class Acquisition:
         self.signal = SignalTracker(primary=primary_channel)
         self.t0 = time.monotonic() if t0 is None else t0
         self.events: list[Event] = []
-        #: the first error of the sink, one line; nothing more is written after it
+        #: the first error of the sink, one line; no samples are written after it (events
+        #: still are while their own file takes them: the interrupted trial's row matters)
         self.sink_error: str = ""
+        #: when samples stopped being written (recording time, s); NaN while all is well
+        self.sink_error_t: float = math.nan
+        self._events_failed = False
         self._segment_dev0: float | None = None
         self._segment_start = 0.0
         self._last_t = -np.inf
@@ -157,12 +161,14 @@ class Acquisition:
     # -- events ---------------------------------------------------------------------
     def add_event(self, event: Event) -> None:
         self.events.append(event)
-        if self.sink is not None and not self.sink_error:
+        if self.sink is not None and not self._events_failed:
             try:
                 self.sink.add_event(event)
             except (OSError, MotorlabError) as exc:
-                self.sink_error = one_line(exc)
-                log.error("writing an event failed: %s", self.sink_error)
+                self._events_failed = True
+                if not self.sink_error:
+                    self.sink_error, self.sink_error_t = one_line(exc), self.now()
+                log.debug("writing an event failed: %s", one_line(exc))
 
     def add_tap(self, tap: Callable[[np.ndarray, np.ndarray], None]) -> None:
         """Call ``tap(t, values)`` with every block after it is written (recording time s, calibrated)."""
@@ -178,8 +184,8 @@ class Acquisition:
             try:
                 self.sink.append(t, values)
             except (OSError, MotorlabError) as exc:
-                self.sink_error = one_line(exc)
-                log.error("writing samples failed: %s", self.sink_error)
+                self.sink_error, self.sink_error_t = one_line(exc), float(t[0])
+                log.debug("writing samples failed: %s", self.sink_error)
         self._last_t = float(t[-1])
         self.signal.update(t, values, blk.dropped_before)
         for tap in list(self._taps):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..devices.base import DeviceInfo
-from ..devices.calibration import CalibrationStore, apply_calibration
+from ..devices.calibration import Calibration, CalibrationStore, apply_calibration
 from .acquisition import Corrector
 
 #: a calibration older than this is still applied, but the therapist is warned, days
@@ -26,6 +26,8 @@ class CalibrationChoice:
     id: str
     corrector: Corrector | None
     warning: str = ""
+    #: force calibrations: the largest calibrated load (N); values above it are extrapolated
+    range_max_n: float | None = None
 
 
 def calibration_kind(info: DeviceInfo) -> str:
@@ -47,4 +49,27 @@ def load_calibration(info: DeviceInfo, store: CalibrationStore | None = None) ->
     warning = ""
     if age > CALIBRATION_MAX_AGE_DAYS:
         warning = f"calibration {cal.id} is {age:.0f} days old: check it (motorlab calibrate check)"
-    return CalibrationChoice(cal.id, lambda v: apply_calibration(v, names, cal), warning)
+    top = calibrated_range_n(cal) if kind == "force" else None
+    return CalibrationChoice(cal.id, lambda v: apply_calibration(v, names, cal), warning, top)
+
+
+def calibrated_range_n(cal: Calibration) -> float | None:
+    """The largest load (N) a force calibration was fitted with (None when unknown)."""
+    refs = [float(p["reference_n"]) for p in cal.points if isinstance(p.get("reference_n"), (int, float))]
+    top = max(refs, default=0.0)
+    return top if top > 0 else None
+
+
+#: values this far above the calibrated range (fraction) count as extrapolated
+EXTRAPOLATION_MARGIN = 0.05
+
+
+def extrapolation_warning(choice: CalibrationChoice, peak_n: float) -> str:
+    """A warning when ``peak_n`` exceeds the force calibration's range ("" otherwise)."""
+    top = choice.range_max_n
+    if top is None or not peak_n > top * (1.0 + EXTRAPOLATION_MARGIN):
+        return ""
+    return (
+        f"force {peak_n:.0f} N is above the calibrated range ({top:.0f} N, calibration {choice.id}): "
+        "values above it are extrapolated; calibrate with a heavier mass"
+    )

@@ -16,7 +16,8 @@ sidecar on :meth:`PenCapture.close` with:
 * ``MotorlabPenStats`` and ``MotorlabSamplesSent``/``MotorlabSamplesLost``: what the page
   said it sent against what arrived;
 * quality flags in the metadata (``quality_flags``): ``screen_uncalibrated``,
-  ``non_pen_input`` (mouse/touch samples refused), ``pressure_constant`` (a pen without a
+  ``non_pen_input`` (mouse/touch samples refused), ``no_coalesced_events`` (the page could not
+  see the samples between frames), ``pressure_constant`` (a pen without a
   pressure sensor reports 0.5: Pointer Events spec), ``samples_lost``, ``pointer_cancel``.
 """
 
@@ -116,6 +117,8 @@ class PenCapture:
         time_origin_ms: the page's ``performance.timeOrigin`` (epoch ms).
         hand: ``right`` / ``left`` / ``n/a``.
         user_agent: the browser, for the record.
+        coalesced_events: the page has ``getCoalescedEvents()`` (a secure context): False means
+            the samples between screen frames were lost (flag ``no_coalesced_events``).
         participant_info: facts for norms (``age``...), never names.
     """
 
@@ -129,6 +132,7 @@ class PenCapture:
     time_origin_ms: float = float("nan")
     hand: str = "n/a"
     user_agent: str = ""
+    coalesced_events: bool = True
     participant_info: dict[str, Any] = field(default_factory=dict)
     _times: list[np.ndarray] = field(default_factory=list)
     _pressure: list[np.ndarray] = field(default_factory=list)
@@ -170,6 +174,7 @@ class PenCapture:
                     "wire_fields": list(WIRE_FIELDS),
                     "time_origin_epoch_ms": origin,
                     "user_agent": self.user_agent[:300],
+                    "coalesced_events": self.coalesced_events,
                     "screen": {
                         "width_px": self.screen.width_px,
                         "height_px": self.screen.height_px,
@@ -235,6 +240,15 @@ class PenCapture:
                     "screen_uncalibrated",
                     "warning",
                     f"{name}: the screen was not calibrated; mm assume 96 CSS px per inch and may be wrong",
+                )
+            )
+        if not self.coalesced_events:
+            flags.append(
+                _flag(
+                    "no_coalesced_events",
+                    "warning",
+                    f"{name}: the page had no getCoalescedEvents() (not a secure context: served over the "
+                    "network?); pen samples between screen frames were lost",
                 )
             )
         refused = st.refused_mouse + st.refused_touch + st.refused_unknown

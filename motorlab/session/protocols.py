@@ -7,7 +7,7 @@ the exact protocol that produced it.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 from ..errors import ParameterError
@@ -185,6 +185,10 @@ def grip_sustained_protocol(
     )
 
 
+#: the same seated position for pinch, without the grip handle (Mathiowetz et al. 1984)
+PINCH_POSITION_TEXT = (
+    "Sit upright, feet flat, shoulder relaxed at your side, elbow bent at 90°, forearm and wrist straight."
+)
 #: pinch grips: (name, positioning text); Mathiowetz et al. 1984 positions via tablet.md §3.1
 PINCH_GRIPS = {
     "tip": ("Tip pinch", "Tip pinch: thumb tip against the tip of the index finger."),
@@ -218,10 +222,17 @@ def pinch_protocol(
     steps: list[Step] = []
     for g_i, grip in enumerate(grips):
         title, text = PINCH_GRIPS[grip]
-        steps.append(Step("instruction", min(3.0, countdown_s), f"{GRIP_POSITION_TEXT} {text}"))
+        steps.append(Step("instruction", min(3.0, countdown_s), f"{PINCH_POSITION_TEXT} {text}"))
         for i, (hand, k) in enumerate(seq):
             steps.append(
-                Step("countdown", countdown_s, f"{title}, {hand} hand — get ready…", cue="ready", hand=hand)
+                Step(
+                    "countdown",
+                    countdown_s,
+                    f"{title}, {hand} hand — get ready…",
+                    cue="ready",
+                    hand=hand,
+                    variant=grip,
+                )
             )
             steps.append(
                 Step(
@@ -254,7 +265,7 @@ def pinch_protocol(
         tracksys="pinchgauge",
         steps=tuple(steps),
         parameters=params,
-        instructions=GRIP_POSITION_TEXT,
+        instructions=PINCH_POSITION_TEXT,
         description="Maximal tip, key and palmar pinch; mean of trials per grip and hand",
         rate_hz=rate_hz,
         hand=hands[0] if len(hands) == 1 else "both",
@@ -382,3 +393,53 @@ def tremor_protocol(
         rate_hz=rate_hz,
         hand=hand,
     )
+
+
+#: clients up to this age (years) get the child sentence and child-friendly instructions
+CHILD_MAX_AGE = 17
+
+#: short, spoken-style texts for children, by task and step kind (None: keep the adult text)
+_CHILD_TEXT: dict[str, dict[str, str]] = {
+    "grip": {
+        "instruction": "Sit up tall. Elbow bent, close to your side.",
+        "trial": "Squeeze! Squeeze! Squeeze!",
+    },
+    "gripsustained": {
+        "instruction": "Sit up tall. Elbow bent, close to your side.",
+        "trial": "Squeeze hard and keep going… don't stop until I say!",
+    },
+    "pinch": {"trial": "Pinch hard, like a crab!"},
+    "spiral": {
+        "instruction": "Draw a snail shell! Start in the middle and go round and round.",
+        "trial": "Round and round — keep the pen on the paper!",
+    },
+    "tremorrest": {
+        "instruction": "Let your hand flop and be still, like a sleepy cat.",
+        "trial": "Still like a sleepy cat…",
+    },
+    "tremorpostural": {
+        "instruction": "Arms out straight like an aeroplane!",
+        "trial": "Aeroplane arms — keep them still!",
+    },
+}
+_CHILD_COMMON = {"countdown": "Ready? 3… 2… 1…", "rest": "Great job! Shake it out and rest."}
+
+
+def for_child(protocol: TaskProtocol) -> TaskProtocol:
+    """The same protocol (steps, timing, cues) with short, spoken-style texts for a child;
+    ``parameters["audience"]`` records it. Pinch keeps the grip's positioning text."""
+    texts = _CHILD_TEXT.get(protocol.task, {})
+    steps = []
+    for st in protocol.steps:
+        text = texts.get(st.kind) or _CHILD_COMMON.get(st.kind)
+        if st.kind == "countdown" and st.hand:
+            what = (
+                f"{PINCH_GRIPS[st.variant][0]}, {st.hand} hand"
+                if st.variant in PINCH_GRIPS
+                else f"{st.hand.capitalize()} hand"
+            )
+            text = f"{what}! {_CHILD_COMMON['countdown']}"
+        if protocol.task == "pinch" and st.kind == "instruction":
+            text = None
+        steps.append(replace(st, text=text) if text else st)
+    return replace(protocol, steps=tuple(steps), parameters={**protocol.parameters, "audience": "child"})

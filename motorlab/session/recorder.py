@@ -17,22 +17,25 @@ from __future__ import annotations
 import asyncio
 import datetime as _dt
 import logging
+import signal
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
+from ..atomic import atomic_write_json
 from ..devices.base import DeviceInfo
 from ..devices.device import Device
 from ..devices.registry import open_device
-from ..errors import RecordingError, one_line
-from ..recording import Event, Metadata, validate_pseudonym
-from ..storage.bids import RecordingWriter
+from ..errors import DeviceError, MotorlabError, RecordingError, one_line
+from ..recording import Event, Metadata, find_force_channel, validate_pseudonym
+from ..storage.bids import STATUS_KEY, RecordingWriter, recover
+from ..storage.notes import NOTES_KEY
 from .acquisition import Acquisition
-from .calibration import CalibrationChoice, calibration_kind, load_calibration
+from .calibration import CalibrationChoice, calibration_kind, extrapolation_warning, load_calibration
 from .controls import ControlSource
 from .live import LiveFeed, LiveSnapshot, Subscriber
 from .prepare import battery_or_none, tare
@@ -44,6 +47,36 @@ log = logging.getLogger(__name__)
 
 #: receives every block of recorded samples: ``tap(t_s, values)``
 SampleTap = Callable[[np.ndarray, np.ndarray], None]
+
+#: ``MotorlabStatus`` of a recording stopped by Ctrl-C/SIGTERM (or cancelled) mid-protocol
+STATUS_INTERRUPTED = "interrupted"
+#: ``MotorlabStatus`` of a recording stopped by a write or device failure mid-protocol
+STATUS_FAILED = "failed"
+
+
+def is_emulated_url(url: str) -> bool:
+    """A ``sim://`` URL is a built-in emulator: its data must never pass for a measurement."""
+    return url.split(":", 1)[0].lower() == "sim"
+
+
+def check_channels(protocol: TaskProtocol, info: DeviceInfo, url: str) -> None:
+    """Refuse, before the first trial, a device that cannot measure the task (one line)."""
+    if protocol.task.startswith(("grip", "pinch")) and find_force_channel(info.channels) is None:
+        have = ", ".join(f"{c.name} ({c.type}, {c.units})" for c in info.channels) or "none"
+        raise DeviceError(
+            f"{url}: {info.model} has no force channel, which task {protocol.task!r} needs "
+            f"(its channels: {have}); use a dynamometer or pinch gauge"
+        )
+
+
+class EventSource(Protocol):
+    """Something that adds events to a running recording (e.g. an LSL marker inlet,
+    :class:`motorlab.streaming.markers.LslMarkerInlet`): started once acquisition
+    runs, stopped before the file is finalised."""
+
+    async def start(self, acq: Acquisition) -> None: ...
+
+    async def stop(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -83,7 +116,8 @@ class RecordResult:
         gaps: link losses (each a ``gap`` event).
         events: every event written (cues, trials, trial status, gaps).
         truth: the emulator's ground truth (``sim://`` devices only).
-        quit: the therapist stopped the task early.
+        quit: the task stopped early (the therapist's ``q``, Ctrl-C or SIGTERM).
+        interrupted: the signal that stopped it (``SIGINT``/``SIGTERM``), else ``""``.
     """
 
     path: Path
@@ -95,6 +129,7 @@ class RecordResult:
     events: list[Event] = field(default_factory=list)
     truth: Any = None
     quit: bool = False
+    interrupted: str = ""
 
 
 def recording_metadata(
@@ -123,10 +158,16 @@ def recording_metadata(
 
 
 def open_writer(
-    target: RecordingTarget, protocol: TaskProtocol, info: DeviceInfo, metadata: Metadata, t0: float
+    target: RecordingTarget,
+    protocol: TaskProtocol,
+    info: DeviceInfo,
+    metadata: Metadata,
+    t0: float,
+    emulated: bool = False,
 ) -> RecordingWriter:
     """Start the crash-safe writer; ``t0`` (host CLOCK_MONOTONIC at recording time 0) goes
-    into the sidecar so this recording can be lined up with other streams."""
+    into the sidecar so this recording can be lined up with other streams, and
+    ``MotorlabEmulated`` is there from the start (a killed recording keeps it)."""
     return RecordingWriter(
         target.root,
         metadata,
@@ -136,6 +177,7 @@ def open_writer(
             "TaskDescription": protocol.description,
             "Instructions": protocol.instructions,
             "MotorlabHostMonotonicT0": t0,
+            "MotorlabEmulated": emulated,
         },
     )
 
@@ -154,6 +196,7 @@ class Recorder:
         pen_down_threshold_n: for pen tasks: follow the ``tip_force`` channel live and count
             pen-down segments above this force (N); None follows the device's first channel.
         notes: the therapist's notes given before the task (stored at time 0).
+        event_sources: other software's events to store with the recording (opt-in).
     """
 
     def __init__(
@@ -168,7 +211,9 @@ class Recorder:
         publish_interval_s: float = 0.1,
         pen_down_threshold_n: float | None = None,
         notes: Sequence[str] = (),
+        event_sources: Sequence[EventSource] = (),
     ):
+        self.event_sources = list(event_sources)
         self.pen_down_threshold_n = pen_down_threshold_n
         #: the therapist's session notes: {"time_s": recording time, "text": ...}
         self.notes: list[dict[str, Any]] = [{"time_s": 0.0, "text": str(n)} for n in notes if str(n).strip()]
@@ -185,8 +230,10 @@ class Recorder:
         self._writer: RecordingWriter | None = None
         self._info: DeviceInfo | None = None
         self._battery: float | None = None
+        self._cal: CalibrationChoice | None = None
         self._sample_taps: list[SampleTap] = []
         self._finishing = False
+        self._interrupted = ""  # the signal that stopped the protocol
 
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
         """Call ``callback(snapshot)`` with every live snapshot; returns the unsubscribe function."""
@@ -210,6 +257,9 @@ class Recorder:
         self.notes.append({"time_s": round(float(t), 3), "text": text})
         if acq is not None:
             acq.add_event(Event(t, 0.0, "note", {"note": text}))
+        if self._runner is not None:
+            self._runner.progress.message = f"note kept: {text}"
+            self._publish()
         return True
 
     # -- live state -------------------------------------------------------------------
@@ -219,6 +269,12 @@ class Recorder:
         tracker = acq.signal if acq is not None else None
         error = acq.sink_error if acq is not None else ""
         message = runner.progress.message if runner is not None else ""
+        if (
+            self._cal is not None
+            and tracker is not None
+            and (extra := extrapolation_warning(self._cal, tracker.peak))
+        ):
+            message = f"{message} — {extra}" if message else extra
         return LiveSnapshot(
             protocol=self.protocol.name,
             task=self.protocol.task,
@@ -242,21 +298,31 @@ class Recorder:
         while not task.done():
             acq, runner = self._acq, self._runner
             if acq is not None and acq.sink_error and runner is not None and not runner.progress.quit:
-                runner.controls.queue.put_nowait("quit")
+                runner.stop("writing failed")
             self._publish()
             await asyncio.wait({task}, timeout=self.publish_interval_s)
 
     # -- the run ------------------------------------------------------------------------
     async def run(self) -> RecordResult:
-        """Record the whole protocol (or until the therapist quits) and finalise the file."""
+        """Record the whole protocol (or until the therapist quits) and finalise the file.
+
+        Ctrl-C or SIGTERM during the protocol stops it as ``q`` does (the current trial is
+        kept as ``incomplete``) and the file is finalised with status ``interrupted``; a
+        write failure stops it at once, keeps what was written and finalises it as ``failed``.
+        """
         driver, emulator = self.device.driver, self.device.emulator
         info = self._info = await driver.info()
+        check_channels(self.protocol, info, self.device.url)
         cal: CalibrationChoice = load_calibration(info)
+        self._cal = cal
         if cal.warning and emulator is None:
             log.warning("%s", cal.warning)
         t0 = time.monotonic()
         md = recording_metadata(self.target, self.protocol, info, cal.id, self.device.url)
-        writer = self._writer = open_writer(self.target, self.protocol, info, md, t0)
+        emulated = self.device.emulated or is_emulated_url(self.device.url)
+        writer = self._writer = open_writer(self.target, self.protocol, info, md, t0, emulated)
+        self._interrupted = ""
+        failure: BaseException | None = None
         try:
             await self._prepare(info)
             names = [c.name for c in info.channels]
@@ -277,12 +343,16 @@ class Recorder:
             )
             runner.progress.message = "" if emulator is not None else cal.warning
             await self._stream(acq, runner)
+        except BaseException as exc:
+            failure = exc
+            raise
         finally:
-            truth = await self._finish(writer)
+            truth = await self._finish(writer, self._final_status(failure))
         if acq.sink_error:
             raise RecordingError(
-                f"{writer.path}: writing stopped ({acq.sink_error}); the samples before it are on disk "
-                f"(motorlab recover finalises the file)"
+                f"{writer.path}: writing failed at {acq.sink_error_t:.1f} s ({acq.sink_error}); "
+                f"the {writer.n_samples} samples before it are kept, the trial then running is "
+                "marked incomplete"
             )
         return RecordResult(
             path=writer.path,
@@ -294,7 +364,27 @@ class Recorder:
             events=list(acq.events),
             truth=truth,
             quit=runner.progress.quit,
+            interrupted=self._interrupted,
         )
+
+    def _final_status(self, failure: BaseException | None) -> tuple[str, str]:
+        """``(MotorlabStatus, why)`` the file is finalised with."""
+        acq = self._acq
+        if acq is not None and acq.sink_error:
+            return STATUS_FAILED, f"writing failed: {acq.sink_error}"
+        if self._interrupted:
+            return STATUS_INTERRUPTED, f"interrupted ({self._interrupted})"
+        if isinstance(failure, (asyncio.CancelledError, KeyboardInterrupt)):
+            return STATUS_INTERRUPTED, "interrupted"
+        if failure is not None:
+            return STATUS_FAILED, one_line(failure)
+        return "complete", ""
+
+    def _interrupt(self, signame: str) -> None:
+        """Ctrl-C / SIGTERM while streaming: stop as ``q`` does (once)."""
+        if not self._interrupted and self._runner is not None:
+            self._interrupted = signame
+            self._runner.stop("interrupted")
 
     async def _prepare(self, info: DeviceInfo) -> None:
         """Set the protocol's rate, zero a force device, read the battery."""
@@ -312,18 +402,36 @@ class Recorder:
         driver = self.device.driver
         await driver.start()
         acq.start()
-        task = asyncio.ensure_future(runner.run())
+        started: list[EventSource] = []
         try:
-            await self._publish_while(task)
+            for source in self.event_sources:
+                await source.start(acq)
+                started.append(source)
+            task = asyncio.ensure_future(runner.run())
+            loop = asyncio.get_running_loop()
+            handled = []
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                try:  # the main thread's loop only (not on Windows or in a worker thread)
+                    loop.add_signal_handler(sig, self._interrupt, sig.name)
+                    handled.append(sig)
+                except (NotImplementedError, RuntimeError, ValueError):
+                    pass
+            try:
+                await self._publish_while(task)
+            finally:
+                for sig in handled:
+                    loop.remove_signal_handler(sig)
+                if not task.done():
+                    task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
         finally:
-            if not task.done():
-                task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+            for source in started:
+                await source.stop()
         task.result()
         await driver.stop()
         await acq.drain()
 
-    async def _finish(self, writer: RecordingWriter) -> object:
+    async def _finish(self, writer: RecordingWriter, status: tuple[str, str]) -> object:
         """Stop acquiring, finalise the file, publish the final snapshot; returns the emulator's truth."""
         acq, emulator = self._acq, self.device.emulator
         self._finishing = True
@@ -331,15 +439,20 @@ class Recorder:
             await acq.stop()
         truth = emulator.truth if emulator is not None else None
         try:
-            self._finalise(writer, truth)
+            self._finalise(writer, truth, *status)
         except OSError as exc:
             if acq is None or not acq.sink_error:
                 raise
-            log.error("%s: cannot finalise after the write error (%s)", writer.path, one_line(exc))
+            # the writer still holds the bytes that did not fit: finalise from what is on disk
+            try:
+                recover(writer.path)
+                mark_status(writer.path, *status)
+            except (OSError, MotorlabError) as again:  # no space even for the sidecar: `recover` later
+                log.debug("%s: not finalised (%s; %s)", writer.path, one_line(exc), one_line(again))
         self.feed.publish(self.snapshot(finished=True))
         return truth
 
-    def _finalise(self, writer: RecordingWriter, truth: object) -> None:
+    def _finalise(self, writer: RecordingWriter, truth: object, status: str, why: str) -> None:
         driver = self.device.driver
         final: dict[str, Any] = {
             "MotorlabDroppedSamples": int(driver.status.dropped_samples),
@@ -348,15 +461,35 @@ class Recorder:
             "MotorlabIntegrity": driver.integrity(),
         }
         if self.notes:
-            final["MotorlabNotes"] = list(self.notes)
+            final[NOTES_KEY] = list(self.notes)
         measured = float(getattr(driver, "measured_rate_hz", np.nan))
         if np.isfinite(measured):  # devices without a documented rate: what was measured, Hz
             final["MotorlabMeasuredRateHz"] = measured
+        acq = self._acq
+        if (
+            self._cal is not None
+            and acq is not None
+            and (extra := extrapolation_warning(self._cal, acq.signal.peak))
+        ):
+            final["MotorlabCalibrationWarning"] = extra
         if self.device.emulated:
             # emulated data must never pass for a real measurement
             final["MotorlabEmulated"] = True
             final["MotorlabEmulatorTruth"] = truth
         writer.close(**final)
+        if status != "complete":
+            mark_status(writer.path, status, why)
+
+
+def mark_status(motion_tsv: Path, status: str, why: str) -> None:
+    """Set a finalised recording's ``MotorlabStatus`` (and ``MotorlabStopReason``) in its sidecar."""
+    import json
+
+    side = motion_tsv.with_name(motion_tsv.name.replace("_motion.tsv", "_motion.json"))
+    sidecar = json.loads(side.read_text(encoding="utf-8"))
+    sidecar[STATUS_KEY] = status
+    sidecar["MotorlabStopReason"] = why
+    atomic_write_json(side, sidecar)
 
 
 async def record_task(
@@ -368,6 +501,7 @@ async def record_task(
     wait_for_start: bool = False,
     best_previous: float | None = None,
     views: Sequence[Subscriber] = (),
+    event_sources: Sequence[EventSource] = (),
 ) -> RecordResult:
     """Open the device at ``url``, record ``protocol`` into ``target`` with ``views``
     subscribed to the live state, and close the device."""
@@ -379,6 +513,7 @@ async def record_task(
             controls=controls,
             wait_for_start=wait_for_start,
             best_previous=best_previous,
+            event_sources=event_sources,
         )
         for view in views:
             recorder.subscribe(view)

@@ -90,6 +90,15 @@ class StepRunner:
         #: trial indices already given a replacement (one per attempt)
         self._replaced: set[int] = set()
         self._start_armed = False
+        #: why the task stopped early: ``stopped`` (the therapist's q), ``interrupted``
+        #: (Ctrl-C/SIGTERM), ``writing failed``; it becomes the interrupted trial's ``reason``
+        self.stop_reason = "stopped"
+
+    def stop(self, reason: str) -> None:
+        """Stop the task as ``q`` does (the current trial is kept as ``incomplete``), for ``reason``."""
+        if not self.progress.quit and self.stop_reason == "stopped":
+            self.stop_reason = reason
+            self.controls.queue.put_nowait("quit")
 
     # -- plumbing -----------------------------------------------------------------------
     def _changed(self) -> None:
@@ -218,7 +227,7 @@ class StepRunner:
                     self._say(f"{self._label(index, step)} will be repeated after the rest")
                     break
         except (asyncio.CancelledError, QuitTask):
-            status, reason = "incomplete", "stopped"
+            status, reason = "incomplete", self.stop_reason
             raise
         finally:
             progress.left_s = 0.0
@@ -259,7 +268,8 @@ class StepRunner:
                 i += 1
         except QuitTask:
             self.progress.quit = True
-            self._say("stopped by therapist — recording saved")
+            who = "by therapist" if self.stop_reason == "stopped" else f"({self.stop_reason})"
+            self._say(f"stopped {who} — recording saved")
         finally:
             self.controls.close()
 

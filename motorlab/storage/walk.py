@@ -57,10 +57,10 @@ def walk_recordings(root: str | Path) -> tuple[list[Path], list[WalkProblem]]:
         raise MotorlabError(f"{root}: no such file or folder") from None
     except OSError as exc:
         raise MotorlabError(f"{root}: cannot access ({_reason(exc)})") from None
-    if not root.is_dir():
-        if root.name.endswith(MOTION_SUFFIX):
-            return [root], []
-        raise MotorlabError(f"{root}: not a folder or a BIDS motion file (…{MOTION_SUFFIX})")
+    if not root.is_dir():  # any file of a recording stands for it (…_motion.json, …_events.tsv)
+        from .bids import _motion_tsv_from
+
+        return [_motion_tsv_from(root)], []
     try:
         with os.scandir(root):
             pass
@@ -91,6 +91,9 @@ def walk_recordings(root: str | Path) -> tuple[list[Path], list[WalkProblem]]:
                 is_dir = entry.is_dir(follow_symlinks=True)
             except OSError:
                 is_dir = False
+            if is_dir and entry.name.endswith(MOTION_SUFFIX):
+                problems.append(WalkProblem(path, f"{path}: is a folder, not a recording file"))
+                continue
             if is_dir:
                 try:
                     st = entry.stat(follow_symlinks=True)

@@ -88,6 +88,10 @@ def force_chart(
         c = int((t - start_s) / span * width)
         if 0 <= c < width and not (v <= cols[c]):
             cols[c] = v
+    filled = [c for c, v in enumerate(cols) if math.isfinite(v)]
+    for c in range(filled[0] + 1 if filled else width, filled[-1] if filled else 0):
+        if not math.isfinite(cols[c]):  # fewer samples than columns: hold the last value
+            cols[c] = cols[c - 1]
     target_row = None
     if target_kg is not None and math.isfinite(target_kg) and 0 < target_kg <= top_kg:
         target_row = min(height - 1, int(target_kg / top_kg * height))
@@ -119,12 +123,35 @@ def _title(s: LiveSnapshot) -> str:
     return title
 
 
+#: a 5-row block font for the countdown digits (hand-written: 10 glyphs do not need pyfiglet)
+_BIG = {
+    "0": ("███", "█ █", "█ █", "█ █", "███"),
+    "1": (" █ ", "██ ", " █ ", " █ ", "███"),
+    "2": ("███", "  █", "███", "█  ", "███"),
+    "3": ("███", "  █", "███", "  █", "███"),
+    "4": ("█ █", "█ █", "███", "  █", "  █"),
+    "5": ("███", "█  ", "███", "  █", "███"),
+    "6": ("███", "█  ", "███", "█ █", "███"),
+    "7": ("███", "  █", " █ ", " █ ", " █ "),
+    "8": ("███", "█ █", "███", "█ █", "███"),
+    "9": ("███", "█ █", "███", "  █", "███"),
+}
+
+
+def big_number(n: int) -> str:
+    """``n`` in the 5-row block font (each glyph doubled in width so it reads from afar)."""
+    glyphs = [_BIG[d] for d in str(n)]
+    return "\n".join(
+        "   ".join(g[row].replace("█", "██").replace(" ", "  ") for g in glyphs) for row in range(5)
+    )
+
+
 def _time_rows(grid: Table, s: LiveSnapshot) -> None:
     step = s.step
     if not step.kind:
         return
     if step.kind == "countdown":
-        left = Text(f"{max(1, math.ceil(step.left_s))}", style="bold yellow")
+        left = Text(big_number(max(1, math.ceil(step.left_s))), style="bold yellow")
     else:
         label = _TRIAL_VERB.get(s.task, "trial") if step.kind == "trial" else _STEP_LABEL.get(step.kind, "")
         left = Text(f"{step.left_s:4.1f} s left ({label})")
@@ -209,14 +236,39 @@ class TerminalView:
     shows the last snapshot when it ends.
     """
 
-    def __init__(self, console: Console | None = None, refresh_per_second: float = 10.0):
+    def __init__(self, console: Console | None = None, refresh_per_second: float = 10.0, bell: bool = False):
         self.console = console or Console()
+        self.bell = bell
         self._live = Live(
             Text("starting…"), console=self.console, refresh_per_second=refresh_per_second, transient=False
         )
+        self._typing: str | None = None
+        self._last: LiveSnapshot | None = None
+        self._last_step: tuple[str, float] = ("", 0.0)
 
     def update(self, snapshot: LiveSnapshot) -> None:
-        self._live.update(render(snapshot))
+        step = (snapshot.step.kind, snapshot.step.started_s)
+        if self.bell and step != self._last_step and snapshot.step.kind in ("countdown", "trial"):
+            self.console.bell()  # the sound cue: a countdown begins, the trial starts
+        self._last_step = step
+        self._last = snapshot
+        panel = render(snapshot)
+        if self._typing is not None:
+            panel = Panel(
+                Group(
+                    panel.renderable,
+                    Text(f"note: {self._typing}▏ (Enter keeps it, Esc drops it)", style="bold"),
+                ),
+                title=panel.title,
+                border_style=panel.border_style,
+            )
+        self._live.update(panel)
+
+    def show_typing(self, text: str | None) -> None:
+        """Show the note being typed (None: typing ended)."""
+        self._typing = text
+        if self._last is not None:
+            self.update(self._last)
 
     def __enter__(self) -> Self:
         self._live.start()

@@ -40,10 +40,9 @@ import math
 import re
 from dataclasses import dataclass
 
-import numpy as np
-
 from ...recording import Channel
-from ..base import CodecEvent, Command, SampleBlock, Start, Stop, Tare
+from ..base import CodecEvent, Command, Start, Stop, Tare
+from .blocks import new_block
 from .host_timing import HostClock
 from .integrity import IntegrityStats
 
@@ -160,8 +159,7 @@ class Activ5Codec:
         self._carry = tail[cut:]  # an unfinished reading: joined with the next notification
         if not values:
             return []
-        times = self.clock.stamp(len(values), host_time)
-        blk = SampleBlock(device_time=times, values=np.array(values).reshape(-1, 1), seq=self._index)
+        blk = new_block(self.clock.times(len(values), host_time), values, 1, self._index)
         if host_time is not None and math.isfinite(host_time):
             blk.host_time = host_time
         self._index += len(values)

@@ -37,11 +37,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numpy as np
-
 from ...recording import Channel
 from ...units import FORCE_UNITS_N
-from ..base import Ack, CodecEvent, Command, SampleBlock, Start, Stop
+from ..base import Ack, CodecEvent, Command, Start, Stop
+from .blocks import new_block
 from .host_timing import HostClock
 from .integrity import IntegrityStats
 
@@ -203,8 +202,7 @@ class WeightScaleCodec:
         self.last_measurement = m
         if math.isnan(m.weight):
             return [Ack("weight", ok=False, error="measurement unsuccessful")]
-        times = self.clock.stamp(1, host_time)
-        blk = SampleBlock(device_time=times, values=np.array([[m.newtons]]), seq=self._index)
+        blk = new_block(self.clock.times(1, host_time), [m.newtons], 1, self._index)
         if host_time is not None and math.isfinite(host_time):
             blk.host_time = host_time
         self._index += 1

@@ -48,8 +48,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numpy as np
-
 from ...recording import Channel
 from ...units import KGF_N
 from ..base import (
@@ -65,6 +63,7 @@ from ..base import (
     Stop,
     Tare,
 )
+from .blocks import new_block
 from .host_timing import HostClock
 from .integrity import IntegrityStats
 
@@ -310,8 +309,7 @@ class Cts500Codec:
             self.stats.resyncs += 1
 
     def _block(self, kg: list[float], host_time: float | None) -> SampleBlock:
-        times = self.clock.stamp(len(kg), host_time)
-        blk = SampleBlock(device_time=times, values=np.array(kg).reshape(-1, 1) * KGF_N, seq=self._index)
+        blk = new_block(self.clock.times(len(kg), host_time), [v * KGF_N for v in kg], 1, self._index)
         if host_time is not None and math.isfinite(host_time):
             blk.host_time = host_time
         self._index += len(kg)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -57,15 +58,23 @@ class RateEstimator:
         self._cached = math.nan
         self._stale = 0
 
-    def add(self, times: np.ndarray, skipped: int = 0) -> None:
+    def add(self, times: np.ndarray | Sequence[float], skipped: int = 0) -> None:
         """Record consecutive samples' times; ``skipped`` samples are known missing before them."""
         self._next += skipped
-        for t in times.tolist():
+        for t in times.tolist() if isinstance(times, np.ndarray) else times:
             if math.isfinite(t):
                 self._t.append(t)
                 self._i.append(self._next)
                 self._stale += 1
             self._next += 1
+
+    def add_finite(self, times: list[float]) -> None:
+        """:meth:`add` for times known to be finite (one call per notification: kept cheap)."""
+        k = len(times)
+        self._t.extend(times)
+        self._i.extend(range(self._next, self._next + k))
+        self._next += k
+        self._stale += k
 
     @property
     def n(self) -> int:
@@ -114,10 +123,14 @@ class HostClock:
 
     def stamp(self, n: int, host_time: float | None) -> np.ndarray:
         """Times (s) of ``n`` samples completed by bytes that arrived at ``host_time``."""
+        return np.array(self.times(n, host_time), dtype=np.float64)
+
+    def times(self, n: int, host_time: float | None) -> list[float]:
+        """:meth:`stamp` as a list of floats (for a block of a few samples, cheaper than an array)."""
         if n <= 0:
-            return np.zeros(0)
+            return []
         if host_time is None or not math.isfinite(host_time):
-            return np.full(n, math.nan)
+            return [math.nan] * n
         if math.isnan(self.origin):
             self.origin = host_time
         t = host_time - self.origin
@@ -125,14 +138,14 @@ class HostClock:
         if not math.isnan(last):
             t = max(t, last)  # a host clock never goes back; guard against a caller's mistake
         if n == 1:
-            times = np.array([t])
+            times = [t]
         else:
             # spread evenly since the last arrival, but never wider than the estimated period
             # (after a pause the samples were made just before they arrived)
             spacing = math.inf if math.isnan(last) else (t - last) / n
             rate = self.rate.rate_hz
             spacing = min(spacing, 1.0 / rate if rate > 0 else (0.0 if math.isinf(spacing) else spacing))
-            times = t - spacing * np.arange(n - 1, -1, -1)
+            times = [t - spacing * k for k in range(n - 1, -1, -1)]
         self._last = t
-        self.rate.add(times)
+        self.rate.add_finite(times)
         return times

@@ -39,11 +39,10 @@ import math
 import re
 from dataclasses import dataclass
 
-import numpy as np
-
 from ...recording import Channel
 from ...units import FORCE_UNITS_N
-from ..base import CodecEvent, Command, SampleBlock, Start, Stop
+from ..base import CodecEvent, Command, Start, Stop
+from .blocks import new_block
 from .host_timing import HostClock
 from .integrity import IntegrityStats
 
@@ -140,9 +139,12 @@ class JamarCodec:
 
     def feed(self, data: bytes, host_time: float | None = None) -> list[CodecEvent]:
         """Decode one notification; never raises."""
+        data = bytes(data)
         self.stats.bytes_in += len(data)
+        if not self._held and data.startswith(START) and data.endswith(b"\r\n") and _single(data):
+            return self._decode([(data[:-2], False)], None, host_time)  # one whole message: the usual case
         held = len(self._held)
-        buf = self._held + bytes(data)
+        buf = self._held + data
         held_time = self._held_time
         self._held, self._held_time = b"", None
         messages: list[tuple[bytes, bool]] = []  # (message, completed by held bytes only)
@@ -205,11 +207,9 @@ class JamarCodec:
                 self.stats.malformed_frames += 1
         if not early and not late:
             return []
-        times = np.concatenate(
-            [self.clock.stamp(len(early), held_time), self.clock.stamp(len(late), host_time)]
-        )
-        values = np.array(early + late, dtype=np.float64).reshape(-1, 1)
-        blk = SampleBlock(device_time=times, values=values, seq=self._index)
+        times = self.clock.times(len(early), held_time) + self.clock.times(len(late), host_time)
+        values = early + late
+        blk = new_block(times, values, 1, self._index)
         if host_time is not None and math.isfinite(host_time):
             blk.host_time = host_time
         self._index += len(values)
@@ -223,3 +223,9 @@ def _message_end(buf: bytes, start: int) -> int:
     if nxt >= 0:
         ends.append(nxt)
     return min(ends) if ends else -1
+
+
+def _single(data: bytes) -> bool:
+    """Is ``data`` (``::`` ... CR LF) one message with no other start or terminator inside?"""
+    body = data[2:-2]
+    return b"::" not in body and b"\r" not in body and b"\n" not in body and b"\0" not in body

@@ -44,10 +44,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from ...recording import Channel
 from ..base import Ack, CodecEvent, Command, SampleBlock, Start, Stop
+from .blocks import new_block
 from .host_timing import HostClock
 from .integrity import CounterTracker, IntegrityStats, Step
 from .sync_framer import SyncFramer
@@ -228,9 +227,9 @@ class KForceCodec:
         return None
 
     def _block(self, rows: list[tuple[int, int, int, int]], ticks: list[int], dropped: int) -> SampleBlock:
-        device_time = np.array(ticks, dtype=np.float64) * self.counter_tick_s
-        values = np.array(rows, dtype=np.float64).reshape(-1, 4)
-        return SampleBlock(device_time=device_time, values=values, seq=ticks[0], dropped_before=dropped)
+        tick = self.counter_tick_s
+        values = [float(v) for row in rows for v in row]
+        return new_block([k * tick for k in ticks], values, 4, ticks[0], dropped)
 
 
 # ------------------------------------------------------------------ K-Grip (USB serial)
@@ -285,9 +284,7 @@ class KGripUsbCodec:
         raw = [v for f in frames if (v := parse_kgrip_frame(f)) is not None]
         self.stats.frames_ok += len(raw)
         if raw:
-            times = self.clock.stamp(len(raw), host_time)
-            values = np.array(raw, dtype=np.float64).reshape(-1, 1)
-            blk = SampleBlock(device_time=times, values=values, seq=self._index)
+            blk = new_block(self.clock.times(len(raw), host_time), [float(v) for v in raw], 1, self._index)
             if host_time is not None:
                 blk.host_time = host_time
             self._index += len(raw)

@@ -197,7 +197,10 @@ class TindeqCodec:
     def feed(self, data: bytes) -> list[CodecEvent]:
         """Decode one notification (whole TLV frames); never raises."""
         data = bytes(data)  # (the same object when it is bytes already)
-        self.stats.bytes_in += len(data)
+        n = len(data)
+        self.stats.bytes_in += n
+        if n > 2 and data[0] == RES_WEIGHT and data[1] == n - 2 and not data[1] & 7:
+            return self.parse(data)  # one whole weight frame: what the device sends (split_frames's answer)
         events: list[CodecEvent] = []
         for frame in split_frames(data, self.stats):
             events += self.parse(frame)

@@ -36,11 +36,10 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from ...recording import Channel
 from ...units import KGF_N
-from ..base import CodecEvent, Command, SampleBlock, Start, Stop
+from ..base import CodecEvent, Command, Start, Stop
+from .blocks import new_block
 from .host_timing import HostClock
 from .integrity import IntegrityStats
 
@@ -109,8 +108,7 @@ class WhC06Codec:
             self.stats.bytes_discarded += len(data)
             return []
         self.stats.frames_ok += 1
-        times = self.clock.stamp(1, host_time)
-        blk = SampleBlock(device_time=times, values=np.array([[kg * KGF_N]]), seq=self._index)
+        blk = new_block(self.clock.times(1, host_time), [kg * KGF_N], 1, self._index)
         if host_time is not None and math.isfinite(host_time):
             blk.host_time = host_time
         self._index += 1

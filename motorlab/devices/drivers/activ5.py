@@ -75,8 +75,7 @@ class Activ5Driver(HostTimedDriver):
 
     async def _after_reconnect(self) -> None:
         await self.send(Handshake())
-        if self._streaming:
-            await self.send(Start())
+        await super()._after_reconnect()  # streaming again (host clock kept)
 
 
 def make_driver(transport: Transport, url: str) -> Activ5Driver:

@@ -11,6 +11,7 @@ running rate estimate as :attr:`measured_rate_hz`.
 
 from __future__ import annotations
 
+import copy
 import math
 from typing import Protocol
 
@@ -47,6 +48,17 @@ class HostTimedDriver(CodecDriver):
                 self.unsolicited_samples += ev.n
                 continue
             self._dispatch(ev, host_t)
+
+    async def _after_reconnect(self) -> None:
+        """Restart the stream but keep the codec's host clock: host times run on across a
+        link loss, and samples that arrived during the reconnect are already stamped with it."""
+        clock = getattr(self.codec, "clock", None)
+        saved = copy.deepcopy(clock)  # the start command resets it in place
+        try:
+            await super()._after_reconnect()
+        finally:
+            if saved is not None:
+                self.codec.clock = saved  # type: ignore[attr-defined]  # host-timed codecs own one
 
     async def send(self, command: Command) -> None:
         try:

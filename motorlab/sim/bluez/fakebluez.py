@@ -98,6 +98,8 @@ class PeripheralSpec:
     #: ATT MTU reported to the host (23 = BLE 4.0 default, i.e. 20-byte payloads)
     mtu: int = 23
     connect_delay_s: float = 0.0
+    #: seconds between advertisements (None: the daemon's scan interval)
+    adv_interval_s: float | None = None
 
 
 class Peripheral:
@@ -111,6 +113,12 @@ class Peripheral:
         #: callbacks run when a central connects / the link goes down
         self.on_connect: list[Callable[[], None]] = []
         self.on_disconnect: list[Callable[[], None]] = []
+        #: callbacks run just before each advertisement is reported (an emulator may
+        #: update its advertising data, e.g. a scale that broadcasts its weight)
+        self.on_advertise: list[Callable[[], None]] = []
+        self.advertisements = 0
+        self._next_adv = 0.0
+        self._adv_data_changed = False
         self.notifications_sent = 0
         self._device: _Device1 | None = None
         self._chars: dict[str, _Characteristic1] = {}
@@ -141,6 +149,12 @@ class Peripheral:
         if self._device is not None:
             await self._device.bluez.flush()
 
+    def set_manufacturer_data(self, company_id: int, data: bytes) -> None:
+        """Advertise ``data`` for ``company_id`` from the next advertisement on."""
+        if self.spec.manufacturer_data.get(company_id) != data:
+            self.spec.manufacturer_data = {**self.spec.manufacturer_data, company_id: bytes(data)}
+            self._adv_data_changed = True
+
     def drop_link(self) -> None:
         """The link goes away (supervision timeout): the central sees a disconnect."""
         if self._device is not None:
@@ -155,6 +169,8 @@ class _Adapter1(ServiceInterface):
         self.address = address
         self.discovery_sessions = 0
         self.uuid_filter: list[str] = []
+        #: the radio is on (``bluetoothctl power off`` / rfkill make it False)
+        self.powered = True
 
     @dbus_property(access=PropertyAccess.READ)
     def Address(self) -> DBusStr:
@@ -174,7 +190,7 @@ class _Adapter1(ServiceInterface):
 
     @dbus_property(access=PropertyAccess.READ)
     def Powered(self) -> DBusBool:
-        return True
+        return self.powered
 
     @dbus_property(access=PropertyAccess.READ)
     def Discovering(self) -> DBusBool:
@@ -572,17 +588,33 @@ class FakeBlueZ:
 
     def _advertise_once(self) -> None:
         assert self.bus is not None
+        now = asyncio.get_running_loop().time()
         for path, peripheral in list(self.peripherals.items()):
             if not self._visible(peripheral) or peripheral.connected:
                 continue
+            interval = peripheral.spec.adv_interval_s
+            if interval is not None:
+                if now < peripheral._next_adv:
+                    continue
+                peripheral._next_adv = max(peripheral._next_adv + interval, now)
+            for cb in list(peripheral.on_advertise):
+                cb()
+            peripheral.advertisements += 1
             device = peripheral._device
             assert device is not None
             if path not in self._exported:
                 self._exported.add(path)
+                peripheral._adv_data_changed = False
                 self.bus.export(path, device)  # InterfacesAdded = first advertisement
             else:  # later advertisements show up as RSSI changes, as with bluetoothd
                 device.rssi = device.spec.rssi + (1 if device.rssi == device.spec.rssi else 0)
-                device.emit_properties_changed({"RSSI": device.rssi})
+                changed: dict[str, object] = {"RSSI": device.rssi}
+                if peripheral._adv_data_changed:  # new advertising data: ManufacturerData changes too
+                    peripheral._adv_data_changed = False
+                    changed["ManufacturerData"] = {
+                        k: Variant("ay", bytes(v)) for k, v in peripheral.spec.manufacturer_data.items()
+                    }
+                device.emit_properties_changed(changed)
 
     def _start_advertising(self) -> None:
         async def advertise() -> None:
@@ -591,7 +623,10 @@ class FakeBlueZ:
             await asyncio.sleep(0.01)
             while True:
                 self._advertise_once()
-                await asyncio.sleep(self.adv_interval_s)
+                intervals = [
+                    p.spec.adv_interval_s for p in self.peripherals.values() if p.spec.adv_interval_s
+                ]
+                await asyncio.sleep(min([self.adv_interval_s, *(i / 4 for i in intervals)]))
 
         self._stop_advertising()
         self._adv_task = asyncio.get_running_loop().create_task(advertise())

@@ -91,17 +91,18 @@ class Activ5Emulator(ForceBleEmulator):
         self.restarts = 0  # a new pairing clears the fault
         self.streams = 0
 
-    def encode_samples(self, values_n: np.ndarray, t: np.ndarray) -> list[tuple[bytes, float | None]]:
-        return [(a5.reading_message(float(v)), float(round(float(v)))) for v in values_n]
+    def encode_samples(self, values_n: np.ndarray, t: np.ndarray) -> tuple[list[bytes], list[float]]:
+        return [a5.reading_message(float(v)) for v in values_n], [float(round(float(v))) for v in values_n]
 
     def malformed(self) -> bytes:
         return b"IS1x/IS"
 
-    def deliver(self, payload: bytes) -> bool:
+    def deliver(self, messages: list[bytes]) -> bool:
         """One notification per tick, repeated once per stop/restart cycle (the fault)."""
         p = self.peripheral
         if p is None:
             return False
+        payload = b"".join(messages)
         ok = p.notify(self.notify_uuid, payload)
         for _ in range(self.restarts if self.restart_fault else 0):
             if p.notify(self.notify_uuid, payload):

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from ...errors import DeviceError
-from ..participants import GripParticipant, TremorParticipant
+from ..participants import GripParticipant, TremorParticipant, WriterParticipant
 
 
 class ByteLink(Protocol):
@@ -68,7 +68,7 @@ class ParticipantDevice:
 
     def set_pose(self, up: str) -> None:
         """Virtual technician: hold the device still with axis ``up`` pointing up."""
-        if not isinstance(self.participant, TremorParticipant):
+        if not isinstance(self.participant, (TremorParticipant, WriterParticipant)):
             raise DeviceError(f"{self.sim_name}: this emulated device cannot be turned into poses")
         self.participant.still(True)
         self.participant.set_pose(up)

@@ -14,7 +14,7 @@ frames are counted and never fatal. Every sample delivered is logged in
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import math
 
 import numpy as np
 
@@ -71,8 +71,9 @@ class ForceBleEmulator(BleEmulator):
         return np.array(self._sent, dtype=np.float64).reshape(-1, 3)
 
     # -- streaming ---------------------------------------------------------------------
-    def encode_samples(self, values_n: np.ndarray, t: np.ndarray) -> list[tuple[bytes, float | None]]:
-        """Wire messages for these samples: (bytes, value as sent or None for non-samples)."""
+    def encode_samples(self, values_n: np.ndarray, t: np.ndarray) -> tuple[list[bytes], list[float]]:
+        """Wire messages for these samples, and each sample's value as sent (device unit; NaN
+        for a sample the emulated device loses)."""
         raise NotImplementedError
 
     def malformed(self) -> bytes:
@@ -114,29 +115,23 @@ class ForceBleEmulator(BleEmulator):
             due = int((self.device_time() - t_start) / period) + 1
             if due > k:
                 t = t_start + np.arange(k, due) * period
-                payload = b""
-                logged: list[tuple[int, float, float]] = []
-                for (msg, value), ti in zip(self.encode_samples(self.measured_n(t), t), t):
+                messages, values = self.encode_samples(self.measured_n(t), t)
+                out: list[bytes] = []
+                for msg in messages:
                     n_messages += 1
                     if self.inject_every and n_messages % self.inject_every == 0:
-                        payload += self.malformed()
+                        out.append(self.malformed())
                         self.injected += 1
-                    payload += msg
-                    if value is not None:
-                        logged.append((stream_no, float(ti), float(value)))
-                if self.deliver(payload):
-                    self._sent.extend(logged)
+                    out.append(msg)
+                if self.deliver(out):
+                    self._sent.extend(
+                        (stream_no, float(ti), float(v)) for ti, v in zip(t, values) if not math.isnan(v)
+                    )
                 k = due
                 await p.flush()
             await asyncio.sleep(self.tick_s)
 
-    def deliver(self, payload: bytes) -> bool:
-        """Send one tick's bytes (default: chunked notifications)."""
-        return self.send_bytes(payload)
-
-    def on_write_ops(self, handlers: dict[bytes, Callable[[], None]], data: bytes) -> None:
-        """Log a write and run the handler registered for it (unknown writes are ignored)."""
-        self.commands.append(bytes(data))
-        handler = handlers.get(bytes(data))
-        if handler is not None:
-            handler()
+    def deliver(self, messages: list[bytes]) -> bool:
+        """Send one tick's messages: by default as a byte stream cut into :attr:`chunk`-byte
+        notifications (a UART bridge); datagram devices send one notification per message."""
+        return self.send_bytes(b"".join(messages))

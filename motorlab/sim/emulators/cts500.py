@@ -112,9 +112,9 @@ class Cts500Emulator(ForceBleEmulator):
         elif op == cts.OP_TEMPERATURE:
             self.later(self.send_bytes, cts.response_frame(op, bytes((0, 0, 23))))
 
-    def encode_samples(self, values_n: np.ndarray, t: np.ndarray) -> list[tuple[bytes, float | None]]:
+    def encode_samples(self, values_n: np.ndarray, t: np.ndarray) -> tuple[list[bytes], list[float]]:
         kg = np.round(values_n / KGF_N, 2)
-        return [(cts.weight_frame(float(v)), float(v)) for v in kg]
+        return [cts.weight_frame(float(v)) for v in kg], kg.tolist()
 
     def malformed(self) -> bytes:
         frame = bytearray(cts.weight_frame(12.34))

@@ -64,6 +64,10 @@ _PARTICIPANT_PARAMS = {
     "spiral_s": float,
     "tremor_hz": float,
     "tremor_amp_cm": float,
+    "text": str,  # letters for the "write" cue (e.g. the protocol's copy sentence); else a zig-zag
+    "letter_height_cm": float,
+    "writing_speed_cm_s": float,
+    "slant_rad": float,
 }
 _DEVICE_PARAMS: dict[str, Converter] = {
     "serial": str,

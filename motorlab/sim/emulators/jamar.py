@@ -67,9 +67,9 @@ class JamarEmulator(ForceBleEmulator):
     def _on_write(self, data: bytes, with_response: bool) -> None:
         self.commands.append(bytes(data))  # nothing is documented host -> device
 
-    def encode_samples(self, values_n: np.ndarray, t: np.ndarray) -> list[tuple[bytes, float | None]]:
+    def encode_samples(self, values_n: np.ndarray, t: np.ndarray) -> tuple[list[bytes], list[float]]:
         lb = np.clip(np.round(values_n / LBF_N, 1), 0.0, jm.RANGE_LB)
-        return [(jm.val_message(float(v)), float(v)) for v in lb]
+        return [jm.val_message(float(v)) for v in lb], lb.tolist()
 
     def malformed(self) -> bytes:
         return b"::VAL 1,x\r\n" if self.injected % 2 == 0 else b"::BAT 87\r\n"

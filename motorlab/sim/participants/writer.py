@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import itertools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy.interpolate import PchipInterpolator
 
 from ...units import STANDARD_GRAVITY as G_MS2
 from ..models import hashed_normal, minimum_jerk
+from .glyphs import CAP_UNITS, GLYPHS, glyph_strokes
+
+#: letters: gap between words (font units), shortest pen-down and in-air movement (s), and the
+#: size below which a glyph's stroke (the dot of i and j, a full stop) is drawn as a short tick
+WORD_GAP_UNITS = 10.0
+MIN_LETTER_STROKE_S = 0.12
+MIN_AIR_S = 0.1
+DOT_FRACTION = 0.15
 
 
 @dataclass
@@ -25,8 +36,9 @@ class _Segment:
     p0: tuple[float, float]
     target: tuple[float, float]
     down: bool
-    kind: str  # "stroke", "lift", "spiral"
+    kind: str  # "stroke", "lift", "spiral", "letter"
     spiral: tuple[float, float] | None = None  # (b_cm_per_rad, theta_max_rad); p0 is the centre
+    path: Callable[[np.ndarray], np.ndarray] | None = None  # letter: u in [0, 1] -> (n, 2) cm
     t1: float = math.nan
     end_pos: tuple[float, float] = (math.nan, math.nan)
 
@@ -37,6 +49,8 @@ class _Segment:
 
     def position(self, t: np.ndarray) -> np.ndarray:
         u = minimum_jerk((t - self.t0) / (self.planned_t1 - self.t0))
+        if self.path is not None:
+            return self.path(u)
         if self.spiral is not None:
             b, theta_max = self.spiral
             theta = theta_max * u
@@ -49,7 +63,14 @@ class _Segment:
 class WriterParticipant:
     """A hand writing or drawing with an IMU pen.
 
-    Cues: ``write`` draws ``n_words`` words of ``strokes_per_word`` straight
+    Cues: ``write`` writes ``text`` in single-stroke letters (the Hershey simplex
+    font, :mod:`.glyphs`; cap height ``letter_height_cm``, each letter turned
+    clockwise by ``slant_rad`` about its baseline point, a forward slant that also
+    keeps the font's horizontal pieces from being drawn with no vertical
+    velocity at all, which would make their stroke count a matter of noise): each glyph stroke is one pen-down movement along a
+    shape-preserving (PCHIP) curve through the glyph's points, minimum-jerk in
+    arc length at about ``writing_speed_cm_s``, with in-air moves between them;
+    without ``text`` it draws ``n_words`` words of ``strokes_per_word`` straight
     minimum-jerk strokes (a zig-zag of height ``stroke_height_cm`` advancing
     ``stroke_width_cm`` per stroke) with a pen lift of ``lift_s`` between
     words; ``draw`` draws an Archimedean spiral ``r = b*theta`` of
@@ -68,7 +89,9 @@ class WriterParticipant:
     ``pen_down`` (list of ``(start_s, end_s)``), ``strokes`` (per stroke
     ``onset_s``, ``duration_s``, ``start_cm``, ``end_cm``, ``length_cm``,
     ``peak_speed_cm_s`` = 1.875·L/T for a minimum-jerk stroke) or the spiral
-    parameters, plus ``tremor_hz``/``tremor_amp_cm``.
+    parameters, plus ``tremor_hz``/``tremor_amp_cm``. For letters a stroke is what
+    handwriting analysis calls one (MovAlyzeR): the pen-down movement between
+    touch-down, the zero crossings of its vertical velocity, and lift-off.
     """
 
     def __init__(
@@ -93,6 +116,10 @@ class WriterParticipant:
         force_noise_n: float = 0.005,
         acc_noise_ms2: float = 0.02,
         gyro_noise_dps: float = 0.1,
+        text: str = "",
+        letter_height_cm: float = 1.0,
+        writing_speed_cm_s: float = 3.0,
+        slant_rad: float = 0.25,
     ):
         self.seed = int(seed)
         self.reaction_s = float(reaction_s)
@@ -114,12 +141,32 @@ class WriterParticipant:
         self.force_noise_n = float(force_noise_n)
         self.acc_noise_ms2 = float(acc_noise_ms2)
         self.gyro_noise_dps = float(gyro_noise_dps)
+        self.text = str(text)
+        self.letter_height_cm = float(letter_height_cm)
+        self.writing_speed_cm_s = float(writing_speed_cm_s)
+        self.slant_rad = float(slant_rad)
         self._segments: list[_Segment] = []
         self._rest_pos: tuple[float, float] = (0.0, 0.0)
         self.truth: list[dict[str, Any]] = []
+        #: calibration: the pen held still with this axis up (``+z``…), None while writing
+        self._pose: str | None = None
+
+    # -- calibration poses (a virtual technician turns the pen) ---------------------
+    def set_pose(self, up: str) -> None:
+        """Hold the pen still with axis ``up`` (``+x``…``-z``) pointing up (IMU calibration)."""
+        from .tremor import pose_gravity
+
+        pose_gravity(up)  # validates
+        self._pose = up
+
+    def still(self, is_still: bool = True) -> None:
+        """Held still (calibration); ``False`` returns the pen to the writing hand."""
+        if not is_still:
+            self._pose = None
 
     # -- cues ---------------------------------------------------------------------
     def on_cue(self, kind: str, t_s: float) -> None:
+        self._pose = None
         t0 = float(t_s) + self.reaction_s
         if kind == "write":
             self._cut(t0)
@@ -148,6 +195,9 @@ class WriterParticipant:
             act["strokes"] = [s for s in act["strokes"] if s["onset_s"] + s["duration_s"] <= t]
 
     def _plan_writing(self, t0: float) -> None:
+        if self.text:
+            self._plan_text(t0)
+            return
         x, y = self._rest_pos
         base_y = y
         t = t0
@@ -189,6 +239,65 @@ class WriterParticipant:
                 "tremor_amp_cm": self.tremor_amp_cm,
             }
         )
+
+    def _plan_text(self, t0: float) -> None:
+        """``text`` in Hershey letters from the rest position (its baseline start)."""
+        scale = self.letter_height_cm / CAP_UNITS
+        ca, sa = math.cos(-self.slant_rad), math.sin(-self.slant_rad)
+        x0, y0 = self._rest_pos
+        here = np.array(self._rest_pos)
+        t, cursor = t0, 0.0
+        strokes: list[dict[str, Any]] = []
+        pen_down: list[tuple[float, float]] = []
+        for ch in self.text:
+            if ch.lower() not in GLYPHS:
+                cursor += WORD_GAP_UNITS  # a space (or a character the font table lacks)
+                continue
+            left, right, glyph = glyph_strokes(ch)
+            for pts in glyph:
+                u = np.array(pts)  # about the glyph's baseline point, turned, then put at the cursor
+                if np.ptp(u, axis=0).max() < DOT_FRACTION * CAP_UNITS:  # a dot: a short downward tick
+                    c = u.mean(axis=0)
+                    u = np.array([[c[0], c[1] + 1.0], [c[0], c[1] - 1.0]])
+                gx = cursor - left + u[:, 0] * ca - u[:, 1] * sa
+                gy = u[:, 0] * sa + u[:, 1] * ca
+                xy = np.column_stack([x0 + gx * scale, y0 + gy * scale])
+                air = max(MIN_AIR_S, float(np.hypot(*(xy[0] - here))) / (2.0 * self.writing_speed_cm_s))
+                start = (float(xy[0, 0]), float(xy[0, 1]))
+                self._segments.append(
+                    _Segment(t, t + air, (float(here[0]), float(here[1])), start, False, "lift")
+                )
+                t += air
+                seg = self._letter_segment(t, xy)
+                self._segments.append(seg)
+                strokes += _letter_strokes(seg)
+                pen_down.append((t, seg.t1))
+                t, here = seg.t1, xy[-1]
+            cursor += right - left
+        self._rest_pos = (float(here[0]), float(here[1]))
+        self.truth.append(
+            {
+                "kind": "write",
+                "onset_s": t0,
+                "end_s": t,
+                "pen_down": pen_down,
+                "strokes": strokes,
+                "text": self.text,
+                "tremor_hz": self.tremor_hz,
+                "tremor_amp_cm": self.tremor_amp_cm,
+            }
+        )
+
+    def _letter_segment(self, t: float, xy: np.ndarray) -> _Segment:
+        """One glyph stroke through the points ``xy`` (cm): a PCHIP curve in chord length."""
+        step = np.hypot(*np.diff(xy, axis=0).T)
+        xy = np.vstack([xy[:1], xy[1:][step > 0]])
+        chord = np.concatenate([[0.0], np.cumsum(step[step > 0])])
+        length = float(chord[-1])
+        path = PchipInterpolator(chord / length, xy, axis=0)
+        duration = max(MIN_LETTER_STROKE_S, length / self.writing_speed_cm_s)
+        start, end = (float(xy[0, 0]), float(xy[0, 1])), (float(xy[-1, 0]), float(xy[-1, 1]))
+        return _Segment(t, t + duration, start, end, True, "letter", path=path)
 
     def _plan_spiral(self, t0: float) -> None:
         b = self.spiral_pitch_cm / (2.0 * math.pi)
@@ -281,9 +390,41 @@ class WriterParticipant:
             # tip displaced along x by d(t) with the hand as pivot: tilt about y = d / lever (rad)
             rate = self.tremor_amp_cm * 2 * np.pi * self.tremor_hz * np.cos(2 * np.pi * self.tremor_hz * t)
             gyro[:, 1] = np.degrees(rate / self.lever_cm)
+        if self._pose is not None:  # held still in a calibration pose: gravity only
+            from .tremor import pose_gravity
+
+            acc = np.tile(pose_gravity(self._pose), (n, 1))
+            gyro = np.zeros((n, 3))
         force = self._tip_force_clean(t)
         force = np.maximum(force + self.force_noise_n * hashed_normal(t, self.seed, 30), 0.0)
         for k in range(3):
             acc[:, k] += self.acc_noise_ms2 * hashed_normal(t, self.seed, 40 + k)
             gyro[:, k] += self.gyro_noise_dps * hashed_normal(t, self.seed, 50 + k)
         return {"pos_cm": p0, "tip_force_n": force, "acc_ms2": acc, "gyro_dps": gyro}
+
+
+def _letter_strokes(seg: _Segment, n: int = 4001) -> list[dict[str, Any]]:
+    """The strokes of one pen-down letter movement: cut where its vertical velocity changes sign."""
+    t = np.linspace(seg.t0, seg.t1, n)
+    p = seg.position(t)
+    dy = np.diff(p[:, 1])
+    sign = np.sign(dy)
+    nz = np.flatnonzero(sign)
+    cuts = [int(nz[k + 1]) for k in range(nz.size - 1) if sign[nz[k + 1]] != sign[nz[k]]]
+    bounds = [0, *cuts, n - 1]
+    out = []
+    for a, b in itertools.pairwise(bounds):
+        piece = p[a : b + 1]
+        step = np.hypot(*np.diff(piece, axis=0).T)
+        dt = float(t[1] - t[0])
+        out.append(
+            {
+                "onset_s": float(t[a]),
+                "duration_s": float(t[b] - t[a]),
+                "start_cm": (float(piece[0, 0]), float(piece[0, 1])),
+                "end_cm": (float(piece[-1, 0]), float(piece[-1, 1])),
+                "length_cm": float(step.sum()),
+                "peak_speed_cm_s": float(step.max() / dt) if step.size else 0.0,
+            }
+        )
+    return out

@@ -247,7 +247,7 @@ async def goals_page(request: Request) -> Response:
 
 
 async def set_goal(request: Request) -> Response:
-    from ...clinic import GoalStore, make_goal
+    from ...clinic import GoalStore, client_sessions, make_goal
 
     client = _client_or_404(request)
     if client is None:
@@ -271,6 +271,9 @@ async def set_goal(request: Request) -> Response:
             levels,
             form.get("weight", "") or "1",
             form.get("target_date", ""),
+            baseline_session=next(
+                (s.label for s in reversed(client_sessions(_root(request), client.participant))), ""
+            ),
         )
         store.put(goal)
     except MotorlabError as exc:

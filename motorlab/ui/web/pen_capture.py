@@ -4,7 +4,8 @@ Routes (registered by :func:`routes`; the app's security middleware guards them 
 token or paired device, Host and Origin checks):
 
 * ``GET /pen?participant=P001&task=spiral&variant=dynamic&age=8&lang=en&hand=right&session=01``
-  — the writing surface (``static/pen.js``). Served from 127.0.0.1, the page is a secure
+  — the writing surface (``static/pen.js``); ``age`` and ``hand`` default to the client's
+  record (birth year, dominant hand) when the client is registered. Served from 127.0.0.1, the page is a secure
   context, so ``getCoalescedEvents()`` gives every pen sample between frames.
 * ``WS /ws/pen`` — the page's channel: ``hello`` (screen and surface size) -> ``task``
   (template in CSS px, calibration); ``start`` -> ``started``; ``samples`` batches ->
@@ -16,15 +17,22 @@ token or paired device, Host and Origin checks):
 
 from __future__ import annotations
 
+import base64
+import datetime as _dt
 import json
 import math
+from pathlib import Path
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from ...analysis.template_deviation import template_of
+from ...clinic.clients import Client, ClientRegistry
+from ...clinic.pen_history import compare_with_history
 from ...devices.calibration import CalibrationStore
 from ...devices.codecs.browser_pen import WIRE_FIELDS
 from ...devices.screen_calibration import (
@@ -39,8 +47,10 @@ from ...devices.screen_calibration import (
 )
 from ...errors import MotorlabError, one_line
 from ...recording import validate_label, validate_pseudonym
+from ...report.ink import ink_png
 from ...session.pen_capture import PenCapture, SurfaceInfo
 from ...session.protocols_pen import LANGUAGES, TASKS, PenTask, pen_task
+from ...storage.bids import read_header, read_recording
 from . import pages
 
 #: largest number of samples in one batch the page may send
@@ -95,11 +105,14 @@ class PenSocket:
         self.surface: SurfaceInfo | None = None
         self.screen: ScreenInfo | None = None
         self.capture: PenCapture | None = None
+        self.last: tuple[str, str, Path] | None = None
 
     async def send(self, **msg: Any) -> None:
         await self.ws.send_text(json.dumps(msg, allow_nan=False, default=str))
 
     def hello(self, msg: dict[str, Any]) -> dict[str, Any]:
+        if self.capture is not None:
+            raise MotorlabError("a recording is running on this page; stop it before changing the task")
         self.screen = _screen(msg.get("screen"))
         surf = msg.get("surface") or {}
         w = _num(surf.get("width_px"), "surface width")
@@ -155,6 +168,7 @@ class PenSocket:
             time_origin_ms=float(msg.get("time_origin_ms") or float("nan")),
             hand=hand,
             user_agent=str(msg.get("user_agent", "")),
+            coalesced_events=msg.get("coalesced_events") is not False,
             participant_info=info,
         )
         return {"type": "started", "file": self.capture.path.name}
@@ -165,6 +179,7 @@ class PenSocket:
         n_sent = msg.get("n_sent")
         result = self.capture.close(int(n_sent) if isinstance(n_sent, int) else None)
         name = self.capture.path.name
+        self.last = (self.capture.participant, self.capture.task.task, self.capture.path)
         self.capture = None
         return {
             "type": "saved",
@@ -204,16 +219,95 @@ class PenSocket:
                         )
                     elif kind == "stop":
                         await self.send(**self.stop(msg))
+                        if self.last is not None:
+                            await self.send(**await run_in_threadpool(summary, root, *self.last))
                     else:
                         raise MotorlabError(f"unknown message type {kind!r}")
                 except (MotorlabError, ValueError) as exc:
                     await self.send(type="error", text=one_line(exc))
+                except OSError as exc:  # the disk is full or gone: stop, keep what is on disk
+                    await self.send(type="error", text=self._write_failed(exc))
         except WebSocketDisconnect:
             pass
         finally:
             if self.capture is not None:  # the page went away mid-recording: keep what arrived
-                self.capture.close(None)
+                try:
+                    self.capture.close(None)
+                except OSError:
+                    pass  # already reported to the page; the samples before it are on disk
                 self.capture = None
+
+    def _write_failed(self, exc: OSError) -> str:
+        """End the recording after a write error; the one-line message for the page."""
+        cap, self.capture = self.capture, None
+        where = cap.path if cap is not None else exc.filename or "recording"
+        if cap is not None:
+            try:
+                cap.close(None)
+            except OSError:
+                pass
+        return (
+            f"{where}: writing stopped ({exc.strerror or exc}); the samples before it are on disk "
+            "(motorlab recover finalises the file)"
+        )
+
+
+#: features shown to the therapist after a pen task, with their units
+SUMMARY_FEATURES: tuple[tuple[str, str, str], ...] = (
+    ("n_strokes", "Strokes", ""),
+    ("speed_mm_s", "Writing speed", "mm/s"),
+    ("letter_height_mm", "Letter height", "mm"),
+    ("letter_height_cv_pct", "Letter height variability", "%"),
+    ("niv_per_stroke", "Velocity peaks per stroke (NIV)", ""),
+    ("in_air_ratio", "In-air / on-surface time", ""),
+    ("n_writing_stops", "Writing stops", ""),
+    ("pressure_mean", "Pressure (0-1)", ""),
+    ("altitude_mean_deg", "Pen altitude", "deg"),
+    ("tremor_band_power_mm2_s2", "Tremor-band power", "mm²/s²"),
+)
+
+
+def summary(root: Path, participant: str, task: str, path: Path) -> dict[str, Any]:
+    """Key features of the recording just saved, beside the child's earlier recordings of the task."""
+    try:
+        _, changes, n_earlier = compare_with_history(root, participant, task, path)
+    except MotorlabError as exc:
+        return {"type": "summary", "error": one_line(exc), "rows": [], "n_earlier": 0}
+    by_name = {c.name: c for c in changes}
+
+    def num(x: float) -> float | None:
+        return round(float(x), 3) if math.isfinite(x) else None
+
+    rows = [
+        {
+            "name": name,
+            "label": label,
+            "unit": unit,
+            "value": num(by_name[name].current),
+            "earlier_mean": num(by_name[name].earlier_mean),
+            "change": num(by_name[name].change),
+        }
+        for name, label, unit in SUMMARY_FEATURES
+    ]
+    return {"type": "summary", "rows": rows, "n_earlier": n_earlier, "ink_png": _ink_data_url(path)}
+
+
+def _ink_data_url(path: Path) -> str | None:
+    """The writing as drawn over its template, ink coloured by pressure, as a ``data:`` PNG URL."""
+    rec = read_recording(path)
+    if rec.n_samples < 2 or "pressure" not in rec.channel_names:
+        return None
+    pos_mm = rec.select(["pos_x", "pos_y"]) * 10.0
+    with pages._report_lock:  # matplotlib's rc state is process-wide: one figure at a time
+        png = ink_png(
+            pos_mm,
+            rec.channel("pen_down") > 0,
+            rec.channel("pressure"),
+            "pen pressure (0-1)",
+            template_mm=template_of(read_header(path).sidecar),
+            vmax=1.0,
+        )
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
 async def pen_socket(websocket: WebSocket) -> None:
@@ -233,6 +327,11 @@ async def pen_page(request: Request) -> Response:
     lang = q.get("lang", "en")
     if lang not in LANGUAGES:
         return pages.error_page(request, f"language {lang!r}: known are {', '.join(LANGUAGES)}")
+    age, hand = q.get("age", ""), q.get("hand", "")
+    client = _client(request, participant)
+    if client is not None:  # the clinic's record fills what the link leaves out
+        age = age or str(client.age_in(_dt.date.today().year))
+        hand = hand or client.dominant_hand
     return pages.render(
         request,
         "pen.html",
@@ -240,10 +339,18 @@ async def pen_page(request: Request) -> Response:
         session=session,
         task=task,
         variant=q.get("variant", "static"),
-        age=q.get("age", ""),
+        age=age,
         lang=lang,
-        hand=q.get("hand", "n/a"),
+        hand=hand or "n/a",
     )
+
+
+def _client(request: Request, participant: str) -> Client | None:
+    registry = ClientRegistry(request.app.state.motorlab.root)
+    try:
+        return registry.get(participant) if registry.exists(participant) else None
+    except MotorlabError:
+        return None
 
 
 async def calibrate_page(request: Request) -> Response:

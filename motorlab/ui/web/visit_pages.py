@@ -7,8 +7,6 @@ read the same clinic data as the report (:func:`motorlab.report.collect`).
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from typing import Any
 
@@ -121,18 +119,6 @@ def parent_lines(data: Any) -> list[dict[str, str]]:
     return out
 
 
-def goal_words(score: Any, level_names: dict[int, str]) -> str:
-    """A goal's state in words for the family (the report's scoring: GAS only after the baseline)."""
-    status = getattr(score, "status", "scored")
-    if score.level is not None:
-        return level_names[score.level]
-    if status == "baseline":
-        return "just set – progress is measured from the next session on"
-    if status == "not measured":
-        return "not measured since the goal was set"
-    return str(status)
-
-
 async def parent_page(request: Request) -> Response:
     """GET /clients/ID/parent[?session=N]: a one-page summary for the family."""
     client = pages._client_or_404(request)
@@ -146,9 +132,18 @@ async def parent_page(request: Request) -> Response:
     except MotorlabError as exc:
         return pages.error_page(request, one_line(exc), 409, "No session yet")
     from ...clinic.goals import LEVEL_NAMES
+    from ...report.wording import goal_meaning
 
     goals = [
-        {"title": g.goal.title, "level": g.level, "words": goal_words(g, LEVEL_NAMES)} for g in data.goals
+        {
+            "title": g.goal.title,
+            "level": g.level,
+            # never interpreted at the goals' baseline (GAS scores the sessions after it)
+            "words": LEVEL_NAMES[g.level]
+            if g.status == "scored" and g.level is not None
+            else goal_meaning(g.status, g.level),
+        }
+        for g in data.goals
     ]
     emulated = any(r.emulated for r in data.session.recordings)
     return pages.render(
@@ -163,66 +158,27 @@ async def parent_page(request: Request) -> Response:
     )
 
 
-EXPORT_COLUMNS = (
-    "participant",
-    "session",
-    "date",
-    "task",
-    "metric",
-    "label",
-    "hand",
-    "value",
-    "unit",
-    "n_trials",
-)
-
-
-def export_rows(data: Any) -> list[dict[str, Any]]:
-    """One row per session, metric and hand: the headline measures of every session."""
-    from ...clinic import GOAL_METRICS
-
-    rows = []
-    for m in data.measurements:
-        ses = m.session
-        for (key, hand), value in sorted(m.values.items()):
-            metric = GOAL_METRICS[key]
-            if value is None or not math.isfinite(value):
-                continue
-            rows.append(
-                {
-                    "participant": data.client.participant,
-                    "session": ses.label,
-                    "date": ses.date.isoformat() if ses.date else "",
-                    "task": metric.task,
-                    "metric": key,
-                    "label": metric.label,
-                    "hand": hand,
-                    "value": round(value, metric.decimals + 2),
-                    "unit": metric.unit,
-                    "n_trials": m.n_trials.get((key, hand), ""),
-                }
-            )
-    return rows
-
-
 async def export_csv(request: Request) -> Response:
-    """GET /clients/ID/export.csv: every session's headline measures, one CSV for the client's file."""
+    """GET /clients/ID/export.csv: every session's headline measures, one CSV for the client's file
+    (the same table as ``motorlab client export``: :mod:`motorlab.clinic.export`)."""
+    from ...clinic.export import client_measures, csv_text
+
     client = pages._client_or_404(request)
     if client is None:
         return pages.error_page(
             request, f"There is no client {request.path_params['pid']!r}.", 404, "Unknown client"
         )
     try:
-        data = await run_in_threadpool(_collect, pages._root(request), client.participant, None)
+        rows = await run_in_threadpool(client_measures, pages._root(request), client.participant)
     except MotorlabError as exc:
         return pages.error_page(request, one_line(exc), 409, "No session yet")
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, EXPORT_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(export_rows(data))
+    if not rows:
+        return pages.error_page(
+            request, f"{client.participant}: no session measured yet", 409, "No session yet"
+        )
     name = f"motorlab_{client.participant}_measures.csv"
     return Response(
-        buf.getvalue(),
+        csv_text(rows),
         media_type="text/csv; charset=utf-8",
         headers={"content-disposition": f'attachment; filename="{name}"'},
     )

@@ -16,7 +16,7 @@
   const FLUSH_MS = 50;
   let ws = null, task = null, maxBatch = 200, wireFields = null;
   let recording = false, seq = 0, nSent = 0, buffer = [], all = [], rect = null, last = null;
-  let blinkTimer = null;
+  let blinkTimer = null, nMoveEvents = 0;
   const st = (s) => { root.dataset.state = s; };
 
   function sizeCanvases() {
@@ -48,12 +48,14 @@
     for (const d of t.dots) { g.beginPath(); g.arc(d[0], d[1], 6, 0, 2 * Math.PI); g.fill(); }
   }
 
-  function row(e, kind) {
-    // order = WIRE_FIELDS of motorlab/devices/codecs/browser_pen.py
+  function row(e, kind, parentStamp) {
+    // order = WIRE_FIELDS of motorlab/devices/codecs/browser_pen.py; a coalesced entry stamped 0
+    // (an old Firefox bug, bugzilla 1753724) takes its parent event's time stamp
+    const stamp = e.timeStamp || parentStamp || 0;
     const alt = typeof e.altitudeAngle === "number" ? e.altitudeAngle : null;
     const az = typeof e.azimuthAngle === "number" ? e.azimuthAngle : null;
     const type = e.pointerType in TYPES ? TYPES[e.pointerType] : 3;
-    return [e.timeStamp, e.clientX - rect.left, e.clientY - rect.top, e.pressure, e.tiltX || 0, e.tiltY || 0,
+    return [stamp, e.clientX - rect.left, e.clientY - rect.top, e.pressure, e.tiltX || 0, e.tiltY || 0,
       alt, az, e.twist || 0, e.tangentialPressure || 0, e.buttons, type, e.pointerId, kind];
   }
 
@@ -74,8 +76,7 @@
     buffer.push(r);
     all.push(r);
     drawInk(r);
-    if (r[11] !== 0) {
-      warn.hidden = false;
+    if (r[11] !== 0 && r[13] === 1) {  // a finger or mouse pressed on the surface
       warn.textContent = "Please use the pen: finger and mouse do not draw.";
     }
     if (buffer.length >= maxBatch) flush();
@@ -88,15 +89,17 @@
       nSent += part.length;
       ws.send(JSON.stringify({ type: "samples", seq: seq++, samples: part }));
     }
-    countEl.textContent = all.length + " samples";
+    countEl.textContent = all.filter((r) => r[11] === 0 && r[13] <= 2).length + " pen samples";
   }
 
   function onPointer(e) {
     if (!recording) return;
+    rect = ink.getBoundingClientRect();  // where the surface is now (the page may have moved)
     const kind = KIND[e.type];
     if (e.type === "pointermove") {
+      root.dataset.moveEvents = String(++nMoveEvents);
       const list = typeof e.getCoalescedEvents === "function" ? e.getCoalescedEvents() : [];
-      if (list.length) { for (const c of list) push(row(c, 0)); } else { push(row(e, 0)); }
+      if (list.length) { for (const c of list) push(row(c, 0, e.timeStamp)); } else { push(row(e, 0)); }
     } else {
       push(row(e, kind));
     }
@@ -107,6 +110,14 @@
     ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws/pen");
     ws.onopen = () => {
       conn.textContent = "Connected";
+      hello();
+    };
+    ws.onclose = () => { conn.textContent = "Disconnected"; st("closed"); };
+    ws.onmessage = onMessage;
+  }
+
+  function hello() {
+      // (re)lay the task out for the surface's current size: the server answers with the template
       sizeCanvases();
       ws.send(JSON.stringify({
         type: "hello", task: root.dataset.task, variant: root.dataset.variant, age: root.dataset.age,
@@ -114,9 +125,9 @@
         screen: { width_px: screen.width, height_px: screen.height, device_pixel_ratio: window.devicePixelRatio || 1 },
         surface: { width_px: rect.width, height_px: rect.height },
       }));
-    };
-    ws.onclose = () => { conn.textContent = "Disconnected"; st("closed"); };
-    ws.onmessage = (m) => {
+  }
+
+  function onMessage(m) {
       const msg = JSON.parse(m.data);
       if (msg.type === "task") {
         task = msg.task; maxBatch = msg.max_batch; wireFields = msg.wire_fields;
@@ -124,10 +135,20 @@
         document.getElementById("pen-prompt").textContent = task.prompt || task.instructions;
         document.getElementById("pen-calib").hidden = msg.calibrated;
         drawTemplate(msg.template_px);
+        if (blinkTimer) { clearInterval(blinkTimer); blinkTimer = null; tpl.style.visibility = "visible"; }
         if (task.blink_period_s > 0) {
           let on = true;
-          blinkTimer = setInterval(() => { on = !on; tpl.style.visibility = on ? "visible" : "hidden"; },
-            task.blink_period_s * 500);
+          blinkTimer = setInterval(() => {
+            on = !on;
+            tpl.style.visibility = on ? "visible" : "hidden";
+            if (recording) {  // an event row: when the child could see the template
+              ws.send(JSON.stringify({ type: "mark", t_ms: performance.now(), what: on ? "template_shown" : "template_hidden" }));
+            }
+          }, task.blink_period_s * 500);
+        }
+        if (!(typeof PointerEvent === "function" && typeof PointerEvent.prototype.getCoalescedEvents === "function")) {
+          warn.textContent = "This page is not a secure context here: pen samples between screen frames are lost. " +
+            "Open motorlab on the computer the pen is connected to (127.0.0.1).";
         }
         startBtn.disabled = false;
         st("ready");
@@ -141,20 +162,45 @@
         document.getElementById("pen-result").textContent =
           "Saved " + msg.n_samples + " samples" + (msg.lost ? ", " + msg.lost + " LOST" : "");
         st("saved");
+      } else if (msg.type === "summary") {
+        showSummary(msg);
       } else if (msg.type === "error") {
-        warn.hidden = false; warn.textContent = msg.text; root.dataset.error = msg.text;
+        warn.textContent = msg.text; root.dataset.error = msg.text;
       }
-    };
+  }
+
+  function showSummary(msg) {
+    const table = document.getElementById("pen-summary");
+    const body = table.querySelector("tbody");
+    body.textContent = "";
+    const fmt = (v, unit) => (v === null ? "–" : (Math.round(v * 100) / 100) + (unit ? " " + unit : ""));
+    for (const r of msg.rows) {
+      const tr = document.createElement("tr");
+      for (const text of [r.label, fmt(r.value, r.unit), msg.n_earlier ? fmt(r.earlier_mean, r.unit) : "–",
+        msg.n_earlier && r.change !== null ? (r.change > 0 ? "+" : "") + fmt(r.change, r.unit) : "–"]) {
+        const td = document.createElement("td");
+        td.textContent = text;
+        tr.appendChild(td);
+      }
+      body.appendChild(tr);
+    }
+    document.getElementById("pen-summary-note").textContent = msg.n_earlier
+      ? "Compared with this child's " + msg.n_earlier + " earlier recording(s) of this task (no grade norms are available)."
+      : "First recording of this task: later sessions will be compared with it.";
+    table.hidden = false;
+    const img = document.getElementById("pen-ink-png");
+    if (msg.ink_png) { img.src = msg.ink_png; img.hidden = false; }
+    root.dataset.summary = JSON.stringify({ ...msg, ink_png: msg.ink_png ? msg.ink_png.length : 0 });
   }
 
   startBtn.addEventListener("click", () => {
-    sizeCanvases();
     ink.getContext("2d").clearRect(0, 0, rect.width, rect.height);
     const t0 = performance.now();
     ws.send(JSON.stringify({
       type: "start", participant: root.dataset.participant, session: root.dataset.session,
       hand: root.dataset.hand, age: root.dataset.age ? parseFloat(root.dataset.age) : null,
       t0_ms: t0, time_origin_ms: performance.timeOrigin, user_agent: navigator.userAgent, wire_fields: wireFields,
+      coalesced_events: typeof PointerEvent === "function" && typeof PointerEvent.prototype.getCoalescedEvents === "function",
     }));
   });
   stopBtn.addEventListener("click", () => {
@@ -165,6 +211,11 @@
   });
   for (const t of Object.keys(KIND)) ink.addEventListener(t, onPointer, { passive: false });
   setInterval(flush, FLUSH_MS);
-  window.addEventListener("resize", () => { if (!recording) sizeCanvases(); });
+  let resizeTimer = null;
+  window.addEventListener("resize", () => {
+    if (recording || !ws || ws.readyState !== WebSocket.OPEN || root.dataset.state === "saved") return;
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(hello, 300);  // a new size: lay the template out again
+  });
   connect();
 })();

@@ -1,0 +1,84 @@
+"""Driver for DIY builds on the standard BLE Weight Scale profile (``ble://NAME?protocol=ble-weight-scale``).
+
+Weight Measurement ``0x2A9D`` values (:mod:`motorlab.devices.codecs.ble_weight_scale`)
+arrive while indications are on; nothing is written to the device. The
+profile has no tare command, so :meth:`WeightScaleDriver.tare` is done on the
+host: the median over :attr:`tare_s` with no load becomes the zero and is
+subtracted from every later sample. Samples are timed from host arrival times
+(``measured_rate_hz``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+
+from ..base import CodecEvent, DeviceError, DeviceInfo, SampleBlock, Start, Stop
+from ..codecs.ble_weight_scale import CHANNELS, WeightScaleCodec
+from ..spec import device
+from ..transports.base import Transport
+from .host_timed import HostTimedDriver
+
+
+class WeightScaleDriver(HostTimedDriver):
+    codec: WeightScaleCodec
+    #: seconds of unloaded samples whose median becomes the zero
+    tare_s = 0.6
+
+    def __init__(self, transport: Transport, codec: WeightScaleCodec | None = None, url: str = ""):
+        super().__init__(transport, codec or WeightScaleCodec(), url)
+        #: host-side zero, N
+        self.zero_n = 0.0
+        self._taring: list[np.ndarray] | None = None
+
+    async def info(self) -> DeviceInfo:
+        if self._info is None:
+            spec = device("weight-scale")
+            self._info = DeviceInfo(
+                model=spec.model,
+                serial=self.transport.peer_address or self.transport.address,
+                firmware="n/a",
+                channels=CHANNELS,
+                nominal_rate_hz=spec.nominal_rate_hz,
+                protocol="ble-weight-scale",
+                manufacturer="n/a",
+            )
+        return self._info
+
+    async def set_rate(self, rate_hz: float) -> None:
+        raise DeviceError(f"{self.url}: a Weight Scale build sets its own rate (it is measured)")
+
+    def _dispatch(self, ev: CodecEvent, host_t: float) -> None:
+        if isinstance(ev, SampleBlock) and ev.n:
+            if self._taring is not None:
+                self._taring.append(ev.values[:, 0].copy())
+                return
+            ev.values = ev.values - self.zero_n
+        super()._dispatch(ev, host_t)
+
+    async def start(self) -> None:
+        self.clock.reset()
+        self._streaming = True
+        await self.send(Start())
+
+    async def stop(self) -> None:
+        self._streaming = False
+        await self.send(Stop())
+
+    async def tare(self) -> None:
+        """Host tare: the median over :attr:`tare_s` with nothing in the hand becomes zero."""
+        was_streaming, self._streaming = self._streaming, True
+        self._taring = []
+        try:
+            await asyncio.sleep(self.tare_s)
+        finally:
+            chunks, self._taring = self._taring, None
+            self._streaming = was_streaming
+        if not chunks:
+            raise DeviceError(f"{self.url}: no measurements during the {self.tare_s:g} s tare")
+        self.zero_n = float(np.median(np.concatenate(chunks)))
+
+
+def make_driver(transport: Transport, url: str) -> WeightScaleDriver:
+    return WeightScaleDriver(transport, WeightScaleCodec(), url)
