@@ -1,22 +1,23 @@
 """The parent page and the per-client export on a client with several sessions (sample clinic).
 
-Every number on the parent page and in the CSV is the clinic analysis' own value
-(``motorlab.report.collect``), the change since last time is read as the report reads it,
-and the export has one row per session, metric and hand.
+The app serves the report's own parent summary (``motorlab.report.parent``) and the clinic's
+export table (``motorlab.clinic.export``); every value in the CSV is the clinic analysis' own
+(``motorlab.report.collect``), one row per session, measure and hand.
 """
 
 from __future__ import annotations
 
 import csv
-import html
 import io
 import math
-import re
 
 import pytest
 
 from motorlab.clinic import GOAL_METRICS
-from motorlab.report import collect, wording
+from motorlab.clinic.export import COLUMNS
+from motorlab.report import collect
+from motorlab.report.build import TASK_TITLES
+from motorlab.report.parent import build_parent_summary, render_parent_html
 from motorlab.sim.sample_clinic import write_sample_clinic
 
 from .app_fixtures import AppServer
@@ -33,31 +34,16 @@ def sample(tmp_path_factory):
         srv.stop()
 
 
-def test_parent_page_reads_every_change_as_the_report_does(sample):
+def test_parent_page_is_the_reports_parent_summary(sample):
     srv, data = sample
     status, headers, page = srv.request("GET", "/clients/P007/parent", headers={"Cookie": srv.cookie})
     assert status == 200 and headers["content-type"].startswith("text/html")
-    items = [
-        html.unescape(re.sub(r"<[^>]+>", "", li)) for li in re.findall(r"<li>(.*?)</li>", page, re.DOTALL)
-    ]
-    measures = [i for i in items if " – " in i]
-    assert len(measures) == len(data.lines) > 3
-    verdicts = set()
-    for ln, text in zip(data.lines, measures):
-        m = ln.metric
-        assert text.startswith(f"{m.label}") and f"{ln.value:.{m.decimals}f} {m.unit}" in text
-        verdict = wording.change_verdict(m, ln.change_previous, ln.mdc)
-        verdicts.add(verdict)
-        expected = {
-            "": "first measurement",
-            wording.NO_CHANGE: "about the same as last time",
-            "changed": "since last time",
-            "improved": "better than last time",
-            "declined": "lower than last time",
-        }[verdict]
-        assert expected in text, (verdict, text)
-    assert verdicts - {""}  # a later session: changes are read, not only first measurements
-    assert "How P007 is doing" in page and "Progress on goals" in page
+    # a self-contained page: inline style only, no script, nothing from elsewhere
+    assert headers["content-security-policy"].startswith("default-src 'none'")
+    summary = build_parent_summary(data, TASK_TITLES)
+    assert page == render_parent_html(summary)
+    assert summary.subtitle.startswith(f"Client P007 · visit {data.session.label} · ")
+    assert len(summary.meaning) == len(data.lines) > 3
 
 
 def test_export_has_every_sessions_headline_measures(sample):
@@ -65,26 +51,15 @@ def test_export_has_every_sessions_headline_measures(sample):
     status, headers, body = srv.request("GET", "/clients/P007/export.csv", headers={"Cookie": srv.cookie})
     assert status == 200 and headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(body)))
-    assert list(rows[0]) == [
-        "participant",
-        "session",
-        "date",
-        "task",
-        "metric",
-        "label",
-        "hand",
-        "value",
-        "unit",
-        "n_trials",
-    ]
+    assert tuple(rows[0]) == COLUMNS
     expected = {
         (m.session.label, key, hand): value
         for m in data.measurements
         for (key, hand), value in m.values.items()
         if value is not None and math.isfinite(value)
     }
-    got = {(r["session"], r["metric"], r["hand"]): float(r["value"]) for r in rows}
+    got = {(r["session"], r["measure"], r["hand"]): float(r["value"]) for r in rows if r["value"]}
     assert got.keys() == expected.keys()
-    for (ses, key, hand), v in expected.items():  # rounded to two digits more than the report shows
+    for (ses, key, hand), v in expected.items():  # two digits more than the report shows
         assert got[(ses, key, hand)] == round(v, GOAL_METRICS[key].decimals + 2)
     assert len({r["session"] for r in rows}) == len(data.measurements) >= 2
