@@ -98,7 +98,11 @@ def _nan_force_part(m: Path) -> None:
 
 
 def _short(m: Path, n: int) -> None:
+    """A recording that really is this short: the sidecar's sample count agrees."""
     _write_rows(m, _rows(m)[:n])
+    d = json.loads(side(m).read_text())
+    if "MotorlabSampleCount" in d:
+        _edit_sidecar(m, MotorlabSampleCount=n)
 
 
 CASES: tuple[Case, ...] = (
@@ -152,7 +156,12 @@ CASES: tuple[Case, ...] = (
         "`_motion.tsv` replaced by binary garbage",
     ),
     Case(
-        "empty-motion", "grip", lambda m: m.write_bytes(b""), "error", "0 samples", "`_motion.tsv` of 0 bytes"
+        "empty-motion",
+        "grip",
+        lambda m: m.write_bytes(b""),
+        "error",
+        "_motion.tsv",
+        "`_motion.tsv` of 0 bytes (truncated)",
     ),
     Case("motion-is-dir", "grip", _replace_with_dir, "error", "is a folder", "`_motion.tsv` is a folder"),
     Case(
@@ -200,7 +209,7 @@ CASES: tuple[Case, ...] = (
         "grip",
         lambda m: _edit_sidecar(m, MotorlabMetadata={"participant": 5, "bogus": 1}),
         "error",
-        "invalid metadata",
+        "MotorlabMetadata",
         "`MotorlabMetadata` with unknown keys",
     ),
     Case(
@@ -240,8 +249,8 @@ CASES: tuple[Case, ...] = (
         "events-bad-onsets",
         "grip",
         lambda m: _event_rows(m, lambda rows: ["soon\t" + r.split("\t", 1)[1] for r in rows]),
-        "note",
-        "trials_from_force",
+        "error",
+        "_events.tsv",
         "`_events.tsv` onsets that are not numbers",
     ),
     Case(
@@ -294,7 +303,7 @@ CASES: tuple[Case, ...] = (
         "grip",
         lambda m: _set_column(m, 0, lambda c: np.where(np.arange(c.size) % 50 == 7, np.nan, c)),
         "note",
-        "data_gaps",
+        "nonfinite_timestamp",
         "n/a in the time (LATENCY) column",
     ),
     Case(

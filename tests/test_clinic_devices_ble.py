@@ -147,7 +147,7 @@ async def test_activ5_streams_newtons_and_drops_restart_copies(ble_sandbox, tmp_
     assert driver.integrity()["duplicates"] >= emu.copies_sent - 4  # copies of the warm-up too
     [effort] = emu.truth
     assert force.max() == pytest.approx(effort["peak_n"], abs=1.0)
-    assert driver.measured_rate_hz == pytest.approx(10.0, rel=0.1)
+    assert driver.measured_rate_hz == pytest.approx(10.0, rel=0.3)  # 2 s of bursty BLE delivery
 
 
 async def test_activ5_copies_are_counted_per_trial_in_the_events(ble_sandbox, tmp_path):

@@ -9,7 +9,7 @@ import pytest
 from motorlab.analysis.recording_metrics import analyze_recording
 from motorlab.analysis.results import PINCH_NO_NORM
 from motorlab.errors import ParameterError
-from motorlab.session.controls import ScriptedKeys
+from motorlab.session.controls import ControlQueue
 from motorlab.session.protocols import pinch_protocol
 from motorlab.session.recorder import RecordingTarget, record_task
 from motorlab.storage.bids import read_recording
@@ -43,9 +43,21 @@ async def test_pinch_replacement_keeps_the_grip(tmp_path):
     proto = pinch_protocol(
         grips=("key",), trials=2, hands=("right",), countdown_s=0.3, squeeze_s=1.0, rest_s=0.3
     )
-    # x during key trial 1 (0.6-1.6 s): a replacement key trial follows
+    # x 0.4 s into key trial 1: a replacement key trial follows
+    controls = ControlQueue()
+
+    def press(s):
+        st = s.step
+        if (
+            st.kind == "trial"
+            and st.trial_index == 1
+            and st.trial_total == 2
+            and s.elapsed_s - st.started_s > 0.4
+        ):
+            controls.push("invalid")  # once: the total grows to 3 at once
+
     res = await record_task(
-        "sim://pinch?seed=6", proto, RecordingTarget(tmp_path, "P032"), controls=ScriptedKeys("x@1.0")
+        "sim://pinch?seed=6", proto, RecordingTarget(tmp_path, "P032"), controls=controls, views=[press]
     )
     m = analyze_recording(read_recording(res.path))
     assert m.pinch is not None

@@ -74,3 +74,19 @@ def test_long_tables_and_names_stay_inside_the_page_with_headers_on_every_page(t
 def test_core_font_fallback_text_is_latin1():
     assert latin1("z = −0.31 · Φ(z) ± 2 – ok") == "z = -0.31 * Phi(z) ± 2 - ok"
     latin1("Ω").encode("latin-1")
+
+
+def test_without_a_dejavu_font_the_pdf_falls_back_to_helvetica(tmp_path, monkeypatch):
+    import motorlab.report.pdf as pdf_mod
+
+    monkeypatch.setattr(pdf_mod, "font_dir", lambda: None)  # as on a system without DejaVu TTFs
+    doc = Document(
+        "Report – Zoë", "z = −0.31 · Φ(z)", [Section("s", "Ω section", [Paragraph("9.8 m/s² ± 1")])]
+    )
+    path = render_pdf(doc, tmp_path / "core.pdf")
+    text = subprocess.run(["pdftotext", str(path), "-"], check=True, capture_output=True, text=True).stdout
+    fonts = subprocess.run(["pdffonts", str(path)], check=True, capture_output=True, text=True).stdout
+    assert "Helvetica" in fonts and "DejaVu" not in fonts
+    assert (
+        "Report - Zoë" in text and "z = -0.31 * Phi(z)" in text and "? section" in text and "m/s² ± 1" in text
+    )

@@ -46,16 +46,20 @@ async def test_tablet_pen_in_mm_pressure_tilt_contact_with_kernel_times(tmp_path
     n = rec.n_samples
     assert n > 300
     # find the recorded run among the reports by kernel time steps, then compare in physical units
-    x_mm = reports[:, 1] / 200.0
+    # the device reports mm; the stored recording may hold positions in motorlab's length unit
+    unit = rec.channels[rec.channel_index("pos_x")].units
+    per_mm = {"mm": 1.0, "cm": 0.1}[unit]
+    x_mm = reports[:, 1] / 200.0 * per_mm
     got = rec.channel("pos_x")
     start = [i for i in range(len(x_mm) - n + 1) if np.allclose(x_mm[i : i + n], got, rtol=1e-12, atol=0)]
     assert start, "pos_x is not raw ABS_X / 200 units/mm"
     r = reports[start[0] : start[0] + n]
-    np.testing.assert_allclose(rec.channel("pos_y"), r[:, 2] / 200.0, rtol=1e-12)
+    np.testing.assert_allclose(rec.channel("pos_y"), r[:, 2] / 200.0 * per_mm, rtol=1e-12)
     np.testing.assert_allclose(rec.channel("pressure"), r[:, 3] / 8191.0, rtol=1e-12)
     np.testing.assert_array_equal(rec.channel("tip_contact"), r[:, 4])
-    np.testing.assert_allclose(rec.channel("tilt_x"), round(0.45 * 57) / 57, rtol=1e-12)
-    np.testing.assert_allclose(rec.channel("tilt_y"), round(-0.30 * 57) / 57, rtol=1e-12)
+    per_rad = {"rad": 1.0, "deg": 180.0 / np.pi}[rec.channels[rec.channel_index("tilt_x")].units]
+    np.testing.assert_allclose(rec.channel("tilt_x"), round(0.45 * 57) / 57 * per_rad, rtol=1e-12)
+    np.testing.assert_allclose(rec.channel("tilt_y"), round(-0.30 * 57) / 57 * per_rad, rtol=1e-12)
     assert np.all(rec.channel("in_range") == 1.0)
     # times are the kernel timestamps (µs resolution): 5 ms apart while touching, 7.5 ms hovering
     np.testing.assert_allclose(np.diff(rec.timestamps), np.diff(r[:, 0]), atol=2e-6)

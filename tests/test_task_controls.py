@@ -11,7 +11,7 @@ import pytest
 
 from motorlab.analysis.recording_metrics import analyze_recording
 from motorlab.devices import open_device
-from motorlab.session.controls import ScriptedKeys, parse_key_script
+from motorlab.session.controls import ControlQueue, ScriptedKeys, parse_key_script
 from motorlab.session.protocols import grip_protocol
 from motorlab.session.recorder import Recorder, RecordingTarget, record_task
 from motorlab.storage.bids import read_recording, recording_status
@@ -37,14 +37,32 @@ def test_key_script_parsing():
         parse_key_script("z@1")
 
 
+def keys_when(*plan):
+    """Controls pressed when the live state reaches a point, not at a clock time (robust on a
+    loaded machine): ``plan`` items are ``(kind, trial_index, seconds into the step, control)``."""
+    controls = ControlQueue()
+    todo = list(plan)
+
+    def view(s):
+        if todo:
+            kind, index, after_s, control = todo[0]
+            st = s.step
+            if st.kind == kind and st.trial_index == index and s.elapsed_s - st.started_s >= after_s:
+                todo.pop(0)
+                controls.push(control)
+
+    return controls, view
+
+
 async def test_invalid_and_repeat_keep_every_trial(tmp_path):
     titles: list[tuple[str, int, int]] = []
+    controls, press = keys_when(("trial", 1, 0.4, "invalid"), ("trial", 2, 0.4, "repeat"))
     res = await record_task(
         "sim://grip?seed=21",
         grip_protocol(**FAST),
         RecordingTarget(tmp_path, "P020"),
-        controls=ScriptedKeys("x@1.0,r@3.0"),
-        views=[lambda s: titles.append((s.step.kind, s.step.trial_index, s.step.trial_total))],
+        controls=controls,
+        views=[press, lambda s: titles.append((s.step.kind, s.step.trial_index, s.step.trial_total))],
     )
     rec = _read(res.path)
     # x during trial 1: invalid plus one replacement; r during that replacement: it stops,
@@ -73,11 +91,13 @@ async def test_invalid_and_repeat_keep_every_trial(tmp_path):
 
 
 async def test_invalid_mark_after_the_trial_applies_to_the_last_trial(tmp_path):
+    controls, press = keys_when(("rest", 1, 0.2, "invalid"))
     res = await record_task(
         "sim://grip?seed=22",
         grip_protocol(**FAST),
         RecordingTarget(tmp_path, "P021"),
-        controls=ScriptedKeys("x@1.9"),
+        controls=controls,
+        views=[press],
     )  # during the rest after trial 1: trial 1 is invalid and replaced before trial 2
     rec = _read(res.path)
     assert _trials(rec) == [(1, "invalid"), (1, "valid"), (2, "valid"), (3, "valid")]
@@ -176,18 +196,20 @@ async def test_space_during_the_positioning_text_or_a_rest_is_not_swallowed(tmp_
     # the rest after trial 1 starts trial 2 when the rest ends. No other key is pressed: a
     # swallowed SPACE would leave the task waiting forever.
     proto = grip_protocol(trials=2, countdown_s=0.3, squeeze_s=0.8, rest_s=0.8)
+    controls, press = keys_when(("instruction", 0, 0.05, "space"), ("rest", 1, 0.1, "space"))
     res = await asyncio.wait_for(
         record_task(
             "sim://grip?seed=27",
             proto,
             RecordingTarget(tmp_path, "P026"),
-            controls=ScriptedKeys("_@0.1,_@1.6"),
+            controls=controls,
             wait_for_start=True,
+            views=[press],
         ),
         timeout=30,
     )
     trials = _read(res.path).events_of("trial")
     assert [e.extra["status"] for e in trials] == ["valid", "valid"]
-    assert trials[0].onset < 0.6  # the instruction ended at the SPACE (0.1 s), then the 0.3-s countdown
+    assert trials[0].onset < 0.7  # the instruction ended at the SPACE (~0.05 s), then the 0.3-s countdown
     gap = trials[1].onset - (trials[0].onset + trials[0].duration)
     assert 1.0 < gap < 1.4  # rest 0.8 s + countdown 0.3 s, no wait in between

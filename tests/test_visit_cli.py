@@ -222,7 +222,7 @@ def test_peg_timer_times_trials_and_replaces_an_invalid_one():
         ("right", "invalid"),
         ("right", "valid"),
     ]
-    assert trials[0].time_s == pytest.approx(0.5, abs=0.08) and trials[2].time_s == pytest.approx(
+    assert trials[0].time_s == pytest.approx(0.5, abs=0.15) and trials[2].time_s == pytest.approx(
         0.3, abs=0.08
     )
     assert timer.state.trial_total == 3 and timer.state.trial_index == 3
@@ -233,7 +233,7 @@ def test_peg_timer_x_after_the_last_trial_adds_a_replacement():
     timer = PegTimer(("right",), 1, keys, confirm_end=True)
     trials = asyncio.run(timer.run())
     assert [t.status for t in trials] == ["invalid", "valid"]
-    assert trials[1].time_s == pytest.approx(0.2, abs=0.08) and timer.state.trial_total == 2
+    assert trials[1].time_s == pytest.approx(0.2, abs=0.15) and timer.state.trial_total == 2
 
 
 def test_pegs_and_boxblock_are_stored_and_summarised(clinic):

@@ -54,9 +54,14 @@ def font_dir() -> Path | None:
 
 def latin1(text: str) -> str:
     """``text`` with what the core PDF fonts cannot show replaced (only used without DejaVu)."""
-    out = "".join(_LATIN1.get(ch, ch) for ch in text)
-    out = unicodedata.normalize("NFKC", out)
-    return out.encode("latin-1", "replace").decode("latin-1")
+    out = []
+    for ch in "".join(_LATIN1.get(ch, ch) for ch in text):
+        if ord(ch) < 256:
+            out.append(ch)
+            continue
+        base = unicodedata.normalize("NFKD", ch).encode("latin-1", "ignore").decode("latin-1")
+        out.append(base or "?")  # e.g. 'ő' -> 'o', 'Ω' -> '?'
+    return "".join(out)
 
 
 class ReportPDF(FPDF):

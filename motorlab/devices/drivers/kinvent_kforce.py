@@ -28,15 +28,12 @@ from urllib.parse import parse_qsl, urlsplit
 
 import numpy as np
 
-from ...recording import Channel
 from ...units import STANDARD_GRAVITY
 from ..base import Ack, CodecEvent, DeviceError, DeviceInfo, ProtocolMismatch, SampleBlock, Start, Stop
 from ..codecs.kinvent import KFORCE_INIT_WRITES, GetCoefficient, KeepAlive, KForceCodec
 from ..spec import device
 from ..transports.base import Transport
 from .codec_driver import CodecDriver
-
-CHANNELS: tuple[Channel, ...] = (Channel("force", "MISC", "N", tracked_point="load_cell"),)
 
 
 class KForceDriver(CodecDriver):
@@ -125,7 +122,7 @@ class KForceDriver(CodecDriver):
                 model=spec.model,
                 serial=self.transport.peer_address or self.transport.address,
                 firmware="n/a",
-                channels=CHANNELS,
+                channels=device("kforce").channels,  # force in N, after host tare and scaling
                 nominal_rate_hz=spec.nominal_rate_hz,
                 protocol="kinvent-kforce",
                 manufacturer="Kinvent",

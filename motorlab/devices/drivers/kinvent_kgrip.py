@@ -28,15 +28,12 @@ from urllib.parse import parse_qsl, urlsplit
 
 import numpy as np
 
-from ...recording import Channel
 from ...units import STANDARD_GRAVITY
 from ..base import Ack, CodecEvent, DeviceError, DeviceInfo, ProtocolMismatch, SampleBlock, Start, Stop
 from ..codecs.kinvent import GetCoefficient, KGripUsbCodec
 from ..spec import device
 from ..transports.base import Transport
 from .host_timed import HostTimedDriver
-
-CHANNELS: tuple[Channel, ...] = (Channel("force", "MISC", "N", tracked_point="handle"),)
 
 
 def usb_serial_number(port: str) -> str | None:
@@ -89,7 +86,7 @@ class KGripDriver(HostTimedDriver):
                 model=device("kgrip").model,
                 serial=serial,
                 firmware="n/a",
-                channels=CHANNELS,
+                channels=device("kgrip").channels,  # force in N, after host tare and scaling
                 nominal_rate_hz=device("kgrip").nominal_rate_hz,
                 protocol="kinvent-kgrip",
                 manufacturer="Kinvent",
