@@ -8,7 +8,7 @@ trial with Space and waits for the squeeze. Then the server is killed:
   with the running trial ``incomplete``;
 * SIGKILL: nothing runs any more, yet every sample up to 0.2 s before the kill is on
   disk (the recorder's crash-safe writer), no trial is passed off as valid, and
-  ``motorlab recover`` finalises the file.
+  ``motorlab recover`` finalises the file with the interrupted trial ``incomplete``.
 
 CLOCK_MONOTONIC is shared by all processes; the writer stores its ``t = 0`` on it.
 """
@@ -154,4 +154,10 @@ def test_killing_the_app_mid_trial_loses_no_sample(tmp_path, sig):
         assert all(e.extra.get("status") != "valid" for e in trials)  # never passed off as valid
         assert main(["recover", str(root)]) == 0
         assert recording_status(motion) == "recovered"
-        assert read_recording(motion).n_samples == rec.n_samples
+        again = read_recording(motion)
+        assert again.n_samples == rec.n_samples
+        # recover keeps the interrupted trial, as incomplete
+        trials = [e for e in again.events if e.trial_type == "trial"]
+        assert [(e.extra["trial"], e.extra["hand"], e.extra["status"]) for e in trials] == [
+            (1, "right", "incomplete")
+        ]

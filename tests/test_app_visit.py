@@ -237,20 +237,31 @@ def test_whole_emulated_child_visit_in_the_browser(visit_server, probe, clinic_r
     page.goto(f"{srv.base}/visit/current")
     page.click("#link-parent")
     page.wait_for_url(f"{srv.base}/clients/P2017/parent?session=01")
-    assert page.locator("#parent h1").inner_text() == "How P2017 is doing"
-    assert page.locator("#parent h2").all_inner_texts() == [
+    # the report's one-page parent summary (motorlab.report.parent)
+    assert page.locator("h1").inner_text() == "Visit summary"
+    assert page.locator("p.sub").inner_text().startswith("Client P2017 · visit 01 · ")
+    assert (
+        page.locator("p.warn").inner_text()
+        == "Emulated data (a virtual client) – not for clinical decisions."
+    )
+    assert page.locator("section > h2").all_inner_texts() == [
         "What we measured",
+        "What it means",
         "Progress on goals",
         "Next steps",
-        "Therapist's note and signature",
+        "Therapist's note",
     ]
-    assert page.locator("#parent-emulated").is_visible()
-    measures = page.locator("#parent-measures li").all_inner_texts()
-    right_line = next(m for m in measures if "(right hand)" in m and " kg" in m)
-    assert f"{right_kg:.1f} kg – first measurement" in right_line
-    goals = page.locator("#parent-goals li").all_inner_texts()
+    tasks_listed = page.locator("#measured li").all_inner_texts()
+    assert tasks_listed[0].startswith("Grip strength") and tasks_listed[1].startswith("Handwriting")
+    meaning = page.locator("#meaning").inner_text()
+    assert f"{right_kg:.1f} kg" in meaning  # today's right-hand grip, as the report computed it
+    goals = page.locator("#goals li").all_inner_texts()
     # the goal was set after today's session: today is its baseline, GAS scores from the next session
     assert goals == ["Carry her school bag with the right hand: baseline: scored from the next session"]
+    # the note typed on the task screen is on the page, with its task and time
+    assert "needed a reminder to keep the wrist straight" in page.locator("#note").inner_text()
+    resp = page.request.get(f"{srv.base}/clients/P2017/parent.pdf?session=01")
+    assert resp.status == 200 and resp.body()[:5] == b"%PDF-"
     shot("parent")
 
     # --- the export: every session's headline measures -------------------------------------------------

@@ -166,6 +166,7 @@ def create_app(root: str | Path, access: Access, hub: LiveHub | None = None) -> 
         Route("/visit/current", visit_pages.visit_current),
         Route("/visit/stop", visit_pages.stop_visit, methods=["POST"]),
         Route("/clients/{pid:str}/parent", visit_pages.parent_page),
+        Route("/clients/{pid:str}/parent.pdf", visit_pages.parent_pdf),
         Route("/clients/{pid:str}/export.csv", visit_pages.export_csv),
         Route("/task", pages.task_screen),
         WebSocketRoute("/ws/live", live_socket),

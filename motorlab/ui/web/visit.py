@@ -22,7 +22,6 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -495,7 +494,3 @@ class VisitRun:
         except OSError as exc:
             run.status, run.error = "failed", f"{run.device}: {one_line(exc)}"
             self.hub.detach(text=f"“{run.spec.title}” could not run: {run.error}")
-
-
-#: factory of a visit's run (tests may pass shorter abandon times through the app state)
-VisitFactory = Callable[[VisitPlan, LiveHub], VisitRun]

@@ -7,12 +7,11 @@ read the same clinic data as the report (:func:`motorlab.report.collect`).
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from ...errors import MotorlabError, one_line
 from . import pages
@@ -77,81 +76,26 @@ async def stop_visit(request: Request) -> Response:
     return RedirectResponse("/visit/current", status_code=303)
 
 
-def _collect(root: Any, pid: str, session: str | None) -> Any:
-    from ...report import collect
-
-    with pages._report_lock:
-        return collect(root, pid, session)
-
-
-def _fmt(value: float | None, decimals: int) -> str:
-    return "–" if value is None or not math.isfinite(value) else f"{value:.{decimals}f}"
-
-
-def parent_lines(data: Any) -> list[dict[str, str]]:
-    """The session's measures in plain words, with the change since the previous session."""
-    out = []
-    for ln in data.lines:
-        m = ln.metric
-        change = ln.change_previous
-        if change is None:
-            trend = "first measurement"
-        elif ln.real(change) is False or round(change, m.decimals) == 0:
-            trend = "about the same as last time (within measurement error)"
-        elif ln.real(change) is None:
-            trend = f"{change:+.{m.decimals}f} {m.unit} since last time"
-        else:
-            better = (change > 0) == m.higher_is_better
-            trend = f"{'better' if better else 'lower'} than last time ({change:+.{m.decimals}f} {m.unit})"
-        out.append(
-            {
-                "label": m.label,
-                "plain": m.plain,
-                "hand": "" if ln.hand == "n/a" else f"{ln.hand} hand",
-                "value": f"{_fmt(ln.value, m.decimals)} {m.unit}",
-                "trend": trend,
-            }
-        )
-    return out
-
-
 async def parent_page(request: Request) -> Response:
-    """GET /clients/ID/parent[?session=N]: a one-page summary for the family."""
-    client = pages._client_or_404(request)
-    if client is None:
-        return pages.error_page(
-            request, f"There is no client {request.path_params['pid']!r}.", 404, "Unknown client"
-        )
-    session = request.query_params.get("session") or None
-    try:
-        data = await run_in_threadpool(_collect, pages._root(request), client.participant, session)
-    except MotorlabError as exc:
-        return pages.error_page(request, one_line(exc), 409, "No session yet")
-    from ...clinic.goals import LEVEL_NAMES
-    from ...report.wording import goal_meaning
+    """GET /clients/ID/parent[?session=N]: the report's one-page summary for the family
+    (:mod:`motorlab.report.parent`, written next to the report by ``build_report``)."""
+    files, err = await pages._report_files(request)
+    if err is not None:
+        return err
+    if files.parent_html is None:  # pragma: no cover - build_report always writes it
+        return pages.error_page(request, "no parent page was written", 500)
+    html = files.parent_html.read_text(encoding="utf-8")
+    return HTMLResponse(html, headers={"content-security-policy": pages.REPORT_CSP})
 
-    goals = [
-        {
-            "title": g.goal.title,
-            "level": g.level,
-            # never interpreted at the goals' baseline (GAS scores the sessions after it)
-            "words": LEVEL_NAMES[g.level]
-            if g.status == "scored" and g.level is not None
-            else goal_meaning(g.status, g.level),
-        }
-        for g in data.goals
-    ]
-    emulated = any(r.emulated for r in data.session.recordings)
-    return pages.render(
-        request,
-        "parent.html",
-        client=client,
-        session=data.session,
-        date=data.session.date.isoformat() if data.session.date else "date unknown",
-        lines=parent_lines(data),
-        goals=goals,
-        emulated=emulated,
-    )
+
+async def parent_pdf(request: Request) -> Response:
+    """GET /clients/ID/parent.pdf[?session=N]: the same page as PDF, for printing."""
+    files, err = await pages._report_files(request)
+    if err is not None:
+        return err
+    if files.parent_pdf is None:  # pragma: no cover
+        return pages.error_page(request, "no parent page was written", 500)
+    return FileResponse(files.parent_pdf, media_type="application/pdf", filename=files.parent_pdf.name)
 
 
 async def export_csv(request: Request) -> Response:
@@ -180,4 +124,4 @@ async def export_csv(request: Request) -> Response:
     )
 
 
-__all__ = ["TIMINGS", "export_csv", "parent_page", "start_visit", "stop_visit", "visit_current"]
+__all__ = ["TIMINGS", "export_csv", "parent_page", "parent_pdf", "start_visit", "stop_visit", "visit_current"]
