@@ -741,3 +741,14 @@ def test_trial_by_trial_batch_keeps_the_value_warning(tmp_path: Path) -> None:
     assert any("implausible_value" in m and "line 301" in m for m in listed), res.errors
     peaks = [r["peak_force_N"] for r in res.rows if r.get("row") == "trial"]
     assert len(peaks) == 3 and all(np.isfinite(peaks)) and max(peaks) < 1e3
+
+
+def test_trial_by_trial_batch_rows_carry_the_sidecar_flags(tmp_path: Path) -> None:
+    f = Files(write_recording(_grip_recording(), tmp_path / "ds"))
+    f.set_unit("force", "kgf")
+    whole = analyze_batch(tmp_path / "ds", jobs=1)
+    by_trial = analyze_batch(tmp_path / "ds", jobs=1, by_trial=True)
+    trial_rows = [r for r in by_trial.rows if r.get("row") == "trial"]
+    assert len(trial_rows) == 3
+    assert all("unit_converted" in r["quality_flags"] for r in trial_rows)
+    assert all("unit_converted" in r["quality_flags"] for r in whole.rows)

@@ -341,11 +341,16 @@ def read_layout(path: str | Path) -> Recording:
     """A recording's channels, rate, metadata and events with no samples (sidecars only)."""
     from ..recording import Recording
     from ..storage import bids
+    from ..storage.integrity import merge_flags
 
     head = bids.read_header(path)
     if not head.has_latency:
         raise MotorlabError(f"{head.motion_path}: first channel must be LATENCY for trial-by-trial reading")
     channels, fs, metadata, events = head.data_channels, head.sampling_rate, head.metadata, head.events
+    if head.flags:  # what the sidecars showed (e.g. unit_converted) reaches every trial row
+        extra = dict(metadata.extra)
+        extra["quality_flags"] = merge_flags(extra.get("quality_flags") or [], head.flags)
+        metadata = metadata.replace(extra=extra)
     return Recording(np.zeros(0), np.zeros((0, len(channels))), channels, fs, metadata, events)
 
 
