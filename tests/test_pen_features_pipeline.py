@@ -166,3 +166,57 @@ def test_features_come_from_the_valid_trials_only(tmp_path):
     f = m.handwriting.features
     assert f.n_strokes == 3
     assert f.strokes[0].start_s == pytest.approx(1.0, abs=1.5 / FS)
+
+
+def _clinic_recording(root, session: str, kind: str, scale: float = 1.0):
+    """A browser-pen recording of client P015 in ``session`` (loops ``scale`` x as tall)."""
+    surface = SurfaceInfo(800.0, 400.0, MM_PER_PX, "cal-1", "card")
+    task = pen_task(kind, surface.size_mm, age_y=8)
+    cap = PenCapture(root, "P015", session, task, surface, SCREEN, t0_ms=0.0, hand="right")
+    t, x, y, down, p, alt, az = _loops_px()
+    y = 220 - (220 - y) * scale
+    rows = [
+        _row(1000 * ti, xi, yi, pi, int(d), ai, zi)
+        for ti, xi, yi, d, pi, ai, zi in zip(t, x, y, down, p, alt, az)
+    ]
+    cap.feed({"seq": 0, "samples": rows})
+    cap.close(n_sent=len(rows))
+    return read_recording(cap.path)
+
+
+def test_report_and_catalog_show_the_features_with_units(tmp_path):
+    from motorlab.clinic import ClientRegistry, make_client
+    from motorlab.clinic.metric_catalog import GOAL_METRICS
+    from motorlab.report import build_report
+
+    root = tmp_path / "clinic"
+    ClientRegistry(root).add(make_client("P015", 2018, "F", "right"))
+    _clinic_recording(root, "01", "sentence", scale=0.8)
+    now = _clinic_recording(root, "02", "sentence")
+    loops = _clinic_recording(root, "02", "loops", scale=1.5)
+    files = build_report(root, "P015")
+    feats = pen_features_recording(now)
+    html = files.html.read_text(encoding="utf-8")
+    # the results' handwriting section: the feature table with units, values of this session
+    assert "Letter height" in html and f"{feats.letter_height_mm:.1f} mm" in html
+    assert f"{feats.speed_mm_s:.1f} mm/s" in html and "mm²/s²" in html
+    # the loops recording (no catalog measure) gets its own feature table after its heading
+    from motorlab.report.document import Subheading, Table
+
+    blocks = files.document.section("results").blocks
+    heads = [i for i, b in enumerate(blocks) if isinstance(b, Subheading) and b.text == "Loops (lllll)"]
+    assert len(heads) == 1
+    table = blocks[heads[0] + 1]
+    assert isinstance(table, Table)
+    by_label = {r[0]: r[1] for r in table.rows}
+    assert table.columns == ("Feature", "right hand")
+    assert by_label["Letter height"] == f"{pen_features_recording(loops).letter_height_mm:.1f} mm"
+    assert pen_features_recording(loops).letter_height_mm == pytest.approx(1.5 * feats.letter_height_mm)
+    # catalog measures for progress: read from the typed result, fixed chart scale, no band
+    data = files.data
+    assert data.line("pen_niv_per_stroke", "right").value == pytest.approx(feats.niv_per_stroke)
+    ln = data.line("pen_in_air_ratio", "right")
+    assert ln.value == pytest.approx(feats.in_air_ratio) and ln.previous is not None and ln.mdc is None
+    for key in ("letter_height_cv_pct", "pen_in_air_ratio", "pen_niv_per_stroke"):
+        m = GOAL_METRICS[key]
+        assert m.task == "handwriting" and m.band is None and m.chart_max and not m.higher_is_better
