@@ -19,6 +19,8 @@ Quality flag names (each with a one-line message):
 * ``grip_summary``: a hand without a valid trial, or a dominant hand that is neither right nor left;
 * ``tremor``: a tremor spectrum or stability index could not be computed (NaN);
 * ``handwriting``: no complete stroke (stroke metrics NaN);
+* ``handwriting_features``: a children's handwriting feature could not be computed (no pen-down
+  stroke of 3 samples: features NaN; pressure/angle channels off the pen path's grid);
 * ``spiral``: spiral or spiral-tremor metrics NaN;
 * ``pen_gaps_bridged``: IMU pen samples missing, bridged for the integration;
 * ``data_gaps``: samples missing on the analysis grid (link gaps), with their count and duration;
