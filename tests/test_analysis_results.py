@@ -42,6 +42,8 @@ from motorlab.analysis import (
     tremor_analyze,
     velocity_peaks,
 )
+from motorlab.analysis.handwriting_features import HandwritingFeatures
+from motorlab.analysis.results import feature_column
 from motorlab.errors import AnalysisError, ParameterError
 from motorlab.signal import pen_trajectory_from_imu
 
@@ -90,6 +92,10 @@ NEW_COLUMNS = {
     "submovements_per_loop",
     "sparc_median",
     "ldlj_median",
+}
+#: columns issue 15 (handwriting features in the typed result) added to handwriting rows
+NEW_COLUMNS |= {
+    feature_column(f.name) for f in dataclasses.fields(HandwritingFeatures) if f.name != "strokes"
 }
 #: values issue 11/12 changed on purpose: (case, column) -> new value (None: checked elsewhere)
 CHANGED = {

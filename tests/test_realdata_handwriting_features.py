@@ -62,3 +62,32 @@ def test_every_real_spiral_gives_features_inside_their_definitions():
     assert len(tremor["control"]) == 15 and len(tremor["parkinson"]) >= 60
     # Parkinson's disease: more tremor in the drawing (Pullman 1998; San Luciano 2016)
     assert np.median(tremor["parkinson"]) > 1.5 * np.median(tremor["control"])
+
+
+@needs_data
+@pytest.mark.timeout(600)
+def test_analyze_recording_gives_the_same_features_on_every_real_recording():
+    """One entry point: each real UCI recording analysed as a handwriting-like task (the
+    pen page's ``tracing``) carries in its typed result and its table row exactly the features
+    of a direct call; real clocks (steps back, gaps) included."""
+    import dataclasses
+
+    from motorlab.analysis import analyze_recording
+    from motorlab.analysis.results import feature_column
+
+    n = 0
+    for f in FILES:
+        for rec in read_uci_spiral(f, participant="P001"):
+            rec = dataclasses.replace(rec, metadata=dataclasses.replace(rec.metadata, task="tracing"))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                direct = pen_features_recording(rec).to_dict()
+                m = analyze_recording(rec)
+            (row,) = m.to_rows()
+            assert m.handwriting is not None and m.handwriting.features is not None
+            for k, v in direct.items():
+                got = m.handwriting.features.to_dict()[k]
+                same = (math.isnan(v) and math.isnan(got)) or got == pytest.approx(v, rel=1e-9, abs=1e-12)
+                assert same and row[feature_column(k)] is got, (f.name, k, got, v)
+            n += 1
+    assert n == 202

@@ -50,7 +50,7 @@ from ..signal.resample import join_segments, resample_segments
 from ..signal.spectrum import band_power, signal_psd, theil_sen
 from .grid import MAX_GAP_SAMPLES, recording_label
 from .params import PenFeatureParams, SmoothnessParams
-from .pen_path import pen_path
+from .pen_path import PenPath, pen_path
 
 NAN = float("nan")
 #: shortest stroke (samples) that gets kinematic features
@@ -391,33 +391,45 @@ def _empty() -> HandwritingFeatures:
     return HandwritingFeatures(**vals)  # type: ignore[arg-type]
 
 
+def pen_channels(rec: Recording, path: PenPath) -> dict[str, np.ndarray]:
+    """The recording's ``pressure``, ``altitude`` and ``azimuth`` channels (those it has) on the
+    grid of its pen path ``path``, put there by the same resampler (each forward time segment on
+    its own grid, :func:`~motorlab.signal.resample.resample_segments`; azimuth unwrapped first so
+    359° -> 1° does not pass through 180°, then wrapped into [0, 360))."""
+    names = [n for n in ("pressure", "altitude", "azimuth") if n in rec.channel_names]
+    if not names:
+        return {}
+    vals = rec.select(names).copy()
+    if "azimuth" in names:
+        j = names.index("azimuth")
+        ok = np.isfinite(vals[:, j])
+        vals[ok, j] = np.degrees(np.unwrap(np.radians(vals[ok, j])))
+    if np.array_equal(path.t_s, rec.timestamps):
+        grid_vals = vals
+    else:
+        pieces = resample_segments(
+            rec.timestamps, vals, path.fs, MAX_GAP_SAMPLES / path.fs, segments=rec.timestamp_segments
+        )
+        grid_t, grid_vals = join_segments(pieces, path.fs, len(names))
+        if grid_t.shape != path.t_s.shape:  # not the pen path's grid: leave these channels out
+            warn(f"{recording_label(rec)}: pressure/angle channels not on the pen path's grid; left out")
+            grid_vals = np.full((path.t_s.size, len(names)), np.nan)
+    extra: dict[str, np.ndarray] = {n: grid_vals[:, i] for i, n in enumerate(names)}
+    if "azimuth" in extra:
+        extra["azimuth"] = np.mod(extra["azimuth"], 360.0)
+    return extra
+
+
 def pen_features_recording(rec: Recording, params: PenFeatureParams | None = None) -> HandwritingFeatures:
     """:func:`pen_features` of a tablet recording, from its pen path (cm -> mm) and its
-    ``pressure``, ``altitude`` and ``azimuth`` channels put on the same grid by the same resampler
-    (each forward time segment on its own grid, :func:`~motorlab.signal.resample.resample_segments`;
-    azimuth unwrapped first so 359° -> 1° does not pass through 180°)."""
+    ``pressure``, ``altitude`` and ``azimuth`` channels on the same grid (:func:`pen_channels`).
+
+    The whole recording is used; :func:`~motorlab.analysis.analyze_recording` gives the same
+    features of the valid trials only (``HandwritingMetrics.features``), which are the same
+    numbers for a recording without trial events.
+    """
     path = pen_path(rec)
-    names = [n for n in ("pressure", "altitude", "azimuth") if n in rec.channel_names]
-    extra: dict[str, np.ndarray] = {}
-    if names:
-        vals = rec.select(names).copy()
-        if "azimuth" in names:
-            j = names.index("azimuth")
-            ok = np.isfinite(vals[:, j])
-            vals[ok, j] = np.degrees(np.unwrap(np.radians(vals[ok, j])))
-        if np.array_equal(path.t_s, rec.timestamps):
-            grid_vals = vals
-        else:
-            pieces = resample_segments(
-                rec.timestamps, vals, path.fs, MAX_GAP_SAMPLES / path.fs, segments=rec.timestamp_segments
-            )
-            grid_t, grid_vals = join_segments(pieces, path.fs, len(names))
-            if grid_t.shape != path.t_s.shape:  # not the pen path's grid: leave these channels out
-                warn(f"{recording_label(rec)}: pressure/angle channels not on the pen path's grid; left out")
-                grid_vals = np.full((path.t_s.size, len(names)), np.nan)
-        extra = {n: grid_vals[:, i] for i, n in enumerate(names)}
-        if "azimuth" in extra:
-            extra["azimuth"] = np.mod(extra["azimuth"], 360.0)
+    extra = pen_channels(rec, path)
     return pen_features(
         path.pos_cm * 10.0,
         path.pen_down,
@@ -470,6 +482,7 @@ __all__ = [
     "HandwritingFeatures",
     "StrokeFeatures",
     "compare_with_earlier",
+    "pen_channels",
     "pen_features",
     "pen_features_recording",
     "pen_speed_mm_s",

@@ -314,8 +314,8 @@ class SmoothnessParams(_Section):
 class PenFeatureParams(_Section):
     """Children's handwriting features (:func:`~motorlab.analysis.handwriting_features.pen_features`).
 
-    Not (yet) a section of :class:`AnalysisParams`: the pen page's recordings are analysed
-    by :func:`~motorlab.analysis.handwriting_features.pen_features_recording` directly.
+    A section of :class:`AnalysisParams` (``penfeatures``): ``analyze_recording`` adds these
+    features to handwriting-like tasks, so they are part of provenance and the batch cache key.
     """
 
     SECTION: ClassVar[str] = "penfeatures"
@@ -361,6 +361,7 @@ _SECTIONS: dict[str, type[_Section]] = {
         HandwritingParams,
         SpiralParams,
         SmoothnessParams,
+        PenFeatureParams,
     )
 }
 
@@ -378,6 +379,7 @@ class AnalysisParams:
     handwriting: HandwritingParams = field(default_factory=HandwritingParams)
     spiral: SpiralParams = field(default_factory=SpiralParams)
     smoothness: SmoothnessParams = field(default_factory=SmoothnessParams)
+    penfeatures: PenFeatureParams = field(default_factory=PenFeatureParams)
 
     @classmethod
     def from_mapping(cls, nested: Mapping[str, Any] | AnalysisParams | None = None) -> AnalysisParams:

@@ -12,7 +12,8 @@
 * ``tremorrest`` / ``tremorpostural``: accelerometer and/or gyroscope tremor of the hold
   (:mod:`motorlab.analysis.recording_tremor`);
 * ``handwriting`` / ``spiral`` / ``spiraldynamic``: from the recording's pen path, measured
-  positions or the IMU pen (:mod:`motorlab.analysis.recording_pen`);
+  positions or the IMU pen (:mod:`motorlab.analysis.recording_pen`); handwriting and the pen
+  page's ``loops`` and ``tracing`` also get the children's handwriting features;
 * ``circularhold``: the tremor of the pen-tip position held over a point on a tablet.
 
 The recording's own quality flags (``metadata.extra["quality_flags"]``: an importer's
@@ -38,9 +39,13 @@ from .recording_pinch import pinch_metrics
 from .recording_tremor import tremor_metrics
 from .results import QualityFlag, RecordingIdentity, RecordingMetrics
 
-__all__ = ["TASKS", "analysis_parameters", "analyze_recording"]
+__all__ = ["HANDWRITING_TASKS", "TASKS", "analysis_parameters", "analyze_recording"]
 
 _Adapter = Callable[[Recording, AnalysisParams, QualityLog], dict[str, Any]]
+
+#: handwriting-like tasks: typed as ``handwriting`` (with the children's handwriting features);
+#: ``loops`` and ``tracing`` are the pen page's tasks (session/protocols_pen.py)
+HANDWRITING_TASKS = ("handwriting", "loops", "tracing")
 
 #: task label -> adapter returning the RecordingMetrics field it fills
 _DISPATCH: dict[str, _Adapter] = {
@@ -49,8 +54,11 @@ _DISPATCH: dict[str, _Adapter] = {
         "gripsustained": sustained_metrics(rec, p.gripsustained, p.grip, log)
     },
     "pinch": lambda rec, p, log: {"pinch": pinch_metrics(rec, p.grip, log)},
-    "handwriting": lambda rec, p, log: {
-        "handwriting": handwriting_metrics(rec, p.handwriting, p.smoothness, log)
+    **{
+        task: lambda rec, p, log: {
+            "handwriting": handwriting_metrics(rec, p.handwriting, p.smoothness, log, p.penfeatures)
+        }
+        for task in HANDWRITING_TASKS
     },
     "spiral": lambda rec, p, log: {"spiral": spiral_metrics(rec, p.spiral, p.tremor, p.smoothness, log)},
     "spiraldynamic": lambda rec, p, log: {

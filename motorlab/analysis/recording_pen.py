@@ -5,7 +5,9 @@ pen-down state, gaps) and hand the valid trials' part of it
 (:func:`~motorlab.analysis.trials.analysis_window`) to the pure task functions, so the
 numbers and the report's pen figure come from the same trajectory.
 
-* ``handwriting``: stroke, speed, pen-lift and pressure metrics and per-stroke smoothness;
+* ``handwriting`` (and the pen page's ``loops`` and ``tracing``): stroke, speed, pen-lift and
+  pressure metrics, per-stroke smoothness and the children's handwriting features
+  (:mod:`motorlab.analysis.handwriting_features`) of the same window of the same pen path;
 * ``spiral`` / ``spiraldynamic`` (static: traced over a printed spiral; dynamic: the template
   blinks): spiral geometry, tremor and submovement smoothness;
 * ``circularhold`` (hold the pen tip over a point on a tablet, UCI TestID 2): the tremor of
@@ -20,7 +22,8 @@ import numpy as np
 
 from ..recording import Recording
 from .handwriting import handwriting_analyze
-from .params import HandwritingParams, SmoothnessParams, SpiralParams, TremorParams
+from .handwriting_features import HandwritingFeatures, pen_channels, pen_features
+from .params import HandwritingParams, PenFeatureParams, SmoothnessParams, SpiralParams, TremorParams
 from .pen_path import PenPath, pen_path
 from .quality import QualityLog
 from .results import HandwritingMetrics, SpiralMetrics, TremorMetrics
@@ -55,10 +58,44 @@ def _in_window(path: PenPath, win: AnalysisWindow) -> tuple[np.ndarray, np.ndarr
     return pos, down, tip
 
 
+def _features(
+    rec: Recording, path: PenPath, win: AnalysisWindow, pf: PenFeatureParams, log: QualityLog
+) -> HandwritingFeatures:
+    """Children's handwriting features of the valid trials' part of the pen path (positions in
+    mm, pressure and pen angles on the same grid)."""
+    extra = pen_channels(rec, path)
+    rows = win.rows if win.analysed else np.empty(0, np.int64)
+    pos = window_samples(path.pos_cm, rows) * 10.0
+    down = window_samples(path.pen_down.astype(np.float64), rows) > 0.5
+    gap = window_samples(path.gap.astype(np.float64), rows) != 0  # the NaN row between trials too
+    t = window_samples(path.t_s, rows)
+    part = {k: window_samples(v, rows) for k, v in extra.items()}
+    if pos.shape[0] == 0:
+        pos, down, gap, t = np.full((2, 2), np.nan), np.zeros(2, bool), np.ones(2, bool), np.zeros(2)
+        part = {}
+    with log.step("handwriting_features"):
+        return pen_features(
+            pos,
+            down,
+            path.fs,
+            pressure=part.get("pressure"),
+            altitude_deg=part.get("altitude"),
+            azimuth_deg=part.get("azimuth"),
+            gap=gap,
+            timestamps_s=t,
+            params=pf,
+        )
+
+
 def handwriting_metrics(
-    rec: Recording, p: HandwritingParams, ps: SmoothnessParams, log: QualityLog
+    rec: Recording,
+    p: HandwritingParams,
+    ps: SmoothnessParams,
+    log: QualityLog,
+    pf: PenFeatureParams | None = None,
 ) -> HandwritingMetrics:
-    """Handwriting metrics of the valid trials plus the smoothness of every complete stroke (>= 4 samples)."""
+    """Handwriting metrics of the valid trials, the smoothness of every complete stroke (>= 4
+    samples) and the children's handwriting features (``pf``; defaults if None) of the same window."""
     path = _path(rec, p.pen_down_threshold_n, log)
     fs = path.fs
     win = _window(rec, path, log)
@@ -87,7 +124,8 @@ def handwriting_metrics(
                 )
     sparc_mean = float(np.nanmean([m.sparc for m in smooth])) if smooth else NAN
     ldlj_mean = float(np.nanmean([m.ldlj_v for m in smooth])) if smooth else NAN
-    return HandwritingMetrics(r, tuple(smooth), sparc_mean, ldlj_mean, path, win.hand, win.status)
+    feats = _features(rec, path, win, pf or PenFeatureParams(), log)
+    return HandwritingMetrics(r, tuple(smooth), sparc_mean, ldlj_mean, path, win.hand, win.status, feats)
 
 
 def spiral_metrics(

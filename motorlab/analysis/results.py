@@ -19,6 +19,8 @@ Quality flag names (each with a one-line message):
 * ``grip_summary``: a hand without a valid trial, or a dominant hand that is neither right nor left;
 * ``tremor``: a tremor spectrum or stability index could not be computed (NaN);
 * ``handwriting``: no complete stroke (stroke metrics NaN);
+* ``handwriting_features``: a children's handwriting feature could not be computed (no pen-down
+  stroke of 3 samples: features NaN; pressure/angle channels off the pen path's grid);
 * ``spiral``: spiral or spiral-tremor metrics NaN;
 * ``pen_gaps_bridged``: IMU pen samples missing, bridged for the integration;
 * ``data_gaps``: samples missing on the analysis grid (link gaps), with their count and duration;
@@ -33,7 +35,7 @@ Every table row carries ``quality_flags``: the names of all flags, sorted, ";"-s
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -42,6 +44,7 @@ from ..recording import Metadata
 from ..units import newton_to_kgf
 from .grip import GripResult, GripSummary, SustainedGripResult
 from .handwriting import HandwritingResult
+from .handwriting_features import HandwritingFeatures
 from .norms import NormResult
 from .params import AnalysisParams
 from .pen_path import PenPath
@@ -414,6 +417,19 @@ class TremorMetrics:
 
 
 # ----------------------------------------------------------------------- pen tasks
+#: table-column prefix of the children's handwriting features whose names the handwriting
+#: metrics already use with another definition (strokes per pen-down run, BDALab, vs strokes
+#: between vertical-velocity zero crossings, MovAlyzeR)
+FEATURE_PREFIX = "pen_"
+
+
+def feature_column(name: str) -> str:
+    """The table column of the handwriting feature ``name`` (``letter_height_mm`` stays;
+    ``n_strokes`` -> ``pen_n_strokes`` because ``n_strokes`` is a handwriting metric)."""
+    taken = {f.name for f in fields(HandwritingResult)}
+    return FEATURE_PREFIX + name if name in taken else name
+
+
 @dataclass(frozen=True, eq=False)
 class HandwritingMetrics:
     """Handwriting metrics, the smoothness of every complete stroke and the pen path they come from.
@@ -423,6 +439,9 @@ class HandwritingMetrics:
         stroke_smoothness: smoothness of each complete stroke of at least 4 samples, in order.
         stroke_sparc_mean, stroke_ldlj_v_mean: NaN-ignoring means over those strokes (NaN if none).
         pen: the uniform pen trajectory (see :func:`motorlab.analysis.pen_path`).
+        features: children's handwriting features of the same window of the same pen path
+            (:func:`~motorlab.analysis.handwriting_features.pen_features`, units in the names);
+            table columns by :func:`feature_column`.
     """
 
     result: HandwritingResult
@@ -432,6 +451,7 @@ class HandwritingMetrics:
     pen: PenPath
     hand: str = "n/a"
     status: str = "valid"
+    features: HandwritingFeatures | None = None
 
     def to_rows(self) -> list[dict[str, Any]]:
         row: dict[str, Any] = {
@@ -444,6 +464,8 @@ class HandwritingMetrics:
         row.update({k: v for k, v in asdict(self.result).items() if k != "strokes"})
         row["stroke_sparc_mean"] = self.stroke_sparc_mean
         row["stroke_ldlj_v_mean"] = self.stroke_ldlj_v_mean
+        if self.features is not None:
+            row.update({feature_column(k): v for k, v in self.features.to_dict().items()})
         return [row]
 
 
@@ -480,8 +502,8 @@ class RecordingMetrics:
 
     Exactly one of the task fields is set, chosen by ``identity.task``: ``grip``
     (task ``grip``), ``gripsustained``, ``tremor`` (``tremorrest``/``tremorpostural``, and
-    ``circularhold``: the pen-tip position held over a point), ``handwriting`` or ``spiral``
-    (``spiral``/``spiraldynamic``).
+    ``circularhold``: the pen-tip position held over a point), ``handwriting`` (``handwriting``
+    and the pen page's ``loops`` and ``tracing``) or ``spiral`` (``spiral``/``spiraldynamic``).
     """
 
     identity: RecordingIdentity

@@ -83,6 +83,16 @@ def _writing_speed(m: RecordingMetrics, hand: str) -> Reading:
     return _recording_value(m, hand, value)
 
 
+def _pen_feature(name: str) -> Callable[[RecordingMetrics, str], Reading]:
+    """A children's handwriting feature (``HandwritingMetrics.features``, issue 15) of the recording."""
+
+    def read(m: RecordingMetrics, hand: str) -> Reading:
+        feats = m.handwriting.features if m.handwriting is not None else None
+        return _recording_value(m, hand, getattr(feats, name) if feats is not None else None)
+
+    return read
+
+
 def _spiral_tremor_rms(m: RecordingMetrics, hand: str) -> Reading:
     """The spiral's tremor-band RMS, only where a tremor peak was detected (else no value)."""
     res = m.spiral.result if m.spiral is not None else None
@@ -255,6 +265,41 @@ GOAL_METRICS: dict[str, GoalMetric] = {
             "Writing speed",
             "how fast the pen moves while writing",
             chart_max=8.0,
+        ),
+        # children's handwriting features: no MDC is published, so no band (changes read
+        # "changed", never "improved"); fixed chart ranges cover children's writing
+        GoalMetric(
+            "letter_height_cv_pct",
+            "handwriting",
+            _pen_feature("letter_height_cv_pct"),
+            "%",
+            "Letter size variability",
+            "how much the height of the letters varies (SD / mean of the letter heights)",
+            higher_is_better=False,
+            decimals=0,
+            chart_max=60.0,
+        ),
+        GoalMetric(
+            "pen_in_air_ratio",
+            "handwriting",
+            _pen_feature("in_air_ratio"),
+            "s/s",
+            "In-air time per on-paper time",
+            "how long the pen is lifted between strokes for each second it writes",
+            higher_is_better=False,
+            decimals=2,
+            chart_max=2.0,
+        ),
+        GoalMetric(
+            "pen_niv_per_stroke",
+            "handwriting",
+            _pen_feature("niv_per_stroke"),
+            "/stroke",
+            "Velocity peaks per stroke (NIV)",
+            "how often the pen speeds up and slows down within one stroke (1 = one smooth movement)",
+            higher_is_better=False,
+            decimals=1,
+            chart_max=6.0,
         ),
         GoalMetric(
             "spiral_tremor_rms_cm",

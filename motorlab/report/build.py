@@ -31,6 +31,7 @@ from ..errors import MotorlabError
 from ..units import newton_to_kgf
 from . import figures, wording
 from .document import Document, Facts, Figure, Paragraph, Section, Subheading, Table
+from .pen_features import feature_table
 from .wording import clock_text as _clock
 from .wording import date_text as _date_text
 
@@ -46,7 +47,11 @@ TASK_TITLES = {
     "tremorrest": "Tremor at rest",
     "tremorpostural": "Tremor with arms held out",
     "pinch": "Pinch strength",
+    "loops": "Loops (lllll)",
+    "tracing": "Line tracing",
 }
+#: handwriting-like tasks whose results show the children's handwriting features (report/pen_features.py)
+PEN_FEATURE_TASKS = ("handwriting", "loops", "tracing")
 
 
 SECTION_TITLES = {
@@ -368,7 +373,7 @@ def _overview(data: ReportData) -> Section:
 
 def _results(data: ReportData) -> Section:
     s = Section("results", SECTION_TITLES["results"])
-    if not data.lines:
+    if not data.lines and not any(feature_table(data.current.results_of(t)) for t in PEN_FEATURE_TASKS):
         s.add(Paragraph("No task of this session produced a result that the report can show."))
     by_task: dict[str, list[MetricLine]] = {}
     for ln in data.lines:
@@ -420,7 +425,16 @@ def _results(data: ReportData) -> Section:
             trials = _trial_table(data)
             if trials is not None:
                 s.add(trials)
+        if task in PEN_FEATURE_TASKS:
+            feats = feature_table(data.current.results_of(task))
+            if feats is not None:
+                s.add(feats)
         s.add(Paragraph(" ".join(plain), plain=True))
+    for task in PEN_FEATURE_TASKS:  # pen tasks without a catalog measure: their features only
+        feats = feature_table(data.current.results_of(task)) if task not in by_task else None
+        if feats is not None:
+            s.add(Subheading(TASK_TITLES.get(task, task)))
+            s.add(feats)
     problems = [r.error for r in data.current.results if r.error]
     if problems:
         s.add(Paragraph("Recordings that could not be analysed: " + "; ".join(problems)))
