@@ -119,18 +119,6 @@ def _acc_tremor_detected(m: RecordingMetrics, hand: str) -> bool | None:
     return bool(acc.tremor_detected)
 
 
-def _pinch_reader(grip: str) -> Callable[[RecordingMetrics, str], Reading]:
-    """The hand's mean of 3 (kg) of one pinch grip (``tip``, ``key`` or ``palmar``)."""
-
-    def read(m: RecordingMetrics, hand: str) -> Reading:
-        s = m.pinch.summary(grip, hand) if m.pinch is not None else None
-        if s is None or not _finite(s.summary.mean_of_3_kgf):
-            return None, 0
-        return s.summary.mean_of_3_kgf, s.summary.n_used
-
-    return read
-
-
 @dataclass(frozen=True)
 class ChangeBand:
     """How large a change of a measure must be to exceed measurement noise (metric units).
@@ -243,7 +231,7 @@ GOAL_METRICS: dict[str, GoalMetric] = {
         ),
         *(
             GoalMetric(
-                f"{grip}_pinch_kgf",
+                f"pinch_{grip}_kgf",
                 "pinch",
                 _pinch_kgf(grip),
                 "kg",
@@ -339,22 +327,6 @@ GOAL_METRICS: dict[str, GoalMetric] = {
             band=TREMOR_BAND,
             chart_max=2.0,
             detected=_acc_tremor_detected,
-        ),
-        *(
-            GoalMetric(
-                f"pinch_{grip}_kgf",
-                "pinch",
-                _pinch_reader(grip),
-                "kg",
-                f"{grip.capitalize()} pinch strength",
-                f"how hard the thumb and fingers can pinch ({words}; mean of the trials)",
-                chart_max=15.0,
-            )
-            for grip, words in (
-                ("tip", "thumb tip against index fingertip"),
-                ("key", "thumb against the side of the index finger"),
-                ("palmar", "thumb against index and middle fingers"),
-            )
         ),
     )
 }
