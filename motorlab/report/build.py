@@ -30,6 +30,7 @@ from ..clinic.metric_catalog import GOAL_METRICS, GoalMetric, goal_metric
 from ..errors import MotorlabError
 from ..units import newton_to_kgf
 from . import figures, wording
+from .dexterity import DEXTERITY_TITLES, beh_rows, dexterity_caption, dexterity_trial_table
 from .document import Document, Facts, Figure, Paragraph, Section, Subheading, Table
 from .wording import clock_text as _clock
 from .wording import date_text as _date_text
@@ -46,6 +47,7 @@ TASK_TITLES = {
     "tremorrest": "Tremor at rest",
     "tremorpostural": "Tremor with arms held out",
     "pinch": "Pinch strength",
+    **DEXTERITY_TITLES,
 }
 
 
@@ -283,7 +285,7 @@ def session_notes(session: SessionInfo) -> list[SessionNote]:
         for r in session.recordings
         for t, text in r.notes
         if text.strip()
-    ]
+    ] + [SessionNote(b.task, "n/a", t, text) for b in session.beh for t, text in b.notes if text.strip()]
 
 
 # ---------------------------------------------------------------------- document
@@ -343,12 +345,13 @@ def _overview(data: ReportData) -> Section:
             r.path.name,
         )
         for r in ses.recordings
-    )
+    ) + beh_rows(ses)
     s.add(
         Table(
             ("Task", "Hand", "Device", "Calibration", "Status", "File"),
             rows,
-            caption="Recordings of this session (BIDS motion files).",
+            caption="Recordings of this session (BIDS motion files"
+            + (" and behavioural files of the dexterity tasks)." if ses.beh else ")."),
         )
     )
     if data.notes:
@@ -420,8 +423,13 @@ def _results(data: ReportData) -> Section:
             trials = _trial_table(data)
             if trials is not None:
                 s.add(trials)
+        if task in DEXTERITY_TITLES:
+            dex = dexterity_trial_table(data.current, task)
+            if dex is not None:
+                s.add(dex)
         s.add(Paragraph(" ".join(plain), plain=True))
     problems = [r.error for r in data.current.results if r.error]
+    problems += [d.error for d in data.current.dexterity if d.error]
     if problems:
         s.add(Paragraph("Recordings that could not be analysed: " + "; ".join(problems)))
     return s
@@ -475,6 +483,8 @@ def _results_caption(task: str, lines: list[MetricLine]) -> str:
             else "No norm table covers this client's age, sex and hand."
         )
         return "Grip strength is the mean of the valid trials in kilograms-force (1 kg = 9.80665 N). " + norms
+    if task in DEXTERITY_TITLES:
+        return dexterity_caption(task)
     return (
         "No published normative table is built in for this task; values are compared with earlier sessions."
     )
