@@ -42,7 +42,7 @@ def dexterity_trial_table(m: SessionMeasurements, task: str) -> Table | None:
             continue
         for t in res.metrics.trials:
             score = f"{_n(t.value, 1)} s" if task == "ninehole" else f"{_n(t.value, 0)} blocks"
-            rate = f"{_n(t.per_min, 1)} {'pegs' if task == 'ninehole' else 'blocks'}/min"
+            rate = f"{_n(t.per_min, 1)} pegs/min" if task == "ninehole" else f"{_n(t.per_min, 0)} blocks/min"
             rows.append((f"{t.hand} {t.trial}", t.status, score, rate))
     if not rows:
         return None
