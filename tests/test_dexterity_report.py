@@ -121,7 +121,7 @@ def test_report_parent_page_and_export_show_the_numbers(visits):
     assert "right 1 valid 34.0 s 15.9 pegs/min" in html  # the trial table
     assert "right 1 valid 38 blocks 38 blocks/min" in html and "Button a coat alone" in html
     assert "right-hand Nine-Hole Peg time moved down by 7.0 s" in html  # a test name keeps its capitals
-    assert "behavioural files of the dexterity tasks" in html
+    assert "behavioural files of the dexterity tasks" in html and "none (tasks timed or counted)" in html
     parent = _text(next(out.glob("*_parent.html")).read_text(encoding="utf-8"))
     assert "Nine-Hole Peg time, right hand: 33.0 s" in parent
     assert "Box and Block rate, right hand: 38 blocks/min" in parent

@@ -310,7 +310,7 @@ def _overview(data: ReportData) -> Section:
                 ("Sex", {"F": "female", "M": "male"}[c.sex]),
                 ("Dominant hand", c.dominant_hand),
                 ("Tasks", ", ".join(TASK_TITLES.get(t, t) for t in ses.tasks) or "none"),
-                ("Device", "; ".join(devices) or "unknown"),
+                ("Device", "; ".join(devices) or ("none (tasks timed or counted)" if ses.beh else "unknown")),
                 ("Calibration", ", ".join(cals) if cals else "none recorded"),
                 (
                     "Data source",
