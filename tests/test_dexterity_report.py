@@ -135,3 +135,24 @@ def test_report_parent_page_and_export_show_the_numbers(visits):
     assert got[("02", "ninehole_pegs_per_min", "right")][0] == pytest.approx(9 * 60 / 33, abs=1e-3)
     assert got[("01", "boxblock_blocks_per_min", "right")] == (30.0, "blocks/min", "1")
     assert got[("02", "boxblock_blocks_per_min", "left")] == (29.0, "blocks/min", "1")
+
+
+def test_an_unreadable_dexterity_file_is_named_not_a_traceback(tmp_path):
+    data = tmp_path / "clinic"
+    env = {**os.environ, "MOTORLAB_DATA": str(data), "MOTORLAB_CONFIG_DIR": str(tmp_path / "config")}
+    _run(env, "client", "add", "K0012", "--birth-year", "2015", "--sex", "M", "--dominant", "left")
+    _run(env, "record", "pegs", "--participant", "K0012", "--times", "25,28")
+    _run(env, "record", "boxblock", "--participant", "K0012", "--count", "left=33", "--count", "right=31")
+    side = next(data.rglob("*_task-ninehole_beh.json"))
+    side.write_text("{ not json", encoding="utf-8")
+    (session,) = client_sessions(data, "K0012")
+    m = measure_session(session)
+    (bad,) = [d for d in m.dexterity if d.error]
+    assert "sub-K0012_ses-01_task-ninehole_beh.tsv" in bad.error and "\n" not in bad.error
+    assert m.value("ninehole_time_s", "left") is None and m.value("boxblock_blocks_per_min", "left") == 33.0
+    out = tmp_path / "report"
+    proc = _run(env, "report", "K0012", "--out", str(out))
+    assert "Traceback" not in proc.stderr
+    html = _text(next(out.glob("*_report.html")).read_text(encoding="utf-8"))
+    assert "could not be analysed: sub-K0012_ses-01_task-ninehole_beh.tsv" in html
+    assert "33 blocks/min" in html
