@@ -206,12 +206,18 @@ def _default_target() -> str:
 def _latest_value(root: Path, client, metric_key: str, hand: str | None) -> float | None:
     """The metric in the client's latest session that measured it (None if never)."""
     from ..clinic.history import client_sessions
-    from ..clinic.measurements import analyze_file
+    from ..clinic.measurements import analyze_beh_file, analyze_file
     from ..clinic.metric_catalog import goal_metric
 
     metric = goal_metric(metric_key)
     hand = (hand or client.dominant_hand) if metric.per_hand else "n/a"
     for session in reversed(client_sessions(root, client.participant)):
+        for beh in reversed([b for b in session.beh if b.task == metric.task]):
+            dex = analyze_beh_file(beh).metrics
+            if dex is not None and metric.read_beh is not None:
+                value, _ = metric.read_beh(dex, hand)
+                if value is not None:
+                    return value
         for info in reversed(session.recordings_of(metric.task)):
             res = analyze_file(info)
             if res.metrics is None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import MotorlabError
+from ..storage.beh import find_beh, read_beh
 from ..storage.bids import find_recordings, read_header
 
 
@@ -36,12 +37,26 @@ class RecordingInfo:
     notes: tuple[tuple[float, str], ...] = ()
 
 
+@dataclass(frozen=True)
+class BehInfo:
+    """A behavioural file of the session (a dexterity task scored without a sensor,
+    :mod:`motorlab.storage.beh`): what its ``_beh.json`` sidecar says."""
+
+    path: Path
+    task: str
+    acq_time: str
+    notes: tuple[tuple[float, str], ...] = ()
+    error: str | None = None  # why the sidecar could not be read
+
+
 @dataclass
 class SessionInfo:
-    """One session of a client: label, date and recordings (sorted by time then name)."""
+    """One session of a client: label, date, recordings (sorted by time then name) and the
+    behavioural files of its dexterity tasks (``beh``)."""
 
     label: str
     recordings: list[RecordingInfo] = field(default_factory=list)
+    beh: list[BehInfo] = field(default_factory=list)
 
     @property
     def number(self) -> int:
@@ -51,7 +66,8 @@ class SessionInfo:
     @property
     def start(self) -> _dt.datetime | None:
         """Earliest acquisition time of the session's recordings (None if unknown)."""
-        times = [t for t in (parse_acq_time(r.acq_time) for r in self.recordings) if t is not None]
+        stamps = [r.acq_time for r in self.recordings] + [b.acq_time for b in self.beh]
+        times = [t for t in map(parse_acq_time, stamps) if t is not None]
         return min(times) if times else None
 
     @property
@@ -61,7 +77,7 @@ class SessionInfo:
 
     @property
     def tasks(self) -> list[str]:
-        return sorted({r.task for r in self.recordings})
+        return sorted({r.task for r in self.recordings} | {b.task for b in self.beh})
 
     def recordings_of(self, task: str) -> list[RecordingInfo]:
         return [r for r in self.recordings if r.task == task]
@@ -122,6 +138,19 @@ def read_recording_info(motion_tsv: Path) -> RecordingInfo:
     )
 
 
+def read_beh_info(beh_tsv: Path) -> BehInfo:
+    """The sidecar facts of one behavioural file (task, acquisition time, notes); an unreadable
+    file keeps the task of its name and the error."""
+    ents = dict(p.split("-", 1) for p in beh_tsv.name.split("_")[:-1] if "-" in p)
+    try:
+        _, side = read_beh(beh_tsv)
+    except MotorlabError as exc:
+        return BehInfo(beh_tsv, ents.get("task", "n/a"), "n/a", error=str(exc))
+    md = side.get("MotorlabMetadata", {}) if isinstance(side.get("MotorlabMetadata"), dict) else {}
+    task = str(md.get("task") or side.get("TaskName") or ents.get("task", "n/a"))
+    return BehInfo(beh_tsv, task, str(md.get("acq_time", "n/a")), parse_notes(side.get(NOTES_KEY)))
+
+
 def _info_from_name(motion_tsv: Path, error: str) -> RecordingInfo:
     """What the BIDS file name tells when the sidecar is unreadable."""
     ents = dict(p.split("-", 1) for p in motion_tsv.name.split("_")[:-1] if "-" in p)
@@ -155,6 +184,7 @@ def client_sessions(root: str | Path, participant: str) -> list[SessionInfo]:
             except MotorlabError as exc:
                 info.recordings.append(_info_from_name(path, str(exc)))
         info.recordings.sort(key=lambda r: (parse_acq_time(r.acq_time) or _dt.datetime.min, r.path.name))
+        info.beh = [read_beh_info(p) for p in find_beh(root, participant, info.label)]
         sessions.append(info)
     sessions.sort(key=lambda s: (s.number, s.label))
     return sessions

@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import MotorlabError, one_line
-from .history import RecordingInfo, SessionInfo
+from .history import BehInfo, RecordingInfo, SessionInfo
 from .metric_catalog import GOAL_METRICS
 
 if TYPE_CHECKING:
+    from ..analysis.dexterity import DexterityMetrics
     from ..analysis.results import RecordingMetrics
 
 
@@ -34,6 +35,15 @@ class RecordingResult:
 
 
 @dataclass
+class DexterityResult:
+    """One behavioural (dexterity) file of a session: its typed metrics, or why not."""
+
+    info: BehInfo
+    metrics: DexterityMetrics | None = None
+    error: str | None = None
+
+
+@dataclass
 class SessionMeasurements:
     """Everything measured in one session."""
 
@@ -45,6 +55,8 @@ class SessionMeasurements:
     n_trials: dict[tuple[str, str], int] = field(default_factory=dict)
     #: (metric key, hand) of tremor measures that were recorded but found no tremor peak
     not_detected: set[tuple[str, str]] = field(default_factory=set)
+    #: the session's dexterity files (Nine-Hole Peg, Box and Block), analysed
+    dexterity: list[DexterityResult] = field(default_factory=list)
 
     def value(self, metric: str, hand: str = "n/a") -> float | None:
         v = self.values.get((metric, hand))
@@ -74,6 +86,20 @@ def analyze_file(info: RecordingInfo) -> RecordingResult:
     return res
 
 
+def analyze_beh_file(info: BehInfo) -> DexterityResult:
+    """Analyse one dexterity file; an unreadable one becomes ``error`` text, never an exception."""
+    from ..analysis.dexterity import analyze_dexterity
+
+    res = DexterityResult(info)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            res.metrics = analyze_dexterity(info.path)
+        except (MotorlabError, OSError, ValueError) as exc:
+            res.error = f"{info.path.name}: {one_line(exc)}"
+    return res
+
+
 def measure_session(session: SessionInfo) -> SessionMeasurements:
     """Analyse every recording of a session and collect the catalog metric values."""
     out = SessionMeasurements(session)
@@ -92,6 +118,16 @@ def measure_session(session: SessionInfo) -> SessionMeasurements:
                 elif metric.detected is not None and metric.detected(res.metrics, hand) is False:
                     out.values.pop((metric.key, hand), None)
                     out.not_detected.add((metric.key, hand))
+    out.dexterity = [analyze_beh_file(b) for b in session.beh]
+    for metric in GOAL_METRICS.values():
+        for dex in out.dexterity:  # a later file of the same task overrides an earlier one
+            if metric.read_beh is None or dex.metrics is None or dex.metrics.task != metric.task:
+                continue
+            for hand in ("right", "left"):
+                value, n = metric.read_beh(dex.metrics, hand)
+                if value is not None:
+                    out.values[(metric.key, hand)] = value
+                    out.n_trials[(metric.key, hand)] = n
     return out
 
 

@@ -23,6 +23,7 @@ from ..analysis.goals import GRIP_MDC_SOURCE, grip_mdc95_kg
 from ..errors import MotorlabError
 
 if TYPE_CHECKING:
+    from ..analysis.dexterity import DexterityMetrics
     from ..analysis.results import RecordingMetrics
 
 #: (value in the metric's unit or None, number of trials it averages)
@@ -119,6 +120,22 @@ def _acc_tremor_detected(m: RecordingMetrics, hand: str) -> bool | None:
     return bool(acc.tremor_detected)
 
 
+def _no_recording_value(m: RecordingMetrics, hand: str) -> Reading:
+    """Dexterity measures come from behavioural files (``read_beh``), never from a recording."""
+    return None, 0
+
+
+def _dexterity(attr: str) -> Callable[[DexterityMetrics, str], Reading]:
+    """A hand's dexterity summary field (``mean`` time s or ``per_min``) over its valid trials."""
+
+    def read(m: DexterityMetrics, hand: str) -> Reading:
+        s = m.summary(hand)
+        value = getattr(s, attr) if s is not None else None
+        return (float(value), s.n_valid) if s is not None and _finite(value) else (None, 0)
+
+    return read
+
+
 @dataclass(frozen=True)
 class ChangeBand:
     """How large a change of a measure must be to exceed measurement noise (metric units).
@@ -158,6 +175,30 @@ def _tremor_band_abs(baseline: float) -> float:
 
 TREMOR_BAND = ChangeBand("test-retest band (±66 % of baseline)", _tremor_band_abs, TREMOR_RETEST_SOURCE)
 
+#: Nine-Hole Peg Test MDC (95 %) over one week in 69 adults with multiple sclerosis (Hervault et al.
+#: 2017, Int J Rehabil Res 40:91-93): time 19.4 % (dominant) / 29.1 % (non-dominant hand) of
+#: baseline, speed 18.6 % / 20.5 %. The larger (non-dominant) figure is used for both hands, so a
+#: change called real exceeds the noise of either hand; no child figure was found.
+NHPT_TIME_MDC_FRACTION = 0.291
+NHPT_SPEED_MDC_FRACTION = 0.205
+NHPT_MDC_SOURCE = (
+    "Hervault et al. 2017 (Int J Rehabil Res 40:91-93; adults with MS, 1 week): Nine-Hole Peg MDC95 "
+    "19.4 % / 29.1 % of baseline time and 18.6 % / 20.5 % of speed (dominant / non-dominant hand); "
+    "the larger is used for both hands"
+)
+
+
+def _nhpt_time_band_abs(baseline: float) -> float:
+    return NHPT_TIME_MDC_FRACTION * abs(baseline)
+
+
+def _nhpt_speed_band_abs(baseline: float) -> float:
+    return NHPT_SPEED_MDC_FRACTION * abs(baseline)
+
+
+NHPT_TIME_BAND = ChangeBand("MDC95 (±29.1 % of baseline)", _nhpt_time_band_abs, NHPT_MDC_SOURCE)
+NHPT_SPEED_BAND = ChangeBand("MDC95 (±20.5 % of baseline)", _nhpt_speed_band_abs, NHPT_MDC_SOURCE)
+
 
 @dataclass(frozen=True)
 class GoalMetric:
@@ -182,6 +223,8 @@ class GoalMetric:
             detected" instead of a number), None when it does not measure it.
         trials_in_norm: trials the published norms average (a result of fewer trials gets a
             caveat next to the norm); 0 when the measure has no norms.
+        read_beh: for dexterity measures stored as behavioural files (``_beh.tsv``),
+            ``read_beh(dexterity_metrics, hand) -> (value, n_trials)``; None for sensor measures.
     """
 
     key: str
@@ -197,6 +240,7 @@ class GoalMetric:
     chart_max: float | None = None
     detected: Callable[[RecordingMetrics, str], bool | None] | None = None
     trials_in_norm: int = 0
+    read_beh: Callable[[DexterityMetrics, str], Reading] | None = None
 
     def change_limit(self, baseline: float | None) -> float | None:
         """Half-width of the noise band at ``baseline`` (None when unknown or no baseline)."""
@@ -327,6 +371,40 @@ GOAL_METRICS: dict[str, GoalMetric] = {
             band=TREMOR_BAND,
             chart_max=2.0,
             detected=_acc_tremor_detected,
+        ),
+        GoalMetric(
+            "ninehole_time_s",
+            "ninehole",
+            _no_recording_value,
+            "s",
+            "Nine-Hole Peg time",
+            "how quickly the hand puts 9 pegs in a board and takes them out (shorter is better)",
+            higher_is_better=False,
+            band=NHPT_TIME_BAND,
+            chart_max=60.0,  # s; a fixed 0-60 s axis that grows when a slower time lies above it
+            read_beh=_dexterity("mean"),
+        ),
+        GoalMetric(
+            "ninehole_pegs_per_min",
+            "ninehole",
+            _no_recording_value,
+            "pegs/min",
+            "Nine-Hole Peg rate",
+            "how many pegs the hand moves per minute",
+            band=NHPT_SPEED_BAND,
+            chart_max=40.0,
+            read_beh=_dexterity("per_min"),
+        ),
+        GoalMetric(
+            "boxblock_blocks_per_min",
+            "boxblock",
+            _no_recording_value,
+            "blocks/min",
+            "Box and Block rate",
+            "how many blocks the hand carries over a low wall per minute",
+            decimals=0,
+            chart_max=100.0,
+            read_beh=_dexterity("per_min"),
         ),
     )
 }

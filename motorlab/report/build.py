@@ -30,6 +30,7 @@ from ..clinic.metric_catalog import GOAL_METRICS, GoalMetric, goal_metric
 from ..errors import MotorlabError
 from ..units import newton_to_kgf
 from . import figures, wording
+from .dexterity import DEXTERITY_TITLES, beh_rows, dexterity_caption, dexterity_trial_table
 from .document import Document, Facts, Figure, Paragraph, Section, Subheading, Table
 from .pen_features import feature_table
 from .wording import clock_text as _clock
@@ -49,6 +50,7 @@ TASK_TITLES = {
     "pinch": "Pinch strength",
     "loops": "Loops (lllll)",
     "tracing": "Line tracing",
+    **DEXTERITY_TITLES,
 }
 #: handwriting-like tasks whose results show the children's handwriting features (report/pen_features.py)
 PEN_FEATURE_TASKS = ("handwriting", "loops", "tracing")
@@ -288,7 +290,7 @@ def session_notes(session: SessionInfo) -> list[SessionNote]:
         for r in session.recordings
         for t, text in r.notes
         if text.strip()
-    ]
+    ] + [SessionNote(b.task, "n/a", t, text) for b in session.beh for t, text in b.notes if text.strip()]
 
 
 # ---------------------------------------------------------------------- document
@@ -313,7 +315,7 @@ def _overview(data: ReportData) -> Section:
                 ("Sex", {"F": "female", "M": "male"}[c.sex]),
                 ("Dominant hand", c.dominant_hand),
                 ("Tasks", ", ".join(TASK_TITLES.get(t, t) for t in ses.tasks) or "none"),
-                ("Device", "; ".join(devices) or "unknown"),
+                ("Device", "; ".join(devices) or ("none (tasks timed or counted)" if ses.beh else "unknown")),
                 ("Calibration", ", ".join(cals) if cals else "none recorded"),
                 (
                     "Data source",
@@ -348,12 +350,13 @@ def _overview(data: ReportData) -> Section:
             r.path.name,
         )
         for r in ses.recordings
-    )
+    ) + beh_rows(ses)
     s.add(
         Table(
             ("Task", "Hand", "Device", "Calibration", "Status", "File"),
             rows,
-            caption="Recordings of this session (BIDS motion files).",
+            caption="Recordings of this session (BIDS motion files"
+            + (" and behavioural files of the dexterity tasks)." if ses.beh else ")."),
         )
     )
     if data.notes:
@@ -429,6 +432,10 @@ def _results(data: ReportData) -> Section:
             feats = feature_table(data.current.results_of(task))
             if feats is not None:
                 s.add(feats)
+        if task in DEXTERITY_TITLES:
+            dex = dexterity_trial_table(data.current, task)
+            if dex is not None:
+                s.add(dex)
         s.add(Paragraph(" ".join(plain), plain=True))
     for task in PEN_FEATURE_TASKS:  # pen tasks without a catalog measure: their features only
         feats = feature_table(data.current.results_of(task)) if task not in by_task else None
@@ -436,6 +443,7 @@ def _results(data: ReportData) -> Section:
             s.add(Subheading(TASK_TITLES.get(task, task)))
             s.add(feats)
     problems = [r.error for r in data.current.results if r.error]
+    problems += [d.error for d in data.current.dexterity if d.error]
     if problems:
         s.add(Paragraph("Recordings that could not be analysed: " + "; ".join(problems)))
     return s
@@ -489,6 +497,8 @@ def _results_caption(task: str, lines: list[MetricLine]) -> str:
             else "No norm table covers this client's age, sex and hand."
         )
         return "Grip strength is the mean of the valid trials in kilograms-force (1 kg = 9.80665 N). " + norms
+    if task in DEXTERITY_TITLES:
+        return dexterity_caption(task)
     return (
         "No published normative table is built in for this task; values are compared with earlier sessions."
     )

@@ -45,8 +45,17 @@ def fewer_trials_caveat(n_trials: int, trials_in_norm: int) -> str:
     )
 
 
+def _proper_name(label: str) -> bool:
+    """True for labels that start with a test's name ("Nine-Hole Peg time", "Box and Block rate"),
+    which keep their capitals inside a sentence; parenthesised abbreviations ("(RMS)") do not count."""
+    words = label.split()
+    return (
+        any(c.isupper() for c in words[0][1:]) or any(w[:1].isupper() for w in words[1:]) if words else False
+    )
+
+
 def _what(metric: GoalMetric, hand: str) -> str:
-    label = metric.label[:1].lower() + metric.label[1:]
+    label = metric.label if _proper_name(metric.label) else metric.label[:1].lower() + metric.label[1:]
     return f"{hand}-hand {label}" if hand in ("right", "left") else label
 
 

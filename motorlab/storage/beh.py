@@ -66,7 +66,9 @@ def read_beh(path: str | Path) -> tuple[list[dict[str, str]], dict[str, Any]]:
     return rows, sidecar
 
 
-def find_beh(root: str | Path, participant: str | None = None) -> list[Path]:
-    """Every ``*_beh.tsv`` of the dataset (of one participant), sorted."""
+def find_beh(root: str | Path, participant: str | None = None, session: str | None = None) -> list[Path]:
+    """Every ``*_beh.tsv`` of the dataset (of one participant; of one of their sessions), sorted."""
     base = Path(root) / (f"sub-{participant}" if participant else "")
+    if participant and session:
+        base = base / f"ses-{session}"
     return sorted(base.glob("**/beh/*_beh.tsv")) if base.exists() else []
