@@ -115,3 +115,18 @@ def test_speed_minima_between_submovements():
     speed = np.concatenate([v, v[1:]])
     assert np.allclose(speed_minima(speed, fs), [1.0])
     assert speed.size == t.size
+
+
+def test_band_power_edge_bin_does_not_flip_with_rate_rounding():
+    """A bin on a band edge (k * fs / n) stays in the band when fs differs by rounding only."""
+    from motorlab.signal.spectrum import band_power, peak_frequency
+
+    n = 400
+    powers, peaks = [], []
+    for fs in (200.0, 200.0000000000043, 199.9999999):
+        freqs = np.arange(n // 2 + 1) * fs / n
+        psd = np.where(np.isclose(freqs, 3.0, atol=0.01), 100.0, 1.0)  # power sits on the 3 Hz edge
+        powers.append(band_power(freqs, psd, (3.0, 12.0)))
+        peaks.append(peak_frequency(freqs, psd, (3.0, 12.0)))
+    assert max(powers) - min(powers) < 1e-6 * max(powers)
+    assert all(3.0 <= p <= 12.0 for p in peaks)

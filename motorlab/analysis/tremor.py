@@ -44,6 +44,7 @@ from ..signal._checks import as_2d, finite_runs, require_rate, warn
 from ..signal.filter import signal_filter
 from ..signal.segment import signal_zero_crossings
 from ..signal.spectrum import (
+    band_mask,
     band_power,
     peak_frequency,
     signal_psd,
@@ -246,7 +247,7 @@ def tremor_analyze(
     n_finite = int(np.count_nonzero(finite))
     duration = n_finite / fs
     freqs, pxx = signal_psd(arr, fs, window_s=window_s)
-    in_band = (freqs >= band[0]) & (freqs <= band[1])
+    in_band = band_mask(freqs, band)
     if freqs.size < 3 or not np.any(pxx[in_band] > 0):
         warn("tremor_analyze: signal too short or flat for a spectrum; results are NaN")
         return TremorResult(NAN, NAN, NAN, NAN, NAN, 0, duration, (), note="signal too short or flat")

@@ -114,16 +114,28 @@ def signal_psd(
     return freqs, (psd.sum(axis=1) if sum_columns else psd)
 
 
+#: a bin whose frequency lies within this fraction of a bin width of a band edge is on the edge:
+#: bins at k * fs / n move by rounding when fs does (200 vs 199.9999999 Hz), and an edge bin
+#: must not flip in or out of the band with them
+EDGE_TOLERANCE_BINS = 1e-6
+
+
+def band_mask(freqs: np.ndarray, band: tuple[float, float]) -> np.ndarray:
+    """Boolean mask of the bins inside ``band`` (Hz, inclusive edges, with a rounding tolerance
+    of :data:`EDGE_TOLERANCE_BINS` of a bin width)."""
+    tol = EDGE_TOLERANCE_BINS * float(freqs[1] - freqs[0]) if freqs.size >= 2 else 0.0
+    return (freqs >= band[0] - tol) & (freqs <= band[1] + tol)
+
+
 def band_power(freqs: np.ndarray, psd: np.ndarray, band: tuple[float, float]) -> float:
     """Power in ``band`` (inclusive edges, Hz): sum of PSD bins x bin width (units^2)."""
     if freqs.size < 2:
         return float("nan")
-    sel = (freqs >= band[0]) & (freqs <= band[1])
-    return float(np.sum(psd[sel]) * (freqs[1] - freqs[0]))
+    return float(np.sum(psd[band_mask(freqs, band)]) * (freqs[1] - freqs[0]))
 
 
 def _in_band(freqs: np.ndarray, band: tuple[float, float]) -> np.ndarray:
-    return np.flatnonzero((freqs >= band[0]) & (freqs <= band[1]))
+    return np.flatnonzero(band_mask(freqs, band))
 
 
 def _refine(freqs: np.ndarray, psd: np.ndarray, k: int) -> float:
@@ -157,7 +169,7 @@ def peak_frequency(
     if sel.size == 0 or not np.any(psd[sel] > 0):
         return float("nan")
     k = int(sel[np.argmax(psd[sel])])
-    f = float(freqs[k])
+    f = float(np.clip(freqs[k], band[0], band[1]))  # an edge bin rounded just outside is on the edge
     if not refine or k <= sel[0] or k >= sel[-1]:
         return f
     if not (psd[k] > psd[k - 1] and psd[k] >= psd[k + 1]):
