@@ -4,6 +4,7 @@ exactly one A4 page, even with many measures, goals and notes."""
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 import shutil
 import subprocess
@@ -66,7 +67,10 @@ def test_parent_page_stays_one_page_when_crowded(tmp_path):
         ("Keep practising.", "Please bring your questions to the next visit."),
         tuple("A note the therapist typed during the task, " * 4 for _ in range(4)),
     )
+    open_files = len(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else 0
     path = render_parent_pdf(crowded, tmp_path / "crowded.pdf")
+    if open_files:  # the discarded layout attempts leave no font file open
+        assert len(os.listdir("/proc/self/fd")) == open_files
     pages, text = _pages(path)
     assert pages == 1
     assert "Goal 7: a long goal" in text and "Signature" in text  # never dropped

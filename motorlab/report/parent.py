@@ -289,6 +289,7 @@ def render_parent_pdf(s: ParentSummary, path: str | Path) -> Path:
             pdf, fits = _parent_pdf(summary, base)
             if fits:
                 return write_pdf(pdf, path)
+            pdf.release_fonts()
         longest = max(keep, key=lambda k: keep[k])
         if keep[longest] <= 1:
             raise ValueError("the parent summary does not fit on one A4 page")  # pragma: no cover

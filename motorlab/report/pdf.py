@@ -87,6 +87,14 @@ class ReportPDF(FPDF):
         self.set_draw_color(*LINE)
         self.set_creator("motorlab")
 
+    def release_fonts(self) -> None:
+        """Close the TrueType files of a document that will not be written (``output()`` closes
+        them otherwise; a discarded layout attempt would keep three files open)."""
+        for font in self.fonts.values():
+            close = getattr(font, "close", None)
+            if close is not None:
+                close()
+
     # -- helpers ---------------------------------------------------------------------
     def t(self, text: str) -> str:
         return text if self.unicode else latin1(text)
