@@ -93,10 +93,12 @@ async def test_virtual_technician_can_only_do_what_the_device_allows():
     async with await open_device("sim://pen") as pen:
         with pytest.raises(DeviceError, match=r"^sim://pen: this emulated device has no load cell"):
             pen.emulator.apply_load(10.0)
+        pen.emulator.set_pose("+x")  # the pen holds an IMU: it can be posed for `calibrate imu`
+    async with await open_device("sim://grip") as grip:
         with pytest.raises(
-            DeviceError, match=r"^sim://pen: this emulated device cannot be turned into poses"
+            DeviceError, match=r"^sim://grip: this emulated device cannot be turned into poses"
         ):
-            pen.emulator.set_pose("+x")
+            grip.emulator.set_pose("+x")
     async with await open_device("sim://wt901") as imu:
         imu.emulator.set_pose("-y")
         assert imu.emulator.truth["pose"] == "-y" and imu.emulator.truth["still"] is True
@@ -106,10 +108,10 @@ def test_calibrating_an_imu_on_an_emulator_that_cannot_pose_is_one_line(capsys):
     from motorlab.cli.main import main
 
     code = main(
-        ["calibrate", "imu", "--device", "sim://pen", "--yes", "--average-s", "0.2", "--still-s", "0.3"]
+        ["calibrate", "imu", "--device", "sim://grip", "--yes", "--average-s", "0.2", "--still-s", "0.3"]
     )
     err = capsys.readouterr().err
-    assert code == 2 and err.count("\n") == 1 and "sim://pen: this emulated device cannot be turned" in err
+    assert code == 2 and err.count("\n") == 1 and "sim://grip" in err and "no 'acc_x' channel" in err
 
 
 _WITHOUT_DBUS_FAST = """

@@ -120,6 +120,7 @@ def _record(*extra: str, device: str = "sim://grip?seed=1") -> Callable[[Path], 
             device,
             "--participant",
             "P001",
+            "--new",  # these cases are about other faults: the ID is not registered on purpose
             "--yes",
             "--no-live",
             *out,
