@@ -305,15 +305,19 @@ def ldlj_segments(vel: np.ndarray, bounds: list[tuple[int, int]], sampling_rate:
         return out
     j2 = np.sum(np.diff(arr, n=2, axis=0) ** 2, axis=1) / dt**4  # |jerk|^2 at i uses rows i..i+2
     csum = np.concatenate(([0.0], np.cumsum(j2)))
+    ab = np.asarray(bounds, dtype=np.int64).reshape(-1, 2)
+    use = np.flatnonzero(ab[:, 1] - ab[:, 0] >= 3)
+    if use.size == 0:
+        return out
+    a, b = ab[use, 0], ab[use, 1]
     speed = np.linalg.norm(arr, axis=1)
-    for i, (a, b) in enumerate(bounds):
-        m = b - a
-        if m < 3:
-            continue
-        amp = float(speed[a:b].max())
-        if not amp > 0:
-            continue
-        cost = (csum[b - 2] - csum[a]) * dt
+    # peak speed of every segment in one call: reduceat over (a0, b0, a1, b1, ...), the even
+    # entries are max(speed[a:b]) (a sentinel makes b = n a valid index)
+    amp = np.maximum.reduceat(np.append(speed, 0.0), np.column_stack([a, b]).reshape(-1))[::2]
+    m = (b - a).astype(np.float64)
+    cost = (csum[b - 2] - csum[a]) * dt
+    with np.errstate(divide="ignore", invalid="ignore"):
         dlj = -((m * dt) ** 3) / amp**2 * cost
-        out[i] = -np.log(abs(dlj)) if dlj != 0 else NAN
+        val = -np.log(np.abs(dlj))
+    out[use] = np.where((amp > 0) & (dlj != 0), val, NAN)
     return out
