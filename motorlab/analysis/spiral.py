@@ -105,6 +105,22 @@ def _nan_result(note: str) -> SpiralResult:
     return SpiralResult(nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, tremor_note=note)
 
 
+def _unwrap(phase: np.ndarray) -> np.ndarray:
+    """``np.unwrap(phase)`` (same values, bit for bit) with the correction computed only at the
+    steps of at least pi: a spiral trace has a few wraps among hundreds of samples."""
+    dd = np.diff(phase)
+    big = np.flatnonzero(np.abs(dd) >= np.pi)
+    out = np.array(phase, dtype=np.float64, copy=True)
+    if big.size:
+        d = dd[big]
+        ddmod = np.mod(d + np.pi, TWO_PI) - np.pi
+        ddmod[(ddmod == -np.pi) & (d > 0)] = np.pi
+        corr = np.zeros(dd.size)
+        corr[big] = ddmod - d
+        out[1:] += np.cumsum(corr)
+    return out
+
+
 def _polar(
     pos: np.ndarray, center: np.ndarray, drop_center: bool = True
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -112,7 +128,7 @@ def _polar(
     d = pos - center
     r = np.hypot(d[:, 0], d[:, 1])
     keep = r > 1e-9 if drop_center else np.ones(r.size, bool)
-    theta = np.unwrap(np.arctan2(d[keep, 1], d[keep, 0]))
+    theta = _unwrap(np.arctan2(d[keep, 1], d[keep, 0]))
     if theta.size > 1 and theta[-1] < theta[0]:
         theta = -theta  # clockwise spiral
     return r[keep], theta, keep
@@ -195,8 +211,18 @@ def algebraic_center(pts: np.ndarray) -> np.ndarray:
     x^2 + y^2 + D x + E y + F = 0, centre (-D/2, -E/2). Coordinates are centred first."""
     m = pts.mean(axis=0)
     x, y = (pts - m).T
-    design = np.column_stack([x, y, np.ones_like(x)])
-    (d, e, _), *_ = np.linalg.lstsq(design, -(x * x + y * y), rcond=None)
+    # x and y are centred, so the constant column is orthogonal to both and (D, E) solve the
+    # 2 x 2 normal equations alone (the least-squares solution, without a general lstsq call)
+    z = x * x + y * y
+    sxx, sxy, syy = float(x @ x), float(x @ y), float(y @ y)
+    sxz, syz = float(x @ z), float(y @ z)
+    det = sxx * syy - sxy * sxy
+    if not det > 1e-12 * max(sxx * syy, 1e-300):  # collinear or single point: rank-deficient
+        design = np.column_stack([x, y, np.ones_like(x)])
+        (d, e, _), *_ = np.linalg.lstsq(design, -z, rcond=None)
+    else:
+        d = -(syy * sxz - sxy * syz) / det
+        e = -(sxx * syz - sxy * sxz) / det
     c = m + np.array([-d / 2.0, -e / 2.0])
     return c if np.all(np.isfinite(c)) else m
 
@@ -260,7 +286,7 @@ def _outer_part(pts: np.ndarray, c: np.ndarray, skip_inner_turns: float) -> tupl
     that many loop spacings, spacing ~ r_max / loops), as one contiguous stretch; and the loops."""
     d = pts - c
     radius = np.hypot(d[:, 0], d[:, 1])
-    theta = np.unwrap(np.arctan2(d[:, 1], d[:, 0]))
+    theta = _unwrap(np.arctan2(d[:, 1], d[:, 0]))
     n_loops = float(np.ptp(theta) / TWO_PI)
     r_inner = skip_inner_turns * float(radius.max()) / max(n_loops, 1.0)
     big = np.flatnonzero(radius >= r_inner)
