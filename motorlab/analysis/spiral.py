@@ -434,13 +434,22 @@ def _lowpassed(pos: np.ndarray, valid: np.ndarray, fs: float, lowpass_hz: float)
     return signal_filter(np.where(valid[:, None], pos, np.nan), fs, highcut=min(lowpass_hz, 0.4 * fs))
 
 
+def _finite_median(v: np.ndarray) -> float:
+    """``np.nanmedian(v)`` if any value of ``v`` is finite, else NaN (one mask, no nan-aware copy)."""
+    if not np.isfinite(v).any():
+        return NAN
+    known = ~np.isnan(v)
+    return float(np.median(v if known.all() else v[known]))
+
+
 def _submovement_smoothness(
     sm: np.ndarray, fs: float, ps: SmoothnessParams
 ) -> tuple[int, float, float, float]:
     """(n submovements, median SPARC, median LDLJ, path length) of the low-passed trace ``sm``."""
     ok = np.all(np.isfinite(sm), axis=1)
-    vel = np.gradient(np.where(ok[:, None], sm, 0.0), 1.0 / fs, axis=0)
-    speed = np.hypot(vel[:, 0], vel[:, 1])
+    # filled per finite run below; outside the runs no segment reads them (finite placeholders)
+    vel = np.zeros_like(sm)
+    speed = np.zeros(sm.shape[0])
     bounds: list[tuple[int, int]] = []
     path = 0.0
     for a, b in finite_runs(ok):
@@ -457,8 +466,7 @@ def _submovement_smoothness(
     with np.errstate(all="ignore"):
         sparcs = sparc_segments(speed, bounds, fs, ps.sparc_padlevel, ps.sparc_fc_hz, ps.sparc_amp_th)
         ldljs = ldlj_segments(vel, bounds, fs)
-    med_s = float(np.nanmedian(sparcs)) if np.isfinite(sparcs).any() else NAN
-    med_l = float(np.nanmedian(ldljs)) if np.isfinite(ldljs).any() else NAN
+    med_s, med_l = _finite_median(sparcs), _finite_median(ldljs)
     return len(bounds), med_s, med_l, path
 
 

@@ -234,14 +234,29 @@ def _pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
     return i, j
 
 
+def _median(a: np.ndarray) -> float:
+    """``np.median`` of a 1-D array (same value; NaN if empty or any element is NaN) by one
+    ``np.partition``, without ``np.median``'s generic axis handling."""
+    n = a.size
+    if n == 0:
+        return float("nan")
+    h = n // 2
+    if n % 2:
+        v = float(np.partition(a, h)[h])
+    else:
+        p = np.partition(a, (h - 1, h))
+        v = float((p[h - 1] + p[h]) / 2)
+    return v if not np.isnan(a).any() else float("nan")
+
+
 def theil_sen(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     """Theil-Sen line (Sen, JASA 63:1379, 1968): slope = median of the pairwise slopes,
     intercept = median(y) - slope * median(x) (as :func:`scipy.stats.theilslopes`)."""
     i, j = _pairs(x.size)
     dx = x[j] - x[i]
     ok = dx != 0
-    slope = float(np.median((y[j] - y[i])[ok] / dx[ok])) if ok.any() else 0.0
-    return slope, float(np.median(y) - slope * np.median(x))
+    slope = _median((y[j] - y[i])[ok] / dx[ok]) if ok.any() else 0.0
+    return slope, _median(y) - slope * _median(x)
 
 
 def _background_fit(freqs: np.ndarray, psd: np.ndarray, fit: np.ndarray) -> tuple[float, np.ndarray]:
