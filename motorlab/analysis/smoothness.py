@@ -270,11 +270,15 @@ def sparc_segments(
         if m >= 2:
             groups.setdefault(int(2 ** (np.ceil(np.log2(m)) + padlevel)), []).append(i)
     for nfft, idx in groups.items():
-        block = np.zeros((len(idx), nfft))
-        for row, i in enumerate(idx):
-            a, b = bounds[i]
-            block[row, : b - a] = v[a:b]
-        mag = np.abs(sfft.rfft(block, axis=1))
+        if len(idx) == 1:  # one segment of this FFT length: rfft zero-pads it (no padded copy)
+            a, b = bounds[idx[0]]
+            block = v[None, a:b]
+        else:
+            block = np.zeros((len(idx), int(lengths[idx].max())))
+            for row, i in enumerate(idx):
+                a, b = bounds[i]
+                block[row, : b - a] = v[a:b]
+        mag = np.abs(sfft.rfft(block, n=nfft, axis=1))
         peak = mag.max(axis=1)
         n_keep = int(np.count_nonzero(np.arange(mag.shape[1]) * (fs / nfft) <= fc))
         with np.errstate(invalid="ignore", divide="ignore"):
