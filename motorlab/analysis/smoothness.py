@@ -16,6 +16,7 @@ More negative SPARC/LDLJ means a less smooth movement.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from scipy import fft as sfft
@@ -250,6 +251,12 @@ def stroke_smoothness(
     )
 
 
+@lru_cache(maxsize=64)
+def _bins_up_to(nfft: int, fs: float, fc: float) -> int:
+    """Number of rfft bins k (of ``nfft``) with k * fs / nfft <= ``fc`` Hz (cached per length)."""
+    return int(np.count_nonzero(np.arange(nfft // 2 + 1) * (fs / nfft) <= fc))
+
+
 def sparc_segments(
     speed: np.ndarray,
     bounds: list[tuple[int, int]],
@@ -280,7 +287,7 @@ def sparc_segments(
                 block[row, : b - a] = v[a:b]
         mag = np.abs(sfft.rfft(block, n=nfft, axis=1))
         peak = mag.max(axis=1)
-        n_keep = int(np.count_nonzero(np.arange(mag.shape[1]) * (fs / nfft) <= fc))
+        n_keep = _bins_up_to(nfft, fs, fc)
         with np.errstate(invalid="ignore", divide="ignore"):
             m_sel = mag[:, :n_keep] / peak[:, None]
         above = m_sel >= amp_th

@@ -45,6 +45,7 @@ from ..signal._checks import finite_runs, require_rate, warn
 from ..signal.filter import signal_filter
 from ..signal.imu import pen_trajectory_from_imu
 from ..signal.segment import speed_minima
+from ..signal.spectrum import median_1d
 from .params import SmoothnessParams, SpiralParams, TremorParams
 from .pen_path import pen_down_rule, pen_grid
 from .smoothness import ldlj_segments, sparc_segments
@@ -439,7 +440,7 @@ def _finite_median(v: np.ndarray) -> float:
     if not np.isfinite(v).any():
         return NAN
     known = ~np.isnan(v)
-    return float(np.median(v if known.all() else v[known]))
+    return median_1d(v if known.all() else v[known])
 
 
 def _submovement_smoothness(

@@ -234,7 +234,7 @@ def _pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
     return i, j
 
 
-def _median(a: np.ndarray) -> float:
+def median_1d(a: np.ndarray) -> float:
     """``np.median`` of a 1-D array (same value; NaN if empty or any element is NaN) by one
     ``np.partition``, without ``np.median``'s generic axis handling."""
     n = a.size
@@ -255,8 +255,8 @@ def theil_sen(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     i, j = _pairs(x.size)
     dx = x[j] - x[i]
     ok = dx != 0
-    slope = _median((y[j] - y[i])[ok] / dx[ok]) if ok.any() else 0.0
-    return slope, _median(y) - slope * _median(x)
+    slope = median_1d((y[j] - y[i])[ok] / dx[ok]) if ok.any() else 0.0
+    return slope, median_1d(y) - slope * median_1d(x)
 
 
 def _background_fit(freqs: np.ndarray, psd: np.ndarray, fit: np.ndarray) -> tuple[float, np.ndarray]:
