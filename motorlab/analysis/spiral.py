@@ -35,6 +35,7 @@ al., J Neurosci Methods 171:264, 2008). An ideal Archimedean spiral is r = a + b
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -190,9 +191,11 @@ def _radial_jacobian(f: _RadialFit) -> tuple[np.ndarray, np.ndarray]:
     P the projector off span(A), dr/dc = -u (u the unit radius vector) and
     dtheta/dc = sign * (u_y, -u_x) / r. A sample exactly on the centre gets no gradient.
     """
-    with np.errstate(divide="ignore", invalid="ignore"):
+    if f.r.all():
         inv_r = 1.0 / f.r
-    if not f.r.all():
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            inv_r = 1.0 / f.r
         inv_r[f.r == 0] = 0.0
     n = f.r.size
     ux, uy = f.dx * inv_r, f.dy * inv_r
@@ -263,19 +266,20 @@ def _gauss_newton(x: np.ndarray, y: np.ndarray, c: np.ndarray, span: float) -> t
     for _ in range(CENTRE_MAX_STEPS):
         jx, jy = _radial_jacobian(fit)
         step = _normal_step(jx, jy, fit.e)
-        size = float(np.max(np.abs(step))) if np.all(np.isfinite(step)) else 0.0
+        s0, s1 = abs(float(step[0])), abs(float(step[1]))
+        size = max(s0, s1) if math.isfinite(s0) and math.isfinite(s1) else 0.0
         if size < CENTRE_TOL * span:
             break
         halved = 0
         for halved in range(CENTRE_HALVINGS + 1):
             cand = c + step
             trial = _radial_fit(x, y, float(cand[0]), float(cand[1]))
-            if np.isfinite(trial.cost) and trial.cost < fit.cost:
+            if math.isfinite(trial.cost) and trial.cost < fit.cost:
                 break
             step = step * 0.5
         else:
             break
-        moved = float(np.max(np.abs(step)))
+        moved = max(abs(float(step[0])), abs(float(step[1])))
         c, fit = cand, trial
         if halved >= CENTRE_KINK_HALVINGS or (halved and moved < CENTRE_KINK_TOL * span):
             break
@@ -539,7 +543,8 @@ def spiral_analyze(
             if state.size != pos.shape[0]:
                 raise MotorlabError(f"pen state has {state.size} samples but positions have {pos.shape[0]}")
             down &= state
-    valid = down & np.all(np.isfinite(pos), axis=1)
+    # without timestamps ``down`` already excludes non-finite positions
+    valid = down if timestamps_s is None else down & np.all(np.isfinite(pos), axis=1)
     if np.count_nonzero(valid) < 10:
         warn("spiral_analyze: fewer than 10 pen-down samples; results are NaN")
         return _nan_result("fewer than 10 pen-down samples")
