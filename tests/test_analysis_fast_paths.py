@@ -181,3 +181,71 @@ def test_pen_trajectory_bridges_a_link_gap_with_a_warning():
         bridged = pen_trajectory_from_imu(acc_gap, gyro, tip, fs, 0.05)
     assert np.isfinite(bridged).all()
     assert np.abs(bridged - whole).max() < 0.05 * np.abs(whole).max()
+
+
+def test_spiral_unwrap_is_numpy_unwrap_bit_for_bit():
+    from motorlab.analysis.spiral import _unwrap
+
+    rng = np.random.default_rng(5)
+    for phase in (
+        np.arctan2(np.sin(np.linspace(0, 40, 900)), np.cos(np.linspace(0, 40, 900))),
+        rng.uniform(-np.pi, np.pi, 500),
+        np.array([0.0, np.pi, -np.pi, np.pi, 0.0]),  # steps of exactly pi and 2 pi (tie rule)
+        np.zeros(3),
+    ):
+        assert np.array_equal(_unwrap(phase), np.unwrap(phase))
+
+
+def test_theil_sen_median_equals_numpy_median():
+    from motorlab.signal.spectrum import median_1d as _median
+
+    rng = np.random.default_rng(6)
+    for n in (1, 2, 3, 4, 89, 90, 4005):
+        a = rng.standard_normal(n)
+        assert _median(a) == float(np.median(a))
+    assert np.isnan(_median(np.array([1.0, np.nan, 2.0])))
+    assert np.isnan(_median(np.empty(0)))
+
+
+def test_kasa_centre_from_normal_equations_equals_lstsq():
+    from motorlab.analysis.spiral import algebraic_center
+
+    rng = np.random.default_rng(7)
+    th = np.linspace(0, 6 * np.pi, 900)
+    pts = np.column_stack([3 + th * np.cos(th), -2 + th * np.sin(th)]) + 0.02 * rng.standard_normal((900, 2))
+    m = pts.mean(axis=0)
+    x, y = (pts - m).T
+    (d, e, _), *_ = np.linalg.lstsq(np.column_stack([x, y, np.ones_like(x)]), -(x * x + y * y), rcond=None)
+    np.testing.assert_allclose(algebraic_center(pts), m - 0.5 * np.array([d, e]), rtol=1e-12, atol=1e-12)
+    # collinear samples: rank-deficient, the general least squares answers
+    line = np.column_stack([np.arange(10.0), 2 * np.arange(10.0)])
+    assert np.all(np.isfinite(algebraic_center(line)))
+
+
+def test_ldlj_segments_equal_per_segment_ldlj():
+    from motorlab.analysis.smoothness import ldlj, ldlj_segments
+
+    rng = np.random.default_rng(8)
+    vel = np.cumsum(rng.standard_normal((400, 2)), axis=0)
+    bounds = [(0, 50), (49, 120), (120, 122), (130, 400), (200, 203)]
+    got = ldlj_segments(vel, bounds, 100.0)
+    for (a, b), g in zip(bounds, got):
+        if b - a < 3:
+            assert np.isnan(g)
+        else:
+            assert g == pytest.approx(ldlj(vel[a:b], 100.0, "vel"), rel=1e-12)
+    assert np.isnan(ldlj_segments(np.zeros((50, 2)), [(0, 50)], 100.0)[0])  # no movement
+
+
+def test_speed_minima_equal_the_nan_filling_recipe():
+    from motorlab.signal.segment import speed_minima
+
+    t = np.arange(500) / 100.0
+    speed = 2.0 + np.sin(2 * np.pi * 1.3 * t) + 0.3 * np.sin(2 * np.pi * 4.1 * t)
+    gappy = speed.copy()
+    gappy[[0, 200, 201]] = np.nan  # read as the peak speed
+    for v in (speed, gappy):
+        vmax = float(np.nanmax(v))
+        ref, _ = sps.find_peaks(-np.nan_to_num(v, nan=vmax), prominence=0.1 * vmax)
+        np.testing.assert_array_equal(speed_minima(v, 100.0), ref / 100.0)
+    assert speed_minima(speed, 100.0).size >= 6

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -390,7 +391,7 @@ class AnalysisParams:
         (errors name the file and line).
         """
         if nested is None:
-            return cls()
+            return _default_params() if cls is AnalysisParams else cls()
         if isinstance(nested, AnalysisParams):
             return nested
         if not isinstance(nested, Mapping):
@@ -427,3 +428,10 @@ def analysis_parameters(
 
 #: the defaults in plain JSON form (a view of :class:`AnalysisParams`; changing it changes nothing)
 DEFAULTS: dict[str, dict[str, Any]] = AnalysisParams().to_dict()
+
+
+@lru_cache(maxsize=1)
+def _default_params() -> AnalysisParams:
+    """The all-defaults :class:`AnalysisParams`, built once: every section is a frozen dataclass of
+    immutable values, and validating seven sections cost about 30 us per analysed recording."""
+    return AnalysisParams()

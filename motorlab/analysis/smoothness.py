@@ -16,6 +16,7 @@ More negative SPARC/LDLJ means a less smooth movement.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from scipy import fft as sfft
@@ -250,6 +251,12 @@ def stroke_smoothness(
     )
 
 
+@lru_cache(maxsize=64)
+def _bins_up_to(nfft: int, fs: float, fc: float) -> int:
+    """Number of rfft bins k (of ``nfft``) with k * fs / nfft <= ``fc`` Hz (cached per length)."""
+    return int(np.count_nonzero(np.arange(nfft // 2 + 1) * (fs / nfft) <= fc))
+
+
 def sparc_segments(
     speed: np.ndarray,
     bounds: list[tuple[int, int]],
@@ -270,13 +277,17 @@ def sparc_segments(
         if m >= 2:
             groups.setdefault(int(2 ** (np.ceil(np.log2(m)) + padlevel)), []).append(i)
     for nfft, idx in groups.items():
-        block = np.zeros((len(idx), nfft))
-        for row, i in enumerate(idx):
-            a, b = bounds[i]
-            block[row, : b - a] = v[a:b]
-        mag = np.abs(sfft.rfft(block, axis=1))
+        if len(idx) == 1:  # one segment of this FFT length: rfft zero-pads it (no padded copy)
+            a, b = bounds[idx[0]]
+            block = v[None, a:b]
+        else:
+            block = np.zeros((len(idx), int(lengths[idx].max())))
+            for row, i in enumerate(idx):
+                a, b = bounds[i]
+                block[row, : b - a] = v[a:b]
+        mag = np.abs(sfft.rfft(block, n=nfft, axis=1))
         peak = mag.max(axis=1)
-        n_keep = int(np.count_nonzero(np.arange(mag.shape[1]) * (fs / nfft) <= fc))
+        n_keep = _bins_up_to(nfft, fs, fc)
         with np.errstate(invalid="ignore", divide="ignore"):
             m_sel = mag[:, :n_keep] / peak[:, None]
         above = m_sel >= amp_th
@@ -305,15 +316,19 @@ def ldlj_segments(vel: np.ndarray, bounds: list[tuple[int, int]], sampling_rate:
         return out
     j2 = np.sum(np.diff(arr, n=2, axis=0) ** 2, axis=1) / dt**4  # |jerk|^2 at i uses rows i..i+2
     csum = np.concatenate(([0.0], np.cumsum(j2)))
+    ab = np.asarray(bounds, dtype=np.int64).reshape(-1, 2)
+    use = np.flatnonzero(ab[:, 1] - ab[:, 0] >= 3)
+    if use.size == 0:
+        return out
+    a, b = ab[use, 0], ab[use, 1]
     speed = np.linalg.norm(arr, axis=1)
-    for i, (a, b) in enumerate(bounds):
-        m = b - a
-        if m < 3:
-            continue
-        amp = float(speed[a:b].max())
-        if not amp > 0:
-            continue
-        cost = (csum[b - 2] - csum[a]) * dt
+    # peak speed of every segment in one call: reduceat over (a0, b0, a1, b1, ...), the even
+    # entries are max(speed[a:b]) (a sentinel makes b = n a valid index)
+    amp = np.maximum.reduceat(np.append(speed, 0.0), np.column_stack([a, b]).reshape(-1))[::2]
+    m = (b - a).astype(np.float64)
+    cost = (csum[b - 2] - csum[a]) * dt
+    with np.errstate(divide="ignore", invalid="ignore"):
         dlj = -((m * dt) ** 3) / amp**2 * cost
-        out[i] = -np.log(abs(dlj)) if dlj != 0 else NAN
+        val = -np.log(np.abs(dlj))
+    out[use] = np.where((amp > 0) & (dlj != 0), val, NAN)
     return out

@@ -35,6 +35,7 @@ al., J Neurosci Methods 171:264, 2008). An ideal Archimedean spiral is r = a + b
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -45,6 +46,7 @@ from ..signal._checks import finite_runs, require_rate, warn
 from ..signal.filter import signal_filter
 from ..signal.imu import pen_trajectory_from_imu
 from ..signal.segment import speed_minima
+from ..signal.spectrum import median_1d
 from .params import SmoothnessParams, SpiralParams, TremorParams
 from .pen_path import pen_down_rule, pen_grid
 from .smoothness import ldlj_segments, sparc_segments
@@ -105,6 +107,22 @@ def _nan_result(note: str) -> SpiralResult:
     return SpiralResult(nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, tremor_note=note)
 
 
+def _unwrap(phase: np.ndarray) -> np.ndarray:
+    """``np.unwrap(phase)`` (same values, bit for bit) with the correction computed only at the
+    steps of at least pi: a spiral trace has a few wraps among hundreds of samples."""
+    dd = np.diff(phase)
+    big = np.flatnonzero(np.abs(dd) >= np.pi)
+    out = np.array(phase, dtype=np.float64, copy=True)
+    if big.size:
+        d = dd[big]
+        ddmod = np.mod(d + np.pi, TWO_PI) - np.pi
+        ddmod[(ddmod == -np.pi) & (d > 0)] = np.pi
+        corr = np.zeros(dd.size)
+        corr[big] = ddmod - d
+        out[1:] += np.cumsum(corr)
+    return out
+
+
 def _polar(
     pos: np.ndarray, center: np.ndarray, drop_center: bool = True
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -112,7 +130,7 @@ def _polar(
     d = pos - center
     r = np.hypot(d[:, 0], d[:, 1])
     keep = r > 1e-9 if drop_center else np.ones(r.size, bool)
-    theta = np.unwrap(np.arctan2(d[keep, 1], d[keep, 0]))
+    theta = _unwrap(np.arctan2(d[keep, 1], d[keep, 0]))
     if theta.size > 1 and theta[-1] < theta[0]:
         theta = -theta  # clockwise spiral
     return r[keep], theta, keep
@@ -173,9 +191,11 @@ def _radial_jacobian(f: _RadialFit) -> tuple[np.ndarray, np.ndarray]:
     P the projector off span(A), dr/dc = -u (u the unit radius vector) and
     dtheta/dc = sign * (u_y, -u_x) / r. A sample exactly on the centre gets no gradient.
     """
-    with np.errstate(divide="ignore", invalid="ignore"):
+    if f.r.all():
         inv_r = 1.0 / f.r
-    if not f.r.all():
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            inv_r = 1.0 / f.r
         inv_r[f.r == 0] = 0.0
     n = f.r.size
     ux, uy = f.dx * inv_r, f.dy * inv_r
@@ -195,8 +215,18 @@ def algebraic_center(pts: np.ndarray) -> np.ndarray:
     x^2 + y^2 + D x + E y + F = 0, centre (-D/2, -E/2). Coordinates are centred first."""
     m = pts.mean(axis=0)
     x, y = (pts - m).T
-    design = np.column_stack([x, y, np.ones_like(x)])
-    (d, e, _), *_ = np.linalg.lstsq(design, -(x * x + y * y), rcond=None)
+    # x and y are centred, so the constant column is orthogonal to both and (D, E) solve the
+    # 2 x 2 normal equations alone (the least-squares solution, without a general lstsq call)
+    z = x * x + y * y
+    sxx, sxy, syy = float(x @ x), float(x @ y), float(y @ y)
+    sxz, syz = float(x @ z), float(y @ z)
+    det = sxx * syy - sxy * sxy
+    if not det > 1e-12 * max(sxx * syy, 1e-300):  # collinear or single point: rank-deficient
+        design = np.column_stack([x, y, np.ones_like(x)])
+        (d, e, _), *_ = np.linalg.lstsq(design, -z, rcond=None)
+    else:
+        d = -(syy * sxz - sxy * syz) / det
+        e = -(sxx * syz - sxy * sxz) / det
     c = m + np.array([-d / 2.0, -e / 2.0])
     return c if np.all(np.isfinite(c)) else m
 
@@ -236,19 +266,20 @@ def _gauss_newton(x: np.ndarray, y: np.ndarray, c: np.ndarray, span: float) -> t
     for _ in range(CENTRE_MAX_STEPS):
         jx, jy = _radial_jacobian(fit)
         step = _normal_step(jx, jy, fit.e)
-        size = float(np.max(np.abs(step))) if np.all(np.isfinite(step)) else 0.0
+        s0, s1 = abs(float(step[0])), abs(float(step[1]))
+        size = max(s0, s1) if math.isfinite(s0) and math.isfinite(s1) else 0.0
         if size < CENTRE_TOL * span:
             break
         halved = 0
         for halved in range(CENTRE_HALVINGS + 1):
             cand = c + step
             trial = _radial_fit(x, y, float(cand[0]), float(cand[1]))
-            if np.isfinite(trial.cost) and trial.cost < fit.cost:
+            if math.isfinite(trial.cost) and trial.cost < fit.cost:
                 break
             step = step * 0.5
         else:
             break
-        moved = float(np.max(np.abs(step)))
+        moved = max(abs(float(step[0])), abs(float(step[1])))
         c, fit = cand, trial
         if halved >= CENTRE_KINK_HALVINGS or (halved and moved < CENTRE_KINK_TOL * span):
             break
@@ -260,7 +291,7 @@ def _outer_part(pts: np.ndarray, c: np.ndarray, skip_inner_turns: float) -> tupl
     that many loop spacings, spacing ~ r_max / loops), as one contiguous stretch; and the loops."""
     d = pts - c
     radius = np.hypot(d[:, 0], d[:, 1])
-    theta = np.unwrap(np.arctan2(d[:, 1], d[:, 0]))
+    theta = _unwrap(np.arctan2(d[:, 1], d[:, 0]))
     n_loops = float(np.ptp(theta) / TWO_PI)
     r_inner = skip_inner_turns * float(radius.max()) / max(n_loops, 1.0)
     big = np.flatnonzero(radius >= r_inner)
@@ -408,13 +439,22 @@ def _lowpassed(pos: np.ndarray, valid: np.ndarray, fs: float, lowpass_hz: float)
     return signal_filter(np.where(valid[:, None], pos, np.nan), fs, highcut=min(lowpass_hz, 0.4 * fs))
 
 
+def _finite_median(v: np.ndarray) -> float:
+    """``np.nanmedian(v)`` if any value of ``v`` is finite, else NaN (one mask, no nan-aware copy)."""
+    if not np.isfinite(v).any():
+        return NAN
+    known = ~np.isnan(v)
+    return median_1d(v if known.all() else v[known])
+
+
 def _submovement_smoothness(
     sm: np.ndarray, fs: float, ps: SmoothnessParams
 ) -> tuple[int, float, float, float]:
     """(n submovements, median SPARC, median LDLJ, path length) of the low-passed trace ``sm``."""
     ok = np.all(np.isfinite(sm), axis=1)
-    vel = np.gradient(np.where(ok[:, None], sm, 0.0), 1.0 / fs, axis=0)
-    speed = np.hypot(vel[:, 0], vel[:, 1])
+    # filled per finite run below; outside the runs no segment reads them (finite placeholders)
+    vel = np.zeros_like(sm)
+    speed = np.zeros(sm.shape[0])
     bounds: list[tuple[int, int]] = []
     path = 0.0
     for a, b in finite_runs(ok):
@@ -431,8 +471,7 @@ def _submovement_smoothness(
     with np.errstate(all="ignore"):
         sparcs = sparc_segments(speed, bounds, fs, ps.sparc_padlevel, ps.sparc_fc_hz, ps.sparc_amp_th)
         ldljs = ldlj_segments(vel, bounds, fs)
-    med_s = float(np.nanmedian(sparcs)) if np.isfinite(sparcs).any() else NAN
-    med_l = float(np.nanmedian(ldljs)) if np.isfinite(ldljs).any() else NAN
+    med_s, med_l = _finite_median(sparcs), _finite_median(ldljs)
     return len(bounds), med_s, med_l, path
 
 
@@ -504,7 +543,8 @@ def spiral_analyze(
             if state.size != pos.shape[0]:
                 raise MotorlabError(f"pen state has {state.size} samples but positions have {pos.shape[0]}")
             down &= state
-    valid = down & np.all(np.isfinite(pos), axis=1)
+    # without timestamps ``down`` already excludes non-finite positions
+    valid = down if timestamps_s is None else down & np.all(np.isfinite(pos), axis=1)
     if np.count_nonzero(valid) < 10:
         warn("spiral_analyze: fewer than 10 pen-down samples; results are NaN")
         return _nan_result("fewer than 10 pen-down samples")

@@ -30,6 +30,8 @@ def finite_runs(mask: np.ndarray) -> list[tuple[int, int]]:
     mask = np.asarray(mask, dtype=bool)
     if mask.size == 0:
         return []
+    if mask.all():  # the usual case (no gap): one run, without the edge search
+        return [(0, int(mask.size))]
     edges = np.diff(np.concatenate(([0], mask.view(np.int8), [0])))
     starts = np.flatnonzero(edges == 1)
     stops = np.flatnonzero(edges == -1)

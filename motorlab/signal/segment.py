@@ -111,6 +111,11 @@ def speed_minima(speed: np.ndarray, sampling_rate: float, prominence_frac: float
     v = np.asarray(speed, dtype=np.float64)
     if v.size < 3 or not np.any(np.isfinite(v)):
         return np.empty(0)
-    vmax = float(np.nanmax(v))
-    idx, _ = sps.find_peaks(-np.nan_to_num(v, nan=vmax), prominence=prominence_frac * vmax)
+    if np.isfinite(v).all():  # no NaN to fill (nan_to_num would return v unchanged)
+        vmax = float(v.max())
+        neg = -v
+    else:
+        vmax = float(np.nanmax(v))
+        neg = -np.nan_to_num(v, nan=vmax)
+    idx, _ = sps.find_peaks(neg, prominence=prominence_frac * vmax)
     return idx / fs

@@ -19,7 +19,7 @@ from functools import lru_cache
 import numpy as np
 from scipy import fft as sfft
 from scipy import signal as sps
-from scipy.stats import chi2
+from scipy.special import chdtrc
 
 from ._checks import as_2d, finite_runs, require_rate
 
@@ -225,14 +225,38 @@ class SpectralPeak:
     note: str
 
 
+@lru_cache(maxsize=32)
+def _pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``np.triu_indices(n, 1)`` (read-only, cached: the same few fit sizes recur in batch runs)."""
+    i, j = np.triu_indices(n, 1)
+    i.flags.writeable = False
+    j.flags.writeable = False
+    return i, j
+
+
+def median_1d(a: np.ndarray) -> float:
+    """``np.median`` of a 1-D array (same value; NaN if empty or any element is NaN) by one
+    ``np.partition``, without ``np.median``'s generic axis handling."""
+    n = a.size
+    if n == 0:
+        return float("nan")
+    h = n // 2
+    if n % 2:
+        v = float(np.partition(a, h)[h])
+    else:
+        p = np.partition(a, (h - 1, h))
+        v = float((p[h - 1] + p[h]) / 2)
+    return v if not np.isnan(a).any() else float("nan")
+
+
 def theil_sen(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     """Theil-Sen line (Sen, JASA 63:1379, 1968): slope = median of the pairwise slopes,
     intercept = median(y) - slope * median(x) (as :func:`scipy.stats.theilslopes`)."""
-    i, j = np.triu_indices(x.size, 1)
+    i, j = _pairs(x.size)
     dx = x[j] - x[i]
     ok = dx != 0
-    slope = float(np.median((y[j] - y[i])[ok] / dx[ok])) if ok.any() else 0.0
-    return slope, float(np.median(y) - slope * np.median(x))
+    slope = median_1d((y[j] - y[i])[ok] / dx[ok]) if ok.any() else 0.0
+    return slope, median_1d(y) - slope * median_1d(x)
 
 
 def _background_fit(freqs: np.ndarray, psd: np.ndarray, fit: np.ndarray) -> tuple[float, np.ndarray]:
@@ -298,7 +322,7 @@ def spectral_peak(
     best = int(np.argmax(ratios))
     k = int(cand[best])
     ratio = float(ratios[best])
-    single = float(chi2.sf(ratio * dof, dof))
+    single = float(chdtrc(dof, ratio * dof))  # chi2.sf(ratio * dof, dof) without the stats wrapper
     p = float(-np.expm1(sel.size * np.log1p(-min(single, 1.0 - 1e-16))))
     f = float(np.clip(_refine(freqs, psd, k), freqs[sel[0]], freqs[sel[-1]]))
     if ratio >= min_ratio and p < alpha:
