@@ -39,6 +39,7 @@ def _cmd(out: Path, *extra: str, device: str = f"sim://grip?seed=5&rate={RATE:g}
         device,
         "--participant",
         "P007",
+        "--new",  # an unregistered ID on purpose: these tests are about stopping and failing
         "--out",
         str(out),
         "--yes",
