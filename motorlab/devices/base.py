@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, cast, runtime_checkable
 
 import numpy as np
 
@@ -108,24 +108,27 @@ class RowBlock(SampleBlock):
         host_time: float = float("nan"),
     ) -> None:  # (no dataclass __init__: the arrays are properties here)
         self._n, self._n_channels = len(times), n_channels
-        # one sample of one channel (a polled gauge, most clinic devices): keep the two floats, not
-        # the sequences, so that a stream of such blocks held by a consumer adds one object each
-        # for the garbage collector to track (as a block of two arrays does), not three
-        self._single = self._n == 1 and len(flat) == 1
-        self._times: Any = times[0] if self._single else times  # float, or Sequence[float]
-        self._flat: Any = flat[0] if self._single else flat
+        # one sample (a notification of one frame, a polled gauge): keep its time as a float, and
+        # its value too if it has one channel, not the sequences, so that a stream of such blocks
+        # held by a consumer adds fewer objects for the garbage collector to track (a block of two
+        # arrays adds one; each tracked object held makes full collections come sooner)
+        self._one = self._n == 1
+        self._times: Any = times[0] if self._one else times  # float, or Sequence[float]
+        self._flat: Any = flat[0] if self._one and n_channels == 1 else flat  # the same
         self._t: np.ndarray | None = None
         self._v: np.ndarray | None = None
         self.host_time, self.seq, self.dropped_before = host_time, seq, dropped_before
 
-    __slots__ = ("_flat", "_n", "_n_channels", "_single", "_t", "_times", "_v")
+    __slots__ = ("_flat", "_n", "_n_channels", "_one", "_t", "_times", "_v")
 
     @property
     def rows(self) -> tuple[Sequence[float], Sequence[float]] | None:
         """(times, flat) as given, or None once the arrays exist (they may be changed in place)."""
         if self._t is not None:
             return None
-        return ((self._times,), (self._flat,)) if self._single else (self._times, self._flat)
+        if not self._one:
+            return self._times, self._flat
+        return (self._times,), ((self._flat,) if self._n_channels == 1 else self._flat)
 
     def _arrays(self) -> tuple[np.ndarray, np.ndarray]:
         if self._t is None or self._v is None:
@@ -133,7 +136,7 @@ class RowBlock(SampleBlock):
             self._v = np.array(flat, dtype=np.float64).reshape(self._n, self._n_channels)
             self._t = np.array(times, dtype=np.float64)
             self._times = self._flat = ()  # (the floats are no longer needed)
-            self._single = False
+            self._one = False
         return self._t, self._v
 
     @property
@@ -166,13 +169,13 @@ class RowBlock(SampleBlock):
     def first_time(self) -> float:
         if self._t is not None:
             return float(self._t[0])
-        return self._times if self._single else self._times[0]
+        return self._times if self._one else self._times[0]
 
     @property
     def last_time(self) -> float:
         if self._t is not None:
             return float(self._t[-1])
-        return self._times if self._single else self._times[-1]
+        return self._times if self._one else self._times[-1]
 
 
 # ------------------------------------------------------------ codec events
@@ -271,9 +274,15 @@ def stack_blocks(blocks: Sequence[SampleBlock]) -> tuple[np.ndarray, np.ndarray]
     """Concatenate blocks into (device_time, values) arrays."""
     if not blocks:
         return np.zeros(0), np.zeros((0, 0))
-    if all(type(b) is RowBlock and b._single for b in blocks):  # one float each
-        t = np.array([b._times for b in blocks], dtype=np.float64)  # type: ignore[attr-defined]
-        return t, np.array([b._flat for b in blocks], dtype=np.float64).reshape(-1, 1)  # type: ignore[attr-defined]
+    m = blocks[0].n_channels
+    if all(type(b) is RowBlock and b._one and b._n_channels == m for b in blocks):  # one sample each
+        ones = cast("list[RowBlock]", blocks)
+        t = np.array([b._times for b in ones], dtype=np.float64)
+        if m == 1:
+            v = np.array([b._flat for b in ones], dtype=np.float64)
+        else:
+            v = np.array(list(itertools.chain.from_iterable(b._flat for b in ones)), dtype=np.float64)
+        return t, v.reshape(len(t), m)
     rows = [b.rows for b in blocks if isinstance(b, RowBlock) and b.rows is not None]
     if len(rows) == len(blocks) and len({b.n_channels for b in blocks}) == 1:  # one array each
         times = list(itertools.chain.from_iterable(r[0] for r in rows))
