@@ -192,12 +192,15 @@ class JamarCodec:
 
     def _decode_one(self, message: bytes, host_time: float | None) -> list[CodecEvent]:
         """:meth:`_decode` of one message completed by this notification, for a reading."""
-        parsed = parse_message(message, self.unit)
-        if not isinstance(parsed, JamarReading):
+        m = _VAL.match(message)  # (what parse_message does, without its JamarReading)
+        scale = FORCE_UNITS_N.get((m.group(3).decode() or self.unit).lower()) if m is not None else None
+        if m is None or scale is None:
             return self._decode([(message, False)], None, host_time)
         self.stats.frames_ok += 1
         arrival = host_time if host_time is not None and math.isfinite(host_time) else math.nan
-        blk = RowBlock(self.clock.times(1, host_time), (parsed.newtons,), 1, self._index, 0, arrival)
+        blk = RowBlock(
+            self.clock.times(1, host_time), (float(m.group(2)) * scale,), 1, self._index, 0, arrival
+        )
         self._index += 1
         return [blk]
 
