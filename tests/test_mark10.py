@@ -70,6 +70,35 @@ def test_any_chunking_gives_the_same_readings():
     np.testing.assert_allclose(expected, np.round(np.linspace(-50, 300, 37), 1))
 
 
+def test_one_line_per_read_gives_the_events_and_counters_of_one_big_read():
+    """The one-reading path of feed() (a line per read) against the general path (all at once)."""
+    lines = [b"1.5 N\r\n", b"-2 lbF\r\n", b"*10\r\n", b"3.25\r\n", b"1.2.3 N\r\n", b"7 ozF\r\n"]
+    lines += [b"4 N\r\n", b"x5\r\n", b"6 N\r", b"\n8 N\r\n", b"9 N\r\n"]
+
+    def run(pieces):
+        c = Mark10Codec(unit="kgF")
+        polls(c, 3)
+        c.encode(SetUnit("LB"))  # silent setting: succeeds once the next reply arrives
+        polls(c, 8)
+        events = []
+        for piece in pieces:
+            events += c.feed(piece)
+        return c, events
+
+    c_line, ev_line = run(lines)
+    c_all, ev_all = run([b"".join(lines)])
+    assert c_line.stats == c_all.stats and c_line.last_unit == c_all.last_unit == "N"
+    assert [type(e).__name__ for e in ev_line if not isinstance(e, SampleBlock)] == [
+        type(e).__name__ for e in ev_all if not isinstance(e, SampleBlock)
+    ]
+    t1, v1 = samples(ev_line)
+    t2, v2 = samples(ev_all)
+    np.testing.assert_array_equal(t1, t2)
+    np.testing.assert_array_equal(v1, v2)
+    assert [b.dropped_before for b in ev_line if isinstance(b, SampleBlock)][-3:] == [1, 0, 0]  # after "x5"
+    assert c_line.stats.crc_errors == 2 and c_line.in_flight == 0
+
+
 def test_errors_and_silent_settings_follow_the_command_order():
     c = Mark10Codec()
     c.encode(SetUnit("LB"))

@@ -36,3 +36,24 @@ def test_stacking_and_joining_row_blocks_equals_stacking_arrays():
     np.testing.assert_array_equal(mixed[1], v_ref[:2])
     gap = new_block([0.9], [1.0, 1.0], 2, seq=9)
     assert len(join_runs([rows[4], gap])) == 2  # a sequence gap keeps blocks apart
+
+
+def test_one_value_blocks_keep_their_floats_and_stack_like_arrays():
+    import gc
+
+    singles = [new_block([k * 0.5], [k * 2.0], 1, dropped_before=k % 2) for k in range(4)]
+    assert singles[1].rows == ((0.5,), (2.0,)) and (singles[1].first_time, singles[1].last_time) == (0.5, 0.5)
+    t, v = stack_blocks(singles)
+    np.testing.assert_array_equal(t, [0.0, 0.5, 1.0, 1.5])
+    np.testing.assert_array_equal(v, [[0.0], [2.0], [4.0], [6.0]])
+    assert stack_blocks([*singles, new_block([2.0, 2.5], [8.0, 10.0], 1)])[1].shape == (6, 1)
+    np.testing.assert_array_equal(singles[3].values, [[6.0]])  # arrays built on use
+    assert singles[3].rows is None and singles[3].last_time == 1.5
+    # a held stream of such blocks adds one object per block for the garbage collector, as two arrays do
+    gc.disable()
+    try:
+        before = gc.get_count()[0]
+        held = [new_block((k * 0.1,), (1.0,), 1) for k in range(1000)]
+        assert gc.get_count()[0] - before <= len(held) + 5
+    finally:
+        gc.enable()

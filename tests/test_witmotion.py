@@ -80,6 +80,30 @@ def test_any_chunking_gives_the_same_rows():
     np.testing.assert_allclose(whole[0], np.arange(40) / 100)
 
 
+def test_one_period_per_read_equals_the_framer_path_through_losses():
+    """A read of one whole period (the usual serial read) takes a shorter path in feed(): same rows,
+    times, drops and counters as one big read, through a lost frame, a bad checksum and a cut."""
+    periods = [sample(acc=(k, -k, 2048)) for k in range(12)]
+    periods[4] = periods[4][11:]  # a lost frame
+    bad = bytearray(periods[7])
+    bad[30] ^= 0x01  # a bad checksum
+    periods[7] = bytes(bad)
+    reads = [*periods[:9], periods[9][:5], periods[9][5:], *periods[10:]]
+    per_read, whole = WitMotionCodec(rate_hz=100), WitMotionCodec(rate_hz=100)
+    events = []
+    for piece in reads:
+        events += per_read.feed(piece)
+    got = blocks_of(events)
+    ref = blocks_of(whole.feed(b"".join(reads)))
+    for a, b in zip(stack_blocks(got), stack_blocks(ref)):
+        np.testing.assert_array_equal(a, b)
+    t, v = stack_blocks(got)
+    assert t.size == 12 and np.isnan(v[4, 0]) and np.isnan(v[7, 6])  # the rows keep their place
+    np.testing.assert_allclose(v[[0, 5, 11], 0], np.array([0, 5, 11]) * 16 * G / 32768)
+    assert per_read.stats == whole.stats and per_read.stats.crc_errors == 1
+    assert per_read.stats.frames_ok == 46 and per_read.stats.bytes_discarded == 11
+
+
 def test_header_bytes_inside_data_do_not_break_sync():
     # 0x55 0x51 inside the data words (what splitting on 'U' gets wrong)
     data = b"".join(sample(acc=(0x5155, 0x5355, 0x0055)) for _ in range(5))

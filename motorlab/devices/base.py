@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, cast, runtime_checkable
 
 import numpy as np
 
@@ -41,7 +41,7 @@ class DeviceInfo:
     scales: tuple[float, ...] = ()
 
 
-@dataclass
+@dataclass(slots=True)  # (no per-block __dict__: a live stream makes one or more per notification)
 class SampleBlock:
     """Consecutive samples decoded from the bytes of one ``feed`` call (one frame,
     or several contiguous frames merged; a sequence gap always starts a new block).
@@ -107,18 +107,36 @@ class RowBlock(SampleBlock):
         dropped_before: int = 0,
         host_time: float = float("nan"),
     ) -> None:  # (no dataclass __init__: the arrays are properties here)
-        self.rows: tuple[Sequence[float], Sequence[float]] | None = (times, flat)  # None once arrays exist
         self._n, self._n_channels = len(times), n_channels
+        # one sample (a notification of one frame, a polled gauge): keep its time as a float, and
+        # its value too if it has one channel, not the sequences, so that a stream of such blocks
+        # held by a consumer adds fewer objects for the garbage collector to track (a block of two
+        # arrays adds one; each tracked object held makes full collections come sooner)
+        self._one = self._n == 1
+        self._times: Any = times[0] if self._one else times  # float, or Sequence[float]
+        self._flat: Any = flat[0] if self._one and n_channels == 1 else flat  # the same
         self._t: np.ndarray | None = None
         self._v: np.ndarray | None = None
         self.host_time, self.seq, self.dropped_before = host_time, seq, dropped_before
 
+    __slots__ = ("_flat", "_n", "_n_channels", "_one", "_t", "_times", "_v")
+
+    @property
+    def rows(self) -> tuple[Sequence[float], Sequence[float]] | None:
+        """(times, flat) as given, or None once the arrays exist (they may be changed in place)."""
+        if self._t is not None:
+            return None
+        if not self._one:
+            return self._times, self._flat
+        return (self._times,), ((self._flat,) if self._n_channels == 1 else self._flat)
+
     def _arrays(self) -> tuple[np.ndarray, np.ndarray]:
         if self._t is None or self._v is None:
-            times, flat = self.rows or ([], [])
-            self._t = np.array(times, dtype=np.float64)
+            times, flat = self.rows or ((), ())
             self._v = np.array(flat, dtype=np.float64).reshape(self._n, self._n_channels)
-            self.rows = None  # the arrays may be changed in place from now on
+            self._t = np.array(times, dtype=np.float64)
+            self._times = self._flat = ()  # (the floats are no longer needed)
+            self._one = False
         return self._t, self._v
 
     @property
@@ -149,11 +167,15 @@ class RowBlock(SampleBlock):
 
     @property
     def first_time(self) -> float:
-        return self.rows[0][0] if self.rows is not None else float(self.device_time[0])
+        if self._t is not None:
+            return float(self._t[0])
+        return self._times if self._one else self._times[0]
 
     @property
     def last_time(self) -> float:
-        return self.rows[0][-1] if self.rows is not None else float(self.device_time[-1])
+        if self._t is not None:
+            return float(self._t[-1])
+        return self._times if self._one else self._times[-1]
 
 
 # ------------------------------------------------------------ codec events
@@ -252,6 +274,15 @@ def stack_blocks(blocks: Sequence[SampleBlock]) -> tuple[np.ndarray, np.ndarray]
     """Concatenate blocks into (device_time, values) arrays."""
     if not blocks:
         return np.zeros(0), np.zeros((0, 0))
+    m = blocks[0].n_channels
+    if all(type(b) is RowBlock and b._one and b._n_channels == m for b in blocks):  # one sample each
+        ones = cast("list[RowBlock]", blocks)
+        t = np.array([b._times for b in ones], dtype=np.float64)
+        if m == 1:
+            v = np.array([b._flat for b in ones], dtype=np.float64)
+        else:
+            v = np.array(list(itertools.chain.from_iterable(b._flat for b in ones)), dtype=np.float64)
+        return t, v.reshape(len(t), m)
     rows = [b.rows for b in blocks if isinstance(b, RowBlock) and b.rows is not None]
     if len(rows) == len(blocks) and len({b.n_channels for b in blocks}) == 1:  # one array each
         times = list(itertools.chain.from_iterable(r[0] for r in rows))

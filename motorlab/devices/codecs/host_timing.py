@@ -71,8 +71,12 @@ class RateEstimator:
     def add_finite(self, times: list[float]) -> None:
         """:meth:`add` for times known to be finite (one call per notification: kept cheap)."""
         k = len(times)
-        self._t.extend(times)
-        self._i.extend(range(self._next, self._next + k))
+        if k == 1:  # (the usual notification)
+            self._t.append(times[0])
+            self._i.append(self._next)
+        else:
+            self._t.extend(times)
+            self._i.extend(range(self._next, self._next + k))
         self._next += k
         self._stale += k
 

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 
 from ...recording import Channel
 from ...units import FORCE_UNITS_N
-from ..base import CodecEvent, Command, Start, Stop
+from ..base import CodecEvent, Command, RowBlock, Start, Stop
 from .blocks import new_block
 from .host_timing import HostClock
 from .integrity import IntegrityStats
@@ -142,7 +142,7 @@ class JamarCodec:
         data = bytes(data)
         self.stats.bytes_in += len(data)
         if not self._held and data.startswith(START) and data.endswith(b"\r\n") and _single(data):
-            return self._decode([(data[:-2], False)], None, host_time)  # one whole message: the usual case
+            return self._decode_one(data[:-2], host_time)  # one whole message: the usual case
         held = len(self._held)
         buf = self._held + data
         held_time = self._held_time
@@ -189,6 +189,20 @@ class JamarCodec:
         if junk:
             self.stats.bytes_discarded += len(junk)
             self.stats.resyncs += 1
+
+    def _decode_one(self, message: bytes, host_time: float | None) -> list[CodecEvent]:
+        """:meth:`_decode` of one message completed by this notification, for a reading."""
+        m = _VAL.match(message)  # (what parse_message does, without its JamarReading)
+        scale = FORCE_UNITS_N.get((m.group(3).decode() or self.unit).lower()) if m is not None else None
+        if m is None or scale is None:
+            return self._decode([(message, False)], None, host_time)
+        self.stats.frames_ok += 1
+        arrival = host_time if host_time is not None and math.isfinite(host_time) else math.nan
+        blk = RowBlock(
+            self.clock.times(1, host_time), (float(m.group(2)) * scale,), 1, self._index, 0, arrival
+        )
+        self._index += 1
+        return [blk]
 
     def _decode(
         self, messages: list[tuple[bytes, bool]], held_time: float | None, host_time: float | None

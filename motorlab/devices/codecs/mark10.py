@@ -47,6 +47,7 @@ from ..base import (
     DeviceInfo,
     GetInfo,
     InfoReply,
+    RowBlock,
     SampleBlock,
     Start,
     Stop,
@@ -75,6 +76,8 @@ _READING = re.compile(rb"^\s*([+-]?(?:\d+\.?\d*|\.\d+))\s*([A-Za-z]*)\s*$")
 _MAX_LINE = 128
 #: bytes a run of reading values may consist of (what ``_READING`` allows, plus separators)
 _NUMBER_BYTES = b"0123456789.+- \t\n"
+#: bytes of one reading value
+_DIGITS = b"0123456789.+-"
 
 
 # ------------------------------------------------------------------ commands
@@ -152,6 +155,25 @@ class _InFlight:
         """Polls at the head of the queue."""
         return self._queue[0][1] if self._queue and self._queue[0][0] == "reading" else 0
 
+    def pop_poll(self) -> tuple[float, int] | None:
+        """The oldest command if it is a poll: (scheduled time s, polls skipped), now answered; else
+        None (nothing changed). The one-reading path of :meth:`Mark10Codec.feed`."""
+        queue = self._queue
+        if not queue:
+            return None
+        head = queue[0]
+        if head[0] != "reading":
+            return None
+        a = self._head
+        poll = (self._times[a], self._skipped[a])
+        head[1] -= 1
+        if not head[1]:
+            queue.popleft()
+        self._head = a + 1
+        self._n -= 1
+        self._compact()
+        return poll
+
     def popleft(self) -> tuple[str, Any]:
         head = self._queue[0]
         if head[0] != "reading":
@@ -178,7 +200,11 @@ class _InFlight:
             self._queue.popleft()
         self._head += n
         self._n -= n
-        if self._head > 4096 and 2 * self._head > len(self._times):  # drop answered polls now and then
+        self._compact()
+
+    def _compact(self) -> None:
+        """Drop answered polls now and then."""
+        if self._head > 4096 and 2 * self._head > len(self._times):
             del self._times[: self._head], self._skipped[: self._head]
             self._head = 0
 
@@ -213,6 +239,8 @@ class Mark10Codec:
         self._dropped = 0  # polls lost since the last reading
         #: unit text of the last reading ("" = the gauge printed none; None = no reading yet)
         self.last_unit: str | None = None
+        #: unit text the gauge printed -> (as str, newtons per unit), filled as units are seen
+        self._units: dict[bytes, tuple[str, float | None]] = {}
 
     # -- encode -----------------------------------------------------------------
     def encode(self, command: Command) -> bytes:
@@ -269,10 +297,55 @@ class Mark10Codec:
         """Decode reply lines; never raises."""
         data = bytes(data)  # (the same object when it is bytes already)
         self.stats.bytes_in += len(data)
+        framer = self.framer
+        if data[-2:] == b"\r\n" and data.find(b"\r") == len(data) - 2 and framer.buffer in (b"", b"\n"):
+            # the usual read: one whole reply line (all the framer keeps of the last one is its LF)
+            block = self._reading(data.split())
+            if block is not None:
+                framer.buffer = b"\n"
+                return [block]
         events: list[CodecEvent] = []
-        for line in self.framer.feed(data):
+        for line in framer.feed(data):
             events += self.parse(line)
         return join_runs(events)
+
+    def _reading(self, parts: list[bytes]) -> SampleBlock | None:
+        """The words of a ``value unit`` or ``value`` line answering the poll at the head of the
+        queue -> its block, as :meth:`parse` makes it; None (nothing changed) for any other line
+        or command in flight. Digits, signs and dots ``float`` takes are what ``_READING`` takes."""
+        if len(parts) == 2:
+            number, unit = parts
+            if not unit.isalpha():
+                return None
+        elif len(parts) == 1:
+            number, unit = parts[0], b""
+        else:
+            return None
+        if number.translate(None, _DIGITS):
+            return None
+        try:
+            value = float(number)
+        except ValueError:  # e.g. '1.2.3' or a lone '-'
+            return None
+        known = self._units.get(unit) if unit else None
+        if known is None:
+            text = unit.decode()
+            known = (text, parse_unit(text or self.unit))
+            if unit:
+                self._units[unit] = known
+        text, scale = known
+        if scale is None:
+            return None
+        poll = self._pending.pop_poll()
+        if poll is None:
+            return None
+        self.last_unit = text
+        drop = poll[1] + self._dropped
+        self._dropped = 0
+        stats = self.stats
+        stats.dropped_samples += drop
+        stats.frames_ok += 1
+        return RowBlock((poll[0],), (value * scale * self.sign,), 1, None, drop)
 
     def parse(self, line: bytes) -> list[CodecEvent]:
         """One reply line (from :class:`LineFramer`, blanks stripped) against the oldest command

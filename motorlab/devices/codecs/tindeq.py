@@ -40,8 +40,8 @@ notification never costs the samples of the valid notifications after it.
 
 from __future__ import annotations
 
-import itertools
 import math
+import operator
 import struct
 from dataclasses import dataclass
 
@@ -249,7 +249,9 @@ class TindeqCodec:
         if not math.isfinite(sum(kg)):  # (float32 values: their sum overflows no float64)
             return None
         if len(raw) > 1:
-            steps = [(b - a) % _WRAP for a, b in itertools.pairwise(raw)]
+            steps = list(map(operator.sub, raw[1:], raw[:-1]))
+            if min(steps) <= 0:  # (a wrap or a repeat inside the frame: the steps modulo 2^32)
+                steps = [step % _WRAP for step in steps]
             if min(steps) <= 0 or max(steps) > MAX_STEP_US:
                 return None
         raw0 = raw[0]

@@ -582,8 +582,12 @@ class VernierCodec:
         """Decode one notification; never raises."""
         data = bytes(data)  # (the same object when it is bytes already)
         self.stats.bytes_in += len(data)
+        framer = self.framer
+        whole = len(data) >= 5 and data[1] == len(data) and not framer._candidates
+        if whole and frame_ok(data, framer.check_checksum):
+            return self.parse(data)  # the usual notification: one whole frame (the framer's answer)
         events: list[CodecEvent] = []
-        for frame in self.framer.feed(data):
+        for frame in framer.feed(data):
             events += self.parse(frame)
         return join_runs(events)
 

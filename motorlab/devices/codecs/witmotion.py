@@ -460,6 +460,10 @@ class WitMotionCodec:
         """Decode bytes (any cut); never raises. Events come in stream order."""
         data = bytes(data)  # (the same object when it is bytes already)
         self.stats.bytes_in += len(data)
+        if len(data) == FRAME_LEN * self._k:
+            block = self._whole_period(data)
+            if block is not None:
+                return [block]
         events: list[CodecEvent] = []
         for frame, skipped in self.framer.feed(data):
             self._gap_bytes += skipped
@@ -495,6 +499,36 @@ class WitMotionCodec:
             events.append(self._emit(*self._row))
             self._row = None
         return events
+
+    def _whole_period(self, data: bytes) -> SampleBlock | None:
+        """The usual read, one output period right after the last: its row's block, as the framer
+        and :meth:`parse` make it; None (nothing changed) for anything else (a cut or lost frame,
+        a bad checksum, a chip-time frame, bytes dropped before it, the first period)."""
+        k, slot, framer = self._k, self._slot, self.framer
+        if slot is None or slot % k != k - 1 or self._row is not None or self._gap_bytes:
+            return None
+        if framer.buffer or framer.skipped:
+            return None
+        values = [math.nan] * len(CHANNELS)
+        rank, columns = self._rank, self._columns
+        for i, pos in enumerate(range(0, len(data), FRAME_LEN)):
+            ftype = data[pos + 1]
+            if (
+                data[pos] != HEADER
+                or ftype == TYPE_TIME
+                or ftype > MAX_STREAM_TYPE
+                or rank[ftype] != i
+                or sum(data[pos : pos + 10]) & 0xFF != data[pos + 10]
+            ):
+                return None
+            column = columns.get(ftype)
+            if column is not None:
+                col, scale = column
+                values[col : col + 3] = [w * scale for w in _WORDS.unpack_from(data, pos + 2)]
+        self.stats.frames_ok += k
+        self._slot = slot + k
+        self._last_type = data[-10]
+        return self._emit((slot + 1) // k, values)
 
     def _next_row(self, ftype: int, rank: int, frame: bytes) -> int:
         """The row of a stream frame: from the slot of the frame before it, the frame types

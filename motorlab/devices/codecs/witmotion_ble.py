@@ -262,6 +262,8 @@ class WitMotionBleCodec:
         """Decode one notification; never raises."""
         data = bytes(data)  # (the same object when it is bytes already)
         self.stats.bytes_in += len(data)
+        if len(data) == FRAME_LEN and data[0] == HEAD and data[1] == KIND_DATA and not self.framer.partial:
+            return self.parse(data)  # the usual notification: one whole data frame
         events: list[CodecEvent] = []
         for frame in self.framer.feed(data):
             events += self.parse(frame)
