@@ -13,7 +13,12 @@ import pytest
 
 from motorlab.clinic import ClientRegistry, GoalStore, make_client, make_goal
 from motorlab.report import build_report
-from motorlab.report.parent import ParentSummary, render_parent_html, render_parent_pdf
+from motorlab.report.parent import (
+    ParentSummary,
+    build_parent_summary,
+    render_parent_html,
+    render_parent_pdf,
+)
 from motorlab.sim.dataset import simulate_grip
 from motorlab.sim.sample_clinic import write_sample_clinic
 from motorlab.storage.bids import write_recording
@@ -48,6 +53,11 @@ def test_parent_page_of_the_sample_clinic(tmp_path):
     assert all(w in text.split("Therapist's note")[1] for w in ("Therapist", "Signature", "Date"))
     html = files.parent_html.read_text(encoding="utf-8")
     assert "<script" not in html and "Open a jam jar with the right hand" in html
+    # the child's writing as drawn (the sample clinic's spiral is measured on a tablet surface)
+    ink = files.data.current and build_parent_summary(files.data).ink
+    assert ink is not None and ink.png.startswith(b"\x89PNG")
+    assert 'id="writing"' in html and "data:image/png;base64," in html
+    assert "The writing as drawn" in text
 
 
 def test_parent_page_stays_one_page_when_crowded(tmp_path):

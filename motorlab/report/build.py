@@ -32,6 +32,7 @@ from ..units import newton_to_kgf
 from . import figures, wording
 from .dexterity import DEXTERITY_TITLES, beh_rows, dexterity_caption, dexterity_trial_table
 from .document import Document, Facts, Figure, Paragraph, Section, Subheading, Table
+from .ink import recording_ink_figure
 from .pen_features import feature_table
 from .wording import clock_text as _clock
 from .wording import date_text as _date_text
@@ -588,14 +589,6 @@ def _trace_figure(m: RecordingMetrics, title: str) -> Figure | None:
     return None
 
 
-def _ink_figure(m: RecordingMetrics, title: str) -> Figure | None:
-    """The writing as drawn, ink coloured by speed (tablet and browser pen tasks; report/ink.py)."""
-    from .ink import ink_figure
-
-    pen = m.handwriting.pen if m.handwriting else m.spiral.pen if m.spiral else None
-    return ink_figure(pen, title) if pen is not None else None
-
-
 def _traces(data: ReportData) -> Section:
     s = Section("traces", SECTION_TITLES["traces"])
     shown = 0
@@ -607,7 +600,7 @@ def _traces(data: ReportData) -> Section:
         if fig is not None:
             s.add(fig)
             shown += 1
-        ink_fig = _ink_figure(res.metrics, TASK_TITLES.get(task, task))
+        ink_fig = recording_ink_figure(res.metrics, TASK_TITLES.get(task, task))
         if ink_fig is not None:
             s.add(ink_fig)
     if not shown:

@@ -16,6 +16,7 @@ from matplotlib.collections import LineCollection
 
 from ..analysis.handwriting_features import pen_speed_mm_s
 from ..analysis.pen_path import PenPath
+from ..analysis.results import RecordingMetrics
 from .document import Figure
 from .figures import _STYLE, _figure, to_png
 
@@ -84,4 +85,10 @@ def ink_figure(pen: PenPath, title: str) -> Figure | None:
     )
 
 
-__all__ = ["INK_CMAP", "ink_figure", "ink_png"]
+def recording_ink_figure(m: RecordingMetrics, title: str) -> Figure | None:
+    """The writing as drawn of a recording's handwriting or spiral (see :func:`ink_figure`)."""
+    pen = m.handwriting.pen if m.handwriting else m.spiral.pen if m.spiral else None
+    return ink_figure(pen, title) if pen is not None else None
+
+
+__all__ = ["INK_CMAP", "ink_figure", "ink_png", "recording_ink_figure"]

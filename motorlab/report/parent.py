@@ -11,6 +11,8 @@ Files: ``sub-<ID>_ses-<N>_parent.html`` and ``.pdf`` next to the report.
 
 from __future__ import annotations
 
+import base64
+import io
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,6 +22,8 @@ from typing import Any
 
 from .. import __version__
 from . import wording
+from .document import Figure
+from .ink import recording_ink_figure
 
 #: the report's data (``motorlab.report.build.ReportData``/``MetricLine``); not imported here,
 #: because build writes the parent page (no import cycle)
@@ -45,6 +49,8 @@ class ParentSummary:
     notes: tuple[str, ...]
     warning: str = ""
     footer: str = ""
+    #: the child's writing as drawn (first measured pen task of the visit), or None
+    ink: Figure | None = None
 
 
 def _what(ln: MetricLine) -> str:
@@ -142,7 +148,19 @@ def build_parent_summary(data: ReportData, task_titles: Mapping[str, str] | None
         else "",
         footer=f"motorlab {__version__} · client {data.client.participant} · visit {ses.label} · "
         "the full report is kept in the client's file",
+        ink=_first_ink(data, titles),
     )
+
+
+def _first_ink(data: ReportData, titles: Mapping[str, str]) -> Figure | None:
+    """The writing as drawn of the visit's first pen task measured on a surface (tablet or
+    browser pen; an IMU pen's reconstructed path is not the writing as drawn)."""
+    for res in data.current.results:
+        if res.metrics is not None:
+            fig = recording_ink_figure(res.metrics, titles.get(res.info.task, res.info.task))
+            if fig is not None:
+                return fig
+    return None
 
 
 # ----------------------------------------------------------------------------- HTML
@@ -171,6 +189,17 @@ def _ul(items: tuple[str, ...]) -> str:
     return "<ul>" + "".join(f"<li>{escape(x)}</li>" for x in items) + "</ul>"
 
 
+def _ink_html(ink: Figure | None) -> str:
+    if ink is None:
+        return ""
+    data = base64.b64encode(ink.png).decode("ascii")
+    return (
+        f'<section id="writing"><h2>The writing as drawn</h2><figure><img src="data:image/png;base64,{data}" '
+        f'alt="{escape(ink.alt)}" style="max-height:52mm;max-width:100%"><figcaption>{escape(ink.caption)}'
+        "</figcaption></figure></section>"
+    )
+
+
 def render_parent_html(s: ParentSummary) -> str:
     """The parent page as one self-contained HTML file (no script, prints on one A4 page)."""
     goals = (
@@ -197,7 +226,7 @@ def render_parent_html(s: ParentSummary) -> str:
 <section id="measured"><h2>What we measured</h2>{_ul(s.measured)}</section>
 <section id="meaning"><h2>What it means</h2>{_ul(s.meaning)}</section>
 <section id="goals"><h2>Progress on goals</h2>{goals}<p>{escape(s.goals_summary)}</p></section>
-<section id="next"><h2>Next steps</h2>{_ul(s.next_steps)}</section>
+{_ink_html(s.ink)}<section id="next"><h2>Next steps</h2>{_ul(s.next_steps)}</section>
 <section id="note"><h2>Therapist's note</h2><div class="box">{notes}</div>
 <div class="sign"><div>Therapist</div><div>Signature</div><div>Date</div></div></section>
 <footer>{escape(s.footer)}</footer>
@@ -247,6 +276,12 @@ def _parent_pdf(s: ParentSummary, base: float):
             new_y=YPos.NEXT,
         )
     pdf.multi_cell(0, lh, pdf.t(s.goals_summary), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    if s.ink is not None:  # the writing, scaled with the text so the page still fits
+        pdf.heading("The writing as drawn", keep_mm=0)
+        h = 4.6 * base
+        w = h * s.ink.width_in / s.ink.height_in
+        pdf.image(io.BytesIO(s.ink.png), x=pdf.l_margin, y=pdf.y, w=w, h=h)
+        pdf.set_y(pdf.y + h + 1)
     pdf.heading("Next steps", keep_mm=0)
     bullets(s.next_steps)
     pdf.heading("Therapist's note", keep_mm=0)
