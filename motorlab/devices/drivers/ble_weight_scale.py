@@ -14,15 +14,16 @@ import asyncio
 
 import numpy as np
 
-from ..base import CodecEvent, DeviceError, DeviceInfo, SampleBlock, Start, Stop
-from ..codecs.ble_weight_scale import CHANNELS, WeightScaleCodec
-from ..spec import device
+from ..base import CodecEvent, DeviceError, SampleBlock
+from ..codecs.ble_weight_scale import WeightScaleCodec
 from ..transports.base import Transport
 from .host_timed import HostTimedDriver
 
 
 class WeightScaleDriver(HostTimedDriver):
     codec: WeightScaleCodec
+    SPEC_KEY = "weight-scale"
+    RATE_NAME = "a Weight Scale build"
     #: seconds of unloaded samples whose median becomes the zero
     tare_s = 0.6
 
@@ -32,23 +33,6 @@ class WeightScaleDriver(HostTimedDriver):
         self.zero_n = 0.0
         self._taring: list[np.ndarray] | None = None
 
-    async def info(self) -> DeviceInfo:
-        if self._info is None:
-            spec = device("weight-scale")
-            self._info = DeviceInfo(
-                model=spec.model,
-                serial=self.transport.peer_address or self.transport.address,
-                firmware="n/a",
-                channels=CHANNELS,
-                nominal_rate_hz=spec.nominal_rate_hz,
-                protocol="ble-weight-scale",
-                manufacturer="n/a",
-            )
-        return self._info
-
-    async def set_rate(self, rate_hz: float) -> None:
-        raise DeviceError(f"{self.url}: a Weight Scale build sets its own rate (it is measured)")
-
     def _dispatch(self, ev: CodecEvent, host_t: float) -> None:
         if isinstance(ev, SampleBlock) and ev.n:
             if self._taring is not None:
@@ -56,15 +40,6 @@ class WeightScaleDriver(HostTimedDriver):
                 return
             ev.values = ev.values - self.zero_n
         super()._dispatch(ev, host_t)
-
-    async def start(self) -> None:
-        self.clock.reset()
-        self._streaming = True
-        await self.send(Start())
-
-    async def stop(self) -> None:
-        self._streaming = False
-        await self.send(Stop())
 
     async def tare(self) -> None:
         """Host tare: the median over :attr:`tare_s` with nothing in the hand becomes zero."""

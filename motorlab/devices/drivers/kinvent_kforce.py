@@ -31,9 +31,9 @@ import numpy as np
 from ...units import STANDARD_GRAVITY
 from ..base import Ack, CodecEvent, DeviceError, DeviceInfo, ProtocolMismatch, SampleBlock, Start, Stop
 from ..codecs.kinvent import KFORCE_INIT_WRITES, GetCoefficient, KeepAlive, KForceCodec
-from ..spec import device
 from ..transports.base import Transport
 from .codec_driver import CodecDriver
+from .host_timed import spec_device_info
 
 
 class KForceDriver(CodecDriver):
@@ -117,15 +117,10 @@ class KForceDriver(CodecDriver):
                     f"{self.url}: no K-Force coefficient reply (device silent or another protocol)"
                 ) from None
             assert isinstance(ev, Ack)
-            spec = device("kforce")
-            self._info = DeviceInfo(
-                model=spec.model,
-                serial=self.transport.peer_address or self.transport.address,
-                firmware="n/a",
-                channels=device("kforce").channels,  # force in N, after host tare and scaling
-                nominal_rate_hz=spec.nominal_rate_hz,
-                protocol="kinvent-kforce",
-                manufacturer="Kinvent",
+            self._info = spec_device_info(  # channels: force in N, after host tare and scaling
+                "kforce",
+                self.transport,
+                "Kinvent",
                 scales=(float(ev.value) * STANDARD_GRAVITY,),  # type: ignore[arg-type]
             )
         return self._info
