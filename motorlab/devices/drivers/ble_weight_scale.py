@@ -10,11 +10,9 @@ subtracted from every later sample. Samples are timed from host arrival times
 
 from __future__ import annotations
 
-import asyncio
-
 import numpy as np
 
-from ..base import CodecEvent, DeviceError, SampleBlock
+from ..base import CodecEvent, SampleBlock
 from ..codecs.ble_weight_scale import WeightScaleCodec
 from ..transports.base import Transport
 from .host_timed import HostTimedDriver
@@ -31,7 +29,6 @@ class WeightScaleDriver(HostTimedDriver):
         super().__init__(transport, codec or WeightScaleCodec(), url)
         #: host-side zero, N
         self.zero_n = 0.0
-        self._taring: list[np.ndarray] | None = None
 
     def _dispatch(self, ev: CodecEvent, host_t: float) -> None:
         if isinstance(ev, SampleBlock) and ev.n:
@@ -43,16 +40,8 @@ class WeightScaleDriver(HostTimedDriver):
 
     async def tare(self) -> None:
         """Host tare: the median over :attr:`tare_s` with nothing in the hand becomes zero."""
-        was_streaming, self._streaming = self._streaming, True
-        self._taring = []
-        try:
-            await asyncio.sleep(self.tare_s)
-        finally:
-            chunks, self._taring = self._taring, None
-            self._streaming = was_streaming
-        if not chunks:
-            raise DeviceError(f"{self.url}: no measurements during the {self.tare_s:g} s tare")
-        self.zero_n = float(np.median(np.concatenate(chunks)))
+        # nothing to send: the profile streams while indications are on
+        self.zero_n = float(np.median(await self._collect_unloaded(self.tare_s, send_start=False)))
 
 
 def make_driver(transport: Transport, url: str) -> WeightScaleDriver:

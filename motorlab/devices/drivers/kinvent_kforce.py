@@ -49,7 +49,6 @@ class KForceDriver(CodecDriver):
         super().__init__(transport, codec or KForceCodec(), url)
         self.used = [int(c) - 1 for c in used if c in "1234"] or [0, 1, 2, 3]
         self.tare_counts: np.ndarray | None = None
-        self._taring: list[np.ndarray] | None = None
         self._keepalive: asyncio.Task[None] | None = None
         self.keepalives_sent = 0
 
@@ -157,21 +156,7 @@ class KForceDriver(CodecDriver):
 
     async def tare(self) -> None:
         """Host tare: each channel's median over :attr:`tare_s` with no load."""
-        was_streaming = self._streaming
-        self._taring = []
-        try:
-            if not was_streaming:
-                self._streaming = True
-                await self.send(Start())
-            await asyncio.sleep(self.tare_s)
-        finally:
-            chunks, self._taring = self._taring, None
-            if not was_streaming:
-                self._streaming = False
-                await self.send(Stop())
-        if not chunks:
-            raise DeviceError(f"{self.url}: no samples during the {self.tare_s:g} s tare")
-        self.tare_counts = np.median(np.concatenate(chunks), axis=0)
+        self.tare_counts = np.median(await self._collect_unloaded(self.tare_s), axis=0)
 
 
 def make_driver(transport: Transport, url: str) -> KForceDriver:

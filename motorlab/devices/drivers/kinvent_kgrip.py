@@ -21,7 +21,6 @@ the rate is measured (``measured_rate_hz``).
 
 from __future__ import annotations
 
-import asyncio
 import math
 import os
 from urllib.parse import parse_qsl, urlsplit
@@ -29,7 +28,7 @@ from urllib.parse import parse_qsl, urlsplit
 import numpy as np
 
 from ...units import STANDARD_GRAVITY
-from ..base import Ack, CodecEvent, DeviceError, DeviceInfo, ProtocolMismatch, SampleBlock, Start, Stop
+from ..base import Ack, CodecEvent, DeviceError, DeviceInfo, ProtocolMismatch, SampleBlock, Stop
 from ..codecs.kinvent import GetCoefficient, KGripUsbCodec
 from ..transports.base import Transport
 from .host_timed import HostTimedDriver, spec_device_info
@@ -62,7 +61,6 @@ class KGripDriver(HostTimedDriver):
         super().__init__(transport, codec or KGripUsbCodec(), url)
         self.serial = serial
         self.baseline: float | None = None
-        self._taring: list[np.ndarray] | None = None
 
     @property
     def kg_per_count(self) -> float:
@@ -107,21 +105,7 @@ class KGripDriver(HostTimedDriver):
 
     async def tare(self) -> None:
         """Host tare: the median raw count over :attr:`tare_s` with nothing in the hand."""
-        was_streaming = self._streaming
-        self._taring = []
-        try:
-            if not was_streaming:
-                await self.send(Start())
-                self._streaming = True
-            await asyncio.sleep(self.tare_s)
-        finally:
-            chunks, self._taring = self._taring, None
-            if not was_streaming:
-                self._streaming = False
-                await self.send(Stop())
-        if not chunks:
-            raise DeviceError(f"{self.url}: no samples during the {self.tare_s:g} s tare")
-        self.baseline = float(np.median(np.concatenate(chunks)))
+        self.baseline = float(np.median(await self._collect_unloaded(self.tare_s)))
 
     @property
     def measured_rate_hz(self) -> float:
