@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 
-from ..base import DeviceError, DeviceInfo, ProtocolMismatch, Start, Stop, Tare
+from ..base import DeviceError, DeviceInfo, ProtocolMismatch, Tare
 from ..codecs.activ5 import CHANNELS, NOMINAL_RATE_HZ, Activ5Codec, Handshake
 from ..transports.base import Transport
 from .host_timed import HostTimedDriver
@@ -59,15 +59,6 @@ class Activ5Driver(HostTimedDriver):
             raise DeviceError(
                 f"{self.url}: the Activ5 streams at about {NOMINAL_RATE_HZ:g} Hz (asked {rate_hz:g})"
             )
-
-    async def start(self) -> None:
-        self.clock.reset()
-        self._streaming = True  # the first samples may come before the write's reply
-        await self.send(Start())
-
-    async def stop(self) -> None:
-        self._streaming = False
-        await self.send(Stop())
 
     async def tare(self) -> None:
         await self.send(Tare())

@@ -10,19 +10,18 @@ subtracted from every later sample. Samples are timed from host arrival times
 
 from __future__ import annotations
 
-import asyncio
-
 import numpy as np
 
-from ..base import CodecEvent, DeviceError, DeviceInfo, SampleBlock, Start, Stop
-from ..codecs.ble_weight_scale import CHANNELS, WeightScaleCodec
-from ..spec import device
+from ..base import CodecEvent, SampleBlock
+from ..codecs.ble_weight_scale import WeightScaleCodec
 from ..transports.base import Transport
 from .host_timed import HostTimedDriver
 
 
 class WeightScaleDriver(HostTimedDriver):
     codec: WeightScaleCodec
+    SPEC_KEY = "weight-scale"
+    RATE_NAME = "a Weight Scale build"
     #: seconds of unloaded samples whose median becomes the zero
     tare_s = 0.6
 
@@ -30,24 +29,6 @@ class WeightScaleDriver(HostTimedDriver):
         super().__init__(transport, codec or WeightScaleCodec(), url)
         #: host-side zero, N
         self.zero_n = 0.0
-        self._taring: list[np.ndarray] | None = None
-
-    async def info(self) -> DeviceInfo:
-        if self._info is None:
-            spec = device("weight-scale")
-            self._info = DeviceInfo(
-                model=spec.model,
-                serial=self.transport.peer_address or self.transport.address,
-                firmware="n/a",
-                channels=CHANNELS,
-                nominal_rate_hz=spec.nominal_rate_hz,
-                protocol="ble-weight-scale",
-                manufacturer="n/a",
-            )
-        return self._info
-
-    async def set_rate(self, rate_hz: float) -> None:
-        raise DeviceError(f"{self.url}: a Weight Scale build sets its own rate (it is measured)")
 
     def _dispatch(self, ev: CodecEvent, host_t: float) -> None:
         if isinstance(ev, SampleBlock) and ev.n:
@@ -57,27 +38,10 @@ class WeightScaleDriver(HostTimedDriver):
             ev.values = ev.values - self.zero_n
         super()._dispatch(ev, host_t)
 
-    async def start(self) -> None:
-        self.clock.reset()
-        self._streaming = True
-        await self.send(Start())
-
-    async def stop(self) -> None:
-        self._streaming = False
-        await self.send(Stop())
-
     async def tare(self) -> None:
         """Host tare: the median over :attr:`tare_s` with nothing in the hand becomes zero."""
-        was_streaming, self._streaming = self._streaming, True
-        self._taring = []
-        try:
-            await asyncio.sleep(self.tare_s)
-        finally:
-            chunks, self._taring = self._taring, None
-            self._streaming = was_streaming
-        if not chunks:
-            raise DeviceError(f"{self.url}: no measurements during the {self.tare_s:g} s tare")
-        self.zero_n = float(np.median(np.concatenate(chunks)))
+        # nothing to send: the profile streams while indications are on
+        self.zero_n = float(np.median(await self._collect_unloaded(self.tare_s, send_start=False)))
 
 
 def make_driver(transport: Transport, url: str) -> WeightScaleDriver:

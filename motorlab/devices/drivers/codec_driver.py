@@ -17,6 +17,8 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from ..base import (
     Ack,
     BatteryReply,
@@ -81,6 +83,9 @@ class CodecDriver:
         #: has run, so listeners see the gap before the new link's first sample
         self._held: list[SampleBlock] | None = None
         self._info: DeviceInfo | None = None
+        #: raw sample chunks of a running host tare (:meth:`_collect_unloaded`); subclasses'
+        #: ``_dispatch`` append to it instead of delivering while it is a list
+        self._taring: list[np.ndarray] | None = None
         self._rate_hz: float | None = None
         #: called with (host_t_lost, host_t_back) after each successful reconnect, when
         #: the consumer of :meth:`blocks` reaches the gap (in order with the samples)
@@ -252,6 +257,28 @@ class CodecDriver:
 
     async def tare(self) -> None:
         await self._ack(Tare())
+
+    async def _collect_unloaded(self, seconds: float, send_start: bool = True) -> np.ndarray:
+        """The raw samples of ``seconds`` s for a host tare (concatenated chunks of
+        :attr:`_taring`). When not streaming, streams for the while (sending start and stop
+        if ``send_start``). :class:`DeviceError` naming the URL if no sample came."""
+        was_streaming = self._streaming
+        self._taring = []
+        try:
+            if not was_streaming:
+                self._streaming = True
+                if send_start:
+                    await self.send(Start())
+            await asyncio.sleep(seconds)
+        finally:
+            chunks, self._taring = self._taring, None
+            if not was_streaming:
+                self._streaming = False
+                if send_start:
+                    await self.send(Stop())
+        if not chunks:
+            raise DeviceError(f"{self.url}: no samples during the {seconds:g} s tare")
+        return np.concatenate(chunks)
 
     async def battery(self) -> float | None:
         ev = await self.request(GetBattery(), lambda e: isinstance(e, BatteryReply))

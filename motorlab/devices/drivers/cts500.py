@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 
-from ..base import Ack, DeviceError, DeviceInfo, GetInfo, ProtocolMismatch, SetRate, Start, Stop, Tare
+from ..base import Ack, DeviceError, DeviceInfo, GetInfo, ProtocolMismatch, SetRate, Stop, Tare
 from ..codecs.cts500 import CHANNELS, NOMINAL_RATE_HZ, RATE_CODES, STOP_TIMEOUT_S, Cts500Codec
 from ..transports.base import Transport
 from .host_timed import HostTimedDriver
@@ -57,11 +57,6 @@ class Cts500Driver(HostTimedDriver):
             raise DeviceError(f"{self.url}: the CTS500 samples at {sorted(RATE_CODES)} Hz, not {rate_hz:g}")
         await self.request(SetRate(rate_hz), lambda e: isinstance(e, Ack) and e.command == "rate")
         self._rate = self._rate_hz = float(rate_hz)
-
-    async def start(self) -> None:
-        self.clock.reset()
-        self._streaming = True
-        await self.send(Start())  # answered by weight frames only
 
     async def stop(self) -> None:
         self._streaming = False

@@ -12,45 +12,21 @@ from __future__ import annotations
 
 import asyncio
 
-from ..base import DeviceError, DeviceInfo, Start, Stop, Tare
-from ..codecs.forceboard import CHANNELS, ForceBoardCodec
-from ..spec import device
+from ..base import Tare
+from ..codecs.forceboard import ForceBoardCodec
 from ..transports.base import Transport
 from .host_timed import HostTimedDriver
 
 
 class ForceBoardDriver(HostTimedDriver):
     codec: ForceBoardCodec
+    SPEC_KEY = "forceboard"
+    MANUFACTURER = "PitchSix"
+    RATE_NAME = "the Force Board"
     tare_settle_s = 0.3
 
     def __init__(self, transport: Transport, codec: ForceBoardCodec | None = None, url: str = ""):
         super().__init__(transport, codec or ForceBoardCodec(), url)
-
-    async def info(self) -> DeviceInfo:
-        if self._info is None:
-            spec = device("forceboard")
-            self._info = DeviceInfo(
-                model=spec.model,
-                serial=self.transport.peer_address or self.transport.address,
-                firmware="n/a",
-                channels=CHANNELS,
-                nominal_rate_hz=spec.nominal_rate_hz,
-                protocol="forceboard",
-                manufacturer="PitchSix",
-            )
-        return self._info
-
-    async def set_rate(self, rate_hz: float) -> None:
-        raise DeviceError(f"{self.url}: the Force Board's rate cannot be set (it is measured)")
-
-    async def start(self) -> None:
-        self.clock.reset()
-        self._streaming = True
-        await self.send(Start())
-
-    async def stop(self) -> None:
-        self._streaming = False
-        await self.send(Stop())
 
     async def tare(self) -> None:
         """Device tare (mode ``05``) with nothing on the board."""

@@ -7,15 +7,24 @@ bytes (host-side start/stop), drops samples that arrive while no stream was
 started (devices that stream on their own, e.g. a CTS500 left uploading or a
 Jamar that streams as soon as notifications are on), and exposes the codec's
 running rate estimate as :attr:`measured_rate_hz`.
+
+What these devices share also lives here: :meth:`HostTimedDriver.info` built
+from the device's entry in :mod:`motorlab.devices.spec` (``SPEC_KEY``) for
+devices without a handshake, a :meth:`HostTimedDriver.set_rate` that refuses
+(the rate is measured), and start/stop that send the commands without waiting
+for a reply.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
-from typing import Protocol
+from typing import Any, ClassVar, Protocol
 
-from ..base import CodecEvent, CodecStats, Command, DeviceError, SampleBlock
+from ..base import CodecEvent, CodecStats, Command, DeviceError, DeviceInfo, SampleBlock, Start, Stop
+from ..spec import device
+from ..transports.base import Transport
 from .codec_driver import CodecDriver
 
 
@@ -32,11 +41,56 @@ class HostTimedCodec(Protocol):
     def encode(self, command: Command) -> bytes: ...
 
 
+def spec_device_info(key: str, transport: Transport, manufacturer: str, **fields: Any) -> DeviceInfo:
+    """:class:`DeviceInfo` from the ``devices/spec.py`` entry ``key`` (model, channels, nominal
+    rate, protocol); the serial is the transport's (BLE) address and the firmware ``"n/a"``.
+    ``fields`` override any of these (e.g. ``serial``, ``scales``)."""
+    spec = device(key)
+    info = DeviceInfo(
+        model=spec.model,
+        serial=transport.peer_address or transport.address,
+        firmware="n/a",
+        channels=spec.channels,
+        nominal_rate_hz=spec.nominal_rate_hz,
+        protocol=spec.protocol,
+        manufacturer=manufacturer,
+    )
+    return dataclasses.replace(info, **fields) if fields else info
+
+
 class HostTimedDriver(CodecDriver):
     """:class:`CodecDriver` for codecs timed by the host (see the module docstring)."""
 
     #: samples received while not streaming (dropped, not data)
     unsolicited_samples = 0
+    #: key of the device's entry in :mod:`motorlab.devices.spec` (for :meth:`info`)
+    SPEC_KEY: ClassVar[str] = ""
+    #: the manufacturer reported by :meth:`info`
+    MANUFACTURER: ClassVar[str] = "n/a"
+    #: how :meth:`set_rate` names the device in its refusal, e.g. "the Force Board"
+    #: (default: "the <spec model>")
+    RATE_NAME: ClassVar[str] = ""
+
+    async def info(self) -> DeviceInfo:
+        """What is known without a handshake (none is documented): the spec entry
+        :attr:`SPEC_KEY`, with the BLE address as the serial."""
+        if self._info is None:
+            self._info = spec_device_info(self.SPEC_KEY, self.transport, self.MANUFACTURER)
+        return self._info
+
+    async def set_rate(self, rate_hz: float) -> None:
+        name = self.RATE_NAME or f"the {device(self.SPEC_KEY).model}"
+        raise DeviceError(f"{self.url}: {name}'s sample rate cannot be set (it is measured)")
+
+    async def start(self) -> None:
+        """Stream: no reply is awaited (the first samples may come before the write's reply)."""
+        self.clock.reset()
+        self._streaming = True
+        await self.send(Start())
+
+    async def stop(self) -> None:
+        self._streaming = False
+        await self.send(Stop())
 
     @property
     def timed_codec(self) -> HostTimedCodec:

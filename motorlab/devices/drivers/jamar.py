@@ -14,41 +14,20 @@ from __future__ import annotations
 
 import time
 
-from ..base import DeviceError, DeviceInfo, Start
-from ..codecs.jamar import CHANNELS, JamarCodec
-from ..spec import device
+from ..base import DeviceError
+from ..codecs.jamar import JamarCodec
 from ..transports.base import Transport
 from .host_timed import HostTimedDriver
 
 
 class JamarDriver(HostTimedDriver):
     codec: JamarCodec
+    SPEC_KEY = "jamar-smart"
+    MANUFACTURER = "Performance Health"
+    RATE_NAME = "the Jamar Smart"
 
     def __init__(self, transport: Transport, codec: JamarCodec | None = None, url: str = ""):
         super().__init__(transport, codec or JamarCodec(), url)
-
-    async def info(self) -> DeviceInfo:
-        """What is known without a handshake (none is documented): the BLE address is the serial."""
-        if self._info is None:
-            spec = device("jamar-smart")
-            self._info = DeviceInfo(
-                model=spec.model,
-                serial=self.transport.peer_address or self.transport.address,
-                firmware="n/a",
-                channels=CHANNELS,
-                nominal_rate_hz=spec.nominal_rate_hz,
-                protocol="jamar",
-                manufacturer="Performance Health",
-            )
-        return self._info
-
-    async def set_rate(self, rate_hz: float) -> None:
-        raise DeviceError(f"{self.url}: the Jamar Smart's sample rate cannot be set (it is measured)")
-
-    async def start(self) -> None:
-        self.clock.reset()
-        await self.send(Start())  # host-side: restarts the codec's clock, writes nothing
-        self._streaming = True
 
     async def stop(self) -> None:
         for ev in self.codec.flush(time.monotonic()):

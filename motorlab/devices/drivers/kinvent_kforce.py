@@ -31,9 +31,9 @@ import numpy as np
 from ...units import STANDARD_GRAVITY
 from ..base import Ack, CodecEvent, DeviceError, DeviceInfo, ProtocolMismatch, SampleBlock, Start, Stop
 from ..codecs.kinvent import KFORCE_INIT_WRITES, GetCoefficient, KeepAlive, KForceCodec
-from ..spec import device
 from ..transports.base import Transport
 from .codec_driver import CodecDriver
+from .host_timed import spec_device_info
 
 
 class KForceDriver(CodecDriver):
@@ -49,7 +49,6 @@ class KForceDriver(CodecDriver):
         super().__init__(transport, codec or KForceCodec(), url)
         self.used = [int(c) - 1 for c in used if c in "1234"] or [0, 1, 2, 3]
         self.tare_counts: np.ndarray | None = None
-        self._taring: list[np.ndarray] | None = None
         self._keepalive: asyncio.Task[None] | None = None
         self.keepalives_sent = 0
 
@@ -117,15 +116,10 @@ class KForceDriver(CodecDriver):
                     f"{self.url}: no K-Force coefficient reply (device silent or another protocol)"
                 ) from None
             assert isinstance(ev, Ack)
-            spec = device("kforce")
-            self._info = DeviceInfo(
-                model=spec.model,
-                serial=self.transport.peer_address or self.transport.address,
-                firmware="n/a",
-                channels=device("kforce").channels,  # force in N, after host tare and scaling
-                nominal_rate_hz=spec.nominal_rate_hz,
-                protocol="kinvent-kforce",
-                manufacturer="Kinvent",
+            self._info = spec_device_info(  # channels: force in N, after host tare and scaling
+                "kforce",
+                self.transport,
+                "Kinvent",
                 scales=(float(ev.value) * STANDARD_GRAVITY,),  # type: ignore[arg-type]
             )
         return self._info
@@ -162,21 +156,7 @@ class KForceDriver(CodecDriver):
 
     async def tare(self) -> None:
         """Host tare: each channel's median over :attr:`tare_s` with no load."""
-        was_streaming = self._streaming
-        self._taring = []
-        try:
-            if not was_streaming:
-                self._streaming = True
-                await self.send(Start())
-            await asyncio.sleep(self.tare_s)
-        finally:
-            chunks, self._taring = self._taring, None
-            if not was_streaming:
-                self._streaming = False
-                await self.send(Stop())
-        if not chunks:
-            raise DeviceError(f"{self.url}: no samples during the {self.tare_s:g} s tare")
-        self.tare_counts = np.median(np.concatenate(chunks), axis=0)
+        self.tare_counts = np.median(await self._collect_unloaded(self.tare_s), axis=0)
 
 
 def make_driver(transport: Transport, url: str) -> KForceDriver:

@@ -21,7 +21,6 @@ the rate is measured (``measured_rate_hz``).
 
 from __future__ import annotations
 
-import asyncio
 import math
 import os
 from urllib.parse import parse_qsl, urlsplit
@@ -29,11 +28,10 @@ from urllib.parse import parse_qsl, urlsplit
 import numpy as np
 
 from ...units import STANDARD_GRAVITY
-from ..base import Ack, CodecEvent, DeviceError, DeviceInfo, ProtocolMismatch, SampleBlock, Start, Stop
+from ..base import Ack, CodecEvent, DeviceError, DeviceInfo, ProtocolMismatch, SampleBlock, Stop
 from ..codecs.kinvent import GetCoefficient, KGripUsbCodec
-from ..spec import device
 from ..transports.base import Transport
-from .host_timed import HostTimedDriver
+from .host_timed import HostTimedDriver, spec_device_info
 
 
 def usb_serial_number(port: str) -> str | None:
@@ -51,6 +49,9 @@ def usb_serial_number(port: str) -> str | None:
 
 class KGripDriver(HostTimedDriver):
     codec: KGripUsbCodec
+    SPEC_KEY = "kgrip"
+    MANUFACTURER = "Kinvent"
+    RATE_NAME = "the K-Grip"
     #: seconds of unloaded samples whose median is the tare baseline
     tare_s = 0.5
 
@@ -60,7 +61,6 @@ class KGripDriver(HostTimedDriver):
         super().__init__(transport, codec or KGripUsbCodec(), url)
         self.serial = serial
         self.baseline: float | None = None
-        self._taring: list[np.ndarray] | None = None
 
     @property
     def kg_per_count(self) -> float:
@@ -82,20 +82,14 @@ class KGripDriver(HostTimedDriver):
                 ) from None
             assert isinstance(ev, Ack)
             serial = self.serial or usb_serial_number(self.transport.address) or "n/a"
-            self._info = DeviceInfo(
-                model=device("kgrip").model,
+            self._info = spec_device_info(  # channels: force in N, after host tare and scaling
+                self.SPEC_KEY,
+                self.transport,
+                self.MANUFACTURER,
                 serial=serial,
-                firmware="n/a",
-                channels=device("kgrip").channels,  # force in N, after host tare and scaling
-                nominal_rate_hz=device("kgrip").nominal_rate_hz,
-                protocol="kinvent-kgrip",
-                manufacturer="Kinvent",
                 scales=(float(ev.value) * STANDARD_GRAVITY,),  # type: ignore[arg-type]
             )
         return self._info
-
-    async def set_rate(self, rate_hz: float) -> None:
-        raise DeviceError(f"{self.url}: the K-Grip's sample rate cannot be set (it is measured)")
 
     # -- samples: counts -> N ------------------------------------------------------------
     def _dispatch(self, ev: CodecEvent, host_t: float) -> None:
@@ -109,32 +103,9 @@ class KGripDriver(HostTimedDriver):
             ev.values = (np.abs(raw - self.baseline) * self.kg_per_count * STANDARD_GRAVITY).reshape(-1, 1)
         super()._dispatch(ev, host_t)
 
-    async def start(self) -> None:
-        self.clock.reset()
-        self._streaming = True  # the first samples may come before the write's reply
-        await self.send(Start())
-
-    async def stop(self) -> None:
-        self._streaming = False
-        await self.send(Stop())
-
     async def tare(self) -> None:
         """Host tare: the median raw count over :attr:`tare_s` with nothing in the hand."""
-        was_streaming = self._streaming
-        self._taring = []
-        try:
-            if not was_streaming:
-                await self.send(Start())
-                self._streaming = True
-            await asyncio.sleep(self.tare_s)
-        finally:
-            chunks, self._taring = self._taring, None
-            if not was_streaming:
-                self._streaming = False
-                await self.send(Stop())
-        if not chunks:
-            raise DeviceError(f"{self.url}: no samples during the {self.tare_s:g} s tare")
-        self.baseline = float(np.median(np.concatenate(chunks)))
+        self.baseline = float(np.median(await self._collect_unloaded(self.tare_s)))
 
     @property
     def measured_rate_hz(self) -> float:

@@ -13,9 +13,7 @@ other products, so give the scale's address in the URL.
 
 from __future__ import annotations
 
-from ..base import DeviceInfo
-from ..codecs.whc06 import CHANNELS, WhC06Codec
-from ..spec import device
+from ..codecs.whc06 import WhC06Codec
 from ..transports.base import Transport
 from .ble_weight_scale import WeightScaleDriver
 
@@ -23,23 +21,12 @@ from .ble_weight_scale import WeightScaleDriver
 class WhC06Driver(WeightScaleDriver):
     """Host tare and sample handling as :class:`WeightScaleDriver`; the link is a scan."""
 
+    SPEC_KEY = "wh-c06"
+    MANUFACTURER = "Weiheng"
+
     def __init__(self, transport: Transport, codec: WhC06Codec | None = None, url: str = ""):
         super().__init__(transport, None, url)
         self.codec = codec or WhC06Codec()  # type: ignore[assignment]  # same host-timed shape
-
-    async def info(self) -> DeviceInfo:
-        if self._info is None:
-            spec = device("wh-c06")
-            self._info = DeviceInfo(
-                model=spec.model,
-                serial=self.transport.peer_address or self.transport.address,
-                firmware="n/a",
-                channels=CHANNELS,
-                nominal_rate_hz=spec.nominal_rate_hz,
-                protocol="wh-c06",
-                manufacturer="Weiheng",
-            )
-        return self._info
 
 
 def make_driver(transport: Transport, url: str) -> WhC06Driver:

@@ -21,7 +21,7 @@ from ...devices.codecs import activ5 as a5
 from ...devices.device import Device
 from ...devices.drivers.activ5 import Activ5Driver
 from ...devices.registry import DeviceURL
-from ..bluez.fakebluez import GattCharacteristic, GattService, PeripheralSpec
+from ..bluez.fakebluez import PeripheralSpec
 from ..participants import GripParticipant, grip_participant_from_params
 from .ble import open_ble_sim, sim_param
 from .clinic_ble import ForceBleEmulator
@@ -53,22 +53,7 @@ class Activ5Emulator(ForceBleEmulator):
         self.copies_sent = 0
 
     def peripheral_spec(self) -> PeripheralSpec:
-        return PeripheralSpec(
-            address=self.address,
-            name=self.name,
-            advertised_uuids=[a5.SERVICE_UUID],
-            services=[
-                GattService(
-                    a5.SERVICE_UUID,
-                    [
-                        GattCharacteristic(a5.NOTIFY_UUID, ("notify",)),
-                        GattCharacteristic(
-                            a5.WRITE_UUID, ("write", "write-without-response"), on_write=self._on_write
-                        ),
-                    ],
-                )
-            ],
-        )
+        return self.uart_peripheral_spec(a5.SERVICE_UUID, a5.WRITE_UUID, advertise=True)
 
     def _on_write(self, data: bytes, with_response: bool) -> None:
         self.commands.append(bytes(data))

@@ -18,6 +18,7 @@ import math
 
 import numpy as np
 
+from ..bluez.fakebluez import GattCharacteristic, GattService, PeripheralSpec
 from ..participants import GripParticipant
 from .ble import BleEmulator
 
@@ -69,6 +70,34 @@ class ForceBleEmulator(BleEmulator):
     def sent(self) -> np.ndarray:
         """(n, 3) rows: stream number, device time s, value as sent (device unit)."""
         return np.array(self._sent, dtype=np.float64).reshape(-1, 3)
+
+    # -- GATT ---------------------------------------------------------------------------
+    def uart_peripheral_spec(
+        self, service_uuid: str, write_uuid: str, advertise: bool = False
+    ) -> PeripheralSpec:
+        """A UART-bridge GATT layout: one service with the :attr:`notify_uuid` characteristic and
+        a writable ``write_uuid`` one whose writes go to :meth:`_on_write` (``advertise``: the
+        service UUID is in the advertisements)."""
+        return PeripheralSpec(
+            address=self.address,
+            name=self.name,
+            advertised_uuids=[service_uuid] if advertise else [],
+            services=[
+                GattService(
+                    service_uuid,
+                    [
+                        GattCharacteristic(self.notify_uuid, ("notify",)),
+                        GattCharacteristic(
+                            write_uuid, ("write", "write-without-response"), on_write=self._on_write
+                        ),
+                    ],
+                )
+            ],
+        )
+
+    def _on_write(self, data: bytes, with_response: bool) -> None:
+        """A host write: logged in :attr:`commands` (subclasses act on their commands)."""
+        self.commands.append(bytes(data))
 
     # -- streaming ---------------------------------------------------------------------
     def encode_samples(self, values_n: np.ndarray, t: np.ndarray) -> tuple[list[bytes], list[float]]:

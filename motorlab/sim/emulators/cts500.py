@@ -25,7 +25,7 @@ from ...devices.device import Device
 from ...devices.drivers.cts500 import Cts500Driver
 from ...devices.registry import DeviceURL
 from ...units import KGF_N
-from ..bluez.fakebluez import FakeBlueZ, GattCharacteristic, GattService, Peripheral, PeripheralSpec
+from ..bluez.fakebluez import FakeBlueZ, Peripheral, PeripheralSpec
 from ..participants import GripParticipant, grip_participant_from_params
 from .ble import open_ble_sim, sim_param
 from .clinic_ble import ForceBleEmulator
@@ -57,21 +57,7 @@ class Cts500Emulator(ForceBleEmulator):
         self.log: list[tuple[str, float]] = []
 
     def peripheral_spec(self) -> PeripheralSpec:
-        return PeripheralSpec(
-            address=self.address,
-            name=self.name,
-            services=[
-                GattService(
-                    cts.SERVICE_UUID,
-                    [
-                        GattCharacteristic(cts.NOTIFY_UUID, ("notify",)),
-                        GattCharacteristic(
-                            cts.WRITE_UUID, ("write", "write-without-response"), on_write=self._on_write
-                        ),
-                    ],
-                )
-            ],
-        )
+        return self.uart_peripheral_spec(cts.SERVICE_UUID, cts.WRITE_UUID)
 
     def attach(self, bluez: FakeBlueZ) -> Peripheral:
         peripheral = super().attach(bluez)

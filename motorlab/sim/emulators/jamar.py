@@ -19,7 +19,7 @@ from ...devices.device import Device
 from ...devices.drivers.jamar import JamarDriver
 from ...devices.registry import DeviceURL
 from ...units import LBF_N
-from ..bluez.fakebluez import FakeBlueZ, GattCharacteristic, GattService, Peripheral, PeripheralSpec
+from ..bluez.fakebluez import FakeBlueZ, Peripheral, PeripheralSpec
 from ..participants import GripParticipant, grip_participant_from_params
 from .ble import open_ble_sim, sim_param
 from .clinic_ble import ForceBleEmulator
@@ -43,29 +43,12 @@ class JamarEmulator(ForceBleEmulator):
         super().__init__(participant, address, name, rate_hz, gain_error, offset_n, inject_every)
 
     def peripheral_spec(self) -> PeripheralSpec:
-        return PeripheralSpec(
-            address=self.address,
-            name=self.name,
-            services=[
-                GattService(
-                    jm.SERVICE_UUID,
-                    [
-                        GattCharacteristic(jm.TX_UUID, ("notify",)),
-                        GattCharacteristic(
-                            jm.RX_UUID, ("write", "write-without-response"), on_write=self._on_write
-                        ),
-                    ],
-                )
-            ],
-        )
+        return self.uart_peripheral_spec(jm.SERVICE_UUID, jm.RX_UUID)  # writes: none documented
 
     def attach(self, bluez: FakeBlueZ) -> Peripheral:
         peripheral = super().attach(bluez)
         peripheral.on_connect.append(lambda: self.start_stream(wait_subscribed=True))
         return peripheral
-
-    def _on_write(self, data: bytes, with_response: bool) -> None:
-        self.commands.append(bytes(data))  # nothing is documented host -> device
 
     def encode_samples(self, values_n: np.ndarray, t: np.ndarray) -> tuple[list[bytes], list[float]]:
         lb = np.clip(np.round(values_n / LBF_N, 1), 0.0, jm.RANGE_LB)
