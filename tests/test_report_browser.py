@@ -349,6 +349,7 @@ def test_parent_page_is_one_a4_page(report, tmp_path):
         "What we measured",
         "What it means",
         "Progress on goals",
+        "The writing as drawn",  # the sample clinic's spiral is drawn on a tablet surface
         "Next steps",
         "Therapist's note",
     ]

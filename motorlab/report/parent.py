@@ -181,7 +181,10 @@ p.warn { color: #9a3412; font-weight: bold; }
 .sign { display: flex; gap: 16px; margin-top: 8px; }
 .sign div { flex: 1; border-bottom: 1px solid #5b6775; padding-top: 8mm; color: #5b6775; font-size: 11px; }
 footer { color: #5b6775; font-size: 10px; margin-top: 8px; }
-@media print { body { background: #fff; } main { box-shadow: none; margin: 0; padding: 0; width: auto; } }
+#writing img { max-height: 52mm; max-width: 100%; }
+#writing figure { margin: 0; } #writing figcaption { color: #5b6775; font-size: 10px; }
+@media print { body { background: #fff; } main { box-shadow: none; margin: 0; padding: 0; width: auto; }
+               #writing img { max-height: 42mm; } }
 """
 
 
@@ -195,7 +198,7 @@ def _ink_html(ink: Figure | None) -> str:
     data = base64.b64encode(ink.png).decode("ascii")
     return (
         f'<section id="writing"><h2>The writing as drawn</h2><figure><img src="data:image/png;base64,{data}" '
-        f'alt="{escape(ink.alt)}" style="max-height:52mm;max-width:100%"><figcaption>{escape(ink.caption)}'
+        f'alt="{escape(ink.alt)}"><figcaption>{escape(ink.caption)}'
         "</figcaption></figure></section>"
     )
 
