@@ -384,3 +384,11 @@ def test_pair_form_does_not_exist_without_lan(app_server):
     status, _, _ = app_server.request("GET", "/pair", headers={"Cookie": app_server.cookie})
     assert status == 404
     assert app_server.request("GET", "/pairing", headers={"Cookie": app_server.cookie})[0] == 404
+
+
+def test_the_client_form_applies_the_clinics_pseudonym_rule(app_server, clinic_root):
+    hdrs = {"Cookie": app_server.cookie, "Origin": app_server.base}
+    body = "participant=Emma2017&birth_year=2017&sex=F&dominant_hand=right"
+    status, _, text = app_server.request("POST", "/clients", headers=hdrs, body=body)
+    assert status == 400 and "looks like a name" in text
+    assert ClientRegistry(clinic_root).list() == []

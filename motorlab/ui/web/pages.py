@@ -151,9 +151,11 @@ async def clients(request: Request) -> Response:
 
 async def add_client(request: Request) -> Response:
     from ...clinic import ClientRegistry, make_client
+    from ...clinic.pseudonyms import check_new_pseudonym
 
     form = await read_form(request)
     try:
+        check_new_pseudonym(form.get("participant", "").strip(), _root(request))  # as `client add`
         client = make_client(
             form.get("participant", "").strip(),
             form.get("birth_year", ""),
