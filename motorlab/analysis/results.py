@@ -109,6 +109,14 @@ class RecordingIdentity:
 
 
 # ----------------------------------------------------------------------- grip
+def _force_trial_row(t: GripTrial | PinchTrial, extra: dict[str, Any]) -> dict[str, Any]:
+    """The table row of one maximal-force trial (grip or pinch): identity, then its metrics."""
+    row: dict[str, Any] = {"row": "trial", **extra}
+    row.update(trial=t.trial, hand=t.hand, status=t.status, trial_start_s=t.trial_start_s)
+    row.update(asdict(t.result))
+    return row
+
+
 @dataclass(frozen=True, eq=False)
 class GripTrial:
     """One maximal grip trial.
@@ -131,15 +139,7 @@ class GripTrial:
     force_n: np.ndarray
 
     def to_row(self) -> dict[str, Any]:
-        row: dict[str, Any] = {
-            "row": "trial",
-            "trial": self.trial,
-            "hand": self.hand,
-            "status": self.status,
-            "trial_start_s": self.trial_start_s,
-        }
-        row.update(asdict(self.result))
-        return row
+        return _force_trial_row(self, {})
 
 
 @dataclass(frozen=True)
@@ -281,16 +281,7 @@ class PinchTrial:
     force_n: np.ndarray
 
     def to_row(self) -> dict[str, Any]:
-        row: dict[str, Any] = {
-            "row": "trial",
-            "pinch_grip": self.grip,
-            "trial": self.trial,
-            "hand": self.hand,
-            "status": self.status,
-            "trial_start_s": self.trial_start_s,
-        }
-        row.update(asdict(self.result))
-        return row
+        return _force_trial_row(self, {"pinch_grip": self.grip})
 
 
 @dataclass(frozen=True)

@@ -68,7 +68,9 @@ class Device:
 
     @property
     def emulated(self) -> bool:
-        return self.emulator is not None
+        """A built-in emulator: it has an emulator handle or its URL is ``sim://`` (its data
+        must never pass for a measurement)."""
+        return self.emulator is not None or self.url.split(":", 1)[0].lower() == "sim"
 
     async def close(self) -> None:
         """Close the driver, then release what the device owns (idempotent)."""

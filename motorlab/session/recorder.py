@@ -54,11 +54,6 @@ STATUS_INTERRUPTED = "interrupted"
 STATUS_FAILED = "failed"
 
 
-def is_emulated_url(url: str) -> bool:
-    """A ``sim://`` URL is a built-in emulator: its data must never pass for a measurement."""
-    return url.split(":", 1)[0].lower() == "sim"
-
-
 def check_channels(protocol: TaskProtocol, info: DeviceInfo, url: str) -> None:
     """Refuse, before the first trial, a device that cannot measure the task (one line)."""
     if protocol.task.startswith(("grip", "pinch")) and find_force_channel(info.channels) is None:
@@ -319,7 +314,7 @@ class Recorder:
             log.warning("%s", cal.warning)
         t0 = time.monotonic()
         md = recording_metadata(self.target, self.protocol, info, cal.id, self.device.url)
-        emulated = self.device.emulated or is_emulated_url(self.device.url)
+        emulated = self.device.emulated
         writer = self._writer = open_writer(self.target, self.protocol, info, md, t0, emulated)
         self._interrupted = ""
         failure: BaseException | None = None
