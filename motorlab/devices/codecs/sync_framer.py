@@ -26,8 +26,9 @@ class SyncFramer:
     """Byte chunks -> (frames, junk runs); see the module docstring.
 
     Attributes:
-        carry: the bytes held over for the next :meth:`push` (a partial frame or header);
-            empty when a chunk that is whole frames would be taken as it is (read it, do not set it).
+        carry: the bytes held over for the next :meth:`push` (a partial frame or header), empty
+            when nothing is pending; a codec reads it to take a whole frame without the framer.
+            Read-only for callers.
     """
 
     def __init__(self, header: bytes, length: int, *, datagrams: bool = False) -> None:
