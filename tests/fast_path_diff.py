@@ -72,7 +72,9 @@ def assert_fast_path_matches(
             assert dataclasses.asdict(fast.stats) == dataclasses.asdict(general.stats), where
             assert _same_float(fast.rate_hz, general.rate_hz), where  # type: ignore[attr-defined]
             for attr in state:
-                assert getattr(fast, attr) == getattr(general, attr), f"{where}: {attr}"
+                a, b = getattr(fast, attr), getattr(general, attr)
+                equal = _same_float(a, b) if isinstance(a, float) and isinstance(b, float) else a == b
+                assert equal, f"{where}: {attr} {a!r} / {b!r}"
             fed += 1
     return fed
 

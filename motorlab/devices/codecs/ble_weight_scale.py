@@ -218,9 +218,7 @@ class WeightScaleCodec:
                 stats.frames_ok += 1
                 self._last_value, self._last_parsed = bytes(data), None
                 t = self.clock.one(host_time)
-                arrival = (
-                    math.nan if math.isnan(t) else host_time
-                )  # (t is nan exactly when host_time is not finite)
+                arrival = math.nan if math.isnan(t) else host_time  # (t is nan iff host_time is not finite)
                 blk = RowBlock((t,), (raw * KG_PER_UNIT * _KGF_N,), 1, self._index, 0, arrival)
                 self._index += 1
                 return [blk]

@@ -295,7 +295,7 @@ class Cts500Codec:
             stats.bytes_in += DATA_LEN
             stats.frames_ok += 1
             t = self.clock.one(host_time)
-            arrival = math.nan if math.isnan(t) else host_time  # (t is nan exactly when host_time is)
+            arrival = math.nan if math.isnan(t) else host_time  # (t is nan iff host_time is not finite)
             newtons = _WEIGHT.unpack_from(data)[0] / 100.0 * KGF_N
             blk = RowBlock((t,), (newtons,), 1, self._index, 0, arrival)
             self._index += 1
