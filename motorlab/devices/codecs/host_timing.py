@@ -19,6 +19,10 @@ and time their samples with a :class:`HostClock`:
 
 Without a host time (``host_time=None``) samples get ``nan`` times: a driver
 must always pass one (``time.monotonic()`` at the notification callback).
+
+The usual notification completes one sample: :meth:`HostClock.one` times it
+in a few float operations and one append (a codec's per-notification fast
+path calls it); :meth:`HostClock.times` is the general form.
 """
 
 from __future__ import annotations
