@@ -105,3 +105,31 @@ def fuzz_streams(name: str, seed: int, n_streams: int) -> Iterator[list[Piece]]:
         else:
             pieces = fuzzing.fuzz_input(corpus, rng)
         yield list(zip(pieces, _host_times(rng, len(pieces), rng.uniform(0, 1e4))))
+
+
+def mixed_streams(
+    usual: list[bytes], odd: list[bytes], seed: int, n_streams: int = 20, length: int = 200
+) -> Iterator[list[Piece]]:
+    """Streams of mostly usual notifications (the fast path's input) with now and then an odd
+    piece, a usual one cut in two or doubled, or a copy at the same host time: every
+    switch between the two paths, in both directions."""
+    rng = random.Random(f"mixed:{seed}")
+    for _ in range(n_streams):
+        pieces: list[bytes] = []
+        while len(pieces) < length:
+            r = rng.random()
+            piece = rng.choice(usual)
+            if r < 0.06:
+                pieces.append(rng.choice(odd))
+            elif r < 0.09:
+                cut = rng.randint(0, len(piece))
+                pieces += [piece[:cut], piece[cut:]]
+            elif r < 0.11:
+                pieces.append(piece + rng.choice(usual))
+            else:
+                pieces.append(piece)
+        times = _host_times(rng, len(pieces), rng.uniform(0, 1e4))
+        for k in range(1, len(times)):
+            if rng.random() < 0.03:  # the same notification delivered twice at once
+                pieces[k], times[k] = pieces[k - 1], times[k - 1]
+        yield list(zip(pieces, times))

@@ -13,7 +13,7 @@ from motorlab.devices.base import GetInfo, Start, Stop, Tare
 from motorlab.devices.codecs.activ5 import Activ5Codec, Handshake, command_bytes, reading_message
 
 from .clinic_codec_helpers import assert_split_invariant, blocks, feed_chunks, values_of
-from .fast_path_diff import assert_fast_path_matches, fuzz_streams
+from .fast_path_diff import assert_fast_path_matches, fuzz_streams, mixed_streams
 
 
 def test_reading_in_newtons_with_and_without_the_wrapper():
@@ -121,3 +121,6 @@ def test_fast_path_equals_the_general_path():
     state = ("_index", "_carry", "_last_data", "_last_time", "last_message")
     assert assert_fast_path_matches("activ5", streams, state) == 4 * len(pieces)
     assert assert_fast_path_matches("activ5", fuzz_streams("activ5", 1, 600), state) > 1000
+    usual = [reading_message(k * 7 - 50) for k in range(50)]
+    streams = mixed_streams(usual, pieces, seed=1)
+    assert assert_fast_path_matches("activ5", streams, state) >= 20 * 200

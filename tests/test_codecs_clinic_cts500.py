@@ -30,7 +30,7 @@ from motorlab.devices.codecs.cts500 import (
 )
 
 from .clinic_codec_helpers import G, assert_split_invariant, blocks, feed_chunks, others, values_of
-from .fast_path_diff import assert_fast_path_matches, fuzz_streams
+from .fast_path_diff import assert_fast_path_matches, fuzz_streams, mixed_streams
 
 W_1234 = bytes.fromhex("05 00 00 00 04 D2 DB")  # 12.34 kg; checksum = sum of the first six bytes
 W_NEG = bytes.fromhex("05 00 FF FF FF 6A 6C")  # -1.50 kg (two's complement)
@@ -167,3 +167,10 @@ def test_fast_path_equals_the_general_path_on_hand_made_streams():
 
 def test_fast_path_equals_the_general_path_on_fuzz_inputs():
     assert assert_fast_path_matches("cts500", fuzz_streams("cts500", 1, 600), ("_carry", "_index")) > 1000
+
+
+def test_fast_path_equals_the_general_path_on_mixed_streams():
+    usual = [weight_frame(k * 1.37 - 20) for k in range(50)]
+    odd = [p for p, _ in _hand_streams()[0]]
+    streams = mixed_streams(usual, odd, seed=1)
+    assert assert_fast_path_matches("cts500", streams, ("_carry", "_index")) >= 20 * 200

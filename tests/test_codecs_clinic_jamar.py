@@ -13,7 +13,7 @@ from motorlab.devices.base import Start, Stop, Tare
 from motorlab.devices.codecs.jamar import JamarCodec, JamarReading, parse_message, val_message
 
 from .clinic_codec_helpers import LBF_N, G, assert_split_invariant, blocks, feed_chunks, values_of
-from .fast_path_diff import assert_fast_path_matches, fuzz_streams
+from .fast_path_diff import assert_fast_path_matches, fuzz_streams, mixed_streams
 
 
 def test_one_message_in_pounds():
@@ -146,3 +146,6 @@ def test_fast_path_equals_the_general_path():
     state = ("_index", "_held", "_held_time", "last_unknown")
     assert assert_fast_path_matches("jamar", streams, state) == 3 * len(pieces)
     assert assert_fast_path_matches("jamar", fuzz_streams("jamar", 1, 600), state) > 1000
+    usual = [val_message(k * 3.7) for k in range(50)]
+    streams = mixed_streams(usual, pieces, seed=1)
+    assert assert_fast_path_matches("jamar", streams, state) >= 20 * 200

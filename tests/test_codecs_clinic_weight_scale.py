@@ -19,7 +19,7 @@ from motorlab.devices.codecs.ble_weight_scale import (
 )
 
 from .clinic_codec_helpers import LBF_N, G, values_of
-from .fast_path_diff import assert_fast_path_matches, fuzz_streams
+from .fast_path_diff import assert_fast_path_matches, fuzz_streams, mixed_streams
 
 SI_50KG = bytes.fromhex("00 1027")  # 0x2710 = 10000 x 0.005 kg
 IMPERIAL_100LB = bytes.fromhex("01 1027")  # 10000 x 0.01 lb: same raw, another resolution
@@ -120,3 +120,6 @@ def test_fast_path_equals_the_general_path():
     state = ("_index", "last_measurement")
     assert assert_fast_path_matches("weight_scale", streams, state) == 3 * len(pieces)
     assert assert_fast_path_matches("weight_scale", fuzz_streams("weight_scale", 1, 600), state) > 1000
+    usual = [weight_measurement(k * 2.5) for k in range(50)]
+    streams = mixed_streams(usual, pieces, seed=1)
+    assert assert_fast_path_matches("weight_scale", streams, state) >= 20 * 200

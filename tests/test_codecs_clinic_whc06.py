@@ -19,7 +19,7 @@ from motorlab.devices.codecs.whc06 import (
 )
 
 from .clinic_codec_helpers import G, blocks, values_of
-from .fast_path_diff import assert_fast_path_matches, fuzz_streams
+from .fast_path_diff import assert_fast_path_matches, fuzz_streams, mixed_streams
 
 # bytes 0-9 other fields, 10-11 = 0x0929 = 2345 -> 23.45 kg, then 4 more bytes
 ADV = bytes.fromhex("01 02 03 04 05 06 07 08 09 0A 09 29 00 00 11 00")
@@ -89,3 +89,6 @@ def test_fast_path_equals_the_general_path():
     ]
     assert assert_fast_path_matches("whc06", streams, state=("_index",)) == 3 * len(pieces)
     assert assert_fast_path_matches("whc06", fuzz_streams("whc06", 1, 600), state=("_index",)) > 1000
+    usual = [manufacturer_data(k * 3.1, 16) for k in range(50)]
+    streams = mixed_streams(usual, [p for p in pieces if len(p) < 12], seed=1)
+    assert assert_fast_path_matches("whc06", streams, state=("_index",)) >= 20 * 200
