@@ -143,3 +143,37 @@ def test_analyze_unreadable_file(tmp_path):
         "Traceback" not in proc.stderr
         and "sub-P001_ses-01_task-grip_tracksys-x_motion" in proc.stderr + proc.stdout
     )
+
+
+def _imported(importtime_line: str) -> str:
+    """The module named by one ``-X importtime`` line (``import time: self | total | name``)."""
+    return importtime_line.rsplit("|", 1)[-1].strip() if importtime_line.startswith("import time:") else ""
+
+
+def test_ctrl_c_while_the_commands_load_is_one_line_not_a_traceback():
+    """SIGINT while ``motorlab`` is still importing its commands (NumPy, SciPy, rich: seconds on a
+    slow machine) ends with ``motorlab: interrupted`` and status 130, like Ctrl-C during a command.
+
+    ``-X importtime`` reports each finished import on stderr: the first NumPy module reported
+    means the commands are being loaded, and that is when the signal is sent."""
+    import signal
+
+    proc = subprocess.Popen(
+        [sys.executable, "-X", "importtime", "-m", "motorlab", "doctor"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if _imported(line).startswith("numpy"):
+            break
+    proc.send_signal(signal.SIGINT)
+    rest = proc.stderr.read().splitlines()
+    proc.wait(timeout=60)
+    messages = [ln for ln in rest if not ln.startswith("import time:")]
+    assert proc.returncode == 130, (proc.returncode, messages)
+    assert messages == ["motorlab: interrupted"], messages
+    # the signal came while the commands were loading: the recording model never loaded
+    assert "motorlab.recording" not in {_imported(ln) for ln in rest}

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import random
+
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from motorlab.devices.base import BatteryReply, GetInfo, Start, Stop, Tare
+from motorlab.devices.codecs import fuzzing
 from motorlab.devices.codecs.forceboard import (
     ForceBoardCodec,
     QuickStart,
@@ -93,3 +96,34 @@ def test_any_valid_notification_round_trips(counts):
     out = ForceBoardCodec().feed(force_notification(counts), host_time=0.0)
     got = values_of(out)[:, 0] if counts else np.zeros(0)
     np.testing.assert_allclose(got, np.array(counts, dtype=float) * LBF_N)
+
+
+def test_feed_decodes_as_the_numpy_parser_on_fuzz_inputs():
+    """feed()'s struct decoding against parse_notification (NumPy) on the fuzzer's inputs: the same
+    samples exactly (x N per lb), a notification either decoded whole or counted malformed."""
+    target = next(t for t in fuzzing.TARGETS if t.name == "forceboard")
+    rng = random.Random("forceboard-differential")
+    corpus = fuzzing.Corpus.build(target, rng, size=50)
+    c, host_time, fed, n_samples = ForceBoardCodec(lb_per_count=0.5), 1000.0, 0, 0
+    c.encode(Start())
+    for _ in range(400):
+        for piece in fuzzing.fuzz_input(corpus, rng):
+            host_time = fuzzing.next_host_time(rng, host_time)
+            before = (c.stats.frames_ok, c.stats.malformed_frames, c.stats.bytes_discarded)
+            events = c.feed(piece, host_time=host_time)
+            ref = parse_notification(piece)
+            fed += len(piece)
+            if ref is None:
+                assert events == [] and c.stats.malformed_frames == before[1] + 1
+                assert c.stats.bytes_discarded == before[2] + len(piece)
+                continue
+            assert c.stats.frames_ok == before[0] + 1 and c.stats.malformed_frames == before[1]
+            if ref.size == 0:
+                assert events == []
+                continue
+            (blk,) = events
+            np.testing.assert_array_equal(blk.values[:, 0], ref * (0.5 * LBF_N), err_msg=piece.hex())
+            assert (blk.seq, blk.host_time, blk.dropped_before) == (n_samples, host_time, 0)
+            assert (np.diff(blk.device_time) >= 0).all()
+            n_samples += ref.size
+    assert c.stats.bytes_in == fed and n_samples > 1000

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import math
+import random
+
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from motorlab.devices.base import Ack, GetInfo, Start, Stop, Tare
+from motorlab.devices.base import Ack, GetInfo, SampleBlock, Start, Stop, Tare
+from motorlab.devices.codecs import fuzzing
 from motorlab.devices.codecs.kinvent import (
+    HEADER,
     KFORCE_INIT_WRITES,
     GetCoefficient,
     KeepAlive,
@@ -183,3 +188,135 @@ def test_kgrip_feed_never_raises(chunks, awaiting):
     for k, chunk in enumerate(chunks):
         c.feed(chunk, host_time=float(k))
     assert c.stats.bytes_in == sum(map(len, chunks))
+
+
+# ------------------------------------------------------------------ fast path vs general path
+def assert_same_events(got: list, want: list, where: str) -> None:
+    """The same events: types, block arrays exactly, seq, dropped_before, host time; replies equal."""
+    assert [type(e) for e in got] == [type(e) for e in want], where
+    for g, w in zip(got, want):
+        if isinstance(w, SampleBlock):
+            np.testing.assert_array_equal(g.device_time, w.device_time, err_msg=where)
+            np.testing.assert_array_equal(g.values, w.values, err_msg=where)
+            assert (g.seq, g.dropped_before, g.n_channels) == (w.seq, w.dropped_before, w.n_channels), where
+            assert g.host_time == w.host_time or math.isnan(g.host_time) and math.isnan(w.host_time), where
+        else:
+            assert g == w, where
+
+
+def assert_feed_equals_general(make, streams, prime=None, timed=False, seed=0) -> None:
+    """Each stream fed piece by piece to one codec's ``feed`` and to another's ``_feed_general``:
+    the same events per call and the same stats (and codec state) after every call."""
+    rng = random.Random(seed)
+    for s, pieces in enumerate(streams):
+        fast, general = make(), make()
+        if prime is not None:
+            n = rng.randint(0, 40)
+            prime(fast, n)
+            prime(general, n)
+        host_time = 1000.0
+        for k, piece in enumerate(pieces):
+            where = f"stream {s}, piece {k}: {bytes(piece).hex()}"
+            if timed:
+                host_time = fuzzing.next_host_time(rng, host_time)
+                ht = None if k % 17 == 16 else host_time  # (a caller without a clock, now and then)
+                got, want = fast.feed(piece, host_time=ht), general._feed_general(piece, ht)
+            else:
+                got, want = fast.feed(piece), general._feed_general(piece)
+            assert_same_events(got, want, where)
+            assert fast.stats == general.stats, where
+            assert fast.kg_per_count == general.kg_per_count, where
+            if timed:  # the host clock saw the same arrivals (nan == nan here)
+                np.testing.assert_array_equal(
+                    [fast._index, fast.clock.origin, fast.rate_hz],
+                    [general._index, general.clock.origin, general.rate_hz],
+                    err_msg=where,
+                )
+
+
+def fuzz_streams(name: str, n: int, seed: int) -> list[list[bytes]]:
+    """``n`` inputs drawn as benchmarks/fuzz_codecs.py draws them (mutated captures, lies, noise)."""
+    target = next(t for t in fuzzing.TARGETS if t.name == name)
+    rng = random.Random(f"{seed}:{name}")
+    corpus = fuzzing.Corpus.build(target, rng, size=50)
+    return [fuzzing.fuzz_input(corpus, rng) for _ in range(n)]
+
+
+def kforce_streams(seed: int) -> list[list[bytes]]:
+    """K-Force notification streams: steady, and with gaps, duplicates, steps back, wraps, several
+    frames per notification, frames cut across notifications, replies, junk and header bytes in data."""
+    rng = random.Random(seed)
+
+    def frame(counter: int) -> bytes:
+        ch = tuple(rng.randint(-(2**23), 2**23 - 1) for _ in range(4))
+        return kforce_frame(counter, ch)  # type: ignore[arg-type]
+
+    steady = [frame((65000 + 10 * k) % 2**16) for k in range(300)]  # wraps past 65535
+    mixed, counter = [], rng.randrange(2**16)
+    for _ in range(600):
+        r = rng.random()
+        frames = []
+        for _ in range(rng.choice((1, 1, 1, 1, 2, 3))):
+            frames.append(frame(counter))
+            counter = (counter + rng.choice((10, 10, 10, 10, 10, 9, 11, 0, 20, 50, -30, 3000))) % 2**16
+        note = b"".join(frames)
+        if r < 0.05:
+            mixed.append(b"000254" if rng.random() < 0.5 else b"12345x")
+        elif r < 0.12:  # one frame cut across two notifications
+            cut = rng.randint(1, len(note) - 1)
+            mixed += [note[:cut], note[cut:]]
+        elif r < 0.16:  # a notification that is not a frame, then the next one
+            mixed += [rng.randbytes(rng.randint(0, 20)) + HEADER * rng.randint(0, 2), note]
+        elif r < 0.2:  # a frame whose header is wrong
+            mixed.append(b"\xff\xff\xfd" + note[3:])
+        elif r < 0.23:  # the same frame in another buffer type
+            mixed.append(bytearray(note) if rng.random() < 0.5 else memoryview(note))
+        else:
+            mixed.append(note)
+    return [steady, mixed]
+
+
+def test_kforce_fast_path_gives_the_events_and_stats_of_the_general_path():
+    def prime(codec, n):  # a coefficient asked for, or a new stream started, as a session does
+        codec.encode(GetCoefficient() if n % 2 else Start())
+
+    assert_feed_equals_general(KForceCodec, kforce_streams(1))
+    assert_feed_equals_general(KForceCodec, kforce_streams(2), prime=prime)
+    target = next(t for t in fuzzing.TARGETS if t.name == "kforce")
+    assert_feed_equals_general(KForceCodec, fuzz_streams("kforce", 400, 3), prime=target.prime)
+
+
+def kgrip_streams(seed: int) -> list[list[bytes]]:
+    """K-Grip serial reads: one frame per read, and reads cut anywhere, merged, with coefficient
+    digits (awaited or not), junk and header bytes in data."""
+    rng = random.Random(seed)
+    frames = [kgrip_frame(rng.randrange(2**16), rng.randbytes(6)) for _ in range(400)]
+    one_per_read = frames[:200]
+    mixed: list[bytes] = []
+    for f in frames:
+        r = rng.random()
+        if r < 0.05:
+            mixed.append(b"000254"[: rng.randint(1, 6)])
+        elif r < 0.1:
+            cut = rng.randint(1, len(f) - 1)
+            mixed += [f[:cut], f[cut:]]
+        elif r < 0.15:
+            mixed.append(rng.randbytes(rng.randint(0, 12)) + f)
+        elif r < 0.2:
+            mixed.append(f + frames[0])
+        elif r < 0.23:
+            mixed.append(bytearray(f) if rng.random() < 0.5 else memoryview(f))
+        else:
+            mixed.append(f)
+    return [one_per_read, mixed]
+
+
+def test_kgrip_fast_path_gives_the_events_and_stats_of_the_general_path():
+    def prime(codec, n):  # a coefficient awaited now and then, as a session asks for it
+        codec.encode(GetCoefficient() if n % 2 else Start())
+
+    assert_feed_equals_general(KGripUsbCodec, kgrip_streams(4), prime=prime, timed=True)
+    target = next(t for t in fuzzing.TARGETS if t.name == "kgrip")
+    assert_feed_equals_general(
+        KGripUsbCodec, fuzz_streams("kgrip", 400, 5), prime=target.prime, timed=True, seed=5
+    )

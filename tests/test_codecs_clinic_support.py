@@ -120,5 +120,25 @@ def test_sync_framer_never_raises_and_accounts_for_every_byte(chunks):
         framed += sum(map(len, frames))
         assert all(fr.startswith(H) and len(fr) == 7 for fr in frames)
         assert sum(map(len, junk)) <= f.bytes_discarded
-    assert framed + f.bytes_discarded + len(f._carry) == total
-    assert len(f._carry) < 7
+    assert framed + f.bytes_discarded + len(f.carry) == total
+    assert len(f.carry) < 7
+
+
+@given(
+    st.sampled_from([(16, None), (16, 10), (8, None), (8, 1), (16, 200)]),
+    st.integers(0, 2**16 - 1),
+    st.lists(st.sampled_from([10, 10, 10, 10, 1, 9, 11, 0, 20, 30, 200, -3, -500, 33000]), max_size=80),
+)
+def test_counter_fast_branch_matches_the_general_path(setup, start, steps):
+    """advance() (expected-step fast branch first) against _advance_general() alone, step by step."""
+    bits, step = setup
+    fast, general = CounterTracker(bits, step), CounterTracker(bits, step)
+    raw = start % (1 << bits)
+    for k, delta in enumerate([0, *steps]):
+        raw = (raw + delta) % (1 << bits)
+        if k == 40:  # a stream restart half-way
+            fast.reset()
+            general.reset()
+        assert fast.advance(raw) == general._advance_general(raw), f"value {k}: {raw}"
+        assert fast.step == general.step
+        assert (list(fast._recent), fast._gaps_in_a_row) == (list(general._recent), general._gaps_in_a_row)

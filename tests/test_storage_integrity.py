@@ -344,6 +344,12 @@ CASES = [
     Case("events_bad_onset", "an events row whose onset is a word", lambda f: f.events.write_text(
         f.events.read_text().replace("\n8.0\t", "\nsoon\t")), error=r"line 3: onset/duration 'soon / 3.0' is not a number",
          names="_events.tsv"),
+    Case("events_negative_duration", "an events row with a negative duration", lambda f: f.events.write_text(
+        f.events.read_text().replace("\n8.0\t3.0\t", "\n8.0\t-3.0\t")),
+         error=r"line 3: onset 8.0 s, duration -3.0 s: .*duration finite and not negative", names="_events.tsv"),
+    Case("events_infinite_duration", "an events row with an infinite duration", lambda f: f.events.write_text(
+        f.events.read_text().replace("\n8.0\t3.0\t", "\n8.0\tinf\t")),
+         error=r"line 3: onset 8.0 s, duration inf s", names="_events.tsv"),
     Case("nul_channels", "NUL bytes in _channels.tsv", lambda f: f.inject(f.chans, 10, b"\x00\x00"),
          error=r"contains NUL bytes", names="_channels.tsv"),
     Case("binary_motion", "binary garbage in _motion.tsv", lambda f: f.inject(f.motion, 3000, bytes(range(128, 160))),

@@ -49,8 +49,12 @@ def _is_expected(exc: BaseException) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    try:  # (loading the commands imports NumPy, SciPy and rich: seconds on a slow machine)
+        parser = build_parser()
+        args = parser.parse_args(argv)
+    except KeyboardInterrupt:
+        print("motorlab: interrupted", file=sys.stderr)
+        return 130
     logging.basicConfig(
         level=logging.WARNING - 10 * min(args.verbose, 2),
         format="%(levelname)s %(name)s: %(message)s",

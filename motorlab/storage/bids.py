@@ -28,6 +28,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 import re
 import time
@@ -683,7 +684,8 @@ def _metadata_from_name(motion: Path) -> dict[str, Any]:
 def read_events(path: Path) -> list[Event]:
     """Events of ``_events.tsv`` (none if the file is missing). A torn last row (the writer
     died mid-line) is ignored; any other row whose onset or duration is not a number is a
-    one-line :class:`RecordingError` naming the file and line."""
+    one-line :class:`RecordingError` naming the file and line, and so is an onset that is not
+    finite or a duration that is negative or not finite (BIDS: >= 0 or n/a)."""
     if not path.exists():
         return []
     rows = _read_table(path)
@@ -702,6 +704,13 @@ def read_events(path: Path) -> list[Event]:
             raise RecordingError(
                 f"{path}: line {i + 2}: onset/duration {_printable(cells, 40)!r} is not a number of seconds"
             ) from None
+        if not math.isfinite(onset) or not math.isfinite(duration) or duration < 0:
+            # (BIDS: onset is a number of seconds, duration >= 0 or n/a; a negative or infinite span
+            # would silently stretch a trial to the next one)
+            raise RecordingError(
+                f"{path}: line {i + 2}: onset {r['onset']!s} s, duration {r['duration']!s} s: "
+                "an onset must be finite and a duration finite and not negative"
+            )
         extra = {
             k: c
             for k, v in r.items()

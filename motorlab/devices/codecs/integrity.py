@@ -46,6 +46,9 @@ class Step(Enum):
     BACK = "back"
 
 
+_NEXT = Step.NEXT  # (a module constant: reading an Enum member off its class costs more than the fast path)
+
+
 class CounterTracker:
     """Unwraps a ``bits``-wide counter and classifies each step.
 
@@ -60,6 +63,10 @@ class CounterTracker:
     reordered frame): the unwrapped value is re-anchored one step after the
     previous one, so times keep increasing. A learned step is learned again
     after :data:`RELEARN` gaps in a row (the device's rate went down).
+
+    :meth:`advance` checks the usual case first, the expected next sample
+    (a step of exactly the current step), and takes the general path for
+    everything else; both give the same result.
     """
 
     LEARN = 16
@@ -72,12 +79,21 @@ class CounterTracker:
         self._last_raw: int | None = None
         self._last: int = 0  # unwrapped value of the last accepted sample
         self._gaps_in_a_row = 0
+        #: the current step if it is a forward step (0 < step <= half the range), else -1 (which no
+        #: step equals); updated after every general advance (see advance)
+        self._expected = -1
+        self._update_expected()
 
     def reset(self) -> None:
         self._recent.clear()
         self._last_raw = None
         self._last = 0
         self._gaps_in_a_row = 0
+        self._update_expected()
+
+    def _update_expected(self) -> None:
+        step = self.step
+        self._expected = step if step is not None and 0 < step <= self.modulus // 2 else -1
 
     @property
     def step(self) -> int | None:
@@ -91,6 +107,21 @@ class CounterTracker:
 
     def advance(self, raw: int) -> tuple[Step, int, int]:
         """Classify ``raw`` -> (step kind, unwrapped value, samples missing before it)."""
+        expected = self._expected
+        if self._last_raw is not None and (raw - self._last_raw) % self.modulus == expected:
+            # the next sample: what the general path does for it. Appending a value equal to the
+            # median of the recent steps keeps the median, so the step (and _expected) stay valid.
+            self._last_raw = raw
+            self._last += expected
+            self._gaps_in_a_row = 0
+            self._recent.append(expected)
+            return _NEXT, self._last, 0
+        result = self._advance_general(raw)
+        self._update_expected()
+        return result
+
+    def _advance_general(self, raw: int) -> tuple[Step, int, int]:
+        """:meth:`advance` for any step (the first value, gaps, duplicates, steps back, learning)."""
         if self._last_raw is None:
             self._last_raw, self._last = raw, raw
             return Step.FIRST, raw, 0

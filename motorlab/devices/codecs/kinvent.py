@@ -42,6 +42,7 @@ estimated, not assumed.
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 
 from ...recording import Channel
@@ -54,6 +55,11 @@ from .sync_framer import SyncFramer
 HEADER = b"\xff\xff\xfe"
 KFORCE_FRAME_LEN = 17
 KGRIP_FRAME_LEN = 11
+
+#: a whole K-Force frame at once: header, u16 counter, and each int24 channel as its signed high
+#: byte and unsigned low 16 bits (value = high x 65536 + low)
+_KFORCE_FRAME = struct.Struct(">3sH" + "bH" * 4)
+_DUPLICATE, _BACK = Step.DUPLICATE, Step.BACK
 
 #: Microchip transparent-UART service seen on K-Force sensors (kine-capteurs docs/protocol_kinvent.md)
 KFORCE_SERVICE_UUID = "49535343-fe7d-4ae5-8fa9-9fafd205e455"
@@ -186,7 +192,31 @@ class KForceCodec:
         raise ValueError(f"K-Force sensors have no '{command.name}' command")
 
     def feed(self, data: bytes) -> list[CodecEvent]:
-        """Decode one notification; never raises."""
+        """Decode one notification; never raises.
+
+        The usual notification, one whole frame with nothing carried over from the one
+        before, is decoded here in one unpack; anything else takes :meth:`_feed_general`
+        (same events and stats for the same input).
+        """
+        if len(data) == KFORCE_FRAME_LEN and not self._framer.carry:
+            head, counter, h1, l1, h2, l2, h3, l3, h4, l4 = _KFORCE_FRAME.unpack(data)
+            if head == HEADER:
+                stats = self.stats
+                stats.bytes_in += KFORCE_FRAME_LEN
+                stats.frames_ok += 1
+                kind, unwrapped, missing = self._counter.advance(counter)
+                if kind is _DUPLICATE:
+                    stats.duplicates += 1
+                    return []
+                if kind is _BACK:
+                    stats.out_of_order += 1
+                stats.dropped_samples += missing
+                row = [h1 * 65536.0 + l1, h2 * 65536.0 + l2, h3 * 65536.0 + l3, h4 * 65536.0 + l4]
+                return [new_block([unwrapped * self.counter_tick_s], row, 4, unwrapped, missing)]
+        return self._feed_general(data)
+
+    def _feed_general(self, data: bytes) -> list[CodecEvent]:
+        """:meth:`feed` for any bytes: frames cut across notifications, several frames, junk, replies."""
         self.stats.bytes_in += len(data)
         frames, junk = self._framer.push(bytes(data))
         self.stats.bytes_discarded = self._framer.bytes_discarded
@@ -275,7 +305,24 @@ class KGripUsbCodec:
         raise ValueError(f"the K-Grip has no '{command.name}' command")
 
     def feed(self, data: bytes, host_time: float | None = None) -> list[CodecEvent]:
-        """Decode serial bytes cut anywhere; never raises."""
+        """Decode serial bytes cut anywhere; never raises.
+
+        The usual read, one whole frame with nothing carried over from the read before, is
+        decoded here; anything else takes :meth:`_feed_general` (same events and stats).
+        """
+        if len(data) == KGRIP_FRAME_LEN and not self._framer.carry and data[:3] == HEADER:
+            stats = self.stats
+            stats.bytes_in += KGRIP_FRAME_LEN
+            stats.frames_ok += 1
+            blk = new_block(self.clock.times(1, host_time), [float(data[3] << 8 | data[4])], 1, self._index)
+            if host_time is not None:
+                blk.host_time = host_time
+            self._index += 1
+            return [blk]
+        return self._feed_general(data, host_time)
+
+    def _feed_general(self, data: bytes, host_time: float | None = None) -> list[CodecEvent]:
+        """:meth:`feed` for any bytes: cut frames, several frames, junk, coefficient replies."""
         self.stats.bytes_in += len(data)
         frames, junk = self._framer.push(bytes(data))
         self.stats.bytes_discarded = self._framer.bytes_discarded

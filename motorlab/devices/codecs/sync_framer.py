@@ -23,7 +23,13 @@ from __future__ import annotations
 
 
 class SyncFramer:
-    """Byte chunks -> (frames, junk runs); see the module docstring."""
+    """Byte chunks -> (frames, junk runs); see the module docstring.
+
+    Attributes:
+        carry: the bytes held over for the next :meth:`push` (a partial frame or header), empty
+            when nothing is pending; a codec reads it to take a whole frame without the framer.
+            Read-only for callers.
+    """
 
     def __init__(self, header: bytes, length: int, *, datagrams: bool = False) -> None:
         if not header or length < len(header):
@@ -33,10 +39,10 @@ class SyncFramer:
         self.datagrams = datagrams
         self.bytes_discarded = 0
         self.resyncs = 0
-        self._carry = b""
+        self.carry = b""
 
     def reset(self) -> None:
-        self._carry = b""
+        self.carry = b""
 
     def whole_frames(self, data: bytes) -> bool:
         """Is ``data`` one or more whole frames, a header at every ``length``-th byte?"""
@@ -45,12 +51,12 @@ class SyncFramer:
 
     def push(self, data: bytes) -> tuple[list[bytes], list[bytes]]:
         """Frames completed by ``data`` and the junk runs skipped on the way, in stream order."""
-        if self._carry:
+        if self.carry:
             if self.datagrams and self.whole_frames(data):
-                self._discard(len(self._carry))
+                self._discard(len(self.carry))
             else:
-                data = self._carry + data
-            self._carry = b""
+                data = self.carry + data
+            self.carry = b""
         frames: list[bytes] = []
         junk: list[bytes] = []
         head, size = self.header, self.length
@@ -70,7 +76,7 @@ class SyncFramer:
             pos = end
             if nxt < 0:
                 break  # what is left may be the start of a header
-        self._carry = data[pos:]
+        self.carry = data[pos:]
         return frames, junk
 
     def _discard(self, n_bytes: int) -> None:
