@@ -27,6 +27,7 @@ path calls it); :meth:`HostClock.times` is the general form.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import deque
 from collections.abc import Sequence
@@ -125,16 +126,30 @@ class RateEstimator:
             return math.nan
         t = np.fromiter(self._t, dtype=np.float64, count=n)
         first = self._count - n
-        offsets = np.zeros(n)
-        for count, offset in self._gaps:  # (oldest first: a later change holds from its count on)
-            offsets[max(count - first, 0) :] = offset
-        i = np.arange(first, self._count, dtype=np.float64) + offsets  # exact integers
-        i -= i.mean()
-        denom = float(i @ i)
+        if any(first < count < self._count for count, _ in self._gaps):
+            offsets = np.zeros(n)
+            for count, offset in self._gaps:  # (oldest first: a later change holds from its count on)
+                offsets[max(count - first, 0) :] = offset
+            i = np.arange(first, self._count, dtype=np.float64) + offsets  # exact integers
+            i -= i.mean()
+            denom = float(i @ i)
+        else:  # no gap inside the window (the usual case): consecutive indices
+            i, denom = _centred(n)
         if denom <= 0.0:
             return math.nan
-        period = float(i @ (t - t.mean())) / denom
+        period = float(i @ (t - t.sum() / n)) / denom  # (t.sum() / n is t.mean(): the same reduction)
         return 1.0 / period if period > 0.0 else math.nan
+
+
+@functools.cache
+def _centred(n: int) -> tuple[np.ndarray, float]:
+    """``n`` consecutive sample indices minus their mean, and their sum of squares. Exactly what
+    the general fit computes for any run of consecutive indices (whole numbers below 2**52: their
+    sum, mean and squares are exact), so the fit is the same to the last bit."""
+    i = np.arange(n, dtype=np.float64)
+    i -= i.mean()
+    i.flags.writeable = False
+    return i, float(i @ i)
 
 
 class HostClock:
@@ -170,10 +185,30 @@ class HostClock:
                 self._last = t
                 self.rate.add_one(t)
                 return t
-        return self.times(1, host_time)[0]  # first arrival, no or a bad host time, a clock going back
+        return self._times(1, host_time)[0]  # first arrival, no or a bad host time, a clock going back
 
     def times(self, n: int, host_time: float | None) -> list[float]:
         """:meth:`stamp` as a list of floats (for a block of a few samples, cheaper than an array)."""
+        if host_time is not None and n > 0:
+            t = host_time - self.origin
+            last = self._last
+            if last <= t < math.inf:  # the usual arrival (see one()); else the general form below
+                if n == 1:
+                    self._last = t
+                    self.rate.add_one(t)
+                    return [t]
+                spacing = (t - last) / n  # (as in _times, with a finite last)
+                rate = self.rate.rate_hz
+                if rate > 0:
+                    spacing = min(spacing, 1.0 / rate)
+                times = [t - spacing * k for k in range(n - 1, -1, -1)]
+                self._last = t
+                self.rate.add_finite(times)
+                return times
+        return self._times(n, host_time)
+
+    def _times(self, n: int, host_time: float | None) -> list[float]:
+        """:meth:`times` for any arrival (the first, a missing or bad host time, a clock going back)."""
         if n <= 0:
             return []
         if host_time is None or not math.isfinite(host_time):
