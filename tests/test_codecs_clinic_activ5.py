@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -11,6 +13,7 @@ from motorlab.devices.base import GetInfo, Start, Stop, Tare
 from motorlab.devices.codecs.activ5 import Activ5Codec, Handshake, command_bytes, reading_message
 
 from .clinic_codec_helpers import assert_split_invariant, blocks, feed_chunks, values_of
+from .fast_path_diff import assert_fast_path_matches, fuzz_streams, mixed_streams
 
 
 def test_reading_in_newtons_with_and_without_the_wrapper():
@@ -95,3 +98,29 @@ def test_readings_after_garbage_decode_exactly(garbage, newtons):
     for k, v in enumerate(newtons):
         out += c.feed(reading_message(v), host_time=1.0 + k / 10)
     assert values_of(out)[:, 0].tolist() == [float(v) for v in newtons]
+
+
+# ------------------------------------------------------------------ fast path = general path
+def test_fast_path_equals_the_general_path():
+    pieces = [
+        b"IS123/IS", b"IS-7/IS", b"IS-7/IS", b"IS-7/IS", b"IS+2/IS", b"IS1.5/IS", b"IS.5/IS", b"IS5./IS",
+        b"IS./IS", b"IS/IS", b"IS 5/IS", b"ISIS5/IS", b"IS5/ISIS6/IS", b"IS5/IS/IS", b"\x41IS12/IS\x19",
+        b"IS1", b"2/IS", b"IS12/IS", b"I", b"S3/IS", b"IS4/IS", b"IS4/IS", b"\x41VERSION 1.2\x19", b"",
+        b"IS1_0/IS", b"IS\xd9\xa1/IS", b"IS5/IS\n", bytearray(b"IS8/IS"), memoryview(b"IS9/IS"), b"IS9/IS",
+    ]  # fmt: skip
+    times: list[float | None] = [k * 0.1 for k in range(len(pieces))]
+    times[3] = times[2] + 0.004  # a copy of the notification before
+    times[21] = times[20] + 0.01
+    times[29] = times[28] + 0.0005
+    streams = [
+        list(zip(pieces, times)),
+        list(zip(pieces, [None, math.nan, *times[2:6], math.inf, *times[7:]])),
+        [(p, 3.0 - k * 0.001) for k, p in enumerate(pieces)],  # a host clock going back
+        [(p, 0.0) for p in pieces],  # all at once
+    ]
+    state = ("_index", "_carry", "_last_data", "_last_time", "last_message")
+    assert assert_fast_path_matches("activ5", streams, state) == 4 * len(pieces)
+    assert assert_fast_path_matches("activ5", fuzz_streams("activ5", 1, 600), state) > 1000
+    usual = [reading_message(k * 7 - 50) for k in range(50)]
+    streams = mixed_streams(usual, pieces, seed=1)
+    assert assert_fast_path_matches("activ5", streams, state) >= 20 * 200

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -28,6 +30,7 @@ from motorlab.devices.codecs.cts500 import (
 )
 
 from .clinic_codec_helpers import G, assert_split_invariant, blocks, feed_chunks, others, values_of
+from .fast_path_diff import assert_fast_path_matches, fuzz_streams, mixed_streams
 
 W_1234 = bytes.fromhex("05 00 00 00 04 D2 DB")  # 12.34 kg; checksum = sum of the first six bytes
 W_NEG = bytes.fromhex("05 00 FF FF FF 6A 6C")  # -1.50 kg (two's complement)
@@ -137,3 +140,37 @@ def test_whole_frame_notifications_after_garbage_decode_exactly(garbage, centi_k
         c.feed(junk)  # garbage notifications interleaved with valid ones
         out += c.feed(weight_frame(v / 100))
     np.testing.assert_allclose(values_of(out)[:, 0], np.array(centi_kg) / 100 * G)
+
+
+# ------------------------------------------------------------------ fast path = general path
+def _hand_streams() -> list[list[tuple[bytes, float | None]]]:
+    """Weight frames one per notification, with cut frames, junk, replies, echoes, kinds 80/opcodes,
+    a bad checksum, two frames in one notification, bytearrays, and missing host times."""
+    w = [weight_frame(v) for v in (12.34, -1.5, 0.0, 300.0, 20.01)]
+    bad = w[0][:6] + bytes(((w[0][6] + 1) & 0xFF,))
+    pieces = [
+        w[0], w[1], w[2][:3], w[2][3:], w[3], w[4][:5], w[0], bad, w[1], STOP_ANSWER, w[2],
+        TARE_ECHO, w[3], w[4] + w[0], b"\x00\x05", w[1], weight_frame(1.0, kind=0x80), w[2],
+        weight_frame(2.0, kind=0xA6), bytearray(w[3]), memoryview(w[4]), w[0][:6], w[0][6:], w[1],
+    ]  # fmt: skip
+    times: list[float | None] = [0.0125 * k for k in range(len(pieces))]
+    return [
+        list(zip(pieces, times)),
+        list(zip(pieces, [None, *times[1:5], math.nan, *times[6:10], None, *times[11:]])),
+        [(p, 5.0 - 0.01 * k) for k, p in enumerate(pieces)],  # a host clock going back
+    ]
+
+
+def test_fast_path_equals_the_general_path_on_hand_made_streams():
+    assert assert_fast_path_matches("cts500", _hand_streams(), state=("_carry", "_index")) > 60
+
+
+def test_fast_path_equals_the_general_path_on_fuzz_inputs():
+    assert assert_fast_path_matches("cts500", fuzz_streams("cts500", 1, 600), ("_carry", "_index")) > 1000
+
+
+def test_fast_path_equals_the_general_path_on_mixed_streams():
+    usual = [weight_frame(k * 1.37 - 20) for k in range(50)]
+    odd = [p for p, _ in _hand_streams()[0]]
+    streams = mixed_streams(usual, odd, seed=1)
+    assert assert_fast_path_matches("cts500", streams, ("_carry", "_index")) >= 20 * 200

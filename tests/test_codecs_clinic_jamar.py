@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -11,6 +13,7 @@ from motorlab.devices.base import Start, Stop, Tare
 from motorlab.devices.codecs.jamar import JamarCodec, JamarReading, parse_message, val_message
 
 from .clinic_codec_helpers import LBF_N, G, assert_split_invariant, blocks, feed_chunks, values_of
+from .fast_path_diff import assert_fast_path_matches, fuzz_streams, mixed_streams
 
 
 def test_one_message_in_pounds():
@@ -121,3 +124,28 @@ def test_valid_messages_after_garbage_decode_exactly(garbage, tenths):
     out = c.feed(b"\r\n" + b"".join(val_message(v / 10) for v in tenths), host_time=1.0)
     got = values_of(out)[:, 0]
     np.testing.assert_allclose(got[len(got) - len(tenths) :], np.array(tenths) / 10 * LBF_N)
+
+
+# ------------------------------------------------------------------ fast path = general path
+def test_fast_path_equals_the_general_path():
+    pieces = [
+        val_message(12.3), val_message(0.0), val_message(199.9, channel=2), b"::VAL 12,7\r\n",
+        b"::VAL 1,7.\r\n", b"::VAL 1,.5\r\n", b"::VAL 1,.\r\n", b"::VAL 1,1.2.3\r\n", b"::VAL ,5\r\n",
+        b"::VAL 1,-2.5\r\n", b"::VAL 1,+2.5\r\n", b"::VAL 1, 45 kg\r\n", b"::VAL 1,45.0N\r\n",
+        b"::VAL 1,12.3", b"4\r\n", val_message(50.0), b"::VAL 1,5\r\n::VAL 1,6\r\n", b"::AVG 1,30.2\r\n",
+        b"::VAL  1,5\r\n", b"::VAL 1,5 \r\n", b"::VAL 1,5\n", b"::VAL 1,5\r\n\r\n", b"::VAL 1,\xd9\xa1\r\n",
+        b"junk" + val_message(3.0), val_message(4.0)[:-1], b"\n", b"::VAL 1,1_0\r\n", b"::VAL 1,5\x00\r\n",
+        bytearray(val_message(1.5)), memoryview(val_message(2.5)), b"::VAL 1,8\r\n", b"::VAL\r\n", b"",
+    ]  # fmt: skip
+    times: list[float | None] = [k * 0.0125 for k in range(len(pieces))]
+    streams = [
+        list(zip(pieces, times)),
+        list(zip(pieces, [None, math.nan, *times[2:6], math.inf, *times[7:]])),
+        [(p, 3.0 - k * 0.0125) for k, p in enumerate(pieces)],  # a host clock going back
+    ]
+    state = ("_index", "_held", "_held_time", "last_unknown")
+    assert assert_fast_path_matches("jamar", streams, state) == 3 * len(pieces)
+    assert assert_fast_path_matches("jamar", fuzz_streams("jamar", 1, 600), state) > 1000
+    usual = [val_message(k * 3.7) for k in range(50)]
+    streams = mixed_streams(usual, pieces, seed=1)
+    assert assert_fast_path_matches("jamar", streams, state) >= 20 * 200

@@ -19,6 +19,7 @@ from motorlab.devices.codecs.ble_weight_scale import (
 )
 
 from .clinic_codec_helpers import LBF_N, G, values_of
+from .fast_path_diff import assert_fast_path_matches, fuzz_streams, mixed_streams
 
 SI_50KG = bytes.fromhex("00 1027")  # 0x2710 = 10000 x 0.005 kg
 IMPERIAL_100LB = bytes.fromhex("01 1027")  # 10000 x 0.01 lb: same raw, another resolution
@@ -100,3 +101,25 @@ def test_feed_never_raises(values, characteristic):
     for k, data in enumerate(values):
         c.feed(data, host_time=k * 0.1)
     assert c.stats.frames_ok + c.stats.malformed_frames == len(values)
+
+
+# ------------------------------------------------------------------ fast path = general path
+def test_fast_path_equals_the_general_path():
+    unsuccessful = bytes.fromhex("00 FFFF")
+    pieces = [
+        SI_50KG, weight_measurement(0.0), weight_measurement(327.675), IMPERIAL_100LB, SI_50KG,
+        ALL_FIELDS, SI_50KG, unsuccessful, SI_50KG, SI_BMI, b"", b"\x00", SI_50KG + b"\x00",
+        bytes.fromhex("10 1027"), bytearray(SI_50KG), memoryview(weight_measurement(1.0)), SI_50KG,
+    ]  # fmt: skip
+    times: list[float | None] = [k * 0.0125 for k in range(len(pieces))]
+    streams = [
+        list(zip(pieces, times)),
+        list(zip(pieces, [None, math.nan, *times[2:6], math.inf, *times[7:]])),
+        [(p, 2.0 - k * 0.0125) for k, p in enumerate(pieces)],  # a host clock going back
+    ]
+    state = ("_index", "last_measurement")
+    assert assert_fast_path_matches("weight_scale", streams, state) == 3 * len(pieces)
+    assert assert_fast_path_matches("weight_scale", fuzz_streams("weight_scale", 1, 600), state) > 1000
+    usual = [weight_measurement(k * 2.5) for k in range(50)]
+    streams = mixed_streams(usual, pieces, seed=1)
+    assert assert_fast_path_matches("weight_scale", streams, state) >= 20 * 200

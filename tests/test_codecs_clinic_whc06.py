@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -17,6 +19,7 @@ from motorlab.devices.codecs.whc06 import (
 )
 
 from .clinic_codec_helpers import G, blocks, values_of
+from .fast_path_diff import assert_fast_path_matches, fuzz_streams, mixed_streams
 
 # bytes 0-9 other fields, 10-11 = 0x0929 = 2345 -> 23.45 kg, then 4 more bytes
 ADV = bytes.fromhex("01 02 03 04 05 06 07 08 09 0A 09 29 00 00 11 00")
@@ -72,3 +75,20 @@ def test_feed_never_raises(ads):
     for k, data in enumerate(ads):
         c.feed(data, host_time=k / 8)
     assert c.stats.frames_ok + c.stats.malformed_frames == len(ads)
+
+
+# ------------------------------------------------------------------ fast path = general path
+def test_fast_path_equals_the_general_path():
+    ads = [manufacturer_data(kg, n) for kg, n in ((23.45, 16), (0.0, 12), (180.0, 20), (655.35, 16))]
+    pieces = [*ads, ads[0][:11], b"", ads[1], bytearray(ads[2]), memoryview(ads[3]), ads[0]]
+    times: list[float | None] = [k / 8 for k in range(len(pieces))]
+    streams = [
+        list(zip(pieces, times)),
+        list(zip(pieces, [None, math.nan, *times[2:5], math.inf, *times[6:]])),
+        [(p, 3.0 - k / 8) for k, p in enumerate(pieces)],  # a host clock going back
+    ]
+    assert assert_fast_path_matches("whc06", streams, state=("_index",)) == 3 * len(pieces)
+    assert assert_fast_path_matches("whc06", fuzz_streams("whc06", 1, 600), state=("_index",)) > 1000
+    usual = [manufacturer_data(k * 3.1, 16) for k in range(50)]
+    streams = mixed_streams(usual, [p for p in pieces if len(p) < 12], seed=1)
+    assert assert_fast_path_matches("whc06", streams, state=("_index",)) >= 20 * 200

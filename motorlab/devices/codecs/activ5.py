@@ -41,7 +41,7 @@ import re
 from dataclasses import dataclass
 
 from ...recording import Channel
-from ..base import CodecEvent, Command, Start, Stop, Tare
+from ..base import CodecEvent, Command, RowBlock, Start, Stop, Tare
 from .blocks import new_block
 from .host_timing import HostClock
 from .integrity import IntegrityStats
@@ -66,6 +66,8 @@ CHANNELS: tuple[Channel, ...] = (Channel("force", "MISC", "N", tracked_point="ha
 #: ``IS<body>/IS`` with the ``IS`` nearest the ``/IS`` (a body never holds "IS" or "/")
 _READING = re.compile(rb"IS((?:(?!IS)[^/])*)/IS")
 _NUMBER = re.compile(rb"^\s*([+-]?(?:\d+\.?\d*|\.\d+))\s*$")
+#: the usual notification, exactly: one reading, a number without spaces
+_USUAL = re.compile(rb"IS([+-]?(?:\d+\.?\d*|\.\d+))/IS")
 _NOISE = bytes((WRAP_START, WRAP_END)) + b"\r\n\0 \t"
 
 
@@ -130,7 +132,33 @@ class Activ5Codec:
         raise ValueError(f"the Activ5 has no '{command.name}' command")
 
     def feed(self, data: bytes, host_time: float | None = None) -> list[CodecEvent]:
-        """Decode one notification; never raises."""
+        """Decode one notification; never raises.
+
+        The usual notification, one whole ``IS<number>/IS`` reading that is not a copy, with
+        nothing carried over, is decoded here in a few steps; the rest goes to
+        :meth:`_feed_general`, which gives the same events and counts for any notification.
+        """
+        data = bytes(data)
+        if (
+            host_time is not None
+            and not self._carry
+            and (data != self._last_data or not self._is_copy(data, host_time))
+        ):
+            m = _USUAL.fullmatch(data)
+            if m is not None:
+                stats = self.stats
+                stats.bytes_in += len(data)
+                stats.frames_ok += 1
+                self._last_data, self._last_time = data, host_time
+                t = self.clock.one(host_time)
+                arrival = math.nan if math.isnan(t) else host_time  # (t is nan iff host_time is not finite)
+                blk = RowBlock((t,), (float(m[1]),), 1, self._index, 0, arrival)
+                self._index += 1
+                return [blk]
+        return self._feed_general(data, host_time)
+
+    def _feed_general(self, data: bytes, host_time: float | None = None) -> list[CodecEvent]:
+        """:meth:`feed` for any notification: copies, cut readings, several readings, other text."""
         data = bytes(data)
         self.stats.bytes_in += len(data)
         if self._is_copy(data, host_time):

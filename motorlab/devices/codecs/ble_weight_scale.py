@@ -35,11 +35,12 @@ repeated indications cannot be detected.
 from __future__ import annotations
 
 import math
+import struct
 from dataclasses import dataclass
 
 from ...recording import Channel
 from ...units import FORCE_UNITS_N
-from ..base import Ack, CodecEvent, Command, Start, Stop
+from ..base import Ack, CodecEvent, Command, RowBlock, Start, Stop
 from .blocks import new_block
 from .host_timing import HostClock
 from .integrity import IntegrityStats
@@ -57,6 +58,9 @@ INCH_PER_UNIT = 0.1
 INCH_M = 0.0254
 UNSUCCESSFUL = 0xFFFF
 UNKNOWN_USER = 0xFF
+#: a Weight Measurement without optional fields: flags, weight (u16)
+_SI_WEIGHT = struct.Struct("<BH")
+_KGF_N = FORCE_UNITS_N["kg"]
 
 CHANNELS: tuple[Channel, ...] = (Channel("force", "MISC", "N", tracked_point="handle"),)
 
@@ -170,10 +174,19 @@ class WeightScaleCodec:
         if key not in ("2a9d", "2a98"):
             raise ValueError(f"characteristic {characteristic!r} is neither 2a9d nor 2a98")
         self._parse = parse_weight_measurement if key == "2a9d" else parse_weight
+        self._measurements = key == "2a9d"  # (the fast path reads Weight Measurement values)
         self.stats = IntegrityStats()
         self.clock = HostClock()
-        self.last_measurement: WeightMeasurement | None = None
+        self._last_value = b""  # the last well-formed value, parsed only when asked for
+        self._last_parsed: WeightMeasurement | None = None
         self._index = 0
+
+    @property
+    def last_measurement(self) -> WeightMeasurement | None:
+        """The last well-formed value, decoded (time stamp, user, BMI...); ``None`` before one."""
+        if self._last_parsed is None and self._last_value:
+            self._last_parsed = self._parse(self._last_value)
+        return self._last_parsed
 
     @property
     def rate_hz(self) -> float:
@@ -191,15 +204,37 @@ class WeightScaleCodec:
         raise ValueError(f"the Weight Scale profile has no '{command.name}' command")
 
     def feed(self, data: bytes, host_time: float | None = None) -> list[CodecEvent]:
-        """Decode one indication/notification value; never raises."""
+        """Decode one indication/notification value; never raises.
+
+        The usual value, a Weight Measurement in SI units with no optional fields, is decoded
+        here in a few steps; the rest goes to :meth:`_feed_general`, which gives the same events,
+        counts and :attr:`last_measurement` for any value.
+        """
+        if host_time is not None and self._measurements and len(data) == 3:
+            flags, raw = _SI_WEIGHT.unpack(data)
+            if flags == 0 and raw != UNSUCCESSFUL:
+                stats = self.stats
+                stats.bytes_in += 3
+                stats.frames_ok += 1
+                self._last_value, self._last_parsed = bytes(data), None
+                t = self.clock.one(host_time)
+                arrival = math.nan if math.isnan(t) else host_time  # (t is nan iff host_time is not finite)
+                blk = RowBlock((t,), (raw * KG_PER_UNIT * _KGF_N,), 1, self._index, 0, arrival)
+                self._index += 1
+                return [blk]
+        return self._feed_general(data, host_time)
+
+    def _feed_general(self, data: bytes, host_time: float | None = None) -> list[CodecEvent]:
+        """:meth:`feed` for any value."""
         self.stats.bytes_in += len(data)
-        m = self._parse(bytes(data))
+        value = bytes(data)
+        m = self._parse(value)
         if m is None:
             self.stats.malformed_frames += 1
             self.stats.bytes_discarded += len(data)
             return []
         self.stats.frames_ok += 1
-        self.last_measurement = m
+        self._last_value, self._last_parsed = value, m
         if math.isnan(m.weight):
             return [Ack("weight", ok=False, error="measurement unsuccessful")]
         blk = new_block(self.clock.times(1, host_time), [m.newtons], 1, self._index)

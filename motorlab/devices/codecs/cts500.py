@@ -46,6 +46,7 @@ only; tare by one weight frame.
 from __future__ import annotations
 
 import math
+import struct
 from dataclasses import dataclass
 
 from ...recording import Channel
@@ -57,6 +58,7 @@ from ..base import (
     Command,
     GetBattery,
     GetInfo,
+    RowBlock,
     SampleBlock,
     SetRate,
     Start,
@@ -110,6 +112,10 @@ OPCODES: dict[int, str] = {
     0xD3: "alarm mode",
     0xD4: "alarm output",
 }
+#: byte 1 of a 7-byte frame that is not a weight frame (a typed answer, or an echo's opcode)
+_NOT_WEIGHT = frozenset((RESPONSE, *OPCODES))
+#: a weight frame: header, kind, weight (big-endian i32, 0.01 kg), checksum
+_WEIGHT = struct.Struct(">2xi")
 RATE_CODES: dict[float, int] = {10.0: 0, 20.0: 1, 40.0: 2, 80.0: 3, 160.0: 4, 320.0: 5}
 
 CHANNELS: tuple[Channel, ...] = (Channel("force", "MISC", "N", tracked_point="handle"),)
@@ -271,7 +277,33 @@ class Cts500Codec:
         return command_frame(op)
 
     def feed(self, data: bytes, host_time: float | None = None) -> list[CodecEvent]:
-        """Decode one notification (frames may continue from the previous one); never raises."""
+        """Decode one notification (frames may continue from the previous one); never raises.
+
+        The usual notification, one checksummed weight frame with nothing carried over, is
+        decoded here in a few steps; everything else goes to :meth:`_feed_general`, which gives
+        the same events and counts for that notification too.
+        """
+        if (
+            host_time is not None
+            and not self._carry
+            and len(data) == DATA_LEN
+            and data[0] == HEADER
+            and data[1] not in _NOT_WEIGHT
+            and sum(data[:6]) & 0xFF == data[6]
+        ):
+            stats = self.stats
+            stats.bytes_in += DATA_LEN
+            stats.frames_ok += 1
+            t = self.clock.one(host_time)
+            arrival = math.nan if math.isnan(t) else host_time  # (t is nan iff host_time is not finite)
+            newtons = _WEIGHT.unpack_from(data)[0] / 100.0 * KGF_N
+            blk = RowBlock((t,), (newtons,), 1, self._index, 0, arrival)
+            self._index += 1
+            return [blk]
+        return self._feed_general(data, host_time)
+
+    def _feed_general(self, data: bytes, host_time: float | None = None) -> list[CodecEvent]:
+        """:meth:`feed` for any notification: joins cut frames, skips junk, decodes replies."""
         data = bytes(data)
         self.stats.bytes_in += len(data)
         buf = self._carry + data

@@ -19,10 +19,15 @@ and time their samples with a :class:`HostClock`:
 
 Without a host time (``host_time=None``) samples get ``nan`` times: a driver
 must always pass one (``time.monotonic()`` at the notification callback).
+
+The usual notification completes one sample: :meth:`HostClock.one` times it
+in a few float operations and one append (a codec's per-notification fast
+path calls it); :meth:`HostClock.times` is the general form.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import deque
 from collections.abc import Sequence
@@ -39,46 +44,67 @@ class RateEstimator:
     new samples, so reading it per notification stays cheap. Call
     :meth:`reset` when a stream restarts, so a pause between streams does not
     bias the slope.
+
+    Only the times are kept per sample (one deque append for the usual
+    one-sample notification, :meth:`add_one`): the index of the k-th finite
+    time added is ``k`` plus the samples skipped or without a finite time
+    before it, and that offset changes only at a gap, so it is kept once per
+    gap (``_gaps``) and the indices are rebuilt, exactly, when the line is
+    fitted.
     """
 
     #: samples added before the cached estimate is recomputed (keeps a per-notification call cheap)
     REFRESH = 64
 
     def __init__(self, window: int = 256) -> None:
-        self._t: deque[float] = deque(maxlen=window)
-        self._i: deque[int] = deque(maxlen=window)
-        self._next = 0
+        self._t: deque[float] = deque(maxlen=window)  # the last ``window`` finite times
+        self._count = 0  # finite times added since the reset
+        self._offset = 0  # samples skipped or without a finite time since the reset
+        #: (count, offset): from the count-th finite time on, index = count + offset (when it changed)
+        self._gaps: list[tuple[int, int]] = []
+        self._fitted = 0  # ``_count`` at the last fit
         self._cached = math.nan
-        self._stale = 0
 
     def reset(self) -> None:
         self._t.clear()
-        self._i.clear()
-        self._next = 0
+        self._count = self._offset = self._fitted = 0
+        self._gaps.clear()
         self._cached = math.nan
-        self._stale = 0
 
     def add(self, times: np.ndarray | Sequence[float], skipped: int = 0) -> None:
         """Record consecutive samples' times; ``skipped`` samples are known missing before them."""
-        self._next += skipped
+        offset = self._offset + skipped
         for t in times.tolist() if isinstance(times, np.ndarray) else times:
             if math.isfinite(t):
+                if offset != self._offset:
+                    self._gap(offset)
                 self._t.append(t)
-                self._i.append(self._next)
-                self._stale += 1
-            self._next += 1
+                self._count += 1
+            else:
+                offset += 1
+        if offset != self._offset:
+            self._gap(offset)
 
     def add_finite(self, times: list[float]) -> None:
         """:meth:`add` for times known to be finite (one call per notification: kept cheap)."""
-        k = len(times)
-        if k == 1:  # (the usual notification)
-            self._t.append(times[0])
-            self._i.append(self._next)
-        else:
-            self._t.extend(times)
-            self._i.extend(range(self._next, self._next + k))
-        self._next += k
-        self._stale += k
+        self._t.extend(times)
+        self._count += len(times)
+
+    def add_one(self, t: float) -> None:
+        """:meth:`add_finite` of one time (the usual notification)."""
+        self._t.append(t)
+        self._count += 1
+
+    def _gap(self, offset: int) -> None:
+        """The index offset changes to ``offset`` from the next finite time on."""
+        self._offset = offset
+        gaps = self._gaps
+        if gaps and gaps[-1][0] == self._count:
+            gaps.pop()  # (no time between two changes: the later one holds)
+        gaps.append((self._count, offset))
+        first = self._count - len(self._t)  # count of the oldest time in the window
+        while len(gaps) > 1 and gaps[1][0] <= first:
+            del gaps[0]  # (no time in the window before the next change any more)
 
     @property
     def n(self) -> int:
@@ -88,22 +114,42 @@ class RateEstimator:
     @property
     def rate_hz(self) -> float:
         """The estimate, refreshed after every :data:`REFRESH` new samples (sooner while it is ``nan``)."""
-        if self._stale >= self.REFRESH or (self._stale and math.isnan(self._cached)):
+        stale = self._count - self._fitted
+        if stale >= self.REFRESH or (stale and math.isnan(self._cached)):
             self._cached = self._fit()
-            self._stale = 0
+            self._fitted = self._count
         return self._cached
 
     def _fit(self) -> float:
-        if len(self._t) < 3:
+        n = len(self._t)
+        if n < 3:
             return math.nan
-        t = np.fromiter(self._t, dtype=np.float64, count=len(self._t))
-        i = np.fromiter(self._i, dtype=np.float64, count=len(self._i))
-        i -= i.mean()
-        denom = float(i @ i)
+        t = np.fromiter(self._t, dtype=np.float64, count=n)
+        first = self._count - n
+        if any(first < count < self._count for count, _ in self._gaps):
+            offsets = np.zeros(n)
+            for count, offset in self._gaps:  # (oldest first: a later change holds from its count on)
+                offsets[max(count - first, 0) :] = offset
+            i = np.arange(first, self._count, dtype=np.float64) + offsets  # exact integers
+            i -= i.mean()
+            denom = float(i @ i)
+        else:  # no gap inside the window (the usual case): consecutive indices
+            i, denom = _centred(n)
         if denom <= 0.0:
             return math.nan
-        period = float(i @ (t - t.mean())) / denom
+        period = float(i @ (t - t.sum() / n)) / denom  # (t.sum() / n is t.mean(): the same reduction)
         return 1.0 / period if period > 0.0 else math.nan
+
+
+@functools.cache
+def _centred(n: int) -> tuple[np.ndarray, float]:
+    """``n`` consecutive sample indices minus their mean, and their sum of squares. Exactly what
+    the general fit computes for any run of consecutive indices (whole numbers below 2**52: their
+    sum, mean and squares are exact), so the fit is the same to the last bit."""
+    i = np.arange(n, dtype=np.float64)
+    i -= i.mean()
+    i.flags.writeable = False
+    return i, float(i @ i)
 
 
 class HostClock:
@@ -129,8 +175,40 @@ class HostClock:
         """Times (s) of ``n`` samples completed by bytes that arrived at ``host_time``."""
         return np.array(self.times(n, host_time), dtype=np.float64)
 
+    def one(self, host_time: float | None) -> float:
+        """``times(1, host_time)[0]``: the time (s) of one sample completed at ``host_time``, the
+        usual notification, in a few float operations. It is ``nan`` exactly when ``host_time`` is
+        ``None`` or not finite (so a caller can tell from it whether the arrival time is usable)."""
+        if host_time is not None:
+            t = host_time - self.origin  # (nan before the first arrival: origin is nan)
+            if self._last <= t < math.inf:  # (False while _last is nan: the first arrival)
+                self._last = t
+                self.rate.add_one(t)
+                return t
+        return self._times(1, host_time)[0]  # first arrival, no or a bad host time, a clock going back
+
     def times(self, n: int, host_time: float | None) -> list[float]:
         """:meth:`stamp` as a list of floats (for a block of a few samples, cheaper than an array)."""
+        if host_time is not None and n > 0:
+            t = host_time - self.origin
+            last = self._last
+            if last <= t < math.inf:  # the usual arrival (see one()); else the general form below
+                if n == 1:
+                    self._last = t
+                    self.rate.add_one(t)
+                    return [t]
+                spacing = (t - last) / n  # (as in _times, with a finite last)
+                rate = self.rate.rate_hz
+                if rate > 0:
+                    spacing = min(spacing, 1.0 / rate)
+                times = [t - spacing * k for k in range(n - 1, -1, -1)]
+                self._last = t
+                self.rate.add_finite(times)
+                return times
+        return self._times(n, host_time)
+
+    def _times(self, n: int, host_time: float | None) -> list[float]:
+        """:meth:`times` for any arrival (the first, a missing or bad host time, a clock going back)."""
         if n <= 0:
             return []
         if host_time is None or not math.isfinite(host_time):
@@ -151,5 +229,8 @@ class HostClock:
             spacing = min(spacing, 1.0 / rate if rate > 0 else (0.0 if math.isinf(spacing) else spacing))
             times = [t - spacing * k for k in range(n - 1, -1, -1)]
         self._last = t
-        self.rate.add_finite(times)
+        if n == 1:
+            self.rate.add_one(t)
+        else:
+            self.rate.add_finite(times)
         return times

@@ -62,6 +62,8 @@ CHANNELS: tuple[Channel, ...] = (Channel("force", "MISC", "N", tracked_point="ha
 
 _VAL = re.compile(rb"^::VAL\s*(\d+)\s*,\s*([+-]?(?:\d+\.?\d*|\.\d+))\s*([A-Za-z]*)\s*$")
 _TAG = re.compile(rb"^::([A-Za-z]+)")
+#: the usual notification, exactly: one VAL message with an unsigned number, no unit, CR LF
+_USUAL = re.compile(rb"::VAL \d+,(\d+\.?\d*|\.\d+)\r\n")
 
 
 @dataclass(frozen=True)
@@ -138,7 +140,29 @@ class JamarCodec:
         raise ValueError(f"the Jamar Smart has no '{command.name}' command")
 
     def feed(self, data: bytes, host_time: float | None = None) -> list[CodecEvent]:
-        """Decode one notification; never raises."""
+        """Decode one notification; never raises.
+
+        The usual notification, one whole ``::VAL <channel>,<number>`` CR LF message (no sign, no
+        unit) and nothing held, is decoded here in a few steps; the rest goes to :meth:`_feed_general`,
+        which gives the same events and counts for any notification.
+        """
+        data = bytes(data)
+        if host_time is not None and not self._held:
+            m = _USUAL.fullmatch(data)
+            if m is not None:
+                stats = self.stats
+                stats.bytes_in += len(data)
+                stats.frames_ok += 1
+                t = self.clock.one(host_time)
+                arrival = math.nan if math.isnan(t) else host_time  # (t is nan iff host_time is not finite)
+                newtons = float(m[1]) * FORCE_UNITS_N[self.unit]
+                blk = RowBlock((t,), (newtons,), 1, self._index, 0, arrival)
+                self._index += 1
+                return [blk]
+        return self._feed_general(data, host_time)
+
+    def _feed_general(self, data: bytes, host_time: float | None = None) -> list[CodecEvent]:
+        """:meth:`feed` for any notification: held and cut messages, other tags, junk."""
         data = bytes(data)
         self.stats.bytes_in += len(data)
         if not self._held and data.startswith(START) and data.endswith(b"\r\n") and _single(data):

@@ -35,16 +35,19 @@ de-duplicated (a scanner set to report duplicates repeats the latest weight).
 from __future__ import annotations
 
 import math
+import struct
 
 from ...recording import Channel
 from ...units import KGF_N
-from ..base import CodecEvent, Command, Start, Stop
+from ..base import CodecEvent, Command, RowBlock, Start, Stop
 from .blocks import new_block
 from .host_timing import HostClock
 from .integrity import IntegrityStats
 
 COMPANY_ID = 0x0100
 WEIGHT_OFFSET = 10
+#: the weight at WEIGHT_OFFSET: big-endian u16, 0.01 kg
+_WEIGHT = struct.Struct(">H")
 #: no advertisement for this long = link loss (reference client), s
 SILENCE_TIMEOUT_S = 10.0
 NOMINAL_RATE_HZ = 8.0
@@ -100,7 +103,26 @@ class WhC06Codec:
         raise ValueError(f"the WH-C06 only advertises; it has no '{command.name}' command")
 
     def feed(self, data: bytes, host_time: float | None = None) -> list[CodecEvent]:
-        """Decode one advertisement's manufacturer data; never raises."""
+        """Decode one advertisement's manufacturer data; never raises.
+
+        The usual call (a weight and a host time) is decoded here in a few steps; the rest goes
+        to :meth:`_feed_general`, which gives the same events and counts for any call.
+        """
+        size = len(data)
+        if host_time is not None and size >= WEIGHT_OFFSET + 2:
+            stats = self.stats
+            stats.bytes_in += size
+            stats.frames_ok += 1
+            t = self.clock.one(host_time)
+            arrival = math.nan if math.isnan(t) else host_time  # (t is nan iff host_time is not finite)
+            newtons = _WEIGHT.unpack_from(data, WEIGHT_OFFSET)[0] / 100.0 * KGF_N
+            blk = RowBlock((t,), (newtons,), 1, self._index, 0, arrival)
+            self._index += 1
+            return [blk]
+        return self._feed_general(data, host_time)
+
+    def _feed_general(self, data: bytes, host_time: float | None = None) -> list[CodecEvent]:
+        """:meth:`feed` for any call (too short, no host time)."""
         self.stats.bytes_in += len(data)
         kg = parse_weight_kg(bytes(data))
         if kg is None:
