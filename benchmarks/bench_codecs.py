@@ -20,7 +20,9 @@ decoders turn the SAME frames into (device time s, values), timed back to back:
 * **bulk**: a fresh codec's replay entry point (``feed_bulk``, else ``feed``)
   given the whole capture at once.
 
-Outputs must agree (checked; the row says MISMATCH otherwise). The "x" columns
+Outputs must agree (checked; the row says MISMATCH otherwise). Each decoder starts from a
+collected heap (``gc.collect()`` before it), so a full garbage collection triggered by the
+previous one's objects is not charged to it. The "x" columns
 are loop time / codec time per run (above 1 = the codec is faster); the table
 shows the median of the per-run ratios and their range. Pairing the timings
 within a run keeps both sides of a ratio in the same machine state (this
@@ -32,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import binascii
+import gc
 import itertools
 import math
 import struct
@@ -113,6 +116,9 @@ def paired_runs(case: Case, repeat: int) -> Runs:
     for k in range(repeat + 1):
         times = {}
         for name in ("live", "loop", "plain", "bulk"):
+            # a full garbage collection (50-100 ms with many live blocks) is charged to whichever
+            # decoder is running when the shared threshold is crossed: start each one from a clean heap
+            gc.collect()
             if name == "loop":
                 t0 = time.perf_counter()
                 out = case.baseline()
