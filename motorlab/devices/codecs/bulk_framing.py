@@ -80,13 +80,16 @@ CRC_REGISTERS = 1 << 15
 def _crc16_pairs(reg: np.ndarray, pairs: np.ndarray) -> np.ndarray:
     """Advance the swapped registers ``reg`` (in place) over the ``<u2`` words ``pairs[..., j]``.
 
-    One table gather per word column, across all rows (and chunks) at once.
+    One table gather per word column, across all rows (and chunks) at once. The
+    indices are made ``intp`` by the XOR itself (``take`` would convert uint16
+    indices on every call); a ``register ^ word`` is always in 0..65535, so the
+    gather needs no bounds check (``mode="wrap"`` never wraps here).
     """
     pair_table = _crc_tables()[0]
-    index = np.empty(reg.shape, dtype=np.uint16)
+    index = np.empty(reg.shape, dtype=np.intp)
     for j in range(pairs.shape[-1]):
         np.bitwise_xor(reg, pairs[..., j], out=index)
-        pair_table.take(index, out=reg, mode="clip")  # uint16 indices are always in range
+        pair_table.take(index, out=reg, mode="wrap")
     return reg
 
 
@@ -146,44 +149,44 @@ def cobs_code_chains(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> t
     its ``dropped`` codes taken out (a 0xFF code implies no zero).
     """
     valid = np.ones(starts.size, dtype=bool)
-    # a 0xFF code followed by another code needs a frame of more than 255 bytes
-    may_drop = starts.size > 0 and int((ends - starts).max()) > 255
-    positions, overshot, dropped = [], [], []
+    positions, overshot = [], []
     pos, end = starts, ends
-    while pos.size > COBS_TAIL_FRAMES:
-        code = buf[pos]
-        nxt = pos + code
-        if may_drop:
-            ff = code == 0xFF
-            if ff.any():
-                after = nxt[ff]
-                dropped.append(after[after < end[ff]])
-        pos = nxt
+    while pos.size > COBS_TAIL_FRAMES:  # (the fewest NumPy calls per step: they are the cost)
+        pos = pos + buf.take(pos)
         more = pos < end
         if not more.all():  # some chains reached (or jumped past) their frame end
-            overshot.append(end[pos > end])
+            over = pos > end
+            if over.any():
+                overshot.append(end[over])
             pos, end = pos[more], end[more]
         positions.append(pos)
-    tail_pos, tail_over, tail_dropped = [], [], []
+    tail_pos, tail_over = [], []
     data = buf.data
     for p, e in zip(pos.tolist(), end.tolist()):
+        p += data[p]
         while p < e:
-            code = data[p]
-            p += code
-            if p < e:
-                tail_pos.append(p)
-                if code == 0xFF:
-                    tail_dropped.append(p)
+            tail_pos.append(p)
+            p += data[p]
         if p > e:
             tail_over.append(e)
     if tail_over or overshot:
         valid[np.searchsorted(ends, np.concatenate([*overshot, tail_over]))] = False
-    tail = np.array(tail_pos, dtype=np.intp)
-    return (
-        np.concatenate([*positions, tail]),
-        valid,
-        np.concatenate([*dropped, np.array(tail_dropped, dtype=np.intp)]),
-    )
+    code_pos = np.concatenate([*positions, np.array(tail_pos, dtype=np.intp)])
+    dropped = np.zeros(0, dtype=np.intp)
+    if starts.size and int((ends - starts).max()) > 255:  # a 0xFF code followed by another code
+        ff = np.concatenate((starts[buf.take(starts) == 0xFF], code_pos[buf.take(code_pos) == 0xFF]))
+        after = ff + 0xFF
+        frame_end = ends[np.searchsorted(ends, ff, side="right")]  # the end of the frame of each 0xFF
+        dropped = np.sort(after[after < frame_end])
+    return code_pos, valid, dropped
+
+
+def without(buf: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """``np.delete(buf, positions)`` for sorted, distinct positions: one copy of the pieces between them
+    (``np.delete`` builds and applies a mask the size of ``buf``, several times slower)."""
+    cuts = positions.tolist()
+    pieces = [buf[a + 1 : b] for a, b in zip([-1, *cuts], [*cuts, buf.size])]
+    return np.concatenate(pieces)
 
 
 def row_views(buf: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:

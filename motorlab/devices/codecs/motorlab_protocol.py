@@ -42,7 +42,7 @@ from ..base import (
     Stop,
     Tare,
 )
-from .bulk_framing import SAMPLE_HEADER, cobs_code_chains, crc16_rows, row_views, sample_headers
+from .bulk_framing import SAMPLE_HEADER, cobs_code_chains, crc16_rows, row_views, sample_headers, without
 
 PROTOCOL = "motorlab"
 PROTOCOL_VERSION = 1
@@ -563,9 +563,8 @@ class MotorlabCodec:
         work = buf.copy()
         work[code_pos] = 0
         at, body_len = starts, size - 1
-        if dropped.size:
-            dropped.sort()
-            work = np.delete(work, dropped)
+        if dropped.size:  # (sorted)
+            work = without(work, dropped)
             before_start = np.searchsorted(dropped, starts)  # codes taken out before each frame
             at = starts - before_start
             body_len = body_len - (np.searchsorted(dropped, ends) - before_start)
