@@ -229,6 +229,7 @@ class EvdevTabletCodec:
         self._tools: set[int] = set()  # pen-type tools in proximity
         self._touch = False
         self._stylus = False
+        self._key_values = (0.0, 0.0, 0.0)  # in range, tip contact, barrel button (:meth:`_keys_changed`)
         self._carry = b""
         self.needs_resync = False
         self._skipping = False  # after SYN_DROPPED, until the next SYN_REPORT
@@ -265,6 +266,7 @@ class EvdevTabletCodec:
         self._tools = {k for k in down if k in PEN_TOOLS}
         self._touch = BTN_TOUCH in down
         self._stylus = BTN_STYLUS in down
+        self._keys_changed()
         self.needs_resync = False
 
     def feed(self, data: bytes) -> list[CodecEvent]:
@@ -288,23 +290,29 @@ class EvdevTabletCodec:
             ):  # axis values then SYN_REPORT, times well formed: the general path's steps, in its order
                 self.stats.bytes_in += len(data)
                 vals, axis_of = self._vals, self._axis_of
-                for code, value in zip(fields[3:-5:5], fields[4:-5:5]):  # (_set_axis, inlined)
-                    axis = axis_of.get(code)
+                for i in range(3, len(fields) - 5, 5):  # code, value of each axis event (_set_axis, inlined)
+                    axis = axis_of.get(fields[i])
                     if axis is not None:
                         slot, offset, scale, fraction = axis
-                        v = (value - offset) * scale
+                        v = (fields[i + 1] - offset) * scale
                         if fraction and not 0.0 < v <= 1.0:
                             v = 1.0 if v > 1.0 else 0.0
                         vals[slot] = v
-                t = self._time(fields[-5] + usec * 1e-6)
-                row = self._row()
+                kernel_s = fields[-5] + usec * 1e-6
+                t = kernel_s - self.time_origin_s + self._offset
+                if t > self._last_t:  # (_time's usual step, inlined)
+                    self._last_step = t - self._last_t
+                else:
+                    t = self._time(kernel_s)
+                row = (*vals, *self._key_values)  # (_row, inlined)
                 if t == self._last_t and row == self._last_row:
                     self.stats.duplicates += 1
                     return []
                 self.stats.frames_ok += 1
                 self._last_row, self._last_t = row, t
-                self.rate.add_finite([t])  # (== rate.add of a one-sample block: t is finite)
-                blk = new_block([t], row, self._n_channels, self._index)
+                times = [t]
+                self.rate.add_finite(times)  # (== rate.add of a one-sample block: t is finite)
+                blk = new_block(times, row, self._n_channels, self._index)
                 self._index += 1
                 return [blk]
         return self._feed_general(data)
@@ -385,6 +393,14 @@ class EvdevTabletCodec:
             self._touch = down
         elif code == BTN_STYLUS:
             self._stylus = down
+        self._keys_changed()
+
+    def _keys_changed(self) -> None:
+        self._key_values = (
+            1.0 if self._tools else 0.0,
+            1.0 if self._touch else 0.0,
+            1.0 if self._stylus else 0.0,
+        )
 
     def _set_axis(self, code: int, value: float) -> None:
         """An ABS value (raw units) -> its axis' value in units; codes of no axis are ignored."""
@@ -398,12 +414,7 @@ class EvdevTabletCodec:
 
     def _row(self) -> tuple[float, ...]:
         """The current state: the axes in units, then in range, tip contact, barrel button (0/1)."""
-        return (
-            *self._vals,
-            1.0 if self._tools else 0.0,
-            1.0 if self._touch else 0.0,
-            1.0 if self._stylus else 0.0,
-        )
+        return (*self._vals, *self._key_values)
 
     def _time(self, kernel_s: float) -> float:
         """Kernel time -> s since the first report, kept increasing across clock steps."""
