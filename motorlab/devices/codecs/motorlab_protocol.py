@@ -737,7 +737,7 @@ def _as_float(raw: np.ndarray, scales: np.ndarray | None) -> np.ndarray:
     sample costs several times more than the same work over long rows.
     """
     channels = raw.shape[-1]
-    out = raw.astype(np.float64).reshape(-1, channels)
+    out = raw.astype(np.float64, order="C").reshape(-1, channels)  # (a view: scaled in place below)
     if scales is not None:
         per_row = max(1, _SCALE_ROW // channels)  # samples per row
         whole = out.shape[0] - out.shape[0] % per_row
