@@ -168,10 +168,11 @@ class EvdevTabletCodec:
         #: ``struct input_event`` x k by read size, for the usual read of one report of up to
         #: :data:`FAST_REPORT_EVENTS` events (:meth:`feed`'s fast path)
         event = "qqHHi" if long_bytes == 8 else "iiHHi"  # (the dtype above, as struct codes)
+        #: and the event types of the usual report of k events: EV_ABS x (k - 1), EV_SYN
         self._reports = {
-            k * self._size: struct.Struct("=" + event * k) for k in range(1, FAST_REPORT_EVENTS + 1)
+            k * self._size: (struct.Struct("=" + event * k), (EV_ABS,) * (k - 1) + (EV_SYN,))
+            for k in range(1, FAST_REPORT_EVENTS + 1)
         }
-        self._report_types = {k: (EV_ABS,) * (k - 1) + (EV_SYN,) for k in range(1, FAST_REPORT_EVENTS + 1)}
         assumptions: list[str] = []
         axes: list[_Axis] = []
         channels: list[Channel] = []
@@ -280,10 +281,11 @@ class EvdevTabletCodec:
         """
         report = self._reports.get(len(data)) if type(data) is bytes else None
         if report is not None and not (self._carry or self._skipping or self._lost):
-            fields = report.unpack(data)  # sec, usec, type, code, value of each event in turn
-            types, usec = fields[2::5], fields[-4]
+            layout, types = report
+            fields = layout.unpack(data)  # sec, usec, type, code, value of each event in turn
+            usec = fields[-4]
             if (
-                types == self._report_types[len(types)]
+                fields[2::5] == types
                 and fields[-2] == SYN_REPORT
                 and 0 <= usec < 1_000_000
                 and fields[1::5].count(usec) == len(types)  # (the kernel stamps a report's events alike)
