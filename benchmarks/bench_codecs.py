@@ -488,7 +488,8 @@ def motorlab_case(n: int) -> Case:
         lambda c: c.feed(info_frame),
         baseline,
         plain,
-        "bulk: COBS and CRC-16 of every frame vectorised across frames (bulk_framing)",
+        "bulk: COBS chains, CRC-16 and headers vectorised across frames (bulk_framing); equal-length "
+        "SAMPLES frames queued as one run",
     )
 
 
@@ -696,9 +697,11 @@ def evdev_case(n: int) -> Case:
                 v += (state[et.ABS_X] * sx, state[et.ABS_Y] * sx, p, 1.0, float(state[et.BTN_TOUCH]), 0.0)
 
     label = "1 read = 1 report (x, y, pressure, SYN)"
-    return _clinic_case(
+    case = _clinic_case(
         "evdev tablet", label, pieces, lambda: et.EvdevTabletCodec(axes), decode, 6, timed=False
     )
+    case.note = "live: feed's fast path, one struct.Struct per report"
+    return case
 
 
 CASES = {

@@ -6,7 +6,9 @@ Axes of an Intuos Pro M pen node (linuxwacom/input-wacom wiki): X 0-44800 and Y 
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import random
 import struct
 from collections import namedtuple
 
@@ -223,3 +225,104 @@ def test_any_event_sequence_keeps_fractions_in_range(events):
     v = values_of(c.feed(pack_events(stream)))
     if v.size:
         assert np.all((v[:, 2] >= 0) & (v[:, 2] <= 1))  # pressure stays a fraction even for wild values
+
+
+# ------------------------------------------------------------------ feed's fast path == the general path
+def _assert_same_events(fast: list, general: list, where: str) -> None:
+    """Identical events: types, and for blocks the bytes of both arrays (nan and -0.0 included),
+    seq, dropped_before and host_time."""
+    assert [type(e) for e in fast] == [type(e) for e in general], where
+    for a, b in zip(fast, general):
+        assert a.device_time.tobytes() == b.device_time.tobytes(), where
+        assert a.values.shape == b.values.shape and a.values.tobytes() == b.values.tobytes(), where
+        assert (a.seq, a.dropped_before) == (b.seq, b.dropped_before), where
+        assert repr(a.host_time) == repr(b.host_time), where
+
+
+def _assert_same_codec_state(fast: EvdevTabletCodec, general: EvdevTabletCodec, where: str) -> None:
+    assert dataclasses.asdict(fast.stats) == dataclasses.asdict(general.stats), where
+    assert repr((fast.rate_hz, fast.time_origin_s, fast.needs_resync)) == repr(
+        (general.rate_hz, general.time_origin_s, general.needs_resync)
+    ), where
+
+
+def _feed_both(pieces: list[bytes], make=lambda: EvdevTabletCodec(INTUOS), between=None) -> int:
+    """Feed ``pieces`` one per call to a codec through ``feed`` and to another through the general
+    path only; assert the same events and state after every call. Returns the samples decoded."""
+    fast, general = make(), make()
+    samples = 0
+    for k, piece in enumerate(pieces):
+        if between is not None:
+            between(k, fast)
+            between(k, general)
+        got, want = fast.feed(piece), general._feed_general(piece)
+        _assert_same_events(got, want, f"piece {k}: {piece.hex()}")
+        _assert_same_codec_state(fast, general, f"after piece {k}")
+        samples += sum(e.n for e in got)
+    return samples
+
+
+def _one_report_reads(n: int, seed: int) -> list[bytes]:
+    """A pen stroke as the kernel delivers it: one read = one report of changed axes and SYN_REPORT,
+    with the odd key change, repeated report, clock step back, SYN_DROPPED, unknown or wild values."""
+    rng = np.random.default_rng(seed)
+    reads, t = [ev(100.0, EV_KEY, BTN_TOOL_PEN, 1) + syn(100.0)], 100.0
+    for k in range(n):
+        t += float(rng.choice([0.005, 0.0075, 0.0, -0.02, 0.005]))
+        codes = rng.permutation([ABS_X, ABS_Y, ABS_PRESSURE, ABS_DISTANCE, ABS_TILT_X, 0x30])[
+            : rng.integers(0, 5)
+        ]
+        read = b"".join(ev(t, EV_ABS, int(c), int(rng.integers(-9000, 50000))) for c in codes) + syn(t)
+        r = rng.random()
+        if r < 0.05:
+            read = ev(t, EV_KEY, BTN_TOUCH, int(rng.integers(0, 2))) + read
+        elif r < 0.08:
+            read = ev(t, EV_SYN, SYN_DROPPED, 0) + read
+        elif r < 0.10:  # a read cut anywhere (the rest comes with the next one)
+            cut = int(rng.integers(1, len(read)))
+            reads.append(read[:cut])
+            read = read[cut:]
+        elif r < 0.12:
+            read = struct.pack("=qqHHi", int(t), 1_000_000, EV_ABS, ABS_X, 5) + read  # usec no kernel sends
+        elif r < 0.14:
+            read += read  # two reports in one read
+        reads.append(read)
+        if rng.random() < 0.05:
+            reads.append(read)  # the same read again (a duplicate report)
+    return reads
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_fast_path_gives_the_general_paths_events_and_stats(seed):
+    assert _feed_both(_one_report_reads(400, seed)) > 300
+    # a clean stroke (nearly every read takes the fast path), and the 32-bit layout
+    clean = [ev(5 + k * 0.005, EV_ABS, ABS_X, k) + ev(5 + k * 0.005, EV_ABS, ABS_PRESSURE, 9000 - 40 * k)
+             + syn(5 + k * 0.005) for k in range(300)]  # fmt: skip
+    assert _feed_both(clean) == 300
+    axes = {ABS_X: AbsAxis(0, 1000, 200), ABS_Y: AbsAxis(0, 1000, 200, 0), ABS_PRESSURE: AbsAxis(-5, 100)}
+    thin = [struct.pack("=iiHHi", 5, 1000 * k, EV_ABS, ABS_PRESSURE, k - 10) + struct.pack("=iiHHi", 5, 1000 * k, 0, 0, 0)
+            for k in range(200)]  # fmt: skip
+    assert _feed_both(thin, lambda: EvdevTabletCodec(axes, long_bytes=4)) == 200
+
+
+def test_fast_path_equals_the_general_path_after_resync_and_restart():
+    def between(k: int, codec: EvdevTabletCodec) -> None:
+        if k % 97 == 50:
+            codec.resync({ABS_X: 7 * k, ABS_PRESSURE: -3}, keys=[BTN_TOOL_PEN, BTN_STYLUS])
+        if k % 131 == 70:
+            codec.encode(Start())
+
+    assert _feed_both(_one_report_reads(500, 99), between=between) > 400
+
+
+def test_fast_path_equals_the_general_path_on_fuzz_inputs():
+    from motorlab.devices.codecs.fuzzing import TARGETS, Corpus, fuzz_input
+
+    target = next(t for t in TARGETS if t.name == "evdev_tablet")
+    rng = random.Random(10)
+    corpus = Corpus.build(target, rng, size=60)
+    for _ in range(400):
+        pieces = fuzz_input(corpus, rng)
+        if rng.random() < 0.5:  # whole pieces as well as pieces cut anywhere
+            pieces = list(rng.choice(corpus.captures))
+        _feed_both(pieces, target.make)

@@ -294,3 +294,77 @@ def test_bulk_crc_rejects_exactly_the_damaged_frames():
     kept = np.concatenate([np.arange(k * 5, k * 5 + 5) for k in range(300) if k not in damaged])
     f32 = np.array([struct.unpack("<f", struct.pack("<f", s))[0] for s in scales])
     np.testing.assert_array_equal(np.concatenate([b.values for b in blocks]), raw[kept] * f32)
+
+
+# ---------------------------------------------------------------- the usual capture: one run, few NumPy steps
+def _equal_frames(
+    count: int, per: int, m: int, fmt: int, seq0: int, seed: int, big: bool = False
+) -> list[bytes]:
+    """``count`` SAMPLES frames of one layout (so one body length), consecutive from ``seq0`` (mod 2^32)."""
+    rng = np.random.default_rng(seed)
+    if big:  # bodies over 254 bytes: 0xFF COBS codes, and codes after them taken out
+        per = 900 // (4 + m * fmt)
+    return [
+        _samples(seq0 + k * per, per, m, fmt, 1000 * k * per, rng, zeros=bool(k % 3 == 0))
+        for k in range(count)
+    ]
+
+
+TROUBLE = ["none", "gap", "restart", "wrong_m", "bad_crc", "bad_cobs", "ack", "malformed", "garbage", "big", "wrap",
+           "info_disagrees"]  # fmt: skip
+
+
+def _feed_pieces(pieces: list[bytes], bulk: bool, crc_min: int) -> tuple[list, MotorlabCodec]:
+    codec = MotorlabCodec()
+    codec.bulk_crc_min_frames = crc_min
+    feed = codec.feed_bulk if bulk else codec.feed
+    events = []
+    for piece in pieces:
+        events += feed(piece)
+    return events, codec
+
+
+@pytest.mark.parametrize("trouble", TROUBLE)
+@pytest.mark.parametrize("info_first", [True, False])
+@pytest.mark.parametrize("crc_min", [1, 256])
+def test_one_run_path_gives_the_same_events_and_counters(trouble, info_first, crc_min):
+    """Hundreds of frames of one body length (the bulk path's one-run case) with one kind of trouble
+    in the middle, fed whole and in a few pieces, to ``feed_bulk`` and to ``feed``; INFO comes in
+    its own read before or after them (the samples are then held until it comes)."""
+    rng = np.random.default_rng(TROUBLE.index(trouble))
+    m, fmt, per = 3, 2, 6
+    seq0 = 2**32 - 700 if trouble == "wrap" else 1000
+    frames = _equal_frames(300, per, m, fmt, seq0, seed=5, big=trouble == "big")
+    k = 150
+    if trouble == "gap":
+        frames[k:] = _equal_frames(150, per, m, fmt, seq0 + 5000, seed=6)
+    elif trouble == "restart":
+        frames[k:] = _equal_frames(150, per, m, fmt, 0, seed=6)
+    elif trouble == "wrong_m":  # the same body length with another channel count
+        frames[k] = ref.frame(0x82, 0, ref.samples_payload(seq0 + k * per, 2, [(0, [1, 2, 3, 4])] * 5))
+    elif trouble == "bad_crc":  # valid COBS around a body whose CRC is off by one
+        body = bytes([0x82, 0]) + struct.pack("<IBBB", seq0 + k * per, per, m, fmt) + bytes(per * 10)
+        frames[k] = b"\x00" + ref.cobs(body + struct.pack("<H", ref.crc16_ccitt_false(body) ^ 1)) + b"\x00"
+    elif trouble == "bad_cobs":
+        frames[k] = frames[k][:1] + b"\xfe" + frames[k][2:]
+    elif trouble == "ack":  # another message of the same body length
+        frames[k] = ref.frame(0x80, 3, bytes(7 + per * (4 + m * fmt)))
+    elif trouble == "malformed":  # a valid CRC, a sample count that does not fit the length
+        frames[k] = ref.frame(
+            0x82, 0, struct.pack("<IBBB", seq0 + k * per, per + 1, m, fmt) + bytes(per * 10)
+        )
+    elif trouble == "garbage":
+        frames.insert(k, b"\x00\x13\x37\x00")
+    info = _info(fmt, m + 1 if trouble == "info_disagrees" else m, rng)
+    stream = b"".join(frames)
+    for cuts in ([], [len(stream) // 3], [17, len(stream) // 2, len(stream) - 5]):
+        bounds = [0, *cuts, len(stream)]
+        pieces = [stream[a:b] for a, b in itertools.pairwise(bounds)]
+        pieces = [info, *pieces] if info_first else [*pieces, info]
+        got, bulk = _feed_pieces(pieces, bulk=True, crc_min=crc_min)
+        want, exact = _feed_pieces(pieces, bulk=False, crc_min=crc_min)
+        _same_events(got, want)
+        assert bulk.stats == exact.stats and bulk.malformed == exact.malformed
+        assert sum(b.n for b in got if isinstance(b, SampleBlock)) >= (
+            0 if trouble == "info_disagrees" else 1700
+        )

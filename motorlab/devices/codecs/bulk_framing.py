@@ -44,18 +44,30 @@ def _crc_tables() -> tuple[np.ndarray, np.ndarray]:
     return _bswap16(t16[_bswap16(np.arange(65536, dtype=np.uint16))]), _bswap16(first)
 
 
-@lru_cache(maxsize=64)  # 128 KiB each
-def _crc_shift_table(nbytes: int) -> np.ndarray:
-    """Swapped register -> swapped register after ``nbytes`` (even, > 0) zero bytes (linear).
+@lru_cache(maxsize=64)
+def _crc_join_tables(chunks: int, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Tables to move the swapped registers of ``chunks`` pieces of ``width`` bytes to the row end.
 
-    Built by composition: shifting by ``a`` then ``b`` zero bytes is shifting by ``a + b``.
+    Piece ``c`` is followed by ``(chunks - 1 - c) * width`` bytes; over zero bytes a
+    register moves linearly, so it moves as the XOR of its two bytes moved
+    separately: ``table[hi[c] + (s >> 8)] ^ table[lo[c] + (s & 0xFF)]``. Returns
+    ``(table, hi, lo)``: 512 uint16 entries per piece (1 KiB, so the tables stay in
+    the CPU cache, unlike a 65536-entry table per shift), and the offsets of each
+    piece's two halves.
     """
-    if nbytes == 2:
-        return _crc_tables()[0]
-    if nbytes % 4 == 0:
-        half = _crc_shift_table(nbytes // 2)
-        return half[half]
-    return _crc_shift_table(2)[_crc_shift_table(nbytes - 2)]
+    table = np.empty((chunks, 2, 256), dtype=np.uint16)
+    byte = np.arange(256)
+    for c in range(chunks):
+        zeros = bytes((chunks - 1 - c) * width)
+        # unswapped register with one bit set, after the zeros (binascii continues from ``crc``)
+        bit_image = [binascii.crc_hqx(zeros, 1 << b) for b in range(16)]
+        for half, shift in ((0, 0), (1, 8)):  # swapped s: s >> 8 is R's low byte, s & 0xFF its high byte
+            moved = np.zeros(256, dtype=np.uint16)
+            for b in range(8):
+                moved[(byte >> b) & 1 == 1] ^= bit_image[b + shift]
+            table[c, half] = _bswap16(moved)
+    offsets = np.arange(chunks, dtype=np.intp) * 512
+    return table.reshape(-1), offsets, offsets + 256
 
 
 @lru_cache(maxsize=256)
@@ -80,13 +92,16 @@ CRC_REGISTERS = 1 << 15
 def _crc16_pairs(reg: np.ndarray, pairs: np.ndarray) -> np.ndarray:
     """Advance the swapped registers ``reg`` (in place) over the ``<u2`` words ``pairs[..., j]``.
 
-    One table gather per word column, across all rows (and chunks) at once.
+    One table gather per word column, across all rows (and chunks) at once. The
+    indices are made ``intp`` by the XOR itself (``take`` would convert uint16
+    indices on every call); a ``register ^ word`` is always in 0..65535, so the
+    gather needs no bounds check (``mode="wrap"`` never wraps here).
     """
     pair_table = _crc_tables()[0]
-    index = np.empty(reg.shape, dtype=np.uint16)
+    index = np.empty(reg.shape, dtype=np.intp)
     for j in range(pairs.shape[-1]):
         np.bitwise_xor(reg, pairs[..., j], out=index)
-        pair_table.take(index, out=reg, mode="clip")  # uint16 indices are always in range
+        pair_table.take(index, out=reg, mode="wrap")
     return reg
 
 
@@ -100,9 +115,10 @@ def crc16_rows(rows: np.ndarray) -> np.ndarray:
     After a short head, rows are cut into ``chunks`` equal pieces whose CRCs are
     computed side by side (the first continuing from the head, the others from
     register 0), so each step works on ``frames * chunks`` registers and there
-    are ``chunks`` times fewer steps. The pieces are then joined pairwise in a
-    tree with the CRC's linearity, ``crc(A + B) == shift(crc(A), len(B)) ^
-    crc0(B)``, ``shift`` being one 65536-entry table lookup.
+    are ``chunks`` times fewer steps. The pieces are then joined with the CRC's
+    linearity, ``crc(A + B) == shift(crc(A), len(B)) ^ crc0(B)``: every piece's
+    register is moved over the bytes after it with two small table lookups
+    (:func:`_crc_join_tables`) and the results XORed.
     """
     n_rows, length = rows.shape
     chunks, width, head = _crc_chunking(length, max(2, min(length // 8, CRC_REGISTERS // max(n_rows, 1))))
@@ -119,12 +135,11 @@ def crc16_rows(rows: np.ndarray) -> np.ndarray:
     part = np.zeros((n_rows, chunks), dtype=np.uint16)
     part[:, 0] = reg
     _crc16_pairs(part, rows[:, head:].reshape(n_rows, chunks, width).view("<u2"))
-    while part.shape[1] > 1:  # join neighbours: left shifted over the right's length, xor right
-        if part.shape[1] % 2:  # a zero register in front (a piece of zeros from 0) changes nothing
-            part = np.concatenate((np.zeros((n_rows, 1), dtype=np.uint16), part), axis=1)
-        part = _crc_shift_table(width).take(part[:, 0::2].astype(np.intp)) ^ part[:, 1::2]
-        width *= 2
-    return _bswap16(part[:, 0])
+    # join the pieces: each register moved over the bytes after its piece, all XORed together
+    table, hi, lo = _crc_join_tables(chunks, width)
+    moved = table.take(np.add(part >> 8, hi, dtype=np.intp))
+    moved ^= table.take(np.add(part & 0xFF, lo, dtype=np.intp))
+    return _bswap16(np.bitwise_xor.reduce(moved, axis=1))
 
 
 #: below this many frames still walking, :func:`cobs_code_chains` finishes them in plain Python
@@ -146,44 +161,52 @@ def cobs_code_chains(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> t
     its ``dropped`` codes taken out (a 0xFF code implies no zero).
     """
     valid = np.ones(starts.size, dtype=bool)
-    # a 0xFF code followed by another code needs a frame of more than 255 bytes
-    may_drop = starts.size > 0 and int((ends - starts).max()) > 255
-    positions, overshot, dropped = [], [], []
+    positions: list[np.ndarray] = []
+    overshot: list[np.ndarray] = []
     pos, end = starts, ends
-    while pos.size > COBS_TAIL_FRAMES:
-        code = buf[pos]
-        nxt = pos + code
-        if may_drop:
-            ff = code == 0xFF
-            if ff.any():
-                after = nxt[ff]
-                dropped.append(after[after < end[ff]])
-        pos = nxt
+    while pos.size > COBS_TAIL_FRAMES:  # two codes per step: the NumPy calls are the cost
+        half = pos + buf.take(pos)
+        # at its frame end a chain stays put (the delimiter is 0); past it, the chain is invalid and
+        # reads anything (its positions are dropped below)
+        pos = half + buf.take(half, mode="clip")
         more = pos < end
-        if not more.all():  # some chains reached (or jumped past) their frame end
-            overshot.append(end[pos > end])
-            pos, end = pos[more], end[more]
+        if more.all():  # (then every half-way position is inside its frame too)
+            positions += (half, pos)
+            continue
+        # some chains reached (or jumped past) their frame end
+        positions.append(half[half < end])
+        over = pos > end
+        if over.any():
+            overshot.append(end[over])
+        pos, end = pos[more], end[more]
         positions.append(pos)
-    tail_pos, tail_over, tail_dropped = [], [], []
+    tail_pos, tail_over = [], []
     data = buf.data
     for p, e in zip(pos.tolist(), end.tolist()):
+        p += data[p]
         while p < e:
-            code = data[p]
-            p += code
-            if p < e:
-                tail_pos.append(p)
-                if code == 0xFF:
-                    tail_dropped.append(p)
+            tail_pos.append(p)
+            p += data[p]
         if p > e:
             tail_over.append(e)
     if tail_over or overshot:
         valid[np.searchsorted(ends, np.concatenate([*overshot, tail_over]))] = False
-    tail = np.array(tail_pos, dtype=np.intp)
-    return (
-        np.concatenate([*positions, tail]),
-        valid,
-        np.concatenate([*dropped, np.array(tail_dropped, dtype=np.intp)]),
-    )
+    code_pos = np.concatenate([*positions, np.array(tail_pos, dtype=np.intp)])
+    dropped = np.zeros(0, dtype=np.intp)
+    if starts.size and int((ends - starts).max()) > 255:  # a 0xFF code followed by another code
+        ff = np.concatenate((starts[buf.take(starts) == 0xFF], code_pos[buf.take(code_pos) == 0xFF]))
+        after = ff + 0xFF
+        frame_end = ends[np.searchsorted(ends, ff, side="right")]  # the end of the frame of each 0xFF
+        dropped = np.sort(after[after < frame_end])
+    return code_pos, valid, dropped
+
+
+def without(buf: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """``np.delete(buf, positions)`` for sorted, distinct positions: one copy of the pieces between them
+    (``np.delete`` builds and applies a mask the size of ``buf``, several times slower)."""
+    cuts = positions.tolist()
+    pieces = [buf[a + 1 : b] for a, b in zip([-1, *cuts], [*cuts, buf.size])]
+    return np.concatenate(pieces)
 
 
 def row_views(buf: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:

@@ -61,6 +61,7 @@ import numpy as np
 from ...errors import DeviceError
 from ...recording import Channel
 from ..base import CodecEvent, Command, SampleBlock, Start, Stop
+from .blocks import new_block
 from .host_timing import RateEstimator
 from .integrity import IntegrityStats
 
@@ -80,6 +81,8 @@ PEN_TOOLS = frozenset({BTN_TOOL_PEN, BTN_TOOL_RUBBER, BTN_TOOL_BRUSH, BTN_TOOL_P
 
 #: libinput's default physical tilt range when the resolution is 0 (Wacom: -64..+64 degrees)
 TILT_FALLBACK_DEG = 64.0
+#: reads of up to this many events (all axes and SYN_REPORT) take :meth:`EvdevTabletCodec.feed`'s fast path
+FAST_REPORT_EVENTS = 16
 #: native ``long`` size: 8 on 64-bit Linux, 4 on 32-bit
 NATIVE_LONG = struct.calcsize("l")
 
@@ -162,6 +165,14 @@ class EvdevTabletCodec:
         self.rate = RateEstimator()
         self._dtype = event_dtype(long_bytes)
         self._size = self._dtype.itemsize
+        #: ``struct input_event`` x k by read size, for the usual read of one report of up to
+        #: :data:`FAST_REPORT_EVENTS` events (:meth:`feed`'s fast path)
+        event = "qqHHi" if long_bytes == 8 else "iiHHi"  # (the dtype above, as struct codes)
+        #: and the event types of the usual report of k events: EV_ABS x (k - 1), EV_SYN
+        self._reports = {
+            k * self._size: (struct.Struct("=" + event * k), (EV_ABS,) * (k - 1) + (EV_SYN,))
+            for k in range(1, FAST_REPORT_EVENTS + 1)
+        }
         assumptions: list[str] = []
         axes: list[_Axis] = []
         channels: list[Channel] = []
@@ -203,16 +214,23 @@ class EvdevTabletCodec:
             Channel("barrel_button", "MISC", "n/a", tracked_point="pen"),
         ]
         self.channels: tuple[Channel, ...] = tuple(channels)
+        self._n_channels = len(channels)
         #: conventions the numbers rely on beyond the declared absinfo (for the recording's metadata)
         self.assumptions: tuple[str, ...] = tuple(assumptions)
         self._axes = axes
         self._fractions = {ABS_PRESSURE, ABS_DISTANCE}
-        self._slot = {a.code: k for k, a in enumerate(axes)}
+        #: by ABS code: (slot, offset, scale, clipped to 0-1) of the axis (:meth:`_set_axis`)
+        self._axis_of = {
+            a.code: (k, float(a.offset), a.scale, a.code in self._fractions) for k, a in enumerate(axes)
+        }
         self._n_axes = len(axes)
-        self._raw = [a.initial for a in axes]  # current raw axis values (nan until known)
+        self._vals = [math.nan] * len(axes)  # current axis values in units (nan until known)
+        for a in axes:
+            self._set_axis(a.code, a.initial)
         self._tools: set[int] = set()  # pen-type tools in proximity
         self._touch = False
         self._stylus = False
+        self._key_values = (0.0, 0.0, 0.0)  # in range, tip contact, barrel button (:meth:`_keys_changed`)
         self._carry = b""
         self.needs_resync = False
         self._skipping = False  # after SYN_DROPPED, until the next SYN_REPORT
@@ -244,17 +262,65 @@ class EvdevTabletCodec:
     def resync(self, abs_values: Mapping[int, int], keys: Iterable[int]) -> None:
         """Set the full state after SYN_DROPPED: current axis values and the keys held down."""
         for code, value in abs_values.items():
-            slot = self._slot.get(code)
-            if slot is not None:
-                self._raw[slot] = float(value)
+            self._set_axis(code, value)
         down = set(keys)
         self._tools = {k for k in down if k in PEN_TOOLS}
         self._touch = BTN_TOUCH in down
         self._stylus = BTN_STYLUS in down
+        self._keys_changed()
         self.needs_resync = False
 
     def feed(self, data: bytes) -> list[CodecEvent]:
-        """Decode ``input_event`` bytes cut anywhere; never raises."""
+        """Decode ``input_event`` bytes cut anywhere; never raises.
+
+        The usual read is one whole report: a few EV_ABS events, then SYN_REPORT.
+        It is decoded here with one precompiled :class:`struct.Struct`, straight
+        into a one-sample block; every other read (several reports, keys, a cut
+        event, SYN_DROPPED, values no kernel sends, a repeated report...) goes
+        through :meth:`_feed_general`, with the same events and statistics.
+        """
+        report = self._reports.get(len(data)) if type(data) is bytes else None
+        if report is not None and not (self._carry or self._skipping or self._lost):
+            layout, types = report
+            fields = layout.unpack(data)  # sec, usec, type, code, value of each event in turn
+            usec = fields[-4]
+            if (
+                fields[2::5] == types
+                and fields[-2] == SYN_REPORT
+                and 0 <= usec < 1_000_000
+                and fields[1::5].count(usec) == len(types)  # (the kernel stamps a report's events alike)
+            ):  # axis values then SYN_REPORT, times well formed: the general path's steps, in its order
+                self.stats.bytes_in += len(data)
+                vals, axis_of = self._vals, self._axis_of
+                for i in range(3, len(fields) - 5, 5):  # code, value of each axis event (_set_axis, inlined)
+                    axis = axis_of.get(fields[i])
+                    if axis is not None:
+                        slot, offset, scale, fraction = axis
+                        v = (fields[i + 1] - offset) * scale
+                        if fraction and not 0.0 < v <= 1.0:
+                            v = 1.0 if v > 1.0 else 0.0
+                        vals[slot] = v
+                kernel_s = fields[-5] + usec * 1e-6
+                t = kernel_s - self.time_origin_s + self._offset
+                if t > self._last_t:  # (_time's usual step, inlined)
+                    self._last_step = t - self._last_t
+                else:
+                    t = self._time(kernel_s)
+                row = (*vals, *self._key_values)  # (_row, inlined)
+                if t == self._last_t and row == self._last_row:
+                    self.stats.duplicates += 1
+                    return []
+                self.stats.frames_ok += 1
+                self._last_row, self._last_t = row, t
+                times = [t]
+                self.rate.add_finite(times)  # (== rate.add of a one-sample block: t is finite)
+                blk = new_block(times, row, self._n_channels, self._index)
+                self._index += 1
+                return [blk]
+        return self._feed_general(data)
+
+    def _feed_general(self, data: bytes) -> list[CodecEvent]:
+        """:meth:`feed` for any bytes: carried-over parts of events, many reports, keys, resyncs."""
         self.stats.bytes_in += len(data)
         buf = self._carry + bytes(data)
         whole = len(buf) - len(buf) % self._size
@@ -310,9 +376,7 @@ class EvdevTabletCodec:
             if self._skipping:
                 continue
             if etype == EV_ABS:
-                slot = self._slot.get(code)
-                if slot is not None:
-                    self._raw[slot] = float(value)
+                self._set_axis(code, value)
             elif etype == EV_KEY:
                 self._key(code, value)
         if rows:
@@ -331,18 +395,35 @@ class EvdevTabletCodec:
             self._touch = down
         elif code == BTN_STYLUS:
             self._stylus = down
+        self._keys_changed()
+
+    def _keys_changed(self) -> None:
+        self._key_values = (
+            1.0 if self._tools else 0.0,
+            1.0 if self._touch else 0.0,
+            1.0 if self._stylus else 0.0,
+        )
+
+    def _set_axis(self, code: int, value: float) -> None:
+        """An ABS value (raw units) -> its axis' value in units; codes of no axis are ignored."""
+        axis = self._axis_of.get(code)
+        if axis is not None:
+            slot, offset, scale, fraction = axis
+            v = (value - offset) * scale  # (the offset is a float: value - offset is float(value) - offset)
+            if fraction and not 0.0 < v <= 1.0:  # pressure, distance: clipped to 0-1 (nan -> 0)
+                v = 1.0 if v > 1.0 else 0.0
+            self._vals[slot] = v
 
     def _row(self) -> tuple[float, ...]:
-        vals = []
-        for axis, raw in zip(self._axes, self._raw):
-            v = (raw - axis.offset) * axis.scale
-            if axis.code in self._fractions:
-                v = min(1.0, max(0.0, v))
-            vals.append(v)
-        return (*vals, float(bool(self._tools)), float(self._touch), float(self._stylus))
+        """The current state: the axes in units, then in range, tip contact, barrel button (0/1)."""
+        return (*self._vals, *self._key_values)
 
     def _time(self, kernel_s: float) -> float:
         """Kernel time -> s since the first report, kept increasing across clock steps."""
+        t = kernel_s - self.time_origin_s + self._offset
+        if t > self._last_t:  # the usual step forward (False while either is still nan)
+            self._last_step = t - self._last_t
+            return t
         if math.isnan(self.time_origin_s):
             self.time_origin_s = kernel_s
         t = kernel_s - self.time_origin_s + self._offset
@@ -366,14 +447,10 @@ class EvdevTabletCodec:
         return max(1, round((t - self._last_t) * rate) - 1)
 
     def _block(self, rows: list[tuple[float, ...]], times: list[float], dropped: int) -> SampleBlock:
-        t = np.array(times, dtype=np.float64)
-        self.rate.add(t, skipped=dropped)
-        blk = SampleBlock(
-            device_time=t,
-            values=np.array(rows, dtype=np.float64).reshape(len(rows), -1),
-            seq=self._index,
-            dropped_before=dropped,
-        )
+        """The reports of one call as one block (the floats kept: arrays are made on first use)."""
+        self.rate.add(times, skipped=dropped)
+        flat = rows[0] if len(rows) == 1 else [v for row in rows for v in row]
+        blk = new_block(times, flat, len(self.channels), self._index, dropped)
         self._index += len(rows) + dropped
         return blk
 

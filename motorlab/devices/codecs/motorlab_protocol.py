@@ -42,7 +42,7 @@ from ..base import (
     Stop,
     Tare,
 )
-from .bulk_framing import SAMPLE_HEADER, cobs_code_chains, crc16_rows, row_views, sample_headers
+from .bulk_framing import SAMPLE_HEADER, cobs_code_chains, crc16_rows, row_views, sample_headers, without
 
 PROTOCOL = "motorlab"
 PROTOCOL_VERSION = 1
@@ -436,8 +436,9 @@ class MotorlabCodec:
         seq, n, m, fmt = self._run_head
         parts, self._run_parts, self._run_head = self._run_parts, [], None
         dtype = self._dtype(m, fmt)
-        if len(parts) == 1 and isinstance(parts[0], np.ndarray):  # one bulk run: a view, no copy
-            arr = parts[0].view(dtype)
+        if len(parts) == 1 and isinstance(parts[0], np.ndarray):  # one bulk run
+            # one copy of the records, contiguous: its fields are then read with aligned strides
+            arr = np.ascontiguousarray(parts[0]).view(dtype)
         else:  # (a join of one bytes object returns it as it is)
             arr = np.frombuffer(
                 b"".join(p if isinstance(p, bytes) else p.tobytes() for p in parts), dtype=dtype
@@ -563,12 +564,13 @@ class MotorlabCodec:
         work = buf.copy()
         work[code_pos] = 0
         at, body_len = starts, size - 1
-        if dropped.size:
-            dropped.sort()
-            work = np.delete(work, dropped)
+        if dropped.size:  # (sorted)
+            work = without(work, dropped)
             before_start = np.searchsorted(dropped, starts)  # codes taken out before each frame
             at = starts - before_start
             body_len = body_len - (np.searchsorted(dropped, ends) - before_start)
+        if self._bulk_one_run(work, at, body_len, valid, events):
+            return  # the usual capture: nothing to reject, one run of samples
         reject = ~valid | (body_len < 4) | (body_len > MAX_BODY)
         stats.resyncs += int(np.count_nonzero(reject))
         stats.bytes_discarded += int(size[reject].sum())
@@ -604,6 +606,52 @@ class MotorlabCodec:
             events += self.parse(data[starts[frame_index] : ends[frame_index]])
             first = cut
         self._bulk_samples(frames, first, cand.size, events)
+
+    def _bulk_one_run(
+        self,
+        work: np.ndarray,
+        at: np.ndarray,
+        body_len: np.ndarray,
+        valid: np.ndarray,
+        events: list[CodecEvent],
+    ) -> bool:
+        """The usual capture in fewer NumPy steps than the general ones of :meth:`_bulk`.
+
+        When every frame is valid COBS with one body length, a well-formed
+        SAMPLES frame of one layout (n, m, fmt) that agrees with INFO and
+        continues the one before, and has a good CRC, the frames are queued as
+        one run, as :meth:`_bulk_samples` would queue them. Anything else:
+        False, nothing changed, and the general steps decide frame by frame.
+        """
+        count = at.size
+        if count < self.bulk_crc_min_frames or not valid.all() or body_len.min() != body_len.max():
+            return False
+        length = int(body_len[0])
+        if not 4 + SAMPLE_HEADER <= length <= MAX_BODY:
+            return False
+        body = row_views(work, at + 1, length)  # (frames, type token seq n m fmt records crc)
+        layout = body[0, 6:9]
+        if not ((body[:, 0] == SAMPLES).all() and (body[:, 6:9] == layout).all()):
+            return False
+        n, m, fmt = (int(x) for x in layout)
+        well_formed = fmt in (2, 4) and m > 0 and n > 0 and length - 4 == SAMPLE_HEADER + n * (4 + m * fmt)
+        if not well_formed or (self._scales is not None and self._scales.size != m):
+            return False
+        seq = body[:, 2:6].view("<u4")[:, 0].astype(np.int64)
+        if not (np.diff(seq) % _U32 == n).all():  # each frame continues the one before
+            return False
+        if not (crc16_rows(body[:, :-2]) == body[:, -2:].view("<u2")[:, 0]).all():
+            return False  # (rare: the general steps then find the damaged frames)
+        self.stats.frames_ok += count
+        run = (int(seq[0]), n * count, m, fmt)
+        head = self._run_head
+        if head is not None and (head[2], head[3]) == (m, fmt) and (head[0] + head[1]) % _U32 == run[0]:
+            self._run_head = (head[0], head[1] + run[1], m, fmt)
+        else:
+            self._flush_run(events)
+            self._run_head = run
+        self._run_parts.append(body[:, 2 + SAMPLE_HEADER : length - 2])
+        return True
 
     def _bulk_crc_ok(self, work: np.ndarray, starts: np.ndarray, body_len: np.ndarray) -> np.ndarray:
         """Whether each body ``work[start + 1 : start + 1 + len]`` ends with the CRC of the rest."""
@@ -684,17 +732,25 @@ def _bulk_records(work: np.ndarray, at: np.ndarray, body_len: np.ndarray) -> np.
 def _as_float(raw: np.ndarray, scales: np.ndarray | None) -> np.ndarray:
     """Integer sample values (..., channels) -> float64 (samples, channels), times ``scales``.
 
-    One channel at a time: the inner loop then runs over samples rather than over
-    the few channels of a record, which is several times faster for strided records.
+    One conversion, then the scaling in place over rows of many samples (the
+    scales repeated along a row): a NumPy loop over the few channels of one
+    sample costs several times more than the same work over long rows.
     """
     channels = raw.shape[-1]
-    out = np.empty(raw.shape, dtype=np.float64)
-    for c in range(channels):
-        if scales is None:
-            out[..., c] = raw[..., c]
-        else:
-            np.multiply(raw[..., c], scales[c], out=out[..., c])  # == float64(raw) * scale
-    return out.reshape(-1, channels)
+    out = raw.astype(np.float64, order="C").reshape(-1, channels)  # (a view: scaled in place below)
+    if scales is not None:
+        per_row = max(1, _SCALE_ROW // channels)  # samples per row
+        whole = out.shape[0] - out.shape[0] % per_row
+        if whole:
+            rows = out[:whole].reshape(-1, per_row * channels)
+            rows *= np.tile(scales, per_row)  # == float64(raw) * scale, value by value
+        if whole < out.shape[0]:
+            out[whole:] *= scales
+    return out
+
+
+#: values per row when :func:`_as_float` scales (about a few KiB of float64)
+_SCALE_ROW = 512
 
 
 def _status_name(code: int) -> str:
