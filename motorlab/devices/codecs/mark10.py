@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 import re
+from array import array
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
@@ -74,10 +75,14 @@ CHANNELS: tuple[Channel, ...] = (Channel("force", "MISC", "N", tracked_point="ha
 #: a reading line: number, optional unit
 _READING = re.compile(rb"^\s*([+-]?(?:\d+\.?\d*|\.\d+))\s*([A-Za-z]*)\s*$")
 _MAX_LINE = 128
+#: answered polls kept before :class:`_InFlight` drops them
+_COMPACT_AFTER = 4096
 #: bytes a run of reading values may consist of (what ``_READING`` allows, plus separators)
 _NUMBER_BYTES = b"0123456789.+- \t\n"
 #: bytes of one reading value
 _DIGITS = b"0123456789.+-"
+#: what the line framer keeps after a whole line ending in CR LF (its LF), or after none
+_AFTER_LINE = (b"\n", b"")
 
 
 # ------------------------------------------------------------------ commands
@@ -118,101 +123,87 @@ def parse_unit(text: str) -> float | None:
 
 
 class _InFlight:
-    """Commands in flight, oldest first, with runs of polls stored compactly.
+    """Commands in flight, oldest first, with the polls stored compactly.
 
-    A poll's payload is (scheduled time s, polls skipped before it); consecutive
-    polls form one run so that a burst of readings is matched with list slices
-    instead of one queue operation per reading.
+    Polls are kept apart from the other commands: their payloads (scheduled time
+    s, polls skipped before it) in two typed arrays, answered up to ``_head``;
+    each other command remembers how many polls were sent before it. So a poll
+    heads the queue while ``_head < _limit`` (the polls sent before the oldest
+    other command), one reading is matched with two index operations, and a burst
+    of readings with array slices (a poll held costs no Python objects).
     """
 
     def __init__(self) -> None:
-        self._queue: deque[list] = deque()  # [kind, payload] or ["reading", run length]
-        self._times: list[float] = []
-        self._skipped: list[int] = []
-        self._head = 0  # polls of _times/_skipped already answered
-        self._n = 0
+        self._times = array("d")
+        self._skipped = array("q")
+        self._head = 0  # polls answered (index into _times/_skipped)
+        self._limit = 0  # polls sent before the oldest other command (all polls if none)
+        self._others: deque[tuple[int, str, Any]] = deque()  # (polls sent before it, kind, payload)
 
     def __len__(self) -> int:
-        return self._n
+        return len(self._times) - self._head + len(self._others)
 
     def append(self, item: tuple[str, Any]) -> None:
         kind, payload = item
-        self._n += 1
         if kind == "reading":
             t, skipped = payload
             self._times.append(t)
             self._skipped.append(skipped)
-            if self._queue and self._queue[-1][0] == "reading":
-                self._queue[-1][1] += 1
-                return
-            payload = 1
-        self._queue.append([kind, payload])
+            if not self._others:
+                self._limit += 1
+        else:
+            self._others.append((len(self._times), kind, payload))
 
     def head_kind(self) -> str | None:
-        return self._queue[0][0] if self._queue else None
+        if self._head < self._limit:
+            return "reading"
+        return self._others[0][1] if self._others else None
 
     def reading_run(self) -> int:
         """Polls at the head of the queue."""
-        return self._queue[0][1] if self._queue and self._queue[0][0] == "reading" else 0
+        return self._limit - self._head
 
     def pop_poll(self) -> tuple[float, int] | None:
         """The oldest command if it is a poll: (scheduled time s, polls skipped), now answered; else
         None (nothing changed). The one-reading path of :meth:`Mark10Codec.feed`."""
-        queue = self._queue
-        if not queue:
-            return None
-        head = queue[0]
-        if head[0] != "reading":
-            return None
         a = self._head
-        poll = (self._times[a], self._skipped[a])
-        head[1] -= 1
-        if not head[1]:
-            queue.popleft()
+        if a >= self._limit:
+            return None
         self._head = a + 1
-        self._n -= 1
-        self._compact()
+        poll = self._times[a], self._skipped[a]
+        if a >= _COMPACT_AFTER and 2 * a > len(self._times):
+            self._compact()
         return poll
 
     def popleft(self) -> tuple[str, Any]:
-        head = self._queue[0]
-        if head[0] != "reading":
-            self._queue.popleft()
-            self._n -= 1
-            return head[0], head[1]
-        a = self._head
-        poll = (self._times[a], self._skipped[a])
-        self._advance(1)
-        return "reading", poll
+        """The oldest command (there must be one): its kind and payload, now answered."""
+        if self._head < self._limit:
+            return "reading", self.pop_poll()
+        _, kind, payload = self._others.popleft()
+        self._limit = self._others[0][0] if self._others else len(self._times)
+        return kind, payload
 
-    def pop_readings(self, n: int) -> tuple[np.ndarray, list[int]]:
+    def pop_readings(self, n: int) -> tuple[np.ndarray, np.ndarray]:
         """The ``n`` oldest polls (they must head the queue): times (s) and skipped counts."""
-        a, b = self._head, self._head + n
-        t, skipped = np.array(self._times[a:b], dtype=np.float64), self._skipped[a:b]
-        self._advance(n)
+        a = self._head
+        t = np.frombuffer(self._times, dtype=np.float64, count=n, offset=8 * a).copy()
+        skipped = np.frombuffer(self._skipped, dtype=np.int64, count=n, offset=8 * a).copy()
+        self._head = a + n
+        if self._head >= _COMPACT_AFTER and 2 * self._head > len(self._times):
+            self._compact()
         return t, skipped
 
-    def _advance(self, n: int) -> None:
-        """``n`` polls at the head of the queue are answered."""
-        head = self._queue[0]
-        head[1] -= n
-        if head[1] == 0:
-            self._queue.popleft()
-        self._head += n
-        self._n -= n
-        self._compact()
-
     def _compact(self) -> None:
-        """Drop answered polls now and then."""
-        if self._head > 4096 and 2 * self._head > len(self._times):
-            del self._times[: self._head], self._skipped[: self._head]
-            self._head = 0
+        """Drop the answered polls (now and then: it moves the rest)."""
+        a = self._head
+        del self._times[:a], self._skipped[:a]
+        self._head, self._limit = 0, self._limit - a
+        self._others = deque((k - a, kind, payload) for k, kind, payload in self._others)
 
     def clear(self) -> None:
-        self._queue.clear()
-        self._times.clear()
-        self._skipped.clear()
-        self._head = self._n = 0
+        del self._times[:], self._skipped[:]
+        self._head = self._limit = 0
+        self._others.clear()
 
 
 class Mark10Codec:
@@ -239,8 +230,8 @@ class Mark10Codec:
         self._dropped = 0  # polls lost since the last reading
         #: unit text of the last reading ("" = the gauge printed none; None = no reading yet)
         self.last_unit: str | None = None
-        #: unit text the gauge printed -> (as str, newtons per unit), filled as units are seen
-        self._units: dict[bytes, tuple[str, float | None]] = {}
+        #: force unit text the gauge printed -> (as str, newtons per unit), filled as units are seen
+        self._units: dict[bytes, tuple[str, float]] = {}
 
     # -- encode -----------------------------------------------------------------
     def encode(self, command: Command) -> bytes:
@@ -294,58 +285,60 @@ class Mark10Codec:
 
     # -- decode -----------------------------------------------------------------
     def feed(self, data: bytes) -> list[CodecEvent]:
-        """Decode reply lines; never raises."""
+        """Decode reply lines; never raises.
+
+        Fast path, the usual read while polling: one whole ``value unit`` or ``value`` line (one
+        space, CR LF) answering the poll at the head of the queue, nothing buffered but the last
+        line's LF. It is decoded here with the same block and counters as :meth:`_feed_general`
+        (framer + :meth:`parse`), which takes every other read.
+        """
+        if type(data) is not bytes:
+            data = bytes(data)
+        if data[-2:] == b"\r\n" and self.framer.buffer in _AFTER_LINE:
+            number, space, unit = data[:-2].partition(b" ")
+            known = self._units.get(unit) or self._unit(unit, space)
+            # digits, signs and dots only: what _READING takes, once float takes it
+            if known is not None and not number.translate(None, _DIGITS):
+                try:
+                    value = float(number) * known[1] * self.sign
+                except ValueError:  # e.g. '1.2.3', a lone '-' or no number
+                    return self._feed_general(data)
+                poll = self._pending.pop_poll()
+                if poll is not None:
+                    t, skipped = poll
+                    self.framer.buffer = b"\n"  # (all the framer would keep of this line)
+                    self.last_unit = known[0]
+                    drop = skipped + self._dropped
+                    self._dropped = 0
+                    stats = self.stats
+                    stats.bytes_in += len(data)
+                    stats.dropped_samples += drop
+                    stats.frames_ok += 1
+                    return [RowBlock((t,), (value,), 1, None, drop)]
+        return self._feed_general(data)
+
+    def _feed_general(self, data: bytes) -> list[CodecEvent]:
+        """Any bytes: :class:`LineFramer`, then :meth:`parse` on each line."""
         data = bytes(data)  # (the same object when it is bytes already)
         self.stats.bytes_in += len(data)
-        framer = self.framer
-        if data[-2:] == b"\r\n" and data.find(b"\r") == len(data) - 2 and framer.buffer in (b"", b"\n"):
-            # the usual read: one whole reply line (all the framer keeps of the last one is its LF)
-            block = self._reading(data.split())
-            if block is not None:
-                framer.buffer = b"\n"
-                return [block]
         events: list[CodecEvent] = []
-        for line in framer.feed(data):
+        for line in self.framer.feed(data):
             events += self.parse(line)
         return join_runs(events)
 
-    def _reading(self, parts: list[bytes]) -> SampleBlock | None:
-        """The words of a ``value unit`` or ``value`` line answering the poll at the head of the
-        queue -> its block, as :meth:`parse` makes it; None (nothing changed) for any other line
-        or command in flight. Digits, signs and dots ``float`` takes are what ``_READING`` takes."""
-        if len(parts) == 2:
-            number, unit = parts
-            if not unit.isalpha():
-                return None
-        elif len(parts) == 1:
-            number, unit = parts[0], b""
-        else:
+    def _unit(self, unit: bytes, space: bytes) -> tuple[str, float] | None:
+        """The unit after the number of a reading line (b"" = none, then no ``space`` either) ->
+        (as str, newtons per unit); None if it is not a force unit (or not letters only: then a
+        blank or CR is inside the line). A unit the gauge printed is kept for the next lines."""
+        if not (unit.isalpha() or not space):
             return None
-        if number.translate(None, _DIGITS):
-            return None
-        try:
-            value = float(number)
-        except ValueError:  # e.g. '1.2.3' or a lone '-'
-            return None
-        known = self._units.get(unit) if unit else None
-        if known is None:
-            text = unit.decode()
-            known = (text, parse_unit(text or self.unit))
-            if unit:
-                self._units[unit] = known
-        text, scale = known
+        text = unit.decode()
+        scale = parse_unit(text or self.unit)
         if scale is None:
             return None
-        poll = self._pending.pop_poll()
-        if poll is None:
-            return None
-        self.last_unit = text
-        drop = poll[1] + self._dropped
-        self._dropped = 0
-        stats = self.stats
-        stats.dropped_samples += drop
-        stats.frames_ok += 1
-        return RowBlock((poll[0],), (value * scale * self.sign,), 1, None, drop)
+        if unit:
+            self._units[unit] = (text, scale)
+        return text, scale
 
     def parse(self, line: bytes) -> list[CodecEvent]:
         """One reply line (from :class:`LineFramer`, blanks stripped) against the oldest command
@@ -512,12 +505,12 @@ class Mark10Codec:
         table = {u: parse_unit(u.decode("ascii", "replace") if u else self.unit) for u in set(units)}
         return np.array([np.nan if table[u] is None else table[u] for u in units], dtype=np.float64)
 
-    def _emit(self, t: np.ndarray, v: np.ndarray, skipped: list[int], events: list[CodecEvent]) -> None:
+    def _emit(self, t: np.ndarray, v: np.ndarray, skipped: np.ndarray, events: list[CodecEvent]) -> None:
         """Readings -> blocks, cut where :meth:`parse` would start a new one (a skipped poll, a
         poll time that does not increase), so ``dropped_before`` is exact and the events the same."""
-        cut = np.flatnonzero((np.asarray(skipped[1:]) != 0) | ~(t[1:] > t[:-1])) + 1
+        cut = np.flatnonzero((skipped[1:] != 0) | ~(t[1:] > t[:-1])) + 1
         for a, b in zip([0, *cut.tolist()], [*cut.tolist(), len(skipped)]):
-            drop = skipped[a] + (self._dropped if a == 0 else 0)
+            drop = int(skipped[a]) + (self._dropped if a == 0 else 0)
             self.stats.dropped_samples += drop
             self.stats.frames_ok += b - a
             events.append(SampleBlock(t[a:b], v[a:b, None], dropped_before=drop))
