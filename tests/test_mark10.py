@@ -19,7 +19,7 @@ from motorlab.devices.base import (
     stack_blocks,
 )
 from motorlab.devices.codecs import fuzzing
-from motorlab.devices.codecs.mark10 import CHANNELS, Mark10Codec, Poll, SetUnit, Sync
+from motorlab.devices.codecs.mark10 import CHANNELS, Mark10Codec, Poll, SetUnit, Sync, parse_decimals
 from motorlab.devices.drivers.mark10 import Mark10Driver
 from motorlab.devices.registry import open_device
 from motorlab.devices.transports.serial_port import SerialTransport
@@ -225,6 +225,77 @@ def test_fast_path_gives_the_events_and_counters_of_the_general_path(kind):
             target.prime(codec, 40)
 
         assert assert_same_paths(Mark10Codec, prime, fuzz_streams("mark10", 3000), state) > 3000
+
+
+def _decimals(rng: np.random.Generator, n: int) -> list[str]:
+    """Decimals as a gauge (or anything) may print them, 1-8 bytes: any digits, any number of
+    them after the dot, no dot, a leading or trailing dot, signs, zeros, -0.0."""
+    texts = ["0", "0.0", "-0.0", "+0", "-0", ".5", "5.", "-.5", "+.0", "00000001", "99999999", "-9999999",
+             "9999999.", ".9999999", "0.000001", "-0.00001", "1.234567", "4.285", "-18.78"]  # fmt: skip
+    while len(texts) < n:
+        digits = "".join(rng.choice(list("0123456789"), int(rng.integers(1, 9))))
+        kind = int(rng.integers(0, 3))
+        if kind and len(digits) < 8:  # a dot somewhere
+            at = int(rng.integers(0, len(digits) + 1))
+            digits = digits[:at] + "." + digits[at:]
+        sign = str(rng.choice(["", "-", "+"])) if len(digits) < 8 else ""
+        texts.append(sign + digits)
+    return texts
+
+
+def _lines(texts: list[str], sep: bytes = b"\r\n") -> tuple[bytes, np.ndarray, np.ndarray]:
+    buf = sep.join(t.encode() for t in texts) + sep
+    lengths = np.array([len(t) for t in texts])
+    return buf, np.cumsum(lengths + len(sep)) - len(sep), lengths
+
+
+def test_vectorised_decimals_are_bit_identical_to_float():
+    """parse_decimals (the replay path's NumPy parser) against float() on 300 000 decimals:
+    every bit equal, the sign of zero included."""
+    texts = _decimals(np.random.default_rng(4), 300_000)
+    for prefix in (b"", b"\n", b"12 N\r\n"):  # (the first number at the start or not)
+        buf, ends, lengths = _lines(texts)
+        values = parse_decimals(prefix + buf, ends + len(prefix), lengths)
+        expected = np.array([float(t) for t in texts])
+        assert values is not None and values.dtype == np.float64
+        np.testing.assert_array_equal(values.view(np.int64), expected.view(np.int64))
+    assert parse_decimals(b"-0.0\r\n", np.array([4]), np.array([4])).tobytes() == np.array([-0.0]).tobytes()
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["1.2.3", "1-2", "-", "+", ".", "-.", "+-1", "1 2", "1e5", "inf", "nan", "1_0", "12a", "123456789", ""],
+)
+def test_vectorised_decimals_refuse_what_the_reading_pattern_refuses(text):
+    buf, ends, lengths = _lines(["1.5", text, "2"])
+    assert parse_decimals(buf, ends, lengths) is None
+
+
+def test_bulk_replay_parses_the_usual_capture_in_numpy_with_the_events_of_feed(monkeypatch):
+    """A capture of reading lines of one unit goes through parse_decimals (never float() per line)
+    and gives the events and counters of feed(); a capture it does not take (two units) too."""
+    from motorlab.devices.codecs import mark10
+
+    texts = _decimals(np.random.default_rng(8), 5000)
+    for unit in (" N", " lbF", ""):
+        data = b"".join(f"{t}{unit}\r\n".encode() for t in texts)
+        live, bulk = Mark10Codec(unit="kgF"), Mark10Codec(unit="kgF")
+        for codec in (live, bulk):
+            polls(codec, len(texts) + 5)
+        ref = live.feed(data)
+        monkeypatch.setattr(mark10.Mark10Codec, "_same_unit_values", None)  # (not used)
+        got = bulk.feed_bulk(data)
+        monkeypatch.undo()
+        t1, v1 = samples(got)
+        t2, v2 = samples(ref)
+        np.testing.assert_array_equal(t1, t2)
+        np.testing.assert_array_equal(v1, v2)
+        assert bulk.stats == live.stats and bulk.last_unit == live.last_unit == unit.strip()
+    mixed = b"1.5 N\r\n2.5 lbF\r\n" * 50
+    live, bulk = Mark10Codec(), Mark10Codec()
+    for codec in (live, bulk):
+        polls(codec, 100)
+    np.testing.assert_array_equal(samples(bulk.feed_bulk(mixed))[1], samples(live.feed(mixed))[1])
 
 
 # ------------------------------------------------------------------ end to end

@@ -206,6 +206,112 @@ class _InFlight:
         self._others.clear()
 
 
+# ------------------------------------------------------------------ replay: decimals in NumPy
+def _bytes8(value: int) -> np.uint64:
+    """A 64-bit word with ``value`` in each of its 8 bytes."""
+    return np.uint64(value * 0x0101010101010101)
+
+
+_ALL_BYTES = np.uint64(0xFFFFFFFFFFFFFFFF)
+
+
+def _divisors() -> np.ndarray:
+    """Divisor of a number's mantissa by the exponent field of ``float(1 << 8 * b)`` (b = byte
+    of its dot in its word; field 0: no dot) + 2048 if it is negative: +-10 ** (7 - b), +-1.
+    (10 ** k is a double without rounding up to k = 22.)"""
+    table = np.ones(4096)
+    for b in range(8):
+        table[1023 + 8 * b] = 10.0 ** (7 - b)
+    table[2048:] = -table[:2048]
+    return table
+
+
+_DIVISORS = _divisors()
+
+
+def parse_decimals(buf: bytes, ends: np.ndarray, lengths: np.ndarray) -> np.ndarray | None:
+    """The ASCII decimals ``buf[ends[i] - lengths[i] : ends[i]]`` -> float64, each bit-identical
+    to ``float(text)``; None unless every one is ``[+-]?`` then digits with at most one ``.``
+    (at least one digit), 1 to 8 bytes long (what ``_READING`` takes).
+
+    Every number is read as one little-endian 64-bit word: the 8 bytes that end where it
+    ends, so its first byte is the word's lowest one that belongs to it. With 8-bit lanes
+    of such words (SWAR) the bytes before the number and its sign are cleared, the one dot
+    is found and taken out, every remaining byte is checked to be a digit, and the 8 digits
+    are combined into the integer mantissa ``m`` with three multiplications (D. Lemire's
+    eight-digit parse, as in simdjson). The value is then ``m / 10**k`` for ``k`` digits
+    after the dot: ``m < 10**8`` and ``10**k`` are exact doubles and IEEE division rounds
+    correctly, so the result is the double nearest the decimal, as ``float()`` gives.
+    """
+    if lengths.min() < 1 or lengths.max() > 8:
+        return None
+    # the word of each number from the two aligned words it straddles (8 zero bytes in front,
+    # so that there is a word before the first number; 8 behind, so that the last has two)
+    aligned = np.frombuffer(bytes(8) + buf + bytes(16 - len(buf) % 8), dtype="<u8")
+    start = ends.astype(np.uint64)  # of each word, in the padded buffer (ends - 8 + 8)
+    index = start >> np.uint64(3)
+    offset = (start & np.uint64(7)) << np.uint64(3)  # bits
+    x = np.right_shift(aligned[index], offset)
+    index += np.uint64(1)
+    x |= (aligned[index] << np.uint64(1)) << (np.uint64(63) - offset)  # (two steps: never by 64)
+    # (operations in place where they can be: fewer fresh arrays)
+    before = (8 * (8 - lengths)).astype(np.uint64)  # bits of the bytes before the number
+    first = np.right_shift(x, before)
+    first &= np.uint64(0xFF)
+    negative = first == ord("-")
+    signed = negative | (first == ord("+"))
+    # y: digits as 0-9, the dot as 0x1E; the bytes before the number and its sign as 0 (a
+    # shift by 64, a lone sign, gives 0: NumPy defines it; then no digit is left, see below)
+    before += signed * np.uint64(8)
+    keep = np.left_shift(_ALL_BYTES, before, out=before)
+    y = x
+    y ^= _bytes8(0x30)
+    y &= keep
+    # the dot: 0x80 in its byte (exact zero-byte test of y ^ 0x1E..1E), none if it has none
+    z = np.bitwise_xor(y, _bytes8(0x1E), out=first)
+    dot = np.bitwise_and(z, _bytes8(0x7F), out=keep)
+    dot += _bytes8(0x7F)
+    dot |= z
+    dot |= _bytes8(0x7F)
+    np.invert(dot, out=dot)
+    if (np.bitwise_and(dot, dot - np.uint64(1), out=z)).any():  # two dots
+        return None
+    has_dot = dot != 0
+    unit = np.right_shift(dot, np.uint64(7), out=dot)  # 1 << 8 * (the dot's byte), 0 without a dot
+    # the divisor: 10 ** (digits after the dot), negative for a negative number (-m / d is
+    # -(m / d) exactly); found by the exponent field of the double 1 << 8 * (the dot's byte)
+    divisor = _DIVISORS[(unit.astype(np.float64).view(np.int64) >> 52) + negative * 2048]
+    below = np.subtract(unit, has_dot, out=z)  # the bytes before the dot
+    after = np.multiply(unit, np.uint64(0xFF), out=unit)
+    after |= below
+    np.invert(after, out=after)  # the bytes after the dot (all bytes without a dot)
+    below &= y
+    below <<= np.uint64(8)
+    digits = y
+    digits &= after
+    digits |= below  # the dot taken out: the digits before it moved up a byte
+    check = np.add(digits, _bytes8(0x76), out=after)
+    check |= digits
+    if (check & _bytes8(0x80)).any():  # a byte that is not 0-9
+        return None
+    if (lengths - signed - has_dot < 1).any():  # no digit
+        return None
+    pairs = np.multiply(digits, np.uint64(10), out=check)
+    digits >>= np.uint64(8)
+    pairs += digits
+    mask = np.uint64(0x000000FF000000FF)
+    high = np.right_shift(pairs, np.uint64(16), out=digits)
+    high &= mask
+    high *= np.uint64(1 + (10000 << 32))
+    pairs &= mask
+    pairs *= np.uint64(100 + (1000000 << 32))
+    pairs += high
+    mantissa = np.right_shift(pairs, np.uint64(32), out=pairs)
+    values = mantissa.astype(np.float64)
+    values /= divisor
+    return values
+
+
 class Mark10Codec:
     """Line codec for Mark-10 gauges: replies in, force in N out (one channel ``force``).
 
@@ -444,10 +550,16 @@ class Mark10Codec:
         line-by-line path takes over. Returns the new position.
         """
         span = text[pos:]
-        n_lines = span.count(b"\r")
+        arr = np.frombuffer(span, dtype=np.uint8)
+        cr = np.flatnonzero(arr == 13)
+        n_lines = len(cr)
         if n_lines > run or n_lines < 2:
             return pos
-        parsed = self._same_unit_values(span, n_lines) or self._mixed_unit_values(span, n_lines)
+        parsed = (
+            self._decimal_lines(span, arr, cr)
+            or self._same_unit_values(span, n_lines)
+            or self._mixed_unit_values(span, n_lines)
+        )
         if parsed is None:
             return pos
         v, last_unit = parsed
@@ -455,6 +567,35 @@ class Mark10Codec:
         t, skipped = self._pending.pop_readings(n_lines)
         self._emit(t, v * self.sign, skipped, events)
         return len(text)
+
+    def _decimal_lines(self, span: bytes, arr: np.ndarray, cr: np.ndarray) -> tuple[np.ndarray, bytes] | None:
+        """The usual capture, every line ``LF number unit CR`` with the first line's unit (or every
+        line a bare number): the numbers parsed in NumPy (:func:`parse_decimals`)."""
+        first = _READING.match(span[: cr[0]])
+        if first is None:
+            return None
+        unit = first.group(2)
+        scale = parse_unit(unit.decode("ascii") if unit else self.unit)
+        if scale is None:
+            return None
+        # every CR has the unit before it, and an LF after it but the last (which ends the span):
+        # counted with whole-buffer comparisons
+        suffix = b" " + unit if unit else b""
+        at_end = arr == 13
+        at_end[: len(suffix)] = False
+        for i, byte in enumerate(reversed(suffix), 1):
+            at_end[i:] &= arr[:-i] == byte
+        lf_after = at_end[:-1] & (arr[1:] == 10)
+        if np.count_nonzero(at_end) != len(cr) or np.count_nonzero(lf_after) != len(cr) - 1:
+            return None
+        ends = cr - len(suffix)
+        starts = np.empty_like(cr)
+        starts[0] = 1 if arr[0] == 10 else 0
+        starts[1:] = cr[:-1] + 2
+        values = parse_decimals(span, ends, ends - starts)
+        if values is None:
+            return None
+        return values * scale, unit
 
     def _same_unit_values(self, span: bytes, n_lines: int) -> tuple[np.ndarray, bytes] | None:
         """Lines that all end in the first line's unit: whole-buffer replace, check, one float pass."""
