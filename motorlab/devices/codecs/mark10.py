@@ -522,8 +522,9 @@ class Mark10Codec:
     # -- a replayed capture ---------------------------------------------------------
     def feed_bulk(self, data: bytes) -> list[CodecEvent]:
         """Decode many reply lines at once (a replayed log), with the same events and statistics
-        as :meth:`feed`: a run of reading lines answering a run of polls is parsed with a few
-        C-level passes over the text; any other line goes through :meth:`parse`."""
+        as :meth:`feed`: a run of reading lines answering a run of polls is parsed at once (in
+        NumPy, :func:`parse_decimals`, or with C-level passes); any other line goes through
+        :meth:`parse`."""
         data = bytes(data)
         self.stats.bytes_in += len(data)
         text = self.framer.complete(data)
@@ -543,7 +544,7 @@ class Mark10Codec:
         return join_runs(events)
 
     def _bulk_readings(self, text: bytes, pos: int, run: int, events: list[CodecEvent]) -> int:
-        """The rest of ``text`` as reading lines, parsed with a few C-level passes.
+        """The rest of ``text`` as reading lines, parsed at once.
 
         Taken only when every remaining line is ``value unit`` (one space) or a bare
         ``value`` and there is a poll for each; otherwise the caller's
