@@ -208,7 +208,7 @@ def test_thousands_of_polls_in_flight_are_answered_in_order():
     assert c.stats.dropped_samples == 12 and c.in_flight == 0
 
 
-@pytest.mark.parametrize("kind", ["lines", "fuzz"])
+@pytest.mark.parametrize("kind", ["lines", "inverted", "fuzz"])
 def test_fast_path_gives_the_events_and_counters_of_the_general_path(kind):
     """feed()'s one-reading path against _feed_general (framer + parse), read by read: clean and
     odd line streams with settings, syncs and info requests in flight, and the fuzzer's inputs."""
@@ -216,8 +216,9 @@ def test_fast_path_gives_the_events_and_counters_of_the_general_path(kind):
     def state(codec):
         return codec.last_unit, codec.unit, codec.in_flight, codec._dropped, codec.framer.buffer, codec._info
 
-    if kind == "lines":
-        assert assert_same_paths(Mark10Codec, _prime, _line_streams(11), state) > 8000
+    if kind != "fuzz":
+        make = Mark10Codec if kind == "lines" else lambda: Mark10Codec(invert=True, unit="kgF")
+        assert assert_same_paths(make, _prime, _line_streams(11), state) > 8000
     else:
         target = next(t for t in fuzzing.TARGETS if t.name == "mark10")
 

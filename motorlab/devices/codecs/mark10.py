@@ -336,7 +336,7 @@ class Mark10Codec:
         self._dropped = 0  # polls lost since the last reading
         #: unit text of the last reading ("" = the gauge printed none; None = no reading yet)
         self.last_unit: str | None = None
-        #: force unit text the gauge printed -> (as str, newtons per unit), filled as units are seen
+        #: force unit text the gauge printed -> (as str, newtons per unit x sign), filled as seen
         self._units: dict[bytes, tuple[str, float]] = {}
 
     # -- encode -----------------------------------------------------------------
@@ -405,21 +405,22 @@ class Mark10Codec:
             known = self._units.get(unit) or self._unit(unit, space)
             # digits, signs and dots only: what _READING takes, once float takes it
             if known is not None and not number.translate(None, _DIGITS):
-                try:
-                    value = float(number) * known[1] * self.sign
+                try:  # (x * scale * sign: sign is +-1, so x * (scale * sign) is the same double)
+                    value = float(number) * known[1]
                 except ValueError:  # e.g. '1.2.3', a lone '-' or no number
                     return self._feed_general(data)
                 poll = self._pending.pop_poll()
                 if poll is not None:
-                    t, skipped = poll
+                    t, drop = poll  # (polls skipped before it)
                     self.framer.buffer = b"\n"  # (all the framer would keep of this line)
                     self.last_unit = known[0]
-                    drop = skipped + self._dropped
-                    self._dropped = 0
                     stats = self.stats
                     stats.bytes_in += len(data)
-                    stats.dropped_samples += drop
                     stats.frames_ok += 1
+                    if drop or self._dropped:
+                        drop += self._dropped
+                        self._dropped = 0
+                        stats.dropped_samples += drop
                     return [RowBlock((t,), (value,), 1, None, drop)]
         return self._feed_general(data)
 
@@ -434,8 +435,9 @@ class Mark10Codec:
 
     def _unit(self, unit: bytes, space: bytes) -> tuple[str, float] | None:
         """The unit after the number of a reading line (b"" = none, then no ``space`` either) ->
-        (as str, newtons per unit); None if it is not a force unit (or not letters only: then a
-        blank or CR is inside the line). A unit the gauge printed is kept for the next lines."""
+        (as str, newtons per unit times the sign convention); None if it is not a force unit (or
+        not letters only: then a blank or CR is inside the line). A unit the gauge printed is
+        kept for the next lines."""
         if not (unit.isalpha() or not space):
             return None
         text = unit.decode()
@@ -443,8 +445,8 @@ class Mark10Codec:
         if scale is None:
             return None
         if unit:
-            self._units[unit] = (text, scale)
-        return text, scale
+            self._units[unit] = (text, scale * self.sign)
+        return text, scale * self.sign
 
     def parse(self, line: bytes) -> list[CodecEvent]:
         """One reply line (from :class:`LineFramer`, blanks stripped) against the oldest command
