@@ -217,12 +217,11 @@ _ALL_BYTES = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 def _divisors() -> np.ndarray:
     """Divisor of a number's mantissa by the exponent field of ``float(1 << 8 * b)`` (b = byte
-    of its dot in its word; field 0: no dot) + 2048 if it is negative: +-10 ** (7 - b), +-1.
-    (10 ** k is a double without rounding up to k = 22.)"""
-    table = np.ones(4096)
+    of its dot in its word; field 0: no dot): 10 ** (7 - b), or 1. (10 ** k is a double without
+    rounding up to k = 22.)"""
+    table = np.ones(2048)
     for b in range(8):
         table[1023 + 8 * b] = 10.0 ** (7 - b)
-    table[2048:] = -table[:2048]
     return table
 
 
@@ -248,12 +247,10 @@ def parse_decimals(buf: bytes, ends: np.ndarray, lengths: np.ndarray) -> np.ndar
     # the word of each number from the two aligned words it straddles (8 zero bytes in front,
     # so that there is a word before the first number; 8 behind, so that the last has two)
     aligned = np.frombuffer(bytes(8) + buf + bytes(16 - len(buf) % 8), dtype="<u8")
-    start = ends.astype(np.uint64)  # of each word, in the padded buffer (ends - 8 + 8)
-    index = start >> np.uint64(3)
-    offset = (start & np.uint64(7)) << np.uint64(3)  # bits
+    index = ends >> 3  # (each word starts at ends - 8 + 8 in the padded buffer)
+    offset = ((ends & 7) << 3).astype(np.uint64)  # bits
     x = np.right_shift(aligned[index], offset)
-    index += np.uint64(1)
-    x |= (aligned[index] << np.uint64(1)) << (np.uint64(63) - offset)  # (two steps: never by 64)
+    x |= (aligned[1:][index] << np.uint64(1)) << (np.uint64(63) - offset)  # (two steps: never by 64)
     # (operations in place where they can be: fewer fresh arrays)
     before = (8 * (8 - lengths)).astype(np.uint64)  # bits of the bytes before the number
     first = np.right_shift(x, before)
@@ -278,9 +275,9 @@ def parse_decimals(buf: bytes, ends: np.ndarray, lengths: np.ndarray) -> np.ndar
         return None
     has_dot = dot != 0
     unit = np.right_shift(dot, np.uint64(7), out=dot)  # 1 << 8 * (the dot's byte), 0 without a dot
-    # the divisor: 10 ** (digits after the dot), negative for a negative number (-m / d is
-    # -(m / d) exactly); found by the exponent field of the double 1 << 8 * (the dot's byte)
-    divisor = _DIVISORS[(unit.astype(np.float64).view(np.int64) >> 52) + negative * 2048]
+    # the divisor 10 ** (digits after the dot), found by the exponent field of the double
+    # 1 << 8 * (the dot's byte)
+    divisor = _DIVISORS[unit.astype(np.float64).view(np.int64) >> 52]
     below = np.subtract(unit, has_dot, out=z)  # the bytes before the dot
     after = np.multiply(unit, np.uint64(0xFF), out=unit)
     after |= below
@@ -309,6 +306,7 @@ def parse_decimals(buf: bytes, ends: np.ndarray, lengths: np.ndarray) -> np.ndar
     mantissa = np.right_shift(pairs, np.uint64(32), out=pairs)
     values = mantissa.astype(np.float64)
     values /= divisor
+    np.copysign(values, 0.5 - negative, out=values)  # (the value itself is >= 0: -(m / d) exactly)
     return values
 
 
