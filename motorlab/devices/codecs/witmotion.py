@@ -22,7 +22,9 @@ counted as dropped samples instead of squeezing time.
 
 Live path: :class:`WitMotionFramer` cuts the byte stream into checked frames
 (it resynchronises one byte at a time after a bad header or checksum), and
-:meth:`WitMotionCodec.parse` places each frame in its sample row. A replayed
+:meth:`WitMotionCodec.parse` places each frame in its sample row; the usual
+read, one whole output period right after the last one, is checked and decoded
+in :meth:`WitMotionCodec.feed` itself (same events, same counters). A replayed
 capture goes through :meth:`WitMotionCodec.feed_bulk`, which checks and
 decodes runs of whole, clean output periods with a few NumPy operations and
 gives the rest to the frame-by-frame path: the same events as :meth:`feed`.
