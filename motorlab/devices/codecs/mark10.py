@@ -334,7 +334,7 @@ class Mark10Codec:
         self._dropped = 0  # polls lost since the last reading
         #: unit text of the last reading ("" = the gauge printed none; None = no reading yet)
         self.last_unit: str | None = None
-        #: force unit text the gauge printed -> (as str, newtons per unit x sign), filled as seen
+        #: force unit the gauge printed, with CR LF -> (as str, newtons per unit x sign), as seen
         self._units: dict[bytes, tuple[str, float]] = {}
 
     # -- encode -----------------------------------------------------------------
@@ -398,9 +398,13 @@ class Mark10Codec:
         """
         if type(data) is not bytes:
             data = bytes(data)
-        if data[-2:] == b"\r\n" and self.framer.buffer in _AFTER_LINE:
-            number, space, unit = data[:-2].partition(b" ")
-            known = self._units.get(unit) or self._unit(unit, space)
+        if self.framer.buffer in _AFTER_LINE:
+            number, space, tail = data.partition(b" ")
+            if space:  # tail: the unit, CR LF
+                known = self._units.get(tail) or self._unit(tail)
+            else:  # a bare number (number: it, CR LF)
+                known = self._unit(number[-2:])
+                number = number[:-2]
             # digits, signs and dots only: what _READING takes, once float takes it
             if known is not None and not number.translate(None, _DIGITS):
                 try:  # (x * scale * sign: sign is +-1, so x * (scale * sign) is the same double)
@@ -431,19 +435,21 @@ class Mark10Codec:
             events += self.parse(line)
         return join_runs(events)
 
-    def _unit(self, unit: bytes, space: bytes) -> tuple[str, float] | None:
-        """The unit after the number of a reading line (b"" = none, then no ``space`` either) ->
-        (as str, newtons per unit times the sign convention); None if it is not a force unit (or
-        not letters only: then a blank or CR is inside the line). A unit the gauge printed is
-        kept for the next lines."""
-        if not (unit.isalpha() or not space):
+    def _unit(self, tail: bytes) -> tuple[str, float] | None:
+        """What follows the number and its space on a reading line (the unit, CR LF; without a
+        unit just CR LF and no space) -> (the unit as str, newtons per unit times the sign
+        convention); None if that is not a force unit (or not letters only: then a blank or CR
+        is inside the line) or not followed by CR LF. A unit the gauge printed is kept for the
+        next lines."""
+        unit = tail[:-2]
+        if tail[-2:] != b"\r\n" or not (unit.isalpha() or not unit):
             return None
         text = unit.decode()
         scale = parse_unit(text or self.unit)
         if scale is None:
             return None
         if unit:
-            self._units[unit] = (text, scale * self.sign)
+            self._units[tail] = (text, scale * self.sign)
         return text, scale * self.sign
 
     def parse(self, line: bytes) -> list[CodecEvent]:
