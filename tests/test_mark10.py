@@ -140,7 +140,7 @@ def test_series4_info_errors_give_na_fields():
 
 _ODD_LINES = (b"*10\r\n", b"*22\r\n", b"M5-100\r\n", b"\r\n", b"5\rN\r\n", b"5\tN\r\n", b"  5 N\r\n",
               b"5 N \r\n", b"5  N\r\n", b"5 xyz\r\n", b"1e5 N\r\n", b"inf\r\n", b"-.\r\n", b"+.5 kgF\r\n",
-              b"1.2.3 N\r\n", b"12.5N\r\n", b"7 N\r", b"\n", b"-0.0 lbF\r\n", b"3 N\n\r\n")  # fmt: skip
+              b"1.2.3 N\r\n", b"12.5N\r\n", b"7 N\r", b"\n", b"-0.0 lbF\r\n", b"3 N\n\r\n", b"5 \r\n", b"6\r\r\n", b" \r\n")  # fmt: skip
 
 
 def _line_streams(seed: int) -> list[list[bytes]]:

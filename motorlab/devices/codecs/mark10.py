@@ -436,8 +436,8 @@ class Mark10Codec:
         return join_runs(events)
 
     def _unit(self, tail: bytes) -> tuple[str, float] | None:
-        """What follows the number and its space on a reading line (the unit, CR LF; without a
-        unit just CR LF and no space) -> (the unit as str, newtons per unit times the sign
+        """What follows the number (and its space) on a reading line: the unit and CR LF, or CR
+        LF alone (no unit: the gauge's unit) -> (the unit as str, newtons per unit times the sign
         convention); None if that is not a force unit (or not letters only: then a blank or CR
         is inside the line) or not followed by CR LF. A unit the gauge printed is kept for the
         next lines."""
