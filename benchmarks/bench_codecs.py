@@ -405,7 +405,7 @@ def mark10_case(n: int) -> Case:
 
         return decode
 
-    note = "ASCII-to-float conversion is the floor of both (the loop's split + float is C)"
+    note = "bulk: NumPy decimal parser, < 20x: the loop's split + float is C (docs/codec_paths_witmotion_mark10.md)"
     label = "1 reply line per read (polled)"
     return Case("mark10 (ASCII lines)", n, data, lines, label, Mark10Codec, prime, baseline, plain, note)
 

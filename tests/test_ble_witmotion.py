@@ -13,6 +13,7 @@ from motorlab.devices.registry import open_device
 from motorlab.signal.spectrum import peak_frequency, signal_psd
 
 from .ble_helpers import record, wait_until
+from .feed_paths import assert_same_paths, fuzz_streams
 
 G = 9.80665
 VECTOR = bytes.fromhex("5561 0A00 2500 1608 DEFF 0700 0000 D580 20FF D0D9")  # witmotion_IMU_ros#50
@@ -70,6 +71,58 @@ def test_register_reply_and_resync_on_header():
     raw = np.arange(-9, 9).reshape(2, 9).astype(np.int16)
     [blk] = codec.feed(wb.data_frame(raw))
     np.testing.assert_allclose(blk.values, raw * wb.SCALE)
+
+
+def _ble_streams(seed: int) -> list[list[bytes]]:
+    """Notifications as the sensor sends them (one data frame each), and with register replies,
+    two frames in one notification, frames cut across notifications, junk and lost pieces."""
+    rng = np.random.default_rng(seed)
+    streams = []
+    for _ in range(40):
+        notes = [wb.data_frame(rng.integers(-32768, 32767, (1, 9))) for _ in range(30)]
+        for _ in range(int(rng.integers(0, 6))):
+            at, kind = int(rng.integers(0, len(notes))), int(rng.integers(0, 6))
+            if kind == 0:
+                notes.insert(at, wb.register_frame(int(rng.choice([0x2E, 0x64])), (392, 7)))
+            elif kind == 1:
+                notes[at] = notes[at] + wb.data_frame(rng.integers(-32768, 32767, (1, 9)))
+            elif kind == 2:
+                cut = int(rng.integers(1, 20))
+                notes[at : at + 1] = [notes[at][:cut], notes[at][cut:]]
+            elif kind == 3:
+                notes.insert(at, bytes(rng.integers(0, 256, int(rng.integers(1, 30)), dtype=np.uint8)))
+            elif kind == 4:
+                notes.insert(at, notes[at][: int(rng.integers(0, 20))])  # a cut frame never continued
+            else:
+                del notes[at]
+        streams.append(notes)
+    return streams
+
+
+@pytest.mark.parametrize("started", [True, False])
+def test_fast_path_gives_the_events_and_counters_of_the_general_path(started):
+    """feed()'s one-frame path against _feed_general (framer + parse), call by call: clean and
+    damaged notification streams, and the fuzzer's inputs."""
+
+    def prime(codec):
+        if started:
+            codec.encode(Start())
+
+    def make():
+        return wb.WitMotionBleCodec(rate_hz=50)
+
+    def state(codec):
+        return codec._index, codec.framer.partial, codec.active
+
+    streams = _ble_streams(3) + fuzz_streams("witmotion_ble", 1500)
+    calls = assert_same_paths(make, prime, streams, state)
+    assert calls > 5000
+    # the fast path was taken: one whole data frame decodes to its own block
+    codec = make()
+    prime(codec)
+    frame = wb.data_frame(np.arange(9))
+    blocks = codec.feed(frame)
+    assert [b.values[0].tolist() for b in blocks] == ([(np.arange(9) * wb.SCALE).tolist()] if started else [])
 
 
 def test_full_128_bit_uuids_use_the_9a34fb_base():

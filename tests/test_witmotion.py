@@ -21,14 +21,23 @@ from motorlab.devices.base import (
 )
 from motorlab.devices.codecs.witmotion import (
     CHANNELS,
+    RSW_ACC,
+    RSW_ANGLE,
+    RSW_DEFAULT,
+    RSW_TIME,
+    SetContent,
     WitMotionCodec,
     chip_time_words,
+    encode_frame,
+    stream_types,
 )
 from motorlab.devices.drivers.witmotion import WitMotionDriver
 from motorlab.devices.registry import open_device
 from motorlab.devices.transports.serial_port import SerialTransport
 from motorlab.recording import Metadata, Recording
 from motorlab.sim.emulators.mark10 import Mark10Emulator
+
+from .feed_paths import assert_same_events, assert_same_paths, fuzz_streams
 
 G = 9.80665
 
@@ -164,6 +173,116 @@ def test_register_replies_answer_reads_in_order():
     assert isinstance(events[0], InfoReply) and events[0].info.firmware == str(0x0136)
     assert events[1] == Ack("setrate", True, "", 50.0)
     assert c.rate_hz == 50.0
+
+
+def _period_streams(mask: int, seed: int) -> list[list[bytes]]:
+    """Reads of one output period each (the usual serial read), and with lost, damaged, cut,
+    duplicated and repeated periods, junk, and register replies (answering the primed reads)."""
+    rng = np.random.default_rng(seed)
+    types = stream_types(mask)
+    streams = []
+    for _ in range(30):
+        reads = []
+        for k in range(25):
+            period = b""
+            for ftype in types:
+                if ftype == 0x50:
+                    words: tuple[int, ...] = chip_time_words(1000.0 + k / 100)
+                else:
+                    words = tuple(int(w) for w in rng.integers(-32768, 32767, 4))
+                period += encode_frame(ftype, words)
+            reads.append(period)
+        for _ in range(int(rng.integers(0, 6))):
+            at, kind = int(rng.integers(0, len(reads))), int(rng.integers(0, 8))
+            if kind == 0:
+                del reads[at]  # a lost period
+            elif kind == 1:
+                reads[at] = reads[at][11:]  # a lost frame
+            elif kind == 2:
+                bad = bytearray(reads[at])
+                bad[int(rng.integers(0, len(bad)))] ^= 1 << int(rng.integers(0, 8))
+                reads[at] = bytes(bad)
+            elif kind == 3:
+                cut = int(rng.integers(1, len(reads[at])))
+                reads[at : at + 1] = [reads[at][:cut], reads[at][cut:]]
+            elif kind == 4:
+                reads.insert(at, reads[at])  # the same period again
+            elif kind == 5:
+                reads.insert(at, bytes(rng.integers(0, 256, int(rng.integers(1, 30)), dtype=np.uint8)))
+            elif kind == 6:
+                reads.insert(at, encode_frame(0x5F, (int(rng.integers(0, 13)), 0, 0, 0)))
+            else:
+                reads[at] += encode_frame(0x5F, (6, 0, 0, 0))  # a reply right after a period
+        streams.append(reads)
+    return streams
+
+
+@pytest.mark.parametrize(
+    "mask",
+    [RSW_DEFAULT, RSW_DEFAULT | 0x20 | 0x200, RSW_ACC | RSW_ANGLE, RSW_DEFAULT | RSW_TIME],
+    ids=["default", "default+port+quaternion", "acc+angle", "with-chip-time"],
+)
+def test_fast_path_gives_the_events_and_counters_of_the_general_path(mask):
+    """feed()'s whole-period path against _feed_general (framer + parse), read by read, for the
+    usual content and others (a frame type without channels, missing columns, chip time):
+    clean and damaged streams, and the fuzzer's inputs."""
+
+    def make():
+        return WitMotionCodec(rate_hz=100, content=mask)
+
+    def prime(codec):
+        codec.encode(GetInfo())
+        codec.encode(SetRate(50))
+
+    def state(codec):
+        f = codec.framer
+        return (codec._slot, codec._row, codec._last_row, codec._last_type, codec._gap_bytes, codec.rate_hz,
+                codec.content, f.buffer, f.skipped, f._dropping)  # fmt: skip
+
+    streams = _period_streams(mask, 5) + fuzz_streams("witmotion", 600)
+    assert assert_same_paths(make, prime, streams, state) > 1500
+    # the fast path was taken: the second of two whole periods decodes to its row
+    codec = make()
+    first, second = (
+        b"".join(
+            encode_frame(t, chip_time_words(k / 100) if t == 0x50 else (k, -k, 2 * k, 0))
+            for t in stream_types(mask)
+        )
+        for k in (1, 2)
+    )
+    codec.feed(first)
+    [blk] = codec.feed(second)
+    assert blk.values[0, 0] == 2 * 16 * G / 32768 and blk.device_time.tolist() == [0.01]
+
+
+def test_fast_path_after_skip_time_reports_the_skipped_rows():
+    """skip_time (a known loss, e.g. unplugged) then whole periods: the same rows, times and drops."""
+    runs = []
+    for codec in (WitMotionCodec(rate_hz=100), WitMotionCodec(rate_hz=100)):
+        feed = codec.feed if not runs else codec._feed_general
+        events = [e for k in range(3) for e in feed(sample(acc=(k, 0, 0)))]
+        codec.skip_time(0.05)
+        events += [e for k in range(3, 6) for e in feed(sample(acc=(k, 0, 0)))]
+        runs.append((events, codec.stats))
+    (fast, fast_stats), (general, general_stats) = runs
+    assert_same_events(fast, general)
+    assert fast_stats == general_stats and fast_stats.dropped_samples == 5
+    assert [b.dropped_before for b in fast] == [0, 0, 0, 5, 0, 0]
+    np.testing.assert_allclose(stack_blocks(fast)[0], [0.0, 0.01, 0.02, 0.08, 0.09, 0.10])
+
+
+def test_content_change_moves_the_fast_path_to_the_new_cycle():
+    c = WitMotionCodec(rate_hz=100)
+    for _ in range(2):
+        c.feed(sample())
+    c.encode(SetContent(RSW_ACC | RSW_ANGLE))
+    [ack] = c.feed(frame(0x5F, RSW_ACC | RSW_ANGLE, 0, 0, 0))
+    assert ack.ok and c.content == RSW_ACC | RSW_ANGLE
+    blocks = [b for k in range(3) for b in c.feed(frame(0x51, k, 0, 0, 0) + frame(0x53, 0, 0, k, 0))]
+    t, v = stack_blocks(blocks)
+    np.testing.assert_allclose(t, [0.02, 0.03, 0.04])
+    np.testing.assert_allclose(v[:, 8], np.arange(3) * 180 / 32768)
+    assert np.isnan(v[:, 3:6]).all() and np.isnan(v[:, 9:]).all() and c.stats.dropped_samples == 0
 
 
 # ------------------------------------------------------------------ end to end

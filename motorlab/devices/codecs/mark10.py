@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 import re
+from array import array
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
@@ -74,10 +75,14 @@ CHANNELS: tuple[Channel, ...] = (Channel("force", "MISC", "N", tracked_point="ha
 #: a reading line: number, optional unit
 _READING = re.compile(rb"^\s*([+-]?(?:\d+\.?\d*|\.\d+))\s*([A-Za-z]*)\s*$")
 _MAX_LINE = 128
+#: answered polls kept before :class:`_InFlight` drops them
+_COMPACT_AFTER = 4096
 #: bytes a run of reading values may consist of (what ``_READING`` allows, plus separators)
 _NUMBER_BYTES = b"0123456789.+- \t\n"
 #: bytes of one reading value
 _DIGITS = b"0123456789.+-"
+#: what the line framer keeps after a whole line ending in CR LF (its LF), or after none
+_AFTER_LINE = (b"\n", b"")
 
 
 # ------------------------------------------------------------------ commands
@@ -118,101 +123,191 @@ def parse_unit(text: str) -> float | None:
 
 
 class _InFlight:
-    """Commands in flight, oldest first, with runs of polls stored compactly.
+    """Commands in flight, oldest first, with the polls stored compactly.
 
-    A poll's payload is (scheduled time s, polls skipped before it); consecutive
-    polls form one run so that a burst of readings is matched with list slices
-    instead of one queue operation per reading.
+    Polls are kept apart from the other commands: their payloads (scheduled time
+    s, polls skipped before it) in two typed arrays, answered up to ``_head``;
+    each other command remembers how many polls were sent before it. So a poll
+    heads the queue while ``_head < _limit`` (the polls sent before the oldest
+    other command), one reading is matched with two index operations, and a burst
+    of readings with array slices (a poll held costs no Python objects).
     """
 
     def __init__(self) -> None:
-        self._queue: deque[list] = deque()  # [kind, payload] or ["reading", run length]
-        self._times: list[float] = []
-        self._skipped: list[int] = []
-        self._head = 0  # polls of _times/_skipped already answered
-        self._n = 0
+        self._times = array("d")
+        self._skipped = array("q")
+        self._head = 0  # polls answered (index into _times/_skipped)
+        self._limit = 0  # polls sent before the oldest other command (all polls if none)
+        self._others: deque[tuple[int, str, Any]] = deque()  # (polls sent before it, kind, payload)
 
     def __len__(self) -> int:
-        return self._n
+        return len(self._times) - self._head + len(self._others)
 
     def append(self, item: tuple[str, Any]) -> None:
         kind, payload = item
-        self._n += 1
         if kind == "reading":
             t, skipped = payload
             self._times.append(t)
             self._skipped.append(skipped)
-            if self._queue and self._queue[-1][0] == "reading":
-                self._queue[-1][1] += 1
-                return
-            payload = 1
-        self._queue.append([kind, payload])
+            if not self._others:
+                self._limit += 1
+        else:
+            self._others.append((len(self._times), kind, payload))
 
     def head_kind(self) -> str | None:
-        return self._queue[0][0] if self._queue else None
+        if self._head < self._limit:
+            return "reading"
+        return self._others[0][1] if self._others else None
 
     def reading_run(self) -> int:
         """Polls at the head of the queue."""
-        return self._queue[0][1] if self._queue and self._queue[0][0] == "reading" else 0
+        return self._limit - self._head
 
     def pop_poll(self) -> tuple[float, int] | None:
         """The oldest command if it is a poll: (scheduled time s, polls skipped), now answered; else
         None (nothing changed). The one-reading path of :meth:`Mark10Codec.feed`."""
-        queue = self._queue
-        if not queue:
-            return None
-        head = queue[0]
-        if head[0] != "reading":
-            return None
         a = self._head
-        poll = (self._times[a], self._skipped[a])
-        head[1] -= 1
-        if not head[1]:
-            queue.popleft()
+        if a >= self._limit:
+            return None
         self._head = a + 1
-        self._n -= 1
-        self._compact()
+        poll = self._times[a], self._skipped[a]
+        if a >= _COMPACT_AFTER and 2 * a > len(self._times):
+            self._compact()
         return poll
 
     def popleft(self) -> tuple[str, Any]:
-        head = self._queue[0]
-        if head[0] != "reading":
-            self._queue.popleft()
-            self._n -= 1
-            return head[0], head[1]
-        a = self._head
-        poll = (self._times[a], self._skipped[a])
-        self._advance(1)
-        return "reading", poll
+        """The oldest command (there must be one): its kind and payload, now answered."""
+        if self._head < self._limit:
+            return "reading", self.pop_poll()
+        _, kind, payload = self._others.popleft()
+        self._limit = self._others[0][0] if self._others else len(self._times)
+        return kind, payload
 
-    def pop_readings(self, n: int) -> tuple[np.ndarray, list[int]]:
+    def pop_readings(self, n: int) -> tuple[np.ndarray, np.ndarray]:
         """The ``n`` oldest polls (they must head the queue): times (s) and skipped counts."""
-        a, b = self._head, self._head + n
-        t, skipped = np.array(self._times[a:b], dtype=np.float64), self._skipped[a:b]
-        self._advance(n)
+        a = self._head
+        t = np.frombuffer(self._times, dtype=np.float64, count=n, offset=8 * a).copy()
+        skipped = np.frombuffer(self._skipped, dtype=np.int64, count=n, offset=8 * a).copy()
+        self._head = a + n
+        if self._head >= _COMPACT_AFTER and 2 * self._head > len(self._times):
+            self._compact()
         return t, skipped
 
-    def _advance(self, n: int) -> None:
-        """``n`` polls at the head of the queue are answered."""
-        head = self._queue[0]
-        head[1] -= n
-        if head[1] == 0:
-            self._queue.popleft()
-        self._head += n
-        self._n -= n
-        self._compact()
-
     def _compact(self) -> None:
-        """Drop answered polls now and then."""
-        if self._head > 4096 and 2 * self._head > len(self._times):
-            del self._times[: self._head], self._skipped[: self._head]
-            self._head = 0
+        """Drop the answered polls (now and then: it moves the rest)."""
+        a = self._head
+        del self._times[:a], self._skipped[:a]
+        self._head, self._limit = 0, self._limit - a
+        self._others = deque((k - a, kind, payload) for k, kind, payload in self._others)
 
     def clear(self) -> None:
-        self._queue.clear()
-        self._times.clear()
-        self._skipped.clear()
-        self._head = self._n = 0
+        del self._times[:], self._skipped[:]
+        self._head = self._limit = 0
+        self._others.clear()
+
+
+# ------------------------------------------------------------------ replay: decimals in NumPy
+def _bytes8(value: int) -> np.uint64:
+    """A 64-bit word with ``value`` in each of its 8 bytes."""
+    return np.uint64(value * 0x0101010101010101)
+
+
+_ALL_BYTES = np.uint64(0xFFFFFFFFFFFFFFFF)
+
+
+def _divisors() -> np.ndarray:
+    """Divisor of a number's mantissa by the exponent field of ``float(1 << 8 * b)`` (b = byte
+    of its dot in its word; field 0: no dot): 10 ** (7 - b), or 1. (10 ** k is a double without
+    rounding up to k = 22.)"""
+    table = np.ones(2048)
+    for b in range(8):
+        table[1023 + 8 * b] = 10.0 ** (7 - b)
+    return table
+
+
+_DIVISORS = _divisors()
+
+
+def parse_decimals(buf: bytes, ends: np.ndarray, lengths: np.ndarray) -> np.ndarray | None:
+    """The ASCII decimals ``buf[ends[i] - lengths[i] : ends[i]]`` -> float64, each bit-identical
+    to ``float(text)``; None unless every one is ``[+-]?`` then digits with at most one ``.``
+    (at least one digit), 1 to 8 bytes long (what ``_READING`` takes).
+
+    Every number is read as one little-endian 64-bit word: the 8 bytes that end where it
+    ends, so its first byte is the word's lowest one that belongs to it. With 8-bit lanes
+    of such words (SWAR) the bytes before the number and its sign are cleared, the one dot
+    is found and taken out, every remaining byte is checked to be a digit, and the 8 digits
+    are combined into the integer mantissa ``m`` with three multiplications (D. Lemire's
+    eight-digit parse, as in simdjson). The value is then ``m / 10**k`` for ``k`` digits
+    after the dot: ``m < 10**8`` and ``10**k`` are exact doubles and IEEE division rounds
+    correctly, so the result is the double nearest the decimal, as ``float()`` gives.
+    """
+    if lengths.min() < 1 or lengths.max() > 8:
+        return None
+    # the word of each number from the two aligned words it straddles (8 zero bytes in front,
+    # so that there is a word before the first number; 8 behind, so that the last has two)
+    aligned = np.frombuffer(bytes(8) + buf + bytes(16 - len(buf) % 8), dtype="<u8")
+    index = ends >> 3  # (each word starts at ends - 8 + 8 in the padded buffer)
+    offset = ((ends & 7) << 3).astype(np.uint64)  # bits
+    x = np.right_shift(aligned[index], offset)
+    x |= (aligned[1:][index] << np.uint64(1)) << (np.uint64(63) - offset)  # (two steps: never by 64)
+    # (operations in place where they can be: fewer fresh arrays)
+    before = (8 * (8 - lengths)).astype(np.uint64)  # bits of the bytes before the number
+    first = np.right_shift(x, before)
+    first &= np.uint64(0xFF)
+    negative = first == ord("-")
+    signed = negative | (first == ord("+"))
+    # y: digits as 0-9, the dot as 0x1E; the bytes before the number and its sign as 0 (a
+    # shift by 64, a lone sign, gives 0: NumPy defines it; then no digit is left, see below)
+    before += signed * np.uint64(8)
+    keep = np.left_shift(_ALL_BYTES, before, out=before)
+    y = x
+    y ^= _bytes8(0x30)
+    y &= keep
+    # the dot: 0x80 in its byte (exact zero-byte test of y ^ 0x1E..1E), none if it has none
+    z = np.bitwise_xor(y, _bytes8(0x1E), out=first)
+    dot = np.bitwise_and(z, _bytes8(0x7F), out=keep)
+    dot += _bytes8(0x7F)
+    dot |= z
+    dot |= _bytes8(0x7F)
+    np.invert(dot, out=dot)
+    if (np.bitwise_and(dot, dot - np.uint64(1), out=z)).any():  # two dots
+        return None
+    has_dot = dot != 0
+    unit = np.right_shift(dot, np.uint64(7), out=dot)  # 1 << 8 * (the dot's byte), 0 without a dot
+    # the divisor 10 ** (digits after the dot), found by the exponent field of the double
+    # 1 << 8 * (the dot's byte)
+    divisor = _DIVISORS[unit.astype(np.float64).view(np.int64) >> 52]
+    below = np.subtract(unit, has_dot, out=z)  # the bytes before the dot
+    after = np.multiply(unit, np.uint64(0xFF), out=unit)
+    after |= below
+    np.invert(after, out=after)  # the bytes after the dot (all bytes without a dot)
+    below &= y
+    below <<= np.uint64(8)
+    digits = y
+    digits &= after
+    digits |= below  # the dot taken out: the digits before it moved up a byte
+    check = np.add(digits, _bytes8(0x76), out=after)
+    check |= digits
+    if (check & _bytes8(0x80)).any():  # a byte that is not 0-9
+        return None
+    if (lengths - signed - has_dot < 1).any():  # no digit
+        return None
+    pairs = np.multiply(digits, np.uint64(10), out=check)
+    digits >>= np.uint64(8)
+    pairs += digits
+    mask = np.uint64(0x000000FF000000FF)
+    high = np.right_shift(pairs, np.uint64(16), out=digits)
+    high &= mask
+    high *= np.uint64(1 + (10000 << 32))
+    pairs &= mask
+    pairs *= np.uint64(100 + (1000000 << 32))
+    pairs += high
+    mantissa = np.right_shift(pairs, np.uint64(32), out=pairs)
+    values = mantissa.astype(np.float64)
+    values /= divisor
+    np.copysign(values, 0.5 - negative, out=values)  # (the value itself is >= 0: -(m / d) exactly)
+    return values
 
 
 class Mark10Codec:
@@ -239,8 +334,8 @@ class Mark10Codec:
         self._dropped = 0  # polls lost since the last reading
         #: unit text of the last reading ("" = the gauge printed none; None = no reading yet)
         self.last_unit: str | None = None
-        #: unit text the gauge printed -> (as str, newtons per unit), filled as units are seen
-        self._units: dict[bytes, tuple[str, float | None]] = {}
+        #: force unit the gauge printed, with CR LF -> (as str, newtons per unit x sign), as seen
+        self._units: dict[bytes, tuple[str, float]] = {}
 
     # -- encode -----------------------------------------------------------------
     def encode(self, command: Command) -> bytes:
@@ -294,58 +389,68 @@ class Mark10Codec:
 
     # -- decode -----------------------------------------------------------------
     def feed(self, data: bytes) -> list[CodecEvent]:
-        """Decode reply lines; never raises."""
+        """Decode reply lines; never raises.
+
+        Fast path, the usual read while polling: one whole ``value unit`` or ``value`` line (one
+        space, CR LF) answering the poll at the head of the queue, nothing buffered but the last
+        line's LF. It is decoded here with the same block and counters as :meth:`_feed_general`
+        (framer + :meth:`parse`), which takes every other read.
+        """
+        if type(data) is not bytes:
+            data = bytes(data)
+        if self.framer.buffer in _AFTER_LINE:
+            number, space, tail = data.partition(b" ")
+            if space:  # tail: the unit, CR LF
+                known = self._units.get(tail) or self._unit(tail)
+            else:  # a bare number (number: it, CR LF)
+                known = self._unit(number[-2:])
+                number = number[:-2]
+            # digits, signs and dots only: what _READING takes, once float takes it
+            if known is not None and not number.translate(None, _DIGITS):
+                try:  # (x * scale * sign: sign is +-1, so x * (scale * sign) is the same double)
+                    value = float(number) * known[1]
+                except ValueError:  # e.g. '1.2.3', a lone '-' or no number
+                    return self._feed_general(data)
+                poll = self._pending.pop_poll()
+                if poll is not None:
+                    t, drop = poll  # (polls skipped before it)
+                    self.framer.buffer = b"\n"  # (all the framer would keep of this line)
+                    self.last_unit = known[0]
+                    stats = self.stats
+                    stats.bytes_in += len(data)
+                    stats.frames_ok += 1
+                    if drop or self._dropped:
+                        drop += self._dropped
+                        self._dropped = 0
+                        stats.dropped_samples += drop
+                    return [RowBlock((t,), (value,), 1, None, drop)]
+        return self._feed_general(data)
+
+    def _feed_general(self, data: bytes) -> list[CodecEvent]:
+        """Any bytes: :class:`LineFramer`, then :meth:`parse` on each line."""
         data = bytes(data)  # (the same object when it is bytes already)
         self.stats.bytes_in += len(data)
-        framer = self.framer
-        if data[-2:] == b"\r\n" and data.find(b"\r") == len(data) - 2 and framer.buffer in (b"", b"\n"):
-            # the usual read: one whole reply line (all the framer keeps of the last one is its LF)
-            block = self._reading(data.split())
-            if block is not None:
-                framer.buffer = b"\n"
-                return [block]
         events: list[CodecEvent] = []
-        for line in framer.feed(data):
+        for line in self.framer.feed(data):
             events += self.parse(line)
         return join_runs(events)
 
-    def _reading(self, parts: list[bytes]) -> SampleBlock | None:
-        """The words of a ``value unit`` or ``value`` line answering the poll at the head of the
-        queue -> its block, as :meth:`parse` makes it; None (nothing changed) for any other line
-        or command in flight. Digits, signs and dots ``float`` takes are what ``_READING`` takes."""
-        if len(parts) == 2:
-            number, unit = parts
-            if not unit.isalpha():
-                return None
-        elif len(parts) == 1:
-            number, unit = parts[0], b""
-        else:
+    def _unit(self, tail: bytes) -> tuple[str, float] | None:
+        """What follows the number (and its space) on a reading line: the unit and CR LF, or CR
+        LF alone (no unit: the gauge's unit) -> (the unit as str, newtons per unit times the sign
+        convention); None if that is not a force unit (or not letters only: then a blank or CR
+        is inside the line) or not followed by CR LF. A unit the gauge printed is kept for the
+        next lines."""
+        unit = tail[:-2]
+        if tail[-2:] != b"\r\n" or not (unit.isalpha() or not unit):
             return None
-        if number.translate(None, _DIGITS):
-            return None
-        try:
-            value = float(number)
-        except ValueError:  # e.g. '1.2.3' or a lone '-'
-            return None
-        known = self._units.get(unit) if unit else None
-        if known is None:
-            text = unit.decode()
-            known = (text, parse_unit(text or self.unit))
-            if unit:
-                self._units[unit] = known
-        text, scale = known
+        text = unit.decode()
+        scale = parse_unit(text or self.unit)
         if scale is None:
             return None
-        poll = self._pending.pop_poll()
-        if poll is None:
-            return None
-        self.last_unit = text
-        drop = poll[1] + self._dropped
-        self._dropped = 0
-        stats = self.stats
-        stats.dropped_samples += drop
-        stats.frames_ok += 1
-        return RowBlock((poll[0],), (value * scale * self.sign,), 1, None, drop)
+        if unit:
+            self._units[tail] = (text, scale * self.sign)
+        return text, scale * self.sign
 
     def parse(self, line: bytes) -> list[CodecEvent]:
         """One reply line (from :class:`LineFramer`, blanks stripped) against the oldest command
@@ -423,8 +528,9 @@ class Mark10Codec:
     # -- a replayed capture ---------------------------------------------------------
     def feed_bulk(self, data: bytes) -> list[CodecEvent]:
         """Decode many reply lines at once (a replayed log), with the same events and statistics
-        as :meth:`feed`: a run of reading lines answering a run of polls is parsed with a few
-        C-level passes over the text; any other line goes through :meth:`parse`."""
+        as :meth:`feed`: a run of reading lines answering a run of polls is parsed at once (in
+        NumPy, :func:`parse_decimals`, or with C-level passes); any other line goes through
+        :meth:`parse`."""
         data = bytes(data)
         self.stats.bytes_in += len(data)
         text = self.framer.complete(data)
@@ -444,17 +550,23 @@ class Mark10Codec:
         return join_runs(events)
 
     def _bulk_readings(self, text: bytes, pos: int, run: int, events: list[CodecEvent]) -> int:
-        """The rest of ``text`` as reading lines, parsed with a few C-level passes.
+        """The rest of ``text`` as reading lines, parsed at once.
 
         Taken only when every remaining line is ``value unit`` (one space) or a bare
         ``value`` and there is a poll for each; otherwise the caller's
         line-by-line path takes over. Returns the new position.
         """
         span = text[pos:]
-        n_lines = span.count(b"\r")
+        arr = np.frombuffer(span, dtype=np.uint8)
+        cr = np.flatnonzero(arr == 13)
+        n_lines = len(cr)
         if n_lines > run or n_lines < 2:
             return pos
-        parsed = self._same_unit_values(span, n_lines) or self._mixed_unit_values(span, n_lines)
+        parsed = (
+            self._decimal_lines(span, arr, cr)
+            or self._same_unit_values(span, n_lines)
+            or self._mixed_unit_values(span, n_lines)
+        )
         if parsed is None:
             return pos
         v, last_unit = parsed
@@ -462,6 +574,35 @@ class Mark10Codec:
         t, skipped = self._pending.pop_readings(n_lines)
         self._emit(t, v * self.sign, skipped, events)
         return len(text)
+
+    def _decimal_lines(self, span: bytes, arr: np.ndarray, cr: np.ndarray) -> tuple[np.ndarray, bytes] | None:
+        """The usual capture, every line ``LF number unit CR`` with the first line's unit (or every
+        line a bare number): the numbers parsed in NumPy (:func:`parse_decimals`)."""
+        first = _READING.match(span[: cr[0]])
+        if first is None:
+            return None
+        unit = first.group(2)
+        scale = parse_unit(unit.decode("ascii") if unit else self.unit)
+        if scale is None:
+            return None
+        # every CR has the unit before it, and an LF after it but the last (which ends the span):
+        # counted with whole-buffer comparisons
+        suffix = b" " + unit if unit else b""
+        at_end = arr == 13
+        at_end[: len(suffix)] = False
+        for i, byte in enumerate(reversed(suffix), 1):
+            at_end[i:] &= arr[:-i] == byte
+        lf_after = at_end[:-1] & (arr[1:] == 10)
+        if np.count_nonzero(at_end) != len(cr) or np.count_nonzero(lf_after) != len(cr) - 1:
+            return None
+        ends = cr - len(suffix)
+        starts = np.empty_like(cr)
+        starts[0] = 1 if arr[0] == 10 else 0
+        starts[1:] = cr[:-1] + 2
+        values = parse_decimals(span, ends, ends - starts)
+        if values is None:
+            return None
+        return values * scale, unit
 
     def _same_unit_values(self, span: bytes, n_lines: int) -> tuple[np.ndarray, bytes] | None:
         """Lines that all end in the first line's unit: whole-buffer replace, check, one float pass."""
@@ -512,12 +653,12 @@ class Mark10Codec:
         table = {u: parse_unit(u.decode("ascii", "replace") if u else self.unit) for u in set(units)}
         return np.array([np.nan if table[u] is None else table[u] for u in units], dtype=np.float64)
 
-    def _emit(self, t: np.ndarray, v: np.ndarray, skipped: list[int], events: list[CodecEvent]) -> None:
+    def _emit(self, t: np.ndarray, v: np.ndarray, skipped: np.ndarray, events: list[CodecEvent]) -> None:
         """Readings -> blocks, cut where :meth:`parse` would start a new one (a skipped poll, a
         poll time that does not increase), so ``dropped_before`` is exact and the events the same."""
-        cut = np.flatnonzero((np.asarray(skipped[1:]) != 0) | ~(t[1:] > t[:-1])) + 1
+        cut = np.flatnonzero((skipped[1:] != 0) | ~(t[1:] > t[:-1])) + 1
         for a, b in zip([0, *cut.tolist()], [*cut.tolist(), len(skipped)]):
-            drop = skipped[a] + (self._dropped if a == 0 else 0)
+            drop = int(skipped[a]) + (self._dropped if a == 0 else 0)
             self.stats.dropped_samples += drop
             self.stats.frames_ok += b - a
             events.append(SampleBlock(t[a:b], v[a:b, None], dropped_before=drop))

@@ -22,7 +22,9 @@ counted as dropped samples instead of squeezing time.
 
 Live path: :class:`WitMotionFramer` cuts the byte stream into checked frames
 (it resynchronises one byte at a time after a bad header or checksum), and
-:meth:`WitMotionCodec.parse` places each frame in its sample row. A replayed
+:meth:`WitMotionCodec.parse` places each frame in its sample row; the usual
+read, one whole output period right after the last one, is checked and decoded
+in :meth:`WitMotionCodec.feed` itself (same events, same counters). A replayed
 capture goes through :meth:`WitMotionCodec.feed_bulk`, which checks and
 decodes runs of whole, clean output periods with a few NumPy operations and
 gives the rest to the frame-by-frame path: the same events as :meth:`feed`.
@@ -33,7 +35,10 @@ from __future__ import annotations
 import math
 import struct
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import mul
+from zlib import adler32
 
 import numpy as np
 
@@ -51,6 +56,7 @@ from ..base import (
     GetBattery,
     GetInfo,
     InfoReply,
+    RowBlock,
     SampleBlock,
     SetRate,
     Start,
@@ -313,6 +319,46 @@ _WORDS = struct.Struct("<3h")
 _REGISTERS = struct.Struct("<4H")
 
 
+@dataclass(frozen=True)
+class _PeriodLayout:
+    """What one whole output period of a content looks like, for :meth:`WitMotionCodec.feed`'s fast
+    path: its length (bytes), the header and type byte of each frame, one :class:`struct.Struct`
+    reading the three channel words of every frame with channel columns, the scale of each word
+    and the column it goes to (None: the words fill the 12 columns in order)."""
+
+    size: int
+    heads: bytes
+    types: bytes
+    words: struct.Struct
+    scales: tuple[float, ...]
+    columns: tuple[int, ...] | None
+
+    @classmethod
+    def of(cls, types: list[int], columns: dict[int, tuple[int, float]]) -> _PeriodLayout | None:
+        """The layout of a cycle of frame types; None if it has a chip-time frame (those go
+        frame by frame: their clock can move the row)."""
+        if TYPE_TIME in types:
+            return None
+        fmt, scales, cols = "<", [], []
+        for ftype in types:
+            if ftype in columns:
+                col, scale = columns[ftype]
+                fmt += "2x3h3x"  # header and type, three words, the fourth word and the checksum
+                scales += [scale] * 3
+                cols += [col, col + 1, col + 2]
+            else:
+                fmt += f"{FRAME_LEN}x"
+        full = cols == list(range(len(CHANNELS)))
+        return cls(
+            FRAME_LEN * len(types),
+            bytes([HEADER] * len(types)),
+            bytes(types),
+            struct.Struct(fmt),
+            tuple(scales),
+            None if full else tuple(cols),
+        )
+
+
 class WitMotionCodec:
     """WT901 serial codec: bytes -> sample rows (12 channels, :data:`CHANNELS`).
 
@@ -370,6 +416,7 @@ class WitMotionCodec:
                 (TYPE_MAG, 9, self.mag_ut_per_lsb),
             )
         }
+        self._period = _PeriodLayout.of(types, self._columns)
         if old_k and self._slot is not None:
             rank = self._rank[self._last_type]
             self._slot = (self._slot // old_k) * self._k + (rank if rank >= 0 else self._k - 1)
@@ -457,13 +504,23 @@ class WitMotionCodec:
 
     # -- decode -----------------------------------------------------------------
     def feed(self, data: bytes) -> list[CodecEvent]:
-        """Decode bytes (any cut); never raises. Events come in stream order."""
-        data = bytes(data)  # (the same object when it is bytes already)
-        self.stats.bytes_in += len(data)
-        if len(data) == FRAME_LEN * self._k:
-            block = self._whole_period(data)
+        """Decode bytes (any cut); never raises. Events come in stream order.
+
+        Fast path, the usual serial read: one whole output period right after the last one
+        (:meth:`_whole_period`); every other read goes through :meth:`_feed_general`, which gives
+        the same events and counters for that read too.
+        """
+        period = self._period
+        if period is not None and len(data) == period.size:
+            block = self._whole_period(data, period)
             if block is not None:
                 return [block]
+        return self._feed_general(data)
+
+    def _feed_general(self, data: bytes) -> list[CodecEvent]:
+        """Any bytes: :class:`WitMotionFramer`, then :meth:`parse` on each checked frame."""
+        data = bytes(data)  # (the same object when it is bytes already)
+        self.stats.bytes_in += len(data)
         events: list[CodecEvent] = []
         for frame, skipped in self.framer.feed(data):
             self._gap_bytes += skipped
@@ -500,35 +557,50 @@ class WitMotionCodec:
             self._row = None
         return events
 
-    def _whole_period(self, data: bytes) -> SampleBlock | None:
-        """The usual read, one output period right after the last: its row's block, as the framer
-        and :meth:`parse` make it; None (nothing changed) for anything else (a cut or lost frame,
-        a bad checksum, a chip-time frame, bytes dropped before it, the first period)."""
+    def _whole_period(self, data: bytes, period: _PeriodLayout) -> SampleBlock | None:
+        """One output period right after the last one -> its row's block, as the framer and
+        :meth:`parse` make it; None (nothing changed) for anything else: the first period, a row
+        being filled, bytes lost or buffered before it, a frame out of order, a bad checksum."""
         k, slot, framer = self._k, self._slot, self.framer
         if slot is None or slot % k != k - 1 or self._row is not None or self._gap_bytes:
             return None
         if framer.buffer or framer.skipped:
             return None
-        values = [math.nan] * len(CHANNELS)
-        rank, columns = self._rank, self._columns
-        for i, pos in enumerate(range(0, len(data), FRAME_LEN)):
-            ftype = data[pos + 1]
-            if (
-                data[pos] != HEADER
-                or ftype == TYPE_TIME
-                or ftype > MAX_STREAM_TYPE
-                or rank[ftype] != i
-                or sum(data[pos : pos + 10]) & 0xFF != data[pos + 10]
-            ):
+        if data[0::FRAME_LEN] != period.heads or data[1::FRAME_LEN] != period.types:
+            return None
+        for pos in range(0, period.size, FRAME_LEN):
+            # checksum = sum of the 10 bytes & 0xFF; Adler-32's low half is 1 + that sum (no
+            # modulo below 258 bytes), computed in C
+            if (adler32(data[pos : pos + 10]) - 1) & 0xFF != data[pos + 10]:
                 return None
-            column = columns.get(ftype)
-            if column is not None:
-                col, scale = column
-                values[col : col + 3] = [w * scale for w in _WORDS.unpack_from(data, pos + 2)]
-        self.stats.frames_ok += k
+        values: Sequence[float]  # (a tuple of floats: the garbage collector stops tracking it)
+        if period.columns is None:  # the usual content: acc, gyro, angle, mag words in order
+            ax, ay, az, gx, gy, gz, roll, pitch, yaw, mx, my, mz = period.words.unpack(data)
+            acc, gyro, angle, mag = period.scales[::3]
+            values = (
+                ax * acc, ay * acc, az * acc, gx * gyro, gy * gyro, gz * gyro,
+                roll * angle, pitch * angle, yaw * angle, mx * mag, my * mag, mz * mag,
+            )  # fmt: skip
+        else:
+            filled = [math.nan] * len(CHANNELS)
+            for col, value in zip(period.columns, map(mul, period.words.unpack(data), period.scales)):
+                filled[col] = value
+            values = filled
+        stats = self.stats
+        stats.bytes_in += period.size
+        stats.frames_ok += k
         self._slot = slot + k
-        self._last_type = data[-10]
-        return self._emit((slot + 1) // k, values)
+        self._last_type = period.types[-1]
+        row, last, anchor = (slot + 1) // k, self._last_row, self._row_anchor
+        if last is None or anchor is None:  # (no row yet since a restart: _emit sets the anchor)
+            return self._emit(row, values)
+        # what _emit does once the time anchor is set
+        dropped = row - last - 1 if row > last + 1 else 0
+        stats.dropped_samples += dropped
+        self._last_row = row
+        return RowBlock(
+            (self._t_anchor + (row - anchor) / self.rate_hz,), values, len(CHANNELS), row, dropped
+        )
 
     def _next_row(self, ftype: int, rank: int, frame: bytes) -> int:
         """The row of a stream frame: from the slot of the frame before it, the frame types
@@ -558,7 +630,7 @@ class WitMotionCodec:
         self._last_type = ftype
         return row
 
-    def _emit(self, row: int, values: list[float]) -> SampleBlock:
+    def _emit(self, row: int, values: Sequence[float]) -> SampleBlock:
         """A finished row -> a block with its device time and the rows dropped before it."""
         if self._row_anchor is None:
             self._row_anchor = row

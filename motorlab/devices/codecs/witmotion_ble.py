@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from operator import mul
 
 import numpy as np
 
@@ -55,6 +56,7 @@ from ..base import (
     Command,
     GetBattery,
     GetInfo,
+    RowBlock,
     SampleBlock,
     SetRate,
     Start,
@@ -164,7 +166,9 @@ def _whole_frames(data: bytes) -> bool:
 
 
 _KINDS = (KIND_DATA, KIND_REGISTER)
+_DATA_HEAD = bytes((HEAD, KIND_DATA))
 _SCALE = tuple(SCALE.tolist())
+_ACC_SCALE, _GYRO_SCALE, _ANGLE_SCALE = _SCALE[0], _SCALE[3], _SCALE[6]
 _WORDS = struct.Struct("<9h")
 _REGISTERS = struct.Struct("<H8h")
 
@@ -259,11 +263,30 @@ class WitMotionBleCodec:
 
     # -- bytes in ---------------------------------------------------------------
     def feed(self, data: bytes) -> list[CodecEvent]:
-        """Decode one notification; never raises."""
-        data = bytes(data)  # (the same object when it is bytes already)
+        """Decode one notification; never raises.
+
+        Fast path, the usual notification while streaming: one whole data frame and no cut frame
+        pending. It is decoded here, with the same block and counters as :meth:`_feed_general`
+        (framer + :meth:`parse`), which takes every other notification.
+        """
+        if len(data) == FRAME_LEN and data[:2] == _DATA_HEAD and self.active and not self.framer.partial:
+            stats = self.stats
+            stats.bytes_in += FRAME_LEN
+            stats.frames_ok += 1
+            k = self._index
+            self._index = k + 1
+            ax, ay, az, gx, gy, gz, roll, pitch, yaw = _WORDS.unpack_from(data, 2)
+            acc, gyro, angle = _ACC_SCALE, _GYRO_SCALE, _ANGLE_SCALE  # (what parse's _SCALE holds)
+            values = (
+                ax * acc, ay * acc, az * acc, gx * gyro, gy * gyro, gz * gyro, roll * angle, pitch * angle, yaw * angle
+            )  # fmt: skip
+            return [RowBlock((k / self.rate_hz,), values, 9, k)]
+        return self._feed_general(data)
+
+    def _feed_general(self, data: bytes) -> list[CodecEvent]:
+        """Any notification: :class:`WitMotionBleFramer`, then :meth:`parse` on each whole frame."""
+        data = bytes(data)
         self.stats.bytes_in += len(data)
-        if len(data) == FRAME_LEN and data[0] == HEAD and data[1] == KIND_DATA and not self.framer.partial:
-            return self.parse(data)  # the usual notification: one whole data frame
         events: list[CodecEvent] = []
         for frame in self.framer.feed(data):
             events += self.parse(frame)
@@ -277,7 +300,7 @@ class WitMotionBleCodec:
                 return []
             first = self._index
             self._index += 1
-            values = [w * s for w, s in zip(_WORDS.unpack_from(frame, 2), _SCALE)]
+            values = tuple(map(mul, _WORDS.unpack_from(frame, 2), _SCALE))
             return [new_block((first / self.rate_hz,), values, 9, first)]
         reg, *regs = _REGISTERS.unpack_from(frame, 2)
         out: list[CodecEvent] = [RegisterReply(reg, tuple(regs))]  # type: ignore[list-item]
