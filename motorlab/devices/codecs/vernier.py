@@ -69,12 +69,13 @@ from ..base import (
     Command,
     GetBattery,
     GetInfo,
+    RowBlock,
     SampleBlock,
     SetRate,
     Start,
     Stop,
 )
-from .blocks import join_runs, new_block
+from .blocks import join_runs
 
 SERVICE_UUID = "d91714ef-28b9-4f91-ba16-f0d9a604f112"
 COMMAND_UUID = "f4bf14a6-c7d5-4b6d-8aa8-df1a7c83adcb"  # write without response, <= 20 bytes
@@ -371,6 +372,10 @@ def _normal_frames_dtype(n_values: int) -> np.dtype:
     )
 
 
+#: the float32 values of a frame, by their number (a frame has at most 255 bytes)
+_REALS = [struct.Struct(f"<{n}f") for n in range(64)]
+
+
 @lru_cache(maxsize=256)
 def _values_struct(n_values: int, integer: bool) -> struct.Struct:
     return struct.Struct(f"<{n_values}{'i' if integer else 'f'}")
@@ -579,15 +584,37 @@ class VernierCodec:
 
     # -- bytes in ---------------------------------------------------------------
     def feed(self, data: bytes) -> list[CodecEvent]:
-        """Decode one notification; never raises."""
-        data = bytes(data)  # (the same object when it is bytes already)
+        """Decode one notification; never raises.
+
+        Fast path: the usual notification is one whole NORMAL_REAL32 frame of
+        the configured sensors, with no frame of earlier notifications pending:
+        checked (length, type, subtype, mask, count, checksum: what
+        :func:`frame_ok` checks) and decoded right here, into the very block and
+        counters :meth:`_feed_general` would give. Everything else goes there.
+        """
+        if type(data) is not bytes:
+            data = bytes(data)
+        n = len(data)
+        if (
+            n > 9
+            and data[1] == n
+            and data[0] == MEASUREMENT
+            and data[4] == NORMAL_REAL32
+            and data[5] | data[6] << 8 == self.sensor_mask
+            and n == 9 + 4 * data[7] * len(self._sensors)  # (so count >= 1 and a sensor at least)
+            and not self.framer._candidates
+            and (not self.framer.check_checksum or (sum(data) - data[3]) & 0xFF == data[3])
+        ):
+            self.stats.bytes_in += n
+            self.stats.frames_ok += 1
+            return [self._block(_REALS[(n - 9) >> 2].unpack_from(data, 9), self._sensors)]
+        return self._feed_general(data)
+
+    def _feed_general(self, data: bytes) -> list[CodecEvent]:
+        """Any notification: :class:`VernierFramer`, then :meth:`parse` on each whole frame."""
         self.stats.bytes_in += len(data)
-        framer = self.framer
-        whole = len(data) >= 5 and data[1] == len(data) and not framer._candidates
-        if whole and frame_ok(data, framer.check_checksum):
-            return self.parse(data)  # the usual notification: one whole frame (the framer's answer)
         events: list[CodecEvent] = []
-        for frame in framer.feed(data):
+        for frame in self.framer.feed(data):
             events += self.parse(frame)
         return join_runs(events)
 
@@ -605,7 +632,7 @@ class VernierCodec:
             sensors, count, start = (frame[6],), frame[7], 8
         else:
             return []  # start time / dropped / period: no samples
-        if not sensors or not count:
+        if not sensors or not count or not self._sensors:  # (no sample, or no channel configured)
             return []
         raw = _values_struct(count * len(sensors), sub in _INT_TYPES).unpack_from(frame, start)
         return [self._block(raw, sensors)]
@@ -628,11 +655,10 @@ class VernierCodec:
             raw = [raw[i + c] if c >= 0 else math.nan for i in range(0, len(raw), len(sensors)) for c in col]
         if any(self._zero):
             raw = [v - z for v, z in zip(raw, self._zero * (len(raw) // width))]
-        count = len(raw) // width
         first = self._index
-        self._index += count
+        self._index = last = first + len(raw) // width
         period_s = self.period_us * 1e-6
-        return new_block([k * period_s for k in range(first, first + count)], raw, width, first)
+        return RowBlock([k * period_s for k in range(first, last)], raw, width, first)
 
     # -- a replayed capture ---------------------------------------------------------
     def feed_bulk(self, data: bytes) -> list[CodecEvent]:
