@@ -298,14 +298,7 @@ class TindeqCodec:
                 steps = [step % _WRAP for step in steps]
             if min(steps) <= 0 or max(steps) > MAX_STEP_US:
                 return None
-        raw0 = raw[0]
-        dropped = 0
-        if self._last_raw is not None:
-            last = self._last_raw + self._wraps * _WRAP
-            if self._last_raw >= _WRAP - MAX_STEP_US and raw0 + _WRAP - self._last_raw <= MAX_STEP_US:
-                self._wraps += 1
-            step = raw0 + self._wraps * _WRAP - last
-            dropped = max(0, round(step / PERIOD_US) - 1) if step > 0 else 0
+        dropped = self._follow(raw[0])
         offset = self._wraps * _WRAP
         if raw[-1] < raw[0]:  # the counter wrapped inside the frame (once at most: 31 steps < 2^32 µs)
             wrap_at = next(k for k in range(1, len(raw)) if raw[k] < raw[k - 1])
@@ -317,6 +310,17 @@ class TindeqCodec:
         self._last_raw = raw[-1]
         self.stats.dropped_samples += dropped
         return new_block(device_time, [w * G_MS2 for w in kg], 1, None, dropped)
+
+    def _follow(self, raw0: int) -> int:
+        """A frame starting at µs counter ``raw0`` follows the last accepted sample: count a wrap
+        of the counter between them (see :meth:`_weights`), return the samples dropped between."""
+        if self._last_raw is None:
+            return 0
+        last = self._last_raw + self._wraps * _WRAP
+        if self._last_raw >= _WRAP - MAX_STEP_US and raw0 + _WRAP - self._last_raw <= MAX_STEP_US:
+            self._wraps += 1
+        step = raw0 + self._wraps * _WRAP - last
+        return max(0, round(step / PERIOD_US) - 1) if step > 0 else 0
 
     # -- a replayed capture -----------------------------------------------------------
     def feed_bulk(self, data: bytes) -> list[CodecEvent]:
@@ -365,14 +369,14 @@ class TindeqCodec:
         force = np.multiply(kg, G_MS2, dtype=np.float64).reshape(-1, 1)  # float32 kg -> float64 N
         if not math.isfinite(force.sum()):  # (finite weights: no float64 overflow in the sum)
             return None
-        first = self._weights(data[:size])  # the first frame by the rules: state, drop, wrap
-        if first is None:
-            return None
-        # unwrapped counter: the first frame's last sample as the rules left it, the steps around
-        # it; x 1e-6 as in _weights (integers < 2^53: exact as floats)
-        counter[0] = int(raw[per_frame - 1]) + self._wraps * _WRAP - int(steps[: per_frame - 1].sum())
+        # the first sample by the frame-by-frame rules (wrap, drop), the others one step on each:
+        # the unwrapped counter, then x 1e-6 as in _weights (integers < 2^53: exact as floats)
+        dropped = self._follow(int(raw[0]))
+        counter[0] = int(raw[0]) + self._wraps * _WRAP
         np.cumsum(counter, out=counter)
-        self._last_raw, self._wraps = int(counter[-1]) % _WRAP, int(counter[-1]) // _WRAP
+        end = int(counter[-1])
+        self._last_raw, self._wraps = end % _WRAP, end // _WRAP
         np.multiply(counter, 1e-6, out=device_time)
         self.stats.frames_ok += frames
-        return SampleBlock(device_time, force, seq=None, dropped_before=first.dropped_before)
+        self.stats.dropped_samples += dropped
+        return SampleBlock(device_time, force, seq=None, dropped_before=dropped)
