@@ -213,6 +213,37 @@ def test_fast_path_takes_the_usual_notifications():
     assert calls == [] and len(events) == len(usual) and codec.stats.frames_ok == len(usual)
 
 
+def test_bulk_replay_of_one_layout_is_vectorised_and_any_other_capture_equals_feed():
+    rng = np.random.default_rng(13)
+    frames = [
+        vd.measurement_frame(rng.uniform(-9, 900, (2, 1)).astype(np.float32), 0x02, k) for k in range(300)
+    ]
+    other = {  # one frame that breaks the layout: each goes frame by frame, with the same events as feed
+        "mask": vd.measurement_frame(np.ones((2, 1), np.float32), 0x04, 7),
+        "count": vd.measurement_frame(np.ones((3, 1), np.float32), 0x02, 7)[:-4],
+        "subtype": _with_checksum(frames[7][:4] + bytes((vd.SINGLE_REAL32,)) + frames[7][5:]),
+        "checksum": frames[7][:3] + bytes(((frames[7][3] + 1) & 0xFF,)) + frames[7][4:],
+        "length": _with_checksum(frames[7][:1] + bytes((frames[7][1] - 1,)) + frames[7][2:-1]) + b"\0",
+        "type": _with_checksum(bytes((0x21,)) + frames[7][1:]),
+    }
+    for name, frame in [("clean", frames[7]), *other.items()]:
+        data = b"".join(frames[:7] + [frame] + frames[8:])
+        bulk, live = vd.VernierCodec(), vd.VernierCodec()
+        for codec in (bulk, live):
+            codec.encode(SetRate(100.0))
+            codec.zero = np.array([2.5])
+        if name == "clean":
+            bulk.parse = None  # type: ignore[method-assign, assignment]  # (not called: one vectorised pass)
+        got, want = bulk.feed_bulk(data), live.feed(data)
+        if name == "clean":
+            assert [type(e) for e in got] == [SampleBlock]
+        for g, w in zip(got, want, strict=True):
+            np.testing.assert_array_equal(g.device_time, w.device_time)
+            np.testing.assert_array_equal(g.values, w.values)
+            assert (g.seq, g.dropped_before) == (w.seq, w.dropped_before)
+        assert bulk.stats == live.stats and bulk._index == live._index, name
+
+
 # ------------------------------------------------------------------ end to end
 async def test_grip_peak_with_host_zero_through_bleak(ble_sandbox, tmp_path):
     device = await open_device("sim://gdxhd?seed=7&peak_n=320&hold_s=0.6&offset_n=4.5&rate_hz=100")

@@ -355,6 +355,7 @@ def frame_ok(frame: bytes | bytearray, check_checksum: bool = True) -> bool:
     return not check_checksum or (sum(frame) - frame[3]) & 0xFF == frame[3]
 
 
+@cache
 def _normal_frames_dtype(n_values: int) -> np.dtype:
     """A whole NORMAL_REAL32 frame carrying ``n_values`` float32 values, as one record."""
     return np.dtype(
@@ -678,35 +679,36 @@ class VernierCodec:
     def _uniform_measurements(self, data: bytes) -> SampleBlock | None:
         """Same-layout NORMAL_REAL32 frames, all checked and decoded at once (``None``: not so).
 
-        One structured-dtype view of all frames; the checksums are one ``einsum``
-        over the bytes (uint8 arithmetic is already modulo 256).
+        One structured-dtype view of all frames, kept to few NumPy calls (each
+        costs more than the arithmetic on a capture of a few thousand frames):
+        the headers are compared as two integers per frame, the checksums are
+        one ``einsum`` over the bytes (uint8 arithmetic is already modulo 256).
         """
-        if len(data) < 9 or data[0] != MEASUREMENT or data[4] != NORMAL_REAL32:
+        n = len(data)
+        if n < 9 or data[0] != MEASUREMENT or data[4] != NORMAL_REAL32:
             return None
         length = data[1]
-        if expected_length(data[:9]) != length or len(data) % length or data[7] == 0:
+        if expected_length(data[:9]) != length or n % length or data[7] == 0:
             return None
-        mask = data[5] | data[6] << 8
-        sensors = _mask_bits(mask)
-        frames = np.frombuffer(data, dtype=_normal_frames_dtype(data[7] * len(sensors)))
-        head_ok = (
-            (frames["type"] == MEASUREMENT).all()
-            and (frames["length"] == length).all()
-            and (frames["subtype"] == NORMAL_REAL32).all()
-            and (frames["mask"] == mask).all()
-            and (frames["count"] == data[7]).all()
-        )
-        if not head_ok:
-            return None
+        frames = n // length
+        # every frame's (type, length) and (subtype, mask, count) are the first one's
+        for offset, kind in ((0, "<u2"), (4, "<u4")):
+            head = np.ndarray(frames, kind, data, offset, (length,))
+            if (head != head[0]).any():
+                return None
+        sensors = _mask_bits(data[5] | data[6] << 8)
+        records = np.frombuffer(data, dtype=_normal_frames_dtype(data[7] * len(sensors)))
         if self.check_checksum:
-            rows = np.frombuffer(data, dtype=np.uint8).reshape(-1, length)
+            rows = np.ndarray((frames, length), np.uint8, data)
             total = np.einsum("ij->i", rows, dtype=np.uint8)  # sum of every byte, modulo 256
-            if (total - frames["checksum"] - frames["checksum"]).any():
+            total -= records["checksum"]
+            total -= records["checksum"]  # (a good frame: the others sum to its checksum)
+            if total.any():
                 return None  # some checksum is wrong: the frame-by-frame path sorts it out
-        self.stats.frames_ok += len(frames)
+        self.stats.frames_ok += frames
         width = len(self._sensors)
         with np.errstate(invalid="ignore"):  # signalling NaN payloads pass through as NaN
-            raw = frames["values"].astype(np.float64).reshape(-1, len(sensors))
+            raw = records["values"].astype(np.float64).reshape(-1, len(sensors))
         if sensors == self._sensors:
             values = raw
         else:
@@ -714,8 +716,10 @@ class VernierCodec:
             for col, sensor in enumerate(self._sensors):
                 if sensor in sensors:
                     values[:, col] = raw[:, sensors.index(sensor)]
-        values -= np.array(self._zero)
+        if any(self._zero):  # (as _block: a zero of zeros is not subtracted)
+            values -= np.array(self._zero)
         first = self._index
         self._index += len(values)
-        device_time = np.arange(first, self._index) * (self.period_us * 1e-6)
+        device_time = np.arange(first, self._index, dtype=np.float64)  # (integers: exact)
+        device_time *= self.period_us * 1e-6  # k x period, as _block
         return SampleBlock(device_time, values, seq=first)
