@@ -346,9 +346,11 @@ class TindeqCodec:
         (``None``: not so, and nothing changed).
 
         Kept to few NumPy calls and little fresh memory (both cost more than the
-        arithmetic on a capture of a few thousand frames): strided views of the
-        frames' fields, reductions instead of masks, and the unwrapped µs
-        counter worked out as int64 in the memory of the device times.
+        arithmetic on a capture of a few thousand frames, right after other
+        work has left the caches cold): strided views of the frames' fields,
+        reductions instead of masks, ufunc methods rather than their Python
+        wrappers, and the unwrapped µs counter worked out as int64 in the
+        memory of the device times.
         """
         n = len(data)
         if n < 2 or data[0] != RES_WEIGHT or not data[1] or data[1] % 8 or n % (data[1] + 2):
@@ -363,7 +365,7 @@ class TindeqCodec:
         counter = device_time.view(np.int64)  # the same memory, holding integers first
         steps = counter[1:]  # step k (modulo 2^32, uint32 arithmetic as the rules take it) at [k]
         np.subtract(raw[1:], raw[:-1], out=steps, dtype=np.uint32)
-        if steps.size and not (steps.min() > 0 and steps.max() < _NEXT_US):
+        if raw.size > 1 and not (np.minimum.reduce(steps) > 0 and np.maximum.reduce(steps) < _NEXT_US):
             return None
         kg = np.ndarray(shape, "<f4", data, 2, strides)
         force = np.multiply(kg, G_MS2, dtype=np.float64).reshape(-1, 1)  # float32 kg -> float64 N
@@ -371,9 +373,10 @@ class TindeqCodec:
             return None
         # the first sample by the frame-by-frame rules (wrap, drop), the others one step on each:
         # the unwrapped counter, then x 1e-6 as in _weights (integers < 2^53: exact as floats)
-        dropped = self._follow(int(raw[0]))
-        counter[0] = int(raw[0]) + self._wraps * _WRAP
-        np.cumsum(counter, out=counter)
+        raw0 = int.from_bytes(data[6:10], "little")
+        dropped = self._follow(raw0)
+        counter[0] = raw0 + self._wraps * _WRAP
+        np.add.accumulate(counter, out=counter)  # (a cumulative sum)
         end = int(counter[-1])
         self._last_raw, self._wraps = end % _WRAP, end // _WRAP
         np.multiply(counter, 1e-6, out=device_time)
