@@ -40,7 +40,6 @@ notification never costs the samples of the valid notifications after it.
 
 from __future__ import annotations
 
-import functools
 import math
 import operator
 import struct
@@ -131,12 +130,6 @@ def weight_frame(kg: np.ndarray, us: np.ndarray) -> bytes:
 
 def reply_frame(value: bytes) -> bytes:
     return bytes((RES_CMD, len(value))) + value
-
-
-@functools.cache
-def _frames_dtype(n_samples: int) -> np.dtype:
-    """A whole weight frame (code, length, ``n_samples`` samples) as one record."""
-    return np.dtype([("code", "u1"), ("length", "u1"), ("s", _SAMPLE, (n_samples,))])
 
 
 #: a weight frame's value, by sample count: (kg float32, µs uint32) per sample
@@ -330,8 +323,8 @@ class TindeqCodec:
         A capture of weight frames of one length whose samples all follow each
         other (every step, across frames too, less than 1.5 periods modulo 2^32:
         no drop, no bad frame, and every wrap one the frame-by-frame rules
-        accept) is checked and decoded with one structured NumPy view; anything
-        else goes through :meth:`feed`.
+        accept) is checked and decoded with strided NumPy views of its fields;
+        anything else goes through :meth:`feed`.
         """
         if type(data) is not bytes:
             data = bytes(data)
