@@ -362,7 +362,7 @@ class TindeqCodec:
             return None
         kg = np.ndarray(shape, "<f4", data, 2, strides)
         force = np.multiply(kg, G_MS2, dtype=np.float64).reshape(-1, 1)  # float32 kg -> float64 N
-        if not math.isfinite(force.sum()):  # (finite weights: no float64 overflow in the sum)
+        if not math.isfinite(np.add.reduce(force, axis=None)):  # (finite weights: no float64 overflow)
             return None
         # the first sample by the frame-by-frame rules (wrap, drop), the others one step on each:
         # the unwrapped counter, then x 1e-6 as in _weights (integers < 2^53: exact as floats)
