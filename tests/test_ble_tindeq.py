@@ -86,6 +86,148 @@ def test_garbage_is_skipped_and_resynced():
     assert codec.stats.resyncs == len(junk)
 
 
+# ------------------------------------------------------------------ fast path == general path
+def assert_same_events(got: list, want: list, block_type: bool = True) -> None:
+    """Events equal in type (``block_type`` False: any SampleBlock) and every field; sample blocks
+    with bit-identical arrays."""
+
+    def kind(e: object) -> object:
+        return SampleBlock if isinstance(e, SampleBlock) and not block_type else type(e)
+
+    assert [kind(e) for e in got] == [kind(e) for e in want]
+    for g, w in zip(got, want):
+        if isinstance(w, SampleBlock):
+            assert (g.seq, g.dropped_before, repr(g.host_time)) == (
+                w.seq,
+                w.dropped_before,
+                repr(w.host_time),
+            )
+            for a, b in ((g.device_time, w.device_time), (g.values, w.values)):
+                assert a.dtype == b.dtype and a.shape == b.shape
+                assert a.tobytes() == b.tobytes()  # (bit for bit: NaN payloads, -0.0)
+        else:
+            assert repr(g) == repr(w)
+
+
+def _frames(per: int, n_frames: int, start_us: int, rng: np.random.Generator, steps=None) -> list[bytes]:
+    """Weight frames of ``per`` samples, one period (+- jitter) apart unless ``steps`` says otherwise."""
+    if steps is None:
+        steps = tq.PERIOD_US + rng.integers(-400, 400, per * n_frames)
+    us = (start_us + np.cumsum(steps)) % 2**32
+    kg = rng.uniform(-5, 90, per * n_frames).astype(np.float32)
+    return [tq.weight_frame(kg[i : i + per], us[i : i + per]) for i in range(0, per * n_frames, per)]
+
+
+def _tindeq_streams() -> list[list[bytes]]:
+    """Notifications as devices send them, around the 2^32 µs wrap, with every kind of trouble."""
+    rng = np.random.default_rng(10)
+    near_wrap = 2**32 - 40 * tq.PERIOD_US
+    streams = [_frames(per, 120, start, rng) for per in (1, 8, 3) for start in (0, near_wrap)]
+    # steps at the edge of the fast path (18 749 us follows, 18 750 us counts one dropped sample),
+    # gaps, repeats, a step back, a restart at 0, a jump of more than MAX_STEP_US
+    edge = [tq.PERIOD_US, 18_749, 18_750, 18_751, 25_000, 0, -5, tq.MAX_STEP_US + 1, 1, 12_500]
+    for per in (1, 2, 8):
+        steps = np.resize(np.array(edge), per * 40)
+        streams.append(_frames(per, 40, near_wrap, rng, steps=steps))
+    one = _frames(1, 6, 0, rng)
+    one[2] = tq.weight_frame(np.array([np.nan], np.float32), [struct.unpack_from("<I", one[2], 6)[0]])
+    one[4] = tq.weight_frame(np.array([np.inf], np.float32), [struct.unpack_from("<I", one[4], 6)[0]])
+    wide = tq.weight_frame(np.ones(2, np.float32), [112_500, 112_500 + tq.MAX_STEP_US + 1])
+    streams += [one, _frames(8, 1, 0, rng, steps=np.full(8, 12_500)) + [wide]]  # NaN, inf; a too wide frame
+    mixed = _frames(8, 30, near_wrap, rng)
+    nan = bytearray(mixed[3])
+    nan[2:6] = struct.pack("<f", float("nan"))  # a non-finite weight: the frame is dropped
+    unsorted = bytearray(mixed[5])
+    unsorted[6:10], unsorted[14:18] = unsorted[14:18], unsorted[6:10]  # timestamps not rising
+    inf = bytearray(mixed[20])
+    inf[-8:-4] = struct.pack("<f", float("-inf"))
+    mixed[3], mixed[5], mixed[20] = bytes(nan), bytes(unsorted), bytes(inf)
+    mixed[8] = mixed[7]  # a repeated notification
+    mixed[10] = mixed[10] + mixed[11]  # two frames in one notification
+    mixed[12] = mixed[12][:-3]  # a cut frame
+    mixed.insert(14, tq.reply_frame(struct.pack("<I", 3_900)))  # the battery reply
+    mixed.insert(16, bytes([tq.RES_RFD_PEAK, 4, 1, 2, 3, 4]))
+    mixed.insert(18, b"\x09\xff" + mixed[18])  # junk before a frame
+    mixed.insert(22, b"")
+    mixed.insert(24, bytes([tq.RES_LOW_POWER, 0]))
+    streams.append(mixed)
+    return streams
+
+
+def _fuzz_streams(n: int) -> list[list[bytes]]:
+    import random
+
+    from motorlab.devices.codecs import fuzzing
+
+    target = next(t for t in fuzzing.TARGETS if t.name == "tindeq")
+    rng = random.Random(10)
+    corpus = fuzzing.Corpus.build(target, rng, size=60)
+    return [fuzzing.fuzz_input(corpus, rng) for _ in range(n)]
+
+
+def _assert_feed_is_the_general_path(streams: list[list[bytes]]) -> None:
+    fast, general = tq.TindeqCodec(), tq.TindeqCodec()
+    for k, stream in enumerate(streams):
+        if k % 3 == 0:  # a new stream (the device clock restarts), or a command awaiting its reply
+            for codec in (fast, general):
+                codec.encode(Start() if k % 2 else GetBattery())
+        for piece in stream:
+            assert_same_events(fast.feed(piece), general._feed_general(piece))
+            assert fast.stats == general.stats
+            assert (fast._last_raw, fast._wraps, fast._pending) == (
+                general._last_raw,
+                general._wraps,
+                general._pending,
+            )
+
+
+def test_fast_path_gives_the_events_and_counters_of_the_general_path():
+    _assert_feed_is_the_general_path(_tindeq_streams())
+
+
+def test_fast_path_gives_the_events_and_counters_of_the_general_path_on_fuzz_inputs():
+    _assert_feed_is_the_general_path(_fuzz_streams(3000))
+
+
+def test_fast_path_takes_the_usual_notifications():
+    """The streams above do exercise the fast path: the usual frames skip the framer."""
+    codec = tq.TindeqCodec()
+    streams = _tindeq_streams()[:2]
+    codec.feed(streams[0][0])  # the first frame of a stream goes the general way
+    calls = []
+    codec._feed_general = lambda data: calls.append(data) or []  # type: ignore[method-assign]
+    for piece in streams[0][1:]:
+        codec.feed(piece)
+    assert calls == []
+
+
+def test_bulk_replay_of_equal_frames_across_a_wrap_is_vectorised_and_equals_feed():
+    rng = np.random.default_rng(11)
+    for per in (1, 8, 31):
+        data = b"".join(_frames(per, 300, 2**32 - 150 * per * tq.PERIOD_US, rng))
+        bulk, live = tq.TindeqCodec(), tq.TindeqCodec()
+        for codec in (bulk, live):  # an earlier frame: the first one of the capture continues it
+            codec.feed(_frames(per, 1, 2**32 - 151 * per * tq.PERIOD_US - 300, rng)[0])
+        bulk.parse = None  # type: ignore[method-assign, assignment]  # (not called: one vectorised pass)
+        events = bulk.feed_bulk(data)
+        assert len(events) == 1 and events[0].n == 300 * per
+        assert_same_events(events, live.feed(data), block_type=False)
+        assert bulk.stats == live.stats and (bulk._last_raw, bulk._wraps) == (live._last_raw, live._wraps)
+        assert live._wraps == 1
+    # a step from one frame to the next at the edge (18 749 us follows; 18 750 us counts one dropped
+    # sample), none, or one back: vectorised or frame by frame, the same as feed
+    dropped = {}
+    for step in (18_749, 18_750, 0, 2**32 - 1):
+        steps = np.full(80, tq.PERIOD_US)
+        steps[48] = step  # (from the last sample of frame 6 to the first of frame 7)
+        data = b"".join(_frames(8, 10, 0, rng, steps=steps))
+        bulk, live = tq.TindeqCodec(), tq.TindeqCodec()
+        assert_same_events(bulk.feed_bulk(data), live.feed(data), block_type=False)
+        assert bulk.stats == live.stats and (bulk._last_raw, bulk._wraps) == (live._last_raw, live._wraps)
+        dropped[step] = bulk.stats.dropped_samples
+    assert dropped == {18_749: 0, 18_750: 1, 0: 0, 2**32 - 1: 0}
+
+
 # ------------------------------------------------------------------ end to end
 async def test_grip_peak_matches_participant_through_bleak(ble_sandbox, tmp_path):
     device = await open_device("sim://progressor?seed=4&peak_n=280&hold_s=0.6&noise_n=0.3")

@@ -94,6 +94,156 @@ def test_garbage_bytes_do_not_raise_and_resync():
     assert codec.stats.resyncs == codec.stats.bytes_discarded == len(junk)
 
 
+# ------------------------------------------------------------------ fast path == general path
+def assert_same_events(got: list, want: list) -> None:
+    """Events equal in type and every field; sample blocks with bit-identical arrays."""
+    assert [type(e) for e in got] == [type(e) for e in want]
+    for g, w in zip(got, want):
+        if isinstance(w, SampleBlock):
+            assert (g.seq, g.dropped_before, repr(g.host_time)) == (
+                w.seq,
+                w.dropped_before,
+                repr(w.host_time),
+            )
+            for a, b in ((g.device_time, w.device_time), (g.values, w.values)):
+                assert a.dtype == b.dtype and a.shape == b.shape
+                assert a.tobytes() == b.tobytes()  # (bit for bit: NaN payloads, -0.0)
+        else:
+            assert repr(g) == repr(w)
+
+
+def _notifications(frame: bytes) -> list[bytes]:
+    return [frame[i : i + 20] for i in range(0, len(frame), 20)]
+
+
+def _vernier_streams() -> list[tuple[dict, list[bytes]]]:
+    """(codec settings, notifications): the usual stream and every kind of trouble."""
+    rng = np.random.default_rng(12)
+
+    def frames(mask: int, n_sensors: int, counts) -> list[bytes]:
+        out = []
+        for k, count in enumerate(counts):
+            values = rng.uniform(-50, 800, (count, n_sensors)).astype(np.float32)
+            out += _notifications(vd.measurement_frame(values, mask, k))
+        return out
+
+    usual = frames(0x02, 1, [2] * 60)
+    long_frames = frames(0x02, 1, [1, 2, 5, 30, 60, 2, 2, 2])  # several notifications each
+    two = frames(0x06, 2, [1, 2, 1, 1])  # two sensors (8 bytes a sample)
+    bad = bytearray(usual[5])
+    bad[3] ^= 0x40  # a checksum error
+    cut_then_whole = [usual[0], frames(0x02, 1, [30])[0], usual[1], usual[2]]  # a long frame left unfinished
+    specials = [
+        usual[0],
+        bytes(bad),
+        usual[6],
+        vd.reply_frame(vd.CMD_GET_STATUS, 0xFE, bytes(10) + bytes((55, 1))),
+        usual[7][:-1],  # one byte short
+        b"\x20" + usual[8],  # a junk byte first
+        usual[9] + usual[10],  # two frames in one notification
+        frames(0x04, 1, [2])[0],  # another sensor than the configured one
+        _with_checksum(bytes((0x20, 9, 0, 0, vd.DROPPED, 0, 0, 0, 0))),
+        _with_checksum(bytes((0x20, 9, 0, 0, vd.NORMAL_REAL32, 2, 0, 0, 0))),  # no sample
+        _with_checksum(usual[12][:1] + bytes((len(usual[12]) + 1,)) + usual[12][2:]),  # length byte wrong
+        _with_checksum(bytes((0x21,)) + usual[13][1:]),  # not a measurement frame
+        b"",
+        usual[11],
+        usual[11],  # a repeat
+    ]
+    return [
+        ({}, usual),
+        ({}, long_frames),
+        ({"zero": [1.5]}, usual + specials),
+        ({"check_checksum": False}, specials + usual[:5]),
+        ({}, cut_then_whole),
+        ({"sensor_mask": 0x06}, two + usual[:4]),
+        ({"sensor_mask": 0x06, "zero": [0.5, -2.0]}, two),
+        ({"sensor_mask": 0x10002}, usual[:4]),  # a sensor beyond 16 bits: not in a NORMAL frame's mask
+        ({"sensor_mask": 0}, usual[:4]),
+    ]
+
+
+def _fuzz_streams(n: int) -> list[list[bytes]]:
+    import random
+
+    from motorlab.devices.codecs import fuzzing
+
+    target = next(t for t in fuzzing.TARGETS if t.name == "vernier")
+    rng = random.Random(12)
+    corpus = fuzzing.Corpus.build(target, rng, size=60)
+    return [fuzzing.fuzz_input(corpus, rng) for _ in range(n)]
+
+
+def _state(codec: vd.VernierCodec) -> tuple:
+    cands = [(bytes(c.data), c.need) for c in codec.framer._candidates]
+    return codec.stats, codec._index, cands, codec.last_command, codec.last_counter
+
+
+def _assert_feed_is_the_general_path(streams: list[tuple[dict, list[bytes]]]) -> None:
+    for k, (settings, stream) in enumerate(streams):
+        fast, general = vd.VernierCodec(), vd.VernierCodec()
+        for codec in (fast, general):
+            if "sensor_mask" in settings:
+                codec.configure(settings["sensor_mask"])
+            codec.check_checksum = settings.get("check_checksum", True)
+            codec.encode(SetRate((50.0, 100.0, 3.0)[k % 3]))
+            codec.encode(vd.GetSensorInfo(1) if k % 2 else Start())
+            if "zero" in settings:
+                codec.zero = np.array(settings["zero"])
+        for piece in stream:
+            assert_same_events(fast.feed(piece), general._feed_general(piece))
+            assert _state(fast) == _state(general)
+
+
+def test_fast_path_gives_the_events_and_counters_of_the_general_path():
+    _assert_feed_is_the_general_path(_vernier_streams())
+
+
+def test_fast_path_gives_the_events_and_counters_of_the_general_path_on_fuzz_inputs():
+    fuzz = _fuzz_streams(3000)
+    _assert_feed_is_the_general_path([({"zero": [0.25]} if k % 2 else {}, s) for k, s in enumerate(fuzz)])
+
+
+def test_fast_path_takes_the_usual_notifications():
+    codec = vd.VernierCodec()
+    calls = []
+    codec._feed_general = lambda data: calls.append(data) or []  # type: ignore[method-assign]
+    usual = _vernier_streams()[0][1]
+    events = [e for piece in usual for e in codec.feed(piece)]
+    assert calls == [] and len(events) == len(usual) and codec.stats.frames_ok == len(usual)
+
+
+def test_bulk_replay_of_one_layout_is_vectorised_and_any_other_capture_equals_feed():
+    rng = np.random.default_rng(13)
+    frames = [
+        vd.measurement_frame(rng.uniform(-9, 900, (2, 1)).astype(np.float32), 0x02, k) for k in range(300)
+    ]
+    other = {  # one frame that breaks the layout: each goes frame by frame, with the same events as feed
+        "mask": vd.measurement_frame(np.ones((2, 1), np.float32), 0x04, 7),
+        "count": vd.measurement_frame(np.ones((3, 1), np.float32), 0x02, 7)[:-4],
+        "subtype": _with_checksum(frames[7][:4] + bytes((vd.SINGLE_REAL32,)) + frames[7][5:]),
+        "checksum": frames[7][:3] + bytes(((frames[7][3] + 1) & 0xFF,)) + frames[7][4:],
+        "length": _with_checksum(frames[7][:1] + bytes((frames[7][1] - 1,)) + frames[7][2:-1]) + b"\0",
+        "type": _with_checksum(bytes((0x21,)) + frames[7][1:]),
+    }
+    for name, frame in [("clean", frames[7]), *other.items()]:
+        data = b"".join(frames[:7] + [frame] + frames[8:])
+        bulk, live = vd.VernierCodec(), vd.VernierCodec()
+        for codec in (bulk, live):
+            codec.encode(SetRate(100.0))
+            codec.zero = np.array([2.5])
+        if name == "clean":
+            bulk.parse = None  # type: ignore[method-assign, assignment]  # (not called: one vectorised pass)
+        got, want = bulk.feed_bulk(data), live.feed(data)
+        if name == "clean":
+            assert [type(e) for e in got] == [SampleBlock]
+        for g, w in zip(got, want, strict=True):
+            np.testing.assert_array_equal(g.device_time, w.device_time)
+            np.testing.assert_array_equal(g.values, w.values)
+            assert (g.seq, g.dropped_before) == (w.seq, w.dropped_before)
+        assert bulk.stats == live.stats and bulk._index == live._index, name
+
+
 # ------------------------------------------------------------------ end to end
 async def test_grip_peak_with_host_zero_through_bleak(ble_sandbox, tmp_path):
     device = await open_device("sim://gdxhd?seed=7&peak_n=320&hold_s=0.6&offset_n=4.5&rate_hz=100")

@@ -69,12 +69,13 @@ from ..base import (
     Command,
     GetBattery,
     GetInfo,
+    RowBlock,
     SampleBlock,
     SetRate,
     Start,
     Stop,
 )
-from .blocks import join_runs, new_block
+from .blocks import join_runs
 
 SERVICE_UUID = "d91714ef-28b9-4f91-ba16-f0d9a604f112"
 COMMAND_UUID = "f4bf14a6-c7d5-4b6d-8aa8-df1a7c83adcb"  # write without response, <= 20 bytes
@@ -354,6 +355,7 @@ def frame_ok(frame: bytes | bytearray, check_checksum: bool = True) -> bool:
     return not check_checksum or (sum(frame) - frame[3]) & 0xFF == frame[3]
 
 
+@cache
 def _normal_frames_dtype(n_values: int) -> np.dtype:
     """A whole NORMAL_REAL32 frame carrying ``n_values`` float32 values, as one record."""
     return np.dtype(
@@ -369,6 +371,10 @@ def _normal_frames_dtype(n_values: int) -> np.dtype:
             ("values", "<f4", (n_values,)),
         ]
     )
+
+
+#: the float32 values of a frame, by their number (a frame has at most 255 bytes)
+_REALS = [struct.Struct(f"<{n}f") for n in range(64)]
 
 
 @lru_cache(maxsize=256)
@@ -579,15 +585,37 @@ class VernierCodec:
 
     # -- bytes in ---------------------------------------------------------------
     def feed(self, data: bytes) -> list[CodecEvent]:
-        """Decode one notification; never raises."""
-        data = bytes(data)  # (the same object when it is bytes already)
+        """Decode one notification; never raises.
+
+        Fast path: the usual notification is one whole NORMAL_REAL32 frame of
+        the configured sensors, with no frame of earlier notifications pending:
+        checked (length, type, subtype, mask, count, checksum: what
+        :func:`frame_ok` checks) and decoded right here, into the very block and
+        counters :meth:`_feed_general` would give. Everything else goes there.
+        """
+        if type(data) is not bytes:
+            data = bytes(data)
+        n = len(data)
+        if (
+            n > 9
+            and data[1] == n
+            and data[0] == MEASUREMENT
+            and data[4] == NORMAL_REAL32
+            and data[5] | data[6] << 8 == self.sensor_mask
+            and n == 9 + 4 * data[7] * len(self._sensors)  # (so count >= 1 and a sensor at least)
+            and not self.framer._candidates
+            and (not self.framer.check_checksum or (sum(data) - data[3]) & 0xFF == data[3])
+        ):
+            self.stats.bytes_in += n
+            self.stats.frames_ok += 1
+            return [self._block(_REALS[(n - 9) >> 2].unpack_from(data, 9), self._sensors)]
+        return self._feed_general(data)
+
+    def _feed_general(self, data: bytes) -> list[CodecEvent]:
+        """Any notification: :class:`VernierFramer`, then :meth:`parse` on each whole frame."""
         self.stats.bytes_in += len(data)
-        framer = self.framer
-        whole = len(data) >= 5 and data[1] == len(data) and not framer._candidates
-        if whole and frame_ok(data, framer.check_checksum):
-            return self.parse(data)  # the usual notification: one whole frame (the framer's answer)
         events: list[CodecEvent] = []
-        for frame in framer.feed(data):
+        for frame in self.framer.feed(data):
             events += self.parse(frame)
         return join_runs(events)
 
@@ -605,7 +633,7 @@ class VernierCodec:
             sensors, count, start = (frame[6],), frame[7], 8
         else:
             return []  # start time / dropped / period: no samples
-        if not sensors or not count:
+        if not sensors or not count or not self._sensors:  # (no sample, or no channel configured)
             return []
         raw = _values_struct(count * len(sensors), sub in _INT_TYPES).unpack_from(frame, start)
         return [self._block(raw, sensors)]
@@ -628,11 +656,10 @@ class VernierCodec:
             raw = [raw[i + c] if c >= 0 else math.nan for i in range(0, len(raw), len(sensors)) for c in col]
         if any(self._zero):
             raw = [v - z for v, z in zip(raw, self._zero * (len(raw) // width))]
-        count = len(raw) // width
         first = self._index
-        self._index += count
+        self._index = last = first + len(raw) // width
         period_s = self.period_us * 1e-6
-        return new_block([k * period_s for k in range(first, first + count)], raw, width, first)
+        return RowBlock([k * period_s for k in range(first, last)], raw, width, first)
 
     # -- a replayed capture ---------------------------------------------------------
     def feed_bulk(self, data: bytes) -> list[CodecEvent]:
@@ -652,35 +679,36 @@ class VernierCodec:
     def _uniform_measurements(self, data: bytes) -> SampleBlock | None:
         """Same-layout NORMAL_REAL32 frames, all checked and decoded at once (``None``: not so).
 
-        One structured-dtype view of all frames; the checksums are one ``einsum``
-        over the bytes (uint8 arithmetic is already modulo 256).
+        One structured-dtype view of all frames, kept to few NumPy calls (each
+        costs more than the arithmetic on a capture of a few thousand frames):
+        the headers are compared as two integers per frame, the checksums are
+        one ``einsum`` over the bytes (uint8 arithmetic is already modulo 256).
         """
-        if len(data) < 9 or data[0] != MEASUREMENT or data[4] != NORMAL_REAL32:
+        n = len(data)
+        if n < 9 or data[0] != MEASUREMENT or data[4] != NORMAL_REAL32:
             return None
         length = data[1]
-        if expected_length(data[:9]) != length or len(data) % length or data[7] == 0:
+        if expected_length(data[:9]) != length or n % length or data[7] == 0:
             return None
-        mask = data[5] | data[6] << 8
-        sensors = _mask_bits(mask)
-        frames = np.frombuffer(data, dtype=_normal_frames_dtype(data[7] * len(sensors)))
-        head_ok = (
-            (frames["type"] == MEASUREMENT).all()
-            and (frames["length"] == length).all()
-            and (frames["subtype"] == NORMAL_REAL32).all()
-            and (frames["mask"] == mask).all()
-            and (frames["count"] == data[7]).all()
-        )
-        if not head_ok:
-            return None
+        frames = n // length
+        # every frame's (type, length) and (subtype, mask, count) are the first one's
+        for offset, kind in ((0, "<u2"), (4, "<u4")):
+            head = np.ndarray(frames, kind, data, offset, (length,))
+            if (head != head[0]).any():
+                return None
+        sensors = _mask_bits(data[5] | data[6] << 8)
+        records = np.frombuffer(data, dtype=_normal_frames_dtype(data[7] * len(sensors)))
         if self.check_checksum:
-            rows = np.frombuffer(data, dtype=np.uint8).reshape(-1, length)
+            rows = np.ndarray((frames, length), np.uint8, data)
             total = np.einsum("ij->i", rows, dtype=np.uint8)  # sum of every byte, modulo 256
-            if (total - frames["checksum"] - frames["checksum"]).any():
+            total -= records["checksum"]
+            total -= records["checksum"]  # (a good frame: the others sum to its checksum)
+            if total.any():
                 return None  # some checksum is wrong: the frame-by-frame path sorts it out
-        self.stats.frames_ok += len(frames)
+        self.stats.frames_ok += frames
         width = len(self._sensors)
         with np.errstate(invalid="ignore"):  # signalling NaN payloads pass through as NaN
-            raw = frames["values"].astype(np.float64).reshape(-1, len(sensors))
+            raw = records["values"].astype(np.float64).reshape(-1, len(sensors))
         if sensors == self._sensors:
             values = raw
         else:
@@ -688,8 +716,10 @@ class VernierCodec:
             for col, sensor in enumerate(self._sensors):
                 if sensor in sensors:
                     values[:, col] = raw[:, sensors.index(sensor)]
-        values -= np.array(self._zero)
+        if any(self._zero):  # (as _block: a zero of zeros is not subtracted)
+            values -= np.array(self._zero)
         first = self._index
         self._index += len(values)
-        device_time = np.arange(first, self._index) * (self.period_us * 1e-6)
+        device_time = np.arange(first, self._index, dtype=np.float64)  # (integers: exact)
+        device_time *= self.period_us * 1e-6  # k x period, as _block
         return SampleBlock(device_time, values, seq=first)
