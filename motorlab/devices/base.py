@@ -107,14 +107,19 @@ class RowBlock(SampleBlock):
         dropped_before: int = 0,
         host_time: float = float("nan"),
     ) -> None:  # (no dataclass __init__: the arrays are properties here)
-        self._n, self._n_channels = len(times), n_channels
+        self._n = n = len(times)
+        self._n_channels = n_channels
         # one sample (a notification of one frame, a polled gauge): keep its time as a float, and
         # its value too if it has one channel, not the sequences, so that a stream of such blocks
         # held by a consumer adds fewer objects for the garbage collector to track (a block of two
         # arrays adds one; each tracked object held makes full collections come sooner)
-        self._one = self._n == 1
-        self._times: Any = times[0] if self._one else times  # float, or Sequence[float]
-        self._flat: Any = flat[0] if self._one and n_channels == 1 else flat  # the same
+        if n == 1:
+            self._one = True
+            self._times: Any = times[0]  # float, or Sequence[float]
+            self._flat: Any = flat[0] if n_channels == 1 else flat  # the same
+        else:
+            self._one = False
+            self._times, self._flat = times, flat
         self._t: np.ndarray | None = None
         self._v: np.ndarray | None = None
         self.host_time, self.seq, self.dropped_before = host_time, seq, dropped_before
@@ -275,19 +280,23 @@ def stack_blocks(blocks: Sequence[SampleBlock]) -> tuple[np.ndarray, np.ndarray]
     if not blocks:
         return np.zeros(0), np.zeros((0, 0))
     m = blocks[0].n_channels
-    if all(type(b) is RowBlock and b._one and b._n_channels == m for b in blocks):  # one sample each
-        ones = cast("list[RowBlock]", blocks)
-        t = np.array([b._times for b in ones], dtype=np.float64)
-        if m == 1:
-            v = np.array([b._flat for b in ones], dtype=np.float64)
+    if all(type(b) is RowBlock and b._t is None and b._n_channels == m for b in blocks):  # floats kept
+        rows = cast("list[RowBlock]", blocks)
+        # (one pass over the blocks' own floats: a one-sample block keeps its time, and its value if
+        # it has one channel, as a bare float)
+        if all(b._one for b in rows):
+            t = np.array([b._times for b in rows], dtype=np.float64)
+            flat = (
+                [b._flat for b in rows]
+                if m == 1
+                else list(itertools.chain.from_iterable(b._flat for b in rows))
+            )
         else:
-            v = np.array(list(itertools.chain.from_iterable(b._flat for b in ones)), dtype=np.float64)
-        return t, v.reshape(len(t), m)
-    rows = [b.rows for b in blocks if isinstance(b, RowBlock) and b.rows is not None]
-    if len(rows) == len(blocks) and len({b.n_channels for b in blocks}) == 1:  # one array each
-        times = list(itertools.chain.from_iterable(r[0] for r in rows))
-        flat = np.array(list(itertools.chain.from_iterable(r[1] for r in rows)), dtype=np.float64)
-        return np.array(times, dtype=np.float64), flat.reshape(len(times), blocks[0].n_channels)
+            chain = itertools.chain.from_iterable
+            t = np.array(list(chain((b._times,) if b._one else b._times for b in rows)), dtype=np.float64)
+            bare = m == 1
+            flat = list(chain((b._flat,) if b._one and bare else b._flat for b in rows))
+        return t, np.array(flat, dtype=np.float64).reshape(len(t), m)
     return (
         np.concatenate([b.device_time for b in blocks]),
         np.concatenate([b.values for b in blocks], axis=0),

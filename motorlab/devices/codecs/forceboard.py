@@ -39,8 +39,7 @@ import numpy as np
 
 from ...recording import Channel
 from ...units import LBF_N
-from ..base import BatteryReply, CodecEvent, Command, Start, Stop, Tare
-from .blocks import new_block
+from ..base import BatteryReply, CodecEvent, Command, RowBlock, Start, Stop, Tare
 from .host_timing import HostClock
 from .integrity import IntegrityStats
 
@@ -158,8 +157,7 @@ class ForceBoardCodec:
         # a handful of samples per notification: one struct unpack beats NumPy's fixed cost per call
         raw, k = _samples_format(count).unpack(data), self.n_per_count
         values = [(raw[i] * 65536 + raw[i + 1]) * k for i in range(0, 2 * count, 2)]
-        blk = new_block(self.clock.times(count, host_time), values, 1, self._index)
-        if host_time is not None and math.isfinite(host_time):
-            blk.host_time = host_time
-        self._index += count
-        return [blk]
+        arrival = host_time if host_time is not None and math.isfinite(host_time) else math.nan
+        index = self._index
+        self._index = index + count
+        return [RowBlock(self.clock.times(count, host_time), values, 1, index, 0, arrival)]

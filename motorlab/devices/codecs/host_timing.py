@@ -142,6 +142,12 @@ class RateEstimator:
 
 
 @functools.cache
+def _descending(n: int) -> tuple[int, ...]:
+    """``n - 1, ..., 1, 0``: sample k of an arrival of ``n`` is ``n - 1 - k`` spacings before it."""
+    return tuple(range(n - 1, -1, -1))
+
+
+@functools.cache
 def _centred(n: int) -> tuple[np.ndarray, float]:
     """``n`` consecutive sample indices minus their mean, and their sum of squares. Exactly what
     the general fit computes for any run of consecutive indices (whole numbers below 2**52: their
@@ -198,12 +204,16 @@ class HostClock:
                     self.rate.add_one(t)
                     return [t]
                 spacing = (t - last) / n  # (as in _times, with a finite last)
-                rate = self.rate.rate_hz
-                if rate > 0:
-                    spacing = min(spacing, 1.0 / rate)
-                times = [t - spacing * k for k in range(n - 1, -1, -1)]
+                est = self.rate
+                rate = est._cached  # (est.rate_hz without the property call while it needs no refit)
+                if est._count - est._fitted >= est.REFRESH or not rate > 0:  # (refit due, or nan)
+                    rate = est.rate_hz
+                if rate > 0 and 1.0 / rate < spacing:  # (spacing = min(spacing, 1 / rate))
+                    spacing = 1.0 / rate
+                times = [t - spacing * k for k in _descending(n)]
                 self._last = t
-                self.rate.add_finite(times)
+                est._t.extend(times)  # (est.add_finite inlined: one call per notification)
+                est._count += n
                 return times
         return self._times(n, host_time)
 
