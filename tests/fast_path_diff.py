@@ -1,15 +1,19 @@
-"""Differential check of a host-timed clinic codec's fast path against its general path.
+"""Differential checks of a codec's ``feed`` fast path against its general path (issue 10).
 
-Each of these codecs decodes the usual notification in a short fast path in
+A codec with a fast path decodes the usual notification in a short branch of
 ``feed()`` and hands everything else to ``_feed_general()``, which handles any
-input on its own. :func:`assert_fast_path_matches` feeds the same pieces to one
-codec through ``feed`` and to another only through ``_feed_general`` and
-asserts identical events (types, values, times, seq, dropped_before,
-host_time), identical ``stats`` and identical codec state after every piece.
-:func:`fuzz_streams` draws the streams: valid captures, captures with junk,
-cut frames, duplicates and replies, and the inputs of the codec fuzzer
-(:mod:`motorlab.devices.codecs.fuzzing`), with host times in bursts, periods,
-pauses, and now and then a missing or non-finite one.
+input on its own. These helpers feed the same pieces, one call each, to one
+codec through ``feed`` and to a twin only through ``_feed_general``, and
+assert after every call: the same events (:func:`assert_same_events`), the
+same ``stats`` and the same codec state.
+
+* :func:`assert_same_paths` / :func:`fuzz_inputs`: codecs fed bytes only;
+* :func:`assert_fast_path_matches` / :func:`fuzz_streams` / :func:`mixed_streams`:
+  host-timed clinic codecs, fed ``(bytes, host time)`` pieces with host times in
+  bursts, periods, pauses, and now and then a missing or non-finite one.
+
+:func:`assert_same_events` is also the comparison of replay (``feed_bulk``)
+against ``feed`` in the codec tests.
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ from __future__ import annotations
 import dataclasses
 import math
 import random
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -27,27 +32,72 @@ from motorlab.devices.codecs import fuzzing
 Piece = tuple[bytes, "float | None"]
 
 
+def assert_same_events(
+    got: list, want: list, where: str = "", *, bitwise: bool = True, any_block_type: bool = False
+) -> None:
+    """The same events in the same order: types (``any_block_type``: any two sample blocks, e.g.
+    a ``RowBlock`` and a ``SampleBlock``, count as one type), and for sample blocks seq,
+    dropped_before, host time and both arrays (dtype, shape and values; ``bitwise``: the very
+    bytes, so NaN payloads and -0.0 count); other events equal (or equal in ``repr``: a NaN
+    field is never ``==`` itself)."""
+
+    def kind(e: object) -> object:
+        return SampleBlock if any_block_type and isinstance(e, SampleBlock) else type(e)
+
+    assert [kind(e) for e in got] == [kind(e) for e in want], f"{where}: {got!r} / {want!r}"
+    for a, b in zip(got, want):
+        if isinstance(b, SampleBlock):
+            assert (a.seq, a.dropped_before, repr(a.host_time)) == (
+                b.seq,
+                b.dropped_before,
+                repr(b.host_time),
+            ), where
+            for x, y in ((a.device_time, b.device_time), (a.values, b.values)):
+                assert x.dtype == y.dtype == np.float64 and x.shape == y.shape, where
+                if bitwise:
+                    assert x.tobytes() == y.tobytes(), f"{where}: {x} / {y}"
+                else:
+                    np.testing.assert_array_equal(x, y, err_msg=where)  # (NaN equals NaN here)
+        else:
+            assert a == b or repr(a) == repr(b), f"{where}: {a!r} / {b!r}"
+
+
 def _same_float(a: float, b: float) -> bool:
     return a == b or (math.isnan(a) and math.isnan(b))
 
 
-def event_difference(a: object, b: object) -> str | None:
-    """What differs between two events (None: nothing)."""
-    if type(a) is not type(b):
-        return f"types {type(a).__name__} / {type(b).__name__}"
-    if isinstance(a, SampleBlock) and isinstance(b, SampleBlock):
-        if not np.array_equal(a.device_time, b.device_time, equal_nan=True):
-            return f"device_time {a.device_time} / {b.device_time}"
-        if a.values.shape != b.values.shape or not np.array_equal(a.values, b.values, equal_nan=True):
-            return f"values {a.values} / {b.values}"
-        if (a.seq, a.dropped_before) != (b.seq, b.dropped_before):
-            return f"seq, dropped_before {(a.seq, a.dropped_before)} / {(b.seq, b.dropped_before)}"
-        if not _same_float(a.host_time, b.host_time):
-            return f"host_time {a.host_time} / {b.host_time}"
-        return None
-    return None if a == b else f"{a!r} / {b!r}"
+# ------------------------------------------------------------------ codecs fed bytes
+def assert_same_paths(
+    make: Callable[[], Any],
+    prime: Callable[[Any], None],
+    streams: Iterable[list[bytes]],
+    state: Callable[[Any], object] = lambda codec: None,
+) -> int:
+    """Feed each stream piece by piece to a fresh primed codec via ``feed`` and to its twin via
+    ``_feed_general``; returns the number of calls compared."""
+    calls = 0
+    for k, pieces in enumerate(streams):
+        fast, general = make(), make()
+        prime(fast)
+        prime(general)
+        for i, piece in enumerate(pieces):
+            where = f"stream {k} piece {i} {piece[:24]!r}"
+            assert_same_events(fast.feed(piece), general._feed_general(piece), where)
+            assert fast.stats == general.stats, where
+            assert state(fast) == state(general), where
+            calls += 1
+    return calls
 
 
+def fuzz_inputs(name: str, n: int, seed: int = 7) -> list[list[bytes]]:
+    """``n`` inputs drawn as ``benchmarks/fuzz_codecs.py`` draws them for the fuzz target ``name``."""
+    target = next(t for t in fuzzing.TARGETS if t.name == name)
+    rng = random.Random(f"{seed}:{name}")
+    corpus = fuzzing.Corpus.build(target, rng)
+    return [fuzzing.fuzz_input(corpus, rng) for _ in range(n)]
+
+
+# ------------------------------------------------------------------ host-timed codecs
 def assert_fast_path_matches(
     name: str, streams: Iterable[list[Piece]], state: tuple[str, ...] = (), prime: bool = True
 ) -> int:
@@ -65,10 +115,7 @@ def assert_fast_path_matches(
             got = fast.feed(piece, host_time=host_time)  # type: ignore[call-arg]
             want = general._feed_general(piece, host_time=host_time)  # type: ignore[attr-defined]
             where = f"stream {k} piece {j} ({piece.hex()} at {host_time})"
-            assert len(got) == len(want), f"{where}: {got} / {want}"
-            for a, b in zip(got, want):
-                diff = event_difference(a, b)
-                assert diff is None, f"{where}: {diff}"
+            assert_same_events(got, want, where)
             assert dataclasses.asdict(fast.stats) == dataclasses.asdict(general.stats), where
             assert _same_float(fast.rate_hz, general.rate_hz), where  # type: ignore[attr-defined]
             for attr in state:

@@ -13,6 +13,7 @@ from motorlab.devices.codecs import vernier as vd
 from motorlab.devices.registry import open_device
 
 from .ble_helpers import record, wait_until
+from .fast_path_diff import assert_same_events
 
 
 # ------------------------------------------------------------------ codec
@@ -95,23 +96,6 @@ def test_garbage_bytes_do_not_raise_and_resync():
 
 
 # ------------------------------------------------------------------ fast path == general path
-def assert_same_events(got: list, want: list) -> None:
-    """Events equal in type and every field; sample blocks with bit-identical arrays."""
-    assert [type(e) for e in got] == [type(e) for e in want]
-    for g, w in zip(got, want):
-        if isinstance(w, SampleBlock):
-            assert (g.seq, g.dropped_before, repr(g.host_time)) == (
-                w.seq,
-                w.dropped_before,
-                repr(w.host_time),
-            )
-            for a, b in ((g.device_time, w.device_time), (g.values, w.values)):
-                assert a.dtype == b.dtype and a.shape == b.shape
-                assert a.tobytes() == b.tobytes()  # (bit for bit: NaN payloads, -0.0)
-        else:
-            assert repr(g) == repr(w)
-
-
 def _notifications(frame: bytes) -> list[bytes]:
     return [frame[i : i + 20] for i in range(0, len(frame), 20)]
 

@@ -13,7 +13,7 @@ from motorlab.devices.registry import open_device
 from motorlab.signal.spectrum import peak_frequency, signal_psd
 
 from .ble_helpers import record, wait_until
-from .feed_paths import assert_same_paths, fuzz_streams
+from .fast_path_diff import assert_same_paths, fuzz_inputs
 
 G = 9.80665
 VECTOR = bytes.fromhex("5561 0A00 2500 1608 DEFF 0700 0000 D580 20FF D0D9")  # witmotion_IMU_ros#50
@@ -114,7 +114,7 @@ def test_fast_path_gives_the_events_and_counters_of_the_general_path(started):
     def state(codec):
         return codec._index, codec.framer.partial, codec.active
 
-    streams = _ble_streams(3) + fuzz_streams("witmotion_ble", 1500)
+    streams = _ble_streams(3) + fuzz_inputs("witmotion_ble", 1500)
     calls = assert_same_paths(make, prime, streams, state)
     assert calls > 5000
     # the fast path was taken: one whole data frame decodes to its own block

@@ -22,6 +22,7 @@ from motorlab.devices.codecs.evdev_tablet import AbsAxis, EvdevTabletCodec, pack
 from motorlab.errors import DeviceError
 
 from .clinic_codec_helpers import assert_split_invariant, blocks, values_of
+from .fast_path_diff import assert_same_events
 
 EV_SYN, EV_KEY, EV_ABS, EV_MSC = 0, 1, 3, 4
 SYN_REPORT, SYN_DROPPED = 0, 3
@@ -228,17 +229,6 @@ def test_any_event_sequence_keeps_fractions_in_range(events):
 
 
 # ------------------------------------------------------------------ feed's fast path == the general path
-def _assert_same_events(fast: list, general: list, where: str) -> None:
-    """Identical events: types, and for blocks the bytes of both arrays (nan and -0.0 included),
-    seq, dropped_before and host_time."""
-    assert [type(e) for e in fast] == [type(e) for e in general], where
-    for a, b in zip(fast, general):
-        assert a.device_time.tobytes() == b.device_time.tobytes(), where
-        assert a.values.shape == b.values.shape and a.values.tobytes() == b.values.tobytes(), where
-        assert (a.seq, a.dropped_before) == (b.seq, b.dropped_before), where
-        assert repr(a.host_time) == repr(b.host_time), where
-
-
 def _assert_same_codec_state(fast: EvdevTabletCodec, general: EvdevTabletCodec, where: str) -> None:
     assert dataclasses.asdict(fast.stats) == dataclasses.asdict(general.stats), where
     assert repr((fast.rate_hz, fast.time_origin_s, fast.needs_resync)) == repr(
@@ -256,7 +246,7 @@ def _feed_both(pieces: list[bytes], make=lambda: EvdevTabletCodec(INTUOS), betwe
             between(k, fast)
             between(k, general)
         got, want = fast.feed(piece), general._feed_general(piece)
-        _assert_same_events(got, want, f"piece {k}: {piece.hex()}")
+        assert_same_events(got, want, f"piece {k}: {piece.hex()}")
         _assert_same_codec_state(fast, general, f"after piece {k}")
         samples += sum(e.n for e in got)
     return samples

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import random
 
 import numpy as np
@@ -10,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from motorlab.devices.base import Ack, GetInfo, SampleBlock, Start, Stop, Tare
+from motorlab.devices.base import Ack, GetInfo, Start, Stop, Tare
 from motorlab.devices.codecs import fuzzing
 from motorlab.devices.codecs.kinvent import (
     HEADER,
@@ -25,6 +24,7 @@ from motorlab.devices.codecs.kinvent import (
 )
 
 from .clinic_codec_helpers import assert_split_invariant, blocks, feed_chunks, others, values_of
+from .fast_path_diff import assert_same_events
 
 # counter 42; channels 9720, -2 (its bytes FF FF FE look like a header), -8388608, 8388607
 KF_42 = bytes.fromhex("fffffe 002a 0025f8 fffffe 800000 7fffff")
@@ -191,17 +191,8 @@ def test_kgrip_feed_never_raises(chunks, awaiting):
 
 
 # ------------------------------------------------------------------ fast path vs general path
-def assert_same_events(got: list, want: list, where: str) -> None:
-    """The same events: types, block arrays exactly, seq, dropped_before, host time; replies equal."""
-    assert [type(e) for e in got] == [type(e) for e in want], where
-    for g, w in zip(got, want):
-        if isinstance(w, SampleBlock):
-            np.testing.assert_array_equal(g.device_time, w.device_time, err_msg=where)
-            np.testing.assert_array_equal(g.values, w.values, err_msg=where)
-            assert (g.seq, g.dropped_before, g.n_channels) == (w.seq, w.dropped_before, w.n_channels), where
-            assert g.host_time == w.host_time or math.isnan(g.host_time) and math.isnan(w.host_time), where
-        else:
-            assert g == w, where
+def _same_events(got: list, want: list, where: str) -> None:
+    assert_same_events(got, want, where, bitwise=False)
 
 
 def assert_feed_equals_general(make, streams, prime=None, timed=False, seed=0) -> None:
@@ -223,7 +214,7 @@ def assert_feed_equals_general(make, streams, prime=None, timed=False, seed=0) -
                 got, want = fast.feed(piece, host_time=ht), general._feed_general(piece, ht)
             else:
                 got, want = fast.feed(piece), general._feed_general(piece)
-            assert_same_events(got, want, where)
+            _same_events(got, want, where)
             assert fast.stats == general.stats, where
             assert fast.kg_per_count == general.kg_per_count, where
             if timed:  # the host clock saw the same arrivals (nan == nan here)

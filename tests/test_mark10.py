@@ -26,7 +26,7 @@ from motorlab.devices.transports.serial_port import SerialTransport
 from motorlab.recording import Metadata, Recording
 from motorlab.sim.pty_link import PtyLink
 
-from .feed_paths import assert_same_paths, fuzz_streams
+from .fast_path_diff import assert_same_paths, fuzz_inputs
 
 LBF_N = 0.45359237 * 9.80665  # 1 lbf = 1 lb (0.45359237 kg, exact) x standard gravity
 
@@ -225,7 +225,7 @@ def test_fast_path_gives_the_events_and_counters_of_the_general_path(kind):
         def prime(codec):
             target.prime(codec, 40)
 
-        assert assert_same_paths(Mark10Codec, prime, fuzz_streams("mark10", 3000), state) > 3000
+        assert assert_same_paths(Mark10Codec, prime, fuzz_inputs("mark10", 3000), state) > 3000
 
 
 def _decimals(rng: np.random.Generator, n: int) -> list[str]:

@@ -37,7 +37,7 @@ from motorlab.devices.transports.serial_port import SerialTransport
 from motorlab.recording import Metadata, Recording
 from motorlab.sim.emulators.mark10 import Mark10Emulator
 
-from .feed_paths import assert_same_events, assert_same_paths, fuzz_streams
+from .fast_path_diff import assert_same_events, assert_same_paths, fuzz_inputs
 
 G = 9.80665
 
@@ -239,7 +239,7 @@ def test_fast_path_gives_the_events_and_counters_of_the_general_path(mask):
         return (codec._slot, codec._row, codec._last_row, codec._last_type, codec._gap_bytes, codec.rate_hz,
                 codec.content, f.buffer, f.skipped, f._dropping)  # fmt: skip
 
-    streams = _period_streams(mask, 5) + fuzz_streams("witmotion", 600)
+    streams = _period_streams(mask, 5) + fuzz_inputs("witmotion", 600)
     assert assert_same_paths(make, prime, streams, state) > 1500
     # the fast path was taken: the second of two whole periods decodes to its row
     codec = make()
