@@ -409,7 +409,7 @@ def mark10_case(n: int) -> Case:
 
         return decode
 
-    note = "bulk: NumPy decimal parser, < 20x: the loop's split + float is C (docs/codec_paths_witmotion_mark10.md)"
+    note = "bulk: NumPy decimal parser, < 20x: the loop's split + float is C (docs/codecs.md)"
     label = "1 reply line per read (polled)"
     return Case("mark10 (ASCII lines)", n, data, lines, label, Mark10Codec, prime, baseline, plain, note)
 
