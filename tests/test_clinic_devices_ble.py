@@ -139,11 +139,13 @@ async def test_activ5_streams_newtons_and_drops_restart_copies(ble_sandbox, tmp_
     finally:
         await device.close()
     assert restarts == 2 and emu.copies_sent > 30
-    sent = emu.sent[first_of_recording:]
+    # (the last reading of the warm-up stream may still be in flight on the bus when the recording
+    # starts, on a loaded machine: it then arrives as the recording's first sample)
+    sent = emu.sent[max(first_of_recording - 1, 0) :]
     force = rec.channel("force")
     # every reading once, in order: the copies were dropped and counted
     assert_slice_of(force, sent[:, 2])
-    assert rec.n_samples >= len(sent) - 2
+    assert rec.n_samples >= len(sent) - 3
     assert driver.integrity()["duplicates"] >= emu.copies_sent - 4  # copies of the warm-up too
     [effort] = emu.truth
     assert force.max() == pytest.approx(effort["peak_n"], abs=1.0)
