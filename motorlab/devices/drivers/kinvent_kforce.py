@@ -29,11 +29,12 @@ from urllib.parse import parse_qsl, urlsplit
 import numpy as np
 
 from ...units import STANDARD_GRAVITY
-from ..base import Ack, CodecEvent, DeviceError, DeviceInfo, ProtocolMismatch, SampleBlock, Start, Stop
-from ..codecs.kinvent import KFORCE_INIT_WRITES, GetCoefficient, KeepAlive, KForceCodec
+from ..base import CodecEvent, DeviceError, DeviceInfo, SampleBlock, Start, Stop
+from ..codecs.kinvent import KFORCE_INIT_WRITES, KeepAlive, KForceCodec
 from ..transports.base import Transport
 from .codec_driver import CodecDriver
 from .host_timed import spec_device_info
+from .kinvent_coefficient import query_coefficient
 
 
 class KForceDriver(CodecDriver):
@@ -107,20 +108,9 @@ class KForceDriver(CodecDriver):
             await self.send(Stop())
             await asyncio.sleep(0.05)
             self.pending_blocks()  # frames of the init sequence's sampling are not data
-            try:
-                ev = await self.request(
-                    GetCoefficient(), lambda e: isinstance(e, Ack) and e.command == "coefficient"
-                )
-            except DeviceError:
-                raise ProtocolMismatch(
-                    f"{self.url}: no K-Force coefficient reply (device silent or another protocol)"
-                ) from None
-            assert isinstance(ev, Ack)
+            kg_per_count = await query_coefficient(self, "K-Force")
             self._info = spec_device_info(  # channels: force in N, after host tare and scaling
-                "kforce",
-                self.transport,
-                "Kinvent",
-                scales=(float(ev.value) * STANDARD_GRAVITY,),  # type: ignore[arg-type]
+                "kforce", self.transport, "Kinvent", scales=(kg_per_count * STANDARD_GRAVITY,)
             )
         return self._info
 

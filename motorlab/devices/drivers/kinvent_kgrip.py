@@ -28,10 +28,11 @@ from urllib.parse import parse_qsl, urlsplit
 import numpy as np
 
 from ...units import STANDARD_GRAVITY
-from ..base import Ack, CodecEvent, DeviceError, DeviceInfo, ProtocolMismatch, SampleBlock, Stop
-from ..codecs.kinvent import GetCoefficient, KGripUsbCodec
+from ..base import CodecEvent, DeviceError, DeviceInfo, SampleBlock, Stop
+from ..codecs.kinvent import KGripUsbCodec
 from ..transports.base import Transport
 from .host_timed import HostTimedDriver, spec_device_info
+from .kinvent_coefficient import query_coefficient
 
 
 def usb_serial_number(port: str) -> str | None:
@@ -72,22 +73,14 @@ class KGripDriver(HostTimedDriver):
     async def info(self) -> DeviceInfo:
         if self._info is None:
             await self.send(Stop())  # the coefficient is read with sampling off
-            try:
-                ev = await self.request(
-                    GetCoefficient(), lambda e: isinstance(e, Ack) and e.command == "coefficient"
-                )
-            except DeviceError:
-                raise ProtocolMismatch(
-                    f"{self.url}: no K-Grip coefficient reply (device silent or another protocol)"
-                ) from None
-            assert isinstance(ev, Ack)
+            kg_per_count = await query_coefficient(self, "K-Grip")
             serial = self.serial or usb_serial_number(self.transport.address) or "n/a"
             self._info = spec_device_info(  # channels: force in N, after host tare and scaling
                 self.SPEC_KEY,
                 self.transport,
                 self.MANUFACTURER,
                 serial=serial,
-                scales=(float(ev.value) * STANDARD_GRAVITY,),  # type: ignore[arg-type]
+                scales=(kg_per_count * STANDARD_GRAVITY,),
             )
         return self._info
 
