@@ -47,7 +47,7 @@ def pinch_metrics(rec: Recording, p: GripParams, log: QualityLog) -> PinchMetric
             with log.step("grip_trial", f"{grip} pinch trial {w.trial} ({w.hand})"):
                 res = grip_analyze(seg, fs, p.onset_threshold_n, None, p.baseline_s, p.lowpass_hz)
         start = float(t[w.samples][0]) if seg.size else NAN
-        trials.append(PinchTrial(grip, w.trial, w.hand, w.status, start, res, t[w.samples], seg))
+        trials.append(PinchTrial(w.trial, w.hand, w.status, start, res, t[w.samples], seg, grip=grip))
     summaries = []
     for grip, hand in sorted({(tr.grip, tr.hand) for tr in trials}):
         mine = [tr for tr in trials if tr.grip == grip and tr.hand == hand]

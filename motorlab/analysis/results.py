@@ -35,7 +35,7 @@ Every table row carries ``quality_flags``: the names of all flags, sorted, ";"-s
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -109,7 +109,7 @@ class RecordingIdentity:
 
 
 # ----------------------------------------------------------------------- grip
-def _force_trial_row(t: GripTrial | PinchTrial, extra: dict[str, Any]) -> dict[str, Any]:
+def _force_trial_row(t: GripTrial, extra: dict[str, Any]) -> dict[str, Any]:
     """The table row of one maximal-force trial (grip or pinch): identity, then its metrics."""
     row: dict[str, Any] = {"row": "trial", **extra}
     row.update(trial=t.trial, hand=t.hand, status=t.status, trial_start_s=t.trial_start_s)
@@ -268,17 +268,11 @@ PINCH_NO_NORM = (
 
 
 @dataclass(frozen=True, eq=False)
-class PinchTrial:
-    """One maximal pinch trial (``grip``: ``tip``, ``key`` or ``palmar``; rest as :class:`GripTrial`)."""
+class PinchTrial(GripTrial):
+    """One maximal pinch trial: a :class:`GripTrial` of one pinch ``grip`` (``tip``, ``key`` or
+    ``palmar``)."""
 
-    grip: str
-    trial: int | str
-    hand: str
-    status: str
-    trial_start_s: float
-    result: GripResult
-    t_s: np.ndarray
-    force_n: np.ndarray
+    grip: str = field(kw_only=True)
 
     def to_row(self) -> dict[str, Any]:
         return _force_trial_row(self, {"pinch_grip": self.grip})
