@@ -86,6 +86,40 @@ def _hand_sequence(hands: tuple[str, ...], trials: int, order: str) -> list[tupl
     raise ParameterError(f"trial order {order!r} is not 'alternating' or 'blocked'")
 
 
+def _rest(rest_s: float) -> Step:
+    return Step("rest", rest_s, "Let go and rest.")
+
+
+def _check_hands(hands: tuple[str, ...]) -> None:
+    for h in hands:
+        if h not in ("right", "left"):
+            raise ParameterError(f"hand {h!r} must be 'right' or 'left'")
+
+
+def _maximal_trials(
+    seq: list[tuple[str, int]],
+    countdown_s: float,
+    squeeze_s: float,
+    rest_s: float,
+    ready: str,
+    text: str,
+    cue: str,
+    variant: str | None = None,
+) -> list[Step]:
+    """Countdown + maximal-effort trial for each (hand, trial number) of ``seq``, a rest between
+    two of them (``ready``: the countdown's words, with ``{hand}`` or ``{Hand}`` for the hand)."""
+    steps: list[Step] = []
+    for i, (hand, k) in enumerate(seq):
+        if i:
+            steps.append(_rest(rest_s))
+        words = ready.format(hand=hand, Hand=hand.capitalize())
+        steps.append(Step("countdown", countdown_s, words, cue="ready", hand=hand, variant=variant))
+        steps.append(
+            Step("trial", squeeze_s, text, cue=cue, end_cue="release", trial=k, hand=hand, variant=variant)
+        )
+    return steps
+
+
 def grip_protocol(
     trials: int = 3,
     hands: tuple[str, ...] = ("right",),
@@ -102,28 +136,17 @@ def grip_protocol(
     """
     if trials < 1:
         raise ParameterError("trials must be at least 1")
-    for h in hands:
-        if h not in ("right", "left"):
-            raise ParameterError(f"hand {h!r} must be 'right' or 'left'")
-    seq = _hand_sequence(tuple(hands), trials, order)
-    steps: list[Step] = [Step("instruction", min(3.0, countdown_s), GRIP_POSITION_TEXT)]
-    for i, (hand, k) in enumerate(seq):
-        steps.append(
-            Step("countdown", countdown_s, f"{hand.capitalize()} hand — get ready…", cue="ready", hand=hand)
-        )
-        steps.append(
-            Step(
-                "trial",
-                squeeze_s,
-                "Squeeze as hard as you can! Keep squeezing!",
-                cue="squeeze",
-                end_cue="release",
-                trial=k,
-                hand=hand,
-            )
-        )
-        if i < len(seq) - 1:
-            steps.append(Step("rest", rest_s, "Let go and rest."))
+    _check_hands(hands)
+    steps = [Step("instruction", min(3.0, countdown_s), GRIP_POSITION_TEXT)]
+    steps += _maximal_trials(
+        _hand_sequence(tuple(hands), trials, order),
+        countdown_s,
+        squeeze_s,
+        rest_s,
+        "{Hand} hand — get ready…",
+        "Squeeze as hard as you can! Keep squeezing!",
+        "squeeze",
+    )
     params = {
         "trials": trials,
         "hands": list(hands),
@@ -156,8 +179,7 @@ def grip_sustained_protocol(
     """Sustained maximal grip: hold maximal effort for ``hold_s`` (default 10 s,
     as in Grippit's 10-s protocol; Häger-Ross & Rösblad 2002) for fatigue index
     and hold coefficient of variation."""
-    if hand not in ("right", "left"):
-        raise ParameterError(f"hand {hand!r} must be 'right' or 'left'")
+    _check_hands((hand,))
     steps = (
         Step("instruction", min(3.0, countdown_s), GRIP_POSITION_TEXT),
         Step("countdown", countdown_s, f"{hand.capitalize()} hand — get ready…", cue="ready", hand=hand),
@@ -215,39 +237,24 @@ def pinch_protocol(
     unknown = [g for g in grips if g not in PINCH_GRIPS]
     if unknown or not grips:
         raise ParameterError(f"pinch grip {unknown or grips!r}: choose from {', '.join(PINCH_GRIPS)}")
-    for h in hands:
-        if h not in ("right", "left"):
-            raise ParameterError(f"hand {h!r} must be 'right' or 'left'")
+    _check_hands(hands)
     seq = _hand_sequence(tuple(hands), trials, order)
     steps: list[Step] = []
-    for g_i, grip in enumerate(grips):
+    for grip in grips:
         title, text = PINCH_GRIPS[grip]
+        if steps:
+            steps.append(_rest(rest_s))
         steps.append(Step("instruction", min(3.0, countdown_s), f"{PINCH_POSITION_TEXT} {text}"))
-        for i, (hand, k) in enumerate(seq):
-            steps.append(
-                Step(
-                    "countdown",
-                    countdown_s,
-                    f"{title}, {hand} hand — get ready…",
-                    cue="ready",
-                    hand=hand,
-                    variant=grip,
-                )
-            )
-            steps.append(
-                Step(
-                    "trial",
-                    squeeze_s,
-                    f"{title}: pinch as hard as you can!",
-                    cue=f"pinch-{grip}",
-                    end_cue="release",
-                    trial=k,
-                    hand=hand,
-                    variant=grip,
-                )
-            )
-            if i < len(seq) - 1 or g_i < len(grips) - 1:
-                steps.append(Step("rest", rest_s, "Let go and rest."))
+        steps += _maximal_trials(
+            seq,
+            countdown_s,
+            squeeze_s,
+            rest_s,
+            title + ", {hand} hand — get ready…",
+            f"{title}: pinch as hard as you can!",
+            f"pinch-{grip}",
+            variant=grip,
+        )
     params = {
         "grips": list(grips),
         "trials": trials,
