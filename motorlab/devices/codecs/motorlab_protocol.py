@@ -760,15 +760,22 @@ def _as_float(raw: np.ndarray, scales: np.ndarray | None) -> np.ndarray:
     sample costs several times more than the same work over long rows.
     """
     channels = raw.shape[-1]
-    out = raw.astype(np.float64, order="C").reshape(-1, channels)  # (a view: scaled in place below)
-    if scales is not None:
-        per_row = max(1, _SCALE_ROW // channels)  # samples per row
-        whole = out.shape[0] - out.shape[0] % per_row
-        if whole:
-            rows = out[:whole].reshape(-1, per_row * channels)
-            rows *= np.tile(scales, per_row)  # == float64(raw) * scale, value by value
-        if whole < out.shape[0]:
-            out[whole:] *= scales
+    if scales is None:
+        return raw.astype(np.float64, order="C").reshape(-1, channels)
+    if raw.flags.c_contiguous:  # (the bulk path) converted and scaled in one pass
+        raw = raw.reshape(-1, channels)
+        out = np.empty(raw.shape, dtype=np.float64)
+    else:
+        out = raw.astype(np.float64, order="C").reshape(-1, channels)  # (a view: scaled in place below)
+        raw = out
+    per_row = max(1, _SCALE_ROW // channels)  # samples per row
+    whole = out.shape[0] - out.shape[0] % per_row
+    if whole:
+        shape = (-1, per_row * channels)
+        # == float64(raw) * scale, value by value
+        np.multiply(raw[:whole].reshape(shape), np.tile(scales, per_row), out=out[:whole].reshape(shape))
+    if whole < out.shape[0]:
+        np.multiply(raw[whole:], scales, out=out[whole:])
     return out
 
 
