@@ -580,9 +580,12 @@ class MotorlabCodec:
         # COBS: one walk over all code chains; codes become the zeros they stand for, and the
         # codes after a 0xFF code (which stand for nothing) are taken out: then the body of
         # frame i is work[at[i] + 1 : at[i] + 1 + body_len[i]]
-        short = size <= MAX_ENCODED
-        valid = np.zeros(starts.size, dtype=bool)
-        code_pos, valid[short], dropped = cobs_code_chains(buf, starts[short], ends[short])
+        if int(size.max()) <= MAX_ENCODED:  # (the usual case: no frame too long to be one)
+            code_pos, valid, dropped = cobs_code_chains(buf, starts, ends)
+        else:
+            short = size <= MAX_ENCODED
+            valid = np.zeros(starts.size, dtype=bool)
+            code_pos, valid[short], dropped = cobs_code_chains(buf, starts[short], ends[short])
         work = buf.copy()
         work[code_pos] = 0
         at, body_len = starts, size - 1
