@@ -84,6 +84,49 @@ def test_cobs_code_chains_agree_with_cobs_decode(bodies, flips):
         bulk_framing.COBS_TAIL_FRAMES = tail
 
 
+@pytest.mark.parametrize("block_steps", [1, 3, 8])
+@pytest.mark.parametrize("tail_frames", [0, 24])
+def test_cobs_code_chains_in_blocks_without_dropping_finished_chains(block_steps, tail_frames):
+    """Many frames of very different chain lengths, some damaged so that their chain jumps past
+    the frame end (into the next frames, or past the end of the buffer): the walk in blocks,
+    dropping finished chains only now and then, gives every code and flags exactly the bad frames."""
+    rng = np.random.default_rng(block_steps * 10 + tail_frames)
+    bodies = []
+    for k in range(120):  # short and long chains: from no zero at all to a zero every other byte
+        body = rng.integers(1, 256, int(rng.integers(1, 600)), dtype=np.uint8)
+        body[rng.random(body.size) < (k % 6) / 10] = 0
+        bodies.append(body.tobytes())
+    frames = [bytearray(ref.cobs(b)) for b in bodies]
+    for k in (3, 50, 51, 119):  # a code that jumps too far (the last one past the end of the buffer)
+        frames[k] = frames[k][:200]
+        frames[k][0] = len(frames[k]) + 7
+    wire = b"\x00" + b"".join(bytes(f) + b"\x00" for f in frames) + b"\x01\x02"
+    buf = np.frombuffer(wire, dtype=np.uint8)
+    delims = np.flatnonzero(buf == 0)
+    starts, ends = delims[:-1] + 1, delims[1:]
+    saved = bulk_framing.COBS_TAIL_FRAMES, bulk_framing.COBS_BLOCK_STEPS
+    try:
+        bulk_framing.COBS_TAIL_FRAMES, bulk_framing.COBS_BLOCK_STEPS = tail_frames, block_steps
+        code_pos, valid, dropped = cobs_code_chains(buf, starts, ends)
+    finally:
+        bulk_framing.COBS_TAIL_FRAMES, bulk_framing.COBS_BLOCK_STEPS = saved
+    assert np.flatnonzero(~valid).tolist() == [3, 50, 51, 119]
+    assert [cobs_decode(bytes(buf[a:b])) is None for a, b in zip(starts, ends)] == (~valid).tolist()
+    zeroed = buf.copy()
+    zeroed[code_pos] = 0
+    gone = set(dropped.tolist())
+    for i, (a, b) in enumerate(zip(starts.tolist(), ends.tolist())):
+        if valid[i]:
+            assert bytes(zeroed[p] for p in range(a + 1, b) if p not in gone) == bodies[i]
+        else:  # (a damaged frame's positions may be anything inside it, but never outside)
+            assert cobs_decode(bytes(buf[a:b])) is None
+    assert (zeroed[ends[valid]] == 0).all() and zeroed[-2:].tolist() == [1, 2]
+    inside = np.zeros(buf.size, dtype=bool)
+    for a, b in zip(starts.tolist(), ends.tolist()):
+        inside[a + 1 : b + 1] = True  # (a frame end holds 0x00 already)
+    assert inside[code_pos].all()
+
+
 def test_sample_headers_past_the_end_of_the_buffer_read_as_zero():
     buf = np.frombuffer(struct.pack("<IBBB", 70000, 5, 3, 2) * 2, dtype=np.uint8)
     seq, n, m, fmt = sample_headers(buf, np.array([0, 7, 10]))

@@ -86,7 +86,7 @@ def _crc_chunking(length: int, max_chunks: int) -> tuple[int, int, int]:
 
 #: :func:`crc16_rows` uses at most about this many registers (rows x chunks) per step:
 #: larger temporaries fall out of the CPU cache and are slower (measured)
-CRC_REGISTERS = 1 << 15
+CRC_REGISTERS = 1 << 14
 
 
 def _crc16_pairs(reg: np.ndarray, pairs: np.ndarray) -> np.ndarray:
@@ -145,6 +145,8 @@ def crc16_rows(rows: np.ndarray) -> np.ndarray:
 #: below this many frames still walking, :func:`cobs_code_chains` finishes them in plain Python
 #: (cheaper than a handful of NumPy calls on tiny arrays per step; measured)
 COBS_TAIL_FRAMES = 24
+#: codes walked per frame between two looks at which chains are still running
+COBS_BLOCK_STEPS = 8
 
 
 def cobs_code_chains(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -159,27 +161,36 @@ def cobs_code_chains(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> t
     end (valid COBS), and the positions of the codes that follow a 0xFF code.
     A frame's decoded body is then ``frame[1:]`` with its codes set to 0 and
     its ``dropped`` codes taken out (a 0xFF code implies no zero).
+
+    A chain that reaches its frame end stays there (the delimiter is a code of
+    0), and one that jumps past it only moves further on, so the steps run over
+    all frames for a block of :data:`COBS_BLOCK_STEPS` codes without dropping
+    the finished ones (two NumPy calls per code), and the finished chains are
+    dropped only when at most half of them still run. ``code_positions`` may
+    also hold frame ends (a 0x00 already); when every chain is valid nothing
+    else needs sorting out, else the positions past their frame end are.
     """
     valid = np.ones(starts.size, dtype=bool)
-    positions: list[np.ndarray] = []
+    found: list[tuple[np.ndarray, np.ndarray]] = []  # (positions, frame end of each column)
     overshot: list[np.ndarray] = []
     pos, end = starts, ends
-    while pos.size > COBS_TAIL_FRAMES:  # two codes per step: the NumPy calls are the cost
-        half = pos + buf.take(pos)
-        # at its frame end a chain stays put (the delimiter is 0); past it, the chain is invalid and
-        # reads anything (its positions are dropped below)
-        pos = half + buf.take(half, mode="clip")
-        more = pos < end
-        if more.all():  # (then every half-way position is inside its frame too)
-            positions += (half, pos)
+    code = np.empty(0, dtype=np.uint8)
+    while pos.size > COBS_TAIL_FRAMES:
+        if code.size != pos.size:
+            code = np.empty(pos.size, dtype=np.uint8)
+        block = np.empty((COBS_BLOCK_STEPS, pos.size), dtype=np.intp)
+        for row in block:  # (past the end of ``buf``, an invalid chain reads its last byte)
+            buf.take(pos, out=code, mode="clip")
+            pos = np.add(pos, code, out=row)
+        found.append((block, end))
+        running = pos < end
+        still = int(np.count_nonzero(running))
+        if 2 * still > pos.size:
             continue
-        # some chains reached (or jumped past) their frame end
-        positions.append(half[half < end])
         over = pos > end
         if over.any():
             overshot.append(end[over])
-        pos, end = pos[more], end[more]
-        positions.append(pos)
+        pos, end = pos[running], end[running]
     tail_pos, tail_over = [], []
     data = buf.data
     for p, e in zip(pos.tolist(), end.tolist()):
@@ -191,7 +202,10 @@ def cobs_code_chains(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> t
             tail_over.append(e)
     if tail_over or overshot:
         valid[np.searchsorted(ends, np.concatenate([*overshot, tail_over]))] = False
-    code_pos = np.concatenate([*positions, np.array(tail_pos, dtype=np.intp)])
+        blocks = [block[block < end] for block, end in found]  # (an invalid chain runs on past its end)
+    else:
+        blocks = [block.reshape(-1) for block, _ in found]
+    code_pos = np.concatenate([*blocks, np.array(tail_pos, dtype=np.intp)])
     dropped = np.zeros(0, dtype=np.intp)
     if starts.size and int((ends - starts).max()) > 255:  # a 0xFF code followed by another code
         ff = np.concatenate((starts[buf.take(starts) == 0xFF], code_pos[buf.take(code_pos) == 0xFF]))

@@ -435,25 +435,27 @@ class MotorlabCodec:
             return
         seq, n, m, fmt = self._run_head
         parts, self._run_parts, self._run_head = self._run_parts, [], None
-        dtype = self._dtype(m, fmt)
         if len(parts) == 1 and isinstance(parts[0], np.ndarray):  # one bulk run
-            # one copy of the records, contiguous: its fields are then read with aligned strides
-            arr = np.ascontiguousarray(parts[0]).view(dtype)
+            # the records read straight from the bulk rows: the times with one conversion, the
+            # values' bytes copied once (whole records, unaligned is fine), then read contiguous
+            arr = parts[0].view(self._record_dtype(m, fmt))
+            values = np.ascontiguousarray(arr["v"]).view("<i2" if fmt == 2 else "<i4").reshape(-1, m)
         else:  # (a join of one bytes object returns it as it is)
             arr = np.frombuffer(
-                b"".join(p if isinstance(p, bytes) else p.tobytes() for p in parts), dtype=dtype
+                b"".join(p if isinstance(p, bytes) else p.tobytes() for p in parts), dtype=self._dtype(m, fmt)
             )
+            values = arr["v"]
         device_time = self._unwrap(arr["t"]).reshape(-1)
         dropped = self._gap(seq, n)
         if self._scales is None:
-            blk = SampleBlock(device_time, _as_float(arr["v"], None), seq=seq, dropped_before=dropped)
+            blk = SampleBlock(device_time, _as_float(values, None), seq=seq, dropped_before=dropped)
             if len(self._pending) >= self.max_pending_blocks:
                 lost = self._pending.pop(0)
                 self.stats.dropped_samples += lost.n
             self._pending.append(blk)
             return
         events.append(
-            SampleBlock(device_time, _as_float(arr["v"], self._scales), seq=seq, dropped_before=dropped)
+            SampleBlock(device_time, _as_float(values, self._scales), seq=seq, dropped_before=dropped)
         )
 
     def _dtype(self, m: int, fmt: int) -> np.dtype:
@@ -462,6 +464,15 @@ class MotorlabCodec:
         if dtype is None:
             dtype = np.dtype([("t", "<u4"), ("v", "<i2" if fmt == 2 else "<i4", (m,))])
             self._dtypes[(m, fmt)] = dtype
+        return dtype
+
+    def _record_dtype(self, m: int, fmt: int) -> np.dtype:
+        """One sample record as ``t_us`` u32 and its ``m`` values as raw bytes (one copyable field)."""
+        key = (m, -fmt)
+        dtype = self._dtypes.get(key)
+        if dtype is None:
+            dtype = np.dtype({"names": ["t", "v"], "formats": ["<u4", f"V{m * fmt}"], "offsets": [0, 4]})
+            self._dtypes[key] = dtype
         return dtype
 
     def _unwrap(self, t_raw: np.ndarray) -> np.ndarray:
@@ -514,30 +525,43 @@ class MotorlabCodec:
         """
         data = self._count(data)
         events: list[CodecEvent] = []
-        delims = self._bulk_delimiters(data)
-        if delims is None:
+        found = self._bulk_delimiters(data)
+        if found is None:
             for frame in self.framer.feed(data):
                 events += self.parse(frame)
         else:
+            delims = found[0]
             first = self.framer.piece(data[: delims[0]])
             if first:
                 events += self.parse(first)
-            self._bulk(data, delims, events)
+            self._bulk(data, *found, events)
             self.framer.keep(data[int(delims[-1]) + 1 :])
         self._flush_run(events)
         return events
 
-    def _bulk_delimiters(self, data: bytes) -> np.ndarray | None:
-        """Positions of the 0x00 delimiters if ``data`` holds enough frames for the bulk path."""
+    def _bulk_delimiters(self, data: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """If ``data`` holds enough frames for the bulk path: the positions of its 0x00 delimiters,
+        the steps between them, and the indices of the steps with a frame (not 0x00 0x00)."""
         least = self.bulk_min_frames
         if least is None or len(data) < 4 * least:
             return None
         delims = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 0)
-        if delims.size <= least or np.count_nonzero(np.diff(delims) > 1) < least:
+        if delims.size <= least:
             return None
-        return delims
+        gaps = np.diff(delims)
+        between = np.flatnonzero(gaps > 1)  # 0x00 0x00 (two delimiters in a row) is no frame
+        if between.size < least:
+            return None
+        return delims, gaps, between
 
-    def _bulk(self, data: bytes, delims: np.ndarray, events: list[CodecEvent]) -> None:
+    def _bulk(
+        self,
+        data: bytes,
+        delims: np.ndarray,
+        gaps: np.ndarray,
+        between: np.ndarray,
+        events: list[CodecEvent],
+    ) -> None:
         """Decode the frames between the first and last delimiter of ``data``.
 
         Same outcome as :meth:`_frame` on each frame in order: frames that are
@@ -546,8 +570,6 @@ class MotorlabCodec:
         decoded together; everything else goes through :meth:`parse` in place.
         """
         buf = np.frombuffer(data, dtype=np.uint8)
-        gaps = np.diff(delims)
-        between = np.flatnonzero(gaps > 1)  # 0x00 0x00 (two delimiters in a row) is no frame
         starts, ends, size = (
             delims[between] + 1,
             delims[between + 1],
@@ -558,9 +580,12 @@ class MotorlabCodec:
         # COBS: one walk over all code chains; codes become the zeros they stand for, and the
         # codes after a 0xFF code (which stand for nothing) are taken out: then the body of
         # frame i is work[at[i] + 1 : at[i] + 1 + body_len[i]]
-        short = size <= MAX_ENCODED
-        valid = np.zeros(starts.size, dtype=bool)
-        code_pos, valid[short], dropped = cobs_code_chains(buf, starts[short], ends[short])
+        if int(size.max()) <= MAX_ENCODED:  # (the usual case: no frame too long to be one)
+            code_pos, valid, dropped = cobs_code_chains(buf, starts, ends)
+        else:
+            short = size <= MAX_ENCODED
+            valid = np.zeros(starts.size, dtype=bool)
+            code_pos, valid[short], dropped = cobs_code_chains(buf, starts[short], ends[short])
         work = buf.copy()
         work[code_pos] = 0
         at, body_len = starts, size - 1
@@ -624,21 +649,22 @@ class MotorlabCodec:
         False, nothing changed, and the general steps decide frame by frame.
         """
         count = at.size
-        if count < self.bulk_crc_min_frames or not valid.all() or body_len.min() != body_len.max():
+        if count < max(1, self.bulk_crc_min_frames):
             return False
         length = int(body_len[0])
         if not 4 + SAMPLE_HEADER <= length <= MAX_BODY:
             return False
+        if not (valid.all() and (body_len == length).all()):
+            return False
         body = row_views(work, at + 1, length)  # (frames, type token seq n m fmt records crc)
-        layout = body[0, 6:9]
-        if not ((body[:, 0] == SAMPLES).all() and (body[:, 6:9] == layout).all()):
-            return False
-        n, m, fmt = (int(x) for x in layout)
+        msg_type, n, m, fmt = (int(x) for x in body[0, [0, 6, 7, 8]])
         well_formed = fmt in (2, 4) and m > 0 and n > 0 and length - 4 == SAMPLE_HEADER + n * (4 + m * fmt)
-        if not well_formed or (self._scales is not None and self._scales.size != m):
+        if msg_type != SAMPLES or not well_formed or (self._scales is not None and self._scales.size != m):
             return False
-        seq = body[:, 2:6].view("<u4")[:, 0].astype(np.int64)
-        if not (np.diff(seq) % _U32 == n).all():  # each frame continues the one before
+        if not (body[:, [0, 6, 7, 8]] == (SAMPLES, n, m, fmt)).all():
+            return False
+        seq = body[:, 2:6].view("<u4")[:, 0]
+        if not (np.diff(seq) == n).all():  # each frame continues the one before (uint32: mod 2^32)
             return False
         if not (crc16_rows(body[:, :-2]) == body[:, -2:].view("<u2")[:, 0]).all():
             return False  # (rare: the general steps then find the damaged frames)
@@ -737,15 +763,22 @@ def _as_float(raw: np.ndarray, scales: np.ndarray | None) -> np.ndarray:
     sample costs several times more than the same work over long rows.
     """
     channels = raw.shape[-1]
-    out = raw.astype(np.float64, order="C").reshape(-1, channels)  # (a view: scaled in place below)
-    if scales is not None:
-        per_row = max(1, _SCALE_ROW // channels)  # samples per row
-        whole = out.shape[0] - out.shape[0] % per_row
-        if whole:
-            rows = out[:whole].reshape(-1, per_row * channels)
-            rows *= np.tile(scales, per_row)  # == float64(raw) * scale, value by value
-        if whole < out.shape[0]:
-            out[whole:] *= scales
+    if scales is None:
+        return raw.astype(np.float64, order="C").reshape(-1, channels)
+    if raw.flags.c_contiguous:  # (the bulk path) converted and scaled in one pass
+        raw = raw.reshape(-1, channels)
+        out = np.empty(raw.shape, dtype=np.float64)
+    else:
+        out = raw.astype(np.float64, order="C").reshape(-1, channels)  # (a view: scaled in place below)
+        raw = out
+    per_row = max(1, _SCALE_ROW // channels)  # samples per row
+    whole = out.shape[0] - out.shape[0] % per_row
+    if whole:
+        shape = (-1, per_row * channels)
+        # == float64(raw) * scale, value by value
+        np.multiply(raw[:whole].reshape(shape), np.tile(scales, per_row), out=out[:whole].reshape(shape))
+    if whole < out.shape[0]:
+        np.multiply(raw[whole:], scales, out=out[whole:])
     return out
 
 
