@@ -157,7 +157,7 @@ class RateEstimator:
         if n < 3:
             return math.nan
         # the window as a view of the array's buffer (released on return, before the next append)
-        t = np.frombuffer(self._t, dtype=np.float64, count=n, offset=8 * (size - n))
+        t = np.frombuffer(self._t, np.float64, n, 8 * (size - n))  # (positional: keywords cost 0.3 µs)
         first = self._count - n
         if self._gaps and any(first < count < self._count for count, _ in self._gaps):
             offsets = np.zeros(n)
@@ -227,8 +227,8 @@ class HostClock:
                 self._last = t
                 est = self.rate  # (est.add_one inlined: one call per notification)
                 est._t.append(t)
-                est._count += 1
-                if est._count >= est._trim_at:
+                est._count = count = est._count + 1
+                if count >= est._trim_at:
                     est._trim()
                 return t
         return self._times(1, host_time)[0]  # first arrival, no or a bad host time, a clock going back
@@ -240,14 +240,15 @@ class HostClock:
             last = self._last
             if last <= t < _INF:  # the usual arrival (see one()); else the general form below
                 est = self.rate
+                count = est._count
                 if n == 1:  # (as in one())
                     self._last = t
                     est._t.append(t)
-                    est._count += 1
-                    if est._count >= est._trim_at:
+                    est._count = count = count + 1
+                    if count >= est._trim_at:
                         est._trim()
                     return [t]
-                if est._count >= est._due:  # (est.rate_hz without the property call: refit due)
+                if count >= est._due:  # (est.rate_hz without the property call: refit due)
                     est._refit()
                 spacing = (t - last) / n  # (as in _times, with a finite last)
                 if est._period < spacing:  # noqa: PLR1730 - min(spacing, 1 / rate) without a call
@@ -255,8 +256,8 @@ class HostClock:
                 times = [t - spacing * k for k in _descending(n)]
                 self._last = t
                 est._t.fromlist(times)  # (est.add_finite inlined: one call per notification)
-                est._count += n
-                if est._count >= est._trim_at:
+                est._count = count = count + n
+                if count >= est._trim_at:
                     est._trim()
                 return times
         return self._times(n, host_time)
