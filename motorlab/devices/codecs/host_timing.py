@@ -253,7 +253,11 @@ class HostClock:
                 spacing = (t - last) / n  # (as in _times, with a finite last)
                 if est._period < spacing:  # noqa: PLR1730 - min(spacing, 1 / rate) without a call
                     spacing = est._period  # (inf while there is no rate: spacing is kept)
-                times = [t - spacing * k for k in _descending(n)]
+                # (a loop, not a comprehension: on Python 3.11 that is a nested function, with t and
+                # spacing in closure cells, and costs more than the few appends of a notification)
+                times = []
+                for k in _descending(n):
+                    times.append(t - spacing * k)
                 self._last = t
                 est._t.fromlist(times)  # (est.add_finite inlined: one call per notification)
                 est._count = count = count + n
