@@ -1,4 +1,4 @@
-"""HostClock and RateEstimator keep one deque of times per sample and rebuild the sample indices at a
+"""HostClock and RateEstimator keep one array of times (C doubles) and rebuild the sample indices at a
 fit: the rate and the times must be exactly those of the straightforward form (a time and an index
 stored per sample), for any mix of calls, gaps, non-finite times and resets."""
 
