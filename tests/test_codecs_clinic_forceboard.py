@@ -21,6 +21,7 @@ from motorlab.devices.codecs.forceboard import (
 )
 
 from .clinic_codec_helpers import LBF_N, blocks, every_split, feed_chunks, values_of
+from .test_host_timing import ReferenceClock, same
 
 # count 3; samples 10 lb, 500 lb, -1 lb (FF FF FF)
 NOTE = bytes.fromhex("0003 00000A 0001F4 FFFFFF")
@@ -100,12 +101,14 @@ def test_any_valid_notification_round_trips(counts):
 
 def test_feed_decodes_as_the_numpy_parser_on_fuzz_inputs():
     """feed()'s struct decoding against parse_notification (NumPy) on the fuzzer's inputs: the same
-    samples exactly (x N per lb), a notification either decoded whole or counted malformed."""
+    samples exactly (x N per lb), a notification either decoded whole or counted malformed; the
+    samples' times exactly those of the host clock as first written (per-sample index deque)."""
     target = next(t for t in fuzzing.TARGETS if t.name == "forceboard")
     rng = random.Random("forceboard-differential")
     corpus = fuzzing.Corpus.build(target, rng, size=50)
     c, host_time, fed, n_samples = ForceBoardCodec(lb_per_count=0.5), 1000.0, 0, 0
     c.encode(Start())
+    clock = ReferenceClock()
     for _ in range(400):
         for piece in fuzzing.fuzz_input(corpus, rng):
             host_time = fuzzing.next_host_time(rng, host_time)
@@ -124,6 +127,9 @@ def test_feed_decodes_as_the_numpy_parser_on_fuzz_inputs():
             (blk,) = events
             np.testing.assert_array_equal(blk.values[:, 0], ref * (0.5 * LBF_N), err_msg=piece.hex())
             assert (blk.seq, blk.host_time, blk.dropped_before) == (n_samples, host_time, 0)
+            assert blk.device_time.tolist() == clock.times(ref.size, host_time)
             assert (np.diff(blk.device_time) >= 0).all()
+            assert same(c.rate_hz, clock.rate.rate_hz)
             n_samples += ref.size
     assert c.stats.bytes_in == fed and n_samples > 1000
+    assert c.clock.rate.n == 256 and c.rate_hz > 0  # (the window filled, the rate was fitted)

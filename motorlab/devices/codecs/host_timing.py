@@ -29,10 +29,12 @@ from __future__ import annotations
 
 import functools
 import math
-from collections import deque
+from array import array
 from collections.abc import Sequence
 
 import numpy as np
+
+_INF = math.inf
 
 
 class RateEstimator:
@@ -45,31 +47,41 @@ class RateEstimator:
     :meth:`reset` when a stream restarts, so a pause between streams does not
     bias the slope.
 
-    Only the times are kept per sample (one deque append for the usual
-    one-sample notification, :meth:`add_one`): the index of the k-th finite
-    time added is ``k`` plus the samples skipped or without a finite time
-    before it, and that offset changes only at a gap, so it is kept once per
-    gap (``_gaps``) and the indices are rebuilt, exactly, when the line is
-    fitted.
+    Only the times are kept per sample, as C doubles in an ``array('d')`` (one
+    append per sample; the fit reads the window through a NumPy view of that
+    buffer, no conversion of Python floats). The array holds up to
+    :data:`SLACK` samples more than the window; the oldest are dropped in one
+    cut when it gets there. The index of the k-th finite time added is ``k``
+    plus the samples skipped or without a finite time before it, and that
+    offset changes only at a gap, so it is kept once per gap (``_gaps``) and
+    the indices are rebuilt, exactly, when the line is fitted.
     """
 
     #: samples added before the cached estimate is recomputed (keeps a per-notification call cheap)
     REFRESH = 64
+    #: samples kept beyond the window before the oldest are dropped (one cut per SLACK samples)
+    SLACK = 1024
 
     def __init__(self, window: int = 256) -> None:
-        self._t: deque[float] = deque(maxlen=window)  # the last ``window`` finite times
+        self._window = window
+        self._t = array("d")  # the finite times since the reset; the last ``window`` are the window
         self._count = 0  # finite times added since the reset
+        self._trim_at = window + self.SLACK  # ``_count`` at which the oldest times are dropped
         self._offset = 0  # samples skipped or without a finite time since the reset
         #: (count, offset): from the count-th finite time on, index = count + offset (when it changed)
         self._gaps: list[tuple[int, int]] = []
-        self._fitted = 0  # ``_count`` at the last fit
         self._cached = math.nan
+        self._period = math.inf  # 1 / _cached (s), inf while there is no estimate
+        self._due = 1  # ``_count`` at which the estimate is refitted (after REFRESH, or 1 while nan)
 
     def reset(self) -> None:
-        self._t.clear()
-        self._count = self._offset = self._fitted = 0
+        del self._t[:]
+        self._count = self._offset = 0
+        self._trim_at = self._window + self.SLACK
         self._gaps.clear()
         self._cached = math.nan
+        self._period = math.inf
+        self._due = 1
 
     def add(self, times: np.ndarray | Sequence[float], skipped: int = 0) -> None:
         """Record consecutive samples' times; ``skipped`` samples are known missing before them."""
@@ -84,16 +96,27 @@ class RateEstimator:
                 offset += 1
         if offset != self._offset:
             self._gap(offset)
+        if self._count >= self._trim_at:
+            self._trim()
 
     def add_finite(self, times: list[float]) -> None:
         """:meth:`add` for times known to be finite (one call per notification: kept cheap)."""
-        self._t.extend(times)
+        self._t.fromlist(times)
         self._count += len(times)
+        if self._count >= self._trim_at:
+            self._trim()
 
     def add_one(self, t: float) -> None:
         """:meth:`add_finite` of one time (the usual notification)."""
         self._t.append(t)
         self._count += 1
+        if self._count >= self._trim_at:
+            self._trim()
+
+    def _trim(self) -> None:
+        """Drop the times older than the window (never while :meth:`_fit` holds a view of them)."""
+        del self._t[: len(self._t) - self._window]
+        self._trim_at = self._count + self.SLACK
 
     def _gap(self, offset: int) -> None:
         """The index offset changes to ``offset`` from the next finite time on."""
@@ -102,31 +125,41 @@ class RateEstimator:
         if gaps and gaps[-1][0] == self._count:
             gaps.pop()  # (no time between two changes: the later one holds)
         gaps.append((self._count, offset))
-        first = self._count - len(self._t)  # count of the oldest time in the window
+        first = self._count - self.n  # count of the oldest time in the window
         while len(gaps) > 1 and gaps[1][0] <= first:
             del gaps[0]  # (no time in the window before the next change any more)
 
     @property
     def n(self) -> int:
         """Samples in the window."""
-        return len(self._t)
+        return min(len(self._t), self._window)
 
     @property
     def rate_hz(self) -> float:
         """The estimate, refreshed after every :data:`REFRESH` new samples (sooner while it is ``nan``)."""
-        stale = self._count - self._fitted
-        if stale >= self.REFRESH or (stale and math.isnan(self._cached)):
-            self._cached = self._fit()
-            self._fitted = self._count
+        if self._count >= self._due:
+            self._refit()
         return self._cached
 
+    def _refit(self) -> None:
+        rate = self._fit()
+        self._cached = rate
+        if rate > 0:  # (a fit is either nan or positive)
+            self._period = 1.0 / rate
+            self._due = self._count + self.REFRESH
+        else:
+            self._period = math.inf
+            self._due = self._count + 1
+
     def _fit(self) -> float:
-        n = len(self._t)
+        size = len(self._t)
+        n = min(size, self._window)
         if n < 3:
             return math.nan
-        t = np.fromiter(self._t, dtype=np.float64, count=n)
+        # the window as a view of the array's buffer (released on return, before the next append)
+        t = np.frombuffer(self._t, np.float64, n, 8 * (size - n))  # (positional: keywords cost 0.3 µs)
         first = self._count - n
-        if any(first < count < self._count for count, _ in self._gaps):
+        if self._gaps and any(first < count < self._count for count, _ in self._gaps):
             offsets = np.zeros(n)
             for count, offset in self._gaps:  # (oldest first: a later change holds from its count on)
                 offsets[max(count - first, 0) :] = offset
@@ -137,14 +170,17 @@ class RateEstimator:
             i, denom = _centred(n)
         if denom <= 0.0:
             return math.nan
-        period = float(i @ (t - t.sum() / n)) / denom  # (t.sum() / n is t.mean(): the same reduction)
+        # (np.add.reduce(t) / n is t.mean(): the same pairwise sum; i.dot is i @ x: the same BLAS dot)
+        period = float(i.dot(t - np.add.reduce(t) / n)) / denom
         return 1.0 / period if period > 0.0 else math.nan
 
 
 @functools.cache
-def _descending(n: int) -> tuple[int, ...]:
-    """``n - 1, ..., 1, 0``: sample k of an arrival of ``n`` is ``n - 1 - k`` spacings before it."""
-    return tuple(range(n - 1, -1, -1))
+def _descending(n: int) -> tuple[float, ...]:
+    """``n - 1, ..., 1, 0`` (as floats: a float product is what the interpreter multiplies fastest,
+    and the same as with the integer): sample k of an arrival of ``n`` is ``n - 1 - k`` spacings
+    before it."""
+    return tuple(float(k) for k in range(n - 1, -1, -1))
 
 
 @functools.cache
@@ -187,9 +223,13 @@ class HostClock:
         ``None`` or not finite (so a caller can tell from it whether the arrival time is usable)."""
         if host_time is not None:
             t = host_time - self.origin  # (nan before the first arrival: origin is nan)
-            if self._last <= t < math.inf:  # (False while _last is nan: the first arrival)
+            if self._last <= t < _INF:  # (False while _last is nan: the first arrival)
                 self._last = t
-                self.rate.add_one(t)
+                est = self.rate  # (est.add_one inlined: one call per notification)
+                est._t.append(t)
+                est._count = count = est._count + 1
+                if count >= est._trim_at:
+                    est._trim()
                 return t
         return self._times(1, host_time)[0]  # first arrival, no or a bad host time, a clock going back
 
@@ -198,22 +238,31 @@ class HostClock:
         if host_time is not None and n > 0:
             t = host_time - self.origin
             last = self._last
-            if last <= t < math.inf:  # the usual arrival (see one()); else the general form below
-                if n == 1:
-                    self._last = t
-                    self.rate.add_one(t)
-                    return [t]
-                spacing = (t - last) / n  # (as in _times, with a finite last)
+            if last <= t < _INF:  # the usual arrival (see one()); else the general form below
                 est = self.rate
-                rate = est._cached  # (est.rate_hz without the property call while it needs no refit)
-                if est._count - est._fitted >= est.REFRESH or not rate > 0:  # (refit due, or nan)
-                    rate = est.rate_hz
-                if rate > 0 and 1.0 / rate < spacing:  # (spacing = min(spacing, 1 / rate))
-                    spacing = 1.0 / rate
-                times = [t - spacing * k for k in _descending(n)]
+                count = est._count
+                if n == 1:  # (as in one())
+                    self._last = t
+                    est._t.append(t)
+                    est._count = count = count + 1
+                    if count >= est._trim_at:
+                        est._trim()
+                    return [t]
+                if count >= est._due:  # (est.rate_hz without the property call: refit due)
+                    est._refit()
+                spacing = (t - last) / n  # (as in _times, with a finite last)
+                if est._period < spacing:  # noqa: PLR1730 - min(spacing, 1 / rate) without a call
+                    spacing = est._period  # (inf while there is no rate: spacing is kept)
+                # (a loop, not a comprehension: on Python 3.11 that is a nested function, with t and
+                # spacing in closure cells, and costs more than the few appends of a notification)
+                times = []
+                for k in _descending(n):
+                    times.append(t - spacing * k)
                 self._last = t
-                est._t.extend(times)  # (est.add_finite inlined: one call per notification)
-                est._count += n
+                est._t.fromlist(times)  # (est.add_finite inlined: one call per notification)
+                est._count = count = count + n
+                if count >= est._trim_at:
+                    est._trim()
                 return times
         return self._times(n, host_time)
 
