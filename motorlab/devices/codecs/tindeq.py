@@ -356,8 +356,8 @@ class TindeqCodec:
             return None
         size, per_frame = data[1] + 2, data[1] // 8
         frames = n // size
-        if data[::size].count(RES_WEIGHT) != frames or data[1::size].count(data[1]) != frames:
-            return None  # (code, length) of some frame is not the first one's
+        if data[::size] != bytes((RES_WEIGHT,)) * frames or data[1::size] != data[1:2] * frames:
+            return None  # (code, length) of some frame is not the first one's (== is a memcmp: no count)
         samples, strides = (frames, per_frame), (size, 8)  # the samples of the frames: field views
         force = np.ndarray(samples, _KG, data, 2, strides).astype(np.float64).reshape(-1, 1)
         np.multiply(force, G_MS2, out=force)  # float32 kg -> float64 N, as float(kg) * G_MS2
@@ -373,7 +373,7 @@ class TindeqCodec:
         while k >= 0:
             # a step back must be a short step modulo 2^32; more of them than the counter can wrap
             # in this many samples: garbage (and no quadratic work on it)
-            if not 0 < steps[k] + _WRAP < _NEXT_US or len(wraps) > counter.size // _SPAN:
+            if not 0 < steps.item(k) + _WRAP < _NEXT_US or len(wraps) > counter.size // _SPAN:
                 return None
             wraps.append(k + 1)
             k = back.find(1, k + 1)
