@@ -85,6 +85,10 @@ MAX_STEP_US = 60_000_000
 _NEXT_US = PERIOD_US * 3 // 2
 _WRAP = 1 << 32
 _SAMPLE = np.dtype([("kg", "<f4"), ("us", "<u4")])
+_KG, _US = _SAMPLE["kg"], _SAMPLE["us"]
+_U32 = struct.Struct("<I")
+#: samples over which steps of less than _NEXT_US add up to less than 2^32 µs (one wrap at most)
+_SPAN = _WRAP // _NEXT_US
 
 CHANNELS: tuple[Channel, ...] = (Channel("force", "MISC", "N", tracked_point="handle"),)
 
@@ -323,8 +327,8 @@ class TindeqCodec:
         A capture of weight frames of one length whose samples all follow each
         other (every step, across frames too, less than 1.5 periods modulo 2^32:
         no drop, no bad frame, and every wrap one the frame-by-frame rules
-        accept) is checked and decoded with strided NumPy views of its fields;
-        anything else goes through :meth:`feed`.
+        accept) is checked and decoded with NumPy views of its fields; anything
+        else goes through :meth:`feed`.
         """
         if type(data) is not bytes:
             data = bytes(data)
@@ -338,41 +342,50 @@ class TindeqCodec:
         """All frames of ``data`` at once, if they are what the docstring of :meth:`feed_bulk` says
         (``None``: not so, and nothing changed).
 
-        Kept to few NumPy calls and little fresh memory (both cost more than the
-        arithmetic on a capture of a few thousand frames, right after other
-        work has left the caches cold): strided views of the frames' fields,
-        reductions instead of masks, ufunc methods rather than their Python
-        wrappers, and the unwrapped µs counter worked out as int64 in the
-        memory of the device times.
+        A replay is a one-off call, so its time goes mostly to first uses (memory
+        and code not in the CPU caches), not to arithmetic: it is kept to few
+        kinds of NumPy calls (two casts of strided views to float64, float64
+        arithmetic, comparisons whose masks are searched as bytes, no
+        reductions) and to the two output arrays plus one temporary. The µs
+        counters are exact integers as float64 (< 2^53); a step back is a wrap
+        (if the step modulo 2^32 is short enough), after which 2^32 is added to
+        the rest, so the unwrapped times x 1e-6 equal :meth:`_weights`' bit for bit.
         """
         n = len(data)
         if n < 2 or data[0] != RES_WEIGHT or not data[1] or data[1] % 8 or n % (data[1] + 2):
             return None
         size, per_frame = data[1] + 2, data[1] // 8
         frames = n // size
-        if data[::size].count(RES_WEIGHT) != frames or data[1::size].count(data[1]) != frames:
-            return None  # (code, length) of some frame is not the first one's
-        shape, strides = (frames, per_frame), (size, 8)  # samples of the frames: views of the fields
-        raw = np.ndarray(shape, "<u4", data, 6, strides).reshape(-1)  # µs counters
-        device_time = np.empty(raw.size)
-        counter = device_time.view(np.int64)  # the same memory, holding integers first
-        steps = counter[1:]  # step k (modulo 2^32, uint32 arithmetic as the rules take it) at [k]
-        np.subtract(raw[1:], raw[:-1], out=steps, dtype=np.uint32)
-        if raw.size > 1 and not (np.minimum.reduce(steps) > 0 and np.maximum.reduce(steps) < _NEXT_US):
+        if data[::size] != bytes((RES_WEIGHT,)) * frames or data[1::size] != data[1:2] * frames:
+            return None  # (code, length) of some frame is not the first one's (== is a memcmp: no count)
+        samples, strides = (frames, per_frame), (size, 8)  # the samples of the frames: field views
+        force = np.ndarray(samples, _KG, data, 2, strides).astype(np.float64).reshape(-1, 1)
+        np.multiply(force, G_MS2, out=force)  # float32 kg -> float64 N, as float(kg) * G_MS2
+        if 0 in np.isfinite(force).tobytes():
             return None
-        kg = np.ndarray(shape, "<f4", data, 2, strides)
-        force = np.multiply(kg, G_MS2, dtype=np.float64).reshape(-1, 1)  # float32 kg -> float64 N
-        if not math.isfinite(np.add.reduce(force, axis=None)):  # (finite weights: no float64 overflow)
-            return None
-        # the first sample by the frame-by-frame rules (wrap, drop), the others one step on each:
-        # the unwrapped counter, then x 1e-6 as in _weights (integers < 2^53: exact as floats)
-        raw0 = int.from_bytes(data[6:10], "little")
-        dropped = self._follow(raw0)
-        counter[0] = raw0 + self._wraps * _WRAP
-        np.add.accumulate(counter, out=counter)  # (a cumulative sum)
-        end = int(counter[-1])
-        self._last_raw, self._wraps = end % _WRAP, end // _WRAP
-        np.multiply(counter, 1e-6, out=device_time)
+        counter = np.ndarray(samples, _US, data, 6, strides).astype(np.float64).reshape(-1)
+        steps = np.subtract(counter[1:], counter[:-1])  # step into sample k + 1 at [k]; < 0 at a wrap
+        if 1 in np.greater_equal(steps, _NEXT_US).tobytes():
+            return None  # a gap (or garbage)
+        wraps: list[int] = []  # samples at which the counter wrapped
+        back = np.less_equal(steps, 0).tobytes()
+        k = back.find(1)
+        while k >= 0:
+            # a step back must be a short step modulo 2^32; more of them than the counter can wrap
+            # in this many samples: garbage (and no quadratic work on it)
+            if not 0 < steps.item(k) + _WRAP < _NEXT_US or len(wraps) > counter.size // _SPAN:
+                return None
+            wraps.append(k + 1)
+            k = back.find(1, k + 1)
+        for k in wraps:
+            np.add(counter[k:], _WRAP, out=counter[k:])
+        # the first sample by the frame-by-frame rules (wrap, drop); the others follow it
+        dropped = self._follow(_U32.unpack_from(data, 6)[0])
+        if self._wraps:
+            np.add(counter, self._wraps * _WRAP, out=counter)
+        device_time = np.multiply(counter, 1e-6, out=counter)  # as (u + offset) * 1e-6 in _weights
+        self._last_raw = _U32.unpack_from(data, n - 4)[0]
+        self._wraps += len(wraps)
         self.stats.frames_ok += frames
         self.stats.dropped_samples += dropped
         return SampleBlock(device_time, force, seq=None, dropped_before=dropped)
