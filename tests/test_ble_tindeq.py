@@ -13,6 +13,7 @@ from motorlab.devices.codecs import tindeq as tq
 from motorlab.devices.registry import open_device
 
 from .ble_helpers import record, wait_until
+from .fast_path_diff import assert_same_events
 
 G = 9.80665
 
@@ -87,28 +88,6 @@ def test_garbage_is_skipped_and_resynced():
 
 
 # ------------------------------------------------------------------ fast path == general path
-def assert_same_events(got: list, want: list, block_type: bool = True) -> None:
-    """Events equal in type (``block_type`` False: any SampleBlock) and every field; sample blocks
-    with bit-identical arrays."""
-
-    def kind(e: object) -> object:
-        return SampleBlock if isinstance(e, SampleBlock) and not block_type else type(e)
-
-    assert [kind(e) for e in got] == [kind(e) for e in want]
-    for g, w in zip(got, want):
-        if isinstance(w, SampleBlock):
-            assert (g.seq, g.dropped_before, repr(g.host_time)) == (
-                w.seq,
-                w.dropped_before,
-                repr(w.host_time),
-            )
-            for a, b in ((g.device_time, w.device_time), (g.values, w.values)):
-                assert a.dtype == b.dtype and a.shape == b.shape
-                assert a.tobytes() == b.tobytes()  # (bit for bit: NaN payloads, -0.0)
-        else:
-            assert repr(g) == repr(w)
-
-
 def _frames(per: int, n_frames: int, start_us: int, rng: np.random.Generator, steps=None) -> list[bytes]:
     """Weight frames of ``per`` samples, one period (+- jitter) apart unless ``steps`` says otherwise."""
     if steps is None:
@@ -211,7 +190,7 @@ def test_bulk_replay_of_equal_frames_across_a_wrap_is_vectorised_and_equals_feed
         bulk.parse = None  # type: ignore[method-assign, assignment]  # (not called: one vectorised pass)
         events = bulk.feed_bulk(data)
         assert len(events) == 1 and events[0].n == 300 * per
-        assert_same_events(events, live.feed(data), block_type=False)
+        assert_same_events(events, live.feed(data), any_block_type=True)
         assert bulk.stats == live.stats and (bulk._last_raw, bulk._wraps) == (live._last_raw, live._wraps)
         assert live._wraps == 1
     # a step from one frame to the next at the edge (18 749 us follows; 18 750 us counts one dropped
@@ -222,7 +201,7 @@ def test_bulk_replay_of_equal_frames_across_a_wrap_is_vectorised_and_equals_feed
         steps[48] = step  # (from the last sample of frame 6 to the first of frame 7)
         data = b"".join(_frames(8, 10, 0, rng, steps=steps))
         bulk, live = tq.TindeqCodec(), tq.TindeqCodec()
-        assert_same_events(bulk.feed_bulk(data), live.feed(data), block_type=False)
+        assert_same_events(bulk.feed_bulk(data), live.feed(data), any_block_type=True)
         assert bulk.stats == live.stats and (bulk._last_raw, bulk._wraps) == (live._last_raw, live._wraps)
         dropped[step] = bulk.stats.dropped_samples
     assert dropped == {18_749: 0, 18_750: 1, 0: 0, 2**32 - 1: 0}
@@ -254,7 +233,7 @@ def test_bulk_replay_equals_feed_on_steps_back_garbage_and_wraps():
         if name in vectorised:
             bulk.parse = None  # type: ignore[method-assign, assignment]  # (not called: one vectorised pass)
         events = bulk.feed_bulk(data)
-        assert_same_events(events, live.feed(data), block_type=False)
+        assert_same_events(events, live.feed(data), any_block_type=True)
         assert bulk.stats == live.stats and (bulk._last_raw, bulk._wraps) == (live._last_raw, live._wraps), (
             name
         )
