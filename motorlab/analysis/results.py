@@ -109,6 +109,25 @@ class RecordingIdentity:
 
 
 # ----------------------------------------------------------------------- grip
+def _force_summary_row(s: GripSummary, hand: str, extra: dict[str, Any]) -> dict[str, Any]:
+    """The table row summarising one hand's maximal-force trials (grip or pinch)."""
+    return {
+        "row": "summary",
+        **extra,
+        "trial": "all",
+        "hand": hand,
+        "status": "summary",
+        "n_trials": s.n_trials,
+        "n_valid": s.n_valid,
+        "n_used": s.n_used,
+        "mean_of_3_N": s.mean_of_3_N,
+        "mean_of_3_kgf": s.mean_of_3_kgf,
+        "best_N": s.best_N,
+        "best_kgf": s.best_kgf,
+        "between_trial_cv_pct": s.cv_pct,
+    }
+
+
 def _force_trial_row(t: GripTrial, extra: dict[str, Any]) -> dict[str, Any]:
     """The table row of one maximal-force trial (grip or pinch): identity, then its metrics."""
     row: dict[str, Any] = {"row": "trial", **extra}
@@ -151,22 +170,8 @@ class GripHandSummary:
     norm: NormResult | None = None
 
     def to_row(self) -> dict[str, Any]:
-        s = self.summary
-        row: dict[str, Any] = {
-            "row": "summary",
-            "trial": "all",
-            "hand": self.hand,
-            "status": "summary",
-            "n_trials": s.n_trials,
-            "n_valid": s.n_valid,
-            "n_used": s.n_used,
-            "mean_of_3_N": s.mean_of_3_N,
-            "mean_of_3_kgf": s.mean_of_3_kgf,
-            "best_N": s.best_N,
-            "best_kgf": s.best_kgf,
-            "between_trial_cv_pct": s.cv_pct,
-            "fatigue_index_pct": s.fatigue_index_pct,
-        }
+        row = _force_summary_row(self.summary, self.hand, {})
+        row["fatigue_index_pct"] = self.summary.fatigue_index_pct
         if self.norm is not None:
             n = self.norm
             row.update(
@@ -289,23 +294,9 @@ class PinchSummary:
     norm_note: str = PINCH_NO_NORM
 
     def to_row(self) -> dict[str, Any]:
-        s = self.summary
-        return {
-            "row": "summary",
-            "pinch_grip": self.grip,
-            "trial": "all",
-            "hand": self.hand,
-            "status": "summary",
-            "n_trials": s.n_trials,
-            "n_valid": s.n_valid,
-            "n_used": s.n_used,
-            "mean_of_3_N": s.mean_of_3_N,
-            "mean_of_3_kgf": s.mean_of_3_kgf,
-            "best_N": s.best_N,
-            "best_kgf": s.best_kgf,
-            "between_trial_cv_pct": s.cv_pct,
-            "norm_note": self.norm_note,
-        }
+        row = _force_summary_row(self.summary, self.hand, {"pinch_grip": self.grip})
+        row["norm_note"] = self.norm_note
+        return row
 
 
 @dataclass(frozen=True, eq=False)
